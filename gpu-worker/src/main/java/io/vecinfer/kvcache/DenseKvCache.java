@@ -1,0 +1,105 @@
+package io.vecinfer.kvcache;
+
+import io.vecinfer.tensor.Half;
+
+import java.util.Arrays;
+
+/**
+ * The uncompressed cache, in fp32 or with every element rounded through fp16 as an fp16 cache stores
+ * it. It is the reference every compressed cache is measured against.
+ */
+public final class DenseKvCache implements KvCache {
+
+    public enum Precision {
+        FP32(4), FP16(2);
+        final int bytes;
+
+        Precision(int bytes) {
+            this.bytes = bytes;
+        }
+    }
+
+    public static KvCacheFactory factory(Precision precision) {
+        return new KvCacheFactory() {
+            @Override
+            public KvCache create(KvLayout layout) {
+                return new DenseKvCache(layout, precision);
+            }
+
+            @Override
+            public String spec() {
+                return precision.name().toLowerCase(java.util.Locale.ROOT);
+            }
+        };
+    }
+
+    private final KvLayout layout;
+    private final Precision precision;
+    private final float[][] keys;
+    private final float[][] values;
+    private final int[] lengths;
+    private final SoftmaxAccumulator softmax;
+
+    public DenseKvCache(KvLayout layout, Precision precision) {
+        this.layout = layout;
+        this.precision = precision;
+        keys = new float[layout.layers()][layout.tokenWidth() * 16];
+        values = new float[layout.layers()][layout.tokenWidth() * 16];
+        lengths = new int[layout.layers()];
+        softmax = new SoftmaxAccumulator(layout.headDim());
+    }
+
+    @Override
+    public KvLayout layout() {
+        return layout;
+    }
+
+    @Override
+    public void append(int layer, float[] k, int kOffset, float[] v, int vOffset) {
+        int width = layout.tokenWidth();
+        int at = lengths[layer] * width;
+        if (at + width > keys[layer].length) {
+            keys[layer] = Arrays.copyOf(keys[layer], keys[layer].length * 2);
+            values[layer] = Arrays.copyOf(values[layer], values[layer].length * 2);
+        }
+        for (int i = 0; i < width; i++) {
+            keys[layer][at + i] = store(k[kOffset + i]);
+            values[layer][at + i] = store(v[vOffset + i]);
+        }
+        lengths[layer]++;
+    }
+
+    private float store(float x) {
+        return precision == Precision.FP16 ? Half.roundToFp16(x) : x;
+    }
+
+    @Override
+    public void attend(int layer, float[] q, int qOffset, float scale, float[] out, int outOffset) {
+        int d = layout.headDim(), width = layout.tokenWidth(), n = lengths[layer];
+        float[] k = keys[layer], v = values[layer];
+        for (int h = 0; h < layout.queryHeads(); h++) {
+            int head = (h / layout.groupSize()) * d;
+            int qo = qOffset + h * d;
+            softmax.reset();
+            for (int t = 0; t < n; t++) {
+                int base = t * width + head;
+                float dot = 0f;
+                for (int i = 0; i < d; i++) dot += q[qo + i] * k[base + i];
+                softmax.add(dot * scale, v, base);
+            }
+            softmax.finish(out, outOffset + h * d);
+        }
+    }
+
+    @Override
+    public int length(int layer) {
+        return lengths[layer];
+    }
+
+    @Override
+    public long storedBytes() {
+        long tokens = 0;
+        for (int n : lengths) tokens += n;
+        return tokens * layout.tokenWidth() * 2L * precision.bytes;
+    }
+}
