@@ -1,6 +1,8 @@
 package io.vecinfer.kvcache;
 
+import io.vecinfer.tensor.FloatMath;
 import io.vecinfer.tensor.Half;
+import io.vecinfer.tensor.Parallel;
 
 import java.util.Arrays;
 
@@ -38,7 +40,7 @@ public final class DenseKvCache implements KvCache {
     private final float[][] keys;
     private final float[][] values;
     private final int[] lengths;
-    private final SoftmaxAccumulator softmax;
+    private final SoftmaxAccumulator[] softmax;
 
     public DenseKvCache(KvLayout layout, Precision precision) {
         this.layout = layout;
@@ -46,7 +48,8 @@ public final class DenseKvCache implements KvCache {
         keys = new float[layout.layers()][layout.tokenWidth() * 16];
         values = new float[layout.layers()][layout.tokenWidth() * 16];
         lengths = new int[layout.layers()];
-        softmax = new SoftmaxAccumulator(layout.headDim());
+        softmax = new SoftmaxAccumulator[layout.queryHeads()];
+        for (int h = 0; h < softmax.length; h++) softmax[h] = new SoftmaxAccumulator(layout.headDim());
     }
 
     @Override
@@ -77,18 +80,20 @@ public final class DenseKvCache implements KvCache {
     public void attend(int layer, float[] q, int qOffset, float scale, float[] out, int outOffset) {
         int d = layout.headDim(), width = layout.tokenWidth(), n = lengths[layer];
         float[] k = keys[layer], v = values[layer];
-        for (int h = 0; h < layout.queryHeads(); h++) {
-            int head = (h / layout.groupSize()) * d;
-            int qo = qOffset + h * d;
-            softmax.reset();
-            for (int t = 0; t < n; t++) {
-                int base = t * width + head;
-                float dot = 0f;
-                for (int i = 0; i < d; i++) dot += q[qo + i] * k[base + i];
-                softmax.add(dot * scale, v, base);
+        // Heads are independent: split them over the pool once the context makes it worth a fork.
+        Parallel.forRange(layout.queryHeads(), n >= 256 ? 1 : layout.queryHeads(), (from, to) -> {
+            for (int h = from; h < to; h++) {
+                int head = (h / layout.groupSize()) * d;
+                int qo = qOffset + h * d;
+                SoftmaxAccumulator acc = softmax[h];
+                acc.reset();
+                for (int t = 0; t < n; t++) {
+                    int base = t * width + head;
+                    acc.add(FloatMath.dot(q, qo, k, base, d) * scale, v, base);
+                }
+                acc.finish(out, outOffset + h * d);
             }
-            softmax.finish(out, outOffset + h * d);
-        }
+        });
     }
 
     @Override

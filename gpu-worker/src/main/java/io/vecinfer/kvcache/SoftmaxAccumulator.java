@@ -1,5 +1,7 @@
 package io.vecinfer.kvcache;
 
+import io.vecinfer.tensor.FloatMath;
+
 import java.util.Arrays;
 
 /**
@@ -39,8 +41,7 @@ public final class SoftmaxAccumulator {
 
     /** Adds a token with the given score and value vector. */
     public void add(float score, float[] value, int valueOffset) {
-        float w = weightFor(score);
-        for (int i = 0; i < acc.length; i++) acc[i] += w * value[valueOffset + i];
+        FloatMath.axpy(weightFor(score), value, valueOffset, acc, 0, acc.length);
     }
 
     /** The unnormalised output, for callers that add w × (decoded value) themselves after {@link #weightFor}. */

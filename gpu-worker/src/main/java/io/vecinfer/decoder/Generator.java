@@ -1,0 +1,64 @@
+package io.vecinfer.decoder;
+
+import io.vecinfer.kvcache.KvCacheFactory;
+import io.vecinfer.kvcache.KvLayout;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/** Generates continuations for a batch of prompts of different lengths, each with its own KV cache. */
+public final class Generator {
+    private final Decoder decoder;
+    private final KvCacheFactory caches;
+    private final KvLayout layout;
+
+    public Generator(Decoder decoder, KvCacheFactory caches, KvLayout layout) {
+        this.decoder = decoder;
+        this.caches = caches;
+        this.layout = layout;
+    }
+
+    /** Up to maxNewTokens new tokens per prompt; a sequence stops after emitting stopToken (kept in its output). */
+    public List<int[]> generate(List<int[]> prompts, int maxNewTokens, Sampling sampling, int stopToken) {
+        int n = prompts.size();
+        List<Sequence> sequences = new ArrayList<>();
+        List<SplittableRandom> randoms = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            sequences.add(new Sequence(caches.create(layout)));
+            randoms.add(sampling.randomFor(i));
+        }
+        int[][] out = new int[n][maxNewTokens];
+        int[] produced = new int[n];
+        if (maxNewTokens == 0) return toList(out, produced);
+        float[][] logits = decoder.forwardLast(sequences, prompts);
+        List<Integer> active = new ArrayList<>();
+        for (int i = 0; i < n; i++) active.add(i);
+        while (true) {
+            List<Integer> still = new ArrayList<>();
+            for (int a = 0; a < active.size(); a++) {
+                int i = active.get(a);
+                int token = sampling.next(logits[a], randoms.get(i));
+                out[i][produced[i]++] = token;
+                if (token != stopToken && produced[i] < maxNewTokens) still.add(i);
+            }
+            if (still.isEmpty()) break;
+            List<Sequence> stepSequences = new ArrayList<>();
+            List<int[]> stepTokens = new ArrayList<>();
+            for (int i : still) {
+                stepSequences.add(sequences.get(i));
+                stepTokens.add(new int[]{out[i][produced[i] - 1]});
+            }
+            logits = decoder.forwardLast(stepSequences, stepTokens);
+            active = still;
+        }
+        return toList(out, produced);
+    }
+
+    private static List<int[]> toList(int[][] out, int[] produced) {
+        List<int[]> result = new ArrayList<>();
+        for (int i = 0; i < out.length; i++) result.add(Arrays.copyOf(out[i], produced[i]));
+        return result;
+    }
+}
