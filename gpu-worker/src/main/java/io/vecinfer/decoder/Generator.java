@@ -56,6 +56,24 @@ public final class Generator {
         return toList(out, produced);
     }
 
+    /**
+     * Greedy continuation of sequences whose last logits are given: n tokens each, all sequences stepping
+     * together (no stop token), so every step is one batched forward pass.
+     */
+    public static int[][] continueGreedy(Decoder decoder, List<Sequence> sequences, float[][] lastLogits, int n) {
+        int[][] generated = new int[sequences.size()][n];
+        float[][] logits = lastLogits;
+        for (int step = 0; step < n; step++) {
+            List<int[]> next = new ArrayList<>();
+            for (int i = 0; i < sequences.size(); i++) {
+                generated[i][step] = Sampling.argmax(logits[i]);
+                next.add(new int[]{generated[i][step]});
+            }
+            if (step + 1 < n) logits = decoder.forwardLast(sequences, next);
+        }
+        return generated;
+    }
+
     private static List<int[]> toList(int[][] out, int[] produced) {
         List<int[]> result = new ArrayList<>();
         for (int i = 0; i < out.length; i++) result.add(Arrays.copyOf(out[i], produced[i]));

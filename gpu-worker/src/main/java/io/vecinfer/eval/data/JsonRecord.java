@@ -39,6 +39,14 @@ public final class JsonRecord {
         return value.intValue();
     }
 
+    public double number(String field) throws DatasetFormatException {
+        JsonNode value = required(field);
+        if (!value.isNumber()) {
+            throw wrongType(field, "a number", value);
+        }
+        return value.doubleValue();
+    }
+
     public List<String> textList(String field) throws DatasetFormatException {
         JsonNode value = required(field);
         if (!value.isArray()) {

@@ -1,0 +1,24 @@
+package io.vecinfer.eval.task;
+
+import java.util.List;
+
+/**
+ * A task: where its data comes from, how a prompt is built, how it generates and what it scores.
+ * Samples have stable ids, in a fixed order, so that a resumed sweep knows what it already has.
+ */
+public interface EvalTask {
+
+    String name();
+
+    /** The score every sample reports under this name (the task's primary metric). */
+    String metric();
+
+    /** One line for docs and --help: data, prompt format, generation, metric. */
+    String description();
+
+    /** The samples for a cell, at most {@code limit} (0 = all), built with the cell's model tokenizer. */
+    List<TaskSample> samples(TaskContext context, Cell cell, int limit);
+
+    /** Runs a batch of samples of one cell. */
+    List<SampleResult> run(TaskContext context, Cell cell, List<TaskSample> batch);
+}

@@ -1,0 +1,92 @@
+package io.vecinfer.eval.task;
+
+import io.vecinfer.decoder.Decoder;
+import io.vecinfer.decoder.Generator;
+import io.vecinfer.decoder.Sequence;
+import io.vecinfer.eval.metrics.Continuations;
+import io.vecinfer.eval.metrics.LogitFidelity;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Label-free fidelity against the fp16 cache on the same sample: held-out windows of contextLength
+ * tokens (default 512) after BOS are run with both caches; next-token KL(fp16 ‖ method) and top-1
+ * agreement are averaged over every prompt position, then both continue greedily for 16 tokens and
+ * the continuations are compared (exact match of all 16, and the common prefix length).
+ */
+public final class FidelityTask implements EvalTask {
+    private static final int DEFAULT_PROMPT = 512, CONTINUATION = 16;
+
+    @Override
+    public String name() {
+        return "fidelity";
+    }
+
+    @Override
+    public String metric() {
+        return "kl";
+    }
+
+    @Override
+    public String description() {
+        return "held-out windows (default 512 tokens) run with the method and with fp16: mean next-token KL, top-1"
+                + " agreement, exact match of 16 greedy tokens";
+    }
+
+    @Override
+    public List<TaskSample> samples(TaskContext context, Cell cell, int limit) {
+        int window = cell.contextLength() > 0 ? cell.contextLength() : DEFAULT_PROMPT;
+        String text = String.join("\n\n", TaskData.texts(context.datasets().resolve("heldout/heldout.jsonl")));
+        int[] ids = context.tokenizer().encode(text);
+        List<TaskSample> samples = new ArrayList<>();
+        for (int w = 0; (w + 1) * window <= ids.length && (limit == 0 || w < limit); w++) {
+            int[] prompt = new int[window + 1];
+            prompt[0] = context.bosId();
+            System.arraycopy(ids, w * window, prompt, 1, window);
+            samples.add(new TaskSample("fidelity-" + window + "-w" + w, prompt, null, CONTINUATION));
+        }
+        return samples;
+    }
+
+    @Override
+    public List<SampleResult> run(TaskContext context, Cell cell, List<TaskSample> batch) {
+        Decoder decoder = context.decoder();
+        List<int[]> prompts = batch.stream().map(TaskSample::prompt).toList();
+        List<Sequence> tested = new ArrayList<>(), reference = new ArrayList<>();
+        for (int i = 0; i < batch.size(); i++) {
+            tested.add(new Sequence(context.method().create(context.model().kvLayout())));
+            reference.add(new Sequence(context.fp16Reference().create(context.model().kvLayout())));
+        }
+        long t0 = System.nanoTime();
+        float[][] testedLogits = decoder.forwardAll(tested, prompts);
+        double prefill = (System.nanoTime() - t0) / 1e6;
+        float[][] referenceLogits = decoder.forwardAll(reference, prompts);
+        float[][] testedLast = new float[batch.size()][], referenceLast = new float[batch.size()][];
+        List<SampleResult> results = new ArrayList<>();
+        int row = 0;
+        double[] kl = new double[batch.size()], top1 = new double[batch.size()];
+        for (int i = 0; i < batch.size(); i++) {
+            int n = prompts.get(i).length;
+            for (int t = 0; t < n; t++, row++) {
+                kl[i] += LogitFidelity.klDivergence(referenceLogits[row], testedLogits[row]) / n;
+                top1[i] += (LogitFidelity.top1Agrees(referenceLogits[row], testedLogits[row]) ? 1.0 : 0.0) / n;
+            }
+            testedLast[i] = testedLogits[row - 1];
+            referenceLast[i] = referenceLogits[row - 1];
+        }
+        long t1 = System.nanoTime();
+        int[][] testedTokens = Generator.continueGreedy(decoder, tested, testedLast, CONTINUATION);
+        double decodePerToken = (System.nanoTime() - t1) / 1e6 / CONTINUATION;
+        int[][] referenceTokens = Generator.continueGreedy(decoder, reference, referenceLast, CONTINUATION);
+        for (int i = 0; i < batch.size(); i++) {
+            Map<String, Double> scores = Map.of("kl", kl[i], "top1_agreement", top1[i],
+                    "greedy_exact_match", Continuations.exactMatch(referenceTokens[i], testedTokens[i], CONTINUATION) ? 1.0 : 0.0,
+                    "greedy_common_prefix", (double) Continuations.commonPrefixLength(referenceTokens[i], testedTokens[i]));
+            results.add(TaskResults.of(context, batch.get(i), scores, context.tokenizer().decode(testedTokens[i]),
+                    context.tokenizer().decode(referenceTokens[i]), prefill, decodePerToken, CONTINUATION, tested.get(i)));
+        }
+        return results;
+    }
+}

@@ -1,0 +1,98 @@
+package io.vecinfer.eval.task;
+
+import io.vecinfer.decoder.Decoder;
+import io.vecinfer.decoder.Generator;
+import io.vecinfer.decoder.Sequence;
+import io.vecinfer.eval.data.PasskeyRecord;
+import io.vecinfer.tokenizer.Tokenizer;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Passkey retrieval over context length × needle depth (datasets/passkey). The prompt is BOS, the
+ * haystack cut to fit, the needle inserted at round(depth × haystack tokens), then the question; six
+ * greedy tokens follow, and the sample scores 1 when their text, stripped, starts with the key.
+ */
+public final class PasskeyTask implements EvalTask {
+    private static final int NEW_TOKENS = 6;
+
+    @Override
+    public String name() {
+        return "passkey";
+    }
+
+    @Override
+    public String metric() {
+        return "accuracy";
+    }
+
+    @Override
+    public String description() {
+        return "5-digit key planted in held-out text at a depth; context_length selects the haystack size (0 = all);"
+                + " greedy 6 tokens; exact match of the key";
+    }
+
+    /** The one assembly of a passkey prompt; the training script mirrors it in Python. */
+    public static int[] prompt(Tokenizer tokenizer, int bos, PasskeyRecord r) {
+        int[] needle = tokenizer.encode(" " + r.needle());
+        int[] question = tokenizer.encode("\n" + r.question());
+        int haystackTokens = r.contextTokens() - 1 - needle.length - question.length;
+        int[] haystack = tokenizer.encode(r.haystack());
+        if (haystack.length < haystackTokens) {
+            throw new IllegalArgumentException("passkey sample " + r.id() + ": haystack has " + haystack.length
+                    + " tokens, needs " + haystackTokens);
+        }
+        int at = (int) Math.round(r.depth() * haystackTokens);
+        int[] prompt = new int[r.contextTokens()];
+        int i = 0;
+        prompt[i++] = bos;
+        for (int t = 0; t < at; t++) prompt[i++] = haystack[t];
+        for (int t : needle) prompt[i++] = t;
+        for (int t = at; t < haystackTokens; t++) prompt[i++] = haystack[t];
+        for (int t : question) prompt[i++] = t;
+        return prompt;
+    }
+
+    @Override
+    public List<TaskSample> samples(TaskContext context, Cell cell, int limit) {
+        List<TaskSample> samples = new ArrayList<>();
+        for (PasskeyRecord r : TaskData.passkeys(context.datasets().resolve("passkey/passkey.jsonl"))) {
+            if (cell.contextLength() > 0 && r.contextTokens() != cell.contextLength()) continue;
+            if (r.contextTokens() + NEW_TOKENS > context.model().config().contextLength()) {
+                throw new IllegalArgumentException("passkey sample " + r.id() + ": " + r.contextTokens() + " tokens + "
+                        + NEW_TOKENS + " generated do not fit " + context.model().name() + "'s context of "
+                        + context.model().config().contextLength());
+            }
+            samples.add(new TaskSample(r.id(), prompt(context.tokenizer(), context.bosId(), r), r.answer(), NEW_TOKENS));
+            if (limit > 0 && samples.size() == limit) break;
+        }
+        if (samples.isEmpty()) {
+            throw new IllegalArgumentException("passkey: no sample has context_tokens " + cell.contextLength());
+        }
+        return samples;
+    }
+
+    @Override
+    public List<SampleResult> run(TaskContext context, Cell cell, List<TaskSample> batch) {
+        Decoder decoder = context.decoder();
+        List<Sequence> sequences = new ArrayList<>();
+        for (int i = 0; i < batch.size(); i++) sequences.add(new Sequence(context.method().create(context.model().kvLayout())));
+        long t0 = System.nanoTime();
+        float[][] logits = decoder.forwardLast(sequences, batch.stream().map(TaskSample::prompt).toList());
+        double prefill = (System.nanoTime() - t0) / 1e6;
+        long t1 = System.nanoTime();
+        int[][] generated = Generator.continueGreedy(decoder, sequences, logits, NEW_TOKENS);
+        double decodePerToken = (System.nanoTime() - t1) / 1e6 / (NEW_TOKENS - 1);
+        List<SampleResult> results = new ArrayList<>();
+        for (int i = 0; i < batch.size(); i++) {
+            String text = context.tokenizer().decode(generated[i]);
+            double correct = text.strip().startsWith(batch.get(i).answer()) ? 1 : 0;
+            results.add(TaskResults.of(context, batch.get(i), Map.of("accuracy", correct), text, batch.get(i).answer(),
+                    prefill, decodePerToken, NEW_TOKENS, sequences.get(i)));
+        }
+        return results;
+    }
+
+}

@@ -1,0 +1,73 @@
+package io.vecinfer.eval.task;
+
+import io.vecinfer.decoder.Sequence;
+import io.vecinfer.eval.metrics.LogitFidelity;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Perplexity on held-out text (datasets/heldout): the documents joined by blank lines, tokenized once,
+ * cut into consecutive windows of contextLength tokens (default 2048), each scored after a BOS token,
+ * every token predicted through the cell's KV cache. This is exactly the training log's protocol, so
+ * fp16 perplexity here reproduces the logged value.
+ */
+public final class PerplexityTask implements EvalTask {
+    static final int DEFAULT_WINDOW = 2048;
+
+    @Override
+    public String name() {
+        return "perplexity";
+    }
+
+    @Override
+    public String metric() {
+        return "nll";
+    }
+
+    @Override
+    public String description() {
+        return "held-out text in windows of context_length tokens (default 2048) after BOS; scores mean nll per token and ppl";
+    }
+
+    @Override
+    public List<TaskSample> samples(TaskContext context, Cell cell, int limit) {
+        int window = cell.contextLength() > 0 ? cell.contextLength() : DEFAULT_WINDOW;
+        if (window + 1 > context.model().config().contextLength()) {
+            throw new IllegalArgumentException("perplexity: a window of " + window + " tokens plus BOS does not fit "
+                    + context.model().name() + "'s context of " + context.model().config().contextLength());
+        }
+        String text = String.join("\n\n", TaskData.texts(context.datasets().resolve("heldout/heldout.jsonl")));
+        int[] ids = context.tokenizer().encode(text);
+        List<TaskSample> samples = new ArrayList<>();
+        for (int w = 0; (w + 1) * window <= ids.length && (limit == 0 || w < limit); w++) {
+            int[] prompt = new int[window + 1];
+            prompt[0] = context.bosId();
+            System.arraycopy(ids, w * window, prompt, 1, window);
+            samples.add(new TaskSample("heldout-" + window + "-w" + w, prompt, null, 0));
+        }
+        if (samples.isEmpty()) throw new IllegalArgumentException(context.datasets().resolve("heldout/heldout.jsonl") + ": shorter than one window of " + window + " tokens");
+        return samples;
+    }
+
+    @Override
+    public List<SampleResult> run(TaskContext context, Cell cell, List<TaskSample> batch) {
+        List<SampleResult> results = new ArrayList<>();
+        for (TaskSample sample : batch) {
+            Sequence sequence = new Sequence(context.method().create(context.model().kvLayout()));
+            long t0 = System.nanoTime();
+            float[][] logits = context.decoder().forwardAll(List.of(sequence), List.of(sample.prompt()));
+            double millis = (System.nanoTime() - t0) / 1e6;
+            double nll = 0;
+            int predicted = sample.prompt().length - 1;
+            for (int t = 0; t < predicted; t++) {
+                nll -= LogitFidelity.logSoftmax(logits[t])[sample.prompt()[t + 1]];
+            }
+            double mean = nll / predicted;
+            results.add(TaskResults.of(context, sample, Map.of("nll", mean, "ppl", Math.exp(mean), "tokens", (double) predicted),
+                    null, null, millis, 0, 0, sequence));
+        }
+        return results;
+    }
+}

@@ -1,0 +1,25 @@
+package io.vecinfer.eval.task;
+
+import io.vecinfer.decoder.Sequence;
+import io.vecinfer.kvcache.KvCache;
+
+import java.util.Map;
+
+/** Builds a {@link SampleResult} with the cache accounting every task reports the same way. */
+final class TaskResults {
+    private TaskResults() {
+    }
+
+    static SampleResult of(TaskContext context, TaskSample sample, Map<String, Double> scores, String prediction,
+                           String reference, double prefillMillis, double decodeMillisPerToken, int generated,
+                           Sequence sequence) {
+        KvCache cache = sequence.cache();
+        int tokens = cache.length(0);
+        long bytes = cache.storedBytes();
+        double perToken = tokens == 0 ? 0 : (double) bytes / tokens;
+        double fp16PerToken = 2.0 * 2 * cache.layout().tokenWidth() * cache.layout().layers();
+        return new SampleResult(sample.id(), Map.copyOf(scores), prediction, reference, sample.prompt().length,
+                prefillMillis, decodeMillisPerToken, generated, bytes, perToken,
+                perToken == 0 ? 0 : fp16PerToken / perToken, context.backend(), context.device());
+    }
+}
