@@ -2,7 +2,6 @@ package io.vecinfer.tokenizer;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.HashMap;
-import java.util.Iterator;
 import java.util.Map;
 import java.util.PriorityQueue;
 import java.util.concurrent.ConcurrentHashMap;
@@ -71,8 +70,7 @@ final class BpeModel {
             throw file.invalid("model.vocab", "expected an object of token to id, found " + entries.getNodeType());
         }
         Map<String, Integer> vocab = new HashMap<>(entries.size() * 2);
-        for (Iterator<Map.Entry<String, JsonNode>> it = entries.fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> entry = it.next();
+        for (Map.Entry<String, JsonNode> entry : entries.properties()) {
             if (!entry.getValue().canConvertToInt() || entry.getValue().asInt() < 0) {
                 throw file.invalid("model.vocab." + entry.getKey(), "expected a non-negative integer id, found " + entry.getValue());
             }
@@ -87,7 +85,6 @@ final class BpeModel {
         Map<Long, Merge> merges = new HashMap<>(entries.size() * 2);
         for (int rank = 0; rank < entries.size(); rank++) {
             JsonNode entry = entries.get(rank);
-            String field = "model.merges[" + rank + "]";
             String left;
             String right;
             if (entry.isArray() && entry.size() == 2) {
@@ -99,27 +96,35 @@ final class BpeModel {
                 left = entry.asText().substring(0, space);
                 right = entry.asText().substring(space + 1);
             } else {
-                throw file.invalid(field, "expected \"left right\" or [left, right], found " + entry);
+                throw file.invalid(mergeField(rank), "expected \"left right\" or [left, right], found " + entry);
             }
-            int leftId = idOf(file, vocab, left, field);
-            int rightId = idOf(file, vocab, right, field);
-            int mergedId = idOf(file, vocab, left + right, field);
+            int leftId = idOf(file, vocab, left, rank);
+            int rightId = idOf(file, vocab, right, rank);
+            int mergedId = idOf(file, vocab, left + right, rank);
             // A repeated pair keeps its last rank, as HF's map of merges does.
             merges.put(pair(leftId, rightId), new Merge(rank, mergedId));
         }
         return merges;
     }
 
-    private static int idOf(TokenizerFile file, Map<String, Integer> vocab, String token, String field) {
+    private static int idOf(TokenizerFile file, Map<String, Integer> vocab, String token, int rank) {
         Integer id = vocab.get(token);
         if (id == null) {
-            throw file.invalid(field, "token \"" + token + "\" is not in model.vocab");
+            throw file.invalid(mergeField(rank), "token \"" + token + "\" is not in model.vocab");
         }
         return id;
     }
 
+    private static String mergeField(int rank) {
+        return "model.merges[" + rank + "]";
+    }
+
+    /**
+     * One long per pair. Long.hashCode xors the two halves, which collides for most id pairs, so the
+     * packed pair is multiplied by an odd constant: still one key per pair, but well spread.
+     */
     private static long pair(int leftId, int rightId) {
-        return ((long) leftId << 32) | (rightId & 0xFFFFFFFFL);
+        return (((long) leftId << 32) | (rightId & 0xFFFFFFFFL)) * 0x9E3779B97F4A7C15L;
     }
 
     /** The ids of one pre-tokenized piece, written in byte-level characters. */

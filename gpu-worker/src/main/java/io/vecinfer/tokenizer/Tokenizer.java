@@ -31,7 +31,7 @@ public final class Tokenizer {
     private final BpeModel model;
     private final Map<Integer, String> addedById = new HashMap<>();
     private final Map<String, Integer> addedByContent = new HashMap<>();
-    private final Map<Integer, String> modelTokenById = new HashMap<>();
+    private final String[] modelTokenById;
     private final int vocabSize;
 
     private Tokenizer(TokenizerFile file) {
@@ -39,7 +39,8 @@ public final class Tokenizer {
         requireByteLevelDecoder(file);
         preTokenizer = PreTokenizer.from(file);
         model = BpeModel.from(file);
-        model.vocab.forEach((token, id) -> modelTokenById.put(id, token));
+        modelTokenById = new String[model.vocab.values().stream().mapToInt(Integer::intValue).max().orElse(-1) + 1];
+        model.vocab.forEach((token, id) -> modelTokenById[id] = token);
 
         List<AddedTokens.AddedToken> added = AddedTokens.read(file);
         matchedRaw = AddedTokens.matchedRaw(added);
@@ -114,11 +115,15 @@ public final class Tokenizer {
                 // HF writes added tokens out verbatim, decoding only the model tokens between them.
                 text.append(pending.toString(StandardCharsets.UTF_8)).append(added);
                 pending.reset();
-            } else if (modelTokenById.containsKey(id)) {
-                ByteLevel.appendBytes(modelTokenById.get(id), pending);
+            } else if (modelToken(id) != null) {
+                ByteLevel.appendBytes(modelToken(id), pending);
             }
         }
         return text.append(pending.toString(StandardCharsets.UTF_8)).toString();
+    }
+
+    private String modelToken(int id) {
+        return id >= 0 && id < modelTokenById.length ? modelTokenById[id] : null;
     }
 
     /** Every token, model and added; ids run from 0 to vocabSize() - 1 in the supported files. */
@@ -134,7 +139,7 @@ public final class Tokenizer {
 
     /** The token of an id as written in the vocabulary; {@link #decode} gives its text. */
     public String tokenText(int id) {
-        String token = addedById.containsKey(id) ? addedById.get(id) : modelTokenById.get(id);
+        String token = addedById.containsKey(id) ? addedById.get(id) : modelToken(id);
         if (token == null) {
             throw new IllegalArgumentException("no token has id " + id);
         }
