@@ -69,10 +69,12 @@ public final class FidelityTask implements EvalTask {
         double[] kl = new double[batch.size()], top1 = new double[batch.size()];
         for (int i = 0; i < batch.size(); i++) {
             int n = prompts.get(i).length;
+            int agreements = 0;
             for (int t = 0; t < n; t++, row++) {
                 kl[i] += LogitFidelity.klDivergence(referenceLogits[row], testedLogits[row]) / n;
-                top1[i] += (LogitFidelity.top1Agrees(referenceLogits[row], testedLogits[row]) ? 1.0 : 0.0) / n;
+                if (LogitFidelity.top1Agrees(referenceLogits[row], testedLogits[row])) agreements++;
             }
+            top1[i] = (double) agreements / n;
             testedLast[i] = testedLogits[row - 1];
             referenceLast[i] = referenceLogits[row - 1];
         }

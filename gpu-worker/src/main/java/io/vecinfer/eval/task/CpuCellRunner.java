@@ -1,0 +1,92 @@
+package io.vecinfer.eval.task;
+
+import io.vecinfer.decoder.Decoder;
+import io.vecinfer.kvcache.DenseKvCache;
+import io.vecinfer.model.Model;
+import io.vecinfer.tokenizer.Tokenizer;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Runs cells on the CPU backend. Models, tokenizers and task samples are loaded once and kept for the
+ * runner's life (one runner per executor JVM), so a sweep pays each load once per worker.
+ */
+public final class CpuCellRunner implements CellRunner {
+    private final Path datasets;
+    private final Map<String, Loaded> models = new HashMap<>();
+    private final Map<String, List<TaskSample>> samples = new HashMap<>();
+
+    private record Loaded(Model model, Tokenizer tokenizer, Decoder decoder) {
+    }
+
+    /** @param datasets the datasets/ folder holding heldout/, passkey/ and calibration/ */
+    public CpuCellRunner(Path datasets) {
+        this.datasets = datasets;
+    }
+
+    private synchronized Loaded load(String modelPath) {
+        return models.computeIfAbsent(modelPath, p -> {
+            Model model = Model.load(Path.of(p));
+            Path tokenizerFile = Path.of(p, "tokenizer.json");
+            if (!Files.exists(tokenizerFile)) {
+                model.close();
+                throw new IllegalArgumentException(tokenizerFile + ": file not found (a model needs its tokenizer.json)");
+            }
+            return new Loaded(model, Tokenizer.load(tokenizerFile), new Decoder(model));
+        });
+    }
+
+    private TaskContext context(Cell cell) {
+        Loaded loaded = load(cell.model());
+        return new TaskContext(loaded.model(), loaded.tokenizer(), loaded.decoder(), datasets,
+                KvMethods.factory(cell.method(), loaded.model(), cell.codebook() == null ? null : Path.of(cell.codebook())),
+                DenseKvCache.factory(DenseKvCache.Precision.FP16), "cpu", "cpu:" + Runtime.getRuntime().availableProcessors() + "-cores");
+    }
+
+    private synchronized List<TaskSample> samplesOf(Cell cell, TaskContext context) {
+        String key = cell.model() + "|" + cell.task() + "|" + cell.contextLength();
+        return samples.computeIfAbsent(key, k -> TaskRegistry.task(cell.task()).samples(context, cell, 0));
+    }
+
+    @Override
+    public List<String> sampleIds(Cell cell, int limit) {
+        List<String> ids = new ArrayList<>();
+        for (TaskSample s : samplesOf(cell, context(cell))) {
+            if (limit > 0 && ids.size() == limit) break;
+            ids.add(s.id());
+        }
+        return ids;
+    }
+
+    @Override
+    public List<SampleResult> run(Cell cell, List<String> sampleIds) {
+        TaskContext context = context(cell);
+        Map<String, TaskSample> byId = new LinkedHashMap<>();
+        for (TaskSample s : samplesOf(cell, context)) byId.put(s.id(), s);
+        List<TaskSample> wanted = new ArrayList<>();
+        for (String id : sampleIds) {
+            TaskSample s = byId.get(id);
+            if (s == null) throw new IllegalArgumentException("task " + cell.task() + " has no sample '" + id + "'");
+            wanted.add(s);
+        }
+        EvalTask task = TaskRegistry.task(cell.task());
+        int batch = Math.max(1, cell.batchSize());
+        List<SampleResult> results = new ArrayList<>();
+        for (int from = 0; from < wanted.size(); from += batch) {
+            results.addAll(task.run(context, cell, wanted.subList(from, Math.min(wanted.size(), from + batch))));
+        }
+        return results;
+    }
+
+    @Override
+    public synchronized void close() {
+        models.values().forEach(l -> l.model().close());
+        models.clear();
+    }
+}
