@@ -21,7 +21,7 @@ public sealed interface MethodSpec permits DenseSpec, VqSpec, KiviSpec {
     default void checkLayout(KvLayout layout) {
     }
 
-    static MethodSpec parse(String text) {
+    public static MethodSpec parse(String text) {
         if (text == null || text.isBlank()) throw new IllegalArgumentException("empty KV-cache method spec");
         int colon = text.indexOf(':');
         String name = colon < 0 ? text : text.substring(0, colon);

@@ -50,6 +50,11 @@ public record VqSpec(Method method, VqShape keys, VqShape values, int window, bo
                 o.scope("scope", method.defaultScope));
     }
 
+    /** The same method with another residual window (codebooks do not depend on it). */
+    public VqSpec withWindow(int r) {
+        return new VqSpec(method, keys, values, r, smooth, hadamard, scope);
+    }
+
     /** n must divide head_dim, and the Hadamard transform needs a power-of-two head_dim. */
     @Override
     public void checkLayout(KvLayout layout) {

@@ -21,6 +21,7 @@ public final class CpuCellRunner implements CellRunner {
     private final Path datasets;
     private final Map<String, Loaded> models = new HashMap<>();
     private final Map<String, List<TaskSample>> samples = new HashMap<>();
+    private final KvMethods methods;
 
     private record Loaded(Model model, Tokenizer tokenizer, Decoder decoder) {
     }
@@ -28,6 +29,7 @@ public final class CpuCellRunner implements CellRunner {
     /** @param datasets the datasets/ folder holding heldout/, passkey/ and calibration/ */
     public CpuCellRunner(Path datasets) {
         this.datasets = datasets;
+        this.methods = new KvMethods(datasets);
     }
 
     private synchronized Loaded load(String modelPath) {
@@ -45,7 +47,7 @@ public final class CpuCellRunner implements CellRunner {
     private TaskContext context(Cell cell) {
         Loaded loaded = load(cell.model());
         return new TaskContext(loaded.model(), loaded.tokenizer(), loaded.decoder(), datasets,
-                KvMethods.factory(cell.method(), loaded.model(), cell.codebook() == null ? null : Path.of(cell.codebook())),
+                methods.factory(cell.method(), loaded.model(), loaded.tokenizer(), cell.codebook()),
                 DenseKvCache.factory(DenseKvCache.Precision.FP16), "cpu", "cpu:" + Runtime.getRuntime().availableProcessors() + "-cores");
     }
 

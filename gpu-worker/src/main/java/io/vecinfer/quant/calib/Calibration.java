@@ -20,6 +20,9 @@ import java.util.SplittableRandom;
  * transform, values as they are). Codewords are rounded to fp16, as the kernel stores them.
  */
 public final class Calibration {
+    /** Sub-vectors kept per codeword for k-means (the paper does not say; 64 keeps d4b8 fits to seconds). */
+    public static final int MAX_POINTS_PER_CODEWORD = 64;
+
     private Calibration() {
     }
 
@@ -62,6 +65,9 @@ public final class Calibration {
         int books = scope.count(layout, subspaces);
         int[] counts = new int[books];
         forEachSubvector(layout, subspaces, scope, samples, (book, slot, t, s) -> counts[book]++);
+        // k-means cost grows with points × codewords; beyond MAX_POINTS_PER_CODEWORD points per codeword the
+        // codebook stops improving, so each book keeps an even, deterministic stride of its sub-vectors.
+        int[] stride = new int[books];
         float[][] points = new float[books][];
         for (int b = 0; b < books; b++) {
             if (counts[b] < shape.codewords()) {
@@ -69,10 +75,14 @@ public final class Calibration {
                         + " collected " + counts[b] + " sub-vectors but needs at least " + shape.codewords()
                         + " (2^" + shape.bits() + " codewords); run more calibration text or use a wider scope");
             }
-            points[b] = new float[counts[b] * n];
+            long cap = (long) MAX_POINTS_PER_CODEWORD * shape.codewords();
+            stride[b] = (int) Math.max(1, (counts[b] + cap - 1) / cap);
+            points[b] = new float[(counts[b] + stride[b] - 1) / stride[b] * n];
         }
+        int[] seen = new int[books];
         int[] filled = new int[books];
         forEachSubvector(layout, subspaces, scope, samples, (book, slot, t, s) -> {
+            if (seen[book]++ % stride[book] != 0) return;
             System.arraycopy(perHead[slot], t * layout.headDim() + s * n, points[book], filled[book] * n, n);
             filled[book]++;
         });
@@ -80,7 +90,7 @@ public final class Calibration {
         for (int b = 0; b < books; b++) {
             // Each codebook gets its own seed derived from the run's seed, so codebooks are independent of fitting order.
             long seed = new SplittableRandom(kmeans.seed() ^ (0x9E3779B97F4A7C15L * (2L * b + sideIndex + 1))).nextLong();
-            out[b] = KMeans.fit(points[b], counts[b], n, shape.codewords(),
+            out[b] = KMeans.fit(points[b], filled[b], n, shape.codewords(),
                     new KMeansConfig(kmeans.iterations(), seed, kmeans.threads())).roundedToFp16();
         }
         return out;
