@@ -48,6 +48,13 @@ public final class Calibrator {
 
     public static CodebookSet calibrate(Model model, Tokenizer tokenizer, VqSpec spec, Settings settings) {
         spec.checkLayout(model.kvLayout());
+        CalibrationSamples samples = collect(model, tokenizer, settings);
+        KMeansConfig kmeans = new KMeansConfig(settings.iterations(), settings.seed(), Parallel.threads());
+        return Calibration.fit(spec, samples, ModelIdentity.of(model), kmeans);
+    }
+
+    /** Post-RoPE keys and values of every layer and KV head over the calibration windows. */
+    public static CalibrationSamples collect(Model model, Tokenizer tokenizer, Settings settings) {
         int[] ids;
         try {
             ids = tokenizer.encode(String.join("\n\n", TextDocument.load(settings.text()).stream().map(TextDocument::text).toList()));
@@ -69,8 +76,7 @@ public final class Calibrator {
             System.arraycopy(ids, w * settings.windowTokens(), prompt, 1, settings.windowTokens());
             decoder.forwardLast(List.of(new Sequence(recording.create(model.kvLayout()))), List.of(prompt));
         }
-        KMeansConfig kmeans = new KMeansConfig(settings.iterations(), settings.seed(), Parallel.threads());
-        return Calibration.fit(spec, samples, ModelIdentity.of(model), kmeans);
+        return samples;
     }
 
     public static void main(String[] args) throws IOException {

@@ -94,6 +94,11 @@ public final class Checkpoint implements AutoCloseable {
         return config;
     }
 
+    /** Every tensor name, with the shard file that holds it. */
+    public Map<String, SafeTensorsFile> tensorFiles() {
+        return java.util.Collections.unmodifiableMap(tensorToFile);
+    }
+
     public boolean has(String name) {
         return tensorToFile.containsKey(name);
     }

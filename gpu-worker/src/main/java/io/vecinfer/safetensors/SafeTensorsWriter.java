@@ -48,6 +48,18 @@ public final class SafeTensorsWriter {
         return this;
     }
 
+    /** A tensor given as its little-endian bytes in {@code dtype}, e.g. copied from another file. */
+    public SafeTensorsWriter raw(String name, DType dtype, byte[] bytes, long... shape) {
+        long n = 1;
+        for (long d : shape) n *= d;
+        if (n * dtype.bytes != bytes.length) {
+            throw new IllegalArgumentException("tensor '" + name + "': " + bytes.length + " bytes for shape "
+                    + java.util.Arrays.toString(shape) + " of " + dtype);
+        }
+        tensors.put(name, new Entry(dtype, shape.clone(), bytes));
+        return this;
+    }
+
     private static void check(String name, int length, long[] shape) {
         long n = 1;
         for (long d : shape) n *= d;
