@@ -28,8 +28,13 @@ public final class CpuCellRunner implements CellRunner {
 
     /** @param datasets the datasets/ folder holding heldout/, passkey/ and calibration/ */
     public CpuCellRunner(Path datasets) {
+        this(datasets, new KvMethods(datasets));
+    }
+
+    /** A runner sharing calibrated codebooks with other users of {@code methods}. */
+    public CpuCellRunner(Path datasets, KvMethods methods) {
         this.datasets = datasets;
-        this.methods = new KvMethods(datasets);
+        this.methods = methods;
     }
 
     private synchronized Loaded load(String modelPath) {

@@ -26,26 +26,33 @@ public final class KvMethods {
     /** On-demand calibration: 8 windows of 512 tokens of datasets/calibration, 30 k-means iterations, seed 0. */
     public static final int CALIBRATION_WINDOWS = 8, CALIBRATION_WINDOW_TOKENS = 512;
 
-    private final Path datasets;
+    private final Calibrator.Settings calibration;
     private final Map<String, CodebookSet> codebooks = new HashMap<>();
 
     public KvMethods(Path datasets) {
-        this.datasets = datasets;
+        this(new Calibrator.Settings(datasets.resolve("calibration/calibration.jsonl"), CALIBRATION_WINDOWS,
+                CALIBRATION_WINDOW_TOKENS, KMeansConfig.PAPER_ITERATIONS, 0));
+    }
+
+    /** Methods whose on-demand calibration uses the given text and k-means settings. */
+    public KvMethods(Calibrator.Settings calibration) {
+        this.calibration = calibration;
     }
 
     public synchronized KvCacheFactory factory(String spec, Model model, Tokenizer tokenizer, String codebookFile) {
         MethodSpec method = MethodSpec.parse(spec);
         method.checkLayout(model.kvLayout());
-        CodebookSet books = null;
-        if (method instanceof VqSpec vq) {
-            // The window r does not change the codebooks: key the cache on the spec with a fixed window.
-            String key = model.checkpoint().folder() + "|" + (codebookFile != null ? codebookFile : vq.withWindow(VqSpec.DEFAULT_WINDOW).spec());
-            books = codebooks.computeIfAbsent(key, k -> codebookFile != null
-                    ? CodebookFile.read(Path.of(codebookFile), vq, model.kvLayout(), ModelIdentity.of(model))
-                    : Calibrator.calibrate(model, tokenizer, vq, new Calibrator.Settings(
-                    datasets.resolve("calibration/calibration.jsonl"), CALIBRATION_WINDOWS, CALIBRATION_WINDOW_TOKENS,
-                    KMeansConfig.PAPER_ITERATIONS, 0)));
-        }
-        return KvCacheFactories.of(method, books, AttentionPath.LOOKUP_TABLE);
+        return KvCacheFactories.of(method, codebooks(method, model, tokenizer, codebookFile), AttentionPath.LOOKUP_TABLE);
+    }
+
+    /** The codebooks a VQ method uses on this model (null for methods without codebooks). */
+    public synchronized CodebookSet codebooks(MethodSpec method, Model model, Tokenizer tokenizer, String codebookFile) {
+        if (!(method instanceof VqSpec vq)) return null;
+        // The window r does not change the codebooks: key the cache on the spec with a fixed window.
+        String key = model.checkpoint().folder() + "|" + (codebookFile != null ? codebookFile : vq.withWindow(VqSpec.DEFAULT_WINDOW).spec());
+        CodebookSet books = codebooks.computeIfAbsent(key, k -> codebookFile != null
+                ? CodebookFile.read(Path.of(codebookFile), vq, model.kvLayout(), ModelIdentity.of(model))
+                : Calibrator.calibrate(model, tokenizer, vq, calibration));
+        return books.spec().equals(vq) ? books : books.withSpec(vq);
     }
 }

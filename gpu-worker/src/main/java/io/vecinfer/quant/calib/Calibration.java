@@ -20,8 +20,11 @@ import java.util.SplittableRandom;
  * transform, values as they are). Codewords are rounded to fp16, as the kernel stores them.
  */
 public final class Calibration {
-    /** Sub-vectors kept per codeword for k-means (the paper does not say; 64 keeps d4b8 fits to seconds). */
-    public static final int MAX_POINTS_PER_CODEWORD = 64;
+    /**
+     * Sub-vectors kept per codebook for k-means: 64 per codeword, at most 65,536 (16 per codeword for
+     * 12-bit books). The paper does not say; this keeps fits to seconds on a CPU.
+     */
+    public static final int MAX_POINTS_PER_CODEWORD = 64, MAX_POINTS = 1 << 16;
 
     private Calibration() {
     }
@@ -75,7 +78,7 @@ public final class Calibration {
                         + " collected " + counts[b] + " sub-vectors but needs at least " + shape.codewords()
                         + " (2^" + shape.bits() + " codewords); run more calibration text or use a wider scope");
             }
-            long cap = (long) MAX_POINTS_PER_CODEWORD * shape.codewords();
+            long cap = Math.min((long) MAX_POINTS_PER_CODEWORD * shape.codewords(), MAX_POINTS);
             stride[b] = (int) Math.max(1, (counts[b] + cap - 1) / cap);
             points[b] = new float[(counts[b] + stride[b] - 1) / stride[b] * n];
         }
