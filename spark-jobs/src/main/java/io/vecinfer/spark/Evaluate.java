@@ -2,23 +2,17 @@ package io.vecinfer.spark;
 
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
-import org.apache.spark.sql.Dataset;
-import org.apache.spark.sql.Encoders;
-import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
+import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.types.DataTypes;
-import org.apache.spark.sql.types.StructType;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
-import java.util.HashMap;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-
-import static org.apache.spark.sql.functions.col;
+import java.util.Set;
 
 /**
  * The evaluate job: reads a sweep, checks it, expands it into (cell, sample) work items, drops the ones
@@ -36,12 +30,6 @@ import static org.apache.spark.sql.functions.col;
  */
 public final class Evaluate {
     private static final Logger LOG = LoggerFactory.getLogger(Evaluate.class);
-
-    static final StructType WORK = DataTypes.createStructType(List.of(
-            DataTypes.createStructField("model_rank", DataTypes.IntegerType, false),
-            DataTypes.createStructField("config_hash", DataTypes.StringType, false),
-            DataTypes.createStructField("ordinal", DataTypes.IntegerType, false),
-            DataTypes.createStructField("sample_id", DataTypes.StringType, false)));
 
     /**
      * @param output        the qualified output folder
@@ -75,59 +63,42 @@ public final class Evaluate {
         String runnerClass = spark.sparkContext().getConf().get(Runners.CONF_KEY, Runners.DEFAULT_CLASS);
 
         List<PlannedCell> cells = Grid.expand(spec);
+        Set<String> done = SampleStore.committedKeys(spark, samples);
         Map<String, PlannedCell> byHash = new LinkedHashMap<>();
-        Map<String, Integer> totals = new HashMap<>();
-        List<Row> work = new ArrayList<>();
+        List<WorkItem> todo = new ArrayList<>();
+        int total = 0;
         for (PlannedCell cell : cells) {
             if (byHash.putIfAbsent(cell.configHash(), cell) != null) continue; // the sweep lists a value twice
             List<String> ids = Runners.sampleIds(runnerClass, cell);
-            totals.put(cell.configHash(), ids.size());
-            for (int i = 0; i < ids.size(); i++) work.add(RowFactory.create(cell.modelRank(), cell.configHash(), i, ids.get(i)));
-        }
-
-        Dataset<Row> done = SampleStore.committed(spark, samples).select("config_hash", "sample_id");
-        Dataset<Row> todo = spark.createDataFrame(work, WORK)
-                .join(done, scala.jdk.javaapi.CollectionConverters.asScala(List.of("config_hash", "sample_id")).toSeq(), "left_anti")
-                .cache();
-        Map<String, Long> left = countByCell(todo);
-        long missing = left.values().stream().mapToLong(Long::longValue).sum();
-        for (PlannedCell cell : byHash.values()) {
-            long l = left.getOrDefault(cell.configHash(), 0L);
+            List<WorkItem> left = ids.stream().map(id -> new WorkItem(cell.configHash(), id))
+                    .filter(item -> !done.contains(SampleStore.key(item.configHash(), item.sampleId()))).toList();
             LOG.info("cell {} ({} / {} / ctx {} / batch {} / seed {}): {} done, {} left",
                     cell.configHash(), cell.cell().method(), cell.cell().task(), cell.cell().contextLength(),
-                    cell.cell().batchSize(), cell.cell().seed(), totals.get(cell.configHash()) - l, l);
+                    cell.cell().batchSize(), cell.cell().seed(), ids.size() - left.size(), left.size());
+            total += ids.size();
+            todo.addAll(left);
         }
-        Outcome outcome = new Outcome(output, byHash.size(), work.size(), work.size() - missing, 0);
-        if (missing == 0) {
-            LOG.info("all {} samples of {} cells are committed under {}: nothing to run", work.size(), byHash.size(), samples);
-            todo.unpersist();
+        // Work on one model stays together, so an executor loads few models and writes few files.
+        todo.sort(Comparator.comparing((WorkItem item) -> byHash.get(item.configHash()).modelRank()));
+        Outcome outcome = new Outcome(output, byHash.size(), total, total - todo.size(), 0);
+        if (todo.isEmpty()) {
+            LOG.info("all {} samples of {} cells are committed under {}: nothing to run", total, byHash.size(), samples);
             return outcome;
         }
 
         Map<String, String> cellJson = new LinkedHashMap<>();
-        left.keySet().forEach(hash -> cellJson.put(hash, CellCodec.toJson(byHash.get(hash).cell())));
-        int tasks = (int) Math.min(missing, (missing + spec.samplesPerTask() - 1) / spec.samplesPerTask());
-        // Progress while it runs: each task logs every file it commits (executor logs).
-        List<Row> progress;
-        try {
-            // Range partitioning keeps a model's cells, and a cell's samples, together in few tasks,
-            // so an executor loads few models and writes few files.
-            progress = todo.repartitionByRange(tasks, col("model_rank"), col("config_hash"), col("ordinal"))
-                    .sortWithinPartitions("model_rank", "config_hash", "ordinal")
-                    .mapPartitions(new EvaluatePartition(cellJson, runnerClass, samples), Encoders.row(EvaluatePartition.PROGRESS))
-                    .collectAsList();
-        } finally {
-            todo.unpersist();
-        }
-        long committed = progress.stream().mapToLong(r -> r.getInt(1)).sum();
+        todo.stream().map(WorkItem::configHash).distinct().forEach(hash -> cellJson.put(hash, CellCodec.toJson(byHash.get(hash).cell())));
+        int tasks = (todo.size() + spec.samplesPerTask() - 1) / spec.samplesPerTask();
+        // parallelize cuts the list into contiguous slices, one per task: no shuffle, and each task
+        // gets consecutive samples of few cells. Progress while it runs: each task logs every file it
+        // commits (in the executor logs).
+        List<EvaluatePartition.Committed> committed = JavaSparkContext.fromSparkContext(spark.sparkContext())
+                .parallelize(todo, tasks)
+                .mapPartitions(new EvaluatePartition(cellJson, runnerClass, samples))
+                .collect();
+        long written = committed.stream().mapToLong(EvaluatePartition.Committed::samples).sum();
         LOG.info("committed {} samples in {} files; {} of {} samples of {} cells are now done (output {})",
-                committed, progress.size(), outcome.alreadyDone() + missing, work.size(), byHash.size(), output);
-        return new Outcome(output, byHash.size(), work.size(), outcome.alreadyDone(), committed);
-    }
-
-    private static Map<String, Long> countByCell(Dataset<Row> items) {
-        Map<String, Long> counts = new HashMap<>();
-        for (Row row : items.groupBy("config_hash").count().collectAsList()) counts.put(row.getString(0), row.getLong(1));
-        return counts;
+                written, committed.size(), outcome.alreadyDone() + todo.size(), total, byHash.size(), output);
+        return new Outcome(output, byHash.size(), total, outcome.alreadyDone(), written);
     }
 }

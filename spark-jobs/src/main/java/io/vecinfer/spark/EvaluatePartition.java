@@ -4,11 +4,7 @@ import io.vecinfer.eval.task.Cell;
 import io.vecinfer.eval.task.SampleResult;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
-import org.apache.spark.api.java.function.MapPartitionsFunction;
-import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
-import org.apache.spark.sql.types.DataTypes;
-import org.apache.spark.sql.types.StructType;
+import org.apache.spark.api.java.function.FlatMapFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -22,19 +18,15 @@ import java.util.Map;
 /**
  * One Spark task of an evaluation: runs its work items (config_hash, sample_id), cell by cell, on the
  * executor's shared {@link io.vecinfer.eval.task.CellRunner}, and commits each cell's finished rows as
- * one Parquet file (see {@link SampleFileWriter}). Returns one progress row per committed file.
+ * one Parquet file (see {@link SampleFileWriter}). Returns one {@link Committed} per file.
  */
-public final class EvaluatePartition implements MapPartitionsFunction<Row, Row> {
+public final class EvaluatePartition implements FlatMapFunction<Iterator<WorkItem>, EvaluatePartition.Committed> {
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = LoggerFactory.getLogger(EvaluatePartition.class);
 
     /** What a task reports back per committed file. */
-    public static final StructType PROGRESS = DataTypes.createStructType(List.of(
-            DataTypes.createStructField("config_hash", DataTypes.StringType, false),
-            DataTypes.createStructField("samples", DataTypes.IntegerType, false),
-            DataTypes.createStructField("executor_id", DataTypes.StringType, false),
-            DataTypes.createStructField("gpu_address", DataTypes.StringType, false),
-            DataTypes.createStructField("file", DataTypes.StringType, false)));
+    public record Committed(String configHash, int samples, String executorId, String gpuAddress, String file) implements java.io.Serializable {
+    }
 
     private final Map<String, String> cellJsonByHash;
     private final String runnerClass;
@@ -46,16 +38,16 @@ public final class EvaluatePartition implements MapPartitionsFunction<Row, Row> 
         this.samplesUri = samples.toString();
     }
 
-    /** Input rows are (config_hash, sample_id, ...), sorted so that each cell's items are together. */
+    /** Items come in the driver's order, so that each cell's items are together. */
     @Override
-    public Iterator<Row> call(Iterator<Row> items) {
+    public Iterator<Committed> call(Iterator<WorkItem> items) {
         Map<String, List<String>> idsByCell = new LinkedHashMap<>();
-        items.forEachRemaining(item -> idsByCell.computeIfAbsent(item.getAs("config_hash"), h -> new ArrayList<>()).add(item.getAs("sample_id")));
+        items.forEachRemaining(item -> idsByCell.computeIfAbsent(item.configHash(), h -> new ArrayList<>()).add(item.sampleId()));
 
         ResourceBinding binding = ResourceBinding.ofCurrentTask();
         Configuration conf = new Configuration();
         String codeVersion = CodeVersion.get();
-        List<Row> progress = new ArrayList<>();
+        List<Committed> progress = new ArrayList<>();
         for (Map.Entry<String, List<String>> entry : idsByCell.entrySet()) {
             String hash = entry.getKey();
             Cell cell = CellCodec.fromJson(cellJsonByHash.get(hash));
@@ -69,7 +61,7 @@ public final class EvaluatePartition implements MapPartitionsFunction<Row, Row> 
             Path file = SampleFileWriter.commit(OutputLayout.cellDirectory(new Path(samplesUri), hash), rows, conf);
             LOG.info("cell {} ({} / {} / ctx {}): committed {} samples on executor {} gpu {}",
                     hash, cell.method(), cell.task(), cell.contextLength(), rows.size(), binding.executorId(), binding.gpuAddress());
-            progress.add(RowFactory.create(hash, rows.size(), binding.executorId(), binding.gpuAddress(), file.getName()));
+            progress.add(new Committed(hash, rows.size(), binding.executorId(), binding.gpuAddress(), file.getName()));
         }
         return progress.iterator();
     }

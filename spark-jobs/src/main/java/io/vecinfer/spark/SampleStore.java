@@ -8,7 +8,9 @@ import org.apache.spark.sql.SparkSession;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 
 /**
  * The committed per-sample rows under {@code <out>/samples/}, as the driver and the report see them.
@@ -27,6 +29,23 @@ public final class SampleStore {
         return spark.read().schema(SampleColumns.sparkSchema()).option("basePath", samples.toString())
                 .parquet(samples.toString())
                 .dropDuplicates(OutputLayout.PARTITION_COLUMN, "sample_id");
+    }
+
+    /**
+     * The (config_hash, sample_id) pairs committed so far, as {@link #key} strings, collected to the
+     * driver: a plain scan, no shuffle (a sweep of a million samples is some tens of MB here).
+     */
+    public static Set<String> committedKeys(SparkSession spark, Path samples) {
+        Set<String> keys = new HashSet<>();
+        if (!exists(spark, samples)) return keys;
+        spark.read().schema(SampleColumns.sparkSchema()).option("basePath", samples.toString()).parquet(samples.toString())
+                .select(OutputLayout.PARTITION_COLUMN, "sample_id").collectAsList()
+                .forEach(row -> keys.add(key(row.getString(0), row.getString(1))));
+        return keys;
+    }
+
+    public static String key(String configHash, String sampleId) {
+        return configHash + "/" + sampleId;
     }
 
     private static boolean exists(SparkSession spark, Path path) {
