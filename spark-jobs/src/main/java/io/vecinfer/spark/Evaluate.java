@@ -1,0 +1,104 @@
+package io.vecinfer.spark;
+
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.SparkSession;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The evaluate job: reads a sweep, checks it, expands it into (cell, sample) work items, drops the ones
+ * already committed under {@code <out>/samples/}, and runs the rest spread over the executors.
+ *
+ * <p>Resume: every task commits its rows itself, file by file, as each cell's part of the task finishes
+ * ({@link SampleFileWriter}); the driver's only state is what is committed on disk. So a rerun after any
+ * failure (lost executors, a killed driver, a rerun with fewer or more executors) computes exactly the
+ * missing (config_hash, sample_id) pairs. Spark's own file commit protocol was not used because it
+ * publishes a job's output only when the whole job ends: a long sweep would show nothing until the
+ * end, or would have to run as many small jobs, each waiting for its slowest task.
+ *
+ * <p>Usage: {@code spark-submit --class io.vecinfer.spark.Evaluate spark-jobs.jar SWEEP_FILE [--output DIR]}.
+ * The runner class comes from {@code spark.vecinfer.cellRunner} (default the worker's CPU runner).
+ */
+public final class Evaluate {
+    private static final Logger LOG = LoggerFactory.getLogger(Evaluate.class);
+
+    /**
+     * @param output        the qualified output folder
+     * @param cells         cells in the sweep
+     * @param samples       samples in the sweep
+     * @param alreadyDone   of those, committed before this run
+     * @param committedNow  committed by this run (more than the missing ones only if tasks were retried after committing)
+     */
+    public record Outcome(Path output, int cells, long samples, long alreadyDone, long committedNow) {
+    }
+
+    private Evaluate() {
+    }
+
+    public static void main(String[] args) {
+        SweepFile sweep = LauncherArgs.sweep(args, "io.vecinfer.spark.Evaluate");
+        SparkSession spark = SparkSession.builder().appName("vecinfer-evaluate").getOrCreate();
+        try {
+            run(spark, sweep);
+        } finally {
+            spark.stop();
+        }
+    }
+
+    public static Outcome run(SparkSession spark, SweepFile sweep) {
+        Configuration hadoopConf = spark.sparkContext().hadoopConfiguration();
+        SweepValidator.validate(sweep, GpuPresence.of(spark.sparkContext().getConf()), hadoopConf);
+        SweepSpec spec = sweep.spec();
+        Path output = OutputLayout.qualify(spec.output(), hadoopConf);
+        Path samples = OutputLayout.samples(output);
+        String runnerClass = spark.sparkContext().getConf().get(Runners.CONF_KEY, Runners.DEFAULT_CLASS);
+
+        List<PlannedCell> cells = Grid.expand(spec);
+        Set<String> done = SampleStore.committedKeys(spark, samples);
+        Map<String, PlannedCell> byHash = new LinkedHashMap<>();
+        List<WorkItem> todo = new ArrayList<>();
+        int total = 0;
+        for (PlannedCell cell : cells) {
+            if (byHash.putIfAbsent(cell.configHash(), cell) != null) continue; // the sweep lists a value twice
+            List<String> ids = Runners.sampleIds(runnerClass, cell);
+            List<WorkItem> left = ids.stream().map(id -> new WorkItem(cell.configHash(), id))
+                    .filter(item -> !done.contains(SampleStore.key(item.configHash(), item.sampleId()))).toList();
+            LOG.info("cell {} ({} / {} / ctx {} / batch {} / seed {}): {} done, {} left",
+                    cell.configHash(), cell.cell().method(), cell.cell().task(), cell.cell().contextLength(),
+                    cell.cell().batchSize(), cell.cell().seed(), ids.size() - left.size(), left.size());
+            total += ids.size();
+            todo.addAll(left);
+        }
+        // Work on one model stays together, so an executor loads few models and writes few files.
+        todo.sort(Comparator.comparing((WorkItem item) -> byHash.get(item.configHash()).modelRank()));
+        Outcome outcome = new Outcome(output, byHash.size(), total, total - todo.size(), 0);
+        if (todo.isEmpty()) {
+            LOG.info("all {} samples of {} cells are committed under {}: nothing to run", total, byHash.size(), samples);
+            return outcome;
+        }
+
+        Map<String, String> cellJson = new LinkedHashMap<>();
+        todo.stream().map(WorkItem::configHash).distinct().forEach(hash -> cellJson.put(hash, CellCodec.toJson(byHash.get(hash).cell())));
+        int tasks = (todo.size() + spec.samplesPerTask() - 1) / spec.samplesPerTask();
+        // parallelize cuts the list into contiguous slices, one per task: no shuffle, and each task
+        // gets consecutive samples of few cells. Progress while it runs: each task logs every file it
+        // commits (in the executor logs).
+        List<EvaluatePartition.Committed> committed = JavaSparkContext.fromSparkContext(spark.sparkContext())
+                .parallelize(todo, tasks)
+                .mapPartitions(new EvaluatePartition(cellJson, runnerClass, samples))
+                .collect();
+        long written = committed.stream().mapToLong(EvaluatePartition.Committed::samples).sum();
+        LOG.info("committed {} samples in {} files; {} of {} samples of {} cells are now done (output {})",
+                written, committed.size(), outcome.alreadyDone() + todo.size(), total, byHash.size(), output);
+        return new Outcome(output, byHash.size(), total, outcome.alreadyDone(), written);
+    }
+}

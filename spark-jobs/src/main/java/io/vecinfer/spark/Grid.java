@@ -1,0 +1,43 @@
+package io.vecinfer.spark;
+
+import io.vecinfer.eval.task.Cell;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Expands a sweep into its cells: every model × method × task × context length × batch size × seed.
+ * Paths become absolute here (see {@link LocalPaths}); the order is the sweep file's order.
+ */
+public final class Grid {
+    private Grid() {
+    }
+
+    public static List<PlannedCell> expand(SweepSpec spec) {
+        List<PlannedCell> cells = new ArrayList<>();
+        for (int m = 0; m < spec.models().size(); m++) {
+            String model = spec.models().get(m);
+            for (String method : spec.methods()) {
+                String codebook = LocalPaths.absolute(codebookFor(spec, model, method));
+                for (SweepSpec.Task task : spec.tasks()) {
+                    for (int contextLength : task.contextLengths()) {
+                        for (int batchSize : spec.batchSizes()) {
+                            for (long seed : spec.seeds()) {
+                                Cell cell = new Cell(LocalPaths.absolute(model), method, codebook, task.name(), contextLength, batchSize, seed);
+                                cells.add(new PlannedCell(cell, CellCodec.configHash(cell), task.limit(), m));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return cells;
+    }
+
+    private static String codebookFor(SweepSpec spec, String model, String method) {
+        return spec.codebooks().stream()
+                .filter(c -> c.model().equals(model) && c.method().equals(method))
+                .map(SweepSpec.Codebook::path)
+                .findFirst().orElse(null);
+    }
+}

@@ -1,0 +1,25 @@
+package io.vecinfer.spark;
+
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * The names a sweep file may use, kept in one place so that validation, error messages and docs agree.
+ * A task or method family is added here when the worker learns it.
+ */
+public final class KnownNames {
+    private KnownNames() {
+    }
+
+    /** Tasks the worker can run (evaluation.md); sorted so that error messages list them stably. */
+    public static final Set<String> TASKS = new TreeSet<>(Set.of("perplexity", "passkey", "fidelity"));
+
+    /** The part of a method spec before ':' ({@code vecinfer:k=d4b8,v=d4b8,r=128} is a vecinfer method). */
+    public static final Set<String> METHOD_FAMILIES = new TreeSet<>(Set.of("fp16", "fp32", "vecinfer", "rawvq", "kivi"));
+
+    /** Backends a sweep may ask for; cuda needs GPUs scheduled on the executors. */
+    public static final Set<String> BACKENDS = new TreeSet<>(Set.of("cpu", "cuda"));
+
+    /** The method every other method is compared against in reports. */
+    public static final String REFERENCE_METHOD = "fp16";
+}

@@ -1,0 +1,32 @@
+package io.vecinfer.spark;
+
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * Runs a sweep and its report on a local Spark ({@code local[2]} unless {@code spark.master} is set)
+ * started in this JVM: the README's one command. Arguments: {@code [SWEEP_FILE [--output DIR]]}, the
+ * sweep defaulting to {@link #DEFAULT_SWEEP} (paths in it are relative to the repository root, where
+ * this is meant to be started). The JVM needs Spark's module options (spark-jobs/run-local.sh passes them).
+ */
+public final class LocalMain {
+    public static final String DEFAULT_SWEEP = "spark-jobs/src/main/resources/default-sweep.json";
+
+    private LocalMain() {
+    }
+
+    public static void main(String[] args) {
+        SweepFile sweep = LauncherArgs.sweep(args.length == 0 ? new String[] {DEFAULT_SWEEP} : args, "io.vecinfer.spark.LocalMain");
+        SparkSession spark = SparkSession.builder()
+                .appName("vecinfer-local")
+                .master(System.getProperty("spark.master", "local[2]"))
+                .config("spark.ui.enabled", "false")
+                .getOrCreate();
+        try {
+            Evaluate.Outcome outcome = Evaluate.run(spark, sweep);
+            Report.run(spark, outcome.output().toString());
+            System.out.println("samples: " + OutputLayout.samples(outcome.output()) + "\nmetrics: " + OutputLayout.metrics(outcome.output()));
+        } finally {
+            spark.stop();
+        }
+    }
+}

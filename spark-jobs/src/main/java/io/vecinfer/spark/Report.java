@@ -1,0 +1,115 @@
+package io.vecinfer.spark;
+
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SaveMode;
+import org.apache.spark.sql.SparkSession;
+
+import java.util.List;
+import java.util.stream.Stream;
+
+import static org.apache.spark.sql.functions.avg;
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.count;
+import static org.apache.spark.sql.functions.explode;
+import static org.apache.spark.sql.functions.expr;
+import static org.apache.spark.sql.functions.first;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.sqrt;
+import static org.apache.spark.sql.functions.stddev_samp;
+import static org.apache.spark.sql.functions.sum;
+
+/**
+ * The report job: aggregates {@code <out>/samples/} into {@code <out>/metrics/} (Parquet, partitioned by
+ * task, rewritten whole on every run) with one row per (cell, score name), and prints a table.
+ *
+ * <p>Per row: n, mean and its analytic standard error (sample standard deviation / sqrt n); the delta
+ * against the paired fp16 cell (same model, task, context length, batch size and seed; paired by
+ * sample id) with the standard error of the per-sample differences, which is much smaller than that of
+ * two independent means since both methods see the same samples; KV bytes per token and compression
+ * ratio; prefill and per-token decode latency percentiles (exact); prefill and decode tokens per second.
+ *
+ * <p>Usage: {@code spark-submit --class io.vecinfer.spark.Report spark-jobs.jar OUTPUT_DIR}.
+ */
+public final class Report {
+    static final List<String> CELL_KEYS = List.of("model", "method", "codebook", "task", "context_length", "batch_size", "seed");
+    /** What makes a cell the fp16 partner of another: everything but method and codebook. */
+    static final List<String> PAIR_KEYS = List.of("model", "task", "context_length", "batch_size", "seed", "sample_id", "score");
+
+    private Report() {
+    }
+
+    public static void main(String[] args) {
+        if (args.length != 1) {
+            System.err.println("usage: io.vecinfer.spark.Report OUTPUT_DIR");
+            System.exit(2);
+        }
+        SparkSession spark = SparkSession.builder().appName("vecinfer-report").getOrCreate();
+        try {
+            run(spark, args[0]);
+        } finally {
+            spark.stop();
+        }
+    }
+
+    /** Writes metrics/ and prints the table; returns the metrics rows. */
+    public static Dataset<Row> run(SparkSession spark, String output) {
+        Path out = OutputLayout.qualify(output, spark.sparkContext().hadoopConfiguration());
+        Dataset<Row> metrics = metrics(SampleStore.committed(spark, OutputLayout.samples(out)));
+        metrics.write().mode(SaveMode.Overwrite).partitionBy("task").parquet(OutputLayout.metrics(out).toString());
+        Dataset<Row> written = spark.read().parquet(OutputLayout.metrics(out).toString());
+        System.out.println(ReportTable.format(written.collectAsList()));
+        return written;
+    }
+
+    static Dataset<Row> metrics(Dataset<Row> samples) {
+        Dataset<Row> scores = samples
+                .select(col("*"), explode(col("scores")).as(new String[] {"score", "value"}))
+                .drop("scores");
+
+        Dataset<Row> perScore = scores.groupBy("config_hash", "score").agg(
+                count("value").as("n"),
+                avg("value").as("mean"),
+                stddev_samp("value").divide(sqrt(count("value"))).as("stderr"));
+
+        Dataset<Row> fp16 = scores.filter(col("method").equalTo(lit(KnownNames.REFERENCE_METHOD)))
+                .select(pairColumns("value", "reference_value"));
+        Dataset<Row> diffs = scores.join(fp16, seq(PAIR_KEYS), "inner")
+                .withColumn("diff", col("value").minus(col("reference_value")));
+        Dataset<Row> paired = diffs.groupBy("config_hash", "score").agg(
+                count("diff").as("n_paired"),
+                avg("reference_value").as("fp16_mean"),
+                avg("diff").as("delta_vs_fp16"),
+                stddev_samp("diff").divide(sqrt(count("diff"))).as("delta_stderr"));
+
+        Dataset<Row> perCell = samples.groupBy("config_hash").agg(
+                first("model").as("model"), first("method").as("method"), first("codebook").as("codebook"),
+                first("task").as("task"), first("context_length").as("context_length"),
+                first("batch_size").as("batch_size"), first("seed").as("seed"),
+                avg("kv_bytes_per_token").as("kv_bytes_per_token"),
+                avg("compression_ratio").as("compression_ratio"),
+                expr("percentile(prefill_ms, 0.5)").as("prefill_ms_p50"),
+                expr("percentile(prefill_ms, 0.9)").as("prefill_ms_p90"),
+                expr("percentile(prefill_ms, 0.99)").as("prefill_ms_p99"),
+                expr("percentile(decode_ms_per_token, 0.5)").as("decode_ms_per_token_p50"),
+                expr("percentile(decode_ms_per_token, 0.9)").as("decode_ms_per_token_p90"),
+                expr("percentile(decode_ms_per_token, 0.99)").as("decode_ms_per_token_p99"),
+                sum("context_tokens").multiply(1000.0).divide(sum("prefill_ms")).as("prefill_tokens_per_s"),
+                sum("generated_tokens").multiply(1000.0)
+                        .divide(sum(col("decode_ms_per_token").multiply(col("generated_tokens")))).as("decode_tokens_per_s"));
+
+        return perCell.join(perScore, "config_hash")
+                .join(paired, seq(List.of("config_hash", "score")), "left");
+    }
+
+    /** The pairing keys and the value, renamed so that it sits beside the other cell's value after the join. */
+    private static Column[] pairColumns(String value, String renamed) {
+        return Stream.concat(PAIR_KEYS.stream().map(k -> col(k)), Stream.of(col(value).as(renamed))).toArray(Column[]::new);
+    }
+
+    private static scala.collection.immutable.Seq<String> seq(List<String> names) {
+        return scala.jdk.javaapi.CollectionConverters.asScala(names).toSeq();
+    }
+}

@@ -1,0 +1,25 @@
+package io.vecinfer.spark;
+
+import org.apache.spark.SparkEnv;
+import org.apache.spark.TaskContext;
+import org.apache.spark.resource.ResourceInformation;
+
+/**
+ * Where a task runs: its executor, host, and the GPU Spark assigned to it ("none" without GPU
+ * scheduling, e.g. local mode). Read inside the task, since only the task knows its resources.
+ */
+public record ResourceBinding(String executorId, String host, String gpuAddress) implements java.io.Serializable {
+
+    public static ResourceBinding ofCurrentTask() {
+        TaskContext task = TaskContext.get();
+        String gpu = "none";
+        if (task != null) {
+            ResourceInformation info = task.resourcesJMap().get("gpu");
+            if (info != null && info.addresses().length > 0) gpu = String.join(",", info.addresses());
+        }
+        SparkEnv env = SparkEnv.get();
+        String executor = env == null ? "unknown" : env.executorId();
+        String host = env == null ? "unknown" : env.blockManager().blockManagerId().host();
+        return new ResourceBinding(executor, host, gpu);
+    }
+}

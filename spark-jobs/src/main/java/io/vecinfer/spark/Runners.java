@@ -1,0 +1,83 @@
+package io.vecinfer.spark;
+
+import io.vecinfer.eval.task.CellRunner;
+
+import java.lang.reflect.Method;
+import java.util.List;
+import java.util.function.Function;
+
+/**
+ * The one {@link CellRunner} of this JVM (an executor, or the driver in local mode), created on first
+ * use and closed at JVM exit, so that a model is loaded once per executor, not once per task.
+ *
+ * <p>The implementation is chosen by class name ({@link #CONF_KEY}), not compiled in: spark-jobs needs
+ * only the contract, tests bring a runner of their own, and the real one lives in gpu-worker. Calls are
+ * serialised because the contract does not promise thread safety and the decoder already spreads one
+ * batch over the JVM's cores; executors are meant to run one task at a time anyway
+ * ({@code spark.executor.cores} = {@code spark.task.cpus}, or one GPU per task).
+ */
+public final class Runners {
+    /** Spark conf key naming the runner class. */
+    public static final String CONF_KEY = "spark.vecinfer.cellRunner";
+    /** The worker's CPU runner. */
+    public static final String DEFAULT_CLASS = "io.vecinfer.eval.task.CpuCellRunner";
+    private static final String FACTORY_CLASS = "io.vecinfer.eval.task.CellRunners";
+
+    private static CellRunner shared;
+    private static String sharedClass;
+
+    private Runners() {
+    }
+
+    /** The JVM's runner of the given class; a JVM holds one runner class for its lifetime. */
+    public static synchronized CellRunner shared(String className) {
+        if (shared == null) {
+            CellRunner runner = create(className);
+            Runtime.getRuntime().addShutdownHook(new Thread(runner::close, "close-cell-runner"));
+            shared = runner;
+            sharedClass = className;
+        } else if (!sharedClass.equals(className)) {
+            throw new IllegalStateException("this JVM already runs " + sharedClass + ", not " + className);
+        }
+        return shared;
+    }
+
+    /** Uses the shared runner while holding its lock: one call at a time per JVM. */
+    public static <T> T withShared(String className, Function<CellRunner, T> work) {
+        synchronized (Runners.class) {
+            return work.apply(shared(className));
+        }
+    }
+
+    public static List<String> sampleIds(String className, PlannedCell cell) {
+        return withShared(className, runner -> runner.sampleIds(cell.cell(), cell.limit()));
+    }
+
+    /** A new runner: the class's public no-arg constructor, or its static create(). */
+    static CellRunner create(String className) {
+        Class<?> type;
+        try {
+            type = Class.forName(className, true, Thread.currentThread().getContextClassLoader());
+        } catch (ClassNotFoundException e) {
+            if (className.equals(DEFAULT_CLASS)) return createFrom(FACTORY_CLASS, className);
+            throw new IllegalStateException("cell runner class " + className + " is not on the classpath (set " + CONF_KEY + ")", e);
+        }
+        try {
+            return (CellRunner) type.getConstructor().newInstance();
+        } catch (NoSuchMethodException e) {
+            return createFrom(className, className);
+        } catch (ReflectiveOperationException | ClassCastException e) {
+            throw new IllegalStateException("cannot create cell runner " + className, e);
+        }
+    }
+
+    private static CellRunner createFrom(String factoryClass, String wanted) {
+        try {
+            Method create = Class.forName(factoryClass, true, Thread.currentThread().getContextClassLoader()).getMethod("create");
+            return (CellRunner) create.invoke(null);
+        } catch (ReflectiveOperationException | ClassCastException e) {
+            throw new IllegalStateException("cell runner " + wanted + " is not available: neither a public no-arg constructor nor "
+                    + factoryClass + ".create() (set " + CONF_KEY + " to a CellRunner class)", e);
+        }
+    }
+}

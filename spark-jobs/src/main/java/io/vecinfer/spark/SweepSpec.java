@@ -1,0 +1,53 @@
+package io.vecinfer.spark;
+
+import java.util.List;
+
+/**
+ * A sweep as written in its JSON or YAML file: the axes of the grid and where results go.
+ * Field names are the file's keys. Missing optional fields get their defaults here, so that the
+ * rest of the code never sees a null list.
+ *
+ * @param models         checkpoint folders (each with config.json); relative paths are resolved against the working directory
+ * @param methods        KV-cache method specs
+ * @param codebooks      optional codebook file per (model, method)
+ * @param tasks          tasks with their sample limits and context lengths
+ * @param batchSizes     batch sizes (default [1])
+ * @param seeds          seeds (default [0])
+ * @param output         output folder (a local path or a Hadoop URI); samples/ and metrics/ go under it
+ * @param backend        cpu (default) or cuda
+ * @param samplesPerTask work items per Spark task: the unit of scheduling and of durable output (default 8)
+ */
+public record SweepSpec(List<String> models, List<String> methods, List<Codebook> codebooks, List<Task> tasks,
+                        List<Integer> batchSizes, List<Long> seeds, String output, String backend, Integer samplesPerTask) {
+
+    public SweepSpec {
+        models = models == null ? List.of() : models;
+        methods = methods == null ? List.of() : methods;
+        codebooks = codebooks == null ? List.of() : codebooks;
+        tasks = tasks == null ? List.of() : tasks;
+        batchSizes = batchSizes == null ? List.of(1) : batchSizes;
+        seeds = seeds == null ? List.of(0L) : seeds;
+        backend = backend == null ? "cpu" : backend;
+        samplesPerTask = samplesPerTask == null ? 8 : samplesPerTask;
+    }
+
+    /**
+     * @param name           a task from {@link KnownNames#TASKS}
+     * @param limit          samples per cell (0 = all the task has)
+     * @param contextLengths context lengths in tokens (default [0], the task's default)
+     */
+    public record Task(String name, Integer limit, List<Integer> contextLengths) {
+        public Task {
+            limit = limit == null ? 0 : limit;
+            contextLengths = contextLengths == null ? List.of(0) : contextLengths;
+        }
+    }
+
+    /** The codebook file that {@code method} uses on {@code model}. */
+    public record Codebook(String model, String method, String path) {
+    }
+
+    public SweepSpec withOutput(String newOutput) {
+        return new SweepSpec(models, methods, codebooks, tasks, batchSizes, seeds, newOutput, backend, samplesPerTask);
+    }
+}

@@ -1,0 +1,102 @@
+package io.vecinfer.spark;
+
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * Checks a sweep before any work starts, and reports every problem at once: a sweep that would fail
+ * after an hour on its last cell should fail now.
+ */
+public final class SweepValidator {
+    private SweepValidator() {
+    }
+
+    public static void validate(SweepFile file, GpuPresence gpus, Configuration hadoopConf) {
+        SweepSpec spec = file.spec();
+        List<SweepSpecException.Problem> problems = new ArrayList<>();
+
+        if (spec.models().isEmpty()) problems.add(file.problemAt("/models", "no models"));
+        for (int i = 0; i < spec.models().size(); i++) {
+            Path model = LocalPaths.resolve(spec.models().get(i));
+            if (!Files.isRegularFile(model.resolve("config.json"))) {
+                problems.add(file.problemAt("/models/" + i, "not a model folder (no config.json): " + model));
+            }
+        }
+
+        if (spec.methods().isEmpty()) problems.add(file.problemAt("/methods", "no methods"));
+        for (int i = 0; i < spec.methods().size(); i++) {
+            try {
+                MethodSpec.parse(spec.methods().get(i));
+            } catch (IllegalArgumentException e) {
+                problems.add(file.problemAt("/methods/" + i, e.getMessage()));
+            }
+        }
+
+        for (int i = 0; i < spec.codebooks().size(); i++) {
+            SweepSpec.Codebook codebook = spec.codebooks().get(i);
+            String at = "/codebooks/" + i;
+            if (!spec.models().contains(codebook.model())) problems.add(file.problemAt(at + "/model", "not one of the sweep's models: " + codebook.model()));
+            if (!spec.methods().contains(codebook.method())) problems.add(file.problemAt(at + "/method", "not one of the sweep's methods: " + codebook.method()));
+            if (codebook.path() == null || !Files.isRegularFile(LocalPaths.resolve(codebook.path()))) {
+                problems.add(file.problemAt(at + "/path", "codebook file not found: " + (codebook.path() == null ? "(none given)" : LocalPaths.resolve(codebook.path()))));
+            }
+        }
+
+        if (spec.tasks().isEmpty()) problems.add(file.problemAt("/tasks", "no tasks"));
+        for (int i = 0; i < spec.tasks().size(); i++) {
+            SweepSpec.Task task = spec.tasks().get(i);
+            String at = "/tasks/" + i;
+            if (!KnownNames.TASKS.contains(task.name())) {
+                problems.add(file.problemAt(at + "/name", "unknown task '" + task.name() + "' (known: " + String.join(", ", KnownNames.TASKS) + ")"));
+            }
+            if (task.limit() < 0) problems.add(file.problemAt(at + "/limit", "must be >= 0 (0 = all samples)"));
+            if (task.contextLengths().isEmpty() || task.contextLengths().stream().anyMatch(c -> c == null || c < 0)) {
+                problems.add(file.problemAt(at + "/contextLengths", "needs context lengths >= 0 (0 = the task's default)"));
+            }
+        }
+
+        if (spec.batchSizes().isEmpty() || spec.batchSizes().stream().anyMatch(b -> b == null || b < 1)) {
+            problems.add(file.problemAt("/batchSizes", "needs batch sizes >= 1"));
+        }
+        if (spec.seeds().isEmpty() || spec.seeds().stream().anyMatch(s -> s == null)) problems.add(file.problemAt("/seeds", "needs at least one seed"));
+        if (spec.samplesPerTask() < 1) problems.add(file.problemAt("/samplesPerTask", "must be >= 1"));
+
+        if (!KnownNames.BACKENDS.contains(spec.backend())) {
+            problems.add(file.problemAt("/backend", "unknown backend '" + spec.backend() + "' (known: " + String.join(", ", KnownNames.BACKENDS) + ")"));
+        } else if (spec.backend().equals("cuda") && !gpus.present()) {
+            problems.add(file.problemAt("/backend", "the sweep asks for the cuda backend but no GPU is available: " + gpus.how()
+                    + "; run on a cluster with spark.executor.resource.gpu.amount=1 and spark.task.resource.gpu.amount=1, or use \"backend\": \"cpu\""));
+        }
+
+        if (spec.output() == null || spec.output().isBlank()) {
+            problems.add(file.problemAt("/output", "no output folder"));
+        } else {
+            String why = unwritable(spec.output(), hadoopConf);
+            if (why != null) problems.add(file.problemAt("/output", "output folder is not writable: " + why));
+        }
+
+        if (!problems.isEmpty()) throw new SweepSpecException(problems);
+    }
+
+    /** Null when a probe file can be created and deleted in the output folder, else why not. */
+    private static String unwritable(String output, Configuration hadoopConf) {
+        org.apache.hadoop.fs.Path dir = OutputLayout.qualify(output, hadoopConf);
+        try {
+            FileSystem fs = dir.getFileSystem(hadoopConf);
+            if (!fs.mkdirs(dir)) return dir + " (cannot create it)";
+            org.apache.hadoop.fs.Path probe = new org.apache.hadoop.fs.Path(dir, "_write_probe_" + UUID.randomUUID());
+            fs.create(probe, false).close();
+            fs.delete(probe, false);
+            return null;
+        } catch (IOException | RuntimeException e) {
+            return dir + " (" + e.getMessage() + ")";
+        }
+    }
+}

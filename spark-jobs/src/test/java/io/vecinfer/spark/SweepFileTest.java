@@ -1,0 +1,187 @@
+package io.vecinfer.spark;
+
+import io.vecinfer.spark.testing.Sweeps;
+import org.apache.hadoop.conf.Configuration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class SweepFileTest {
+    private static final GpuPresence NO_GPU = new GpuPresence(false, "no GPU in this test");
+
+    @TempDir
+    Path dir;
+
+    private String valid(String overrides) {
+        return """
+                {
+                  "models": ["%s"],
+                  "methods": ["fp16", "vecinfer:k=d4b8,v=d4b8,r=128"],
+                  "tasks": [
+                    {"name": "perplexity", "limit": 4, "contextLengths": [128, 256]},
+                    {"name": "passkey", "limit": 2}
+                  ],
+                  "batchSizes": [1, 4],
+                  "seeds": [0],
+                  "output": "%s"%s
+                }
+                """.formatted(Sweeps.referenceModel(), dir.resolve("out"), overrides);
+    }
+
+    private SweepSpecException.Problem onlyProblem(String name, String text) {
+        Path file = Sweeps.writeText(dir.resolve(name), text);
+        SweepSpecException e = assertThrows(SweepSpecException.class,
+                () -> SweepValidator.validate(SweepFile.read(file), NO_GPU, new Configuration()));
+        assertEquals(1, e.problems().size(), e.getMessage());
+        SweepSpecException.Problem problem = e.problems().get(0);
+        assertEquals(file.toString(), problem.file());
+        assertTrue(e.getMessage().contains(file.getFileName().toString()), e.getMessage());
+        return problem;
+    }
+
+    private static int lineOf(String text, String needle) {
+        String before = text.substring(0, text.indexOf(needle));
+        return (int) before.chars().filter(c -> c == '\n').count() + 1;
+    }
+
+    @Test
+    void aValidSweepExpandsToItsGridWithStableHashes() {
+        SweepFile sweep = SweepFile.read(Sweeps.writeText(dir.resolve("ok.json"), valid("")));
+        SweepValidator.validate(sweep, NO_GPU, new Configuration());
+        List<PlannedCell> cells = Grid.expand(sweep.spec());
+        // 1 model × 2 methods × (2 perplexity contexts + 1 passkey default) × 2 batch sizes × 1 seed
+        assertEquals(12, cells.size());
+        assertEquals(12, cells.stream().map(PlannedCell::configHash).distinct().count());
+        PlannedCell first = cells.get(0);
+        assertEquals(16, first.configHash().length());
+        assertEquals(first.configHash(), CellCodec.configHash(CellCodec.fromJson(CellCodec.toJson(first.cell()))));
+        assertEquals(CellCodec.configHash(first.cell()), Grid.expand(SweepFile.read(Sweeps.writeText(dir.resolve("again.json"), valid(""))).spec()).get(0).configHash());
+        assertEquals(8, sweep.spec().samplesPerTask());
+        assertEquals("cpu", sweep.spec().backend());
+        assertNull(first.cell().codebook());
+    }
+
+    @Test
+    void yamlIsReadLikeJson() {
+        String yaml = """
+                models: [%s]
+                methods: [fp16, "kivi:k=2,v=2"]
+                tasks:
+                  - name: passkey
+                    limit: 3
+                    contextLengths: [512]
+                output: %s
+                """.formatted(Sweeps.referenceModel(), dir.resolve("out"));
+        SweepFile sweep = SweepFile.read(Sweeps.writeText(dir.resolve("s.yaml"), yaml));
+        SweepValidator.validate(sweep, NO_GPU, new Configuration());
+        assertEquals(2, Grid.expand(sweep.spec()).size());
+        assertEquals(512, Grid.expand(sweep.spec()).get(1).cell().contextLength());
+    }
+
+    @Test
+    void syntaxErrorNamesItsLine() {
+        String text = valid("").replace("\"batchSizes\": [1, 4],", "\"batchSizes\": [1, 4]");
+        SweepSpecException.Problem p = onlyProblem("syntax.json", text);
+        assertEquals(lineOf(text, "\"seeds\""), p.line());
+    }
+
+    @Test
+    void wrongTypeNamesFieldAndLine() {
+        String text = valid("").replace("\"limit\": 4", "\"limit\": \"four\"");
+        SweepSpecException.Problem p = onlyProblem("type.json", text);
+        assertEquals("tasks[0].limit", p.field());
+        assertEquals(lineOf(text, "\"four\""), p.line());
+    }
+
+    @Test
+    void unknownFieldIsRejected() {
+        String text = valid(",\n  \"batchsize\": 3");
+        SweepSpecException.Problem p = onlyProblem("unknown-field.json", text);
+        assertEquals("batchsize", p.field());
+        assertEquals(lineOf(text, "\"batchsize\""), p.line());
+    }
+
+    @Test
+    void unknownTaskListsKnownOnes() {
+        String text = valid("").replace("\"name\": \"passkey\"", "\"name\": \"needle\"");
+        SweepSpecException.Problem p = onlyProblem("task.json", text);
+        assertEquals("tasks[1].name", p.field());
+        assertEquals(lineOf(text, "\"needle\""), p.line());
+        assertTrue(p.message().contains("fidelity, passkey, perplexity"), p.message());
+    }
+
+    @Test
+    void malformedMethods() {
+        for (String bad : List.of("", "turbo:k=2", "kivi:k2")) {
+            String text = valid("").replace("\"fp16\",", "\"" + bad + "\",");
+            SweepSpecException.Problem p = onlyProblem("method.json", text);
+            assertEquals("methods[0]", p.field());
+            assertEquals(lineOf(text, "\"methods\""), p.line());
+        }
+    }
+
+    @Test
+    void missingModelFolder() {
+        Path notAModel = dir.resolve("no-model");
+        String text = valid("").replace(Sweeps.referenceModel(), notAModel.toString());
+        SweepSpecException.Problem p = onlyProblem("model.json", text);
+        assertEquals("models[0]", p.field());
+        assertTrue(p.message().contains("no config.json") && p.message().contains(notAModel.toString()), p.message());
+    }
+
+    @Test
+    void missingCodebookFile() {
+        Path codebook = dir.resolve("missing.cb");
+        String text = valid(",\n  \"codebooks\": [{\"model\": \"" + Sweeps.referenceModel()
+                + "\", \"method\": \"vecinfer:k=d4b8,v=d4b8,r=128\",\n    \"path\": \"" + codebook + "\"}]");
+        SweepSpecException.Problem p = onlyProblem("codebook.json", text);
+        assertEquals("codebooks[0].path", p.field());
+        assertEquals(lineOf(text, "\"path\""), p.line());
+    }
+
+    @Test
+    void aPresentCodebookReachesItsCells() throws Exception {
+        Path codebook = Files.writeString(dir.resolve("cb.safetensors"), "x");
+        String text = valid(",\n  \"codebooks\": [{\"model\": \"" + Sweeps.referenceModel()
+                + "\", \"method\": \"vecinfer:k=d4b8,v=d4b8,r=128\", \"path\": \"" + codebook + "\"}]");
+        SweepFile sweep = SweepFile.read(Sweeps.writeText(dir.resolve("cb.json"), text));
+        SweepValidator.validate(sweep, NO_GPU, new Configuration());
+        assertTrue(Grid.expand(sweep.spec()).stream().allMatch(c -> c.cell().method().equals("fp16") == (c.cell().codebook() == null)));
+    }
+
+    @Test
+    void outputThatCannotBeCreated() throws Exception {
+        Path aFile = Files.writeString(dir.resolve("a-file"), "not a folder");
+        String text = valid("").replace(dir.resolve("out").toString(), aFile.resolve("out").toString());
+        SweepSpecException.Problem p = onlyProblem("output.json", text);
+        assertEquals("output", p.field());
+        assertTrue(p.message().contains("not writable"), p.message());
+    }
+
+    @Test
+    void cudaWithoutGpuSaysSo() {
+        String text = valid(",\n  \"backend\": \"cuda\"");
+        SweepSpecException.Problem p = onlyProblem("cuda.json", text);
+        assertEquals("backend", p.field());
+        assertEquals(lineOf(text, "\"cuda\""), p.line());
+        assertTrue(p.message().contains("no GPU is available") && p.message().contains("spark.executor.resource.gpu.amount"), p.message());
+        SweepValidator.validate(SweepFile.read(dir.resolve("cuda.json")), new GpuPresence(true, "test"), new Configuration());
+    }
+
+    @Test
+    void everyProblemIsReportedAtOnce() {
+        String text = valid("").replace("\"name\": \"passkey\"", "\"name\": \"needle\"").replace("\"fp16\",", "\"fp8\",");
+        Path file = Sweeps.writeText(dir.resolve("two.json"), text);
+        SweepSpecException e = assertThrows(SweepSpecException.class,
+                () -> SweepValidator.validate(SweepFile.read(file), NO_GPU, new Configuration()));
+        assertEquals(2, e.problems().size(), e.getMessage());
+    }
+}

@@ -1,0 +1,79 @@
+package io.vecinfer.spark.testing;
+
+import io.vecinfer.eval.task.Cell;
+import io.vecinfer.eval.task.CellRunner;
+import io.vecinfer.eval.task.SampleResult;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.IntStream;
+
+/**
+ * A real, deterministic CellRunner for tests of the Spark side: each sample's scores are derived from
+ * the sha256 of what determines them (model, method, task, context length, seed, sample id; not the
+ * batch size, as for a real decoder), so any two runs agree. System property
+ * {@code vecinfer.test.sleepMs} makes each sample take that long, to leave time to kill an executor.
+ */
+public final class HashCellRunner implements CellRunner {
+    /** Samples per task when the sweep gives no limit. */
+    public static final int TASK_SIZE = 12;
+
+    @Override
+    public List<String> sampleIds(Cell cell, int limit) {
+        int n = limit == 0 ? TASK_SIZE : Math.min(limit, TASK_SIZE);
+        return IntStream.range(0, n).mapToObj(i -> String.format("%s-%03d", cell.task(), i)).toList();
+    }
+
+    @Override
+    public List<SampleResult> run(Cell cell, List<String> sampleIds) {
+        long sleep = Long.getLong("vecinfer.test.sleepMs", 0);
+        List<SampleResult> results = new ArrayList<>();
+        for (int start = 0; start < sampleIds.size(); start += cell.batchSize()) {
+            for (String id : sampleIds.subList(start, Math.min(sampleIds.size(), start + cell.batchSize()))) {
+                long began = System.nanoTime();
+                if (sleep > 0) sleepFor(sleep);
+                results.add(result(cell, id, (System.nanoTime() - began) / 1e6));
+            }
+        }
+        return results;
+    }
+
+    /** The scores a sample must get: what the tests compare the written rows to. */
+    public static Map<String, Double> expectedScores(Cell cell, String sampleId) {
+        byte[] h = sha256(cell.model() + "|" + cell.method() + "|" + cell.task() + "|" + cell.contextLength() + "|" + cell.seed() + "|" + sampleId);
+        double nll = 1.0 + (h[0] & 0xff) / 64.0 + (h[1] & 0xff) / 16384.0;
+        return cell.task().equals("passkey") ? Map.of("accuracy", (double) (h[2] & 1)) : Map.of("nll", nll, "tokens", 64.0);
+    }
+
+    private static SampleResult result(Cell cell, String id, double millis) {
+        int contextTokens = cell.contextLength() == 0 ? 256 : cell.contextLength();
+        double bytesPerToken = cell.method().startsWith("fp32") ? 8192 : cell.method().startsWith("fp16") ? 4096 : 1024;
+        return new SampleResult(id, expectedScores(cell, id), "pred-" + id, "ref-" + id, contextTokens,
+                millis, millis / 8 + 0.01, 8, (long) (bytesPerToken * contextTokens), bytesPerToken, 4096 / bytesPerToken, "cpu", "test-cpu");
+    }
+
+    private static byte[] sha256(String text) {
+        try {
+            return MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static void sleepFor(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+    }
+
+    @Override
+    public void close() {
+    }
+}
