@@ -12,10 +12,7 @@ public final class KnownNames {
     }
 
     /** Tasks the worker can run (evaluation.md); sorted so that error messages list them stably. */
-    public static final Set<String> TASKS = new TreeSet<>(Set.of("perplexity", "passkey", "fidelity"));
-
-    /** The part of a method spec before ':' ({@code vecinfer:k=d4b8,v=d4b8,r=128} is a vecinfer method). */
-    public static final Set<String> METHOD_FAMILIES = new TreeSet<>(Set.of("fp16", "fp32", "vecinfer", "rawvq", "kivi"));
+    public static final Set<String> TASKS = new TreeSet<>(io.vecinfer.eval.task.TaskRegistry.names());
 
     /** Backends a sweep may ask for; cuda needs GPUs scheduled on the executors. */
     public static final Set<String> BACKENDS = new TreeSet<>(Set.of("cpu", "cuda"));

@@ -96,9 +96,10 @@ public final class Report {
                 expr("percentile(decode_ms_per_token, 0.5)").as("decode_ms_per_token_p50"),
                 expr("percentile(decode_ms_per_token, 0.9)").as("decode_ms_per_token_p90"),
                 expr("percentile(decode_ms_per_token, 0.99)").as("decode_ms_per_token_p99"),
-                sum("context_tokens").multiply(1000.0).divide(sum("prefill_ms")).as("prefill_tokens_per_s"),
-                sum("generated_tokens").multiply(1000.0)
-                        .divide(sum(col("decode_ms_per_token").multiply(col("generated_tokens")))).as("decode_tokens_per_s"));
+                // try_divide: a task that generates nothing (perplexity) has no decode rate, not an error.
+                expr("try_divide(sum(context_tokens) * 1000.0, sum(prefill_ms))").as("prefill_tokens_per_s"),
+                expr("try_divide(sum(generated_tokens) * 1000.0, sum(decode_ms_per_token * generated_tokens))")
+                        .as("decode_tokens_per_s"));
 
         return perCell.join(perScore, "config_hash")
                 .join(paired, seq(List.of("config_hash", "score")), "left");

@@ -34,6 +34,7 @@ public final class SampleColumns {
             new Column("key_config", Kind.STRING, false),
             new Column("value_config", Kind.STRING, false),
             new Column("residual_window", Kind.INT, false),
+            new Column("codebook_scope", Kind.STRING, false),
             new Column("codebook", Kind.STRING, false),
             new Column("task", Kind.STRING, true),
             new Column("sample_id", Kind.STRING, true),

@@ -21,6 +21,7 @@ public final class SampleRows {
         row.put("key_config", method.keyConfig());
         row.put("value_config", method.valueConfig());
         row.put("residual_window", method.residualWindow());
+        row.put("codebook_scope", method.codebookScope());
         row.put("codebook", cell.codebook());
         row.put("task", cell.task());
         row.put("sample_id", result.sampleId());

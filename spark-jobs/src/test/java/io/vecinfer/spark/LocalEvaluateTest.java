@@ -19,7 +19,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Evaluate on a local Spark: exactly once per (cell, sample), and resume fills exactly the gaps. */
 class LocalEvaluateTest {
-    private static final List<String> METHODS = List.of("fp16", "kivi:k=2,v=2");
+    private static final List<String> METHODS = List.of("fp16", "kivi:k=b2g32,v=b2g32,r=32");
     /** 2 methods × (5 perplexity + 4 passkey samples). */
     private static final int SAMPLES = 18;
 
@@ -95,7 +95,7 @@ class LocalEvaluateTest {
         assertEquals(SAMPLES / 2, full.committedNow());
         Map<String, Long> byMethod = LocalSpark.rawSamples(dir.resolve("out")).collectAsList().stream()
                 .collect(Collectors.groupingBy(r -> r.getAs("method"), Collectors.counting()));
-        assertEquals(Map.of("fp16", 9L, "kivi:k=2,v=2", 9L), byMethod);
+        assertEquals(Map.of("fp16", 9L, "kivi:k=b2g32,v=b2g32,r=32", 9L), byMethod);
         assertExactlyOnceWithRightScores(dir.resolve("out"), SAMPLES);
     }
 

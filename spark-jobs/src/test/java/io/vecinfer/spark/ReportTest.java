@@ -25,14 +25,14 @@ class ReportTest {
     void metricsPerCellAndScoreWithPairedDeltas() {
         Path out = dir.resolve("out");
         Evaluate.Outcome outcome = Evaluate.run(LocalSpark.session(),
-                SweepFile.read(Sweeps.write(dir, "s.json", List.of("fp16", "kivi:k=2,v=2"), 5, 4, out)));
+                SweepFile.read(Sweeps.write(dir, "s.json", List.of("fp16", "kivi:k=b2g32,v=b2g32,r=32"), 5, 4, out)));
         List<Row> metrics = Report.run(LocalSpark.session(), outcome.output().toString()).collectAsList();
         // per method: perplexity (nll, tokens) + passkey (accuracy)
         assertEquals(6, metrics.size());
         assertTrue(Files.isDirectory(out.resolve("metrics/task=perplexity")) && Files.isDirectory(out.resolve("metrics/task=passkey")));
 
-        Row kiviNll = metrics.stream().filter(r -> r.getAs("method").equals("kivi:k=2,v=2") && r.getAs("score").equals("nll")).findFirst().orElseThrow();
-        Cell kivi = new Cell(Sweeps.referenceModel(), "kivi:k=2,v=2", null, "perplexity", 128, 2, 7);
+        Row kiviNll = metrics.stream().filter(r -> r.getAs("method").equals("kivi:k=b2g32,v=b2g32,r=32") && r.getAs("score").equals("nll")).findFirst().orElseThrow();
+        Cell kivi = new Cell(Sweeps.referenceModel(), "kivi:k=b2g32,v=b2g32,r=32", null, "perplexity", 128, 2, 7);
         Cell fp16 = new Cell(Sweeps.referenceModel(), "fp16", null, "perplexity", 128, 2, 7);
         double[] x = IntStream.range(0, 5).mapToDouble(i -> nll(kivi, i)).toArray();
         double[] d = IntStream.range(0, 5).mapToDouble(i -> nll(kivi, i) - nll(fp16, i)).toArray();

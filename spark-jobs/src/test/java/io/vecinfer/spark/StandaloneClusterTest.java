@@ -35,7 +35,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @Tag("cluster")
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class StandaloneClusterTest {
-    private static final List<String> METHODS = List.of("fp16", "kivi:k=2,v=2");
+    private static final List<String> METHODS = List.of("fp16", "kivi:k=b2g32,v=b2g32,r=32");
     private static final int SAMPLES = 18;
 
     private static Path dir;

@@ -73,7 +73,7 @@ class SweepFileTest {
     void yamlIsReadLikeJson() {
         String yaml = """
                 models: [%s]
-                methods: [fp16, "kivi:k=2,v=2"]
+                methods: [fp16, "kivi:k=b2g32,v=b2g32,r=32"]
                 tasks:
                   - name: passkey
                     limit: 3

@@ -26,6 +26,20 @@ public final class CpuCellRunner implements CellRunner {
     private record Loaded(Model model, Tokenizer tokenizer, Decoder decoder) {
     }
 
+    /**
+     * The runner Spark executors create: datasets from -Dvecinfer.datasets, else the environment's
+     * VECINFER_DATASETS (spark.executorEnv.VECINFER_DATASETS on a cluster), else ./datasets.
+     */
+    public static CpuCellRunner create() {
+        String configured = System.getProperty("vecinfer.datasets", System.getenv("VECINFER_DATASETS"));
+        Path datasets = Path.of(configured != null ? configured : "datasets").toAbsolutePath();
+        if (!Files.isDirectory(datasets.resolve("heldout"))) {
+            throw new IllegalStateException(datasets + " is not the datasets folder (no heldout/ in it): set -Dvecinfer.datasets"
+                    + " or VECINFER_DATASETS (spark.executorEnv.VECINFER_DATASETS on a cluster)");
+        }
+        return new CpuCellRunner(datasets);
+    }
+
     /** @param datasets the datasets/ folder holding heldout/, passkey/ and calibration/ */
     public CpuCellRunner(Path datasets) {
         this(datasets, new KvMethods(datasets));
@@ -49,10 +63,11 @@ public final class CpuCellRunner implements CellRunner {
         });
     }
 
-    private TaskContext context(Cell cell) {
+    /** The context of a cell; {@code withMethod} false skips the KV method (listing samples needs no codebooks). */
+    private TaskContext context(Cell cell, boolean withMethod) {
         Loaded loaded = load(cell.model());
         return new TaskContext(loaded.model(), loaded.tokenizer(), loaded.decoder(), datasets,
-                methods.factory(cell.method(), loaded.model(), loaded.tokenizer(), cell.codebook()),
+                withMethod ? methods.factory(cell.method(), loaded.model(), loaded.tokenizer(), cell.codebook()) : null,
                 DenseKvCache.factory(DenseKvCache.Precision.FP16), "cpu", "cpu:" + Runtime.getRuntime().availableProcessors() + "-cores");
     }
 
@@ -64,7 +79,7 @@ public final class CpuCellRunner implements CellRunner {
     @Override
     public List<String> sampleIds(Cell cell, int limit) {
         List<String> ids = new ArrayList<>();
-        for (TaskSample s : samplesOf(cell, context(cell))) {
+        for (TaskSample s : samplesOf(cell, context(cell, false))) {
             if (limit > 0 && ids.size() == limit) break;
             ids.add(s.id());
         }
@@ -73,7 +88,7 @@ public final class CpuCellRunner implements CellRunner {
 
     @Override
     public List<SampleResult> run(Cell cell, List<String> sampleIds) {
-        TaskContext context = context(cell);
+        TaskContext context = context(cell, true);
         Map<String, TaskSample> byId = new LinkedHashMap<>();
         for (TaskSample s : samplesOf(cell, context)) byId.put(s.id(), s);
         List<TaskSample> wanted = new ArrayList<>();
