@@ -36,6 +36,7 @@ import java.util.Map;
  * <pre>
  *   java ... io.vecinfer.study.QuantizationStudy --model datasets/reference-model --out study.jsonl \
  *       [--datasets datasets] [--ppl-windows 3] [--fidelity-windows 4] [--kmeans-iterations 10]
+ *       [--passkey-context 2048] [--only FAMILY_REGEX]
  * </pre>
  */
 public final class QuantizationStudy {
@@ -70,15 +71,18 @@ public final class QuantizationStudy {
         return m;
     }
 
-    private static final List<String> PASSKEY_IDS = List.of("passkey-2048-d000-0", "passkey-2048-d025-0",
-            "passkey-2048-d050-0", "passkey-2048-d075-0", "passkey-2048-d100-0");
+    /** One passkey sample per depth (0, 0.25, 0.5, 0.75, 1) at the given context. */
+    private static List<String> passkeyIds(int context) {
+        return List.of("000", "025", "050", "075", "100").stream().map(d -> "passkey-" + context + "-d" + d + "-0").toList();
+    }
 
     public static void main(String[] args) throws IOException {
         Arguments a = Arguments.parse(args, List.of("model", "out"),
-                List.of("datasets", "ppl-windows", "fidelity-windows", "kmeans-iterations", "only"));
+                List.of("datasets", "ppl-windows", "fidelity-windows", "kmeans-iterations", "only", "passkey-context"));
         Path datasets = Path.of(a.get("datasets", "datasets"));
         Path modelFolder = Path.of(a.get("model"));
         int pplWindows = a.integer("ppl-windows", 3), fidelityWindows = a.integer("fidelity-windows", 4);
+        int passkeyContext = a.integer("passkey-context", 2048);
         var calibration = new Calibrator.Settings(datasets.resolve("calibration/calibration.jsonl"),
                 KvMethods.CALIBRATION_WINDOWS, KvMethods.CALIBRATION_WINDOW_TOKENS, a.integer("kmeans-iterations", 10), 0);
         KvMethods methods = new KvMethods(calibration);
@@ -108,7 +112,8 @@ public final class QuantizationStudy {
                 row.put("kl", mean(f, "kl"));
                 row.put("top1_agreement", mean(f, "top1_agreement"));
                 row.put("greedy_exact_match", mean(f, "greedy_exact_match"));
-                row.put("passkey_accuracy", mean(runner.run(new Cell(m, method.spec(), null, "passkey", 2048, 1, 0), PASSKEY_IDS), "accuracy"));
+                row.put("passkey_accuracy", mean(runner.run(new Cell(m, method.spec(), null, "passkey", passkeyContext, 1, 0),
+                        passkeyIds(passkeyContext)), "accuracy"));
                 if (fp16 == null) fp16 = row;
                 row.put("ppl", Math.exp(row.get("nll")));
                 row.put("ppl_delta_vs_fp16", Math.exp(row.get("nll")) - Math.exp(fp16.get("nll")));
