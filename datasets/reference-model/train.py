@@ -158,6 +158,11 @@ def main():
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--vocab", type=int, default=8192)
     ap.add_argument("--passkey-limit", type=int, default=0, help="evaluate only the first N passkey samples (smoke runs)")
+    ap.add_argument("--hidden", type=int, default=256)
+    ap.add_argument("--layers", type=int, default=8)
+    ap.add_argument("--intermediate", type=int, default=768)
+    ap.add_argument("--weight-decay", type=float, default=0.1)
+    ap.add_argument("--passkey-fraction", type=float, default=0.85)
     args = ap.parse_args()
     t0 = time.time()
     torch.manual_seed(args.seed)
@@ -178,7 +183,8 @@ def main():
         train_ids.extend(enc.ids + [eos])
     print(f"tokenizer: vocab {tok.get_vocab_size()}, train tokens {len(train_ids)}, {time.time() - t0:.0f}s", flush=True)
 
-    config = LlamaConfig(vocab_size=tok.get_vocab_size(), hidden_size=256, intermediate_size=768, num_hidden_layers=8,
+    config = LlamaConfig(vocab_size=tok.get_vocab_size(), hidden_size=args.hidden, intermediate_size=args.intermediate,
+                         num_hidden_layers=args.layers,
                          num_attention_heads=4, num_key_value_heads=2, head_dim=128, max_position_embeddings=4096,
                          rope_theta=500000.0, rms_norm_eps=1e-5, tie_word_embeddings=True, hidden_act="silu",
                          bos_token_id=tok.token_to_id(BOS), eos_token_id=eos, attention_bias=False, mlp_bias=False)
@@ -189,7 +195,7 @@ def main():
     n_params = sum(p.numel() for p in model.parameters())
     print(f"model: {n_params / 1e6:.2f}M parameters", flush=True)
 
-    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, betas=(0.9, 0.95), weight_decay=0.1)
+    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, betas=(0.9, 0.95), weight_decay=args.weight_decay)
     warmup = max(1, args.steps // 30)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / warmup) *
                                               (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, s / args.steps)))))
@@ -201,7 +207,7 @@ def main():
     model.train()
     for frac, length, rows in phases:
         for _ in range(round(frac * args.steps)):
-            x, text_mask, ans_mask = batcher.batch(rows, length, 0.85, device)
+            x, text_mask, ans_mask = batcher.batch(rows, length, args.passkey_fraction, device)
             with torch.autocast("cuda", dtype=torch.bfloat16):
                 logits = model(x).logits
             text_loss = masked_mean_nll(logits, x, text_mask)
@@ -233,7 +239,8 @@ def main():
     acc, details = passkey_accuracy(shipped, tok, passkey, device)
     log = {
         "command": "python3 " + " ".join(sys.argv),
-        "seed": args.seed, "steps": args.steps, "lr": args.lr, "phases": phases, "passkey_fraction": 0.85,
+        "seed": args.seed, "steps": args.steps, "lr": args.lr, "phases": phases, "passkey_fraction": args.passkey_fraction,
+        "hidden": args.hidden, "layers": args.layers, "intermediate": args.intermediate, "weight_decay": args.weight_decay,
         "device": torch.cuda.get_device_name(0), "date": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
         "versions": {"python": platform.python_version(), "torch": torch.__version__,
                      "transformers": transformers.__version__, "tokenizers": tokenizers.__version__,
