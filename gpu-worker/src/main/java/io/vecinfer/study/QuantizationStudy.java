@@ -36,7 +36,11 @@ import java.util.Map;
  * <pre>
  *   java ... io.vecinfer.study.QuantizationStudy --model datasets/reference-model --out study.jsonl \
  *       [--datasets datasets] [--ppl-windows 3] [--fidelity-windows 4] [--kmeans-iterations 10]
- *       [--passkey-context 2048] [--only FAMILY_REGEX]
+ *       [--passkey-context 2048] [--only LABEL_REGEX]
+ * </pre>
+ * Perplexity deltas against fp16 are computed when rows are merged (notebooks/merge_study.py), so the grid
+ * can be split over several JVMs and machines with one fp16 row per model.
+ * <pre>
  * </pre>
  */
 public final class QuantizationStudy {
@@ -93,9 +97,8 @@ public final class QuantizationStudy {
              PrintWriter lines = new PrintWriter(Files.newBufferedWriter(out, StandardOpenOption.CREATE, StandardOpenOption.APPEND))) {
             Tokenizer tokenizer = Tokenizer.load(modelFolder.resolve("tokenizer.json"));
             ActivationProbe probe = probe(model, tokenizer, datasets);
-            Map<String, Double> fp16 = null;
             for (Method method : grid()) {
-                if (!only.isEmpty() && !method.family().matches(only) && !method.family().equals("fp16")) continue;
+                if (!only.isEmpty() && !method.label().matches(only)) continue;
                 long t0 = System.nanoTime();
                 MethodSpec spec = MethodSpec.parse(method.spec());
                 CodebookSet books = methods.codebooks(spec, model, tokenizer, null);
@@ -114,9 +117,7 @@ public final class QuantizationStudy {
                 row.put("greedy_exact_match", mean(f, "greedy_exact_match"));
                 row.put("passkey_accuracy", mean(runner.run(new Cell(m, method.spec(), null, "passkey", passkeyContext, 1, 0),
                         passkeyIds(passkeyContext)), "accuracy"));
-                if (fp16 == null) fp16 = row;
                 row.put("ppl", Math.exp(row.get("nll")));
-                row.put("ppl_delta_vs_fp16", Math.exp(row.get("nll")) - Math.exp(fp16.get("nll")));
                 var footprint = CacheFootprint.of(spec, model.kvLayout(), 4096);
                 String json = String.format(Locale.ROOT, "{\"model\": \"%s\", \"family\": \"%s\", \"label\": \"%s\", \"bits\": %s,"
                                 + " \"spec\": \"%s\", \"kv_bytes_per_token_at_4096\": %.1f, \"compression_ratio_at_4096\": %.3f,"
