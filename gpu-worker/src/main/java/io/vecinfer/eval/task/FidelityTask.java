@@ -38,16 +38,7 @@ public final class FidelityTask implements EvalTask {
     @Override
     public List<TaskSample> samples(TaskContext context, Cell cell, int limit) {
         int window = cell.contextLength() > 0 ? cell.contextLength() : DEFAULT_PROMPT;
-        String text = String.join("\n\n", TaskData.texts(context.datasets().resolve("heldout/heldout.jsonl")));
-        int[] ids = context.tokenizer().encode(text);
-        List<TaskSample> samples = new ArrayList<>();
-        for (int w = 0; (w + 1) * window <= ids.length && (limit == 0 || w < limit); w++) {
-            int[] prompt = new int[window + 1];
-            prompt[0] = context.bosId();
-            System.arraycopy(ids, w * window, prompt, 1, window);
-            samples.add(new TaskSample("fidelity-" + window + "-w" + w, prompt, null, CONTINUATION));
-        }
-        return samples;
+        return TaskData.heldoutWindows(context, "fidelity", "fidelity", window, limit, CONTINUATION);
     }
 
     @Override

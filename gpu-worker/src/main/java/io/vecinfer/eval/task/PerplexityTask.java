@@ -34,21 +34,7 @@ public final class PerplexityTask implements EvalTask {
     @Override
     public List<TaskSample> samples(TaskContext context, Cell cell, int limit) {
         int window = cell.contextLength() > 0 ? cell.contextLength() : DEFAULT_WINDOW;
-        if (window + 1 > context.model().config().contextLength()) {
-            throw new IllegalArgumentException("perplexity: a window of " + window + " tokens plus BOS does not fit "
-                    + context.model().name() + "'s context of " + context.model().config().contextLength());
-        }
-        String text = String.join("\n\n", TaskData.texts(context.datasets().resolve("heldout/heldout.jsonl")));
-        int[] ids = context.tokenizer().encode(text);
-        List<TaskSample> samples = new ArrayList<>();
-        for (int w = 0; (w + 1) * window <= ids.length && (limit == 0 || w < limit); w++) {
-            int[] prompt = new int[window + 1];
-            prompt[0] = context.bosId();
-            System.arraycopy(ids, w * window, prompt, 1, window);
-            samples.add(new TaskSample("heldout-" + window + "-w" + w, prompt, null, 0));
-        }
-        if (samples.isEmpty()) throw new IllegalArgumentException(context.datasets().resolve("heldout/heldout.jsonl") + ": shorter than one window of " + window + " tokens");
-        return samples;
+        return TaskData.heldoutWindows(context, "perplexity", "heldout", window, limit, 0);
     }
 
     @Override
