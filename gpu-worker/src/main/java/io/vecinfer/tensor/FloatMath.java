@@ -7,6 +7,11 @@ public final class FloatMath {
     private FloatMath() {
     }
 
+    /** Whether the Vector API paths are in use (the jdk.incubator.vector module is present and not disabled). */
+    public static boolean vectorized() {
+        return VECTOR;
+    }
+
     public static float dot(float[] a, int aOffset, float[] b, int bOffset, int n) {
         if (VECTOR) return VectorFloatMath.dot(a, aOffset, b, bOffset, n);
         float sum = 0f;

@@ -1,5 +1,6 @@
 package io.vecinfer.quant.vq;
 
+import io.vecinfer.tensor.FloatMath;
 import io.vecinfer.tensor.Half;
 
 /** 2^m codewords of n dims, row-major. Nearest is by squared L2; ties go to the lower index. */
@@ -7,12 +8,23 @@ public final class Codebook {
     private final int dims;
     private final int size;
     private final float[] words;
+    /** Codewords dims-major and their squared norms: the SIMD search scans many codewords per instruction. */
+    private final float[] transposed;
+    private final float[] norms;
 
     public Codebook(int dims, int size, float[] words) {
         if (words.length != dims * size) throw new IllegalArgumentException(words.length + " floats for " + size + " codewords of " + dims + " dims");
         this.dims = dims;
         this.size = size;
         this.words = words.clone();
+        transposed = new float[dims * size];
+        norms = new float[size];
+        for (int c = 0; c < size; c++) {
+            for (int i = 0; i < dims; i++) {
+                transposed[i * size + c] = words[c * dims + i];
+                norms[c] += words[c * dims + i] * words[c * dims + i];
+            }
+        }
     }
 
     /** The same codewords rounded through fp16: what the kernel keeps in shared memory. */
@@ -41,6 +53,7 @@ public final class Codebook {
     }
 
     public int nearest(float[] x, int offset) {
+        if (FloatMath.vectorized() && size >= 64) return VectorNearestCodeword.nearest(transposed, norms, size, dims, x, offset);
         int best = 0;
         float bestDistance = Float.POSITIVE_INFINITY;
         for (int c = 0, base = 0; c < size; c++, base += dims) {
