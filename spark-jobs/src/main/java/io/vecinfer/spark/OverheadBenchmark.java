@@ -142,8 +142,12 @@ public final class OverheadBenchmark {
     private static Map<String, Object> report(Path sweepFile, String[] args, Timed plain, Timed onSpark, double sessionStart, double warmUp) {
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("date", OffsetDateTime.now(ZoneOffset.UTC).truncatedTo(ChronoUnit.SECONDS).toString());
-        r.put("machine", Map.of("cores", Runtime.getRuntime().availableProcessors(), "cpu_model", cpuModel(),
-                "java", System.getProperty("java.version"), "decoder_threads", io.vecinfer.tensor.Parallel.threads()));
+        Map<String, Object> machine = new LinkedHashMap<>();
+        machine.put("cores", Runtime.getRuntime().availableProcessors());
+        machine.put("cpu_model", cpuModel());
+        machine.put("java", System.getProperty("java.version"));
+        machine.put("decoder_threads", io.vecinfer.tensor.Parallel.threads());
+        r.put("machine", machine);
         r.put("command", System.getProperty("vecinfer.command",
                 "spark-jobs/run-main.sh io.vecinfer.spark.OverheadBenchmark " + String.join(" ", args)).trim());
         r.put("sweep", sweepFile.toString());
