@@ -4,16 +4,12 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.vecinfer.eval.task.Cell;
 
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.Map;
 import java.util.TreeMap;
 
 /**
  * The canonical JSON of a {@link Cell} (keys sorted, no spaces) and its config hash, the first 16 hex
- * digits of its sha256. The same JSON ships cells to executors ({@code Cell} is not Serializable), so
+ * digits of its sha256 ({@link Hashes#name}). The same JSON ships cells to executors ({@code Cell} is not Serializable), so
  * the hash an executor writes is by construction the hash of the cell it ran.
  */
 public final class CellCodec {
@@ -46,12 +42,16 @@ public final class CellCodec {
         }
     }
 
+    /**
+     * A calibrated codebook ({@link CalibratedCodebooks}) enters the hash by its file name only: the
+     * name already identifies its content (model, spec, calibration settings), so the same cells keep
+     * their hash, and their committed samples, when the output folder is moved or mounted elsewhere.
+     */
     public static String configHash(Cell cell) {
-        try {
-            byte[] digest = MessageDigest.getInstance("SHA-256").digest(toJson(cell).getBytes(StandardCharsets.UTF_8));
-            return HexFormat.of().formatHex(digest).substring(0, 16);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        String codebook = cell.codebook();
+        Cell hashed = CalibratedCodebooks.isCalibratedFile(codebook)
+                ? new Cell(cell.model(), cell.method(), CalibratedCodebooks.fileName(codebook), cell.task(), cell.contextLength(), cell.batchSize(), cell.seed())
+                : cell;
+        return Hashes.name(toJson(hashed));
     }
 }

@@ -25,6 +25,9 @@ import java.util.Set;
  * publishes a job's output only when the whole job ends: a long sweep would show nothing until the
  * end, or would have to run as many small jobs, each waiting for its slowest task.
  *
+ * <p>VQ cells whose sweep gives no codebook use the file {@link Calibrate} fitted for them under
+ * {@code <out>/codebooks/} when there is one, and calibrate on demand in the runner otherwise.
+ *
  * <p>Usage: {@code spark-submit --class io.vecinfer.spark.Evaluate spark-jobs.jar SWEEP_FILE [--output DIR]}.
  * The runner class comes from {@code spark.vecinfer.cellRunner} (default the worker's CPU runner).
  */
@@ -57,8 +60,9 @@ public final class Evaluate {
     public static Outcome run(SparkSession spark, SweepFile sweep) {
         Configuration hadoopConf = spark.sparkContext().hadoopConfiguration();
         SweepValidator.validate(sweep, GpuPresence.of(spark.sparkContext().getConf()), hadoopConf);
-        SweepSpec spec = sweep.spec();
-        Path output = OutputLayout.qualify(spec.output(), hadoopConf);
+        Path output = OutputLayout.qualify(sweep.spec().output(), hadoopConf);
+        // Codebooks fitted ahead by Calibrate, where present; other VQ cells calibrate on demand in the runner.
+        SweepSpec spec = CalibratedCodebooks.withExisting(sweep.spec(), output);
         Path samples = OutputLayout.samples(output);
         String runnerClass = spark.sparkContext().getConf().get(Runners.CONF_KEY, Runners.DEFAULT_CLASS);
 

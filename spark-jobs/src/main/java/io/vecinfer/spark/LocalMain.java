@@ -3,7 +3,7 @@ package io.vecinfer.spark;
 import org.apache.spark.sql.SparkSession;
 
 /**
- * Runs a sweep and its report on a local Spark ({@code local[2]} unless {@code spark.master} is set)
+ * Runs a sweep (calibrating first when it has a {@code calibration} object) and its report on a local Spark ({@code local[2]} unless {@code spark.master} is set)
  * started in this JVM: the README's one command. Arguments: {@code [SWEEP_FILE [--output DIR]]}, the
  * sweep defaulting to {@link #DEFAULT_SWEEP} (paths in it are relative to the repository root, where
  * this is meant to be started). The JVM needs Spark's module options (spark-jobs/run-local.sh passes them).
@@ -22,6 +22,7 @@ public final class LocalMain {
                 .config("spark.ui.enabled", "false")
                 .getOrCreate();
         try {
+            if (sweep.spec().calibration() != null) Calibrate.run(spark, sweep);
             Evaluate.Outcome outcome = Evaluate.run(spark, sweep);
             Report.run(spark, outcome.output().toString());
             System.out.println("samples: " + OutputLayout.samples(outcome.output()) + "\nmetrics: " + OutputLayout.metrics(outcome.output()));

@@ -8,13 +8,15 @@ import java.io.UncheckedIOException;
 
 /**
  * Where a sweep's output goes: {@code <out>/samples/config_hash=<hash>/part-*.parquet} (one row per
- * sample, written by the executors) and {@code <out>/metrics/task=<task>/} (written by the report).
+ * sample, written by the executors), {@code <out>/metrics/task=<task>/} (written by the report) and
+ * {@code <out>/codebooks/<name>.safetensors} (written by {@link Calibrate}, see {@link CalibratedCodebooks}).
  * Paths are fully qualified on the driver, so executors write to the same place whatever their working
  * directory.
  */
 public final class OutputLayout {
     public static final String SAMPLES = "samples";
     public static final String METRICS = "metrics";
+    public static final String CODEBOOKS = "codebooks";
     public static final String PARTITION_COLUMN = "config_hash";
 
     private OutputLayout() {
@@ -37,6 +39,10 @@ public final class OutputLayout {
 
     public static Path metrics(Path output) {
         return new Path(output, METRICS);
+    }
+
+    public static Path codebooks(Path output) {
+        return new Path(output, CODEBOOKS);
     }
 
     public static Path cellDirectory(Path samples, String configHash) {

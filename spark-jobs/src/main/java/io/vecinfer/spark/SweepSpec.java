@@ -16,9 +16,12 @@ import java.util.List;
  * @param output         output folder (a local path or a Hadoop URI); samples/ and metrics/ go under it
  * @param backend        cpu (default) or cuda
  * @param samplesPerTask work items per Spark task: the unit of scheduling and of durable output (default 8)
+ * @param calibration    optional: how {@link Calibrate} fits codebooks for VQ methods given none; when
+ *                       present, {@link LocalMain} calibrates before evaluating ({@code {}} asks for the defaults)
  */
 public record SweepSpec(List<String> models, List<String> methods, List<Codebook> codebooks, List<Task> tasks,
-                        List<Integer> batchSizes, List<Long> seeds, String output, String backend, Integer samplesPerTask) {
+                        List<Integer> batchSizes, List<Long> seeds, String output, String backend, Integer samplesPerTask,
+                        Calibration calibration) {
 
     public SweepSpec {
         models = models == null ? List.of() : models;
@@ -47,7 +50,38 @@ public record SweepSpec(List<String> models, List<String> methods, List<Codebook
     public record Codebook(String model, String method, String path) {
     }
 
+    /**
+     * Calibration settings; the defaults are those of the worker's on-demand calibration
+     * ({@link io.vecinfer.eval.task.KvMethods}), so calibrating ahead gives the codebooks a run without it would fit.
+     *
+     * @param text         calibration text (JSONL); default {@code <datasets>/calibration/calibration.jsonl}, resolved where it is used
+     * @param windows      windows of text (default 8)
+     * @param windowTokens tokens per window (default 512)
+     * @param iterations   k-means iterations (default 30)
+     * @param seed         k-means seed (default 0)
+     */
+    public record Calibration(String text, Integer windows, Integer windowTokens, Integer iterations, Long seed) {
+        public static final Calibration DEFAULTS = new Calibration(null, null, null, null, null);
+
+        public Calibration {
+            windows = windows == null ? io.vecinfer.eval.task.KvMethods.CALIBRATION_WINDOWS : windows;
+            windowTokens = windowTokens == null ? io.vecinfer.eval.task.KvMethods.CALIBRATION_WINDOW_TOKENS : windowTokens;
+            iterations = iterations == null ? io.vecinfer.quant.vq.KMeansConfig.PAPER_ITERATIONS : iterations;
+            seed = seed == null ? 0L : seed;
+        }
+    }
+
+    /** The calibration settings to use: the sweep's, or the defaults when it gives none. */
+    public Calibration calibrationOrDefaults() {
+        return calibration == null ? Calibration.DEFAULTS : calibration;
+    }
+
     public SweepSpec withOutput(String newOutput) {
-        return new SweepSpec(models, methods, codebooks, tasks, batchSizes, seeds, newOutput, backend, samplesPerTask);
+        return new SweepSpec(models, methods, codebooks, tasks, batchSizes, seeds, newOutput, backend, samplesPerTask, calibration);
+    }
+
+    /** The same sweep with other codebook files (Evaluate adds the calibrated ones). */
+    public SweepSpec withCodebooks(List<Codebook> newCodebooks) {
+        return new SweepSpec(models, methods, newCodebooks, tasks, batchSizes, seeds, output, backend, samplesPerTask, calibration);
     }
 }

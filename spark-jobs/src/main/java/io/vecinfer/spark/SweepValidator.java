@@ -18,7 +18,13 @@ public final class SweepValidator {
     private SweepValidator() {
     }
 
+    /** Checks the sweep for evaluation; its calibration settings too when it has some (LocalMain then calibrates). */
     public static void validate(SweepFile file, GpuPresence gpus, Configuration hadoopConf) {
+        validate(file, gpus, hadoopConf, file.spec().calibration() != null);
+    }
+
+    /** @param calibrating also check what {@link Calibrate} needs: the calibration settings and a local output */
+    public static void validate(SweepFile file, GpuPresence gpus, Configuration hadoopConf, boolean calibrating) {
         SweepSpec spec = file.spec();
         List<SweepSpecException.Problem> problems = new ArrayList<>();
 
@@ -82,7 +88,28 @@ public final class SweepValidator {
             if (why != null) problems.add(file.problemAt("/output", "output folder is not writable: " + why));
         }
 
+        if (calibrating) problems.addAll(calibrationProblems(file, hadoopConf));
+
         if (!problems.isEmpty()) throw new SweepSpecException(problems);
+    }
+
+    private static List<SweepSpecException.Problem> calibrationProblems(SweepFile file, Configuration hadoopConf) {
+        SweepSpec.Calibration calibration = file.spec().calibrationOrDefaults();
+        List<SweepSpecException.Problem> problems = new ArrayList<>();
+        Path text = Path.of(CalibratedCodebooks.Settings.of(calibration).text());
+        if (!Files.isRegularFile(text)) {
+            problems.add(file.problemAt("/calibration/text", "calibration text not found: " + text
+                    + (calibration.text() == null ? " (the default: <datasets>/calibration/calibration.jsonl; set -Dvecinfer.datasets or calibration.text)" : "")));
+        }
+        if (calibration.windows() < 1) problems.add(file.problemAt("/calibration/windows", "must be >= 1"));
+        if (calibration.windowTokens() < 1) problems.add(file.problemAt("/calibration/windowTokens", "must be >= 1"));
+        if (calibration.iterations() < 0) problems.add(file.problemAt("/calibration/iterations", "must be >= 0"));
+        if (file.spec().output() != null && !file.spec().output().isBlank()
+                && CalibratedCodebooks.folder(OutputLayout.qualify(file.spec().output(), hadoopConf)) == null) {
+            problems.add(file.problemAt("/output", "calibrated codebooks are read from the output folder with local file access, so it must be"
+                    + " a local or shared file system path, not " + OutputLayout.qualify(file.spec().output(), hadoopConf)));
+        }
+        return problems;
     }
 
     /** Null when a probe file can be created and deleted in the output folder, else why not. */

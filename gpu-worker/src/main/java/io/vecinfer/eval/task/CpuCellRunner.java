@@ -31,13 +31,18 @@ public final class CpuCellRunner implements CellRunner {
      * VECINFER_DATASETS (spark.executorEnv.VECINFER_DATASETS on a cluster), else ./datasets.
      */
     public static CpuCellRunner create() {
-        String configured = System.getProperty("vecinfer.datasets", System.getenv("VECINFER_DATASETS"));
-        Path datasets = Path.of(configured != null ? configured : "datasets").toAbsolutePath();
+        Path datasets = datasetsFolder();
         if (!Files.isDirectory(datasets.resolve("heldout"))) {
             throw new IllegalStateException(datasets + " is not the datasets folder (no heldout/ in it): set -Dvecinfer.datasets"
                     + " or VECINFER_DATASETS (spark.executorEnv.VECINFER_DATASETS on a cluster)");
         }
         return new CpuCellRunner(datasets);
+    }
+
+    /** The datasets folder this JVM is configured with (see {@link #create}), absolute; not checked. */
+    public static Path datasetsFolder() {
+        String configured = System.getProperty("vecinfer.datasets", System.getenv("VECINFER_DATASETS"));
+        return Path.of(configured != null ? configured : "datasets").toAbsolutePath();
     }
 
     /** @param datasets the datasets/ folder holding heldout/, passkey/ and calibration/ */
