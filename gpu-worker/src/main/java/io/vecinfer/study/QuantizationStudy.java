@@ -36,7 +36,7 @@ import java.util.Map;
  * <pre>
  *   java ... io.vecinfer.study.QuantizationStudy --model datasets/reference-model --out study.jsonl \
  *       [--datasets datasets] [--ppl-windows 3] [--fidelity-windows 4] [--kmeans-iterations 10]
- *       [--passkey-context 2048] [--only LABEL_REGEX]
+ *       [--passkey-context 2048] [--fidelity-context 1024] [--only LABEL_REGEX]
  * </pre>
  * Perplexity deltas against fp16 are computed when rows are merged (notebooks/merge_study.py), so the grid
  * can be split over several JVMs and machines with one fp16 row per model.
@@ -82,11 +82,12 @@ public final class QuantizationStudy {
 
     public static void main(String[] args) throws IOException {
         Arguments a = Arguments.parse(args, List.of("model", "out"),
-                List.of("datasets", "ppl-windows", "fidelity-windows", "kmeans-iterations", "only", "passkey-context"));
+                List.of("datasets", "ppl-windows", "fidelity-windows", "kmeans-iterations", "only", "passkey-context", "fidelity-context"));
         Path datasets = Path.of(a.get("datasets", "datasets"));
         Path modelFolder = Path.of(a.get("model"));
         int pplWindows = a.integer("ppl-windows", 3), fidelityWindows = a.integer("fidelity-windows", 4);
         int passkeyContext = a.integer("passkey-context", 2048);
+        int fidelityContext = a.integer("fidelity-context", 1024);
         var calibration = new Calibrator.Settings(datasets.resolve("calibration/calibration.jsonl"),
                 KvMethods.CALIBRATION_WINDOWS, KvMethods.CALIBRATION_WINDOW_TOKENS, a.integer("kmeans-iterations", 10), 0);
         KvMethods methods = new KvMethods(calibration);
@@ -110,7 +111,8 @@ public final class QuantizationStudy {
                 String m = modelFolder.toString();
                 row.put("nll", mean(runner.run(new Cell(m, method.spec(), null, "perplexity", 2048, 1, 0),
                         runner.sampleIds(new Cell(m, method.spec(), null, "perplexity", 2048, 1, 0), pplWindows)), "nll"));
-                Cell fidelity = new Cell(m, method.spec(), null, "fidelity", 256, 4, 0);
+                // Windows well past 2r, so most of each window's tokens attend to compressed keys and values.
+                Cell fidelity = new Cell(m, method.spec(), null, "fidelity", fidelityContext, 2, 0);
                 List<SampleResult> f = runner.run(fidelity, runner.sampleIds(fidelity, fidelityWindows));
                 row.put("kl", mean(f, "kl"));
                 row.put("top1_agreement", mean(f, "top1_agreement"));
