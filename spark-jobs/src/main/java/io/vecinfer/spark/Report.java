@@ -13,6 +13,7 @@ import java.util.stream.Stream;
 import static org.apache.spark.sql.functions.avg;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.count;
+import static org.apache.spark.sql.functions.max;
 import static org.apache.spark.sql.functions.explode;
 import static org.apache.spark.sql.functions.expr;
 import static org.apache.spark.sql.functions.first;
@@ -90,6 +91,7 @@ public final class Report {
                 first("batch_size").as("batch_size"), first("seed").as("seed"),
                 avg("kv_bytes_per_token").as("kv_bytes_per_token"),
                 avg("compression_ratio").as("compression_ratio"),
+                max("peak_memory_bytes").as("peak_memory_bytes"),
                 expr("percentile(prefill_ms, 0.5)").as("prefill_ms_p50"),
                 expr("percentile(prefill_ms, 0.9)").as("prefill_ms_p90"),
                 expr("percentile(prefill_ms, 0.99)").as("prefill_ms_p99"),

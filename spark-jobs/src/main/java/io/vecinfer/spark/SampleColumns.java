@@ -52,6 +52,7 @@ public final class SampleColumns {
             new Column("kv_bytes", Kind.LONG, true),
             new Column("kv_bytes_per_token", Kind.DOUBLE, true),
             new Column("compression_ratio", Kind.DOUBLE, true),
+            new Column("peak_memory_bytes", Kind.LONG, true),
             new Column("backend", Kind.STRING, true),
             new Column("device", Kind.STRING, false),
             new Column("gpu_address", Kind.STRING, true),

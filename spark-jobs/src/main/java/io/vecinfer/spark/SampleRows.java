@@ -39,6 +39,7 @@ public final class SampleRows {
         row.put("kv_bytes", result.kvBytes());
         row.put("kv_bytes_per_token", result.kvBytesPerToken());
         row.put("compression_ratio", result.compressionRatio());
+        row.put("peak_memory_bytes", result.peakMemoryBytes());
         row.put("backend", result.backend());
         row.put("device", result.device());
         row.put("gpu_address", binding.gpuAddress());

@@ -4,7 +4,8 @@ import java.util.Map;
 
 /**
  * What one sample of one cell produced: its scores (metric name to value; a task may report several,
- * e.g. perplexity's nll and tokens), what was generated, and how long it took on which backend.
+ * e.g. perplexity's nll and tokens), what was generated, how long it took and how much memory it held at most, on which backend.
+ * On the CPU backend the memory is the JVM's peak heap use (the device is the host).
  */
 public record SampleResult(
         String sampleId,
@@ -18,6 +19,7 @@ public record SampleResult(
         long kvBytes,
         double kvBytesPerToken,
         double compressionRatio,
+        long peakMemoryBytes,
         String backend,
         String device) {
 }
