@@ -39,13 +39,7 @@ public final class Calibrate {
     }
 
     public static void main(String[] args) {
-        SweepFile sweep = LauncherArgs.sweep(args, "io.vecinfer.spark.Calibrate");
-        SparkSession spark = SparkSession.builder().appName("vecinfer-calibrate").getOrCreate();
-        try {
-            run(spark, sweep);
-        } finally {
-            spark.stop();
-        }
+        LauncherArgs.runSweepJob(args, "io.vecinfer.spark.Calibrate", "vecinfer-calibrate", Calibrate::run);
     }
 
     public static Outcome run(SparkSession spark, SweepFile sweep) {

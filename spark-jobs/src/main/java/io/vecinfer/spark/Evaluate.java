@@ -48,13 +48,7 @@ public final class Evaluate {
     }
 
     public static void main(String[] args) {
-        SweepFile sweep = LauncherArgs.sweep(args, "io.vecinfer.spark.Evaluate");
-        SparkSession spark = SparkSession.builder().appName("vecinfer-evaluate").getOrCreate();
-        try {
-            run(spark, sweep);
-        } finally {
-            spark.stop();
-        }
+        LauncherArgs.runSweepJob(args, "io.vecinfer.spark.Evaluate", "vecinfer-evaluate", Evaluate::run);
     }
 
     public static Outcome run(SparkSession spark, SweepFile sweep) {

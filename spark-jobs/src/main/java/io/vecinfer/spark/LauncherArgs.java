@@ -7,6 +7,18 @@ final class LauncherArgs {
     private LauncherArgs() {
     }
 
+    /** The main of a sweep job under spark-submit: read the sweep, run the job on the session spark-submit made. */
+    static void runSweepJob(String[] args, String mainClass, String appName,
+                            java.util.function.BiConsumer<org.apache.spark.sql.SparkSession, SweepFile> job) {
+        SweepFile sweep = sweep(args, mainClass);
+        org.apache.spark.sql.SparkSession spark = org.apache.spark.sql.SparkSession.builder().appName(appName).getOrCreate();
+        try {
+            job.accept(spark, sweep);
+        } finally {
+            spark.stop();
+        }
+    }
+
     static SweepFile sweep(String[] args, String mainClass) {
         if (args.length != 1 && !(args.length == 3 && args[1].equals("--output"))) {
             System.err.println("usage: " + mainClass + " SWEEP_FILE [--output DIR]");
