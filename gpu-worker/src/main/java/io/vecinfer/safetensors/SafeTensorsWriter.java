@@ -33,19 +33,15 @@ public final class SafeTensorsWriter {
     }
 
     public SafeTensorsWriter f32(String name, float[] values, long... shape) {
-        check(name, values.length, shape);
         ByteBuffer b = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
         b.asFloatBuffer().put(values);
-        tensors.put(name, new Entry(DType.F32, shape.clone(), b.array()));
-        return this;
+        return raw(name, DType.F32, b.array(), shape);
     }
 
     public SafeTensorsWriter i32(String name, int[] values, long... shape) {
-        check(name, values.length, shape);
         ByteBuffer b = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
         b.asIntBuffer().put(values);
-        tensors.put(name, new Entry(DType.I32, shape.clone(), b.array()));
-        return this;
+        return raw(name, DType.I32, b.array(), shape);
     }
 
     /** A tensor given as its little-endian bytes in {@code dtype}, e.g. copied from another file. */
@@ -58,13 +54,6 @@ public final class SafeTensorsWriter {
         }
         tensors.put(name, new Entry(dtype, shape.clone(), bytes));
         return this;
-    }
-
-    private static void check(String name, int length, long[] shape) {
-        long n = 1;
-        for (long d : shape) n *= d;
-        if (n != length) throw new IllegalArgumentException("tensor '" + name + "': " + length + " values for shape "
-                + java.util.Arrays.toString(shape));
     }
 
     public void write(Path path) throws IOException {
