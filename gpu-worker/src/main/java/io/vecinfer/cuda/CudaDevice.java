@@ -1,0 +1,161 @@
+package io.vecinfer.cuda;
+
+import jcuda.driver.CUcontext;
+import jcuda.driver.CUdevice;
+import jcuda.driver.JCudaDriver;
+
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * One CUDA device through the driver API (JCuda). It holds the device's primary context, which every
+ * thread of the JVM shares: Spark runs several tasks of an executor on one GPU, and each makes the
+ * context current before it touches device memory. Kernel modules are loaded once per device.
+ */
+public final class CudaDevice implements AutoCloseable {
+    private static final Map<Integer, CudaDevice> OPEN = new HashMap<>();
+
+    private final int ordinal;
+    private final CUdevice device;
+    private final CUcontext context;
+    private final String name;
+    private final long totalMemory;
+    private final Map<String, CudaModule> modules = new HashMap<>();
+    private int users;
+
+    private CudaDevice(int ordinal) {
+        this.ordinal = ordinal;
+        device = new CUdevice();
+        JCudaDriver.cuDeviceGet(device, ordinal);
+        context = new CUcontext();
+        JCudaDriver.cuDevicePrimaryCtxRetain(context, device);
+        JCudaDriver.cuCtxSetCurrent(context);
+        byte[] nameBytes = new byte[256];
+        JCudaDriver.cuDeviceGetName(nameBytes, nameBytes.length, device);
+        int end = 0;
+        while (end < nameBytes.length && nameBytes[end] != 0) end++;
+        name = new String(nameBytes, 0, end, java.nio.charset.StandardCharsets.US_ASCII);
+        long[] bytes = new long[1];
+        JCudaDriver.cuDeviceTotalMem(bytes, device);
+        totalMemory = bytes[0];
+    }
+
+    /** CUDA devices this process can use; 0 when there is no driver or no device (never throws). */
+    public static int deviceCount() {
+        try {
+            return countDevices();
+        } catch (Throwable t) {
+            return 0;
+        }
+    }
+
+    /** Why {@link #deviceCount()} is 0, for skip messages and errors; null when a device is present. */
+    public static String unavailableReason() {
+        try {
+            return countDevices() > 0 ? null : "the CUDA driver reports no device";
+        } catch (Throwable t) {
+            return "no usable CUDA driver (" + t.getClass().getSimpleName() + ": " + t.getMessage() + ")";
+        }
+    }
+
+    private static int countDevices() {
+        JCudaDriver.setExceptionsEnabled(true);
+        JCudaDriver.cuInit(0);
+        int[] count = new int[1];
+        JCudaDriver.cuDeviceGetCount(count);
+        return count[0];
+    }
+
+    /**
+     * The device of the given ordinal (as Spark's GPU resource addresses and CUDA_VISIBLE_DEVICES number
+     * them), shared by every caller in this JVM until the last one closes it.
+     */
+    public static synchronized CudaDevice open(int ordinal) {
+        CudaDevice d = OPEN.get(ordinal);
+        if (d == null) {
+            String reason = unavailableReason();
+            if (reason != null) throw new CudaUnavailableException("cannot use CUDA device " + ordinal + ": " + reason);
+            int count = deviceCount();
+            if (ordinal < 0 || ordinal >= count) {
+                throw new CudaUnavailableException("CUDA device " + ordinal + " does not exist: this process sees " + count
+                        + " device(s) (ordinals 0.." + (count - 1) + "; check CUDA_VISIBLE_DEVICES and the GPU address)");
+            }
+            d = new CudaDevice(ordinal);
+            OPEN.put(ordinal, d);
+        }
+        d.users++;
+        d.makeCurrent();
+        return d;
+    }
+
+    public int ordinal() {
+        return ordinal;
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public long totalMemory() {
+        return totalMemory;
+    }
+
+    /** Binds this device's context to the calling thread; every entry point that touches the device calls it. */
+    public void makeCurrent() {
+        JCudaDriver.cuCtxSetCurrent(context);
+    }
+
+    /** The kernels of {@code family} (the resource cuda/FAMILY.fatbin), loaded on first use. */
+    public synchronized CudaModule module(String family) {
+        makeCurrent();
+        return modules.computeIfAbsent(family, f -> CudaModule.load(this, f));
+    }
+
+    public DeviceBuffer allocate(long bytes) {
+        makeCurrent();
+        return new DeviceBuffer(this, bytes);
+    }
+
+    public DeviceBuffer upload(float[] data) {
+        DeviceBuffer b = allocate((long) data.length * Float.BYTES);
+        b.write(data);
+        return b;
+    }
+
+    public DeviceBuffer upload(int[] data) {
+        DeviceBuffer b = allocate((long) data.length * Integer.BYTES);
+        b.write(data);
+        return b;
+    }
+
+    /** Waits for all work queued on this device. */
+    public void synchronize() {
+        makeCurrent();
+        JCudaDriver.cuCtxSynchronize();
+    }
+
+    /** Device memory in use by this process and the others on the device: total minus free, in bytes. */
+    public long usedMemory() {
+        makeCurrent();
+        long[] free = new long[1], total = new long[1];
+        JCudaDriver.cuMemGetInfo(free, total);
+        return total[0] - free[0];
+    }
+
+    @Override
+    public String toString() {
+        return "cuda:" + ordinal + " (" + name + ")";
+    }
+
+    /** Releases this caller's share; the primary context is released with the last one. */
+    @Override
+    public void close() {
+        synchronized (CudaDevice.class) {
+            if (--users > 0) return;
+            OPEN.remove(ordinal);
+            modules.values().forEach(CudaModule::unload);
+            modules.clear();
+            JCudaDriver.cuDevicePrimaryCtxRelease(device);
+        }
+    }
+}

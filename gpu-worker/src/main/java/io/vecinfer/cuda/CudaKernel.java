@@ -1,0 +1,48 @@
+package io.vecinfer.cuda;
+
+import jcuda.NativePointerObject;
+import jcuda.Pointer;
+import jcuda.driver.CUfunction;
+import jcuda.driver.JCudaDriver;
+
+/**
+ * A loaded kernel and its launch. Arguments are passed in the kernel's parameter order: a
+ * {@link DeviceBuffer} becomes its device pointer, Integer/Long/Float their C values.
+ */
+public final class CudaKernel {
+    private final CudaDevice device;
+    private final String name;
+    private final CUfunction function;
+
+    CudaKernel(CudaDevice device, String name, CUfunction function) {
+        this.device = device;
+        this.name = name;
+        this.function = function;
+    }
+
+    /** Launches on the default stream, grid (x, y, z) of blocks of {@code threads} threads, with dynamic shared memory. */
+    public void launch(int gridX, int gridY, int gridZ, int threads, int sharedBytes, Object... args) {
+        if (gridX <= 0 || gridY <= 0 || gridZ <= 0) return; // nothing to do: an empty launch is an error in CUDA
+        NativePointerObject[] params = new NativePointerObject[args.length];
+        for (int i = 0; i < args.length; i++) params[i] = argument(args[i], i);
+        device.makeCurrent();
+        if (sharedBytes > 48 * 1024) {
+            JCudaDriver.cuFuncSetAttribute(function, jcuda.driver.CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, sharedBytes);
+        }
+        JCudaDriver.cuLaunchKernel(function, gridX, gridY, gridZ, threads, 1, 1, sharedBytes, null, Pointer.to(params), null);
+    }
+
+    private Pointer argument(Object a, int index) {
+        if (a instanceof DeviceBuffer b) return Pointer.to(b.pointer());
+        if (a instanceof DeviceBuffer.Slice s) return Pointer.to(s.pointer());
+        if (a instanceof Integer i) return Pointer.to(new int[]{i});
+        if (a instanceof Long l) return Pointer.to(new long[]{l});
+        if (a instanceof Float f) return Pointer.to(new float[]{f});
+        if (a == null) return Pointer.to(new long[]{0L}); // a null device pointer: "absent" (e.g. no bias)
+        throw new IllegalArgumentException(name + ": argument " + index + " has unsupported type " + a.getClass().getName());
+    }
+
+    public String name() {
+        return name;
+    }
+}

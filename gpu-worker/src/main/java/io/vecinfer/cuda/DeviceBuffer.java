@@ -1,0 +1,117 @@
+package io.vecinfer.cuda;
+
+import jcuda.Pointer;
+import jcuda.driver.CUdeviceptr;
+import jcuda.driver.JCudaDriver;
+
+/** A block of device memory, freed on close. Offsets and lengths are in elements of the array type used. */
+public final class DeviceBuffer implements AutoCloseable {
+    private final CudaDevice device;
+    private final CUdeviceptr pointer = new CUdeviceptr();
+    private final long bytes;
+    private boolean freed;
+
+    DeviceBuffer(CudaDevice device, long bytes) {
+        this.device = device;
+        this.bytes = bytes;
+        try {
+            JCudaDriver.cuMemAlloc(pointer, Math.max(1, bytes));
+        } catch (RuntimeException e) {
+            throw new IllegalStateException("cannot allocate " + bytes + " bytes on " + device + " (" + device.usedMemory()
+                    + " of " + device.totalMemory() + " bytes in use): " + e.getMessage(), e);
+        }
+    }
+
+    public long bytes() {
+        return bytes;
+    }
+
+    /** This buffer from float (or int) element {@code index} on, as a kernel argument. */
+    public Slice from(long index) {
+        return new Slice(this, index * 4);
+    }
+
+    /** A device address inside a buffer, for kernels that work on one sequence's rows of a batch. */
+    public record Slice(DeviceBuffer buffer, long byteOffset) {
+        Pointer pointer() {
+            return buffer.pointer().withByteOffset(byteOffset);
+        }
+    }
+
+    CUdeviceptr pointer() {
+        if (freed) throw new IllegalStateException("device buffer used after close");
+        return pointer;
+    }
+
+    public void write(float[] src) {
+        write(src, 0, src.length, 0);
+    }
+
+    /** Copies src[from, from + count) to element {@code at} of this buffer (as floats). */
+    public void write(float[] src, int from, int count, long at) {
+        check(at + count, Float.BYTES);
+        device.makeCurrent();
+        JCudaDriver.cuMemcpyHtoD(pointer().withByteOffset(at * Float.BYTES), Pointer.to(src).withByteOffset((long) from * Float.BYTES),
+                (long) count * Float.BYTES);
+    }
+
+    public void write(int[] src) {
+        check(src.length, Integer.BYTES);
+        device.makeCurrent();
+        JCudaDriver.cuMemcpyHtoD(pointer(), Pointer.to(src), (long) src.length * Integer.BYTES);
+    }
+
+    public void write(short[] src) {
+        check(src.length, Short.BYTES);
+        device.makeCurrent();
+        JCudaDriver.cuMemcpyHtoD(pointer(), Pointer.to(src), (long) src.length * Short.BYTES);
+    }
+
+    public float[] readFloats(long at, int count) {
+        check(at + count, Float.BYTES);
+        float[] out = new float[count];
+        device.makeCurrent();
+        JCudaDriver.cuMemcpyDtoH(Pointer.to(out), pointer().withByteOffset(at * Float.BYTES), (long) count * Float.BYTES);
+        return out;
+    }
+
+    public float[] readFloats() {
+        return readFloats(0, (int) (bytes / Float.BYTES));
+    }
+
+    public int[] readInts(long at, int count) {
+        check(at + count, Integer.BYTES);
+        int[] out = new int[count];
+        device.makeCurrent();
+        JCudaDriver.cuMemcpyDtoH(Pointer.to(out), pointer().withByteOffset(at * Integer.BYTES), (long) count * Integer.BYTES);
+        return out;
+    }
+
+    public short[] readShorts(long at, int count) {
+        check(at + count, Short.BYTES);
+        short[] out = new short[count];
+        device.makeCurrent();
+        JCudaDriver.cuMemcpyDtoH(Pointer.to(out), pointer().withByteOffset(at * Short.BYTES), (long) count * Short.BYTES);
+        return out;
+    }
+
+    /** Sets every byte to zero. */
+    public void clear() {
+        device.makeCurrent();
+        JCudaDriver.cuMemsetD8(pointer(), (byte) 0, bytes);
+    }
+
+    private void check(long endElement, int elementBytes) {
+        if (endElement * elementBytes > bytes) {
+            throw new IndexOutOfBoundsException("access to byte " + endElement * elementBytes + " of a " + bytes + "-byte device buffer");
+        }
+    }
+
+    @Override
+    public void close() {
+        if (freed) return;
+        freed = true;
+        device.makeCurrent();
+        JCudaDriver.cuMemFree(pointer);
+    }
+}
