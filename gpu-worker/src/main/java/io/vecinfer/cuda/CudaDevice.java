@@ -21,6 +21,8 @@ public final class CudaDevice implements AutoCloseable {
     private final String name;
     private final long totalMemory;
     private final Map<String, CudaModule> modules = new HashMap<>();
+    private final java.util.concurrent.atomic.AtomicLong allocated = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicLong peakAllocated = new java.util.concurrent.atomic.AtomicLong();
     private int users;
 
     private CudaDevice(int ordinal) {
@@ -132,6 +134,30 @@ public final class CudaDevice implements AutoCloseable {
     public void synchronize() {
         makeCurrent();
         JCudaDriver.cuCtxSynchronize();
+    }
+
+    /** Bytes this JVM holds in {@link DeviceBuffer}s on this device now. */
+    public long allocatedBytes() {
+        return allocated.get();
+    }
+
+    /** The most bytes held at once since the last {@link #resetPeak()}: a sample's peak device memory. */
+    public long peakAllocatedBytes() {
+        return peakAllocated.get();
+    }
+
+    /** Starts a new peak from what is held now. */
+    public void resetPeak() {
+        peakAllocated.set(allocated.get());
+    }
+
+    void onAllocate(long bytes) {
+        long now = allocated.addAndGet(bytes);
+        peakAllocated.accumulateAndGet(now, Math::max);
+    }
+
+    void onFree(long bytes) {
+        allocated.addAndGet(-bytes);
     }
 
     /** Device memory in use by this process and the others on the device: total minus free, in bytes. */

@@ -20,6 +20,7 @@ public final class DeviceBuffer implements AutoCloseable {
             throw new IllegalStateException("cannot allocate " + bytes + " bytes on " + device + " (" + device.usedMemory()
                     + " of " + device.totalMemory() + " bytes in use): " + e.getMessage(), e);
         }
+        device.onAllocate(bytes);
     }
 
     public long bytes() {
@@ -113,5 +114,6 @@ public final class DeviceBuffer implements AutoCloseable {
         freed = true;
         device.makeCurrent();
         JCudaDriver.cuMemFree(pointer);
+        device.onFree(bytes);
     }
 }
