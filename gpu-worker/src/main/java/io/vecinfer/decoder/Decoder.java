@@ -18,7 +18,7 @@ import java.util.List;
  * (each weight row is read once per batch), and attention runs per sequence in token order through the
  * sequence's KV cache, which is where a compressed cache changes the result.
  */
-public final class Decoder {
+public final class Decoder implements DecoderBackend {
     /** Rows per forward chunk: bounds activation memory during long prefills. */
     private static final int CHUNK_ROWS = 512;
 
@@ -40,16 +40,27 @@ public final class Decoder {
         this.attentionScale = (float) (1.0 / Math.sqrt(config.headDim()));
     }
 
+    @Override
     public ModelConfig config() {
         return config;
     }
 
-    /** Logits of the last new token of each sequence. */
+    @Override
+    public String backend() {
+        return "cpu";
+    }
+
+    @Override
+    public String device() {
+        return "cpu:" + Runtime.getRuntime().availableProcessors() + "-cores";
+    }
+
+    @Override
     public float[][] forwardLast(List<Sequence> sequences, List<int[]> newTokens) {
         return forward(sequences, newTokens, false);
     }
 
-    /** Logits of every new token, sequence after sequence. */
+    @Override
     public float[][] forwardAll(List<Sequence> sequences, List<int[]> newTokens) {
         return forward(sequences, newTokens, true);
     }
