@@ -9,7 +9,6 @@ import io.vecinfer.tensor.FloatMath;
 import io.vecinfer.tensor.Parallel;
 import io.vecinfer.tensor.WeightMatrix;
 
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -19,9 +18,6 @@ import java.util.List;
  * sequence's KV cache, which is where a compressed cache changes the result.
  */
 public final class Decoder implements DecoderBackend {
-    /** Rows per forward chunk: bounds activation memory during long prefills. */
-    private static final int CHUNK_ROWS = 512;
-
     private final ModelConfig config;
     private final Weights weights;
     private final Rope rope;
@@ -66,37 +62,7 @@ public final class Decoder implements DecoderBackend {
     }
 
     private float[][] forward(List<Sequence> sequences, List<int[]> newTokens, boolean everyPosition) {
-        if (sequences.size() != newTokens.size()) throw new IllegalArgumentException("one token array per sequence");
-        int total = 0;
-        for (int s = 0; s < sequences.size(); s++) {
-            int end = sequences.get(s).position() + newTokens.get(s).length;
-            if (end > config.contextLength()) {
-                throw new IllegalArgumentException("sequence " + s + " would reach " + end + " tokens, beyond the model's"
-                        + " context of " + config.contextLength() + " (max_position_embeddings"
-                        + (config.slidingWindow() != null ? " / sliding_window" : "") + " in config.json)");
-            }
-            for (int token : newTokens.get(s)) {
-                if (token < 0 || token >= config.vocabSize()) {
-                    throw new IllegalArgumentException("sequence " + s + ": token id " + token + " outside the vocabulary of "
-                            + config.vocabSize());
-                }
-            }
-            total += newTokens.get(s).length;
-        }
-        if (total <= CHUNK_ROWS) return run(sequences, newTokens, everyPosition);
-        // Long input: one sequence at a time, in chunks, so activations stay bounded.
-        List<float[]> out = new ArrayList<>();
-        for (int s = 0; s < sequences.size(); s++) {
-            int[] tokens = newTokens.get(s);
-            for (int from = 0; from < tokens.length; from += CHUNK_ROWS) {
-                int to = Math.min(tokens.length, from + CHUNK_ROWS);
-                float[][] logits = run(List.of(sequences.get(s)), List.of(java.util.Arrays.copyOfRange(tokens, from, to)),
-                        everyPosition);
-                if (everyPosition) out.addAll(List.of(logits));
-                else if (to == tokens.length) out.add(logits[0]);
-            }
-        }
-        return out.toArray(new float[0][]);
+        return Batching.forward(config, sequences, newTokens, everyPosition, this::run);
     }
 
     private float[][] run(List<Sequence> sequences, List<int[]> newTokens, boolean everyPosition) {
@@ -141,10 +107,7 @@ public final class Decoder implements DecoderBackend {
             normRows(x, w.ffnNorm(), xb, rows, dim);
             w.gate().matmul(kernel, xb, rows, gate);
             w.up().matmul(kernel, xb, rows, up);
-            for (int i = 0; i < gate.length; i++) {
-                float g = gate[i];
-                gate[i] = g / (1f + (float) Math.exp(-g)) * up[i];
-            }
+            FloatMath.siluMul(gate, up, gate.length);
             w.down().matmul(kernel, gate, rows, projected);
             for (int i = 0; i < x.length; i++) x[i] += projected[i];
         }

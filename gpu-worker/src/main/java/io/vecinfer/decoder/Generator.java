@@ -10,11 +10,11 @@ import java.util.SplittableRandom;
 
 /** Generates continuations for a batch of prompts of different lengths, each with its own KV cache. */
 public final class Generator {
-    private final Decoder decoder;
+    private final DecoderBackend decoder;
     private final KvCacheFactory caches;
     private final KvLayout layout;
 
-    public Generator(Decoder decoder, KvCacheFactory caches, KvLayout layout) {
+    public Generator(DecoderBackend decoder, KvCacheFactory caches, KvLayout layout) {
         this.decoder = decoder;
         this.caches = caches;
         this.layout = layout;
@@ -29,6 +29,16 @@ public final class Generator {
             sequences.add(new Sequence(caches.create(layout)));
             randoms.add(sampling.randomFor(i));
         }
+        try {
+            return generate(prompts, maxNewTokens, sampling, stopToken, sequences, randoms);
+        } finally {
+            Sequence.closeAll(sequences);
+        }
+    }
+
+    private List<int[]> generate(List<int[]> prompts, int maxNewTokens, Sampling sampling, int stopToken,
+                                 List<Sequence> sequences, List<SplittableRandom> randoms) {
+        int n = prompts.size();
         int[][] out = new int[n][maxNewTokens];
         int[] produced = new int[n];
         if (maxNewTokens == 0) return toList(out, produced);
@@ -60,7 +70,7 @@ public final class Generator {
      * Greedy continuation of sequences whose last logits are given: n tokens each, all sequences stepping
      * together (no stop token), so every step is one batched forward pass.
      */
-    public static int[][] continueGreedy(Decoder decoder, List<Sequence> sequences, float[][] lastLogits, int n) {
+    public static int[][] continueGreedy(DecoderBackend decoder, List<Sequence> sequences, float[][] lastLogits, int n) {
         int[][] generated = new int[sequences.size()][n];
         float[][] logits = lastLogits;
         for (int step = 0; step < n; step++) {

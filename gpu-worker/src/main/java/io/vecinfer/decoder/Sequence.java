@@ -2,8 +2,8 @@ package io.vecinfer.decoder;
 
 import io.vecinfer.kvcache.KvCache;
 
-/** One sequence being decoded: its KV cache and how many tokens it has seen (the next position). */
-public final class Sequence {
+/** One sequence being decoded: its KV cache and how many tokens it has seen (the next position). Closing it frees the cache. */
+public final class Sequence implements AutoCloseable {
     private final KvCache cache;
     private int position;
 
@@ -19,7 +19,27 @@ public final class Sequence {
         return position;
     }
 
-    void advance(int tokens) {
+    /** Called by a backend once the tokens' keys and values are in the cache. */
+    public void advance(int tokens) {
         position += tokens;
+    }
+
+    @Override
+    public void close() {
+        cache.close();
+    }
+
+    /** Closes every sequence (their device caches), also when one close fails. */
+    public static void closeAll(java.util.Collection<Sequence> sequences) {
+        RuntimeException failure = null;
+        for (Sequence s : sequences) {
+            try {
+                s.close();
+            } catch (RuntimeException e) {
+                if (failure == null) failure = e;
+                else failure.addSuppressed(e);
+            }
+        }
+        if (failure != null) throw failure;
     }
 }

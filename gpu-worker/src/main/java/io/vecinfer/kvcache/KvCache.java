@@ -9,7 +9,7 @@ package io.vecinfer.kvcache;
  * t's queries, so every query sees exactly the tokens before it and itself, in prefill as in decode.
  * A cache is used by one thread at a time.
  */
-public interface KvCache {
+public interface KvCache extends AutoCloseable {
 
     KvLayout layout();
 
@@ -27,4 +27,9 @@ public interface KvCache {
 
     /** Bytes this cache's contents take in the representation it models (fp16 storage counts 2 bytes). */
     long storedBytes();
+
+    /** Frees what the cache holds outside the Java heap (device memory); heap caches need nothing. */
+    @Override
+    default void close() {
+    }
 }

@@ -1,6 +1,5 @@
 package io.vecinfer.eval.task;
 
-import io.vecinfer.decoder.Decoder;
 import io.vecinfer.decoder.Generator;
 import io.vecinfer.decoder.Sequence;
 import io.vecinfer.eval.metrics.Continuations;
@@ -43,13 +42,23 @@ public final class FidelityTask implements EvalTask {
 
     @Override
     public List<SampleResult> run(TaskContext context, Cell cell, List<TaskSample> batch) {
-        Decoder decoder = context.decoder();
         List<int[]> prompts = batch.stream().map(TaskSample::prompt).toList();
         List<Sequence> tested = new ArrayList<>(), reference = new ArrayList<>();
         for (int i = 0; i < batch.size(); i++) {
             tested.add(new Sequence(context.method().create(context.model().kvLayout())));
             reference.add(new Sequence(context.fp16Reference().create(context.model().kvLayout())));
         }
+        try {
+            return run(context, batch, prompts, tested, reference);
+        } finally {
+            Sequence.closeAll(tested);
+            Sequence.closeAll(reference);
+        }
+    }
+
+    private List<SampleResult> run(TaskContext context, List<TaskSample> batch, List<int[]> prompts,
+                                   List<Sequence> tested, List<Sequence> reference) {
+        var decoder = context.decoder();
         long t0 = System.nanoTime();
         float[][] testedLogits = decoder.forwardAll(tested, prompts);
         double prefill = (System.nanoTime() - t0) / 1e6;

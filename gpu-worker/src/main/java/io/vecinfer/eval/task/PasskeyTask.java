@@ -1,6 +1,5 @@
 package io.vecinfer.eval.task;
 
-import io.vecinfer.decoder.Decoder;
 import io.vecinfer.decoder.Generator;
 import io.vecinfer.decoder.Sequence;
 import io.vecinfer.eval.data.PasskeyRecord;
@@ -76,9 +75,17 @@ public final class PasskeyTask implements EvalTask {
 
     @Override
     public List<SampleResult> run(TaskContext context, Cell cell, List<TaskSample> batch) {
-        Decoder decoder = context.decoder();
         List<Sequence> sequences = new ArrayList<>();
         for (int i = 0; i < batch.size(); i++) sequences.add(new Sequence(context.method().create(context.model().kvLayout())));
+        try {
+            return run(context, batch, sequences);
+        } finally {
+            Sequence.closeAll(sequences);
+        }
+    }
+
+    private List<SampleResult> run(TaskContext context, List<TaskSample> batch, List<Sequence> sequences) {
+        var decoder = context.decoder();
         long t0 = System.nanoTime();
         float[][] logits = decoder.forwardLast(sequences, batch.stream().map(TaskSample::prompt).toList());
         double prefill = (System.nanoTime() - t0) / 1e6;

@@ -41,18 +41,19 @@ public final class PerplexityTask implements EvalTask {
     public List<SampleResult> run(TaskContext context, Cell cell, List<TaskSample> batch) {
         List<SampleResult> results = new ArrayList<>();
         for (TaskSample sample : batch) {
-            Sequence sequence = new Sequence(context.method().create(context.model().kvLayout()));
-            long t0 = System.nanoTime();
-            float[][] logits = context.decoder().forwardAll(List.of(sequence), List.of(sample.prompt()));
-            double millis = (System.nanoTime() - t0) / 1e6;
-            double nll = 0;
-            int predicted = sample.prompt().length - 1;
-            for (int t = 0; t < predicted; t++) {
-                nll -= LogitFidelity.logSoftmax(logits[t])[sample.prompt()[t + 1]];
+            try (Sequence sequence = new Sequence(context.method().create(context.model().kvLayout()))) {
+                long t0 = System.nanoTime();
+                float[][] logits = context.decoder().forwardAll(List.of(sequence), List.of(sample.prompt()));
+                double millis = (System.nanoTime() - t0) / 1e6;
+                double nll = 0;
+                int predicted = sample.prompt().length - 1;
+                for (int t = 0; t < predicted; t++) {
+                    nll -= LogitFidelity.logSoftmax(logits[t])[sample.prompt()[t + 1]];
+                }
+                double mean = nll / predicted;
+                results.add(TaskResults.of(context, sample, Map.of("nll", mean, "ppl", Math.exp(mean), "tokens", (double) predicted),
+                        null, null, millis, 0, 0, sequence));
             }
-            double mean = nll / predicted;
-            results.add(TaskResults.of(context, sample, Map.of("nll", mean, "ppl", Math.exp(mean), "tokens", (double) predicted),
-                    null, null, millis, 0, 0, sequence));
         }
         return results;
     }

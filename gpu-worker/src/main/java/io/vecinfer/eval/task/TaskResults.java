@@ -10,15 +10,6 @@ final class TaskResults {
     private TaskResults() {
     }
 
-    /** The peak heap use of this JVM so far, over all heap pools: the CPU backend's "device memory". */
-    static long peakHeapBytes() {
-        long peak = 0;
-        for (var pool : java.lang.management.ManagementFactory.getMemoryPoolMXBeans()) {
-            if (pool.getType() == java.lang.management.MemoryType.HEAP) peak += pool.getPeakUsage().getUsed();
-        }
-        return peak;
-    }
-
     static SampleResult of(TaskContext context, TaskSample sample, Map<String, Double> scores, String prediction,
                            String reference, double prefillMillis, double decodeMillisPerToken, int generated,
                            Sequence sequence) {
@@ -29,6 +20,7 @@ final class TaskResults {
         double fp16PerToken = 2.0 * 2 * cache.layout().tokenWidth() * cache.layout().layers();
         return new SampleResult(sample.id(), Map.copyOf(scores), prediction, reference, sample.prompt().length,
                 prefillMillis, decodeMillisPerToken, generated, bytes, perToken,
-                perToken == 0 ? 0 : fp16PerToken / perToken, peakHeapBytes(), context.backend(), context.device());
+                perToken == 0 ? 0 : fp16PerToken / perToken, context.backend().peakMemoryBytes(), context.backend().name(),
+                context.backend().device());
     }
 }

@@ -1,0 +1,64 @@
+package io.vecinfer.eval.task;
+
+import io.vecinfer.decoder.Decoder;
+import io.vecinfer.decoder.DecoderBackend;
+import io.vecinfer.kvcache.KvCacheFactory;
+import io.vecinfer.model.Model;
+import io.vecinfer.quant.AttentionPath;
+import io.vecinfer.quant.KvCacheFactories;
+import io.vecinfer.quant.MethodSpec;
+import io.vecinfer.quant.vq.CodebookSet;
+
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
+
+/** The pure-Java backend: the oracle, and what runs where no GPU is assigned. It supports every method. */
+public final class CpuBackend implements ExecutionBackend {
+
+    @Override
+    public String name() {
+        return "cpu";
+    }
+
+    @Override
+    public String device() {
+        return "cpu:" + Runtime.getRuntime().availableProcessors() + "-cores";
+    }
+
+    @Override
+    public DecoderBackend decoder(Model model) {
+        return new Decoder(model);
+    }
+
+    @Override
+    public boolean supports(MethodSpec method) {
+        return true;
+    }
+
+    @Override
+    public KvCacheFactory caches(MethodSpec method, Model model, CodebookSet codebooks) {
+        return KvCacheFactories.of(method, codebooks, AttentionPath.LOOKUP_TABLE);
+    }
+
+    /** The heap's peaks are reset pool by pool, so a batch's peak is its own, not the JVM's lifetime peak. */
+    @Override
+    public void resetPeakMemory() {
+        for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
+            if (pool.getType() == MemoryType.HEAP) pool.resetPeakUsage();
+        }
+    }
+
+    @Override
+    public long peakMemoryBytes() {
+        long peak = 0;
+        for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
+            if (pool.getType() == MemoryType.HEAP) peak += pool.getPeakUsage().getUsed();
+        }
+        return peak;
+    }
+
+    @Override
+    public void close() {
+    }
+}

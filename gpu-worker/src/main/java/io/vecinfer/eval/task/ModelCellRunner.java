@@ -1,0 +1,140 @@
+package io.vecinfer.eval.task;
+
+import io.vecinfer.decoder.DecoderBackend;
+import io.vecinfer.model.Model;
+import io.vecinfer.quant.MethodSpec;
+import io.vecinfer.tokenizer.Tokenizer;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Runs cells on one {@link ExecutionBackend}. Models, tokenizers, decoders and task samples are loaded
+ * once and kept for the runner's life (one runner per executor JVM), so a sweep pays each load once per
+ * worker. A cell whose method the backend has no kernels for runs on the CPU backend, and its rows say so.
+ */
+public class ModelCellRunner implements CellRunner {
+    private final Path datasets;
+    private final KvMethods methods;
+    private final ExecutionBackend backend;
+    private final ExecutionBackend cpu;
+    private final Map<String, Loaded> models = new HashMap<>();
+    private final Map<String, List<TaskSample>> samples = new HashMap<>();
+
+    private record Loaded(Model model, Tokenizer tokenizer, Map<String, DecoderBackend> decoders) {
+    }
+
+    /**
+     * @param datasets the datasets/ folder holding heldout/, passkey/ and calibration/
+     * @param methods  codebooks shared with other users of {@code methods}
+     * @param backend  where cells run; the runner closes it
+     */
+    public ModelCellRunner(Path datasets, KvMethods methods, ExecutionBackend backend) {
+        this.datasets = datasets;
+        this.methods = methods;
+        this.backend = backend;
+        this.cpu = backend instanceof CpuBackend ? backend : new CpuBackend();
+    }
+
+    /** The datasets folder of this JVM: -Dvecinfer.datasets, else VECINFER_DATASETS, else ./datasets; absolute, not checked. */
+    public static Path datasetsFolder() {
+        String configured = System.getProperty("vecinfer.datasets", System.getenv("VECINFER_DATASETS"));
+        return Path.of(configured != null ? configured : "datasets").toAbsolutePath();
+    }
+
+    /** {@link #datasetsFolder()}, checked: a clear error when it is not the datasets folder. */
+    public static Path checkedDatasetsFolder() {
+        Path datasets = datasetsFolder();
+        if (!Files.isDirectory(datasets.resolve("heldout"))) {
+            throw new IllegalStateException(datasets + " is not the datasets folder (no heldout/ in it): set -Dvecinfer.datasets"
+                    + " or VECINFER_DATASETS (spark.executorEnv.VECINFER_DATASETS on a cluster)");
+        }
+        return datasets;
+    }
+
+    private synchronized Loaded load(String modelPath) {
+        return models.computeIfAbsent(modelPath, p -> {
+            Model model = Model.load(Path.of(p));
+            Path tokenizerFile = Path.of(p, "tokenizer.json");
+            if (!Files.exists(tokenizerFile)) {
+                model.close();
+                throw new IllegalArgumentException(tokenizerFile + ": file not found (a model needs its tokenizer.json)");
+            }
+            return new Loaded(model, Tokenizer.load(tokenizerFile), new HashMap<>());
+        });
+    }
+
+    /** The context of a cell; {@code withMethod} false skips the KV method (listing samples needs no codebooks). */
+    private synchronized TaskContext context(Cell cell, boolean withMethod) {
+        Loaded loaded = load(cell.model());
+        MethodSpec method = MethodSpec.parse(cell.method());
+        ExecutionBackend runsOn = backend.supports(method) ? backend : cpu;
+        DecoderBackend decoder = loaded.decoders().computeIfAbsent(runsOn.name(), b -> runsOn.decoder(loaded.model()));
+        var caches = withMethod ? runsOn.caches(method, loaded.model(),
+                methods.codebooks(method, loaded.model(), loaded.tokenizer(), cell.codebook())) : null;
+        return new TaskContext(loaded.model(), loaded.tokenizer(), decoder, datasets, caches,
+                runsOn.caches(MethodSpec.parse("fp16"), loaded.model(), null), runsOn);
+    }
+
+    private synchronized List<TaskSample> samplesOf(Cell cell, TaskContext context) {
+        String key = cell.model() + "|" + cell.task() + "|" + cell.contextLength();
+        return samples.computeIfAbsent(key, k -> TaskRegistry.task(cell.task()).samples(context, cell, 0));
+    }
+
+    @Override
+    public List<String> sampleIds(Cell cell, int limit) {
+        List<String> ids = new ArrayList<>();
+        for (TaskSample s : samplesOf(cell, context(cell, false))) {
+            if (limit > 0 && ids.size() == limit) break;
+            ids.add(s.id());
+        }
+        return ids;
+    }
+
+    @Override
+    public List<SampleResult> run(Cell cell, List<String> sampleIds) {
+        TaskContext context = context(cell, true);
+        Map<String, TaskSample> byId = new LinkedHashMap<>();
+        for (TaskSample s : samplesOf(cell, context)) byId.put(s.id(), s);
+        List<TaskSample> wanted = new ArrayList<>();
+        for (String id : sampleIds) {
+            TaskSample s = byId.get(id);
+            if (s == null) throw new IllegalArgumentException("task " + cell.task() + " has no sample '" + id + "'");
+            wanted.add(s);
+        }
+        EvalTask task = TaskRegistry.task(cell.task());
+        int batch = Math.max(1, cell.batchSize());
+        List<SampleResult> results = new ArrayList<>();
+        for (int from = 0; from < wanted.size(); from += batch) {
+            context.backend().resetPeakMemory();
+            results.addAll(task.run(context, cell, wanted.subList(from, Math.min(wanted.size(), from + batch))));
+        }
+        return results;
+    }
+
+    @Override
+    public synchronized void close() {
+        for (Loaded l : models.values()) {
+            l.decoders().values().forEach(d -> {
+                if (d instanceof AutoCloseable c) closeQuietly(c);
+            });
+            l.model().close();
+        }
+        models.clear();
+        backend.close();
+        if (cpu != backend) cpu.close();
+    }
+
+    private static void closeQuietly(AutoCloseable c) {
+        try {
+            c.close();
+        } catch (Exception e) {
+            throw new IllegalStateException("closing " + c + ": " + e.getMessage(), e);
+        }
+    }
+}
