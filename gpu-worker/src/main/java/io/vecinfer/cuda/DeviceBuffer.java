@@ -68,6 +68,27 @@ public final class DeviceBuffer implements AutoCloseable {
         JCudaDriver.cuMemcpyHtoD(pointer(), Pointer.to(src), (long) src.length * Short.BYTES);
     }
 
+    /**
+     * Copies the remaining bytes of {@code src} (a direct buffer such as a memory-mapped tensor, or one with an
+     * accessible array) to the start of this buffer, as they are.
+     */
+    public void write(java.nio.ByteBuffer src) {
+        check(src.remaining(), 1);
+        if (!src.isDirect() && !src.hasArray()) { // a read-only heap view: JCuda can only address direct or array buffers
+            src = java.nio.ByteBuffer.allocateDirect(src.remaining()).put(src.duplicate()).flip();
+        }
+        device.makeCurrent();
+        JCudaDriver.cuMemcpyHtoD(pointer(), Pointer.to(src), src.remaining());
+    }
+
+    /** Copies the first {@code byteCount} bytes of {@code source} (on the same device) to the start of this buffer. */
+    public void copyFrom(DeviceBuffer source, long byteCount) {
+        check(byteCount, 1);
+        source.check(byteCount, 1);
+        device.makeCurrent();
+        JCudaDriver.cuMemcpyDtoD(pointer(), source.pointer(), byteCount);
+    }
+
     public float[] readFloats(long at, int count) {
         check(at + count, Float.BYTES);
         float[] out = new float[count];

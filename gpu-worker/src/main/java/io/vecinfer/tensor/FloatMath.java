@@ -35,4 +35,12 @@ public final class FloatMath {
         float inv = (float) (1.0 / Math.sqrt(ss / n + eps));
         for (int i = 0; i < n; i++) out[outOffset + i] = weight[i] * (x[offset + i] * inv);
     }
+
+    /** gate[i] = SiLU(gate[i]) · up[i] for i < n: the SwiGLU activation, in place. */
+    public static void siluMul(float[] gate, float[] up, int n) {
+        for (int i = 0; i < n; i++) {
+            float g = gate[i];
+            gate[i] = g / (1f + (float) Math.exp(-g)) * up[i];
+        }
+    }
 }

@@ -33,6 +33,11 @@ public final class WeightMatrix {
         return dtype;
     }
 
+    /** The stored elements, row-major and little-endian as in the checkpoint: what a device copy uploads. */
+    public ByteBuffer bytes() {
+        return data.asReadOnlyBuffer().order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    }
+
     public float dot(DotKernel kernel, int row, float[] x, int xOffset) {
         int index = row * cols;
         return switch (dtype) {
