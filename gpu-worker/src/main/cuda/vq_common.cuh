@@ -1,0 +1,47 @@
+// Layouts and arithmetic shared by the VQ cache kernels (vq_encode.cu, vq_attention.cu).
+//
+// Device layouts (the Java side documents and builds them: io.vecinfer.cuda.vq.DeviceCodebooks and
+// io.vecinfer.cuda.vq.VqCodeLayout):
+//   key_words    fp32 [key book][codeword][key dims]       every key codebook of the model, one array
+//   value_words  fp32 [value book][codeword][value dims]
+//   key_book_of  int  [(layer * kv_heads + kv_head) * key subspaces + s]   -> key book (CodebookScope)
+//   value_book_of int [(layer * kv_heads + kv_head) * value subspaces + s] -> value book
+//   lambda       fp32 [(layer * kv_heads + kv_head) * head_dim + i], or null (smooth=off)
+//   codes        uint16 [sequence][layer][kv_head][position < capacity][subspace], one 16-bit container
+//                per code whatever the code width (1..16 bits)
+//
+// The transform and distance arithmetic uses explicit round-to-nearest intrinsics so that nvcc cannot
+// contract it into FMAs: the Java references (and io.vecinfer.quant.vq.KeyTransform / Codebook) do the
+// same operations in the same order, which makes transformed vectors, distances and table entries
+// bit-identical on both sides.
+#pragma once
+
+#include <cuda_fp16.h>
+#include <math_constants.h>
+
+// Offset of code (position 0, subspace 0) of one (sequence, layer, kv_head) in a code array.
+__device__ __forceinline__ long long vq_code_base(int seq, int layer, int kv_head, int layers, int kv_heads,
+                                                  int capacity, int subspaces) {
+    return (((long long)seq * layers + layer) * kv_heads + kv_head) * capacity * subspaces;
+}
+
+// In place, the orthonormal Walsh–Hadamard transform of `vectors` consecutive vectors of d floats in shared
+// memory: the butterflies of io.vecinfer.quant.vq.Hadamard (stage half = 1, 2, 4 ..., x[i] = a + b,
+// x[i + half] = a - b), then one scaling by 1/sqrt(d) rounded as Java rounds it. Every thread of the
+// block must call it; it ends with a barrier.
+__device__ void vq_hadamard_shared(float* x, int vectors, int d) {
+    const int half_d = d / 2, pairs = vectors * half_d;
+    for (int half = 1; half < d; half <<= 1) {
+        for (int p = threadIdx.x; p < pairs; p += blockDim.x) {
+            int v = p / half_d, k = p % half_d;
+            int i = v * d + (k / half) * 2 * half + k % half;
+            float a = x[i], b = x[i + half];
+            x[i] = __fadd_rn(a, b);
+            x[i + half] = __fsub_rn(a, b);
+        }
+        __syncthreads();
+    }
+    const float scale = (float)(1.0 / sqrt((double)d));
+    for (int i = threadIdx.x; i < vectors * d; i += blockDim.x) x[i] = __fmul_rn(x[i], scale);
+    __syncthreads();
+}
