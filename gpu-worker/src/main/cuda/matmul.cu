@@ -1,0 +1,80 @@
+// Projections of the decoder: y[r][o] = Σ_k x[r][k] · W[o][k] (+ bias[o]), for r < rows, o < out.
+// x and y are fp32, row-major; W is the checkpoint's [out][in] matrix in its stored type (fp32, bf16 or fp16),
+// widened exactly to fp32; accumulation is fp32.
+//
+// Launch: grid (ceil(out / WARPS), ceil(rows / ROW_TILE)), WARPS * 32 threads, no dynamic shared memory.
+//   Each warp owns one output feature o (one weight row) and a tile of up to ROW_TILE activation rows: the
+//   weight row is read from memory once per tile, which is what decode (few rows, weight-bandwidth bound)
+//   needs. Lanes stride over k. When rows are 16-byte aligned (in % 8 == 0 and aligned bases) each lane
+//   loads 16 bytes of weights at a time, so a warp reads 512 contiguous bytes per step; otherwise one
+//   element at a time. The lanes' partial sums are combined by a warp butterfly and lane 0 writes y.
+#include "numeric.cuh"
+
+constexpr int WARPS = 8;
+constexpr int ROW_TILE = 8;
+
+template <typename Element>
+__device__ void matmul(const float* __restrict__ x, const typename Element::Stored* __restrict__ w,
+                       const float* __restrict__ bias, float* __restrict__ y, int rows, int in, int out) {
+    const int lane = threadIdx.x % 32;
+    const int o = blockIdx.x * WARPS + threadIdx.x / 32;
+    const int r0 = blockIdx.y * ROW_TILE;
+    if (o >= out) return;  // the whole warp leaves together: no shuffle is left waiting
+    const int tile = min(ROW_TILE, rows - r0);
+    const typename Element::Stored* w_row = w + size_t(o) * in;
+    const float* x_tile = x + size_t(r0) * in;
+
+    float acc[ROW_TILE];
+#pragma unroll
+    for (int r = 0; r < ROW_TILE; r++) acc[r] = 0.f;
+
+    constexpr int V = Element::PER_16_BYTES;
+    const bool vectorized = in % 8 == 0 && reinterpret_cast<uintptr_t>(x) % 16 == 0 && reinterpret_cast<uintptr_t>(w) % 16 == 0;
+    if (vectorized) {
+        for (int k = lane * V; k < in; k += 32 * V) {  // in % V == 0, so [k, k + V) is inside the row
+            float wk[V];
+            Element::unpack(*reinterpret_cast<const uint4*>(w_row + k), wk);
+#pragma unroll
+            for (int r = 0; r < ROW_TILE; r++) {
+                if (r >= tile) break;
+#pragma unroll
+                for (int j = 0; j < V; j += 4) {
+                    const float4 xv = *reinterpret_cast<const float4*>(x_tile + size_t(r) * in + k + j);
+                    acc[r] += wk[j] * xv.x;
+                    acc[r] += wk[j + 1] * xv.y;
+                    acc[r] += wk[j + 2] * xv.z;
+                    acc[r] += wk[j + 3] * xv.w;
+                }
+            }
+        }
+    } else {
+        for (int k = lane; k < in; k += 32) {
+            const float wk = Element::widen(w_row[k]);
+#pragma unroll
+            for (int r = 0; r < ROW_TILE; r++) {
+                if (r >= tile) break;
+                acc[r] += wk * x_tile[size_t(r) * in + k];
+            }
+        }
+    }
+#pragma unroll
+    for (int r = 0; r < ROW_TILE; r++) acc[r] = warp_sum(acc[r]);  // every lane takes part, tile or not
+    if (lane != 0) return;
+    const float b = bias != nullptr ? bias[o] : 0.f;
+    for (int r = 0; r < tile; r++) y[size_t(r0 + r) * out + o] = acc[r] + b;
+}
+
+extern "C" __global__ void __launch_bounds__(WARPS * 32)
+matmul_f32(const float* x, const float* w, const float* bias, float* y, int rows, int in, int out) {
+    matmul<F32>(x, w, bias, y, rows, in, out);
+}
+
+extern "C" __global__ void __launch_bounds__(WARPS * 32)
+matmul_bf16(const float* x, const uint16_t* w, const float* bias, float* y, int rows, int in, int out) {
+    matmul<BF16>(x, w, bias, y, rows, in, out);
+}
+
+extern "C" __global__ void __launch_bounds__(WARPS * 32)
+matmul_f16(const float* x, const uint16_t* w, const float* bias, float* y, int rows, int in, int out) {
+    matmul<F16>(x, w, bias, y, rows, in, out);
+}

@@ -1,0 +1,72 @@
+// Device helpers shared by the decoder's kernel families: exact widening of stored weight types to fp32,
+// and warp/block reductions in fp32.
+#pragma once
+#include <cstdint>
+#include <cuda_fp16.h>
+
+// A weight element type as stored in the checkpoint, widened exactly to fp32 (every bf16 and fp16 value is a
+// float), so the GPU multiplies by the same numbers the CPU decoder reads from the mapping.
+struct F32 {
+    using Stored = float;
+    static __device__ __forceinline__ float widen(float v) { return v; }
+    // The 4 floats of a 16-byte load.
+    static constexpr int PER_16_BYTES = 4;
+    static __device__ __forceinline__ void unpack(uint4 raw, float* out) {
+        out[0] = __uint_as_float(raw.x); out[1] = __uint_as_float(raw.y);
+        out[2] = __uint_as_float(raw.z); out[3] = __uint_as_float(raw.w);
+    }
+};
+
+struct BF16 {
+    using Stored = uint16_t;
+    // bf16 is the top half of a float: a shift is the exact conversion.
+    static __device__ __forceinline__ float widen(uint16_t bits) { return __uint_as_float(uint32_t(bits) << 16); }
+    static constexpr int PER_16_BYTES = 8;
+    static __device__ __forceinline__ void unpack(uint4 raw, float* out) {
+        const uint32_t words[4] = {raw.x, raw.y, raw.z, raw.w};
+#pragma unroll
+        for (int i = 0; i < 4; i++) {  // little-endian: the lower half of each word is the earlier element
+            out[2 * i] = __uint_as_float(words[i] << 16);
+            out[2 * i + 1] = __uint_as_float(words[i] & 0xffff0000u);
+        }
+    }
+};
+
+struct F16 {
+    using Stored = uint16_t;
+    static __device__ __forceinline__ float widen(uint16_t bits) { return __half2float(__ushort_as_half(bits)); }
+    static constexpr int PER_16_BYTES = 8;
+    static __device__ __forceinline__ void unpack(uint4 raw, float* out) {
+        const uint32_t words[4] = {raw.x, raw.y, raw.z, raw.w};
+#pragma unroll
+        for (int i = 0; i < 4; i++) {
+            out[2 * i] = widen(uint16_t(words[i] & 0xffffu));
+            out[2 * i + 1] = widen(uint16_t(words[i] >> 16));
+        }
+    }
+};
+
+__device__ __forceinline__ float warp_sum(float v) {
+#pragma unroll
+    for (int offset = 16; offset > 0; offset /= 2) v += __shfl_xor_sync(0xffffffffu, v, offset);
+    return v;
+}
+
+__device__ __forceinline__ float warp_max(float v) {
+#pragma unroll
+    for (int offset = 16; offset > 0; offset /= 2) v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, offset));
+    return v;
+}
+
+// Sum over the whole CTA (blockDim.x a multiple of 32, at most 1024), returned to every thread. Every thread
+// of the CTA must call it; it synchronises, so reads issued before it are complete after it.
+__device__ __forceinline__ float block_sum(float v) {
+    __shared__ float partial[32];
+    const int lane = threadIdx.x % 32, warp = threadIdx.x / 32, warps = blockDim.x / 32;
+    v = warp_sum(v);
+    __syncthreads();  // partial[] may still be read by a previous call
+    if (lane == 0) partial[warp] = v;
+    __syncthreads();
+    float total = lane < warps ? partial[lane] : 0.f;
+    return warp_sum(total);
+}

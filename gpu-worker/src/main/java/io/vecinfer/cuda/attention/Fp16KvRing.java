@@ -1,0 +1,102 @@
+package io.vecinfer.cuda.attention;
+
+import io.vecinfer.cuda.CudaDevice;
+import io.vecinfer.cuda.DeviceBuffer;
+import io.vecinfer.kvcache.KvLayout;
+
+/**
+ * Per-layer fp16 rings of keys and values on the device (ring[slot][kvHead][d], slot = position % capacity) with
+ * the window attention over them: the storage of the fp16 dense cache (capacity grown so that it never wraps,
+ * window 0) and of a VQ cache's residual window (fixed capacity, e.g. 2R + 512, window R).
+ */
+public final class Fp16KvRing implements AutoCloseable {
+    private final CudaDevice device;
+    private final KvLayout layout;
+    private final WindowAttention attention;
+    private final DeviceBuffer[] keys, values;
+    private final int[] capacity;
+
+    /** Rings of {@code capacity} positions for every layer. */
+    public Fp16KvRing(CudaDevice device, KvLayout layout, int capacity) {
+        WindowAttention.checkHeadDim(layout.headDim());
+        this.device = device;
+        this.layout = layout;
+        this.attention = new WindowAttention(device);
+        keys = new DeviceBuffer[layout.layers()];
+        values = new DeviceBuffer[layout.layers()];
+        this.capacity = new int[layout.layers()];
+        try {
+            for (int l = 0; l < layout.layers(); l++) allocate(l, capacity);
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
+    }
+
+    private void allocate(int layer, int positions) {
+        long bytes = (long) positions * layout.tokenWidth() * Short.BYTES;
+        keys[layer] = device.allocate(bytes);
+        values[layer] = device.allocate(bytes);
+        capacity[layer] = positions;
+    }
+
+    public KvLayout layout() {
+        return layout;
+    }
+
+    public int capacity(int layer) {
+        return capacity[layer];
+    }
+
+    /** The fp16 keys of a layer (capacity × kvHeads × headDim), e.g. for encoding the oldest block of a window. */
+    public DeviceBuffer keys(int layer) {
+        return keys[layer];
+    }
+
+    public DeviceBuffer values(int layer) {
+        return values[layer];
+    }
+
+    /**
+     * Grows a layer's rings to hold positions [0, positions) without wrapping, at least doubling, keeping their contents.
+     * Only for rings that have never wrapped (every stored position below the old capacity): slots then equal positions.
+     */
+    public void reserve(int layer, int positions) {
+        if (positions <= capacity[layer]) return;
+        long oldBytes = keys[layer].bytes();
+        DeviceBuffer oldKeys = keys[layer], oldValues = values[layer];
+        allocate(layer, Math.max(positions, 2 * capacity[layer]));
+        keys[layer].copyFrom(oldKeys, oldBytes);
+        values[layer].copyFrom(oldValues, oldBytes);
+        oldKeys.close();
+        oldValues.close();
+    }
+
+    /** Stores {@code tokens} new post-RoPE rows of k and v (tokens × kvHeads × headDim fp32) at positions start.. */
+    public void store(int layer, DeviceBuffer.Slice k, DeviceBuffer.Slice v, int start, int tokens) {
+        attention.store(k, v, keys[layer], values[layer], layout, capacity[layer], start, tokens);
+    }
+
+    /**
+     * Attention of {@code tokens} query rows at positions start.. over the ring's positions [lo(p), p]: see
+     * {@link WindowAttention#attend}. The ring must still hold all of them: capacity ≥ (p - lo(start)) + tokens.
+     */
+    public void attend(int layer, DeviceBuffer.Slice q, int start, int tokens, int window, float scale, DeviceBuffer.Slice out,
+                       DeviceBuffer.Slice lse) {
+        long span = (long) start + tokens - WindowAttention.windowStart(start, window);
+        if (span > capacity[layer]) {
+            throw new IllegalStateException("layer " + layer + ": " + tokens + " tokens at position " + start + " (window " + window
+                    + ") read " + span + " positions, more than the ring's capacity of " + capacity[layer]);
+        }
+        attention.attend(q, keys[layer], values[layer], layout, capacity[layer], window, start, tokens, scale, out, lse);
+    }
+
+    @Override
+    public void close() {
+        for (int l = 0; l < keys.length; l++) {
+            if (keys[l] != null) keys[l].close();
+            if (values[l] != null) values[l].close();
+            keys[l] = values[l] = null;
+        }
+    }
+}

@@ -1,0 +1,53 @@
+package io.vecinfer.cuda.ops;
+
+import io.vecinfer.cuda.CudaDevice;
+import io.vecinfer.cuda.DeviceBuffer;
+import io.vecinfer.model.Rope;
+
+/**
+ * The rope family (rope.cu): rotates rows of heads × headDim floats in place by per-row cos/sin tables that
+ * the host computes with {@link Rope#angles} (so every frequency scaling is exactly the CPU's).
+ */
+public final class RotaryEmbedding {
+    private final CudaDevice device;
+
+    public RotaryEmbedding(CudaDevice device) {
+        this.device = device;
+    }
+
+    /** cos and sin tables, rows × headDim/2 each, for tokens at the given positions. */
+    public record Tables(float[] cos, float[] sin) {
+        public static Tables at(Rope rope, int headDim, int[] positions) {
+            int half = headDim / 2;
+            float[] cos = new float[positions.length * half], sin = new float[positions.length * half];
+            float[] c = new float[half], s = new float[half];
+            for (int r = 0; r < positions.length; r++) {
+                rope.angles(positions[r], c, s);
+                System.arraycopy(c, 0, cos, r * half, half);
+                System.arraycopy(s, 0, sin, r * half, half);
+            }
+            return new Tables(cos, sin);
+        }
+    }
+
+    /** Rotates x (rows × heads × headDim) in place; cos/sin hold rows × headDim/2 floats. */
+    public void launch(DeviceBuffer.Slice x, DeviceBuffer.Slice cos, DeviceBuffer.Slice sin, int rows, int heads, int headDim) {
+        long pairs = (long) rows * heads * (headDim / 2);
+        device.module("rope").kernel("rope").launch(Matmul.ceilDiv(pairs, 256), 1, 1, 256, 0, x, cos, sin, rows, heads, headDim);
+    }
+
+    /** The kernel's arithmetic, rounded at the same steps (no fused multiply-add): bit-identical to {@link Rope#apply}. */
+    public static void reference(float[] x, float[] cos, float[] sin, int rows, int heads, int headDim) {
+        int half = headDim / 2;
+        for (int r = 0; r < rows; r++) {
+            for (int h = 0; h < heads; h++) {
+                int at = (r * heads + h) * headDim;
+                for (int i = 0; i < half; i++) {
+                    float a = x[at + i], b = x[at + i + half], c = cos[r * half + i], s = sin[r * half + i];
+                    x[at + i] = a * c - b * s;
+                    x[at + i + half] = b * c + a * s;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,170 @@
+package io.vecinfer.cuda.ops;
+
+import io.vecinfer.cuda.CudaDevice;
+import io.vecinfer.cuda.DeviceBuffer;
+import io.vecinfer.cuda.Gpu;
+import io.vecinfer.cuda.RandomInputs;
+import io.vecinfer.model.ModelConfig;
+import io.vecinfer.model.Rope;
+import io.vecinfer.safetensors.DType;
+import io.vecinfer.tensor.WeightMatrix;
+import io.vecinfer.testing.RepoPaths;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** GPU: each kernel of matmul, rmsnorm, rope and elementwise against its Java reference on fresh random inputs. */
+class OpsKernelTest {
+    /** fp32 unit roundoff. */
+    private static final double U = 0x1p-24;
+
+    private final RandomInputs random = new RandomInputs();
+    private CudaDevice device;
+
+    @BeforeEach
+    void open() {
+        device = Gpu.device();
+    }
+
+    @AfterEach
+    void close() {
+        if (device != null) device.close();
+    }
+
+    /**
+     * Shapes cover: one row (decode), rows not a multiple of the 8-row tile, in not a multiple of 8 (the scalar
+     * path), outputs not a multiple of the 8 warps, and a Llama-sized reduction. Tolerance: the standard bound for
+     * a sum of n fp32 products, |error| ≤ n·u·Σ|w·x|, for each side (the reference sums all `in` terms in a row,
+     * the kernel in/32 per lane and then 5 butterfly steps), plus one rounding for the bias. A wrong index,
+     * row, dtype or bias moves an output by about its own size, orders of magnitude above this bound.
+     */
+    @ParameterizedTest
+    @EnumSource(value = DType.class, names = {"F32", "BF16", "F16"})
+    void matmulMatchesReference(DType dtype) {
+        int[][] shapes = {{1, 256, 96}, {13, 512, 40}, {8, 37, 19}, {70, 1024, 33}, {3, 4096, 17}};
+        for (int[] shape : shapes) {
+            int rows = shape[0], in = shape[1], out = shape[2];
+            WeightMatrix w = random.matrix(dtype, out, in, 0.5);
+            float[] x = random.floats(rows * in, 1);
+            for (float[] bias : new float[][]{null, random.floats(out, 1)}) {
+                float[] expected = Matmul.reference(w, x, rows, bias);
+                float[] actual;
+                try (DeviceMatrix dw = DeviceMatrix.upload(device, w); DeviceBuffer dx = device.upload(x);
+                     DeviceBuffer db = bias == null ? null : device.upload(bias); DeviceBuffer dy = device.allocate(4L * rows * out)) {
+                    new Matmul(device).launch(dw, dx.from(0), rows, db, dy.from(0));
+                    actual = dy.readFloats();
+                }
+                float[] row = new float[in];
+                for (int o = 0; o < out; o++) {
+                    w.row(o, row, 0);
+                    for (int r = 0; r < rows; r++) {
+                        double magnitude = bias == null ? 0 : Math.abs(bias[o]);
+                        for (int k = 0; k < in; k++) magnitude += Math.abs(row[k] * x[r * in + k]);
+                        double bound = (in + in / 32.0 + 8) * U * magnitude;
+                        double diff = Math.abs(expected[r * out + o] - actual[r * out + o]);
+                        assertTrue(diff <= bound, dtype + " " + rows + "×" + in + "→" + out + (bias == null ? "" : " +bias") + " y[" + r
+                                + "][" + o + "] = " + actual[r * out + o] + ", reference " + expected[r * out + o] + " (bound " + bound
+                                + "), " + random);
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * Hidden rows (n = 256, 8 warps) and Qwen3-style heads (n = 16 and 128, in place). Tolerance: the sum of
+     * squares has relative error ≤ n·u on each side, the inverse square root half of that, then three roundings.
+     */
+    @Test
+    void rmsNormMatchesReference() {
+        int[][] shapes = {{5, 256}, {24, 16}, {9, 128}, {2, 4096}};
+        for (int[] shape : shapes) {
+            int vectors = shape[0], n = shape[1];
+            float[] x = random.floats(vectors * n, 3), weight = random.floats(n, 2);
+            float[] expected = RmsNorm.reference(x, weight, 1e-6f, vectors, n);
+            for (boolean inPlace : new boolean[]{false, true}) {
+                float[] actual;
+                try (DeviceBuffer dx = device.upload(x); DeviceBuffer dw = device.upload(weight);
+                     DeviceBuffer dout = device.allocate(4L * vectors * n)) {
+                    DeviceBuffer target = inPlace ? dx : dout;
+                    new RmsNorm(device).launch(dx.from(0), dw, 1e-6f, vectors, n, target.from(0));
+                    actual = target.readFloats();
+                }
+                for (int i = 0; i < actual.length; i++) {
+                    double bound = (n + 8) * U * Math.abs(expected[i]);
+                    assertTrue(Math.abs(expected[i] - actual[i]) <= bound, "rmsnorm " + vectors + "×" + n + (inPlace ? " in place" : "")
+                            + " [" + i + "] = " + actual[i] + ", reference " + expected[i] + ", " + random);
+                }
+            }
+        }
+    }
+
+    /** The kernel rounds each product and sum as Java does (no FMA): bit-identical. */
+    @Test
+    void ropeMatchesReferenceExactly() {
+        ModelConfig config = ModelConfig.load(RepoPaths.fixtures().resolve("tiny/llama3/config.json"));
+        Rope rope = new Rope(config);
+        int headDim = config.headDim(), heads = 4;
+        int[] positions = random.ints(11, 100_000);
+        RotaryEmbedding.Tables tables = RotaryEmbedding.Tables.at(rope, headDim, positions);
+        float[] x = random.floats(positions.length * heads * headDim, 4);
+        float[] actual;
+        try (DeviceBuffer dx = device.upload(x); DeviceBuffer cos = device.upload(tables.cos()); DeviceBuffer sin = device.upload(tables.sin())) {
+            new RotaryEmbedding(device).launch(dx.from(0), cos.from(0), sin.from(0), positions.length, heads, headDim);
+            actual = dx.readFloats();
+        }
+        RotaryEmbedding.reference(x, tables.cos(), tables.sin(), positions.length, heads, headDim);
+        assertArrayEquals(x, actual, random.toString());
+    }
+
+    /** Widening is exact, so the gathered rows are bit-identical. */
+    @ParameterizedTest
+    @EnumSource(value = DType.class, names = {"F32", "BF16", "F16"})
+    void embedMatchesReferenceExactly(DType dtype) {
+        WeightMatrix table = random.matrix(dtype, 300, 72, 1);
+        int[] tokens = random.ints(9, 300);
+        float[] actual;
+        try (DeviceMatrix dt = DeviceMatrix.upload(device, table); DeviceBuffer dtokens = device.upload(tokens);
+             DeviceBuffer dx = device.allocate(4L * tokens.length * table.cols())) {
+            new Elementwise(device).embed(dt, dtokens.from(0), tokens.length, dx.from(0));
+            actual = dx.readFloats();
+        }
+        assertArrayEquals(Elementwise.embedReference(table, tokens), actual, dtype + ", " + random);
+    }
+
+    @Test
+    void addMatchesReferenceExactly() {
+        float[] x = random.floats(1000, 5), y = random.floats(1000, 5);
+        float[] actual;
+        try (DeviceBuffer dx = device.upload(x); DeviceBuffer dy = device.upload(y)) {
+            new Elementwise(device).add(dx.from(0), dy.from(0), x.length);
+            actual = dx.readFloats();
+        }
+        assertArrayEquals(Elementwise.addReference(x, y), actual, random.toString());
+    }
+
+    /**
+     * exp is taken in double on both sides (each within 1 ulp in double), then rounded to float: the float results can
+     * differ only where two doubles straddle a float rounding boundary, by one ulp of exp, which the division and
+     * product carry through as at most 2 ulps of the result.
+     */
+    @Test
+    void siluMulMatchesReference() {
+        float[] gate = random.floats(5000, 15), up = random.floats(5000, 3);
+        float[] actual;
+        try (DeviceBuffer dg = device.upload(gate); DeviceBuffer du = device.upload(up)) {
+            new Elementwise(device).siluMul(dg.from(0), du.from(0), gate.length);
+            actual = dg.readFloats();
+        }
+        float[] expected = Elementwise.siluMulReference(gate, up);
+        for (int i = 0; i < expected.length; i++) {
+            assertTrue(Math.abs(expected[i] - actual[i]) <= 2 * Math.ulp(expected[i]),
+                    "silu_mul[" + i + "] of gate " + gate[i] + " = " + actual[i] + ", reference " + expected[i] + ", " + random);
+        }
+    }
+}

@@ -1,0 +1,74 @@
+package io.vecinfer.cuda.ops;
+
+import io.vecinfer.cuda.RandomInputs;
+import io.vecinfer.model.ModelConfig;
+import io.vecinfer.model.Rope;
+import io.vecinfer.safetensors.DType;
+import io.vecinfer.tensor.FloatMath;
+import io.vecinfer.tensor.ScalarDotKernel;
+import io.vecinfer.tensor.WeightMatrix;
+import io.vecinfer.testing.RepoPaths;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+
+/**
+ * CPU: each kernel's Java reference against the CPU decoder's own code. The references sum in the same order as
+ * the scalar CPU paths, so they must agree bit for bit; the GPU tests then compare the kernels to these references.
+ */
+class OpsReferenceTest {
+    private final RandomInputs random = new RandomInputs();
+
+    @ParameterizedTest
+    @EnumSource(value = DType.class, names = {"F32", "BF16", "F16"})
+    void matmulReferenceIsTheDecodersProjection(DType dtype) {
+        int rows = 5, in = 72, out = 19;
+        WeightMatrix w = random.matrix(dtype, out, in, 0.5);
+        float[] x = random.floats(rows * in, 1), bias = random.floats(out, 1);
+        float[] expected = new float[rows * out];
+        w.matmul(ScalarDotKernel.INSTANCE, x, rows, expected);
+        for (int r = 0; r < rows; r++) for (int o = 0; o < out; o++) expected[r * out + o] += bias[o]; // as Decoder.project
+        assertArrayEquals(expected, Matmul.reference(w, x, rows, bias), random.toString());
+
+        float[] noBias = new float[rows * out];
+        w.matmul(ScalarDotKernel.INSTANCE, x, rows, noBias);
+        assertArrayEquals(noBias, Matmul.reference(w, x, rows, null), random.toString());
+    }
+
+    @Test
+    void rmsNormReferenceIsFloatMath() {
+        int vectors = 6, n = 48;
+        float[] x = random.floats(vectors * n, 3), weight = random.floats(n, 2);
+        float[] expected = new float[vectors * n];
+        for (int v = 0; v < vectors; v++) FloatMath.rmsNorm(x, v * n, weight, 1e-6f, expected, v * n, n);
+        assertArrayEquals(expected, RmsNorm.reference(x, weight, 1e-6f, vectors, n), random.toString());
+    }
+
+    @Test
+    void ropeReferenceIsRopeApplyWithLlama3Scaling() {
+        ModelConfig config = ModelConfig.load(RepoPaths.fixtures().resolve("tiny/llama3/config.json"));
+        Rope rope = new Rope(config);
+        int headDim = config.headDim(), heads = 3;
+        int[] positions = random.ints(7, config.maxPositions());
+        float[] x = random.floats(positions.length * heads * headDim, 2);
+        float[] expected = x.clone();
+        float[] cos = new float[headDim / 2], sin = new float[headDim / 2];
+        for (int r = 0; r < positions.length; r++) {
+            rope.angles(positions[r], cos, sin);
+            for (int h = 0; h < heads; h++) rope.apply(expected, (r * heads + h) * headDim, cos, sin);
+        }
+        RotaryEmbedding.Tables tables = RotaryEmbedding.Tables.at(rope, headDim, positions);
+        RotaryEmbedding.reference(x, tables.cos(), tables.sin(), positions.length, heads, headDim);
+        assertArrayEquals(expected, x, random.toString());
+    }
+
+    @Test
+    void siluMulReferenceIsFloatMath() {
+        float[] gate = random.floats(300, 12), up = random.floats(300, 3);
+        float[] expected = gate.clone();
+        FloatMath.siluMul(expected, up, expected.length);
+        assertArrayEquals(expected, Elementwise.siluMulReference(gate, up), random.toString());
+    }
+}
