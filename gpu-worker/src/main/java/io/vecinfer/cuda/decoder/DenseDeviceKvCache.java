@@ -1,0 +1,54 @@
+package io.vecinfer.cuda.decoder;
+
+import io.vecinfer.cuda.CudaDevice;
+import io.vecinfer.cuda.DeviceBuffer;
+import io.vecinfer.cuda.attention.Fp16KvRing;
+import io.vecinfer.kvcache.KvLayout;
+
+/**
+ * The fp16 cache on the GPU: every key and value rounded to fp16 (as {@code DenseKvCache} FP16 stores them) in a
+ * ring that grows before it would wrap, so slot = position and attention covers the whole history (window 0).
+ */
+public final class DenseDeviceKvCache extends DeviceKvCache {
+    private static final int INITIAL_CAPACITY = 256;
+
+    private final Fp16KvRing ring;
+    private final int[] lengths;
+
+    public DenseDeviceKvCache(CudaDevice device, KvLayout layout) {
+        super(layout);
+        ring = new Fp16KvRing(device, layout, INITIAL_CAPACITY);
+        lengths = new int[layout.layers()];
+    }
+
+    @Override
+    public void appendAndAttend(int layer, DeviceBuffer.Slice q, DeviceBuffer.Slice k, DeviceBuffer.Slice v, int start, int tokens,
+                                float scale, DeviceBuffer.Slice out) {
+        if (start != lengths[layer]) {
+            throw new IllegalStateException("layer " + layer + " holds " + lengths[layer] + " tokens; new tokens must start there, not at "
+                    + start);
+        }
+        ring.reserve(layer, start + tokens);
+        ring.store(layer, k, v, start, tokens);
+        ring.attend(layer, q, start, tokens, 0, scale, out, null);
+        lengths[layer] += tokens;
+    }
+
+    @Override
+    public int length(int layer) {
+        return lengths[layer];
+    }
+
+    /** fp16: 2 bytes per stored key and value element, as DenseKvCache FP16 counts them. */
+    @Override
+    public long storedBytes() {
+        long tokens = 0;
+        for (int n : lengths) tokens += n;
+        return tokens * layout.tokenWidth() * 2L * Short.BYTES;
+    }
+
+    @Override
+    public void close() {
+        ring.close();
+    }
+}

@@ -1,0 +1,197 @@
+package io.vecinfer.cuda.decoder;
+
+import io.vecinfer.cuda.CudaDevice;
+import io.vecinfer.cuda.Gpu;
+import io.vecinfer.cuda.RandomInputs;
+import io.vecinfer.decoder.Decoder;
+import io.vecinfer.decoder.Sequence;
+import io.vecinfer.kvcache.DenseKvCache;
+import io.vecinfer.kvcache.KvCacheFactory;
+import io.vecinfer.model.Model;
+import io.vecinfer.testing.RepoPaths;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * GPU: the CUDA decoder with the device fp16 cache against the CPU decoder with DenseKvCache FP16, on the tiny
+ * fixtures of every architecture (llama3 scaling, Mistral, Qwen2 biases, Qwen3 q/k norm and tied embeddings) and
+ * on the shipped reference model (head_dim 128, GQA 2:1).
+ *
+ * <p>Tolerance: max |logit difference| ≤ 2e-3 · max |CPU logit| per forward pass. Both sides compute in fp32 with
+ * the same weights and round K/V to fp16 the same way; they differ by the order of sums (≈1e-6 relative per
+ * operation, compounded over the layers) and, rarely, by one fp16 ulp (≈5e-4 relative) of a cached element whose
+ * fp32 value sat on a rounding boundary. A wrong weight, position, mask or cache slot moves logits by a large
+ * fraction of their scale. Greedy tokens must agree wherever the CPU's top two logits are further apart than the
+ * observed difference allows to swap.
+ */
+class CudaDecoderTest {
+    private static final double RELATIVE = 2e-3;
+    private static final KvCacheFactory CPU_FP16 = DenseKvCache.factory(DenseKvCache.Precision.FP16);
+
+    private final RandomInputs random = new RandomInputs();
+    private CudaDevice device;
+
+    @BeforeEach
+    void open() {
+        device = Gpu.device();
+    }
+
+    @AfterEach
+    void close() {
+        if (device != null) device.close();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"llama3", "mistral", "qwen2", "qwen3"})
+    void tinyCheckpointsMatchTheCpuDecoder(String arch) {
+        prefillThenDecode(RepoPaths.fixtures().resolve("tiny").resolve(arch), new int[]{29, 7}, 6);
+    }
+
+    @Test
+    void referenceModelMatchesTheCpuDecoder() {
+        prefillThenDecode(RepoPaths.referenceModel(), new int[]{45, 12}, 8);
+    }
+
+    /** Inputs over 512 rows run sequence by sequence in chunks of 512, through forwardAll and forwardLast. */
+    @Test
+    void longPrefillIsChunkedAsOnTheCpu() {
+        try (Pair p = new Pair(RepoPaths.referenceModel(), 2)) {
+            p.compareAll(List.of(random.ints(600, p.vocab()), random.ints(130, p.vocab())), "prefill of 600 + 130 tokens");
+            p.compareLast(List.of(random.ints(530, p.vocab()), random.ints(1, p.vocab())), "530 + 1 more tokens");
+            assertEquals(p.cpuSequences.get(0).position(), p.gpuSequences.get(0).position());
+            for (int layer = 0; layer < p.model.config().numLayers(); layer++) {
+                assertEquals(1130, p.gpuSequences.get(0).cache().length(layer), "tokens in layer " + layer);
+            }
+            assertEquals(p.cpuSequences.get(0).cache().storedBytes(), p.gpuSequences.get(0).cache().storedBytes(), "fp16 bytes stored");
+        }
+    }
+
+    @Test
+    void aCpuCacheIsRejectedWithTheReason() {
+        try (Model model = Model.load(RepoPaths.fixtures().resolve("tiny/llama3")); CudaDecoder gpu = new CudaDecoder(model, device)) {
+            Sequence cpuSequence = new Sequence(CPU_FP16.create(model.kvLayout()));
+            var e = assertThrows(IllegalArgumentException.class, () -> gpu.forwardLast(List.of(cpuSequence), List.of(new int[]{1, 2})));
+            assertTrue(e.getMessage().contains("sequence 0 has a DenseKvCache") && e.getMessage().contains("DeviceKvCaches.fp16"), e.getMessage());
+            assertEquals(0, cpuSequence.position(), "nothing ran");
+        }
+    }
+
+    @Test
+    void aDeviceCacheRefusesTheCpuPath() {
+        try (Model model = Model.load(RepoPaths.fixtures().resolve("tiny/llama3"));
+             Sequence gpuSequence = new Sequence(DeviceKvCaches.fp16(device).create(model.kvLayout()))) {
+            var e = assertThrows(UnsupportedOperationException.class,
+                    () -> new Decoder(model).forwardLast(List.of(gpuSequence), List.of(new int[]{1, 2})));
+            assertTrue(e.getMessage().contains("attended by CudaDecoder"), e.getMessage());
+        }
+    }
+
+    @Test
+    void namesItsBackendAndDevice() {
+        try (Model model = Model.load(RepoPaths.fixtures().resolve("tiny/qwen3")); CudaDecoder gpu = new CudaDecoder(model, device)) {
+            assertEquals("cuda", gpu.backend());
+            assertEquals("cuda:0 (" + device.name() + ")", gpu.device());
+        }
+    }
+
+    private void prefillThenDecode(Path folder, int[] lengths, int steps) {
+        try (Pair p = new Pair(folder, lengths.length)) {
+            List<int[]> prompts = new ArrayList<>();
+            for (int n : lengths) prompts.add(random.ints(n, p.vocab()));
+            float[][] cpu = p.compareAll(prompts, "prefill");
+            int[] next = new int[lengths.length];
+            for (int s = 0, row = -1; s < lengths.length; s++) next[s] = argmax(cpu[row += lengths[s]]);
+            for (int step = 0; step < steps; step++) {
+                List<int[]> feed = new ArrayList<>();
+                for (int token : next) feed.add(new int[]{token});
+                cpu = p.compareLast(feed, "decode step " + step);
+                for (int s = 0; s < next.length; s++) next[s] = argmax(cpu[s]); // both decoders follow the CPU's tokens
+            }
+        }
+    }
+
+    /** The same model on both backends, with one fp16 cache per sequence on each. */
+    private final class Pair implements AutoCloseable {
+        final Model model;
+        final Decoder cpu;
+        final CudaDecoder gpu;
+        final List<Sequence> cpuSequences = new ArrayList<>(), gpuSequences = new ArrayList<>();
+
+        Pair(Path folder, int sequences) {
+            model = Model.load(folder);
+            cpu = new Decoder(model);
+            gpu = new CudaDecoder(model, device);
+            for (int s = 0; s < sequences; s++) {
+                cpuSequences.add(new Sequence(CPU_FP16.create(model.kvLayout())));
+                gpuSequences.add(new Sequence(DeviceKvCaches.fp16(device).create(model.kvLayout())));
+            }
+        }
+
+        int vocab() {
+            return model.config().vocabSize();
+        }
+
+        float[][] compareAll(List<int[]> tokens, String what) {
+            return compare(cpu.forwardAll(cpuSequences, tokens), gpu.forwardAll(gpuSequences, tokens), what);
+        }
+
+        float[][] compareLast(List<int[]> tokens, String what) {
+            return compare(cpu.forwardLast(cpuSequences, tokens), gpu.forwardLast(gpuSequences, tokens), what);
+        }
+
+        private float[][] compare(float[][] expected, float[][] actual, String what) {
+            String where = model.name() + " " + what + ", " + random;
+            assertEquals(expected.length, actual.length, where + ": rows");
+            double maxDiff = 0, maxLogit = 0;
+            for (int r = 0; r < expected.length; r++) {
+                for (int i = 0; i < expected[r].length; i++) {
+                    maxDiff = Math.max(maxDiff, Math.abs(expected[r][i] - actual[r][i]));
+                    maxLogit = Math.max(maxLogit, Math.abs(expected[r][i]));
+                }
+            }
+            assertTrue(maxDiff <= RELATIVE * maxLogit, where + ": max |logit difference| " + maxDiff + " > " + RELATIVE + " × " + maxLogit);
+            for (int r = 0; r < expected.length; r++) {
+                int top = argmax(expected[r]);
+                if (gap(expected[r], top) > 2 * maxDiff) assertEquals(top, argmax(actual[r]), where + ": greedy token of row " + r);
+            }
+            for (int s = 0; s < cpuSequences.size(); s++) {
+                assertEquals(cpuSequences.get(s).position(), gpuSequences.get(s).position(), where + ": position of sequence " + s);
+            }
+            return expected;
+        }
+
+        @Override
+        public void close() {
+            try {
+                Sequence.closeAll(gpuSequences);
+            } finally {
+                gpu.close();
+                model.close();
+            }
+        }
+    }
+
+    private static int argmax(float[] logits) {
+        int best = 0;
+        for (int i = 1; i < logits.length; i++) if (logits[i] > logits[best]) best = i;
+        return best;
+    }
+
+    /** The top logit minus the runner-up. */
+    private static double gap(float[] logits, int top) {
+        double second = Double.NEGATIVE_INFINITY;
+        for (int i = 0; i < logits.length; i++) if (i != top) second = Math.max(second, logits[i]);
+        return logits[top] - second;
+    }
+}
