@@ -10,7 +10,10 @@ set -uo pipefail
 steps="${*:-tests bench}"
 mkdir -p /tmp/jre && [ -x /tmp/jre/jre17b/bin/java ] || tar xJf .device-bundle/jre17b.tar.xz -C /tmp/jre
 JAVA="/tmp/jre/jre17b/bin/java --add-modules=jdk.incubator.vector -Dvecinfer.repo=$PWD"
-CP=".device-bundle/lib/*:gpu-worker/src/test/resources"
+# The test classes as a folder: JUnit scans packages in jars through the zip file system, which the
+# jlink'd runtime leaves out (no jdk.zipfs).
+rm -rf /tmp/test-classes && python3 -m zipfile -e .device-bundle/lib/gpu-worker-tests.jar /tmp/test-classes
+CP="/tmp/test-classes:.device-bundle/lib/*:gpu-worker/src/test/resources"
 {
   echo "date: $(date -u +%FT%TZ)"
   echo "device: $(nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader)"

@@ -89,6 +89,14 @@ public final class DeviceBuffer implements AutoCloseable {
         JCudaDriver.cuMemcpyDtoD(pointer(), source.pointer(), byteCount);
     }
 
+    /** Copies {@code byteCount} bytes from {@code source} at {@code sourceByte} to this buffer at {@code targetByte}. */
+    public void copyFrom(DeviceBuffer source, long sourceByte, long targetByte, long byteCount) {
+        check(targetByte + byteCount, 1);
+        source.check(sourceByte + byteCount, 1);
+        device.makeCurrent();
+        JCudaDriver.cuMemcpyDtoD(pointer().withByteOffset(targetByte), source.pointer().withByteOffset(sourceByte), byteCount);
+    }
+
     public float[] readFloats(long at, int count) {
         check(at + count, Float.BYTES);
         float[] out = new float[count];

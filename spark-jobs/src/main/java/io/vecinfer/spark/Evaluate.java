@@ -92,7 +92,7 @@ public final class Evaluate {
         // commits (in the executor logs).
         List<EvaluatePartition.Committed> committed = JavaSparkContext.fromSparkContext(spark.sparkContext())
                 .parallelize(todo, tasks)
-                .mapPartitions(new EvaluatePartition(cellJson, runnerClass, samples))
+                .mapPartitions(new EvaluatePartition(cellJson, runnerClass, spec.backend(), samples))
                 .collect();
         long written = committed.stream().mapToLong(EvaluatePartition.Committed::samples).sum();
         LOG.info("committed {} samples in {} files; {} of {} samples of {} cells are now done (output {})",

@@ -30,11 +30,14 @@ public final class EvaluatePartition implements FlatMapFunction<Iterator<WorkIte
 
     private final Map<String, String> cellJsonByHash;
     private final String runnerClass;
+    private final String backend;
     private final String samplesUri;
 
-    public EvaluatePartition(Map<String, String> cellJsonByHash, String runnerClass, Path samples) {
+    /** @param backend the sweep's backend: cpu, or cuda (the task's GPU; the CPU where a task has none) */
+    public EvaluatePartition(Map<String, String> cellJsonByHash, String runnerClass, String backend, Path samples) {
         this.cellJsonByHash = new LinkedHashMap<>(cellJsonByHash);
         this.runnerClass = runnerClass;
+        this.backend = backend;
         this.samplesUri = samples.toString();
     }
 
@@ -45,6 +48,7 @@ public final class EvaluatePartition implements FlatMapFunction<Iterator<WorkIte
         items.forEachRemaining(item -> idsByCell.computeIfAbsent(item.configHash(), h -> new ArrayList<>()).add(item.sampleId()));
 
         ResourceBinding binding = ResourceBinding.ofCurrentTask();
+        String runner = Runners.forTask(runnerClass, backend, binding);
         Configuration conf = new Configuration();
         String codeVersion = CodeVersion.get();
         List<Committed> progress = new ArrayList<>();
@@ -52,7 +56,7 @@ public final class EvaluatePartition implements FlatMapFunction<Iterator<WorkIte
             String hash = entry.getKey();
             Cell cell = CellCodec.fromJson(cellJsonByHash.get(hash));
             List<String> ids = entry.getValue();
-            List<SampleResult> results = Runners.withShared(runnerClass, runner -> runner.run(cell, ids));
+            List<SampleResult> results = Runners.withShared(runner, r -> r.run(cell, ids));
             checkAnswers(hash, ids, results);
 
             Instant now = Instant.now();

@@ -86,7 +86,7 @@ public final class Report {
                 stddev_samp("diff").divide(sqrt(count("diff"))).as("delta_stderr"));
 
         Dataset<Row> perCell = samples.groupBy("config_hash").agg(
-                first("model").as("model"), first("method").as("method"), first("codebook").as("codebook"),
+                first("model").as("model"), first("model_variant").as("model_variant"), first("method").as("method"), first("codebook").as("codebook"),
                 first("task").as("task"), first("context_length").as("context_length"),
                 first("batch_size").as("batch_size"), first("seed").as("seed"),
                 avg("kv_bytes_per_token").as("kv_bytes_per_token"),

@@ -25,12 +25,19 @@ final class ReportTable {
                         .thenComparing(r -> r.<String>getAs("method"))
                         .thenComparing(r -> r.<String>getAs("score")))
                 .forEach(r -> out.append(String.format("%-10s %-18s %-28s %6d %3d %4d %-10s %4d %22s %22s %9.1f %6.2f %10.2f %10.3f %9.1f%n",
-                        r.getAs("task"), shortName(r.getAs("model")), r.getAs("method"), r.<Integer>getAs("context_length"),
+                        r.getAs("task"), shortName(r.getAs("model")) + (transformed(r) ? "*" : ""), r.getAs("method"), r.<Integer>getAs("context_length"),
                         r.<Integer>getAs("batch_size"), r.<Long>getAs("seed"), r.getAs("score"), r.<Long>getAs("n"),
                         plusMinus(r.getAs("mean"), r.getAs("stderr")), plusMinus(r.getAs("delta_vs_fp16"), r.getAs("delta_stderr")),
                         num(r.getAs("kv_bytes_per_token")), num(r.getAs("compression_ratio")),
                         num(r.getAs("prefill_ms_p50")), num(r.getAs("decode_ms_per_token_p50")), num(r.getAs("decode_tokens_per_s")))));
+        metrics.stream().filter(ReportTable::transformed)
+                .map(r -> "* " + shortName(r.getAs("model")) + ": " + r.<String>getAs("model_variant"))
+                .distinct().sorted().forEach(line -> out.append(line).append('\n'));
         return out.toString();
+    }
+
+    private static boolean transformed(Row r) {
+        return r.<String>getAs("model_variant").startsWith("transformed");
     }
 
     private static String shortName(String model) {

@@ -5,10 +5,11 @@ import org.apache.spark.TaskContext;
 import org.apache.spark.resource.ResourceInformation;
 
 /**
- * Where a task runs: its executor, host, and the GPU Spark assigned to it ("none" without GPU
- * scheduling, e.g. local mode). Read inside the task, since only the task knows its resources.
+ * Where a task runs: its executor, host, the GPU Spark assigned to it ("none" without GPU scheduling,
+ * e.g. local mode), and whether Spark runs in local mode. Read inside the task, since only the task
+ * knows its resources.
  */
-public record ResourceBinding(String executorId, String host, String gpuAddress) implements java.io.Serializable {
+public record ResourceBinding(String executorId, String host, String gpuAddress, boolean localMode) implements java.io.Serializable {
 
     public static ResourceBinding ofCurrentTask() {
         TaskContext task = TaskContext.get();
@@ -20,6 +21,7 @@ public record ResourceBinding(String executorId, String host, String gpuAddress)
         SparkEnv env = SparkEnv.get();
         String executor = env == null ? "unknown" : env.executorId();
         String host = env == null ? "unknown" : env.blockManager().blockManagerId().host();
-        return new ResourceBinding(executor, host, gpu);
+        boolean local = env != null && env.conf().get("spark.master", "").startsWith("local");
+        return new ResourceBinding(executor, host, gpu, local);
     }
 }

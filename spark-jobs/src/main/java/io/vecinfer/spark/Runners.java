@@ -21,6 +21,8 @@ public final class Runners {
     public static final String CONF_KEY = "spark.vecinfer.cellRunner";
     /** The worker's CPU runner. */
     public static final String DEFAULT_CLASS = "io.vecinfer.eval.task.CpuCellRunner";
+    /** Runner keys of the CUDA backend: this prefix and the GPU ordinal. */
+    static final String CUDA_PREFIX = "cuda:";
     private static final String FACTORY_CLASS = "io.vecinfer.eval.task.CellRunners";
 
     private static CellRunner shared;
@@ -29,7 +31,19 @@ public final class Runners {
     private Runners() {
     }
 
-    /** The JVM's runner of the given class; a JVM holds one runner class for its lifetime. */
+    /**
+     * The runner a task uses: a configured test runner as is; with the cuda backend, the CUDA runner of
+     * the GPU Spark assigned to the task (device 0 in local mode, which schedules no GPUs); otherwise,
+     * and for a task without a GPU, the CPU runner.
+     */
+    static String forTask(String runnerClass, String backend, ResourceBinding binding) {
+        if (!runnerClass.equals(DEFAULT_CLASS) || !backend.equals("cuda")) return runnerClass;
+        String gpu = binding.gpuAddress();
+        if (gpu.equals("none")) return binding.localMode() ? CUDA_PREFIX + 0 : DEFAULT_CLASS;
+        return CUDA_PREFIX + gpu.split(",")[0];
+    }
+
+    /** The JVM's runner of the given key (a class name or cuda:ORDINAL); a JVM holds one runner for its lifetime. */
     public static synchronized CellRunner shared(String className) {
         if (shared == null) {
             CellRunner runner = create(className);
@@ -55,6 +69,14 @@ public final class Runners {
 
     /** A new runner: the class's public no-arg constructor, or its static create(). */
     static CellRunner create(String className) {
+        if (className.startsWith(CUDA_PREFIX)) {
+            String ordinal = className.substring(CUDA_PREFIX.length());
+            if (!ordinal.matches("\\d+")) {
+                throw new IllegalStateException("GPU address '" + ordinal + "' is not a CUDA device ordinal: the GPU discovery"
+                        + " script must report ordinals such as 0 and 1 (see spark-jobs/conf/gpu-discovery.sh)");
+            }
+            return io.vecinfer.cuda.eval.CudaCellRunner.create(Integer.parseInt(ordinal));
+        }
         Class<?> type;
         try {
             type = Class.forName(className, true, Thread.currentThread().getContextClassLoader());

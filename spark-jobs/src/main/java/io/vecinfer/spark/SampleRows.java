@@ -17,6 +17,7 @@ public final class SampleRows {
         MethodSpec method = MethodSpec.parse(cell.method());
         Map<String, Object> row = new LinkedHashMap<>();
         row.put("model", cell.model());
+        row.put("model_variant", io.vecinfer.model.ModelVariant.describe(java.nio.file.Path.of(cell.model())));
         row.put("method", cell.method());
         row.put("key_config", method.keyConfig());
         row.put("value_config", method.valueConfig());

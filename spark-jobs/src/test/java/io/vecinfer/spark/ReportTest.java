@@ -42,6 +42,7 @@ class ReportTest {
         assertEquals(mean(d), kiviNll.<Double>getAs("delta_vs_fp16"), 1e-12);
         assertEquals(sd(d) / Math.sqrt(5), kiviNll.<Double>getAs("delta_stderr"), 1e-12);
         assertEquals(4.0, kiviNll.<Double>getAs("compression_ratio"), 1e-12);
+        assertEquals("original", kiviNll.getAs("model_variant"));
 
         for (Row r : metrics) {
             if (r.getAs("method").equals("fp16")) assertEquals(0.0, r.<Double>getAs("delta_vs_fp16"), 0.0);

@@ -22,8 +22,8 @@ public final class MergeStatesKernel {
     }
 
     /** Merges two parts (e.g. compressed tokens and the fp16 window); o/lse may be o1/lse1 (in place). */
-    public void launch(DeviceBuffer o1, DeviceBuffer lse1, DeviceBuffer o2, DeviceBuffer lse2, int states, int headDim,
-                       DeviceBuffer o, DeviceBuffer lse) {
+    public void launch(DeviceBuffer.Slice o1, DeviceBuffer lse1, DeviceBuffer o2, DeviceBuffer lse2, int states, int headDim,
+                       DeviceBuffer.Slice o, DeviceBuffer lse) {
         two.launch(states, 1, 1, THREADS, 0, o1, lse1, o2, lse2, headDim, o, lse);
     }
 

@@ -100,7 +100,7 @@ public final class VqAttentionKernel implements AutoCloseable {
      * @param plan from {@link #plan}, for at least the largest compressed length of these rows
      * @param o, lse outputs fp32 [row][queryHead][headDim] and [row][queryHead]
      */
-    public void launch(DeviceCodebooks books, int layer, Plan plan, DeviceBuffer q, int rows, DeviceBuffer rowSequence, DeviceBuffer rowPosition,
+    public void launch(DeviceCodebooks books, int layer, Plan plan, DeviceBuffer.Slice q, int rows, DeviceBuffer rowSequence, DeviceBuffer rowPosition,
                        int window, float scale, DeviceBuffer keyCodes, VqCodeLayout keyLayout, DeviceBuffer valueCodes, VqCodeLayout valueLayout,
                        DeviceBuffer o, DeviceBuffer lse) {
         FlatCodebooks b = books.host();

@@ -53,6 +53,7 @@ public final class KvMethods {
         CodebookSet books = codebooks.computeIfAbsent(key, k -> codebookFile != null
                 ? CodebookFile.read(Path.of(codebookFile), vq, model.kvLayout(), ModelIdentity.of(model))
                 : Calibrator.calibrate(model, tokenizer, vq, calibration));
-        return books.spec().equals(vq) ? books : books.withSpec(vq);
+        // One set per (codebooks, window), kept: backends key device copies of the codebooks on the set.
+        return books.spec().equals(vq) ? books : codebooks.computeIfAbsent(key + "|" + vq.spec(), k -> books.withSpec(vq));
     }
 }

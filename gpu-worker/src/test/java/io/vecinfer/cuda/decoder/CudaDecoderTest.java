@@ -36,7 +36,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * observed difference allows to swap.
  */
 class CudaDecoderTest {
-    private static final double RELATIVE = 2e-3;
     private static final KvCacheFactory CPU_FP16 = DenseKvCache.factory(DenseKvCache.Precision.FP16);
 
     private final RandomInputs random = new RandomInputs();
@@ -66,7 +65,7 @@ class CudaDecoderTest {
     /** Inputs over 512 rows run sequence by sequence in chunks of 512, through forwardAll and forwardLast. */
     @Test
     void longPrefillIsChunkedAsOnTheCpu() {
-        try (Pair p = new Pair(RepoPaths.referenceModel(), 2)) {
+        try (DecoderPair p = new DecoderPair(device, random, Model.load(RepoPaths.referenceModel()), 2, CPU_FP16, DeviceKvCaches.fp16(device))) {
             p.compareAll(List.of(random.ints(600, p.vocab()), random.ints(130, p.vocab())), "prefill of 600 + 130 tokens");
             p.compareLast(List.of(random.ints(530, p.vocab()), random.ints(1, p.vocab())), "530 + 1 more tokens");
             assertEquals(p.cpuSequences.get(0).position(), p.gpuSequences.get(0).position());
@@ -106,92 +105,7 @@ class CudaDecoderTest {
     }
 
     private void prefillThenDecode(Path folder, int[] lengths, int steps) {
-        try (Pair p = new Pair(folder, lengths.length)) {
-            List<int[]> prompts = new ArrayList<>();
-            for (int n : lengths) prompts.add(random.ints(n, p.vocab()));
-            float[][] cpu = p.compareAll(prompts, "prefill");
-            int[] next = new int[lengths.length];
-            for (int s = 0, row = -1; s < lengths.length; s++) next[s] = argmax(cpu[row += lengths[s]]);
-            for (int step = 0; step < steps; step++) {
-                List<int[]> feed = new ArrayList<>();
-                for (int token : next) feed.add(new int[]{token});
-                cpu = p.compareLast(feed, "decode step " + step);
-                for (int s = 0; s < next.length; s++) next[s] = argmax(cpu[s]); // both decoders follow the CPU's tokens
-            }
-        }
+        new DecoderPair(device, random, Model.load(folder), lengths.length, CPU_FP16, DeviceKvCaches.fp16(device)).prefillThenDecode(lengths, steps);
     }
 
-    /** The same model on both backends, with one fp16 cache per sequence on each. */
-    private final class Pair implements AutoCloseable {
-        final Model model;
-        final Decoder cpu;
-        final CudaDecoder gpu;
-        final List<Sequence> cpuSequences = new ArrayList<>(), gpuSequences = new ArrayList<>();
-
-        Pair(Path folder, int sequences) {
-            model = Model.load(folder);
-            cpu = new Decoder(model);
-            gpu = new CudaDecoder(model, device);
-            for (int s = 0; s < sequences; s++) {
-                cpuSequences.add(new Sequence(CPU_FP16.create(model.kvLayout())));
-                gpuSequences.add(new Sequence(DeviceKvCaches.fp16(device).create(model.kvLayout())));
-            }
-        }
-
-        int vocab() {
-            return model.config().vocabSize();
-        }
-
-        float[][] compareAll(List<int[]> tokens, String what) {
-            return compare(cpu.forwardAll(cpuSequences, tokens), gpu.forwardAll(gpuSequences, tokens), what);
-        }
-
-        float[][] compareLast(List<int[]> tokens, String what) {
-            return compare(cpu.forwardLast(cpuSequences, tokens), gpu.forwardLast(gpuSequences, tokens), what);
-        }
-
-        private float[][] compare(float[][] expected, float[][] actual, String what) {
-            String where = model.name() + " " + what + ", " + random;
-            assertEquals(expected.length, actual.length, where + ": rows");
-            double maxDiff = 0, maxLogit = 0;
-            for (int r = 0; r < expected.length; r++) {
-                for (int i = 0; i < expected[r].length; i++) {
-                    maxDiff = Math.max(maxDiff, Math.abs(expected[r][i] - actual[r][i]));
-                    maxLogit = Math.max(maxLogit, Math.abs(expected[r][i]));
-                }
-            }
-            assertTrue(maxDiff <= RELATIVE * maxLogit, where + ": max |logit difference| " + maxDiff + " > " + RELATIVE + " × " + maxLogit);
-            for (int r = 0; r < expected.length; r++) {
-                int top = argmax(expected[r]);
-                if (gap(expected[r], top) > 2 * maxDiff) assertEquals(top, argmax(actual[r]), where + ": greedy token of row " + r);
-            }
-            for (int s = 0; s < cpuSequences.size(); s++) {
-                assertEquals(cpuSequences.get(s).position(), gpuSequences.get(s).position(), where + ": position of sequence " + s);
-            }
-            return expected;
-        }
-
-        @Override
-        public void close() {
-            try {
-                Sequence.closeAll(gpuSequences);
-            } finally {
-                gpu.close();
-                model.close();
-            }
-        }
-    }
-
-    private static int argmax(float[] logits) {
-        int best = 0;
-        for (int i = 1; i < logits.length; i++) if (logits[i] > logits[best]) best = i;
-        return best;
-    }
-
-    /** The top logit minus the runner-up. */
-    private static double gap(float[] logits, int top) {
-        double second = Double.NEGATIVE_INFINITY;
-        for (int i = 0; i < logits.length; i++) if (i != top) second = Math.max(second, logits[i]);
-        return logits[top] - second;
-    }
 }

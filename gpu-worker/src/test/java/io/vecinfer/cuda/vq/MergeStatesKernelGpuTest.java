@@ -36,9 +36,9 @@ class MergeStatesKernelGpuTest {
              DeviceBuffer b = device.upload(o2); DeviceBuffer bLse = device.upload(lse2);
              DeviceBuffer o = device.allocate(4L * STATES * D); DeviceBuffer lse = device.allocate(4L * STATES)) {
             MergeStatesKernel merge = new MergeStatesKernel(device);
-            merge.launch(a, aLse, b, bLse, STATES, D, o, lse);
+            merge.launch(a.from(0), aLse, b, bLse, STATES, D, o.from(0), lse);
             assertClose(twoO, twoLse, o.readFloats(), lse.readFloats());
-            merge.launch(a, aLse, b, bLse, STATES, D, a, aLse); // in place over the first part
+            merge.launch(a.from(0), aLse, b, bLse, STATES, D, a.from(0), aLse); // in place over the first part
             assertClose(twoO, twoLse, a.readFloats(), aLse.readFloats());
             merge.launchSplits(parts, partLse, PARTS, STATES, D, o, lse);
             assertClose(splitO, splitLse, o.readFloats(), lse.readFloats());

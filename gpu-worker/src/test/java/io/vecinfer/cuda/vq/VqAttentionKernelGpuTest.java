@@ -63,7 +63,7 @@ class VqAttentionKernelGpuTest {
                     new VqAttentionKernel.Plan(2, 768, false, global.sharedBytes(), 1));
             for (VqAttentionKernel.Plan plan : plans) {
                 o.clear();
-                kernel.launch(books, layer, plan, qs, rows, seq, pos, WINDOW, scale, kc, keyLayout, vc, valueLayout, o, lse);
+                kernel.launch(books, layer, plan, qs.from(0), rows, seq, pos, WINDOW, scale, kc, keyLayout, vc, valueLayout, o, lse);
                 device.synchronize();
                 float[] expectedO = new float[states * d], expectedLse = new float[states];
                 VqAttentionKernel.reference(flat, layer, plan, q, rows, ROW_SEQUENCE, ROW_POSITION, WINDOW, scale, keyCodes, keyLayout,

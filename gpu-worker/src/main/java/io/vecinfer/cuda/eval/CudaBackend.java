@@ -1,0 +1,79 @@
+package io.vecinfer.cuda.eval;
+
+import io.vecinfer.cuda.CudaDevice;
+import io.vecinfer.cuda.decoder.CudaDecoder;
+import io.vecinfer.cuda.decoder.DeviceKvCaches;
+import io.vecinfer.cuda.decoder.DeviceVqMethod;
+import io.vecinfer.decoder.DecoderBackend;
+import io.vecinfer.eval.task.ExecutionBackend;
+import io.vecinfer.kvcache.DenseKvCache;
+import io.vecinfer.kvcache.KvCacheFactory;
+import io.vecinfer.model.Model;
+import io.vecinfer.quant.DenseSpec;
+import io.vecinfer.quant.MethodSpec;
+import io.vecinfer.quant.VqSpec;
+import io.vecinfer.quant.vq.CodebookSet;
+
+import java.util.IdentityHashMap;
+import java.util.Map;
+
+/**
+ * One GPU as an {@link ExecutionBackend}: the CUDA decoder, fp16 and VQ (VecInfer, raw VQ) caches on the
+ * device, and device memory metered by what this JVM allocates there. KIVI and the fp32 cache have no
+ * kernels: their cells run on the CPU backend, and their rows say so.
+ */
+public final class CudaBackend implements ExecutionBackend {
+    private final CudaDevice device;
+    /** Codebooks go to the device once per set (the runner keeps one set per model and method). */
+    private final Map<CodebookSet, DeviceVqMethod> vqMethods = new IdentityHashMap<>();
+
+    /** Opens device {@code ordinal} (as Spark's GPU addresses number them); a clear error when it cannot be used. */
+    public CudaBackend(int ordinal) {
+        this.device = CudaDevice.open(ordinal);
+    }
+
+    @Override
+    public String name() {
+        return "cuda";
+    }
+
+    @Override
+    public String device() {
+        return device.toString();
+    }
+
+    @Override
+    public DecoderBackend decoder(Model model) {
+        return new CudaDecoder(model, device);
+    }
+
+    @Override
+    public boolean supports(MethodSpec method) {
+        return method instanceof DenseSpec dense && dense.precision() == DenseKvCache.Precision.FP16 || method instanceof VqSpec;
+    }
+
+    @Override
+    public synchronized KvCacheFactory caches(MethodSpec method, Model model, CodebookSet codebooks) {
+        if (method instanceof VqSpec) return vqMethods.computeIfAbsent(codebooks, books -> new DeviceVqMethod(device, books));
+        if (supports(method)) return DeviceKvCaches.fp16(device);
+        throw new IllegalArgumentException("the CUDA backend has no kernels for '" + method.spec() + "' (fp16, vecinfer and rawvq run on it)");
+    }
+
+    @Override
+    public void resetPeakMemory() {
+        device.resetPeak();
+    }
+
+    /** Bytes this JVM held on the GPU at once: weights, caches and activations. */
+    @Override
+    public long peakMemoryBytes() {
+        return device.peakAllocatedBytes();
+    }
+
+    @Override
+    public synchronized void close() {
+        vqMethods.values().forEach(DeviceVqMethod::close);
+        vqMethods.clear();
+        device.close();
+    }
+}

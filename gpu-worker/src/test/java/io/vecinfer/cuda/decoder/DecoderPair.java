@@ -1,0 +1,114 @@
+package io.vecinfer.cuda.decoder;
+
+import io.vecinfer.cuda.CudaDevice;
+import io.vecinfer.cuda.RandomInputs;
+import io.vecinfer.decoder.Decoder;
+import io.vecinfer.decoder.Sequence;
+import io.vecinfer.kvcache.KvCacheFactory;
+import io.vecinfer.model.Model;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * One model on both backends, a cache per sequence on each, fed the same tokens and compared pass by pass:
+ * max |logit difference| ≤ 2e-3 · max |CPU logit| (see {@link CudaDecoderTest} for why), and the same greedy
+ * token wherever the CPU's top two logits are further apart than twice the observed difference. Closing it
+ * frees the device side and the model.
+ */
+final class DecoderPair implements AutoCloseable {
+    static final double RELATIVE = 2e-3;
+
+    final Model model;
+    final Decoder cpu;
+    final CudaDecoder gpu;
+    final List<Sequence> cpuSequences = new ArrayList<>(), gpuSequences = new ArrayList<>();
+    private final RandomInputs random;
+
+    DecoderPair(CudaDevice device, RandomInputs random, Model model, int sequences, KvCacheFactory cpuCaches, KvCacheFactory gpuCaches) {
+        this.model = model;
+        this.random = random;
+        cpu = new Decoder(model);
+        gpu = new CudaDecoder(model, device);
+        for (int s = 0; s < sequences; s++) {
+            cpuSequences.add(new Sequence(cpuCaches.create(model.kvLayout())));
+            gpuSequences.add(new Sequence(gpuCaches.create(model.kvLayout())));
+        }
+    }
+
+    int vocab() {
+        return model.config().vocabSize();
+    }
+
+    /** Random prompts of the given lengths through forwardAll, then {@code steps} greedy steps (the CPU's tokens) through forwardLast. */
+    void prefillThenDecode(int[] lengths, int steps) {
+        try (DecoderPair p = this) {
+            List<int[]> prompts = new ArrayList<>();
+            for (int n : lengths) prompts.add(random.ints(n, p.vocab()));
+            float[][] logits = p.compareAll(prompts, "prefill");
+            int[] next = new int[lengths.length];
+            for (int s = 0, row = -1; s < lengths.length; s++) next[s] = argmax(logits[row += lengths[s]]);
+            for (int step = 0; step < steps; step++) {
+                List<int[]> feed = new ArrayList<>();
+                for (int token : next) feed.add(new int[]{token});
+                logits = p.compareLast(feed, "decode step " + step);
+                for (int s = 0; s < next.length; s++) next[s] = argmax(logits[s]); // both decoders follow the CPU's tokens
+            }
+        }
+    }
+
+    float[][] compareAll(List<int[]> tokens, String what) {
+        return compare(cpu.forwardAll(cpuSequences, tokens), gpu.forwardAll(gpuSequences, tokens), what);
+    }
+
+    float[][] compareLast(List<int[]> tokens, String what) {
+        return compare(cpu.forwardLast(cpuSequences, tokens), gpu.forwardLast(gpuSequences, tokens), what);
+    }
+
+    private float[][] compare(float[][] expected, float[][] actual, String what) {
+        String where = model.name() + " " + what + ", " + random;
+        assertEquals(expected.length, actual.length, where + ": rows");
+        double maxDiff = 0, maxLogit = 0;
+        for (int r = 0; r < expected.length; r++) {
+            for (int i = 0; i < expected[r].length; i++) {
+                maxDiff = Math.max(maxDiff, Math.abs(expected[r][i] - actual[r][i]));
+                maxLogit = Math.max(maxLogit, Math.abs(expected[r][i]));
+            }
+        }
+        assertTrue(maxDiff <= RELATIVE * maxLogit, where + ": max |logit difference| " + maxDiff + " > " + RELATIVE + " × " + maxLogit);
+        for (int r = 0; r < expected.length; r++) {
+            int top = argmax(expected[r]);
+            if (gap(expected[r], top) > 2 * maxDiff) assertEquals(top, argmax(actual[r]), where + ": greedy token of row " + r);
+        }
+        for (int s = 0; s < cpuSequences.size(); s++) {
+            assertEquals(cpuSequences.get(s).position(), gpuSequences.get(s).position(), where + ": position of sequence " + s);
+        }
+        return expected;
+    }
+
+    @Override
+    public void close() {
+        try {
+            Sequence.closeAll(gpuSequences);
+        } finally {
+            gpu.close();
+            model.close();
+        }
+    }
+
+    static int argmax(float[] logits) {
+        int best = 0;
+        for (int i = 1; i < logits.length; i++) if (logits[i] > logits[best]) best = i;
+        return best;
+    }
+
+    /** The top logit minus the runner-up. */
+    private static double gap(float[] logits, int top) {
+        double second = Double.NEGATIVE_INFINITY;
+        for (int i = 0; i < logits.length; i++) if (i != top) second = Math.max(second, logits[i]);
+        return logits[top] - second;
+    }
+}

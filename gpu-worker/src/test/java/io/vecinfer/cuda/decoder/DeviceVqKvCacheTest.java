@@ -1,0 +1,72 @@
+package io.vecinfer.cuda.decoder;
+
+import io.vecinfer.calibrate.Calibrator;
+import io.vecinfer.cuda.CudaDevice;
+import io.vecinfer.cuda.Gpu;
+import io.vecinfer.cuda.RandomInputs;
+import io.vecinfer.decoder.Sequence;
+import io.vecinfer.model.Model;
+import io.vecinfer.quant.AttentionPath;
+import io.vecinfer.quant.VqSpec;
+import io.vecinfer.quant.vq.CodebookSet;
+import io.vecinfer.quant.vq.VqKvCache;
+import io.vecinfer.testing.RepoPaths;
+import io.vecinfer.tokenizer.Tokenizer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/**
+ * GPU: the CUDA decoder with device VQ caches against the CPU decoder with {@link VqKvCache} (lookup-table path),
+ * on the shipped reference model with codebooks calibrated on the shipped calibration text. The residual window
+ * is small (R = 32), so blocks are flushed inside the prefill chunks and again during decoding, and one case
+ * prefills 1100 tokens in three chunks (the code arrays grow past their first 1024 positions).
+ *
+ * <p>Tolerance: that of {@link CudaDecoderTest} (2e-3 · max |logit|, {@link DecoderPair}). Both sides encode the same fp16 keys and
+ * values with the same codebooks; a code can differ only where two codewords are equally near in fp32, and
+ * then either codeword reconstructs the vector equally well. The stored-byte accounting must be identical.
+ */
+class DeviceVqKvCacheTest {
+    private static final Calibrator.Settings QUICK = new Calibrator.Settings(
+            RepoPaths.root().resolve("datasets/calibration/calibration.jsonl"), 2, 512, 4, 0);
+
+    private final RandomInputs random = new RandomInputs();
+    private CudaDevice device;
+
+    @BeforeEach
+    void open() {
+        device = Gpu.device();
+    }
+
+    @AfterEach
+    void close() {
+        if (device != null) device.close();
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = ';', value = {
+            "vecinfer:k=d4b8,v=d4b8,r=32; 300 140; 40",
+            "vecinfer:k=d8b12,v=d8b8,r=32; 300 140; 40",
+            "rawvq:k=d4b8,v=d4b8,r=32,scope=subspace; 300 140; 40",
+            "vecinfer:k=d4b8,v=d4b8,r=32,smooth=off,scope=head; 1100 70; 24"})
+    void vqCachesMatchTheCpuCache(String method, String lengths, int steps) {
+        VqSpec spec = (VqSpec) io.vecinfer.quant.MethodSpec.parse(method);
+        Model model = Model.load(RepoPaths.referenceModel());
+        CodebookSet books = Calibrator.calibrate(model, Tokenizer.load(RepoPaths.referenceModel().resolve("tokenizer.json")), spec, QUICK);
+        try (DeviceVqMethod onDevice = new DeviceVqMethod(device, books)) {
+            DecoderPair pair = new DecoderPair(device, random, model, 2, VqKvCache.factory(books, AttentionPath.LOOKUP_TABLE), onDevice);
+            int[] n = java.util.Arrays.stream(lengths.split(" ")).mapToInt(Integer::parseInt).toArray();
+            List<Sequence> cpu = pair.cpuSequences, gpu = pair.gpuSequences;
+            pair.prefillThenDecode(n, steps);
+            for (int s = 0; s < n.length; s++) {
+                assertEquals(cpu.get(s).cache().storedBytes(), gpu.get(s).cache().storedBytes(), method + ": stored bytes of sequence " + s);
+                assertEquals(cpu.get(s).cache().length(0), gpu.get(s).cache().length(0), method + ": tokens of sequence " + s);
+            }
+        }
+    }
+}
