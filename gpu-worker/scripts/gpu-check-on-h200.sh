@@ -8,7 +8,7 @@
 #   bash gpu-worker/scripts/gpu-check-on-h200.sh [tests] [bench]      (default: both)
 set -uo pipefail
 steps="${*:-tests bench}"
-mkdir -p /tmp/jre && [ -x /tmp/jre/jre17b/bin/java ] || tar xJf .device-bundle/jre17b.tar.xz -C /tmp/jre
+rm -rf /tmp/jre && mkdir -p /tmp/jre && tar xJf .device-bundle/jre17b.tar.xz -C /tmp/jre
 JAVA="/tmp/jre/jre17b/bin/java --add-modules=jdk.incubator.vector -Dvecinfer.repo=$PWD"
 # The test classes as a folder: JUnit scans packages in jars through the zip file system, which the
 # jlink'd runtime leaves out (no jdk.zipfs).
@@ -17,7 +17,7 @@ CP="/tmp/test-classes:.device-bundle/lib/*:gpu-worker/src/test/resources"
 {
   echo "date: $(date -u +%FT%TZ)"
   echo "device: $(nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader)"
-  echo "commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+  echo "commit: $(cat .device-bundle/commit.txt 2>/dev/null || echo unknown)"
 } | tee "$OUT/environment.txt"
 if [[ " $steps " == *" tests "* ]]; then
   $JAVA -cp "$CP" io.vecinfer.cuda.DeviceTestLauncher io.vecinfer.cuda 2>&1 | tee "$OUT/gpu-tests.txt"

@@ -14,8 +14,9 @@ grep -qx '/.device-bundle/' .git/info/exclude || echo '/.device-bundle/' >> .git
 if [ ! -f "$B/jre17b.tar.xz" ]; then
   rm -rf /tmp/jre17b
   jlink --add-modules java.base,java.logging,java.management,jdk.unsupported,jdk.incubator.vector \
-    --strip-debug --no-man-pages --no-header-files --compress=2 --output /tmp/jre17b
-  tar cJf "$B/jre17b.tar.xz" -C /tmp jre17b
+    --strip-debug --no-man-pages --no-header-files --output /tmp/jre17b
+  # Uncompressed modules: xz -9 packs them far tighter than jlink's own zip compression.
+  tar cf - -C /tmp jre17b | xz -9 -T2 > "$B/jre17b.tar.xz"
 fi
 mvn -q -o -B -pl gpu-worker package -DskipTests
 mvn -q -o -B -pl gpu-worker dependency:build-classpath -DincludeScope=test -Dmdep.outputFile=/tmp/device-cp.txt
@@ -30,5 +31,6 @@ for jar in $(tr ':' '\n' < /tmp/device-cp.txt); do
     *) cp "$jar" "$B/lib/" ;;
   esac
 done
+echo "$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- gpu-worker || echo -dirty)" > "$B/commit.txt"
 ls "$B/lib" | wc -l
 du -sh "$B"

@@ -15,11 +15,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * One model on both backends, a cache per sequence on each, fed the same tokens and compared pass by pass:
- * max |logit difference| ≤ 2e-3 · max |CPU logit| (see {@link CudaDecoderTest} for why), and the same greedy
+ * max |logit difference| ≤ 2e-3 · max |CPU logit| by default (see {@link CudaDecoderTest} for why), and the same greedy
  * token wherever the CPU's top two logits are further apart than twice the observed difference. Closing it
  * frees the device side and the model.
  */
 final class DecoderPair implements AutoCloseable {
+    /** The default bound, for caches that store exactly what the CPU stores (fp16). */
     static final double RELATIVE = 2e-3;
 
     final Model model;
@@ -27,9 +28,17 @@ final class DecoderPair implements AutoCloseable {
     final CudaDecoder gpu;
     final List<Sequence> cpuSequences = new ArrayList<>(), gpuSequences = new ArrayList<>();
     private final RandomInputs random;
+    private final double relative;
 
     DecoderPair(CudaDevice device, RandomInputs random, Model model, int sequences, KvCacheFactory cpuCaches, KvCacheFactory gpuCaches) {
+        this(device, random, model, sequences, cpuCaches, gpuCaches, RELATIVE);
+    }
+
+    /** @param relative the bound on max |logit difference| as a fraction of max |CPU logit| */
+    DecoderPair(CudaDevice device, RandomInputs random, Model model, int sequences, KvCacheFactory cpuCaches, KvCacheFactory gpuCaches,
+                double relative) {
         this.model = model;
+        this.relative = relative;
         this.random = random;
         cpu = new Decoder(model);
         gpu = new CudaDecoder(model, device);
@@ -78,7 +87,7 @@ final class DecoderPair implements AutoCloseable {
                 maxLogit = Math.max(maxLogit, Math.abs(expected[r][i]));
             }
         }
-        assertTrue(maxDiff <= RELATIVE * maxLogit, where + ": max |logit difference| " + maxDiff + " > " + RELATIVE + " × " + maxLogit);
+        assertTrue(maxDiff <= relative * maxLogit, where + ": max |logit difference| " + maxDiff + " > " + relative + " × " + maxLogit);
         for (int r = 0; r < expected.length; r++) {
             int top = argmax(expected[r]);
             if (gap(expected[r], top) > 2 * maxDiff) assertEquals(top, argmax(actual[r]), where + ": greedy token of row " + r);

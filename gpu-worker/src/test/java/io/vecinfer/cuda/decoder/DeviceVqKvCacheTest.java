@@ -27,13 +27,20 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * is small (R = 32), so blocks are flushed inside the prefill chunks and again during decoding, and one case
  * prefills 1100 tokens in three chunks (the code arrays grow past their first 1024 positions).
  *
- * <p>Tolerance: that of {@link CudaDecoderTest} (2e-3 · max |logit|, {@link DecoderPair}). Both sides encode the same fp16 keys and
- * values with the same codebooks; a code can differ only where two codewords are equally near in fp32, and
- * then either codeword reconstructs the vector equally well. The stored-byte accounting must be identical.
+ * <p>Tolerance: 1e-2 · max |logit| (fp16 caches get 2e-3). Both sides encode the same fp16 keys and values with
+ * the same codebooks, but the CPU's nearest-codeword search ranks by ‖c‖² − 2x·c (Vector API) and the kernel by
+ * the exact squared distance, so where two codewords are equally near within fp32 rounding they may pick different
+ * ones (VqReferencesTest bounds this to genuine ties, under 0.1% of codes; VqEncodeKernelGpuTest shows the kernel
+ * equals its reference). Either codeword is an equally good approximation, but they can sit far apart, so a flipped
+ * code moves a score by up to the quantization error: with 4096 codewords (d8b12) such ties are frequent enough to
+ * move logits by ~4e-3 · max. Indexing, window or merge errors move them by a large fraction of max. The
+ * stored-byte accounting must be identical.
  */
 class DeviceVqKvCacheTest {
     private static final Calibrator.Settings QUICK = new Calibrator.Settings(
             RepoPaths.root().resolve("datasets/calibration/calibration.jsonl"), 2, 512, 4, 0);
+
+    private static final double RELATIVE = 1e-2;
 
     private final RandomInputs random = new RandomInputs();
     private CudaDevice device;
@@ -59,7 +66,8 @@ class DeviceVqKvCacheTest {
         Model model = Model.load(RepoPaths.referenceModel());
         CodebookSet books = Calibrator.calibrate(model, Tokenizer.load(RepoPaths.referenceModel().resolve("tokenizer.json")), spec, QUICK);
         try (DeviceVqMethod onDevice = new DeviceVqMethod(device, books)) {
-            DecoderPair pair = new DecoderPair(device, random, model, 2, VqKvCache.factory(books, AttentionPath.LOOKUP_TABLE), onDevice);
+            DecoderPair pair = new DecoderPair(device, random, model, 2, VqKvCache.factory(books, AttentionPath.LOOKUP_TABLE), onDevice,
+                    RELATIVE);
             int[] n = java.util.Arrays.stream(lengths.split(" ")).mapToInt(Integer::parseInt).toArray();
             List<Sequence> cpu = pair.cpuSequences, gpu = pair.gpuSequences;
             pair.prefillThenDecode(n, steps);
