@@ -23,6 +23,6 @@ if [[ " $steps " == *" tests "* ]]; then
   $JAVA -cp "$CP" io.vecinfer.cuda.DeviceTestLauncher io.vecinfer.cuda 2>&1 | tee "$OUT/gpu-tests.txt"
 fi
 if [[ " $steps " == *" bench "* ]]; then
-  $JAVA -cp "$CP" io.vecinfer.bench.VqAttentionBenchmark 2>&1 | tee "$OUT/vq-attention-benchmark.json"
+  $JAVA -cp "$CP" io.vecinfer.bench.VqAttentionBenchmark 2>"$OUT/benchmark-stderr.txt" | tee "$OUT/vq-attention-benchmark.json"
   PYTHONUNBUFFERED=1 python3 gpu-worker/scripts/sdpa_peer.py 2>&1 | tee "$OUT/sdpa-peer.json"
 fi
