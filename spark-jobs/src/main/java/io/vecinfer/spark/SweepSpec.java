@@ -14,7 +14,7 @@ import java.util.List;
  * @param batchSizes     batch sizes (default [1])
  * @param seeds          seeds (default [0])
  * @param output         output folder (a local path or a Hadoop URI); samples/ and metrics/ go under it
- * @param backend        cpu (default) or cuda
+ * @param backend        cpu (default) or cuda: each task on the GPU Spark assigned it (device 0 in local mode), the CPU where it has none
  * @param samplesPerTask work items per Spark task: the unit of scheduling and of durable output (default 8)
  * @param calibration    optional: how {@link Calibrate} fits codebooks for VQ methods given none; when
  *                       present, {@link LocalMain} calibrates before evaluating ({@code {}} asks for the defaults)
