@@ -1,13 +1,11 @@
 package io.vecinfer.cuda.attention;
 
-import io.vecinfer.cuda.CudaDevice;
+import io.vecinfer.cuda.GpuDevice;
 import io.vecinfer.cuda.DeviceBuffer;
-import io.vecinfer.cuda.Gpu;
 import io.vecinfer.cuda.RandomInputs;
 import io.vecinfer.kvcache.KvLayout;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -23,17 +21,9 @@ class WindowAttentionKernelTest {
     private static final double TOLERANCE = 2e-5;
 
     private final RandomInputs random = new RandomInputs();
-    private CudaDevice device;
 
-    @BeforeEach
-    void open() {
-        device = Gpu.device();
-    }
-
-    @AfterEach
-    void close() {
-        if (device != null) device.close();
-    }
+    @RegisterExtension
+    final GpuDevice gpu = new GpuDevice();
 
     @Test
     void storeRoundsToNearestEvenIntoRingSlots() {
@@ -42,11 +32,11 @@ class WindowAttentionKernelTest {
         float[] k = random.floats(tokens * layout.tokenWidth(), 70000), v = random.floats(tokens * layout.tokenWidth(), 1e-5);
         short[] keys = random.halves(capacity * layout.tokenWidth(), 1), values = random.halves(capacity * layout.tokenWidth(), 1);
         short[] actualKeys, actualValues;
-        try (DeviceBuffer dk = device.upload(k); DeviceBuffer dv = device.upload(v);
-             DeviceBuffer keyRing = device.allocate(2L * keys.length); DeviceBuffer valueRing = device.allocate(2L * values.length)) {
+        try (DeviceBuffer dk = gpu.device().upload(k); DeviceBuffer dv = gpu.device().upload(v);
+             DeviceBuffer keyRing = gpu.device().allocate(2L * keys.length); DeviceBuffer valueRing = gpu.device().allocate(2L * values.length)) {
             keyRing.write(keys);
             valueRing.write(values);
-            new WindowAttention(device).store(dk.from(0), dv.from(0), keyRing, valueRing, layout, capacity, start, tokens);
+            new WindowAttention(gpu.device()).store(dk.from(0), dv.from(0), keyRing, valueRing, layout, capacity, start, tokens);
             actualKeys = keyRing.readShorts(0, keys.length);
             actualValues = valueRing.readShorts(0, values.length);
         }
@@ -79,12 +69,12 @@ class WindowAttentionKernelTest {
             float[] expected = new float[q.length], expectedLse = new float[tokens * layout.queryHeads()];
             WindowAttention.attendReference(q, keys, values, layout, capacity, window, start, tokens, scale, expected, expectedLse);
             float[] actual, lse;
-            try (DeviceBuffer keyRing = device.allocate(2L * keys.length); DeviceBuffer valueRing = device.allocate(2L * values.length);
-                 DeviceBuffer dq = device.upload(q); DeviceBuffer out = device.allocate(4L * q.length);
-                 DeviceBuffer dlse = device.allocate(4L * expectedLse.length)) {
+            try (DeviceBuffer keyRing = gpu.device().allocate(2L * keys.length); DeviceBuffer valueRing = gpu.device().allocate(2L * values.length);
+                 DeviceBuffer dq = gpu.device().upload(q); DeviceBuffer out = gpu.device().allocate(4L * q.length);
+                 DeviceBuffer dlse = gpu.device().allocate(4L * expectedLse.length)) {
                 keyRing.write(keys);
                 valueRing.write(values);
-                new WindowAttention(device).attend(dq.from(0), keyRing, valueRing, layout, capacity, window, start, tokens, scale,
+                new WindowAttention(gpu.device()).attend(dq.from(0), keyRing, valueRing, layout, capacity, window, start, tokens, scale,
                         out.from(0), dlse.from(0));
                 actual = out.readFloats();
                 lse = dlse.readFloats();
@@ -105,11 +95,11 @@ class WindowAttentionKernelTest {
         float[] expected = new float[q.length];
         WindowAttention.attendReference(q, keys, values, layout, capacity, 0, start, tokens, 0.125f, expected, null);
         float[] actual;
-        try (DeviceBuffer keyRing = device.allocate(2L * keys.length); DeviceBuffer valueRing = device.allocate(2L * values.length);
-             DeviceBuffer dq = device.upload(q); DeviceBuffer out = device.allocate(4L * q.length)) {
+        try (DeviceBuffer keyRing = gpu.device().allocate(2L * keys.length); DeviceBuffer valueRing = gpu.device().allocate(2L * values.length);
+             DeviceBuffer dq = gpu.device().upload(q); DeviceBuffer out = gpu.device().allocate(4L * q.length)) {
             keyRing.write(keys);
             valueRing.write(values);
-            new WindowAttention(device).attend(dq.from(0), keyRing, valueRing, layout, capacity, 0, start, tokens, 0.125f, out.from(0), null);
+            new WindowAttention(gpu.device()).attend(dq.from(0), keyRing, valueRing, layout, capacity, 0, start, tokens, 0.125f, out.from(0), null);
             actual = out.readFloats();
         }
         for (int i = 0; i < expected.length; i++) assertEquals(expected[i], actual[i], TOLERANCE, "out[" + i + "], " + random);

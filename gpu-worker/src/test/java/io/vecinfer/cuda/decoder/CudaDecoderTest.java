@@ -1,7 +1,6 @@
 package io.vecinfer.cuda.decoder;
 
-import io.vecinfer.cuda.CudaDevice;
-import io.vecinfer.cuda.Gpu;
+import io.vecinfer.cuda.GpuDevice;
 import io.vecinfer.cuda.RandomInputs;
 import io.vecinfer.decoder.Decoder;
 import io.vecinfer.decoder.Sequence;
@@ -9,9 +8,8 @@ import io.vecinfer.kvcache.DenseKvCache;
 import io.vecinfer.kvcache.KvCacheFactory;
 import io.vecinfer.model.Model;
 import io.vecinfer.testing.RepoPaths;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -39,17 +37,9 @@ class CudaDecoderTest {
     private static final KvCacheFactory CPU_FP16 = DenseKvCache.factory(DenseKvCache.Precision.FP16);
 
     private final RandomInputs random = new RandomInputs();
-    private CudaDevice device;
 
-    @BeforeEach
-    void open() {
-        device = Gpu.device();
-    }
-
-    @AfterEach
-    void close() {
-        if (device != null) device.close();
-    }
+    @RegisterExtension
+    final GpuDevice cuda = new GpuDevice();
 
     @ParameterizedTest
     @ValueSource(strings = {"llama3", "mistral", "qwen2", "qwen3"})
@@ -65,7 +55,7 @@ class CudaDecoderTest {
     /** Inputs over 512 rows run sequence by sequence in chunks of 512, through forwardAll and forwardLast. */
     @Test
     void longPrefillIsChunkedAsOnTheCpu() {
-        try (DecoderPair p = new DecoderPair(device, random, Model.load(RepoPaths.referenceModel()), 2, CPU_FP16, DeviceKvCaches.fp16(device))) {
+        try (DecoderPair p = new DecoderPair(cuda.device(), random, Model.load(RepoPaths.referenceModel()), 2, CPU_FP16, DeviceKvCaches.fp16(cuda.device()))) {
             p.compareAll(List.of(random.ints(600, p.vocab()), random.ints(130, p.vocab())), "prefill of 600 + 130 tokens");
             p.compareLast(List.of(random.ints(530, p.vocab()), random.ints(1, p.vocab())), "530 + 1 more tokens");
             assertEquals(p.cpuSequences.get(0).position(), p.gpuSequences.get(0).position());
@@ -78,7 +68,7 @@ class CudaDecoderTest {
 
     @Test
     void aCpuCacheIsRejectedWithTheReason() {
-        try (Model model = Model.load(RepoPaths.fixtures().resolve("tiny/llama3")); CudaDecoder gpu = new CudaDecoder(model, device)) {
+        try (Model model = Model.load(RepoPaths.fixtures().resolve("tiny/llama3")); CudaDecoder gpu = new CudaDecoder(model, cuda.device())) {
             Sequence cpuSequence = new Sequence(CPU_FP16.create(model.kvLayout()));
             var e = assertThrows(IllegalArgumentException.class, () -> gpu.forwardLast(List.of(cpuSequence), List.of(new int[]{1, 2})));
             assertTrue(e.getMessage().contains("sequence 0 has a DenseKvCache") && e.getMessage().contains("DeviceKvCaches.fp16"), e.getMessage());
@@ -89,7 +79,7 @@ class CudaDecoderTest {
     @Test
     void aDeviceCacheRefusesTheCpuPath() {
         try (Model model = Model.load(RepoPaths.fixtures().resolve("tiny/llama3"));
-             Sequence gpuSequence = new Sequence(DeviceKvCaches.fp16(device).create(model.kvLayout()))) {
+             Sequence gpuSequence = new Sequence(DeviceKvCaches.fp16(cuda.device()).create(model.kvLayout()))) {
             var e = assertThrows(UnsupportedOperationException.class,
                     () -> new Decoder(model).forwardLast(List.of(gpuSequence), List.of(new int[]{1, 2})));
             assertTrue(e.getMessage().contains("attended by CudaDecoder"), e.getMessage());
@@ -98,14 +88,14 @@ class CudaDecoderTest {
 
     @Test
     void namesItsBackendAndDevice() {
-        try (Model model = Model.load(RepoPaths.fixtures().resolve("tiny/qwen3")); CudaDecoder gpu = new CudaDecoder(model, device)) {
+        try (Model model = Model.load(RepoPaths.fixtures().resolve("tiny/qwen3")); CudaDecoder gpu = new CudaDecoder(model, cuda.device())) {
             assertEquals("cuda", gpu.backend());
-            assertEquals("cuda:0 (" + device.name() + ")", gpu.device());
+            assertEquals("cuda:0 (" + cuda.device().name() + ")", cuda.device());
         }
     }
 
     private void prefillThenDecode(Path folder, int[] lengths, int steps) {
-        new DecoderPair(device, random, Model.load(folder), lengths.length, CPU_FP16, DeviceKvCaches.fp16(device)).prefillThenDecode(lengths, steps);
+        new DecoderPair(cuda.device(), random, Model.load(folder), lengths.length, CPU_FP16, DeviceKvCaches.fp16(cuda.device())).prefillThenDecode(lengths, steps);
     }
 
 }

@@ -1,8 +1,7 @@
 package io.vecinfer.cuda.decoder;
 
+import io.vecinfer.cuda.GpuDevice;
 import io.vecinfer.calibrate.Calibrator;
-import io.vecinfer.cuda.CudaDevice;
-import io.vecinfer.cuda.Gpu;
 import io.vecinfer.cuda.RandomInputs;
 import io.vecinfer.decoder.Sequence;
 import io.vecinfer.model.Model;
@@ -12,8 +11,7 @@ import io.vecinfer.quant.vq.CodebookSet;
 import io.vecinfer.quant.vq.VqKvCache;
 import io.vecinfer.testing.RepoPaths;
 import io.vecinfer.tokenizer.Tokenizer;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -43,17 +41,9 @@ class DeviceVqKvCacheTest {
     private static final double RELATIVE = 1e-2;
 
     private final RandomInputs random = new RandomInputs();
-    private CudaDevice device;
 
-    @BeforeEach
-    void open() {
-        device = Gpu.device();
-    }
-
-    @AfterEach
-    void close() {
-        if (device != null) device.close();
-    }
+    @RegisterExtension
+    final GpuDevice gpu = new GpuDevice();
 
     @ParameterizedTest
     @CsvSource(delimiter = ';', value = {
@@ -65,8 +55,8 @@ class DeviceVqKvCacheTest {
         VqSpec spec = (VqSpec) io.vecinfer.quant.MethodSpec.parse(method);
         Model model = Model.load(RepoPaths.referenceModel());
         CodebookSet books = Calibrator.calibrate(model, Tokenizer.load(RepoPaths.referenceModel().resolve("tokenizer.json")), spec, QUICK);
-        try (DeviceVqMethod onDevice = new DeviceVqMethod(device, books)) {
-            DecoderPair pair = new DecoderPair(device, random, model, 2, VqKvCache.factory(books, AttentionPath.LOOKUP_TABLE), onDevice,
+        try (DeviceVqMethod onDevice = new DeviceVqMethod(gpu.device(), books)) {
+            DecoderPair pair = new DecoderPair(gpu.device(), random, model, 2, VqKvCache.factory(books, AttentionPath.LOOKUP_TABLE), onDevice,
                     RELATIVE);
             int[] n = java.util.Arrays.stream(lengths.split(" ")).mapToInt(Integer::parseInt).toArray();
             List<Sequence> cpu = pair.cpuSequences, gpu = pair.gpuSequences;

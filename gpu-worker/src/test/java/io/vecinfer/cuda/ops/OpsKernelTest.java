@@ -1,17 +1,15 @@
 package io.vecinfer.cuda.ops;
 
-import io.vecinfer.cuda.CudaDevice;
+import io.vecinfer.cuda.GpuDevice;
 import io.vecinfer.cuda.DeviceBuffer;
-import io.vecinfer.cuda.Gpu;
 import io.vecinfer.cuda.RandomInputs;
 import io.vecinfer.model.ModelConfig;
 import io.vecinfer.model.Rope;
 import io.vecinfer.safetensors.DType;
 import io.vecinfer.tensor.WeightMatrix;
 import io.vecinfer.testing.RepoPaths;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -24,17 +22,9 @@ class OpsKernelTest {
     private static final double U = 0x1p-24;
 
     private final RandomInputs random = new RandomInputs();
-    private CudaDevice device;
 
-    @BeforeEach
-    void open() {
-        device = Gpu.device();
-    }
-
-    @AfterEach
-    void close() {
-        if (device != null) device.close();
-    }
+    @RegisterExtension
+    final GpuDevice gpu = new GpuDevice();
 
     /**
      * Shapes cover: one row (decode), rows not a multiple of the 8-row tile, in not a multiple of 8 (the scalar
@@ -54,9 +44,9 @@ class OpsKernelTest {
             for (float[] bias : new float[][]{null, random.floats(out, 1)}) {
                 float[] expected = Matmul.reference(w, x, rows, bias);
                 float[] actual;
-                try (DeviceMatrix dw = DeviceMatrix.upload(device, w); DeviceBuffer dx = device.upload(x);
-                     DeviceBuffer db = bias == null ? null : device.upload(bias); DeviceBuffer dy = device.allocate(4L * rows * out)) {
-                    new Matmul(device).launch(dw, dx.from(0), rows, db, dy.from(0));
+                try (DeviceMatrix dw = DeviceMatrix.upload(gpu.device(), w); DeviceBuffer dx = gpu.device().upload(x);
+                     DeviceBuffer db = bias == null ? null : gpu.device().upload(bias); DeviceBuffer dy = gpu.device().allocate(4L * rows * out)) {
+                    new Matmul(gpu.device()).launch(dw, dx.from(0), rows, db, dy.from(0));
                     actual = dy.readFloats();
                 }
                 float[] row = new float[in];
@@ -89,10 +79,10 @@ class OpsKernelTest {
             float[] expected = RmsNorm.reference(x, weight, 1e-6f, vectors, n);
             for (boolean inPlace : new boolean[]{false, true}) {
                 float[] actual;
-                try (DeviceBuffer dx = device.upload(x); DeviceBuffer dw = device.upload(weight);
-                     DeviceBuffer dout = device.allocate(4L * vectors * n)) {
+                try (DeviceBuffer dx = gpu.device().upload(x); DeviceBuffer dw = gpu.device().upload(weight);
+                     DeviceBuffer dout = gpu.device().allocate(4L * vectors * n)) {
                     DeviceBuffer target = inPlace ? dx : dout;
-                    new RmsNorm(device).launch(dx.from(0), dw, 1e-6f, vectors, n, target.from(0));
+                    new RmsNorm(gpu.device()).launch(dx.from(0), dw, 1e-6f, vectors, n, target.from(0));
                     actual = target.readFloats();
                 }
                 for (int i = 0; i < actual.length; i++) {
@@ -114,8 +104,8 @@ class OpsKernelTest {
         RotaryEmbedding.Tables tables = RotaryEmbedding.Tables.at(rope, headDim, positions);
         float[] x = random.floats(positions.length * heads * headDim, 4);
         float[] actual;
-        try (DeviceBuffer dx = device.upload(x); DeviceBuffer cos = device.upload(tables.cos()); DeviceBuffer sin = device.upload(tables.sin())) {
-            new RotaryEmbedding(device).launch(dx.from(0), cos.from(0), sin.from(0), positions.length, heads, headDim);
+        try (DeviceBuffer dx = gpu.device().upload(x); DeviceBuffer cos = gpu.device().upload(tables.cos()); DeviceBuffer sin = gpu.device().upload(tables.sin())) {
+            new RotaryEmbedding(gpu.device()).launch(dx.from(0), cos.from(0), sin.from(0), positions.length, heads, headDim);
             actual = dx.readFloats();
         }
         RotaryEmbedding.reference(x, tables.cos(), tables.sin(), positions.length, heads, headDim);
@@ -129,9 +119,9 @@ class OpsKernelTest {
         WeightMatrix table = random.matrix(dtype, 300, 72, 1);
         int[] tokens = random.ints(9, 300);
         float[] actual;
-        try (DeviceMatrix dt = DeviceMatrix.upload(device, table); DeviceBuffer dtokens = device.upload(tokens);
-             DeviceBuffer dx = device.allocate(4L * tokens.length * table.cols())) {
-            new Elementwise(device).embed(dt, dtokens.from(0), tokens.length, dx.from(0));
+        try (DeviceMatrix dt = DeviceMatrix.upload(gpu.device(), table); DeviceBuffer dtokens = gpu.device().upload(tokens);
+             DeviceBuffer dx = gpu.device().allocate(4L * tokens.length * table.cols())) {
+            new Elementwise(gpu.device()).embed(dt, dtokens.from(0), tokens.length, dx.from(0));
             actual = dx.readFloats();
         }
         assertArrayEquals(Elementwise.embedReference(table, tokens), actual, dtype + ", " + random);
@@ -141,8 +131,8 @@ class OpsKernelTest {
     void addMatchesReferenceExactly() {
         float[] x = random.floats(1000, 5), y = random.floats(1000, 5);
         float[] actual;
-        try (DeviceBuffer dx = device.upload(x); DeviceBuffer dy = device.upload(y)) {
-            new Elementwise(device).add(dx.from(0), dy.from(0), x.length);
+        try (DeviceBuffer dx = gpu.device().upload(x); DeviceBuffer dy = gpu.device().upload(y)) {
+            new Elementwise(gpu.device()).add(dx.from(0), dy.from(0), x.length);
             actual = dx.readFloats();
         }
         assertArrayEquals(Elementwise.addReference(x, y), actual, random.toString());
@@ -157,8 +147,8 @@ class OpsKernelTest {
     void siluMulMatchesReference() {
         float[] gate = random.floats(5000, 15), up = random.floats(5000, 3);
         float[] actual;
-        try (DeviceBuffer dg = device.upload(gate); DeviceBuffer du = device.upload(up)) {
-            new Elementwise(device).siluMul(dg.from(0), du.from(0), gate.length);
+        try (DeviceBuffer dg = gpu.device().upload(gate); DeviceBuffer du = gpu.device().upload(up)) {
+            new Elementwise(gpu.device()).siluMul(dg.from(0), du.from(0), gate.length);
             actual = dg.readFloats();
         }
         float[] expected = Elementwise.siluMulReference(gate, up);

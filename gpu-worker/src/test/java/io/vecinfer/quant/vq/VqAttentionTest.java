@@ -8,7 +8,6 @@ import io.vecinfer.quant.CacheFootprint;
 import io.vecinfer.quant.MethodSpec;
 import io.vecinfer.quant.TestData;
 import io.vecinfer.quant.VqSpec;
-import io.vecinfer.tensor.Half;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -22,26 +21,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class VqAttentionTest {
     private static final KvLayout LAYOUT = new KvLayout(2, 2, 4, 64);
     private static final int[] OUTLIERS = {5, 40};
-
-    /** Random positive λ and N(0,1) codewords: enough to compare two ways of computing the same attention. */
-    static CodebookSet randomBooks(VqSpec spec, KvLayout layout, Random random) {
-        int heads = layout.layers() * layout.kvHeads(), d = layout.headDim();
-        float[][] lambdas = null;
-        if (spec.smooth()) {
-            lambdas = new float[heads][d];
-            for (float[] l : lambdas) for (int i = 0; i < d; i++) l[i] = Half.roundToFp16(0.5f + 3 * random.nextFloat());
-        }
-        return new CodebookSet(spec, layout, lambdas, randomSide(spec.keys().dims(), spec.keys().codewords(),
-                spec.scope().count(layout, spec.keys().subspaces(d)), random),
-                randomSide(spec.values().dims(), spec.values().codewords(), spec.scope().count(layout, spec.values().subspaces(d)), random),
-                Provenance.unknown());
-    }
-
-    private static Codebook[] randomSide(int dims, int size, int count, Random random) {
-        Codebook[] books = new Codebook[count];
-        for (int b = 0; b < count; b++) books[b] = new Codebook(dims, size, TestData.gaussian(random, dims * size)).roundedToFp16();
-        return books;
-    }
 
     private static void appendAll(KvLayout layout, float[] keys, float[] values, int tokens, KvCache... caches) {
         for (int l = 0; l < layout.layers(); l++) {
@@ -69,7 +48,7 @@ class VqAttentionTest {
     void lookupTableAndDequantizePathsAgree(String text) {
         Random random = new Random(text.hashCode());
         VqSpec spec = (VqSpec) MethodSpec.parse(text);
-        CodebookSet books = randomBooks(spec, LAYOUT, random);
+        CodebookSet books = RandomCodebooks.of(spec, LAYOUT, random);
         int tokens = 75; // 48 encoded in three blocks of 16, 27 in the fp16 window
         float[] keys = TestData.withOutlierChannels(TestData.gaussian(random, LAYOUT.layers() * tokens * LAYOUT.tokenWidth()), 64, OUTLIERS, 20f);
         float[] values = TestData.gaussian(random, keys.length);
@@ -114,7 +93,7 @@ class VqAttentionTest {
             assertTrue(TestData.relativeError(attend(dequantized, l, q), expected) <= 1e-5);
         }
         // and with a codebook that is not the data, compression shows: the test above can fail
-        VqKvCache lossy = new VqKvCache(randomBooks(spec, layout, random), layout, AttentionPath.LOOKUP_TABLE);
+        VqKvCache lossy = new VqKvCache(RandomCodebooks.of(spec, layout, random), layout, AttentionPath.LOOKUP_TABLE);
         appendAll(layout, keys, values, tokens, lossy);
         float[] q = TestData.gaussian(random, layout.queryHeads() * layout.headDim());
         assertTrue(TestData.relativeError(attend(lossy, 0, q), attend(dense, 0, q)) > 1e-2);
@@ -167,7 +146,7 @@ class VqAttentionTest {
     void storedBytesMatchTheFootprint() {
         Random random = new Random(8);
         VqSpec spec = (VqSpec) MethodSpec.parse("vecinfer:k=d8b12,v=d4b8,r=16");
-        CodebookSet books = randomBooks(spec, LAYOUT, random);
+        CodebookSet books = RandomCodebooks.of(spec, LAYOUT, random);
         int tokens = 75;
         float[] keys = TestData.gaussian(random, LAYOUT.layers() * tokens * LAYOUT.tokenWidth());
         VqKvCache cache = new VqKvCache(books, LAYOUT, AttentionPath.LOOKUP_TABLE);
@@ -181,7 +160,7 @@ class VqAttentionTest {
     @Test
     void refusesCodebooksOfAnotherLayout() {
         VqSpec spec = (VqSpec) MethodSpec.parse("vecinfer:k=d4b8,v=d4b8,r=16");
-        CodebookSet books = randomBooks(spec, LAYOUT, new Random(9));
+        CodebookSet books = RandomCodebooks.of(spec, LAYOUT, new Random(9));
         assertThrows(IllegalArgumentException.class, () -> new VqKvCache(books, new KvLayout(3, 2, 4, 64), AttentionPath.LOOKUP_TABLE));
     }
 }
