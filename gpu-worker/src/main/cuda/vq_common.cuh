@@ -7,8 +7,8 @@
 //   key_book_of  int  [(layer * kv_heads + kv_head) * key subspaces + s]   -> key book (CodebookScope)
 //   value_book_of int [(layer * kv_heads + kv_head) * value subspaces + s] -> value book
 //   lambda       fp32 [(layer * kv_heads + kv_head) * head_dim + i], or null (smooth=off)
-//   codes        uint16 [sequence][layer][kv_head][position < capacity][subspace], one 16-bit container
-//                per code whatever the code width (1..16 bits)
+//   codes        [sequence][layer][kv_head][position < capacity][subspace], one container per code: uint8
+//                (code_bytes 1) for codes of up to 8 bits, else uint16 (code_bytes 2); padded to 16 bytes
 //
 // The transform and distance arithmetic uses explicit round-to-nearest intrinsics so that nvcc cannot
 // contract it into FMAs: the Java references (and io.vecinfer.quant.vq.KeyTransform / Codebook) do the

@@ -45,13 +45,19 @@ __device__ int vq_warp_nearest(const float* x, const float* words, int dims, int
     return best_index == INT_MAX ? 0 : best_index;
 }
 
+// Code i of an array of uint8 (code_bytes 1) or uint16 (2) containers.
+__device__ __forceinline__ void vq_store_code(unsigned char* codes, long long i, int code_bytes, int code) {
+    if (code_bytes == 1) codes[i] = (unsigned char)code;
+    else reinterpret_cast<unsigned short*>(codes)[i] = (unsigned short)code;
+}
+
 extern "C" __global__ void __launch_bounds__(VQ_ENCODE_THREADS)
 vq_encode(const __half* k_ring, const __half* v_ring, int ring_capacity, int kv_heads, int head_dim,
           int from, int seq, int layer, int layers, int code_capacity,
           const float* key_words, const int* key_book_of, int key_dims, int key_bits,
           const float* value_words, const int* value_book_of, int value_dims, int value_bits,
           const float* lambda, int hadamard,
-          unsigned short* key_codes, unsigned short* value_codes) {
+          unsigned char* key_codes, unsigned char* value_codes, int key_code_bytes, int value_code_bytes) {
     extern __shared__ float shared[];
     float* key = shared;
     float* value = shared + head_dim;
@@ -80,12 +86,12 @@ vq_encode(const __half* k_ring, const __half* v_ring, int ring_capacity, int kv_
             const int s = task;
             const float* book = key_words + (long long)key_book_of[slot * key_sub + s] * key_words_count * key_dims;
             int code = vq_warp_nearest(key + s * key_dims, book, key_dims, key_words_count);
-            if ((threadIdx.x & 31) == 0) key_codes[key_at + s] = (unsigned short)code;
+            if ((threadIdx.x & 31) == 0) vq_store_code(key_codes, key_at + s, key_code_bytes, code);
         } else {
             const int s = task - key_sub;
             const float* book = value_words + (long long)value_book_of[slot * value_sub + s] * value_words_count * value_dims;
             int code = vq_warp_nearest(value + s * value_dims, book, value_dims, value_words_count);
-            if ((threadIdx.x & 31) == 0) value_codes[value_at + s] = (unsigned short)code;
+            if ((threadIdx.x & 31) == 0) vq_store_code(value_codes, value_at + s, value_code_bytes, code);
         }
     }
 }

@@ -27,8 +27,9 @@ import java.util.SplittableRandom;
  * <pre>
  *   java -cp CLASSPATH io.vecinfer.bench.VqAttentionBenchmark [--batch 8] [--contexts 32768,131072] [--runs 30]
  * </pre>
- * Bytes read count the codes as stored (uint16 containers, 2 bytes per code) plus codebooks, λ and
- * queries; {@code packed_bytes} is what the codes take at their 8-bit width, the 2-bit floor of performance.md.
+ * Each context is timed with the fp32 and the fp16 query table. Bytes read count the codes as stored (uint8
+ * containers for d4b8) plus codebooks, λ and queries; {@code packed_bytes} is what the codes take at their 8-bit
+ * width, the 2-bit floor of performance.md.
  */
 public final class VqAttentionBenchmark {
     private static final int QUERY_HEADS = 32, KV_HEADS = 8, HEAD_DIM = 128, WINDOW = 16, WARMUP = 5;
@@ -54,7 +55,9 @@ public final class VqAttentionBenchmark {
              VqAttentionKernel kernel = new VqAttentionKernel(device);
              CudaTimer timer = new CudaTimer(device)) {
             deviceName = device.name();
-            for (int context : contexts) results.add(measure(device, books, kernel, timer, batch, context, runs, random));
+            for (int context : contexts) {
+                for (boolean half : new boolean[]{false, true}) results.add(measure(device, books, kernel, timer, batch, context, runs, half, random));
+            }
         }
         System.out.println("{\"benchmark\": \"vq_attention d4b8/d4b8 decode\", \"device\": \"" + deviceName + "\", \"query_heads\": " + QUERY_HEADS
                 + ", \"kv_heads\": " + KV_HEADS + ", \"head_dim\": " + HEAD_DIM + ", \"window\": " + WINDOW + ", \"runs\": " + runs
@@ -62,11 +65,11 @@ public final class VqAttentionBenchmark {
     }
 
     private static String measure(CudaDevice device, DeviceCodebooks books, VqAttentionKernel kernel, CudaTimer timer,
-                                  int batch, int context, int runs, SplittableRandom random) {
+                                  int batch, int context, int runs, boolean halfTable, SplittableRandom random) {
         FlatCodebooks flat = books.host();
         int compressed = (int) ResidualWindow.compressedTokens(context, WINDOW);
-        VqCodeLayout keyLayout = new VqCodeLayout(batch, 1, KV_HEADS, context, flat.keySubspaces());
-        VqCodeLayout valueLayout = new VqCodeLayout(batch, 1, KV_HEADS, context, flat.valueSubspaces());
+        VqCodeLayout keyLayout = VqCodeLayout.of(batch, 1, KV_HEADS, context, flat.keySubspaces(), D4B8.bits());
+        VqCodeLayout valueLayout = VqCodeLayout.of(batch, 1, KV_HEADS, context, flat.valueSubspaces(), D4B8.bits());
         int[] sequences = new int[batch], positions = new int[batch];
         for (int b = 0; b < batch; b++) {
             sequences[b] = b;
@@ -74,7 +77,7 @@ public final class VqAttentionBenchmark {
         }
         float[] q = new float[batch * QUERY_HEADS * HEAD_DIM];
         for (int i = 0; i < q.length; i++) q[i] = (float) gaussian(random);
-        VqAttentionKernel.Plan plan = kernel.plan(flat, batch, compressed);
+        VqAttentionKernel.Plan plan = kernel.plan(flat, batch, compressed, halfTable);
         float[] ms = new float[runs];
         try (DeviceBuffer keyCodes = randomCodes(device, keyLayout, random); DeviceBuffer valueCodes = randomCodes(device, valueLayout, random);
              DeviceBuffer qs = device.upload(q); DeviceBuffer seq = device.upload(sequences); DeviceBuffer pos = device.upload(positions);
@@ -91,11 +94,11 @@ public final class VqAttentionBenchmark {
         double median = runs % 2 == 1 ? ms[runs / 2] : (ms[runs / 2 - 1] + ms[runs / 2]) / 2.0;
         long codes = (long) batch * KV_HEADS * compressed * (flat.keySubspaces() + flat.valueSubspaces());
         long other = books.bytes() + 4L * q.length;
-        long read = codes * 2 + other, packed = codes * D4B8.bits() / 8 + other;
-        return String.format(Locale.ROOT, "{\"batch\": %d, \"context\": %d, \"compressed_tokens\": %d, \"splits\": %d, \"chunk_tokens\": %d,"
+        long read = codes * keyLayout.codeBytes() + other, packed = codes * D4B8.bits() / 8 + other;
+        return String.format(Locale.ROOT, "{\"table\": \"%s\", \"code_bytes\": %d, \"batch\": %d, \"context\": %d, \"compressed_tokens\": %d, \"splits\": %d, \"chunk_tokens\": %d,"
                         + " \"table_in_shared\": %b, \"shared_bytes\": %d, \"median_ms\": %.4f, \"min_ms\": %.4f, \"max_ms\": %.4f,"
                         + " \"bytes_read\": %d, \"packed_bytes\": %d, \"gb_per_s\": %.1f, \"packed_gb_per_s\": %.1f}",
-                batch, context, compressed, plan.splits(), plan.chunkTokens(), plan.tableInShared(), plan.sharedBytes(), median, ms[0], ms[runs - 1],
+                halfTable ? "fp16" : "fp32", keyLayout.codeBytes(), batch, context, compressed, plan.splits(), plan.chunkTokens(), plan.tableInShared(), plan.sharedBytes(), median, ms[0], ms[runs - 1],
                 read, packed, read / median / 1e6, packed / median / 1e6);
     }
 
@@ -113,12 +116,13 @@ public final class VqAttentionBenchmark {
         return new FlatCodebooks(layout, D4B8, D4B8, keyWords, valueWords, new int[KV_HEADS * sub], new int[KV_HEADS * sub], lambda, true);
     }
 
-    /** Uniform 8-bit codes in uint16 containers, two to an int (little-endian, as the device reads them). */
+    /** Uniform 8-bit codes in the layout's containers (uint8 for d4b8), four bytes to an int (little-endian, as the device reads them). */
     private static DeviceBuffer randomCodes(CudaDevice device, VqCodeLayout layout, SplittableRandom random) {
-        int[] pairs = new int[Math.toIntExact((layout.length() + 1) / 2)];
-        for (int i = 0; i < pairs.length; i++) pairs[i] = random.nextInt() & 0x00ff00ff;
-        DeviceBuffer codes = device.allocate(4L * pairs.length);
-        codes.write(pairs);
+        int[] words = new int[Math.toIntExact(layout.bytes() / 4)];
+        int mask = layout.codeBytes() == 1 ? 0xffffffff : 0x00ff00ff;
+        for (int i = 0; i < words.length; i++) words[i] = random.nextInt() & mask;
+        DeviceBuffer codes = device.allocate(layout.bytes());
+        codes.write(words);
         return codes;
     }
 

@@ -48,8 +48,8 @@ final class DeviceVqKvCache extends DeviceKvCache {
     }
 
     private void allocateCodes(int capacity) {
-        keyLayout = new VqCodeLayout(1, layout.layers(), layout.kvHeads(), capacity, method.flat.keySubspaces());
-        valueLayout = new VqCodeLayout(1, layout.layers(), layout.kvHeads(), capacity, method.flat.valueSubspaces());
+        keyLayout = VqCodeLayout.of(1, layout.layers(), layout.kvHeads(), capacity, method.flat.keySubspaces(), method.flat.keys().bits());
+        valueLayout = VqCodeLayout.of(1, layout.layers(), layout.kvHeads(), capacity, method.flat.valueSubspaces(), method.flat.values().bits());
         keyCodes = method.device.allocate(keyLayout.bytes());
         valueCodes = method.device.allocate(valueLayout.bytes());
     }
@@ -71,9 +71,10 @@ final class DeviceVqKvCache extends DeviceKvCache {
     }
 
     private void copyRun(DeviceBuffer from, VqCodeLayout fromLayout, DeviceBuffer to, VqCodeLayout toLayout, int layer, int head) {
-        long bytes = (long) encoded[layer] * fromLayout.subspaces() * Short.BYTES;
+        int b = fromLayout.codeBytes();
+        long bytes = (long) encoded[layer] * fromLayout.subspaces() * b;
         if (bytes == 0) return;
-        to.copyFrom(from, fromLayout.index(0, layer, head, 0, 0) * Short.BYTES, toLayout.index(0, layer, head, 0, 0) * Short.BYTES, bytes);
+        to.copyFrom(from, fromLayout.index(0, layer, head, 0, 0) * b, toLayout.index(0, layer, head, 0, 0) * b, bytes);
     }
 
     @Override
@@ -113,7 +114,7 @@ final class DeviceVqKvCache extends DeviceKvCache {
 
     /**
      * The bytes of the method's representation, counted as the CPU cache counts them: codes packed to their
-     * width per (layer, KV head), plus the fp16 window. (On the device each code sits in a 16-bit container.)
+     * width per (layer, KV head), plus the fp16 window. (On the device each code sits in an 8-bit container, or a 16-bit one above 8 bits.)
      */
     @Override
     public long storedBytes() {

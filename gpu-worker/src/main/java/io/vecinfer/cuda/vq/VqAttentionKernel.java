@@ -7,6 +7,7 @@ import io.vecinfer.cuda.DeviceBuffer;
 import io.vecinfer.kvcache.KvLayout;
 import io.vecinfer.quant.ResidualWindow;
 import io.vecinfer.quant.vq.Hadamard;
+import io.vecinfer.tensor.Half;
 import jcuda.driver.CUdevice;
 import jcuda.driver.CUdevice_attribute;
 import jcuda.driver.JCudaDriver;
@@ -21,21 +22,35 @@ import jcuda.driver.JCudaDriver;
  * arithmetic on the same layouts, splits, tiles and lanes included.
  */
 public final class VqAttentionKernel implements AutoCloseable {
-    /** Threads of a block, and tokens of a tile. */
+    /** Threads of a block (8 warps), and tokens of a staged tile (32 per warp). */
     static final int THREADS = 256;
-    /** Query heads per KV head the kernel serves (one warp each in the softmax step). */
+    static final int WARPS = THREADS / 32;
+    /** Query heads per KV head the kernel serves. */
     static final int MAX_GROUP = 8;
     /** Fewest compressed tokens a split gets: each split rebuilds its table (when in shared memory). */
     static final int MIN_SPLIT_TOKENS = 2048;
+    /** Most splits a plan makes. */
+    static final int MAX_SPLITS = 64;
+    /** A split's fixed cost (table build, merge) in tokens' worth of work, for the split choice. */
+    static final int SPLIT_COST_TOKENS = 512;
+    /** A shared value book at most this many bytes is copied to shared memory. */
+    static final int SHARED_VALUE_BOOK_BYTES = 16 * 1024;
+    /** Shared memory the driver reserves per block. */
+    static final int RESERVED_SHARED_BYTES = 1024;
     /** Global table scratch at most (the d8b12 table is 1 MB per row and KV head at group 4): rows go in passes. */
     static final long TABLE_SCRATCH_BYTES = 256L << 20;
 
     /**
      * How one launch is cut: {@code splits} blocks per (row, KV head), each over {@code chunkTokens}
      * compressed positions; the query table in shared memory, or else built in global memory by
-     * vq_query_table for {@code rowsPerPass} rows at a time.
+     * vq_query_table for {@code rowsPerPass} rows at a time; its entries fp32, or fp16 ({@code halfTable}).
+     * {@code sharedBytes} is the most a block takes (uint16 codes); a launch computes its own for its code layouts.
      */
-    public record Plan(int splits, int chunkTokens, boolean tableInShared, int sharedBytes, int rowsPerPass) {
+    public record Plan(int splits, int chunkTokens, boolean tableInShared, int sharedBytes, int rowsPerPass, boolean halfTable) {
+        /** An fp32 table. */
+        public Plan(int splits, int chunkTokens, boolean tableInShared, int sharedBytes, int rowsPerPass) {
+            this(splits, chunkTokens, tableInShared, sharedBytes, rowsPerPass, false);
+        }
     }
 
     private final CudaDevice device;
@@ -64,34 +79,104 @@ public final class VqAttentionKernel implements AutoCloseable {
         return value[0];
     }
 
+    /**
+     * Whether {@link #plan(FlatCodebooks, int, int)} (the decoder's plan) builds fp16 tables: yes unless the system
+     * property {@code vecinfer.vq.halfTable} is {@code false}. fp16 halves the table's shared memory (two blocks per
+     * SM at d4b8, group 4) and its lookup traffic; it moves attention outputs by about 1e-3 of their norm against the
+     * CPU cache (VqReferencesTest.HALF_TABLE_TOLERANCE), inside the decoder test's 1e-2 · max |logit|.
+     */
+    static final boolean HALF_TABLE_DEFAULT = !"false".equals(System.getProperty("vecinfer.vq.halfTable"));
+
     /** The plan this device gets for {@code rows} query rows attending at most {@code maxCompressed} compressed tokens. */
     public Plan plan(FlatCodebooks books, int rows, int maxCompressed) {
-        return plan(books, rows, maxCompressed, multiprocessors, maxSharedBytes);
+        return plan(books, rows, maxCompressed, HALF_TABLE_DEFAULT);
+    }
+
+    public Plan plan(FlatCodebooks books, int rows, int maxCompressed, boolean halfTable) {
+        return plan(books, rows, maxCompressed, multiprocessors, maxSharedBytes, halfTable);
+    }
+
+    public static Plan plan(FlatCodebooks books, int rows, int maxCompressed, int multiprocessors, int maxSharedBytes) {
+        return plan(books, rows, maxCompressed, multiprocessors, maxSharedBytes, false);
+    }
+
+    /** G: the table's entries per (sub-space, codeword), the group rounded up to 4 or 8. */
+    static int stride(KvLayout l) {
+        return l.groupSize() <= 4 ? 4 : 8;
+    }
+
+    static long tableEntries(FlatCodebooks books) {
+        return (long) books.keySubspaces() * books.keys().codewords() * stride(books.layout());
     }
 
     /**
-     * Enough splits for about four waves of blocks over the multiprocessors (a block with its table in
-     * shared memory is alone on its SM), but no split under {@link #MIN_SPLIT_TOKENS} tokens.
+     * Dynamic shared memory of one block (vq_attention's layout): the table when in shared memory, the
+     * transformed queries [G][headDim], the shared value book, the warps' weights [warp][32][G], their
+     * maxima and sums [warp][G] twice, the block's [G] twice, and two staged tiles of key and value codes.
      */
-    public static Plan plan(FlatCodebooks books, int rows, int maxCompressed, int multiprocessors, int maxSharedBytes) {
+    static long sharedBytes(FlatCodebooks books, boolean tableInShared, boolean halfTable, int keyCodeBytes, int valueCodeBytes,
+                            boolean valueBookShared) {
+        KvLayout l = books.layout();
+        int g = stride(l);
+        long table = tableInShared ? (tableEntries(books) * (halfTable ? 2 : 4) + 15) / 16 * 16 : 0;
+        long words = valueBookShared ? ((long) books.values().codewords() * books.values().dims() + 3) / 4 * 4 : 0;
+        long floats = (long) g * l.headDim() + words + (long) WARPS * 32 * g + 2L * WARPS * g + 2L * g;
+        long keyTile = ((long) THREADS * books.keySubspaces() * keyCodeBytes + 15) / 16 * 16;
+        long valueTile = ((long) THREADS * books.valueSubspaces() * valueCodeBytes + 15) / 16 * 16;
+        return table + 4 * floats + 2 * (keyTile + valueTile);
+    }
+
+    private static boolean valueBookFits(FlatCodebooks books) {
+        return 4L * books.values().codewords() * books.values().dims() <= SHARED_VALUE_BOOK_BYTES;
+    }
+
+    /**
+     * The table in shared memory when a block with it (and uint16 codes, a shared value book) fits. Splits: the
+     * count, up to {@link #MAX_SPLITS} and no split under {@link #MIN_SPLIT_TOKENS} tokens, that minimises
+     * waves × (chunk + {@link #SPLIT_COST_TOKENS}), waves counted over the blocks the multiprocessors hold at once
+     * (by shared memory, with the narrowest containers of the code widths); the fewest splits on a tie.
+     */
+    public static Plan plan(FlatCodebooks books, int rows, int maxCompressed, int multiprocessors, int maxSharedBytes, boolean halfTable) {
         check(books);
         KvLayout l = books.layout();
-        int group = l.groupSize();
-        long tableFloats = (long) books.keySubspaces() * books.keys().codewords() * group;
-        long baseBytes = 4L * ((long) group * l.headDim() + (long) group * THREADS + 3L * MAX_GROUP);
-        boolean inShared = baseBytes + 4 * tableFloats <= maxSharedBytes;
-        int sharedBytes = (int) (inShared ? baseBytes + 4 * tableFloats : baseBytes);
-        int rowsPerPass = inShared ? rows : (int) Math.max(1, Math.min(rows, TABLE_SCRATCH_BYTES / (4 * tableFloats * l.kvHeads())));
+        boolean fits = valueBookFits(books);
+        long worst = sharedBytes(books, true, halfTable, 2, 2, fits);
+        boolean inShared = worst <= maxSharedBytes;
+        int sharedBytes = (int) (inShared ? worst : sharedBytes(books, false, halfTable, 2, 2, fits));
+        int rowsPerPass = inShared ? rows
+                : (int) Math.max(1, Math.min(rows, TABLE_SCRATCH_BYTES / (tableEntries(books) * (halfTable ? 2 : 4) * l.kvHeads())));
+        long typical = sharedBytes(books, inShared, halfTable, books.keys().bits() <= 8 ? 1 : 2, books.values().bits() <= 8 ? 1 : 2, fits);
+        long perSm = Math.max(1, Math.min((maxSharedBytes + RESERVED_SHARED_BYTES) / (typical + RESERVED_SHARED_BYTES), 2048 / THREADS));
+        long slots = Math.max(1, perSm * multiprocessors);
         long blocksPerSplit = (long) rows * l.kvHeads();
-        int wanted = (int) Math.max(1, ceilDiv(4L * multiprocessors, blocksPerSplit));
-        int affordable = (int) Math.max(1, maxCompressed / MIN_SPLIT_TOKENS);
-        int splits = Math.min(wanted, affordable);
-        int chunk = (int) Math.max(THREADS, ceilDiv(ceilDiv(maxCompressed, splits), THREADS) * THREADS);
-        return new Plan((int) ceilDiv(Math.max(maxCompressed, 1), chunk), chunk, inShared, sharedBytes, rowsPerPass);
+        int affordable = (int) Math.max(1, Math.min(MAX_SPLITS, maxCompressed / MIN_SPLIT_TOKENS));
+        int bestChunk = 0;
+        long bestCost = Long.MAX_VALUE;
+        for (int s = 1; s <= affordable; s++) {
+            int chunk = (int) Math.max(THREADS, ceilDiv(ceilDiv(Math.max(maxCompressed, 1), s), THREADS) * THREADS);
+            long splits = ceilDiv(Math.max(maxCompressed, 1), chunk);
+            long cost = ceilDiv(blocksPerSplit * splits, slots) * (chunk + SPLIT_COST_TOKENS);
+            if (cost < bestCost) {
+                bestCost = cost;
+                bestChunk = chunk;
+            }
+        }
+        return new Plan((int) ceilDiv(Math.max(maxCompressed, 1), bestChunk), bestChunk, inShared, sharedBytes, rowsPerPass, halfTable);
     }
 
     private static long ceilDiv(long a, long b) {
         return (a + b - 1) / b;
+    }
+
+    /** Whether every value sub-space of each KV head of {@code layer} uses one book (small enough for shared memory). */
+    static boolean valueBookShared(FlatCodebooks books, int layer) {
+        if (!valueBookFits(books)) return false;
+        int sub = books.valueSubspaces();
+        for (int h = 0; h < books.layout().kvHeads(); h++) {
+            int at = (layer * books.layout().kvHeads() + h) * sub;
+            for (int s = 1; s < sub; s++) if (books.valueBookOf()[at + s] != books.valueBookOf()[at]) return false;
+        }
+        return true;
     }
 
     /**
@@ -107,7 +192,10 @@ public final class VqAttentionKernel implements AutoCloseable {
         check(b);
         checkCodes(b, layer, keyLayout, valueLayout);
         KvLayout l = b.layout();
-        int group = l.groupSize(), states = rows * l.queryHeads();
+        int states = rows * l.queryHeads(), g = stride(l), entryBytes = plan.halfTable() ? 2 : 4;
+        boolean valueBookShared = valueBookShared(b, layer);
+        int shared = (int) sharedBytes(b, plan.tableInShared(), plan.halfTable(), keyLayout.codeBytes(), valueLayout.codeBytes(), valueBookShared);
+        if (shared > maxSharedBytes) throw new IllegalArgumentException(plan + " needs " + shared + " bytes of shared memory; the device has " + maxSharedBytes);
         DeviceBuffer outO = o, outLse = lse;
         if (plan.splits() > 1) {
             partO = ensure(partO, 4L * plan.splits() * states * l.headDim());
@@ -115,23 +203,24 @@ public final class VqAttentionKernel implements AutoCloseable {
             outO = partO;
             outLse = partLse;
         }
-        CudaKernel attention = module.kernel("vq_attention_v" + b.values().dims());
+        String type = plan.halfTable() ? "f16" : "f32";
+        CudaKernel attention = module.kernel("vq_attention_v" + b.values().dims() + "_g" + g + "_" + type);
         for (int first = 0; first < rows; first += plan.rowsPerPass()) {
             int passRows = Math.min(plan.rowsPerPass(), rows - first);
             DeviceBuffer table = null;
             if (!plan.tableInShared()) {
-                long tableBytes = 4L * b.keySubspaces() * b.keys().codewords() * group * l.kvHeads() * passRows;
-                tableScratch = ensure(tableScratch, tableBytes);
+                tableScratch = ensure(tableScratch, entryBytes * tableEntries(b) * l.kvHeads() * passRows);
                 table = tableScratch;
-                module.kernel("vq_query_table").launch(passRows, l.kvHeads(), 1, THREADS, 4 * group * l.headDim(),
+                module.kernel("vq_query_table_" + type).launch(passRows, l.kvHeads(), 1, THREADS, 4 * l.groupSize() * l.headDim(),
                         q, first, l.queryHeads(), l.kvHeads(), l.headDim(), layer, books.keyWords, books.keyBookOf,
-                        b.keys().dims(), b.keys().bits(), books.lambda, b.hadamard() ? 1 : 0, table);
+                        b.keys().dims(), b.keys().bits(), books.lambda, b.hadamard() ? 1 : 0, g, table);
             }
-            attention.launch(passRows, l.kvHeads(), plan.splits(), THREADS, plan.sharedBytes(),
+            attention.launch(passRows, l.kvHeads(), plan.splits(), THREADS, shared,
                     q, rows, first, rowSequence, rowPosition, l.queryHeads(), l.kvHeads(), l.headDim(), layer, keyLayout.layers(),
                     keyLayout.capacity(), window, books.keyWords, books.keyBookOf, b.keys().dims(), b.keys().bits(),
                     books.valueWords, books.valueBookOf, b.values().bits(), books.lambda, b.hadamard() ? 1 : 0, scale,
-                    keyCodes, valueCodes, table, plan.chunkTokens(), outO, outLse);
+                    keyCodes, valueCodes, keyLayout.codeBytes(), valueLayout.codeBytes(), valueBookShared ? 1 : 0, table,
+                    plan.chunkTokens(), outO, outLse);
         }
         if (plan.splits() > 1) merge.launchSplits(partO, partLse, plan.splits(), states, l.headDim(), o, lse);
     }
@@ -153,7 +242,7 @@ public final class VqAttentionKernel implements AutoCloseable {
         if (partLse != null) partLse.close();
     }
 
-    /** The kernel on the host; {@code plan}'s splits and chunk are mirrored (its memory placement does not change the arithmetic). */
+    /** The kernel on the host; {@code plan}'s splits, chunk and table precision are mirrored (its memory placement does not change the arithmetic). */
     public static void reference(FlatCodebooks books, int layer, Plan plan, float[] q, int rows, int[] rowSequence, int[] rowPosition,
                                  int window, float scale, short[] keyCodes, VqCodeLayout keyLayout, short[] valueCodes, VqCodeLayout valueLayout,
                                  float[] o, float[] lse) {
@@ -166,7 +255,7 @@ public final class VqAttentionKernel implements AutoCloseable {
         for (int row = 0; row < rows; row++) {
             int compressed = (int) Math.min(ResidualWindow.compressedTokens(rowPosition[row] + 1L, window), keyLayout.capacity());
             for (int kvHead = 0; kvHead < l.kvHeads(); kvHead++) {
-                float[] table = queryTable(books, layer, kvHead, q, row);
+                float[] table = queryTable(books, layer, kvHead, q, row, plan.halfTable());
                 for (int split = 0; split < plan.splits(); split++) {
                     int begin = Math.min(compressed, split * plan.chunkTokens());
                     int end = split == plan.splits() - 1 ? compressed : Math.min(compressed, begin + plan.chunkTokens());
@@ -179,34 +268,41 @@ public final class VqAttentionKernel implements AutoCloseable {
         if (plan.splits() > 1) MergeStatesKernel.referenceSplits(outO, outLse, plan.splits(), states, d, o, lse);
     }
 
-    /** table[(s × words + c) × group + g] = q̃_g,s · codeword c, q̃ = q · λ then Hadamard (vq_transformed_queries, vq_fill_table). */
-    static float[] queryTable(FlatCodebooks books, int layer, int kvHead, float[] q, int row) {
+    /**
+     * table[(s × words + c) × G + g] = q̃_g,s · codeword c, q̃ = q · λ then Hadamard (vq_transformed_queries,
+     * vq_fill_table), rounded to fp16 (to nearest, ties to even, as __float2half_rn) for a half table; 0 for g ≥ group.
+     */
+    static float[] queryTable(FlatCodebooks books, int layer, int kvHead, float[] q, int row, boolean half) {
         KvLayout l = books.layout();
-        int d = l.headDim(), group = l.groupSize(), n = books.keys().dims(), words = books.keys().codewords();
+        int d = l.headDim(), group = l.groupSize(), n = books.keys().dims(), words = books.keys().codewords(), stride = stride(l);
         float[] qt = new float[group * d];
         for (int i = 0; i < group * d; i++) {
             float x = q[(row * l.queryHeads() + kvHead * group) * d + i];
             qt[i] = books.lambda() == null ? x : x * books.lambda()[books.lambdaOffset(layer, kvHead) + i % d];
         }
         if (books.hadamard()) for (int g = 0; g < group; g++) Hadamard.transform(qt, g * d, d);
-        float[] table = new float[books.keySubspaces() * words * group];
+        float[] table = new float[books.keySubspaces() * words * stride];
         for (int s = 0; s < books.keySubspaces(); s++) {
             int book = books.keyBookOffset(layer, kvHead, s);
             for (int c = 0; c < words; c++) {
                 for (int g = 0; g < group; g++) {
                     float dot = 0f;
                     for (int i = 0; i < n; i++) dot += qt[g * d + s * n + i] * books.keyWords()[book + c * n + i];
-                    table[(s * words + c) * group + g] = dot;
+                    table[(s * words + c) * stride + g] = half ? Half.roundToFp16(dot) : dot;
                 }
             }
         }
         return table;
     }
 
-    /** One block of vq_attention: one (row, KV head, split), its tiles, warps and value lanes as the kernel runs them. */
+    /**
+     * One block of vq_attention: one (row, KV head, split). Warp w takes tokens w·32 .. w·32+31 of every tile
+     * of {@link #THREADS} tokens and keeps its own running max m_w, per-lane sums and per-lane accumulators;
+     * the lanes' sums and the token parts of a value sub-space meet by xor-shuffle trees, the warps in order.
+     */
     private static final class BlockReference {
         private final FlatCodebooks books;
-        private final int layer, kvHead, group, d, vn, valueSub, lanes;
+        private final int layer, kvHead, group, stride, d, vn, valueSub, parts;
         private final float[] table;
         private final float scale;
 
@@ -218,10 +314,11 @@ public final class VqAttentionKernel implements AutoCloseable {
             this.scale = scale;
             KvLayout l = books.layout();
             group = l.groupSize();
+            stride = stride(l);
             d = l.headDim();
             vn = books.values().dims();
             valueSub = books.valueSubspaces();
-            lanes = THREADS / valueSub;
+            parts = valueSub >= 32 ? 1 : 32 / valueSub;
         }
 
         void attend(int sequence, int begin, int end, short[] keyCodes, VqCodeLayout keyLayout, short[] valueCodes, VqCodeLayout valueLayout,
@@ -232,72 +329,93 @@ public final class VqAttentionKernel implements AutoCloseable {
                 return;
             }
             int keySub = books.keySubspaces(), keyWords = books.keys().codewords(), valueWords = books.values().codewords();
-            float[] m = new float[group], l = new float[group], alpha = new float[group];
-            java.util.Arrays.fill(m, Float.NEGATIVE_INFINITY);
-            float[][] acc = new float[lanes][group * d]; // lane k's accumulators, [g][s × vn + i]
-            float[] weights = new float[group * THREADS];
+            float[][] m = new float[WARPS][group], laneL = new float[WARPS * 32][group];
+            float[][] acc = new float[WARPS * parts][group * d]; // (warp, token part): [g][s × vn + i]
+            for (float[] row : m) java.util.Arrays.fill(row, Float.NEGATIVE_INFINITY);
             for (int tile = begin; tile < end; tile += THREADS) {
                 int n = Math.min(THREADS, end - tile);
-                for (int t = 0; t < THREADS; t++) {
-                    float[] score = new float[group];
-                    if (t < n) {
+                for (int w = 0; w < WARPS; w++) {
+                    int t0 = w * 32, wn = Math.min(32, n - t0);
+                    if (wn <= 0) continue;
+                    float[][] score = new float[32][group];
+                    for (int lane = 0; lane < wn; lane++) {
                         for (int s = 0; s < keySub; s++) {
-                            int code = keyCodes[(int) keyLayout.index(sequence, layer, kvHead, tile + t, s)] & (keyWords - 1);
-                            for (int g = 0; g < group; g++) score[g] += table[(s * keyWords + code) * group + g];
+                            int code = keyCodes[(int) keyLayout.index(sequence, layer, kvHead, tile + t0 + lane, s)] & (keyWords - 1);
+                            for (int g = 0; g < group; g++) score[lane][g] += table[(s * keyWords + code) * stride + g];
                         }
                     }
-                    for (int g = 0; g < group; g++) weights[g * THREADS + t] = t < n ? score[g] * scale : Float.NEGATIVE_INFINITY;
-                }
-                for (int g = 0; g < group; g++) softmaxStep(weights, g, n, m, l, alpha);
-                for (int lane = 0; lane < lanes; lane++) {
-                    for (int s = 0; s < valueSub; s++) {
-                        for (int g = 0; g < group; g++) for (int i = 0; i < vn; i++) acc[lane][g * d + s * vn + i] *= alpha[g];
-                        int book = books.valueBookOffset(layer, kvHead, s);
-                        for (int j = lane; j < n; j += lanes) {
-                            int code = valueCodes[(int) valueLayout.index(sequence, layer, kvHead, tile + j, s)] & (valueWords - 1);
-                            for (int g = 0; g < group; g++) {
-                                float p = weights[g * THREADS + j];
-                                for (int i = 0; i < vn; i++) {
-                                    int at = g * d + s * vn + i;
-                                    acc[lane][at] = Math.fma(p, books.valueWords()[book + code * vn + i], acc[lane][at]);
+                    float[][] p = new float[32][group];
+                    for (int g = 0; g < group; g++) {
+                        float mx = Float.NEGATIVE_INFINITY;
+                        for (int lane = 0; lane < wn; lane++) mx = Math.max(mx, score[lane][g] * scale);
+                        float mNew = Math.max(m[w][g], mx);
+                        float alpha = m[w][g] == Float.NEGATIVE_INFINITY ? 0f : (float) Math.exp(m[w][g] - mNew);
+                        if (mNew > m[w][g]) {
+                            for (int lane = 0; lane < 32; lane++) laneL[w * 32 + lane][g] *= alpha;
+                            for (int part = 0; part < parts; part++) for (int i = 0; i < d; i++) acc[w * parts + part][g * d + i] *= alpha;
+                        }
+                        m[w][g] = mNew;
+                        for (int lane = 0; lane < wn; lane++) {
+                            p[lane][g] = (float) Math.exp(score[lane][g] * scale - mNew);
+                            laneL[w * 32 + lane][g] += p[lane][g];
+                        }
+                    }
+                    for (int part = 0; part < parts; part++) {
+                        for (int j = part; j < wn; j += parts) {
+                            for (int s = 0; s < valueSub; s++) {
+                                int book = books.valueBookOffset(layer, kvHead, s);
+                                int code = valueCodes[(int) valueLayout.index(sequence, layer, kvHead, tile + t0 + j, s)] & (valueWords - 1);
+                                for (int g = 0; g < group; g++) {
+                                    for (int i = 0; i < vn; i++) {
+                                        int at = g * d + s * vn + i;
+                                        acc[w * parts + part][at] = Math.fma(p[j][g], books.valueWords()[book + code * vn + i], acc[w * parts + part][at]);
+                                    }
                                 }
                             }
                         }
                     }
                 }
             }
-            for (int g = 0; g < group; g++) {
-                for (int i = 0; i < d; i++) {
-                    float sum = acc[0][g * d + i];
-                    for (int lane = 1; lane < lanes; lane++) sum += acc[lane][g * d + i];
-                    o[(state + g) * d + i] = sum / l[g];
+            float[][] warpL = new float[WARPS][group];
+            float[][] warpAcc = new float[WARPS][];
+            for (int w = 0; w < WARPS; w++) {
+                for (int g = 0; g < group; g++) {
+                    float[] sums = new float[32];
+                    for (int lane = 0; lane < 32; lane++) sums[lane] = laneL[w * 32 + lane][g];
+                    warpL[w][g] = xorTree(sums, 1)[0];
                 }
-                lse[state + g] = m[g] + (float) Math.log(l[g]);
+                // token parts of one sub-space: lanes s, s + valueSub, ...: the shuffle tree over offsets valueSub .. 16
+                float[] merged = new float[group * d];
+                for (int at = 0; at < group * d; at++) {
+                    float[] byLane = new float[32];
+                    for (int lane = 0; lane < 32; lane++) byLane[lane] = acc[w * parts + lane / Math.min(valueSub, 32) % parts][at];
+                    merged[at] = parts == 1 ? byLane[0] : xorTree(byLane, valueSub)[0];
+                }
+                warpAcc[w] = merged;
+            }
+            for (int g = 0; g < group; g++) {
+                float mAll = Float.NEGATIVE_INFINITY;
+                for (int w = 0; w < WARPS; w++) mAll = Math.max(mAll, m[w][g]);
+                float lAll = 0f;
+                float[] sum = new float[d];
+                for (int w = 0; w < WARPS; w++) {
+                    float factor = m[w][g] == Float.NEGATIVE_INFINITY ? 0f : (float) Math.exp(m[w][g] - mAll);
+                    if (m[w][g] != Float.NEGATIVE_INFINITY) lAll += factor * warpL[w][g];
+                    for (int i = 0; i < d; i++) sum[i] = w == 0 ? warpAcc[w][g * d + i] * factor : sum[i] + warpAcc[w][g * d + i] * factor;
+                }
+                for (int i = 0; i < d; i++) o[(state + g) * d + i] = sum[i] / lAll;
+                lse[state + g] = mAll + (float) Math.log(lAll);
             }
         }
 
-        /** Warp g's step: tile max, rescaling α, weights e^{score − m}, and their sum in the shuffle tree's order. */
-        private static void softmaxStep(float[] weights, int g, int n, float[] m, float[] l, float[] alpha) {
-            int at = g * THREADS;
-            float tileMax = Float.NEGATIVE_INFINITY;
-            for (int j = 0; j < THREADS; j++) tileMax = Math.max(tileMax, weights[at + j]);
-            float mNew = Math.max(m[g], tileMax);
-            alpha[g] = m[g] == Float.NEGATIVE_INFINITY ? 0f : (float) Math.exp(m[g] - mNew);
-            float[] laneSums = new float[32];
-            for (int lane = 0; lane < 32; lane++) {
-                for (int j = lane; j < THREADS; j += 32) {
-                    float p = j < n ? (float) Math.exp(weights[at + j] - mNew) : 0f;
-                    weights[at + j] = p;
-                    laneSums[lane] += p;
-                }
-            }
-            for (int offset = 16; offset > 0; offset >>= 1) {
+        /** x[lane] += x[lane ^ offset] for offset = from, 2·from, .. 16, as __shfl_xor_sync does it. */
+        private static float[] xorTree(float[] x, int from) {
+            for (int offset = 16; offset >= from; offset >>= 1) {
                 float[] next = new float[32];
-                for (int lane = 0; lane < 32; lane++) next[lane] = laneSums[lane] + laneSums[lane ^ offset];
-                laneSums = next;
+                for (int lane = 0; lane < 32; lane++) next[lane] = x[lane] + x[lane ^ offset];
+                x = next;
             }
-            m[g] = mNew;
-            l[g] = l[g] * alpha[g] + laneSums[0];
+            return x;
         }
     }
 
@@ -306,7 +424,10 @@ public final class VqAttentionKernel implements AutoCloseable {
         int vn = books.values().dims();
         if (l.groupSize() > MAX_GROUP) throw new IllegalArgumentException("GQA group of " + l.groupSize() + " query heads per KV head; the kernel serves up to " + MAX_GROUP);
         if (vn != 1 && vn != 2 && vn != 4 && vn != 8) throw new IllegalArgumentException("value sub-vectors of " + vn + " dims; the kernel has d1, d2, d4 and d8");
-        if (books.valueSubspaces() > THREADS) throw new IllegalArgumentException(books.valueSubspaces() + " value sub-spaces; the kernel serves up to " + THREADS);
+        int valueSub = books.valueSubspaces(), units = Math.max(1, 128 / vn / 32);
+        if (valueSub >= 32 ? valueSub % 32 != 0 || valueSub / 32 > units : 32 % valueSub != 0) {
+            throw new IllegalArgumentException(valueSub + " value sub-spaces of " + vn + " dims; the kernel serves head_dim up to " + 32 * units * vn);
+        }
         if (books.hadamard() && !Hadamard.isPowerOfTwo(l.headDim())) throw new IllegalArgumentException("Hadamard needs a power-of-two head_dim");
     }
 

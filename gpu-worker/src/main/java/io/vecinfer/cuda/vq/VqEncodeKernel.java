@@ -35,10 +35,10 @@ public final class VqEncodeKernel {
                 kRing, vRing, ringCapacity, l.kvHeads(), l.headDim(), from, sequence, layer, keyLayout.layers(), keyLayout.capacity(),
                 books.keyWords, books.keyBookOf, b.keys().dims(), b.keys().bits(),
                 books.valueWords, books.valueBookOf, b.values().dims(), b.values().bits(),
-                books.lambda, b.hadamard() ? 1 : 0, keyCodes, valueCodes);
+                books.lambda, b.hadamard() ? 1 : 0, keyCodes, valueCodes, keyLayout.codeBytes(), valueLayout.codeBytes());
     }
 
-    /** The kernel on the host: rings as fp16 bits, codes as uint16 in shorts. */
+    /** The kernel on the host: rings as fp16 bits, codes as their values in shorts (whatever the device container). */
     public static void reference(FlatCodebooks books, short[] kRing, short[] vRing, int ringCapacity, int sequence, int layer, int from, int to,
                                  short[] keyCodes, VqCodeLayout keyLayout, short[] valueCodes, VqCodeLayout valueLayout) {
         check(books, ringCapacity, sequence, layer, from, to, keyLayout, valueLayout);
@@ -90,13 +90,17 @@ public final class VqEncodeKernel {
         if (from < 0 || to < from || to > keyLayout.capacity() || to > valueLayout.capacity()) {
             throw new IllegalArgumentException("cannot encode positions [" + from + ", " + to + ") into code arrays of capacity " + keyLayout.capacity());
         }
+        if ((keyLayout.codeBytes() == 1 && books.keys().bits() > 8) || (valueLayout.codeBytes() == 1 && books.values().bits() > 8)) {
+            throw new IllegalArgumentException("codes of " + books.keys().bits() + "/" + books.values().bits() + " bits do not fit 8-bit containers");
+        }
         if (to - from > ringCapacity) throw new IllegalArgumentException((to - from) + " tokens to encode from a ring of " + ringCapacity);
         if (keyLayout.subspaces() != books.keySubspaces() || valueLayout.subspaces() != books.valueSubspaces()
                 || keyLayout.kvHeads() != l.kvHeads() || valueLayout.kvHeads() != l.kvHeads()) {
             throw new IllegalArgumentException("code layouts " + keyLayout + " / " + valueLayout + " do not fit codebooks of " + books.keys() + " / " + books.values());
         }
         if (sequence < 0 || sequence >= keyLayout.sequences() || layer < 0 || layer >= keyLayout.layers() || layer >= l.layers()
-                || !keyLayout.equals(new VqCodeLayout(valueLayout.sequences(), valueLayout.layers(), valueLayout.kvHeads(), valueLayout.capacity(), keyLayout.subspaces()))) {
+                || !keyLayout.equals(new VqCodeLayout(valueLayout.sequences(), valueLayout.layers(), valueLayout.kvHeads(), valueLayout.capacity(),
+                        keyLayout.subspaces(), keyLayout.codeBytes()))) {
             throw new IllegalArgumentException("sequence " + sequence + " layer " + layer + " outside code layouts " + keyLayout + " / " + valueLayout);
         }
     }

@@ -27,7 +27,8 @@ class VqAttentionKernelGpuTest {
      * table path one row per pass. The table and scores are bit-identical to the reference by
      * construction (explicit round-to-nearest operations in the same order), values accumulate by fmaf
      * as the reference's Math.fma; what remains is expf/logf against Java's exp/log (an ulp or two) and
-     * the order of split merges, about 1e-7 relative. So o must agree within 1e-5 of its largest
+     * the order of split merges, about 1e-7 relative. The fp16-table plans round the table as the reference
+     * does (__float2half_rn, Half.fromFloat: both to nearest, ties to even), so the same bound holds. So o must agree within 1e-5 of its largest
      * magnitude and lse within 1e-5 (relative above 1); an indexing or softmax bug is off by O(1).
      */
     @ParameterizedTest
@@ -41,8 +42,9 @@ class VqAttentionKernelGpuTest {
         KvLayout layout = new KvLayout(2, 2, queryHeads, 128);
         FlatCodebooks flat = FlatCodebooks.of(VqTestInputs.randomBooks(spec, layout, random));
         int layer = 1, rows = ROW_POSITION.length, states = rows * queryHeads, d = layout.headDim();
-        VqCodeLayout keyLayout = new VqCodeLayout(3, layout.layers(), layout.kvHeads(), CAPACITY, flat.keySubspaces());
-        VqCodeLayout valueLayout = new VqCodeLayout(3, layout.layers(), layout.kvHeads(), CAPACITY, flat.valueSubspaces());
+        // uint8 containers where the codes fit them (as the decoder's cache), uint16 otherwise
+        VqCodeLayout keyLayout = VqCodeLayout.of(3, layout.layers(), layout.kvHeads(), CAPACITY, flat.keySubspaces(), spec.keys().bits());
+        VqCodeLayout valueLayout = VqCodeLayout.of(3, layout.layers(), layout.kvHeads(), CAPACITY, flat.valueSubspaces(), spec.values().bits());
         short[] keyCodes = VqTestInputs.randomCodes(random, keyLayout.length(), spec.keys().bits());
         short[] valueCodes = VqTestInputs.randomCodes(random, valueLayout.length(), spec.values().bits());
         float[] q = TestData.gaussian(random, states * d);
@@ -54,13 +56,15 @@ class VqAttentionKernelGpuTest {
              DeviceBuffer kc = device.allocate(keyLayout.bytes()); DeviceBuffer vc = device.allocate(valueLayout.bytes());
              DeviceBuffer qs = device.upload(q); DeviceBuffer seq = device.upload(ROW_SEQUENCE); DeviceBuffer pos = device.upload(ROW_POSITION);
              DeviceBuffer o = device.allocate(4L * states * d); DeviceBuffer lse = device.allocate(4L * states)) {
-            kc.write(keyCodes);
-            vc.write(valueCodes);
-            VqAttentionKernel.Plan own = kernel.plan(flat, rows, maxCompressed);
+            kc.write(keyLayout.pack(keyCodes));
+            vc.write(valueLayout.pack(valueCodes));
+            VqAttentionKernel.Plan own = kernel.plan(flat, rows, maxCompressed, false);
+            VqAttentionKernel.Plan half = kernel.plan(flat, rows, maxCompressed, true);
             VqAttentionKernel.Plan global = VqAttentionKernel.plan(flat, rows, maxCompressed, 132, 0);
-            List<VqAttentionKernel.Plan> plans = List.of(own,
+            List<VqAttentionKernel.Plan> plans = List.of(own, half,
                     new VqAttentionKernel.Plan(3, 512, own.tableInShared(), own.sharedBytes(), own.rowsPerPass()),
-                    new VqAttentionKernel.Plan(2, 768, false, global.sharedBytes(), 1));
+                    new VqAttentionKernel.Plan(2, 768, false, global.sharedBytes(), 1),
+                    new VqAttentionKernel.Plan(3, 512, false, global.sharedBytes(), 2, true));
             for (VqAttentionKernel.Plan plan : plans) {
                 o.clear();
                 kernel.launch(books, layer, plan, qs.from(0), rows, seq, pos, WINDOW, scale, kc, keyLayout, vc, valueLayout, o, lse);
