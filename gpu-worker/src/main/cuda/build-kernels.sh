@@ -19,7 +19,8 @@ for cu in "$src"/*.cu; do
   # Rebuild only what changed (the headers count for every kernel).
   if [ -f "$target" ] && [ "$target" -nt "$cu" ] && [ -z "$(find "$src" -name '*.cuh' -newer "$target")" ]; then continue; fi
   echo "[build-kernels] $name.cu"
-  "$NVCC" -fatbin -O3 -std=c++17 -lineinfo -I"$src" \
+  # NVCC_EXTRA adds flags, e.g. -lineinfo for profiling with source lines (it triples the VQ kernels' size).
+  "$NVCC" -fatbin -O3 -std=c++17 ${NVCC_EXTRA:-} -I"$src" \
     -gencode arch=compute_80,code=sm_80 \
     -gencode arch=compute_90,code=sm_90 \
     -gencode arch=compute_90,code=compute_90 \

@@ -90,7 +90,7 @@ class CudaDecoderTest {
     void namesItsBackendAndDevice() {
         try (Model model = Model.load(RepoPaths.fixtures().resolve("tiny/qwen3")); CudaDecoder gpu = new CudaDecoder(model, cuda.device())) {
             assertEquals("cuda", gpu.backend());
-            assertEquals("cuda:0 (" + cuda.device().name() + ")", cuda.device());
+            assertEquals("cuda:0 (" + cuda.device().name() + ")", gpu.device());
         }
     }
 
