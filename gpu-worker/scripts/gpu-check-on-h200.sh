@@ -3,8 +3,7 @@
 # scripts/make-device-bundle.sh; carry .device-bundle):
 #   1. every GPU test of io.vecinfer.cuda.* through the JUnit launcher (kernels against their CPU
 #      references, CudaDecoder against the CPU Decoder, the CUDA cell runner against the CPU one);
-#   2. the fused VQ decode-attention benchmark and its PyTorch SDPA (enable_gqa) peer, same shapes, and
-#      the evaluation path's speed on the CPU and CUDA decoders side by side (BackendBenchmark).
+#   2. the fused VQ decode-attention benchmark and its PyTorch SDPA (enable_gqa) peer, same shapes.
 # Everything lands in $OUT as it is produced, so a run cut short still returns what finished.
 #   bash gpu-worker/scripts/gpu-check-on-h200.sh [tests] [bench]      (default: both)
 set -uo pipefail
@@ -26,5 +25,4 @@ fi
 if [[ " $steps " == *" bench "* ]]; then
   $JAVA -cp "$CP" io.vecinfer.bench.VqAttentionBenchmark 2>"$OUT/benchmark-stderr.txt" | tee "$OUT/vq-attention-benchmark.json"
   PYTHONUNBUFFERED=1 python3 gpu-worker/scripts/sdpa_peer.py 2>&1 | tee "$OUT/sdpa-peer.json"
-  $JAVA -cp "$CP" io.vecinfer.bench.BackendBenchmark datasets/reference-model 2>"$OUT/backend-stderr.txt" | tee "$OUT/backend-benchmark.json"
 fi
