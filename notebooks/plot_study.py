@@ -53,7 +53,8 @@ def by_bits(df, out):
 
 def ablation(df, out):
     models = sorted(df["model"].unique())
-    metrics = [("attention_rel_error", "attention-output rel. error"), ("ppl_delta_vs_fp16", "perplexity Δ vs fp16")]
+    metrics = [("attention_rel_error", "attention-output rel. error"), ("ppl_delta_vs_fp16", "perplexity Δ vs fp16"),
+               ("passkey_accuracy", "passkey accuracy")]
     fig, axes = plt.subplots(len(metrics), len(models), figsize=(5.5 * len(models), 3.4 * len(metrics)), squeeze=False)
     for c, model in enumerate(models):
         m = df[df["model"] == model]
