@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # The quantization study (io.vecinfer.study.QuantizationStudy) on the H200 host's 16 CPU cores: the machine
 # has no Java, so a jlink'd JDK 17 and the jars travel in .device-bundle/ (ignored by git):
-#   .device-bundle/jre17b.tar.xz   jlink --add-modules java.base,java.logging,jdk.unsupported,jdk.incubator.vector
-#   .device-bundle/lib/*.jar       gpu-worker jar + jackson core/databind/annotations
+#   .device-bundle/jre17b.tar.xz   and lib/*.jar: built by gpu-worker/scripts/make-device-bundle.sh
 # One single-threaded JVM per (model, method) of the 12-bit rows, whose k-means fits are the costly part;
 # the other rows run on a CPU machine with the same settings (STUDY_ARGS). Results: $OUT/study-*.jsonl.
 set -uo pipefail
-STUDY_ARGS="--ppl-windows 1 --fidelity-windows 2 --passkey-context 512 --kmeans-iterations 8"
+# The settings of the committed study (docs/results.md), so its rows can be merged with those.
+STUDY_ARGS="--ppl-windows 1 --fidelity-windows 1 --fidelity-context 1024 --passkey-context 1024 --kmeans-iterations 8"
 mkdir -p /tmp/jre && tar xJf .device-bundle/jre17b.tar.xz -C /tmp/jre
 JAVA=/tmp/jre/jre17b/bin/java
 $JAVA -version 2>&1 | head -1; nproc; date -u

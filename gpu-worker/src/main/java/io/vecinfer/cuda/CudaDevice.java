@@ -130,6 +130,19 @@ public final class CudaDevice implements AutoCloseable {
         return b;
     }
 
+    /**
+     * Scratch that grows: {@code buffer} when it holds {@code bytes} already, else a new buffer of {@code bytes}
+     * (null: allocate). The old one is freed after the work queued on the device, which may still read it.
+     */
+    public DeviceBuffer grow(DeviceBuffer buffer, long bytes) {
+        if (buffer != null && buffer.bytes() >= bytes) return buffer;
+        if (buffer != null) {
+            synchronize();
+            buffer.close();
+        }
+        return allocate(bytes);
+    }
+
     /** Waits for all work queued on this device. */
     public void synchronize() {
         makeCurrent();

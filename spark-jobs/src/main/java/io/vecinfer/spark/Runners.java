@@ -10,8 +10,8 @@ import java.util.function.Function;
  * The one {@link CellRunner} of this JVM (an executor, or the driver in local mode), created on first
  * use and closed at JVM exit, so that a model is loaded once per executor, not once per task.
  *
- * <p>The implementation is chosen by class name ({@link #CONF_KEY}), not compiled in: spark-jobs needs
- * only the contract, tests bring a runner of their own, and the real one lives in gpu-worker. Calls are
+ * <p>A runner is named by a key: the CPU runner's class, {@code cuda:ORDINAL} for a GPU's runner (both from
+ * gpu-worker), or a test's own runner class set in {@link #CONF_KEY}, made by reflection. Calls are
  * serialised because the contract does not promise thread safety and the decoder already spreads one
  * batch over the JVM's cores; executors are meant to run one task at a time anyway
  * ({@code spark.executor.cores} = {@code spark.task.cpus}, or one GPU per task).
@@ -23,7 +23,6 @@ public final class Runners {
     public static final String DEFAULT_CLASS = "io.vecinfer.eval.task.CpuCellRunner";
     /** Runner keys of the CUDA backend: this prefix and the GPU ordinal. */
     static final String CUDA_PREFIX = "cuda:";
-    private static final String FACTORY_CLASS = "io.vecinfer.eval.task.CellRunners";
 
     private static CellRunner shared;
     private static String sharedClass;
@@ -77,29 +76,29 @@ public final class Runners {
             }
             return io.vecinfer.cuda.eval.CudaCellRunner.create(Integer.parseInt(ordinal));
         }
+        if (className.equals(DEFAULT_CLASS)) return io.vecinfer.eval.task.CpuCellRunner.create();
         Class<?> type;
         try {
             type = Class.forName(className, true, Thread.currentThread().getContextClassLoader());
         } catch (ClassNotFoundException e) {
-            if (className.equals(DEFAULT_CLASS)) return createFrom(FACTORY_CLASS, className);
             throw new IllegalStateException("cell runner class " + className + " is not on the classpath (set " + CONF_KEY + ")", e);
         }
         try {
             return (CellRunner) type.getConstructor().newInstance();
         } catch (NoSuchMethodException e) {
-            return createFrom(className, className);
+            return createFrom(type);
         } catch (ReflectiveOperationException | ClassCastException e) {
             throw new IllegalStateException("cannot create cell runner " + className, e);
         }
     }
 
-    private static CellRunner createFrom(String factoryClass, String wanted) {
+    private static CellRunner createFrom(Class<?> type) {
         try {
-            Method create = Class.forName(factoryClass, true, Thread.currentThread().getContextClassLoader()).getMethod("create");
+            Method create = type.getMethod("create");
             return (CellRunner) create.invoke(null);
         } catch (ReflectiveOperationException | ClassCastException e) {
-            throw new IllegalStateException("cell runner " + wanted + " is not available: neither a public no-arg constructor nor "
-                    + factoryClass + ".create() (set " + CONF_KEY + " to a CellRunner class)", e);
+            throw new IllegalStateException("cell runner " + type.getName() + " is not available: neither a public no-arg constructor nor"
+                    + " a static create() (set " + CONF_KEY + " to a CellRunner class)", e);
         }
     }
 }

@@ -26,6 +26,7 @@ public final class DeviceVqMethod implements KvCacheFactory, AutoCloseable {
     final VqAttentionKernel attention;
     final MergeStatesKernel merge;
     private DeviceBuffer windowLse, compressedO, compressedLse, positions, sequenceZeros;
+    private int positionsStart = -1, positionsTokens;
 
     public DeviceVqMethod(CudaDevice device, CodebookSet books) {
         this.device = device;
@@ -51,31 +52,29 @@ public final class DeviceVqMethod implements KvCacheFactory, AutoCloseable {
     Scratch scratch(int tokens, int start) {
         KvLayout l = flat.layout();
         long states = (long) tokens * l.queryHeads();
-        windowLse = ensure(windowLse, 4 * states);
-        compressedO = ensure(compressedO, 4 * states * l.headDim());
-        compressedLse = ensure(compressedLse, 4 * states);
-        int[] at = new int[tokens];
-        for (int i = 0; i < tokens; i++) at[i] = start + i;
-        positions = ensure(positions, 4L * tokens);
-        positions.write(at);
-        if (sequenceZeros == null || sequenceZeros.bytes() < 4L * tokens) {
-            sequenceZeros = ensure(sequenceZeros, 4L * tokens);
-            sequenceZeros.clear(); // every row is sequence 0 of its cache's own code arrays
+        windowLse = device.grow(windowLse, 4 * states);
+        compressedO = device.grow(compressedO, 4 * states * l.headDim());
+        compressedLse = device.grow(compressedLse, 4 * states);
+        // Every layer of a chunk asks for the same rows: upload their positions once, not once per layer.
+        DeviceBuffer grown = device.grow(positions, 4L * tokens);
+        if (grown != positions || start != positionsStart || tokens != positionsTokens) {
+            int[] at = new int[tokens];
+            for (int i = 0; i < tokens; i++) at[i] = start + i;
+            grown.write(at);
+            positions = grown;
+            positionsStart = start;
+            positionsTokens = tokens;
+        }
+        grown = device.grow(sequenceZeros, 4L * tokens);
+        if (grown != sequenceZeros) {
+            grown.clear(); // every row is sequence 0 of its cache's own code arrays
+            sequenceZeros = grown;
         }
         return new Scratch(windowLse, compressedO, compressedLse, positions, sequenceZeros);
     }
 
     record Scratch(DeviceBuffer windowLse, DeviceBuffer compressedO, DeviceBuffer compressedLse, DeviceBuffer positions,
                    DeviceBuffer sequenceZeros) {
-    }
-
-    private DeviceBuffer ensure(DeviceBuffer buffer, long bytes) {
-        if (buffer != null && buffer.bytes() >= bytes) return buffer;
-        if (buffer != null) {
-            device.synchronize(); // a queued kernel may still read it
-            buffer.close();
-        }
-        return device.allocate(Math.max(bytes, 2 * (buffer == null ? 0 : buffer.bytes())));
     }
 
     @Override

@@ -198,8 +198,8 @@ public final class VqAttentionKernel implements AutoCloseable {
         if (shared > maxSharedBytes) throw new IllegalArgumentException(plan + " needs " + shared + " bytes of shared memory; the device has " + maxSharedBytes);
         DeviceBuffer outO = o, outLse = lse;
         if (plan.splits() > 1) {
-            partO = ensure(partO, 4L * plan.splits() * states * l.headDim());
-            partLse = ensure(partLse, 4L * plan.splits() * states);
+            partO = device.grow(partO, 4L * plan.splits() * states * l.headDim());
+            partLse = device.grow(partLse, 4L * plan.splits() * states);
             outO = partO;
             outLse = partLse;
         }
@@ -209,7 +209,7 @@ public final class VqAttentionKernel implements AutoCloseable {
             int passRows = Math.min(plan.rowsPerPass(), rows - first);
             DeviceBuffer table = null;
             if (!plan.tableInShared()) {
-                tableScratch = ensure(tableScratch, entryBytes * tableEntries(b) * l.kvHeads() * passRows);
+                tableScratch = device.grow(tableScratch, entryBytes * tableEntries(b) * l.kvHeads() * passRows);
                 table = tableScratch;
                 module.kernel("vq_query_table_" + type).launch(passRows, l.kvHeads(), 1, THREADS, 4 * l.groupSize() * l.headDim(),
                         q, first, l.queryHeads(), l.kvHeads(), l.headDim(), layer, books.keyWords, books.keyBookOf,
@@ -223,15 +223,6 @@ public final class VqAttentionKernel implements AutoCloseable {
                     plan.chunkTokens(), outO, outLse);
         }
         if (plan.splits() > 1) merge.launchSplits(partO, partLse, plan.splits(), states, l.headDim(), o, lse);
-    }
-
-    private DeviceBuffer ensure(DeviceBuffer buffer, long bytes) {
-        if (buffer != null && buffer.bytes() >= bytes) return buffer;
-        if (buffer != null) {
-            device.synchronize(); // a queued kernel may still read it
-            buffer.close();
-        }
-        return device.allocate(bytes);
     }
 
     /** Frees the scratch buffers. */
