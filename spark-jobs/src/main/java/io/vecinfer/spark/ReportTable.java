@@ -10,7 +10,7 @@ final class ReportTable {
     private ReportTable() {
     }
 
-    private static final String HEADER = String.format("%-10s %-18s %-28s %6s %3s %4s %-10s %4s %22s %22s %9s %6s %10s %10s %9s",
+    private static final String HEADER = String.format("%-10s %-26s %-28s %6s %3s %4s %-10s %4s %22s %22s %9s %6s %10s %10s %9s",
             "task", "model", "method", "ctx", "bs", "seed", "score", "n", "mean ± se", "Δ fp16 ± se",
             "kvB/tok", "ratio", "prefill50", "decode50", "dec tok/s");
 
@@ -24,7 +24,7 @@ final class ReportTable {
                         .thenComparing(r -> r.<Long>getAs("seed"))
                         .thenComparing(r -> r.<String>getAs("method"))
                         .thenComparing(r -> r.<String>getAs("score")))
-                .forEach(r -> out.append(String.format("%-10s %-18s %-28s %6d %3d %4d %-10s %4d %22s %22s %9.1f %6.2f %10.2f %10.3f %9.1f%n",
+                .forEach(r -> out.append(String.format("%-10s %-26s %-28s %6d %3d %4d %-10s %4d %22s %22s %9.1f %6.2f %10.2f %10.3f %9.1f%n",
                         r.getAs("task"), shortName(r.getAs("model")) + (transformed(r) ? "*" : ""), r.getAs("method"), r.<Integer>getAs("context_length"),
                         r.<Integer>getAs("batch_size"), r.<Long>getAs("seed"), r.getAs("score"), r.<Long>getAs("n"),
                         plusMinus(r.getAs("mean"), r.getAs("stderr")), plusMinus(r.getAs("delta_vs_fp16"), r.getAs("delta_stderr")),
