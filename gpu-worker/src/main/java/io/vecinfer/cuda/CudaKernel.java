@@ -38,6 +38,7 @@ public final class CudaKernel {
         if (a instanceof Integer i) return Pointer.to(new int[]{i});
         if (a instanceof Long l) return Pointer.to(new long[]{l});
         if (a instanceof Float f) return Pointer.to(new float[]{f});
+        if (a instanceof KernelParams p) return Pointer.to(p.finish()); // a struct by value: its bytes, copied at launch
         if (a == null) return Pointer.to(new long[]{0L}); // a null device pointer: "absent" (e.g. no bias)
         throw new IllegalArgumentException(name + ": argument " + index + " has unsupported type " + a.getClass().getName());
     }

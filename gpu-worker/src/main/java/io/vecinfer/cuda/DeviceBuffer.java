@@ -7,7 +7,7 @@ import jcuda.driver.JCudaDriver;
 /** A block of device memory, freed on close. Offsets and lengths are in elements of the array type used. */
 public final class DeviceBuffer implements AutoCloseable {
     private final CudaDevice device;
-    private final CUdeviceptr pointer = new CUdeviceptr();
+    private final AddressedPointer pointer = new AddressedPointer();
     private final long bytes;
     private boolean freed;
 
@@ -36,6 +36,19 @@ public final class DeviceBuffer implements AutoCloseable {
     public record Slice(DeviceBuffer buffer, long byteOffset) {
         Pointer pointer() {
             return buffer.pointer().withByteOffset(byteOffset);
+        }
+    }
+
+    /** The device address, for pointer fields of a {@link KernelParams} struct. */
+    long address() {
+        pointer();
+        return pointer.address();
+    }
+
+    /** A device pointer that tells its address (JCuda keeps it protected), for by-value parameter structs. */
+    private static final class AddressedPointer extends CUdeviceptr {
+        long address() {
+            return getNativePointer();
         }
     }
 
