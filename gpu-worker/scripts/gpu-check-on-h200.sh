@@ -3,9 +3,11 @@
 # scripts/make-device-bundle.sh; carry .device-bundle):
 #   1. every GPU test of io.vecinfer.cuda.* through the JUnit launcher (kernels against their CPU
 #      references, CudaDecoder against the CPU Decoder, the CUDA cell runner against the CPU one);
-#   2. the fused VQ decode-attention benchmark and its PyTorch SDPA (enable_gqa) peer, same shapes.
+#   2. bench: the fused VQ decode-attention benchmark and its PyTorch SDPA (enable_gqa) peer, same shapes;
+#   3. matmul: the projections on Llama-3.1-8B shapes and their torch.matmul peer.
 # Everything lands in $OUT as it is produced, so a run cut short still returns what finished.
-#   bash gpu-worker/scripts/gpu-check-on-h200.sh [tests] [bench]      (default: both)
+#   bash gpu-worker/scripts/gpu-check-on-h200.sh [tests] [bench] [matmul]      (default: tests bench)
+# GPU_TESTS names the test packages or classes (default io.vecinfer.cuda).
 set -uo pipefail
 steps="${*:-tests bench}"
 rm -rf /tmp/jre && mkdir -p /tmp/jre && tar xJf .device-bundle/jre17b.tar.xz -C /tmp/jre
@@ -20,9 +22,13 @@ CP="/tmp/test-classes:.device-bundle/lib/*:gpu-worker/src/test/resources"
   echo "commit: $(cat .device-bundle/commit.txt 2>/dev/null || echo unknown)"
 } | tee "$OUT/environment.txt"
 if [[ " $steps " == *" tests "* ]]; then
-  $JAVA -cp "$CP" io.vecinfer.cuda.DeviceTestLauncher io.vecinfer.cuda 2>&1 | tee "$OUT/gpu-tests.txt"
+  $JAVA -cp "$CP" io.vecinfer.cuda.DeviceTestLauncher ${GPU_TESTS:-io.vecinfer.cuda} 2>&1 | tee "$OUT/gpu-tests.txt"
 fi
 if [[ " $steps " == *" bench "* ]]; then
   $JAVA -cp "$CP" io.vecinfer.bench.VqAttentionBenchmark 2>"$OUT/benchmark-stderr.txt" | tee "$OUT/vq-attention-benchmark.json"
   PYTHONUNBUFFERED=1 python3 gpu-worker/scripts/sdpa_peer.py 2>&1 | tee "$OUT/sdpa-peer.json"
+fi
+if [[ " $steps " == *" matmul "* ]]; then
+  $JAVA -cp "$CP" io.vecinfer.bench.MatmulBenchmark 2>"$OUT/matmul-stderr.txt" | tee "$OUT/matmul-benchmark.json"
+  PYTHONUNBUFFERED=1 python3 gpu-worker/scripts/matmul_peer.py 2>&1 | tee "$OUT/matmul-peer.json"
 fi

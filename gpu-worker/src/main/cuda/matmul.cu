@@ -1,6 +1,8 @@
-// Projections of the decoder: y[r][o] = Σ_k x[r][k] · W[o][k] (+ bias[o]), for r < rows, o < out.
-// x and y are fp32, row-major; W is the checkpoint's [out][in] matrix in its stored type (fp32, bf16 or fp16),
-// widened exactly to fp32; accumulation is fp32.
+// Projections of the decoder on CUDA cores, in the CPU decoder's arithmetic: y[r][o] = Σ_k x[r][k] · W[o][k]
+// (+ bias[o]), for r < rows, o < out. x and y are fp32, row-major; W is the checkpoint's [out][in] matrix in its
+// stored type (fp32, bf16 or fp16), widened exactly to fp32; accumulation is fp32. Parameters: ProjectionParams
+// (projection.cuh), whose output segments this kernel honours like the tensor-core ones. This is the exact path
+// (the oracle's numbers, and fp32 checkpoints); matmul_tc.cu is the fast one.
 //
 // Launch: grid (ceil(out / WARPS), ceil(rows / ROW_TILE)), WARPS * 32 threads, no dynamic shared memory.
 //   Each warp owns one output feature o (one weight row) and a tile of up to ROW_TILE activation rows: the
@@ -9,13 +11,16 @@
 //   loads 16 bytes of weights at a time, so a warp reads 512 contiguous bytes per step; otherwise one
 //   element at a time. The lanes' partial sums are combined by a warp butterfly and lane 0 writes y.
 #include "numeric.cuh"
+#include "projection.cuh"
 
 constexpr int WARPS = 8;
 constexpr int ROW_TILE = 8;
 
 template <typename Element>
-__device__ void matmul(const float* __restrict__ x, const typename Element::Stored* __restrict__ w,
-                       const float* __restrict__ bias, float* __restrict__ y, int rows, int in, int out) {
+__device__ void matmul(const ProjectionParams& p) {
+    const float* __restrict__ x = static_cast<const float*>(p.x);
+    const typename Element::Stored* __restrict__ w = static_cast<const typename Element::Stored*>(p.w);
+    const int rows = p.rows, in = p.in, out = p.out;
     const int lane = threadIdx.x % 32;
     const int o = blockIdx.x * WARPS + threadIdx.x / 32;
     const int r0 = blockIdx.y * ROW_TILE;
@@ -60,21 +65,21 @@ __device__ void matmul(const float* __restrict__ x, const typename Element::Stor
 #pragma unroll
     for (int r = 0; r < ROW_TILE; r++) acc[r] = warp_sum(acc[r]);  // every lane takes part, tile or not
     if (lane != 0) return;
-    const float b = bias != nullptr ? bias[o] : 0.f;
-    for (int r = 0; r < tile; r++) y[size_t(r0 + r) * out + o] = acc[r] + b;
+    const float b = p.bias != nullptr ? p.bias[o] : 0.f;
+    for (int r = 0; r < tile; r++) *projection_out(p, r0 + r, o) = acc[r] + b;
 }
 
 extern "C" __global__ void __launch_bounds__(WARPS * 32)
-matmul_f32(const float* x, const float* w, const float* bias, float* y, int rows, int in, int out) {
-    matmul<F32>(x, w, bias, y, rows, in, out);
+matmul_f32(const ProjectionParams p) {
+    matmul<F32>(p);
 }
 
 extern "C" __global__ void __launch_bounds__(WARPS * 32)
-matmul_bf16(const float* x, const uint16_t* w, const float* bias, float* y, int rows, int in, int out) {
-    matmul<BF16>(x, w, bias, y, rows, in, out);
+matmul_bf16(const ProjectionParams p) {
+    matmul<BF16>(p);
 }
 
 extern "C" __global__ void __launch_bounds__(WARPS * 32)
-matmul_f16(const float* x, const uint16_t* w, const float* bias, float* y, int rows, int in, int out) {
-    matmul<F16>(x, w, bias, y, rows, in, out);
+matmul_f16(const ProjectionParams p) {
+    matmul<F16>(p);
 }

@@ -86,12 +86,17 @@ public final class DeviceBuffer implements AutoCloseable {
      * accessible array) to the start of this buffer, as they are.
      */
     public void write(java.nio.ByteBuffer src) {
-        check(src.remaining(), 1);
+        write(src, 0);
+    }
+
+    /** Copies the remaining bytes of {@code src} to this buffer from byte {@code atByte} on (e.g. one part of a stacked matrix). */
+    public void write(java.nio.ByteBuffer src, long atByte) {
+        check(atByte + src.remaining(), 1);
         if (!src.isDirect() && !src.hasArray()) { // a read-only heap view: JCuda can only address direct or array buffers
             src = java.nio.ByteBuffer.allocateDirect(src.remaining()).put(src.duplicate()).flip();
         }
         device.makeCurrent();
-        JCudaDriver.cuMemcpyHtoD(pointer(), Pointer.to(src), src.remaining());
+        JCudaDriver.cuMemcpyHtoD(pointer().withByteOffset(atByte), Pointer.to(src), src.remaining());
     }
 
     /** Copies the first {@code byteCount} bytes of {@code source} (on the same device) to the start of this buffer. */

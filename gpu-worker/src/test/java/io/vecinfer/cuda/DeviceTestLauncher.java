@@ -11,17 +11,19 @@ import org.junit.platform.engine.TestExecutionResult;
 
 import java.io.PrintWriter;
 
+import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass;
 import static org.junit.platform.engine.discovery.DiscoverySelectors.selectPackage;
 
 /**
- * Runs the tests of the given packages with the JUnit launcher, for the GPU machine, which has a JRE but
- * no Maven: {@code java -cp ... io.vecinfer.cuda.DeviceTestLauncher io.vecinfer.cuda}. Prints one line
+ * Runs the tests of the given packages or classes (a name whose last part starts with a capital) with the JUnit
+ * launcher, for the GPU machine, which has a JRE but no Maven:
+ * {@code java -cp ... io.vecinfer.cuda.DeviceTestLauncher io.vecinfer.cuda io.vecinfer.bench.SomeTest}. Prints one line
  * per test (passed, failed with its message, or skipped with its reason) and exits 1 on any failure.
  */
 public final class DeviceTestLauncher {
     public static void main(String[] packages) {
         var request = LauncherDiscoveryRequestBuilder.request();
-        for (String p : packages) request.selectors(selectPackage(p));
+        for (String p : packages) request.selectors(p.matches(".*\\.[A-Z]\\w*") ? selectClass(p) : selectPackage(p));
         LauncherDiscoveryRequest discovery = request.build();
         Launcher launcher = LauncherFactory.create();
         SummaryGeneratingListener summary = new SummaryGeneratingListener();

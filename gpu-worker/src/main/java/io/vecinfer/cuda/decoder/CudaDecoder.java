@@ -22,6 +22,10 @@ import java.util.List;
  * every new token of every sequence is a row, projections run over all rows at once, and each sequence's
  * {@link DeviceKvCache} stores and attends its rows of each layer. Activations stay on the device; the logits are
  * downloaded once per chunk. One forward pass at a time (the activation buffers are shared).
+ *
+ * <p>The projections run in a {@link Matmul.Precision}: {@code TENSOR_CORES} by default (activations rounded to
+ * the weights' bf16/fp16 for the MMA, fp32 sums; fp32 checkpoints fall back to the exact path), or {@code EXACT},
+ * the CPU decoder's fp32 arithmetic, with which the parity tests check the rest of the pipeline to fp32 tolerances.
  */
 public final class CudaDecoder implements DecoderBackend, AutoCloseable {
     private final CudaDevice device;
@@ -35,14 +39,18 @@ public final class CudaDecoder implements DecoderBackend, AutoCloseable {
     private final Elementwise elementwise;
     private Activations activations;
 
-    /** Uploads the model's weights to {@code device}; the caller keeps ownership of the device. */
+    /** Uploads the model's weights to {@code device}, projections on tensor cores; the caller keeps ownership of the device. */
     public CudaDecoder(Model model, CudaDevice device) {
+        this(model, device, Matmul.Precision.TENSOR_CORES);
+    }
+
+    public CudaDecoder(Model model, CudaDevice device, Matmul.Precision precision) {
         this.device = device;
         this.config = model.config();
         WindowAttention.checkHeadDim(config.headDim());
         this.rope = new Rope(config);
         this.attentionScale = (float) (1.0 / Math.sqrt(config.headDim()));
-        this.matmul = new Matmul(device);
+        this.matmul = new Matmul(device, precision);
         this.rmsNorm = new RmsNorm(device);
         this.rotary = new RotaryEmbedding(device);
         this.elementwise = new Elementwise(device);
@@ -112,9 +120,7 @@ public final class CudaDecoder implements DecoderBackend, AutoCloseable {
         for (int layer = 0; layer < config.numLayers(); layer++) {
             DeviceWeights.Layer w = weights.layers().get(layer);
             rmsNorm.launch(x, w.attentionNorm(), eps, rows, dim, xb);
-            matmul.launch(w.wq(), xb, rows, w.bq(), q);
-            matmul.launch(w.wk(), xb, rows, w.bk(), k);
-            matmul.launch(w.wv(), xb, rows, w.bv(), v);
+            matmul.launch(w.qkv(), xb, rows, w.qkvBias(), Matmul.Outputs.split(List.of(q, k, v), qDim, kvDim, kvDim));
             if (w.qNorm() != null) rmsNorm.launch(q, w.qNorm(), eps, rows * heads, headDim, q); // Qwen3, per head, in place
             if (w.kNorm() != null) rmsNorm.launch(k, w.kNorm(), eps, rows * kvHeads, headDim, k);
             rotary.launch(q, a.cos.from(0), a.sin.from(0), rows, heads, headDim);
@@ -129,8 +135,7 @@ public final class CudaDecoder implements DecoderBackend, AutoCloseable {
             elementwise.add(x, projected, rows * dim);
 
             rmsNorm.launch(x, w.ffnNorm(), eps, rows, dim, xb);
-            matmul.launch(w.gate(), xb, rows, null, gate);
-            matmul.launch(w.up(), xb, rows, null, up);
+            matmul.launch(w.gateUp(), xb, rows, null, Matmul.Outputs.split(List.of(gate, up), hidden, hidden));
             elementwise.siluMul(gate, up, rows * hidden);
             matmul.launch(w.down(), gate, rows, null, projected);
             elementwise.add(x, projected, rows * dim);
@@ -202,6 +207,7 @@ public final class CudaDecoder implements DecoderBackend, AutoCloseable {
         device.makeCurrent();
         if (activations != null) activations.close();
         activations = null;
+        matmul.close();
         weights.close();
     }
 }

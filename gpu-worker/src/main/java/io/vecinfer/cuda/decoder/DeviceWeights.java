@@ -10,17 +10,20 @@ import java.util.List;
 
 /**
  * A model's {@link Weights} on the device, uploaded once: matrices in their stored type, norms and biases in fp32
- * (the same floats the CPU decoder holds). A tied lm_head is the embedding's device copy, not a second one.
+ * (the same floats the CPU decoder holds). q, k and v are stacked into one [q + 2·kv, hidden] matrix and gate and
+ * up into one [2·ffn, hidden], so each is one projection launch and one pass over the weights (decode reads every
+ * weight byte once per step, and a 1024-row k or v projection alone would leave most of the GPU idle).
+ * A tied lm_head is the embedding's device copy, not a second one.
  */
 public final class DeviceWeights implements AutoCloseable {
 
+    /** One layer; qkvBias is null when the checkpoint has no q/k/v biases (zeros stand in for any one that is absent). */
     public record Layer(
             DeviceBuffer attentionNorm,
-            DeviceMatrix wq, DeviceMatrix wk, DeviceMatrix wv, DeviceMatrix wo,
-            DeviceBuffer bq, DeviceBuffer bk, DeviceBuffer bv,
+            DeviceMatrix qkv, DeviceBuffer qkvBias, DeviceMatrix wo,
             DeviceBuffer qNorm, DeviceBuffer kNorm,
             DeviceBuffer ffnNorm,
-            DeviceMatrix gate, DeviceMatrix up, DeviceMatrix down) {
+            DeviceMatrix gateUp, DeviceMatrix down) {
     }
 
     private final List<AutoCloseable> owned = new ArrayList<>();
@@ -35,11 +38,10 @@ public final class DeviceWeights implements AutoCloseable {
             List<Layer> list = new ArrayList<>();
             for (Weights.Layer l : w.layers()) {
                 list.add(new Layer(vector(device, l.attentionNorm()),
-                        matrix(device, l.wq()), matrix(device, l.wk()), matrix(device, l.wv()), matrix(device, l.wo()),
-                        vector(device, l.bq()), vector(device, l.bk()), vector(device, l.bv()),
+                        stacked(device, List.of(l.wq(), l.wk(), l.wv())), vector(device, qkvBias(l)), matrix(device, l.wo()),
                         vector(device, l.qNorm()), vector(device, l.kNorm()),
                         vector(device, l.ffnNorm()),
-                        matrix(device, l.gate()), matrix(device, l.up()), matrix(device, l.down())));
+                        stacked(device, List.of(l.gate(), l.up())), matrix(device, l.down())));
             }
             layers = List.copyOf(list);
             finalNorm = vector(device, w.finalNorm());
@@ -51,9 +53,24 @@ public final class DeviceWeights implements AutoCloseable {
     }
 
     private DeviceMatrix matrix(CudaDevice device, io.vecinfer.tensor.WeightMatrix w) {
-        DeviceMatrix m = DeviceMatrix.upload(device, w);
+        return stacked(device, List.of(w));
+    }
+
+    private DeviceMatrix stacked(CudaDevice device, List<io.vecinfer.tensor.WeightMatrix> parts) {
+        DeviceMatrix m = DeviceMatrix.stacked(device, parts);
         owned.add(m);
         return m;
+    }
+
+    /** bq | bk | bv as one vector for the stacked projection, or null when none exists. */
+    private static float[] qkvBias(Weights.Layer l) {
+        if (l.bq() == null && l.bk() == null && l.bv() == null) return null;
+        int q = l.wq().rows(), kv = l.wk().rows();
+        float[] bias = new float[q + 2 * kv];
+        if (l.bq() != null) System.arraycopy(l.bq(), 0, bias, 0, q);
+        if (l.bk() != null) System.arraycopy(l.bk(), 0, bias, q, kv);
+        if (l.bv() != null) System.arraycopy(l.bv(), 0, bias, q + kv, kv);
+        return bias;
     }
 
     /** An optional vector (bias, q/k norm): null stays null, which the kernels read as absent. */

@@ -4,6 +4,7 @@ import io.vecinfer.cuda.CudaDevice;
 import io.vecinfer.cuda.decoder.CudaDecoder;
 import io.vecinfer.cuda.decoder.DeviceKvCaches;
 import io.vecinfer.cuda.decoder.DeviceVqMethod;
+import io.vecinfer.cuda.ops.Matmul;
 import io.vecinfer.decoder.DecoderBackend;
 import io.vecinfer.eval.task.ExecutionBackend;
 import io.vecinfer.kvcache.DenseKvCache;
@@ -24,12 +25,22 @@ import java.util.Map;
  */
 public final class CudaBackend implements ExecutionBackend {
     private final CudaDevice device;
+    private final Matmul.Precision precision;
     /** Codebooks go to the device once per set (the runner keeps one set per model and method). */
     private final Map<CodebookSet, DeviceVqMethod> vqMethods = new IdentityHashMap<>();
 
-    /** Opens device {@code ordinal} (as Spark's GPU addresses number them); a clear error when it cannot be used. */
+    /**
+     * Opens device {@code ordinal} (as Spark's GPU addresses number them), projections on tensor cores; a clear error
+     * when it cannot be used.
+     */
     public CudaBackend(int ordinal) {
+        this(ordinal, Matmul.Precision.TENSOR_CORES);
+    }
+
+    /** With the decoder's projections in {@code precision} ({@code EXACT} reproduces the CPU backend's arithmetic). */
+    public CudaBackend(int ordinal, Matmul.Precision precision) {
         this.device = CudaDevice.open(ordinal);
+        this.precision = precision;
     }
 
     @Override
@@ -44,7 +55,7 @@ public final class CudaBackend implements ExecutionBackend {
 
     @Override
     public DecoderBackend decoder(Model model) {
-        return new CudaDecoder(model, device);
+        return new CudaDecoder(model, device, precision);
     }
 
     @Override

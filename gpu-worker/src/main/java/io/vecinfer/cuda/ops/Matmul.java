@@ -2,27 +2,136 @@ package io.vecinfer.cuda.ops;
 
 import io.vecinfer.cuda.CudaDevice;
 import io.vecinfer.cuda.DeviceBuffer;
+import io.vecinfer.cuda.KernelParams;
+import io.vecinfer.safetensors.DType;
+import io.vecinfer.tensor.Half;
 import io.vecinfer.tensor.WeightMatrix;
 
-/** The matmul family (matmul.cu): y[rows][out] = x[rows][in] · Wᵀ (+ bias), weights in their stored type, fp32 sums. */
-public final class Matmul {
-    private static final int WARPS = 8, ROW_TILE = 8; // as in matmul.cu
+import java.util.List;
 
-    private final CudaDevice device;
-
-    public Matmul(CudaDevice device) {
-        this.device = device;
+/**
+ * The projections y[rows][out] = x · Wᵀ (+ bias), weights in their stored type, fp32 x, fp32 sums, fp32 y, in one of
+ * two {@link Precision}s. Each launch picks one of three kernels:
+ * <ul>
+ *   <li>{@link Path#CUDA_CORES} (matmul.cu): the CPU decoder's arithmetic, for {@link Precision#EXACT}, fp32
+ *       weights, and rows of a length the 16-byte tensor-core loads cannot take (in % 8 != 0);</li>
+ *   <li>{@link Path#SKINNY} (matmul_tc.cu): up to {@link #SKINNY_MAX_ROWS} rows, as in decode, where the time is
+ *       that of reading W once, so the kernel is built to stream it;</li>
+ *   <li>{@link Path#GEMM} (matmul_tc.cu): more rows, as in prefill, where the time is the MMA rate; x is rounded to
+ *       the weights' type once into a scratch buffer first.</li>
+ * </ul>
+ * Output columns can be split into segments ({@link Outputs}), so a stacked q|k|v or gate|up weight is one launch.
+ * One launch at a time per instance (the scratch buffer is shared).
+ */
+public final class Matmul implements AutoCloseable {
+    /** How the activations meet the weights. */
+    public enum Precision {
+        /** fp32 activations times exactly widened weights on CUDA cores: the CPU decoder's numbers, up to summation order. */
+        EXACT,
+        /** Activations rounded to the weights' 16-bit type (bf16 or fp16), exact products, fp32 sums, on tensor cores. */
+        TENSOR_CORES
     }
 
-    /** y = x · wᵀ + bias over {@code rows} rows; bias may be null. x holds rows × w.cols(), y rows × w.rows() floats. */
+    /** Which kernel a launch runs; see the class comment. */
+    public enum Path { CUDA_CORES, SKINNY, GEMM }
+
+    static final int SKINNY_MAX_ROWS = 32;
+    private static final int WARPS = 8, ROW_TILE = 8;                 // as in matmul.cu
+    private static final int SKINNY_ROWS_PER_CTA = 16, SKINNY_THREADS = 256; // as in matmul_tc.cu
+    private static final int BM = 128, BN = 128, BK = 32, STAGES = 4, GEMM_THREADS = 256;
+    private static final int GEMM_SHARED_BYTES = STAGES * (BM + BN) * BK * Short.BYTES;
+
+    /**
+     * Where the output columns go: segment s takes columns [ends[s-1], ends[s]) (ends[-1] = 0) into its own
+     * row-major buffer of width ends[s] - ends[s-1]. At most three segments (projection.cuh).
+     */
+    public record Outputs(List<DeviceBuffer.Slice> buffers, int[] ends) {
+        public Outputs {
+            if (buffers.isEmpty() || buffers.size() > 3 || buffers.size() != ends.length) {
+                throw new IllegalArgumentException("1 to 3 output segments, each with its end column");
+            }
+            for (int s = 0; s < ends.length; s++) {
+                if (ends[s] <= (s == 0 ? 0 : ends[s - 1])) throw new IllegalArgumentException("segment ends must increase: " + java.util.Arrays.toString(ends));
+            }
+        }
+
+        public static Outputs of(DeviceBuffer.Slice y, int out) {
+            return new Outputs(List.of(y), new int[]{out});
+        }
+
+        /** Consecutive segments of the given widths, e.g. q | k | v. */
+        public static Outputs split(List<DeviceBuffer.Slice> buffers, int... widths) {
+            int[] ends = new int[widths.length];
+            for (int s = 0, end = 0; s < widths.length; s++) ends[s] = end += widths[s];
+            return new Outputs(buffers, ends);
+        }
+
+        int columns() {
+            return ends[ends.length - 1];
+        }
+    }
+
+    private final CudaDevice device;
+    private final Precision precision;
+    private DeviceBuffer halfScratch;
+
+    public Matmul(CudaDevice device, Precision precision) {
+        this.device = device;
+        this.precision = precision;
+    }
+
+    public Precision precision() {
+        return precision;
+    }
+
+    /** y = x · wᵀ + bias over {@code rows} rows into one buffer; bias may be null. */
     public void launch(DeviceMatrix w, DeviceBuffer.Slice x, int rows, DeviceBuffer bias, DeviceBuffer.Slice y) {
-        device.module("matmul").kernel("matmul_" + w.suffix()).launch(
-                ceilDiv(w.rows(), WARPS), ceilDiv(rows, ROW_TILE), 1, WARPS * 32, 0,
-                x, w.data(), bias, y, rows, w.cols(), w.rows());
+        launch(w, x, rows, bias, Outputs.of(y, w.rows()));
+    }
+
+    /** y = x · wᵀ + bias over {@code rows} rows, columns into the segments of {@code y}. x holds rows × w.cols() floats. */
+    public void launch(DeviceMatrix w, DeviceBuffer.Slice x, int rows, DeviceBuffer bias, Outputs y) {
+        if (y.columns() != w.rows()) {
+            throw new IllegalArgumentException("output segments cover " + y.columns() + " columns, the weight has " + w.rows() + " rows");
+        }
+        if (rows <= 0) return;
+        switch (path(w, x, rows)) {
+            case CUDA_CORES -> device.module("matmul").kernel("matmul_" + w.suffix())
+                    .launch(ceilDiv(w.rows(), WARPS), ceilDiv(rows, ROW_TILE), 1, WARPS * 32, 0, params(w, x, rows, bias, y));
+            case SKINNY -> {
+                int tiles = rows <= 8 ? 1 : rows <= 16 ? 2 : 4; // 8-row B tiles of the MMA, as instantiated
+                device.module("matmul_tc").kernel("skinny_" + w.suffix() + "_b" + tiles)
+                        .launch(ceilDiv(w.rows(), SKINNY_ROWS_PER_CTA), 1, 1, SKINNY_THREADS, 0, params(w, x, rows, bias, y));
+            }
+            case GEMM -> {
+                long n = (long) rows * w.cols();
+                halfScratch = device.grow(halfScratch, n * Short.BYTES);
+                device.module("matmul_tc").kernel("to_" + w.suffix()).launch(ceilDiv(n, 1024), 1, 1, 256, 0, x, halfScratch, n);
+                device.module("matmul_tc").kernel("gemm_" + w.suffix()).launch(ceilDiv(w.rows(), BN), ceilDiv(rows, BM), 1, GEMM_THREADS,
+                        GEMM_SHARED_BYTES, params(w, halfScratch.from(0), rows, bias, y));
+            }
+        }
+    }
+
+    /** The kernel a launch of {@code rows} rows runs with this precision. */
+    public Path path(DeviceMatrix w, DeviceBuffer.Slice x, int rows) {
+        boolean sixteenBit = w.dtype() == DType.BF16 || w.dtype() == DType.F16;
+        boolean aligned = w.cols() % 8 == 0 && x.byteOffset() % 16 == 0; // 16-byte loads of W rows and of fp32 x
+        if (precision == Precision.EXACT || !sixteenBit || !aligned) return Path.CUDA_CORES;
+        return rows <= SKINNY_MAX_ROWS ? Path.SKINNY : Path.GEMM;
+    }
+
+    /** ProjectionParams (projection.cuh), field by field. */
+    private static KernelParams params(DeviceMatrix w, Object x, int rows, DeviceBuffer bias, Outputs y) {
+        KernelParams p = new KernelParams().pointer(x).pointer(w.data()).pointer(bias);
+        int segments = y.buffers().size();
+        for (int s = 0; s < 3; s++) p.pointer(s < segments ? y.buffers().get(s) : null);
+        for (int s = 0; s < 3; s++) p.i32(y.ends()[Math.min(s, segments - 1)]);
+        return p.i32(rows).i32(w.cols()).i32(w.rows());
     }
 
     /**
-     * The kernel's arithmetic: every weight widened exactly to fp32, products summed in fp32, bias added last.
+     * The exact path's arithmetic: every weight widened exactly to fp32, products summed in fp32, bias added last.
      * Only the order of the sums differs (the kernel splits k over 32 lanes and adds them in a butterfly).
      */
     public static float[] reference(WeightMatrix w, float[] x, int rows, float[] bias) {
@@ -40,7 +149,47 @@ public final class Matmul {
         return y;
     }
 
+    /**
+     * The tensor-core paths' arithmetic: x rounded to nearest even in the weights' 16-bit type, then exact products
+     * (two 16-bit significands fit in fp32's), summed here in double and rounded once. The kernels sum in fp32 in
+     * their own order, which is the only difference.
+     */
+    public static float[] tensorCoreReference(WeightMatrix w, float[] x, int rows, float[] bias) {
+        float[] rounded = roundToWeightType(w.dtype(), x);
+        int in = w.cols(), out = w.rows();
+        float[] row = new float[in];
+        float[] y = new float[rows * out];
+        for (int o = 0; o < out; o++) {
+            w.row(o, row, 0);
+            for (int r = 0; r < rows; r++) {
+                double sum = 0;
+                for (int k = 0; k < in; k++) sum += (double) row[k] * rounded[r * in + k];
+                y[r * out + o] = (float) (bias == null ? sum : sum + bias[o]);
+            }
+        }
+        return y;
+    }
+
+    /** What to_bf16 / to_f16 do to activations before they meet bf16 / fp16 weights. */
+    public static float[] roundToWeightType(DType dtype, float[] x) {
+        float[] out = new float[x.length];
+        for (int i = 0; i < x.length; i++) {
+            out[i] = switch (dtype) {
+                case BF16 -> Half.bf16ToFloat(Half.floatToBf16(x[i]));
+                case F16 -> Half.roundToFp16(x[i]);
+                default -> throw new IllegalArgumentException("tensor-core products take bf16 or fp16 weights, not " + dtype);
+            };
+        }
+        return out;
+    }
+
     static int ceilDiv(long n, int d) {
         return (int) ((n + d - 1) / d);
+    }
+
+    @Override
+    public void close() {
+        if (halfScratch != null) halfScratch.close();
+        halfScratch = null;
     }
 }

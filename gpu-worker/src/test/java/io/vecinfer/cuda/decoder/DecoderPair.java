@@ -2,6 +2,7 @@ package io.vecinfer.cuda.decoder;
 
 import io.vecinfer.cuda.CudaDevice;
 import io.vecinfer.cuda.RandomInputs;
+import io.vecinfer.cuda.ops.Matmul;
 import io.vecinfer.decoder.Decoder;
 import io.vecinfer.decoder.Sequence;
 import io.vecinfer.kvcache.KvCacheFactory;
@@ -29,19 +30,23 @@ final class DecoderPair implements AutoCloseable {
     final List<Sequence> cpuSequences = new ArrayList<>(), gpuSequences = new ArrayList<>();
     private final RandomInputs random;
     private final double relative;
+    private double worstRelative;
 
     DecoderPair(CudaDevice device, RandomInputs random, Model model, int sequences, KvCacheFactory cpuCaches, KvCacheFactory gpuCaches) {
-        this(device, random, model, sequences, cpuCaches, gpuCaches, RELATIVE);
+        this(device, random, model, sequences, cpuCaches, gpuCaches, RELATIVE, Matmul.Precision.EXACT);
     }
 
-    /** @param relative the bound on max |logit difference| as a fraction of max |CPU logit| */
+    /**
+     * @param relative  the bound on max |logit difference| as a fraction of max |CPU logit|
+     * @param precision the GPU decoder's projections: EXACT (the CPU's arithmetic) unless a test is about the other
+     */
     DecoderPair(CudaDevice device, RandomInputs random, Model model, int sequences, KvCacheFactory cpuCaches, KvCacheFactory gpuCaches,
-                double relative) {
+                double relative, Matmul.Precision precision) {
         this.model = model;
         this.relative = relative;
         this.random = random;
         cpu = new Decoder(model);
-        gpu = new CudaDecoder(model, device);
+        gpu = new CudaDecoder(model, device, precision);
         for (int s = 0; s < sequences; s++) {
             cpuSequences.add(new Sequence(cpuCaches.create(model.kvLayout())));
             gpuSequences.add(new Sequence(gpuCaches.create(model.kvLayout())));
@@ -69,6 +74,11 @@ final class DecoderPair implements AutoCloseable {
         }
     }
 
+    /** The largest max |logit difference| / max |CPU logit| of any pass so far: what the tests report. */
+    double worstRelative() {
+        return worstRelative;
+    }
+
     float[][] compareAll(List<int[]> tokens, String what) {
         return compare(cpu.forwardAll(cpuSequences, tokens), gpu.forwardAll(gpuSequences, tokens), what);
     }
@@ -87,6 +97,7 @@ final class DecoderPair implements AutoCloseable {
                 maxLogit = Math.max(maxLogit, Math.abs(expected[r][i]));
             }
         }
+        worstRelative = Math.max(worstRelative, maxDiff / maxLogit);
         assertTrue(maxDiff <= relative * maxLogit, where + ": max |logit difference| " + maxDiff + " > " + relative + " × " + maxLogit);
         for (int r = 0; r < expected.length; r++) {
             int top = argmax(expected[r]);

@@ -57,7 +57,7 @@ class DeviceVqKvCacheTest {
         CodebookSet books = Calibrator.calibrate(model, Tokenizer.load(RepoPaths.referenceModel().resolve("tokenizer.json")), spec, QUICK);
         try (DeviceVqMethod onDevice = new DeviceVqMethod(gpu.device(), books)) {
             DecoderPair pair = new DecoderPair(gpu.device(), random, model, 2, VqKvCache.factory(books, AttentionPath.LOOKUP_TABLE), onDevice,
-                    RELATIVE);
+                    RELATIVE, io.vecinfer.cuda.ops.Matmul.Precision.EXACT);
             int[] n = java.util.Arrays.stream(lengths.split(" ")).mapToInt(Integer::parseInt).toArray();
             List<Sequence> cpu = pair.cpuSequences, gpu = pair.gpuSequences;
             pair.prefillThenDecode(n, steps);

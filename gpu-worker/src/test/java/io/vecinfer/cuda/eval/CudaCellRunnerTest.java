@@ -1,5 +1,7 @@
 package io.vecinfer.cuda.eval;
 
+import io.vecinfer.cuda.ops.Matmul;
+
 import io.vecinfer.calibrate.Calibrator;
 import io.vecinfer.cuda.Gpu;
 import io.vecinfer.eval.task.Cell;
@@ -37,7 +39,7 @@ class CudaCellRunnerTest {
         Gpu.device().close(); // skips without a GPU
         KvMethods methods = new KvMethods(new Calibrator.Settings(DATASETS.resolve("calibration/calibration.jsonl"), 2, 512, 4, 0));
         Cell cell = new Cell(MODEL, method, null, task, context, 2, 0);
-        try (ModelCellRunner gpu = new ModelCellRunner(DATASETS, methods, new CudaBackend(0));
+        try (ModelCellRunner gpu = new ModelCellRunner(DATASETS, methods, new CudaBackend(0, Matmul.Precision.EXACT));
              CpuCellRunner cpu = new CpuCellRunner(DATASETS, methods)) {
             List<String> ids = cpu.sampleIds(cell, 2);
             assertEquals(ids, gpu.sampleIds(cell, 2));

@@ -46,7 +46,7 @@ class OpsKernelTest {
                 float[] actual;
                 try (DeviceMatrix dw = DeviceMatrix.upload(gpu.device(), w); DeviceBuffer dx = gpu.device().upload(x);
                      DeviceBuffer db = bias == null ? null : gpu.device().upload(bias); DeviceBuffer dy = gpu.device().allocate(4L * rows * out)) {
-                    new Matmul(gpu.device()).launch(dw, dx.from(0), rows, db, dy.from(0));
+                    new Matmul(gpu.device(), Matmul.Precision.EXACT).launch(dw, dx.from(0), rows, db, dy.from(0));
                     actual = dy.readFloats();
                 }
                 float[] row = new float[in];

@@ -37,6 +37,28 @@ class OpsReferenceTest {
         assertArrayEquals(noBias, Matmul.reference(w, x, rows, null), random.toString());
     }
 
+    /**
+     * The tensor-core reference is the exact one applied to activations rounded to the weight type: on activations
+     * that are already bf16/fp16 values the two agree to fp32 summation error (the exact reference sums in float,
+     * this one in double), and on others the rounding shows.
+     */
+    @ParameterizedTest
+    @EnumSource(value = DType.class, names = {"BF16", "F16"})
+    void tensorCoreReferenceRoundsTheActivationsOnly(DType dtype) {
+        int rows = 3, in = 64, out = 11;
+        WeightMatrix w = random.matrix(dtype, out, in, 0.5);
+        float[] x = Matmul.roundToWeightType(dtype, random.floats(rows * in, 1));
+        float[] exact = Matmul.reference(w, x, rows, null), tensor = Matmul.tensorCoreReference(w, x, rows, null);
+        for (int i = 0; i < exact.length; i++) {
+            org.junit.jupiter.api.Assertions.assertEquals(exact[i], tensor[i], in * 0x1p-24 * 32, random.toString());
+        }
+        float[] unrounded = random.floats(rows * in, 1);
+        float[] a = Matmul.reference(w, unrounded, rows, null), b = Matmul.tensorCoreReference(w, unrounded, rows, null);
+        double moved = 0;
+        for (int i = 0; i < a.length; i++) moved = Math.max(moved, Math.abs(a[i] - b[i]));
+        org.junit.jupiter.api.Assertions.assertTrue(moved > 1e-5, "rounding x to " + dtype + " must move some output, " + random);
+    }
+
     @Test
     void rmsNormReferenceIsFloatMath() {
         int vectors = 6, n = 48;

@@ -1,0 +1,273 @@
+// Projections on tensor cores: y = x · Wᵀ (+ bias) with x rounded to W's 16-bit type (bf16 or fp16) and fp32
+// accumulation. A product of two 16-bit values is exact in fp32, so the only differences from the exact path
+// (matmul.cu) are that rounding of x and the order of the fp32 sums. Parameters: ProjectionParams
+// (projection.cuh), output segments included. Two kernels, chosen by the row count
+// (io.vecinfer.cuda.ops.Matmul decides, and explains why):
+//
+// skinny_<type>_b<B> (at most 8·B rows: decode and small batches), bound by reading W once.
+//   The product is computed transposed, yᵀ = W · xᵀ ("swap AB"): W's rows fill the 16-row A side of
+//   mma.m16n8k16 and the few activation rows its 8-column B side, B tiles of 8 rows each.
+//   grid (ceil(out / 16)), SKINNY_WARPS warps, static shared memory for the final reduction.
+//   All warps of a CTA own the same 16 weight rows; warp w takes the k chunks w, w + SKINNY_WARPS, ... of
+//   CHUNK = 32 k each. In a chunk, lane (g = lane / 4, c = lane % 4) loads 16 bytes of weight rows g and g + 8
+//   at k = 8c..8c+7, and the same 8 k of activation row g of each B tile (fp32, rounded to the 16-bit type in
+//   registers; activations are tiny and stay in L2). An MMA sums its 16 k in any order, so those 32 loaded k
+//   feed two MMAs, the fragment layout's logical k mapped to loaded k by the same rule on both sides (see
+//   skinny_chunk). UNROLL chunks are loaded before the first is used: several 16-byte weight loads in flight
+//   per lane, which is what streaming W at the memory's rate takes. The warps' partial sums meet in shared memory.
+//
+// gemm_<type> (more rows: prefill), bound by the MMA rate.
+//   x must already hold the 16-bit type (to_<type> below converts the fp32 activations).
+//   grid (ceil(out / BN), ceil(rows / BM)), GEMM_THREADS threads, gemm_shared_bytes() of dynamic shared memory.
+//   A CTA computes a BM × BN tile of outputs, k in steps of BK through a STAGES-deep cp.async pipeline: stage s
+//   holds BM rows of x then BN rows of W, each BK halves (64 bytes, four 16-byte chunks, chunk j stored at
+//   j ^ ((row / 2) % 4) so that the 8 rows one ldmatrix phase reads fall in 8 distinct bank groups).
+//   8 warps as 2 (rows) × 4 (columns), each owning 64 × 32 outputs: 4 × 4 MMA tiles, fragments by ldmatrix.x4.
+//   Rows and columns past the ends load zeros (cp.async with source size 0) and are not stored.
+//   Needs in % 8 == 0 (16-byte rows); the wrapper uses matmul.cu otherwise.
+#include "numeric.cuh"
+#include "projection.cuh"
+#include <cuda_bf16.h>
+
+// ---- The two 16-bit operand types ----
+
+struct Bf16Operand {
+    static __device__ __forceinline__ uint16_t round(float v) { return __bfloat16_as_ushort(__float2bfloat16_rn(v)); }
+    // Two values in one register, the first in the low half: the order of elements in memory and in fragments.
+    static __device__ __forceinline__ uint32_t pack(float first, float second) {
+        return uint32_t(round(first)) | (uint32_t(round(second)) << 16);
+    }
+    static __device__ __forceinline__ void mma(float (&d)[4], uint32_t a0, uint32_t a1, uint32_t a2, uint32_t a3, uint32_t b0,
+                                               uint32_t b1) {
+        asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};"
+                     : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+                     : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "r"(b0), "r"(b1));
+    }
+};
+
+struct F16Operand {
+    static __device__ __forceinline__ uint16_t round(float v) { return __half_as_ushort(__float2half_rn(v)); }
+    static __device__ __forceinline__ uint32_t pack(float first, float second) {
+        return uint32_t(round(first)) | (uint32_t(round(second)) << 16);
+    }
+    static __device__ __forceinline__ void mma(float (&d)[4], uint32_t a0, uint32_t a1, uint32_t a2, uint32_t a3, uint32_t b0,
+                                               uint32_t b1) {
+        asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};"
+                     : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+                     : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "r"(b0), "r"(b1));
+    }
+};
+
+// ---- fp32 activations to the 16-bit type, for gemm: y[i] = round(x[i]), i < n; grid ceil(n / 1024), 256 threads ----
+
+template <typename Op>
+__device__ void to_half(const float* __restrict__ x, uint16_t* __restrict__ y, long long n) {
+    const long long i = ((long long)blockIdx.x * blockDim.x + threadIdx.x) * 4;
+    const bool aligned = reinterpret_cast<uintptr_t>(x) % 16 == 0 && reinterpret_cast<uintptr_t>(y) % 8 == 0;
+    if (aligned && i + 3 < n) {
+        const float4 v = *reinterpret_cast<const float4*>(x + i);
+        *reinterpret_cast<uint2*>(y + i) = make_uint2(Op::pack(v.x, v.y), Op::pack(v.z, v.w));
+    } else {
+        for (long long j = i; j < min(i + 4, n); j++) y[j] = Op::round(x[j]);
+    }
+}
+
+extern "C" __global__ void to_bf16(const float* x, uint16_t* y, long long n) { to_half<Bf16Operand>(x, y, n); }
+extern "C" __global__ void to_f16(const float* x, uint16_t* y, long long n) { to_half<F16Operand>(x, y, n); }
+
+// ---- skinny: few rows, W streamed once ----
+
+constexpr int SKINNY_WARPS = 8;
+constexpr int CHUNK = 32;  // k per warp per chunk: 4 lanes × 8 halves
+constexpr int UNROLL = 4;  // chunks whose weights are loaded before the first is used
+
+// One loaded chunk into the accumulators of every B tile. w_lo / w_hi: 8 halves of weight rows g and g + 8 at
+// loaded k 8c..8c+7. The MMA's fragments hold logical k {2c, 2c+1, 2c+8, 2c+9} in lane c's registers (A: reg 0
+// and 2 of row g, reg 1 and 3 of row g + 8; B: reg 0 and 1), so loaded k 8c + {0,1 | 2,3} play logical
+// {2c,2c+1 | 2c+8,2c+9} in the first MMA and 8c + {4,5 | 6,7} in the second: one rule for both operands.
+template <typename Op, int B>
+__device__ __forceinline__ void skinny_chunk(float (&acc)[B][4], uint4 w_lo, uint4 w_hi, const float* __restrict__ x, int rows,
+                                             int in, int k, int g) {
+#pragma unroll
+    for (int b = 0; b < B; b++) {
+        const int r = 8 * b + g;
+        uint32_t x01 = 0, x23 = 0, x45 = 0, x67 = 0;
+        if (r < rows) {
+            const float4 lo = __ldg(reinterpret_cast<const float4*>(x + size_t(r) * in + k));
+            const float4 hi = __ldg(reinterpret_cast<const float4*>(x + size_t(r) * in + k + 4));
+            x01 = Op::pack(lo.x, lo.y);
+            x23 = Op::pack(lo.z, lo.w);
+            x45 = Op::pack(hi.x, hi.y);
+            x67 = Op::pack(hi.z, hi.w);
+        }
+        Op::mma(acc[b], w_lo.x, w_hi.x, w_lo.y, w_hi.y, x01, x23);
+        Op::mma(acc[b], w_lo.z, w_hi.z, w_lo.w, w_hi.w, x45, x67);
+    }
+}
+
+template <typename Op, int B>
+__device__ void skinny(const ProjectionParams& p) {
+    __shared__ float partial[SKINNY_WARPS][B * 4][32];
+    const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
+    const int g = lane / 4, c = lane % 4;
+    const int in = p.in;
+    const int row0 = blockIdx.x * 16;
+    const uint16_t* __restrict__ w = static_cast<const uint16_t*>(p.w);
+    const float* __restrict__ x = static_cast<const float*>(p.x);
+    const bool lo_valid = row0 + g < p.out, hi_valid = row0 + g + 8 < p.out;
+    const uint16_t* w_lo_row = w + size_t(lo_valid ? row0 + g : 0) * in;
+    const uint16_t* w_hi_row = w + size_t(hi_valid ? row0 + g + 8 : 0) * in;
+
+    float acc[B][4];
+#pragma unroll
+    for (int b = 0; b < B; b++) acc[b][0] = acc[b][1] = acc[b][2] = acc[b][3] = 0.f;
+
+    const int chunks = (in + CHUNK - 1) / CHUNK;
+    for (int base = warp; base < chunks; base += SKINNY_WARPS * UNROLL) {
+        uint4 w_lo[UNROLL], w_hi[UNROLL];
+#pragma unroll
+        for (int u = 0; u < UNROLL; u++) {
+            const int k = (base + u * SKINNY_WARPS) * CHUNK + 8 * c;  // in % 8 == 0: [k, k + 8) is inside or past the row
+            const bool inside = k < in;
+            w_lo[u] = inside && lo_valid ? __ldcs(reinterpret_cast<const uint4*>(w_lo_row + k)) : make_uint4(0, 0, 0, 0);
+            w_hi[u] = inside && hi_valid ? __ldcs(reinterpret_cast<const uint4*>(w_hi_row + k)) : make_uint4(0, 0, 0, 0);
+        }
+#pragma unroll
+        for (int u = 0; u < UNROLL; u++) {
+            const int k = (base + u * SKINNY_WARPS) * CHUNK + 8 * c;
+            if (k < in) skinny_chunk<Op, B>(acc, w_lo[u], w_hi[u], x, p.rows, in, k, g);
+        }
+    }
+
+    // acc[b][j] is output (weight row row0 + g + 8·(j / 2), activation row 8b + 2c + j % 2), summed over this warp's k.
+#pragma unroll
+    for (int b = 0; b < B; b++)
+#pragma unroll
+        for (int j = 0; j < 4; j++) partial[warp][b * 4 + j][lane] = acc[b][j];
+    __syncthreads();
+    for (int e = threadIdx.x; e < B * 4 * 32; e += blockDim.x) {
+        const int slot = e / 32, l = e % 32, b = slot / 4, j = slot % 4;
+        float sum = 0.f;
+#pragma unroll
+        for (int v = 0; v < SKINNY_WARPS; v++) sum += partial[v][slot][l];
+        const int o = row0 + l / 4 + 8 * (j / 2), r = 8 * b + 2 * (l % 4) + j % 2;
+        if (o < p.out && r < p.rows) *projection_out(p, r, o) = sum + (p.bias != nullptr ? p.bias[o] : 0.f);
+    }
+}
+
+#define SKINNY_KERNEL(type, Op, B) \
+    extern "C" __global__ void __launch_bounds__(SKINNY_WARPS * 32) skinny_##type##_b##B(const ProjectionParams p) { skinny<Op, B>(p); }
+SKINNY_KERNEL(bf16, Bf16Operand, 1)
+SKINNY_KERNEL(bf16, Bf16Operand, 2)
+SKINNY_KERNEL(bf16, Bf16Operand, 4)
+SKINNY_KERNEL(f16, F16Operand, 1)
+SKINNY_KERNEL(f16, F16Operand, 2)
+SKINNY_KERNEL(f16, F16Operand, 4)
+
+// ---- gemm: many rows, MMA-bound ----
+
+constexpr int BM = 128, BN = 128, BK = 32, STAGES = 4, GEMM_THREADS = 256;
+constexpr int STAGE_HALVES = (BM + BN) * BK;
+
+__device__ __forceinline__ uint32_t shared_address(const void* p) { return uint32_t(__cvta_generic_to_shared(p)); }
+
+// The 16-byte chunk (row, j) of a stage, swizzled: see the file comment.
+__device__ __forceinline__ int stage_offset(int row, int j) { return row * BK + ((j ^ ((row >> 1) & 3)) << 3); }
+
+__device__ __forceinline__ void copy_16(uint32_t target, const void* source, bool valid) {
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;" ::"r"(target), "l"(source), "r"(valid ? 16 : 0));
+}
+
+__device__ __forceinline__ void ldmatrix_x4(uint32_t (&r)[4], uint32_t address) {
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];"
+                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+                 : "r"(address));
+}
+
+template <typename Op>
+__device__ void gemm(const ProjectionParams& p) {
+    extern __shared__ __align__(128) uint16_t stages[];  // [STAGES][BM + BN][BK]
+    const uint16_t* __restrict__ a = static_cast<const uint16_t*>(p.x);
+    const uint16_t* __restrict__ w = static_cast<const uint16_t*>(p.w);
+    const int rows = p.rows, in = p.in, out = p.out;
+    const int m0 = blockIdx.y * BM, n0 = blockIdx.x * BN;
+    const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
+    const int warp_m = (warp / 4) * 64, warp_n = (warp % 4) * 32;
+    const int k_tiles = (in + BK - 1) / BK;
+
+    // Each thread copies 4 of a stage's (BM + BN) · 4 chunks.
+    auto load = [&](int stage, int kt) {
+        uint16_t* s = stages + stage * STAGE_HALVES;
+#pragma unroll
+        for (int i = 0; i < (BM + BN) * 4 / GEMM_THREADS; i++) {
+            const int index = threadIdx.x + i * GEMM_THREADS, row = index / 4, j = index % 4;
+            const int k = kt * BK + j * 8;
+            const bool is_x = row < BM;
+            const int source_row = is_x ? m0 + row : n0 + row - BM;
+            const bool valid = k < in && source_row < (is_x ? rows : out);
+            const uint16_t* source = (is_x ? a : w) + (valid ? size_t(source_row) * in + k : 0);
+            copy_16(shared_address(s + stage_offset(row, j)), source, valid);
+        }
+    };
+
+    float acc[4][4][4];
+#pragma unroll
+    for (int i = 0; i < 4; i++)
+#pragma unroll
+        for (int j = 0; j < 4; j++) acc[i][j][0] = acc[i][j][1] = acc[i][j][2] = acc[i][j][3] = 0.f;
+
+#pragma unroll
+    for (int s = 0; s < STAGES - 1; s++) {
+        if (s < k_tiles) load(s, s);
+        asm volatile("cp.async.commit_group;");
+    }
+    for (int kt = 0; kt < k_tiles; kt++) {
+        // Tile kt has landed once at most STAGES - 2 later groups are pending; the barrier also tells every warp
+        // that the stage consumed in step kt - 1 is free for tile kt + STAGES - 1.
+        asm volatile("cp.async.wait_group %0;" ::"n"(STAGES - 2));
+        __syncthreads();
+        if (kt + STAGES - 1 < k_tiles) load((kt + STAGES - 1) % STAGES, kt + STAGES - 1);
+        asm volatile("cp.async.commit_group;");
+
+        const uint16_t* s = stages + (kt % STAGES) * STAGE_HALVES;
+#pragma unroll
+        for (int kk = 0; kk < BK / 16; kk++) {
+            uint32_t af[4][4], bf[4][2];
+#pragma unroll
+            for (int mt = 0; mt < 4; mt++) {  // lanes 0-15: rows 0-15 at k 0-7; lanes 16-31: the same rows at k 8-15
+                const int row = warp_m + mt * 16 + lane % 16;
+                ldmatrix_x4(af[mt], shared_address(s + stage_offset(row, kk * 2 + lane / 16)));
+            }
+#pragma unroll
+            for (int np = 0; np < 2; np++) {  // matrices: (n 0-7, k 0-7), (n 0-7, k 8-15), (n 8-15, k 0-7), (n 8-15, k 8-15)
+                const int n = warp_n + np * 16 + (lane % 8) + (lane / 16) * 8;
+                uint32_t r[4];
+                ldmatrix_x4(r, shared_address(s + stage_offset(BM + n, kk * 2 + (lane / 8) % 2)));
+                bf[2 * np][0] = r[0];
+                bf[2 * np][1] = r[1];
+                bf[2 * np + 1][0] = r[2];
+                bf[2 * np + 1][1] = r[3];
+            }
+#pragma unroll
+            for (int mt = 0; mt < 4; mt++)
+#pragma unroll
+                for (int nt = 0; nt < 4; nt++) Op::mma(acc[mt][nt], af[mt][0], af[mt][1], af[mt][2], af[mt][3], bf[nt][0], bf[nt][1]);
+        }
+    }
+    asm volatile("cp.async.wait_group 0;");
+
+    // acc[mt][nt][j]: row warp_m + 16 mt + lane / 4 + 8 (j / 2), column warp_n + 8 nt + 2 (lane % 4) + j % 2.
+    const int g = lane / 4, c = lane % 4;
+#pragma unroll
+    for (int mt = 0; mt < 4; mt++)
+#pragma unroll
+        for (int nt = 0; nt < 4; nt++)
+#pragma unroll
+            for (int j = 0; j < 4; j++) {
+                const int r = m0 + warp_m + mt * 16 + g + 8 * (j / 2), o = n0 + warp_n + nt * 8 + 2 * c + j % 2;
+                if (r < rows && o < out) *projection_out(p, r, o) = acc[mt][nt][j] + (p.bias != nullptr ? p.bias[o] : 0.f);
+            }
+}
+
+extern "C" __global__ void __launch_bounds__(GEMM_THREADS) gemm_bf16(const ProjectionParams p) { gemm<Bf16Operand>(p); }
+extern "C" __global__ void __launch_bounds__(GEMM_THREADS) gemm_f16(const ProjectionParams p) { gemm<F16Operand>(p); }

@@ -1,0 +1,112 @@
+package io.vecinfer.bench;
+
+import io.vecinfer.cuda.CudaDevice;
+import io.vecinfer.cuda.CudaTimer;
+import io.vecinfer.cuda.DeviceBuffer;
+import io.vecinfer.cuda.ops.DeviceMatrix;
+import io.vecinfer.cuda.ops.Matmul;
+import io.vecinfer.safetensors.DType;
+import io.vecinfer.tensor.Half;
+import io.vecinfer.tensor.WeightMatrix;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.SplittableRandom;
+
+/**
+ * The decoder's projections on Llama-3.1-8B shapes (stacked q|k|v, o, stacked gate|up, down, lm_head; bf16
+ * weights), at decode row counts (1, 8, 32: the skinny kernel) and prefill ones (512, the chunk the decoder runs,
+ * and 4096: gemm), in the decoder's default TENSOR_CORES precision. Median CUDA-event time of one launch after
+ * warm-up, weights rotated over copies that together exceed L2 several times, so HBM serves them as in a real
+ * forward pass. Prints JSON rows with TFLOP/s and weight GB/s; its peer is gpu-worker/scripts/matmul_peer.py
+ * (torch.matmul on the same shapes), run in the same call.
+ * <pre>
+ *   java -cp CLASSPATH io.vecinfer.bench.MatmulBenchmark [--rows 1,8,32,512,4096] [--runs 30]
+ * </pre>
+ */
+public final class MatmulBenchmark {
+    /** name, out (N), in (K) of the 8B's projections as the decoder launches them. */
+    static final Object[][] SHAPES = {{"qkv", 6144, 4096}, {"o", 4096, 4096}, {"gate_up", 28672, 4096}, {"down", 4096, 14336},
+            {"lm_head", 128256, 4096}};
+    private static final long ROTATION_BYTES = 400L << 20; // 8× the H200's 50 MB L2
+    private static final int WARMUP = 5;
+
+    public static void main(String[] args) {
+        int[] rowCounts = {1, 8, 32, 512, 4096};
+        int runs = 30;
+        for (int i = 0; i < args.length; i += 2) {
+            switch (args[i]) {
+                case "--rows" -> rowCounts = Arrays.stream(args[i + 1].split(",")).mapToInt(Integer::parseInt).toArray();
+                case "--runs" -> runs = Math.max(10, Integer.parseInt(args[i + 1]));
+                default -> throw new IllegalArgumentException("unknown option " + args[i] + " (--rows A,B, --runs N)");
+            }
+        }
+        SplittableRandom random = new SplittableRandom(20261201L);
+        List<String> rows = new ArrayList<>();
+        String deviceName;
+        try (CudaDevice device = CudaDevice.open(0); CudaTimer timer = new CudaTimer(device);
+             Matmul matmul = new Matmul(device, Matmul.Precision.TENSOR_CORES)) {
+            deviceName = device.name();
+            for (Object[] shape : SHAPES) {
+                String name = (String) shape[0];
+                int out = (int) shape[1], in = (int) shape[2];
+                long weightBytes = (long) out * in * 2;
+                int copies = (int) Math.max(1, Math.min(8, (ROTATION_BYTES + weightBytes - 1) / weightBytes));
+                List<DeviceMatrix> weights = new ArrayList<>();
+                try {
+                    for (int c = 0; c < copies; c++) weights.add(randomBf16(device, out, in, random));
+                    for (int r : rowCounts) {
+                        try (DeviceBuffer x = device.upload(gaussians(random, r * in)); DeviceBuffer y = device.allocate(4L * r * out)) {
+                            float[] times = new float[runs];
+                            for (int i = 0; i < WARMUP + runs; i++) {
+                                DeviceMatrix w = weights.get(i % copies);
+                                timer.start();
+                                matmul.launch(w, x.from(0), r, null, y.from(0));
+                                float ms = timer.stopMillis();
+                                if (i >= WARMUP) times[i - WARMUP] = ms;
+                            }
+                            Arrays.sort(times);
+                            double median = times[runs / 2];
+                            double flops = 2.0 * r * out * in;
+                            rows.add(String.format(Locale.ROOT, "{\"name\": \"%s\", \"rows\": %d, \"out\": %d, \"in\": %d, \"path\": \"%s\","
+                                            + " \"median_ms\": %.4f, \"min_ms\": %.4f, \"tflops\": %.1f, \"weight_gb_per_s\": %.0f}",
+                                    name, r, out, in, matmul.path(weights.get(0), x.from(0), r), median, times[0], flops / median / 1e9,
+                                    weightBytes / median / 1e6));
+                            System.err.println(rows.get(rows.size() - 1));
+                        }
+                    }
+                } finally {
+                    weights.forEach(DeviceMatrix::close);
+                }
+            }
+        }
+        System.out.println("{\"benchmark\": \"projections, Llama-3.1-8B shapes, bf16 weights, TENSOR_CORES\", \"device\": \"" + deviceName
+                + "\", \"runs\": " + runs + ", \"rows\": [\n  " + String.join(",\n  ", rows) + "\n]}");
+    }
+
+    /** A random bf16 matrix on the device: one 32 MB block of N(0, 0.02²) values, repeated to fill it (the time does not depend on the values, only on their not being zeros). */
+    private static DeviceMatrix randomBf16(CudaDevice device, int rows, int cols, SplittableRandom random) {
+        long bytes = (long) rows * cols * 2;
+        int block = (int) Math.min(bytes, 32L << 20);
+        ByteBuffer b = ByteBuffer.allocateDirect(block).order(ByteOrder.LITTLE_ENDIAN);
+        while (b.remaining() >= 2) b.putShort(Half.floatToBf16((float) (gaussian(random) * 0.02)));
+        b.flip();
+        DeviceBuffer data = device.allocate(bytes);
+        for (long at = 0; at < bytes; at += block) data.write(b.duplicate().limit((int) Math.min(block, bytes - at)), at);
+        return new DeviceMatrix(data, DType.BF16, rows, cols);
+    }
+
+    private static float[] gaussians(SplittableRandom random, int n) {
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) a[i] = (float) gaussian(random);
+        return a;
+    }
+
+    private static double gaussian(SplittableRandom random) {
+        return Math.sqrt(-2 * Math.log(1 - random.nextDouble())) * Math.cos(2 * Math.PI * random.nextDouble());
+    }
+}
