@@ -50,6 +50,7 @@ struct DecodeParams {
     int split_positions;      // positions per range; splits · split_positions covers the longest row block's union
     float scale;              // softmax scale, > 0
 };
+static_assert(sizeof(DecodeParams) == 104, "DecodeAttention.params mirrors this layout");
 
 namespace decode {
 constexpr int THREADS = 128;

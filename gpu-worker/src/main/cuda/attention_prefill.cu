@@ -48,6 +48,7 @@ struct PrefillParams {
     int kv_heads;
     float scale;              // softmax scale, > 0
 };
+static_assert(sizeof(PrefillParams) == 72, "PrefillAttention.params mirrors this layout");
 
 namespace prefill {
 constexpr int BLOCK_M = 64, BLOCK_N = 64, WARPS = 4, THREADS = WARPS * 32;

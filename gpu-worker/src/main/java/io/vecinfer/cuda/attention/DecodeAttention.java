@@ -81,13 +81,19 @@ public final class DecodeAttention implements AutoCloseable {
         long rows = (long) tokens * layout.queryHeads(), partials = rows * plan.splits();
         // scratch: acc [rows][splits][D], then max [rows][splits], then sum [rows][splits], all fp32
         scratch = device.grow(scratch, 4L * partials * (d + 2));
-        KernelParams params = new KernelParams().pointer(q).pointer(keyRing).pointer(valueRing)
-                .pointer(scratch.from(0)).pointer(scratch.from(partials * d)).pointer(scratch.from(partials * (d + 1)))
-                .pointer(out).pointer(lse).i32(start).i32(tokens).i32(capacity).i32(window).i32(layout.queryHeads()).i32(layout.kvHeads())
-                .i32(plan.splits()).i32(plan.splitPositions()).f32(scale); // DecodeParams, field by field
+        KernelParams params = params(q, keyRing, valueRing, scratch.from(0), scratch.from(partials * d), scratch.from(partials * (d + 1)),
+                out, lse, start, tokens, capacity, window, layout, plan, scale);
         var module = device.module("attention_decode");
         module.kernel("attend_decode_d" + d + "_r" + plan.rowsPerBlock()).launch(plan.splits(), layout.kvHeads(), plan.rowBlocks(), THREADS, 0, params);
         module.kernel("decode_combine_d" + d).launch(Math.toIntExact(rows), 1, 1, d, 0, params);
+    }
+
+    /** The mirror of DecodeParams (attention_decode.cu), field by field: 104 bytes, as its static_assert says. */
+    static KernelParams params(Object q, Object keyRing, Object valueRing, Object partialAcc, Object partialMax, Object partialSum, Object out,
+                               Object lse, int start, int tokens, int capacity, int window, KvLayout layout, Plan plan, float scale) {
+        return new KernelParams().pointer(q).pointer(keyRing).pointer(valueRing).pointer(partialAcc).pointer(partialMax).pointer(partialSum)
+                .pointer(out).pointer(lse).i32(start).i32(tokens).i32(capacity).i32(window).i32(layout.queryHeads()).i32(layout.kvHeads())
+                .i32(plan.splits()).i32(plan.splitPositions()).f32(scale);
     }
 
     @Override

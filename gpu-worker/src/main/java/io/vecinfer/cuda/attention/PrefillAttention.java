@@ -36,10 +36,15 @@ public final class PrefillAttention {
                        int start, int tokens, float scale, DeviceBuffer.Slice out, DeviceBuffer.Slice lse) {
         if (!supports(layout.headDim())) throw new IllegalArgumentException("the prefill kernel has head_dim 64 and 128, not " + layout.headDim());
         int pairs = tokens * layout.groupSize();
-        // PrefillParams, field by field
-        KernelParams params = new KernelParams().pointer(q).pointer(keyRing).pointer(valueRing).pointer(out).pointer(lse)
-                .i32(start).i32(tokens).i32(capacity).i32(window).i32(layout.queryHeads()).i32(layout.kvHeads()).f32(scale);
         device.module("attention_prefill").kernel("attend_prefill_d" + layout.headDim())
-                .launch((pairs + BLOCK_M - 1) / BLOCK_M, layout.kvHeads(), 1, THREADS, sharedBytes(layout.headDim()), params);
+                .launch((pairs + BLOCK_M - 1) / BLOCK_M, layout.kvHeads(), 1, THREADS, sharedBytes(layout.headDim()),
+                        params(q, keyRing, valueRing, out, lse, start, tokens, capacity, window, layout, scale));
+    }
+
+    /** The mirror of PrefillParams (attention_prefill.cu), field by field: 72 bytes, as its static_assert says. */
+    static KernelParams params(Object q, Object keyRing, Object valueRing, Object out, Object lse, int start, int tokens, int capacity,
+                               int window, KvLayout layout, float scale) {
+        return new KernelParams().pointer(q).pointer(keyRing).pointer(valueRing).pointer(out).pointer(lse)
+                .i32(start).i32(tokens).i32(capacity).i32(window).i32(layout.queryHeads()).i32(layout.kvHeads()).f32(scale);
     }
 }
