@@ -3,7 +3,8 @@
 # scripts/make-device-bundle.sh; carry .device-bundle):
 #   1. every GPU test of io.vecinfer.cuda.* through the JUnit launcher (kernels against their CPU
 #      references, CudaDecoder against the CPU Decoder, the CUDA cell runner against the CPU one);
-#   2. the fused VQ decode-attention benchmark and its PyTorch SDPA (enable_gqa) peer, same shapes.
+#   2. the fused VQ decode-attention benchmark and its PyTorch SDPA (enable_gqa) peer, same shapes;
+#      the fp16 ring attention benchmark (tensor-core prefill, split-KV decode) and its SDPA peer.
 # Everything lands in $OUT as it is produced, so a run cut short still returns what finished.
 #   bash gpu-worker/scripts/gpu-check-on-h200.sh [tests] [bench]      (default: both)
 set -uo pipefail
@@ -25,4 +26,6 @@ fi
 if [[ " $steps " == *" bench "* ]]; then
   $JAVA -cp "$CP" io.vecinfer.bench.VqAttentionBenchmark 2>"$OUT/benchmark-stderr.txt" | tee "$OUT/vq-attention-benchmark.json"
   PYTHONUNBUFFERED=1 python3 gpu-worker/scripts/sdpa_peer.py 2>&1 | tee "$OUT/sdpa-peer.json"
+  $JAVA -cp "$CP" io.vecinfer.bench.AttentionBenchmark 2>"$OUT/attention-benchmark-stderr.txt" | tee "$OUT/attention-benchmark.json"
+  PYTHONUNBUFFERED=1 python3 gpu-worker/scripts/attention_peer.py 2>&1 | tee "$OUT/attention-peer.json"
 fi
