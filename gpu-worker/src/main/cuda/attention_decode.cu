@@ -18,8 +18,8 @@
 //   Scores: fp32 dot of the 8 dims × R rows, summed over the D/8 lanes by xor shuffles; each group keeps an online
 //   softmax (max, sum) per row and 8 fp32 accumulators per row. At the end the GROUPS groups merge in shared memory
 //   and the CTA writes its partial (max, sum, Σ p·v) per row to scratch.
-// decode_combine_dD: grid (tokens · query_heads), D threads: merges a row's `splits` partials by log-sum-exp
-//   into out (thread d owns dim d) and lse.
+// decode_combine_dD: grid (tokens · query_heads), D threads, 4·splits bytes of dynamic shared memory (the splits'
+//   weights): merges a row's `splits` partials by log-sum-exp into out (thread d owns dim d) and lse.
 //
 // Arithmetic: fp16 keys and values widen exactly to fp32 (__half22float2); products, sums and the softmax are fp32.
 // The queries stay fp32, pre-multiplied by scale·log2 e (so scores are in log2 units and exp is one exp2), which
@@ -214,27 +214,50 @@ __device__ __forceinline__ void attend_split(const DecodeParams& p) {
     }
 }
 
+// Max over the CTA (blockDim.x a multiple of 32), returned to every thread; like block_sum, every thread calls it.
+__device__ __forceinline__ float block_max(float v) {
+    __shared__ float partial[32];
+    const int lane = threadIdx.x % 32, warp = threadIdx.x / 32, warps = blockDim.x / 32;
+    v = warp_max(v);
+    __syncthreads();  // partial[] may still be read by a previous call
+    if (lane == 0) partial[warp] = v;
+    __syncthreads();
+    return warp_max(lane < warps ? partial[lane] : -INFINITY);
+}
+
+// One CTA per (token, query head) row, thread d owns dim d. The splits' weights exp2(max_s - max) are computed once,
+// in parallel, into shared memory (splits floats of dynamic shared memory); then each thread's sum over the splits
+// issues independent loads (the partials are fresh in L2), so the kernel costs a few L2 round trips, not `splits`.
 template <int D>
 __device__ __forceinline__ void combine(const DecodeParams& p) {
+    extern __shared__ float weights[];  // [splits]
     const size_t row = blockIdx.x;
     const int d = threadIdx.x;
     const float* maxima = p.partial_max + row * p.splits;
     const float* sums = p.partial_sum + row * p.splits;
     float m = -INFINITY;
-    for (int s = 0; s < p.splits; s++) m = fmaxf(m, maxima[s]);  // finite: every row attends at least position p
-    float sum = 0.f, a = 0.f;
-    for (int s = 0; s < p.splits; s++) {
-        const float w = exp2f(maxima[s] - m);  // 0 for an empty split (max -inf)
+    for (int s = d; s < p.splits; s += D) m = fmaxf(m, maxima[s]);
+    m = block_max(m);  // finite: every row attends at least its own position
+    float sum = 0.f;
+    for (int s = d; s < p.splits; s += D) {
+        const float w = exp2f(maxima[s] - m);  // 0 for an empty split (max -inf, sum 0)
+        weights[s] = w;
         sum += sums[s] * w;
-        a += p.partial_acc[(row * p.splits + s) * D + d] * w;
     }
+    sum = block_sum(sum);  // its barriers also publish weights[]
+    const float* acc = p.partial_acc + row * p.splits * D + d;
+    float a = 0.f;
+#pragma unroll 8
+    for (int s = 0; s < p.splits; s++) a = fmaf(acc[size_t(s) * D], weights[s], a);
     p.out[row * D + d] = a / sum;
     if (p.lse != nullptr && d == 0) p.lse[row] = (m + log2f(sum)) * LN2;
 }
 }  // namespace decode
 
+// Resident CTAs per SM asked of ptxas: 4 for R = 4 (128 registers: the whole register file, as DecodeAttention's
+// CTAS_PER_SM assumes; sm_80 would otherwise take 131 and fit 3), 2 for R = 8 (~218 registers: at 3 it spills).
 #define DECODE_SPLIT(D, R)                                                                                       \
-    extern "C" __global__ void __launch_bounds__(decode::THREADS) attend_decode_d##D##_r##R(                   \
+    extern "C" __global__ void __launch_bounds__(decode::THREADS, R == 4 ? 4 : 2) attend_decode_d##D##_r##R(   \
         const __grid_constant__ DecodeParams p) {                                                                \
         decode::attend_split<D, R>(p);                                                                           \
     }

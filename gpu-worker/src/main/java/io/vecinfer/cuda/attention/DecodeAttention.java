@@ -19,8 +19,11 @@ public final class DecodeAttention implements AutoCloseable {
      * enough for the loads in flight that stream at full bandwidth, and a short tail.
      */
     static final int CTAS_PER_SM = 8;
-    /** Fewest positions per split: below this the per-CTA cost (merge, partial write) weighs against its 512 B per position. */
-    static final int MIN_SPLIT_POSITIONS = 256;
+    /**
+     * Fewest positions per split: 128 positions are 64 KiB of keys and values at head_dim 128, against a partial of
+     * rows × (head_dim + 2) floats written and merged, so the split's fixed cost stays a few percent.
+     */
+    static final int MIN_SPLIT_POSITIONS = 128;
 
     private final CudaDevice device;
     private DeviceBuffer scratch;
@@ -85,7 +88,7 @@ public final class DecodeAttention implements AutoCloseable {
                 out, lse, start, tokens, capacity, window, layout, plan, scale);
         var module = device.module("attention_decode");
         module.kernel("attend_decode_d" + d + "_r" + plan.rowsPerBlock()).launch(plan.splits(), layout.kvHeads(), plan.rowBlocks(), THREADS, 0, params);
-        module.kernel("decode_combine_d" + d).launch(Math.toIntExact(rows), 1, 1, d, 0, params);
+        module.kernel("decode_combine_d" + d).launch(Math.toIntExact(rows), 1, 1, d, Float.BYTES * plan.splits(), params);
     }
 
     /** The mirror of DecodeParams (attention_decode.cu), field by field: 104 bytes, as its static_assert says. */

@@ -24,11 +24,13 @@ class AttentionDispatchTest {
 
     @Test
     void decodePlanFillsTheGpuAndCoversEveryPosition() {
-        // Llama-3.1-8B decode at 32k on 132 SMs: 8 CTAs per SM over 8 KV heads is 132 splits of 249 positions, but
-        // splits keep at least 256 positions: 128 splits of 256.
+        // Llama-3.1-8B decode at 32k on 132 SMs: 8 CTAs per SM over 8 KV heads is 132 splits, of 249 positions (≥ 128).
         DecodeAttention.Plan plan = DecodeAttention.plan(LLAMA, 32767, 1, 0, 132);
-        assertEquals(new DecodeAttention.Plan(4, 1, 128, 256), plan);
-        // 131072: 132 splits (the SM target), each ≥ 256 positions, covering the context with no empty split.
+        assertEquals(new DecodeAttention.Plan(4, 1, 132, 249), plan);
+        assertEquals(1056, plan.ctas(LLAMA));
+        // 1024 positions: at most 1024 / 128 = 8 splits.
+        assertEquals(new DecodeAttention.Plan(4, 1, 8, 128), DecodeAttention.plan(LLAMA, 1023, 1, 0, 132));
+        // 131072: 132 splits (the SM target), covering the context with no empty split.
         plan = DecodeAttention.plan(LLAMA, 131071, 1, 0, 132);
         assertEquals(132, plan.splits());
         assertTrue((long) plan.splits() * plan.splitPositions() >= 131072 && (long) (plan.splits() - 1) * plan.splitPositions() < 131072, plan.toString());
