@@ -83,7 +83,8 @@ public final class Fp16KvRing implements AutoCloseable {
 
     /**
      * Attention of {@code tokens} query rows at positions start.. over the ring's positions [lo(p), p]: see
-     * {@link WindowAttention#attend}. The ring must still hold all of them: capacity ≥ (p - lo(start)) + tokens.
+     * {@link WindowAttention#attend}, computed by the kernel {@link #kernelFor} picks. The ring must still hold all of
+     * them: capacity ≥ (p - lo(start)) + tokens.
      */
     public void attend(int layer, DeviceBuffer.Slice q, int start, int tokens, int window, float scale, DeviceBuffer.Slice out,
                        DeviceBuffer.Slice lse) {
