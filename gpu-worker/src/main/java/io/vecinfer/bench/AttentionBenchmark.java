@@ -19,8 +19,10 @@ import java.util.SplittableRandom;
  * prints one JSON object. Its torch peer is gpu-worker/scripts/attention_peer.py (SDPA on the same shapes), to be run
  * in the same session:
  * <pre>
- *   java -cp CLASSPATH io.vecinfer.bench.AttentionBenchmark [--runs 30]
+ *   java -cp CLASSPATH io.vecinfer.bench.AttentionBenchmark [--runs 30] [--ctas-per-sm 8,4,16]
  * </pre>
+ * {@code --ctas-per-sm} times decode with splits aimed at each of these CTAs per SM (default: DecodeAttention's
+ * CTAS_PER_SM alone), for tuning that constant on the device at hand.
  * <ul>
  *   <li>prefill: 4096 query tokens of one sequence at positions 0..4095, causal, through the tensor-core kernel
  *       (attention_prefill.cu). FLOPs count 4·head_dim per (query head, query, key) pair inside the causal mask
@@ -45,9 +47,13 @@ public final class AttentionBenchmark {
 
     public static void main(String[] args) {
         int runs = 30;
+        int[] ctasPerSm = {DecodeAttention.CTAS_PER_SM};
         for (int i = 0; i < args.length; i += 2) {
-            if (!args[i].equals("--runs")) throw new IllegalArgumentException("unknown option " + args[i] + " (--runs N)");
-            runs = Math.max(10, Integer.parseInt(args[i + 1]));
+            switch (args[i]) {
+                case "--runs" -> runs = Math.max(10, Integer.parseInt(args[i + 1]));
+                case "--ctas-per-sm" -> ctasPerSm = Arrays.stream(args[i + 1].split(",")).mapToInt(Integer::parseInt).toArray();
+                default -> throw new IllegalArgumentException("unknown option " + args[i] + " (--runs N, --ctas-per-sm A,B)");
+            }
         }
         SplittableRandom random = new SplittableRandom(20261201L);
         float scale = (float) (1 / Math.sqrt(HEAD_DIM));
@@ -61,7 +67,9 @@ public final class AttentionBenchmark {
             try (DeviceBuffer block = randomHalves(device, random)) {
                 prefill = measurePrefill(device, timer, block, random, scale, runs);
                 for (int context : CONTEXTS) {
-                    for (int batch : BATCHES) decode.add(measureDecode(device, timer, block, random, scale, runs, context, batch));
+                    for (int batch : BATCHES) {
+                        for (int perSm : ctasPerSm) decode.add(measureDecode(device, timer, block, random, scale, runs, context, batch, perSm));
+                    }
                 }
             }
         }
@@ -103,11 +111,11 @@ public final class AttentionBenchmark {
     }
 
     private static String measureDecode(CudaDevice device, CudaTimer timer, DeviceBuffer block, SplittableRandom random, float scale, int runs,
-                                        int context, int batch) {
+                                        int context, int batch, int ctasPerSm) {
         long ringBytes = (long) context * LLAMA.tokenWidth() * Short.BYTES, kvBytes = 2 * ringBytes * batch;
         int copies = copiesBeyondL2(kvBytes);
         int start = context - 1; // the new token's position: it attends positions 0..context-1
-        DecodeAttention.Plan plan = DecodeAttention.plan(LLAMA, start, 1, 0, device.multiprocessorCount());
+        DecodeAttention.Plan plan = DecodeAttention.plan(LLAMA, start, 1, 0, device.multiprocessorCount(), ctasPerSm);
         List<DeviceBuffer> buffers = new ArrayList<>();
         try (DecodeAttention attention = new DecodeAttention(device)) {
             DeviceBuffer[][] keys = new DeviceBuffer[copies][batch], values = new DeviceBuffer[copies][batch];
@@ -135,10 +143,10 @@ public final class AttentionBenchmark {
                 if (i >= WARMUP) ms[i - WARMUP] = t;
             }
             double median = median(ms);
-            return String.format(Locale.ROOT, "{\"context\": %d, \"batch\": %d, \"launches\": \"%d x (split + combine)\", \"splits\": %d,"
+            return String.format(Locale.ROOT, "{\"context\": %d, \"batch\": %d, \"launches\": \"%d x (split + combine)\", \"ctas_per_sm_target\": %d, \"splits\": %d,"
                             + " \"split_positions\": %d, \"ctas_per_launch\": %d, \"input_copies\": %d, \"median_ms\": %.4f, \"min_ms\": %.4f, \"max_ms\": %.4f,"
                             + " \"kv_bytes\": %d, \"tb_per_s\": %.3f, \"fraction_of_4_22_tb_per_s\": %.3f}",
-                    context, batch, batch, plan.splits(), plan.splitPositions(), plan.ctas(LLAMA), copies, median, ms[0], ms[runs - 1], kvBytes,
+                    context, batch, batch, ctasPerSm, plan.splits(), plan.splitPositions(), plan.ctas(LLAMA), copies, median, ms[0], ms[runs - 1], kvBytes,
                     kvBytes / median / 1e9, kvBytes / (median / 1e3) / PEAK_BYTES_PER_S);
         } finally {
             buffers.forEach(DeviceBuffer::close);

@@ -18,7 +18,7 @@ public final class DecodeAttention implements AutoCloseable {
      * CTAs to aim for per SM: the R = 4 kernel (128 registers × 128 threads) fits 4 per SM, so this is two waves,
      * enough for the loads in flight that stream at full bandwidth, and a short tail.
      */
-    static final int CTAS_PER_SM = 8;
+    public static final int CTAS_PER_SM = 8;
     /**
      * Fewest positions per split: 128 positions are 64 KiB of keys and values at head_dim 128, against a partial of
      * rows × (head_dim + 2) floats written and merged, so the split's fixed cost stays a few percent.
@@ -53,11 +53,16 @@ public final class DecodeAttention implements AutoCloseable {
      * SM but keep at least {@link #MIN_SPLIT_POSITIONS} positions each (a short context gets one split).
      */
     public static Plan plan(KvLayout layout, int start, int tokens, int window, int multiprocessors) {
+        return plan(layout, start, tokens, window, multiprocessors, CTAS_PER_SM);
+    }
+
+    /** The same rule aiming at {@code ctasPerSm} CTAs per SM (the benchmark sweeps it). */
+    public static Plan plan(KvLayout layout, int start, int tokens, int window, int multiprocessors, int ctasPerSm) {
         int pairs = tokens * layout.groupSize();
         int rows = pairs <= 4 ? 4 : 8;
         int rowBlocks = (pairs + rows - 1) / rows;
         long span = (long) start + tokens - WindowAttention.windowStart(start, window);
-        long wanted = ((long) CTAS_PER_SM * multiprocessors + (long) layout.kvHeads() * rowBlocks - 1) / ((long) layout.kvHeads() * rowBlocks);
+        long wanted = ((long) ctasPerSm * multiprocessors + (long) layout.kvHeads() * rowBlocks - 1) / ((long) layout.kvHeads() * rowBlocks);
         long most = Math.max(1, span / MIN_SPLIT_POSITIONS);
         int splits = (int) Math.max(1, Math.min(wanted, most));
         int splitPositions = (int) ((span + splits - 1) / splits);
