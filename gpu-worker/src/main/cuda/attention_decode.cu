@@ -8,7 +8,8 @@
 //
 // attend_decode_dD_rR: grid (splits, kv_heads, row_blocks), THREADS = 128, static shared memory only.
 //   Rows are (query token, head of the group) pairs of one KV head, pair = token·group + g, in blocks of R ≤ 8
-//   (row_blocks = ceil(tokens·group / R)): each K/V element a CTA loads serves all R rows. The CTA's positions are
+//   (row_blocks = ceil(tokens·group / R); R = 4 when tokens·group ≤ 4, as for one decode token of Llama-3.1-8B or
+//   the shipped model, else 8): each K/V element a CTA loads serves all R rows. The CTA's positions are
 //   the union [lo(first token), last token] of its rows, cut into `splits` ranges of split_positions; CTA
 //   (s, kv_head, block) takes range s (the host picks splits from the context and the SM count so that there are
 //   several CTAs per SM; a range past the end is empty and writes an empty partial).
