@@ -1,34 +1,41 @@
 #!/usr/bin/env bash
 # One device call that checks and times the CUDA backend on the H200 (built here first by
-# scripts/make-device-bundle.sh; carry .device-bundle):
-#   1. every GPU test of io.vecinfer.cuda.* through the JUnit launcher (kernels against their CPU
-#      references, CudaDecoder against the CPU Decoder, the CUDA cell runner against the CPU one);
-#   2. bench: the fused VQ decode-attention benchmark and its PyTorch SDPA (enable_gqa) peer, same shapes;
-#   3. matmul: the projections on Llama-3.1-8B shapes and their torch.matmul peer.
-# Everything lands in $OUT as it is produced, so a run cut short still returns what finished.
-#   bash gpu-worker/scripts/gpu-check-on-h200.sh [tests] [bench] [matmul]      (default: tests bench)
-# GPU_TESTS names the test packages or classes (default io.vecinfer.cuda).
+# scripts/make-device-bundle.sh; carry .device-bundle). Steps, in the order given:
+#   tests      the GPU tests through the JUnit launcher (kernels against their CPU references, CudaDecoder
+#              against the CPU Decoder, the CUDA cell runner against the CPU one); GPU_TESTS names the
+#              packages or classes (default io.vecinfer.cuda);
+#   vq         the fused VQ decode-attention benchmark and its PyTorch SDPA (enable_gqa) peer, same shapes;
+#   attention  the fp16 ring attention benchmark (tensor-core prefill, split-KV decode) and its SDPA peer;
+#   matmul     the projections on Llama-3.1-8B shapes and their torch.matmul peer.
+# Each Java step has a time limit (STEP_S, default 240 s); one that outlives it prints a thread dump (SIGQUIT)
+# before it is killed, so a hang names its place. Everything lands in $OUT as it is produced.
+#   bash gpu-worker/scripts/gpu-check-on-h200.sh [tests] [vq] [attention] [matmul]   (default: tests vq attention)
 set -uo pipefail
-steps="${*:-tests bench}"
+steps="${*:-tests vq attention}"
 rm -rf /tmp/jre && mkdir -p /tmp/jre && tar xJf .device-bundle/jre17b.tar.xz -C /tmp/jre
 JAVA="/tmp/jre/jre17b/bin/java --add-modules=jdk.incubator.vector -Dvecinfer.repo=$PWD"
 # The test classes as a folder: JUnit scans packages in jars through the zip file system, which the
 # jlink'd runtime leaves out (no jdk.zipfs).
 rm -rf /tmp/test-classes && python3 -m zipfile -e .device-bundle/lib/gpu-worker-tests.jar /tmp/test-classes
 CP="/tmp/test-classes:.device-bundle/lib/*:gpu-worker/src/test/resources"
+java_step() { timeout -s QUIT -k 10 "${STEP_S:-240}" $JAVA -cp "$CP" "$@"; }
 {
   echo "date: $(date -u +%FT%TZ)"
   echo "device: $(nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader)"
   echo "commit: $(cat .device-bundle/commit.txt 2>/dev/null || echo unknown)"
 } | tee "$OUT/environment.txt"
-if [[ " $steps " == *" tests "* ]]; then
-  $JAVA -cp "$CP" io.vecinfer.cuda.DeviceTestLauncher ${GPU_TESTS:-io.vecinfer.cuda} 2>&1 | tee "$OUT/gpu-tests.txt"
-fi
-if [[ " $steps " == *" bench "* ]]; then
-  $JAVA -cp "$CP" io.vecinfer.bench.VqAttentionBenchmark 2>"$OUT/benchmark-stderr.txt" | tee "$OUT/vq-attention-benchmark.json"
-  PYTHONUNBUFFERED=1 python3 gpu-worker/scripts/sdpa_peer.py 2>&1 | tee "$OUT/sdpa-peer.json"
-fi
-if [[ " $steps " == *" matmul "* ]]; then
-  $JAVA -cp "$CP" io.vecinfer.bench.MatmulBenchmark 2>"$OUT/matmul-stderr.txt" | tee "$OUT/matmul-benchmark.json"
-  PYTHONUNBUFFERED=1 python3 gpu-worker/scripts/matmul_peer.py 2>&1 | tee "$OUT/matmul-peer.json"
-fi
+for step in $steps; do
+  case "$step" in
+    tests) java_step io.vecinfer.cuda.DeviceTestLauncher ${GPU_TESTS:-io.vecinfer.cuda} 2>&1 | tee "$OUT/gpu-tests.txt" ;;
+    vq)
+      java_step io.vecinfer.bench.VqAttentionBenchmark 2>"$OUT/vq-benchmark-stderr.txt" | tee "$OUT/vq-attention-benchmark.json"
+      PYTHONUNBUFFERED=1 python3 gpu-worker/scripts/sdpa_peer.py 2>&1 | tee "$OUT/sdpa-peer.json" ;;
+    attention)
+      java_step io.vecinfer.bench.AttentionBenchmark 2>"$OUT/attention-benchmark-stderr.txt" | tee "$OUT/attention-benchmark.json"
+      PYTHONUNBUFFERED=1 python3 gpu-worker/scripts/attention_peer.py 2>&1 | tee "$OUT/attention-peer.json" ;;
+    matmul)
+      java_step io.vecinfer.bench.MatmulBenchmark 2>"$OUT/matmul-stderr.txt" | tee "$OUT/matmul-benchmark.json"
+      PYTHONUNBUFFERED=1 python3 gpu-worker/scripts/matmul_peer.py 2>&1 | tee "$OUT/matmul-peer.json" ;;
+    *) echo "unknown step $step (tests, vq, attention, matmul)" >&2; exit 2 ;;
+  esac
+done

@@ -15,17 +15,12 @@
 //     3. threads own (head, d) output elements and add Σ_t p[g][t] · v[t][d] after rescaling by exp(m_old - m).
 //   Output: out[i][h][d] = normalised attention (fp32), lse[i][h] = m + log l (natural log; lse may be null).
 #include "numeric.cuh"
+#include "attention_common.cuh"
 
 constexpr int THREADS = 256;
 constexpr int TILE = THREADS;      // one position per thread when scoring
 constexpr int MAX_GROUP = 8;       // heads per CTA: one warp each in step 2 (THREADS / 32 warps)
 constexpr int MAX_HEAD_DIM = 256;  // head_dim must be a multiple of 8 (16-byte key loads) and at most this
-
-// Tokens of a sequence of `length` that a windowed cache has encoded: the newest R always stay in the window,
-// blocks of R are encoded once 2R have arrived (io.vecinfer.quant.ResidualWindow.compressedTokens).
-__device__ __forceinline__ long long compressed_tokens(long long length, int r) {
-    return length < 2LL * r ? 0 : (length - r) / r * r;
-}
 
 extern "C" __global__ void store_kv(const float* __restrict__ k, const float* __restrict__ v, __half* __restrict__ key_ring,
                                     __half* __restrict__ value_ring, int start, int capacity, int width) {
@@ -54,7 +49,7 @@ attend_window(const float* __restrict__ q, const __half* __restrict__ key_ring, 
     const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
 
     const long long position = (long long)start + i;
-    const long long lo = window == 0 ? 0 : compressed_tokens(position + 1, window);
+    const long long lo = window_start(position, window);
     const int n = int(position + 1 - lo);  // positions lo..position, never empty
 
     for (int e = threadIdx.x; e < heads * head_dim; e += THREADS) {

@@ -20,6 +20,7 @@ public final class CudaDevice implements AutoCloseable {
     private final CUcontext context;
     private final String name;
     private final long totalMemory;
+    private final int multiprocessors;
     private final Map<String, CudaModule> modules = new HashMap<>();
     private final java.util.concurrent.atomic.AtomicLong allocated = new java.util.concurrent.atomic.AtomicLong();
     private final java.util.concurrent.atomic.AtomicLong peakAllocated = new java.util.concurrent.atomic.AtomicLong();
@@ -40,6 +41,9 @@ public final class CudaDevice implements AutoCloseable {
         long[] bytes = new long[1];
         JCudaDriver.cuDeviceTotalMem(bytes, device);
         totalMemory = bytes[0];
+        int[] count = new int[1];
+        JCudaDriver.cuDeviceGetAttribute(count, jcuda.driver.CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, device);
+        multiprocessors = count[0];
     }
 
     /** CUDA devices this process can use; 0 when there is no driver or no device (never throws). */
@@ -100,6 +104,11 @@ public final class CudaDevice implements AutoCloseable {
 
     public long totalMemory() {
         return totalMemory;
+    }
+
+    /** Streaming multiprocessors (132 on an H200), for kernels that size their grid to fill the device. */
+    public int multiprocessorCount() {
+        return multiprocessors;
     }
 
     /** Binds this device's context to the calling thread; every entry point that touches the device calls it. */

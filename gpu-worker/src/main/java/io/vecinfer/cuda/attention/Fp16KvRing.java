@@ -13,6 +13,8 @@ public final class Fp16KvRing implements AutoCloseable {
     private final CudaDevice device;
     private final KvLayout layout;
     private final WindowAttention attention;
+    private final PrefillAttention prefill;
+    private final DecodeAttention decode;
     private final DeviceBuffer[] keys, values;
     private final int[] capacity;
 
@@ -22,6 +24,8 @@ public final class Fp16KvRing implements AutoCloseable {
         this.device = device;
         this.layout = layout;
         this.attention = new WindowAttention(device);
+        this.prefill = new PrefillAttention(device);
+        this.decode = new DecodeAttention(device);
         keys = new DeviceBuffer[layout.layers()];
         values = new DeviceBuffer[layout.layers()];
         this.capacity = new int[layout.layers()];
@@ -79,7 +83,8 @@ public final class Fp16KvRing implements AutoCloseable {
 
     /**
      * Attention of {@code tokens} query rows at positions start.. over the ring's positions [lo(p), p]: see
-     * {@link WindowAttention#attend}. The ring must still hold all of them: capacity ≥ (p - lo(start)) + tokens.
+     * {@link WindowAttention#attend}, computed by the kernel {@link #kernelFor} picks. The ring must still hold all of
+     * them: capacity ≥ (p - lo(start)) + tokens.
      */
     public void attend(int layer, DeviceBuffer.Slice q, int start, int tokens, int window, float scale, DeviceBuffer.Slice out,
                        DeviceBuffer.Slice lse) {
@@ -88,11 +93,36 @@ public final class Fp16KvRing implements AutoCloseable {
             throw new IllegalStateException("layer " + layer + ": " + tokens + " tokens at position " + start + " (window " + window
                     + ") read " + span + " positions, more than the ring's capacity of " + capacity[layer]);
         }
-        attention.attend(q, keys[layer], values[layer], layout, capacity[layer], window, start, tokens, scale, out, lse);
+        switch (kernelFor(layout, tokens)) {
+            case SPLIT_KV_DECODE -> decode.attend(q, keys[layer], values[layer], layout, capacity[layer], window, start, tokens, scale, out, lse);
+            case TENSOR_CORE_PREFILL -> prefill.attend(q, keys[layer], values[layer], layout, capacity[layer], window, start, tokens, scale, out, lse);
+            case WINDOW -> attention.attend(q, keys[layer], values[layer], layout, capacity[layer], window, start, tokens, scale, out, lse);
+        }
+    }
+
+    /** The attention kernels over the ring; all compute the same function ({@link WindowAttention#attendReference}). */
+    public enum AttentionKernel { SPLIT_KV_DECODE, TENSOR_CORE_PREFILL, WINDOW }
+
+    /** Query tokens up to which a call is a decode step (one token per step, a few with speculation). */
+    public static final int MAX_DECODE_TOKENS = 4;
+
+    /**
+     * The one dispatch rule. A call of few tokens ({@link #MAX_DECODE_TOKENS} or fewer) reads every key and value for very
+     * little arithmetic, so it is memory bound: the split-KV decode kernel spreads the positions over enough CTAs to
+     * fill the GPU, where one CTA per (token, KV head) would leave most SMs idle. Many tokens (a prefill chunk) reuse each
+     * K/V tile for 64 query rows: the tensor-core kernel. Both exist for head_dim 64 and 128 only; other sizes (the tiny
+     * test models' 16 and 32, or 256) take the CUDA-core window kernel, which handles any multiple of 8 up to 256.
+     */
+    public static AttentionKernel kernelFor(KvLayout layout, int tokens) {
+        int d = layout.headDim();
+        if (tokens <= MAX_DECODE_TOKENS && DecodeAttention.supports(d)) return AttentionKernel.SPLIT_KV_DECODE;
+        if (tokens > MAX_DECODE_TOKENS && PrefillAttention.supports(d)) return AttentionKernel.TENSOR_CORE_PREFILL;
+        return AttentionKernel.WINDOW;
     }
 
     @Override
     public void close() {
+        decode.close();
         for (int l = 0; l < keys.length; l++) {
             if (keys[l] != null) keys[l].close();
             if (values[l] != null) values[l].close();

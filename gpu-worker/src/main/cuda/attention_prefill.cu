@@ -1,0 +1,304 @@
+// Flash attention on tensor cores for many query tokens (prefill chunks) over the fp16 ring of attention_window.cu,
+// with its semantics: query token i (position p = start + i) and query head h attend ring positions [lo(p), p]
+// (lo from window_start, attention_common.cuh) of KV head h / group, slot = position % capacity; out is the
+// normalised fp32 attention, lse = scale·max + ln Σ exp(scale·(s - max)) (natural log; lse may be null).
+//
+// Rows. The M dimension packs (query token, head of the GQA group) pairs of one KV head: pair = token·group + g,
+// head = kv_head·group + g. A CTA's 64 rows are 64 consecutive pairs, so each K/V tile it stages serves every
+// head of the group (any group size; a group that does not divide 64 just spreads over CTAs). Pairs past
+// tokens·group are padding: staged as zero queries, fully masked, never written.
+//
+// Launch: grid (ceil(tokens·group / BLOCK_M), kv_heads), THREADS = 128 (4 warps), dynamic shared memory
+//   Q[BLOCK_M][D] + K[2][BLOCK_N][D] + V[2][BLOCK_N][D] fp16 = 320·D·2 bytes (40 KiB for D 64, 80 KiB for D 128).
+//   blockIdx.x runs the M tiles backwards: the last queries have the most keys, so the longest CTAs start first.
+//   Warp w owns rows 16w..16w+15 of the CTA: its Q fragments (registers), its scores S (16 × BLOCK_N, fp32
+//   accumulators), its online-softmax state and its output O (16 × D fp32 accumulators).
+//   Per K/V tile of BLOCK_N positions (consecutive from the CTA's first position lo(first row)):
+//     1. all threads cp.async the next tile into the other buffer (double buffering), zero-filling positions past
+//        the CTA's last position (their slots may hold anything, even NaN bits, and P = 0 must give 0);
+//     2. S = Q·Kᵀ with mma m16n8k16 (ldmatrix of K rows = the col-major B operand), masked to [lo(p), p] per row;
+//     3. online softmax in fp32 (exp2 with scale·log2 e folded into the exponent's FMA), P rounded to fp16;
+//     4. O += P·V with mma (P re-used from the S accumulators as A fragments, V by ldmatrix.trans).
+//   A warp skips the MMAs of a tile wholly outside its rows' [lo, p] ranges (it still takes part in the barriers).
+// Shared memory rows are D fp16; 16-byte chunk c of row r sits at chunk c ^ (r % 8), so the 8 rows an ldmatrix
+// phase reads fall in 8 different bank groups.
+//
+// Query precision: Q is rounded from fp32 to fp16 once, as given, and the softmax scale is applied in fp32 to the
+// fp32 scores (in the exponent's FMA, so it costs nothing). Folding the scale into Q before rounding would be one
+// rounding too, but of q·scale, which is never exact; this way a query that is already an fp16 value (as a model
+// run in fp16 produces, and as the tests use) loses nothing, and the only rounding left is P's. Queries beyond
+// fp16's range (|q| > 65504) would overflow; the model's post-RoPE queries are far below it.
+// head_dim 64 and 128 are instantiated (attend_prefill_d64/_d128); other sizes use attend_window.
+#include <cstdint>
+#include "numeric.cuh"
+#include "attention_common.cuh"
+
+// Launch parameters, one by-value struct (io.vecinfer.cuda.attention.PrefillAttention mirrors it field by field).
+struct PrefillParams {
+    const float* q;           // [tokens][query_heads][D] fp32
+    const __half* key_ring;   // [capacity][kv_heads][D] fp16, slot = position % capacity
+    const __half* value_ring; // [capacity][kv_heads][D] fp16
+    float* out;               // [tokens][query_heads][D] fp32
+    float* lse;               // [tokens][query_heads] fp32, or null
+    int start;                // position of query token 0
+    int tokens;               // query tokens
+    int capacity;             // ring slots
+    int window;               // 0: attend from position 0; R: from window_start(p, R)
+    int query_heads;
+    int kv_heads;
+    float scale;              // softmax scale, > 0
+};
+static_assert(sizeof(PrefillParams) == 72, "PrefillAttention.params mirrors this layout");
+
+namespace prefill {
+constexpr int BLOCK_M = 64, BLOCK_N = 64, WARPS = 4, THREADS = WARPS * 32;
+constexpr float LOG2E = 1.4426950408889634f;
+
+__device__ __forceinline__ uint32_t shared_address(const void* p) { return uint32_t(__cvta_generic_to_shared(p)); }
+
+// Offset in fp16 elements of 16-byte chunk `chunk` of row `row` in a [rows][D] shared tile, XOR-swizzled.
+template <int D>
+__device__ __forceinline__ int swizzled(int row, int chunk) { return row * D + ((chunk ^ (row & 7)) << 3); }
+
+// 16 bytes global → shared without registers; src_bytes 0 writes zeros (and reads nothing).
+__device__ __forceinline__ void cp_async_16(void* dst, const void* src, bool fill) {
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(shared_address(dst)), "l"(src), "r"(fill ? 16 : 0)
+                 : "memory");
+}
+__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::: "memory"); }
+template <int PENDING>
+__device__ __forceinline__ void cp_async_wait() { asm volatile("cp.async.wait_group %0;\n" ::"n"(PENDING) : "memory"); }
+
+// Four 8×8 fp16 matrices; lanes 8j..8j+7 give the row addresses of matrix j, register j receives it.
+__device__ __forceinline__ void ldmatrix_x4(uint32_t (&r)[4], const __half* p) {
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3]) : "r"(shared_address(p)));
+}
+__device__ __forceinline__ void ldmatrix_x4_trans(uint32_t (&r)[4], const __half* p) {
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3]) : "r"(shared_address(p)));
+}
+
+// c += a·b for a 16×16 (row) fp16 A, a 16×8 (col) fp16 B and a 16×8 fp32 C.
+__device__ __forceinline__ void mma_16816(float (&c)[4], const uint32_t (&a)[4], uint32_t b0, uint32_t b1) {
+    asm("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
+        : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+}
+
+// Two floats as one fp16x2 register, the first in the low half (the lower column of an mma fragment).
+__device__ __forceinline__ uint32_t pack_half2(float lo, float hi) {
+    const __half2 h = __floats2half2_rn(lo, hi);
+    return *reinterpret_cast<const uint32_t*>(&h);
+}
+
+template <int D>
+__device__ __forceinline__ void attend(const PrefillParams& p) {
+    static_assert(D % 16 == 0 && D <= 256, "head_dim must be a multiple of 16");
+    constexpr int CHUNKS = D / 8;           // 16-byte chunks of a row
+    constexpr int KEY_TILES = BLOCK_N / 8;  // n8 tiles of S
+    constexpr int DIM_TILES = D / 8;        // n8 tiles of O
+    extern __shared__ __align__(16) __half shared[];
+    __half* q_tile = shared;                          // [BLOCK_M][D]
+    __half* k_tiles = q_tile + BLOCK_M * D;           // [2][BLOCK_N][D]
+    __half* v_tiles = k_tiles + 2 * BLOCK_N * D;      // [2][BLOCK_N][D]
+
+    const int kv_head = blockIdx.y;
+    const int group = p.query_heads / p.kv_heads;
+    const int pairs = p.tokens * group;
+    const int first_pair = (gridDim.x - 1 - blockIdx.x) * BLOCK_M;
+    const int last_pair = min(first_pair + BLOCK_M, pairs) - 1;
+    const int width = p.kv_heads * D;  // fp16 elements of one ring slot
+    const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+
+    // Stage Q as fp16 (rounded once, unscaled: see the file comment), zeros for padding rows.
+    for (int e = threadIdx.x; e < BLOCK_M * CHUNKS; e += THREADS) {
+        const int row = e / CHUNKS, chunk = e % CHUNKS, pair = first_pair + row;
+        uint4 packed = make_uint4(0, 0, 0, 0);
+        if (pair < pairs) {
+            const int token = pair / group, head = kv_head * group + pair % group;
+            const float4* src = reinterpret_cast<const float4*>(p.q + (size_t(token) * p.query_heads + head) * D + chunk * 8);
+            const float4 a = src[0], b = src[1];
+            packed = make_uint4(pack_half2(a.x, a.y), pack_half2(a.z, a.w), pack_half2(b.x, b.y), pack_half2(b.z, b.w));
+        }
+        *reinterpret_cast<uint4*>(q_tile + swizzled<D>(row, chunk)) = packed;
+    }
+
+    // Keys this CTA reads: [lo(first token), last token], consecutive positions in tiles of BLOCK_N.
+    const long long range_lo = window_start((long long)p.start + first_pair / group, p.window);
+    const long long range_hi = (long long)p.start + last_pair / group;
+    const int tiles = int((range_hi - range_lo + BLOCK_N) / BLOCK_N);
+
+    auto load_tile = [&](int tile, int buffer) {
+        const long long tile_lo = range_lo + (long long)tile * BLOCK_N;
+        // Positions are below 2^31 (int start + tokens): a 32-bit modulo once per tile, then wrap by subtraction.
+        const unsigned first_slot = unsigned(tile_lo) % unsigned(p.capacity);
+        __half* k_dst = k_tiles + buffer * BLOCK_N * D;
+        __half* v_dst = v_tiles + buffer * BLOCK_N * D;
+        for (int e = threadIdx.x; e < BLOCK_N * CHUNKS; e += THREADS) {
+            const int row = e / CHUNKS, chunk = e % CHUNKS;
+            const bool stored = tile_lo + row <= range_hi;
+            unsigned slot = first_slot + row;
+            while (slot >= unsigned(p.capacity)) slot -= p.capacity;  // at most BLOCK_N / capacity times
+            const size_t offset = (stored ? size_t(slot) * width : 0) + size_t(kv_head) * D + chunk * 8;
+            cp_async_16(k_dst + swizzled<D>(row, chunk), p.key_ring + offset, stored);
+            cp_async_16(v_dst + swizzled<D>(row, chunk), p.value_ring + offset, stored);
+        }
+    };
+    load_tile(0, 0);
+    cp_async_commit();
+
+    // This thread's two rows: r0 = 16·warp + lane/4 (fragment elements 0, 1) and r0 + 8 (elements 2, 3).
+    long long row_lo[2], row_hi[2];
+    bool row_valid[2];
+#pragma unroll
+    for (int h = 0; h < 2; h++) {
+        const int pair = first_pair + warp * 16 + lane / 4 + 8 * h;
+        row_valid[h] = pair < pairs;
+        const long long position = (long long)p.start + pair / group;
+        row_lo[h] = row_valid[h] ? window_start(position, p.window) : 1;  // padding: an empty range [1, 0]
+        row_hi[h] = row_valid[h] ? position : 0;
+    }
+    // The warp's union of ranges, for skipping tiles it has nothing to do with; a warp of padding rows only skips all.
+    const int warp_first_pair = first_pair + warp * 16;
+    const bool warp_active = warp_first_pair < pairs;
+    const long long warp_lo = window_start((long long)p.start + warp_first_pair / group, p.window);
+    const long long warp_hi = (long long)p.start + min(warp_first_pair + 15, pairs - 1) / group;
+
+    __syncthreads();  // Q staged
+    uint32_t q_frag[D / 16][4];
+#pragma unroll
+    for (int kk = 0; kk < D / 16; kk++) {
+        const int row = warp * 16 + (lane & 7) + ((lane >> 3) & 1) * 8, chunk = kk * 2 + (lane >> 4);
+        ldmatrix_x4(q_frag[kk], q_tile + swizzled<D>(row, chunk));
+    }
+
+    const float exp2_scale = p.scale * LOG2E;  // exp(scale·(s - m)) = exp2(s·exp2_scale - m·exp2_scale)
+    float o[DIM_TILES][4];
+#pragma unroll
+    for (int j = 0; j < DIM_TILES; j++) o[j][0] = o[j][1] = o[j][2] = o[j][3] = 0.f;
+    float row_max[2] = {-INFINITY, -INFINITY};  // of raw scores q·k (unscaled)
+    float row_sum[2] = {0.f, 0.f};              // this thread's columns only; the quad's four are added at the end
+
+    for (int tile = 0; tile < tiles; tile++) {
+        if (tile + 1 < tiles) load_tile(tile + 1, (tile + 1) & 1);
+        cp_async_commit();  // an empty group on the last tile keeps the wait count below uniform
+        cp_async_wait<1>();
+        __syncthreads();  // this tile's chunks from every thread have landed
+
+        const long long tile_lo = range_lo + (long long)tile * BLOCK_N;
+        const bool overlaps = warp_active && tile_lo <= warp_hi && tile_lo + BLOCK_N - 1 >= warp_lo;
+        if (overlaps) {
+            const __half* k_tile = k_tiles + (tile & 1) * BLOCK_N * D;
+            const __half* v_tile = v_tiles + (tile & 1) * BLOCK_N * D;
+
+            // 2. S = Q·Kᵀ: per k16 step, one ldmatrix.x4 yields B fragments of two n8 key tiles.
+            float s[KEY_TILES][4];
+#pragma unroll
+            for (int j = 0; j < KEY_TILES; j++) s[j][0] = s[j][1] = s[j][2] = s[j][3] = 0.f;
+#pragma unroll
+            for (int kk = 0; kk < D / 16; kk++) {
+#pragma unroll
+                for (int jj = 0; jj < KEY_TILES / 2; jj++) {
+                    uint32_t b[4];
+                    const int key = jj * 16 + (lane & 7) + (lane >> 4) * 8, chunk = kk * 2 + ((lane >> 3) & 1);
+                    ldmatrix_x4(b, k_tile + swizzled<D>(key, chunk));
+                    mma_16816(s[2 * jj], q_frag[kk], b[0], b[1]);
+                    mma_16816(s[2 * jj + 1], q_frag[kk], b[2], b[3]);
+                }
+            }
+
+            // 3. Mask to each row's [lo, p], online softmax (fp32), P to fp16 A fragments.
+            uint32_t p_frag[BLOCK_N / 16][4];
+#pragma unroll
+            for (int h = 0; h < 2; h++) {
+                // The row's range in this tile's columns, clamped to [-1, BLOCK_N] so that 32-bit compares do.
+                const int lo_column = int(max(-1LL, min((long long)BLOCK_N, row_lo[h] - tile_lo)));
+                const int hi_column = int(max(-1LL, min((long long)BLOCK_N, row_hi[h] - tile_lo)));
+                float tile_max = -INFINITY;
+#pragma unroll
+                for (int j = 0; j < KEY_TILES; j++) {
+#pragma unroll
+                    for (int c = 0; c < 2; c++) {
+                        const int column = j * 8 + (lane & 3) * 2 + c;
+                        float& v = s[j][2 * h + c];
+                        if (column < lo_column || column > hi_column) v = -INFINITY;
+                        tile_max = fmaxf(tile_max, v);
+                    }
+                }
+                tile_max = fmaxf(tile_max, __shfl_xor_sync(0xffffffffu, tile_max, 1));
+                tile_max = fmaxf(tile_max, __shfl_xor_sync(0xffffffffu, tile_max, 2));
+                const float new_max = fmaxf(row_max[h], tile_max);
+                // A row with no key yet keeps max -inf: subtract 0 then, so exp2(-inf) = 0 rather than NaN.
+                const float offset = new_max == -INFINITY ? 0.f : new_max * exp2_scale;
+                const float rescale = exp2f(row_max[h] * exp2_scale - offset);
+                row_max[h] = new_max;
+                float sum = 0.f;
+#pragma unroll
+                for (int j = 0; j < KEY_TILES; j++) {
+#pragma unroll
+                    for (int c = 0; c < 2; c++) {
+                        float& v = s[j][2 * h + c];
+                        v = exp2f(fmaf(v, exp2_scale, -offset));
+                        sum += v;
+                    }
+                }
+                row_sum[h] = row_sum[h] * rescale + sum;
+#pragma unroll
+                for (int j = 0; j < DIM_TILES; j++) {
+                    o[j][2 * h] *= rescale;
+                    o[j][2 * h + 1] *= rescale;
+                }
+            }
+            // The accumulators of key tiles 2kk and 2kk+1 are exactly the A fragment of k16 step kk.
+#pragma unroll
+            for (int kk = 0; kk < BLOCK_N / 16; kk++) {
+                p_frag[kk][0] = pack_half2(s[2 * kk][0], s[2 * kk][1]);
+                p_frag[kk][1] = pack_half2(s[2 * kk][2], s[2 * kk][3]);
+                p_frag[kk][2] = pack_half2(s[2 * kk + 1][0], s[2 * kk + 1][1]);
+                p_frag[kk][3] = pack_half2(s[2 * kk + 1][2], s[2 * kk + 1][3]);
+            }
+
+            // 4. O += P·V: ldmatrix.trans of 16 positions × 16 dims yields B fragments of two n8 dim tiles.
+#pragma unroll
+            for (int kk = 0; kk < BLOCK_N / 16; kk++) {
+#pragma unroll
+                for (int jj = 0; jj < DIM_TILES / 2; jj++) {
+                    uint32_t b[4];
+                    const int key = kk * 16 + (lane & 7) + ((lane >> 3) & 1) * 8, chunk = jj * 2 + (lane >> 4);
+                    ldmatrix_x4_trans(b, v_tile + swizzled<D>(key, chunk));
+                    mma_16816(o[2 * jj], p_frag[kk], b[0], b[1]);
+                    mma_16816(o[2 * jj + 1], p_frag[kk], b[2], b[3]);
+                }
+            }
+        }
+        __syncthreads();  // the next iteration's loads overwrite this tile's buffer
+    }
+
+    // Normalise and write this thread's elements of its two rows; lse by the quad's first lane.
+#pragma unroll
+    for (int h = 0; h < 2; h++) {
+        float sum = row_sum[h];
+        sum += __shfl_xor_sync(0xffffffffu, sum, 1);
+        sum += __shfl_xor_sync(0xffffffffu, sum, 2);
+        if (!row_valid[h]) continue;
+        const int pair = first_pair + warp * 16 + lane / 4 + 8 * h;
+        const int token = pair / group, head = kv_head * group + pair % group;
+        const size_t row = size_t(token) * p.query_heads + head;
+        const float inv = 1.f / sum;  // sum ≥ 1: the row's max term is exp(0)
+        float* dst = p.out + row * D + (lane & 3) * 2;
+#pragma unroll
+        for (int j = 0; j < DIM_TILES; j++) {
+            *reinterpret_cast<float2*>(dst + j * 8) = make_float2(o[j][2 * h] * inv, o[j][2 * h + 1] * inv);
+        }
+        if (p.lse != nullptr && (lane & 3) == 0) p.lse[row] = row_max[h] * p.scale + logf(sum);
+    }
+}
+}  // namespace prefill
+
+extern "C" __global__ void __launch_bounds__(prefill::THREADS) attend_prefill_d64(const __grid_constant__ PrefillParams p) {
+    prefill::attend<64>(p);
+}
+extern "C" __global__ void __launch_bounds__(prefill::THREADS) attend_prefill_d128(const __grid_constant__ PrefillParams p) {
+    prefill::attend<128>(p);
+}

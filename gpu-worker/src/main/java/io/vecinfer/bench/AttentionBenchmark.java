@@ -1,0 +1,192 @@
+package io.vecinfer.bench;
+
+import io.vecinfer.cuda.CudaDevice;
+import io.vecinfer.cuda.CudaTimer;
+import io.vecinfer.cuda.DeviceBuffer;
+import io.vecinfer.cuda.attention.DecodeAttention;
+import io.vecinfer.cuda.attention.PrefillAttention;
+import io.vecinfer.kvcache.KvLayout;
+import io.vecinfer.tensor.Half;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.SplittableRandom;
+
+/**
+ * Times the fp16-ring attention kernels on Llama-3.1-8B heads (32 query heads, 8 KV heads, head_dim 128), one layer;
+ * prints one JSON object. Its torch peer is gpu-worker/scripts/attention_peer.py (SDPA on the same shapes), to be run
+ * in the same session:
+ * <pre>
+ *   java -cp CLASSPATH io.vecinfer.bench.AttentionBenchmark [--runs 30] [--ctas-per-sm 8,4,16]
+ * </pre>
+ * {@code --ctas-per-sm} times decode with splits aimed at each of these CTAs per SM (default: DecodeAttention's
+ * CTAS_PER_SM alone), for tuning that constant on the device at hand.
+ * <ul>
+ *   <li>prefill: 4096 query tokens of one sequence at positions 0..4095, causal, through the tensor-core kernel
+ *       (attention_prefill.cu). FLOPs count 4·head_dim per (query head, query, key) pair inside the causal mask
+ *       (2 for q·k, 2 for p·v): 4·128·32·4096·4097/2 = 1.1 TFLOP; the masked halves of diagonal tiles are not credited.</li>
+ *   <li>decode: one query token at the last position of contexts 32768 and 131072, batch 1 and 8, through the split-KV
+ *       kernel and its combine (attention_decode.cu). A batch of 8 is 8 sequences with their own rings, so 8 calls
+ *       (16 launches: split + combine each) between the timing events, as the decoder issues them. Bytes count the
+ *       keys and values read, 2 · context · 8 heads · 128 · 2 B per sequence; the fraction is of 4.22 TB/s.</li>
+ * </ul>
+ * Each shape is timed by CUDA events, median over the runs after {@value #WARMUP} warm-up runs. Runs rotate over
+ * enough copies of the inputs that the ones a run reads were last touched at least 2 × L2 (50 MB) of traffic earlier,
+ * so the L2 does not serve them. Ring contents are a 16 MiB random fp16 block tiled on the device (kernel time does not
+ * depend on the values); queries are random.
+ */
+public final class AttentionBenchmark {
+    private static final int QUERY_HEADS = 32, KV_HEADS = 8, HEAD_DIM = 128, WARMUP = 5;
+    private static final KvLayout LLAMA = new KvLayout(1, KV_HEADS, QUERY_HEADS, HEAD_DIM);
+    private static final long L2_BYTES = 50L << 20;
+    private static final double PEAK_BYTES_PER_S = 4.22e12;
+    private static final int PREFILL_TOKENS = 4096;
+    private static final int[] CONTEXTS = {32768, 131072}, BATCHES = {1, 8};
+
+    public static void main(String[] args) {
+        int runs = 30;
+        int[] ctasPerSm = {DecodeAttention.CTAS_PER_SM};
+        for (int i = 0; i < args.length; i += 2) {
+            switch (args[i]) {
+                case "--runs" -> runs = Math.max(10, Integer.parseInt(args[i + 1]));
+                case "--ctas-per-sm" -> ctasPerSm = Arrays.stream(args[i + 1].split(",")).mapToInt(Integer::parseInt).toArray();
+                default -> throw new IllegalArgumentException("unknown option " + args[i] + " (--runs N, --ctas-per-sm A,B)");
+            }
+        }
+        SplittableRandom random = new SplittableRandom(20261201L);
+        float scale = (float) (1 / Math.sqrt(HEAD_DIM));
+        String prefill;
+        List<String> decode = new ArrayList<>();
+        String deviceName;
+        int sms;
+        try (CudaDevice device = CudaDevice.open(0); CudaTimer timer = new CudaTimer(device)) {
+            deviceName = device.name();
+            sms = device.multiprocessorCount();
+            try (DeviceBuffer block = randomHalves(device, random)) {
+                prefill = measurePrefill(device, timer, block, random, scale, runs);
+                for (int context : CONTEXTS) {
+                    for (int batch : BATCHES) {
+                        for (int perSm : ctasPerSm) decode.add(measureDecode(device, timer, block, random, scale, runs, context, batch, perSm));
+                    }
+                }
+            }
+        }
+        System.out.println("{\"benchmark\": \"fp16 ring attention: tensor-core prefill, split-KV decode\", \"device\": \"" + deviceName
+                + "\", \"multiprocessors\": " + sms + ", \"query_heads\": " + QUERY_HEADS + ", \"kv_heads\": " + KV_HEADS + ", \"head_dim\": " + HEAD_DIM
+                + ", \"runs\": " + runs + ",\n \"prefill\": " + prefill + ",\n \"decode\": [\n  " + String.join(",\n  ", decode) + "\n]}");
+    }
+
+    private static String measurePrefill(CudaDevice device, CudaTimer timer, DeviceBuffer block, SplittableRandom random, float scale, int runs) {
+        int tokens = PREFILL_TOKENS;
+        long ringBytes = (long) tokens * LLAMA.tokenWidth() * Short.BYTES, qFloats = (long) tokens * QUERY_HEADS * HEAD_DIM;
+        long perRun = 2 * ringBytes + 2 * 4 * qFloats; // rings + queries read, output written
+        int copies = copiesBeyondL2(perRun);
+        PrefillAttention attention = new PrefillAttention(device);
+        List<DeviceBuffer> buffers = new ArrayList<>();
+        try {
+            DeviceBuffer[] keys = new DeviceBuffer[copies], values = new DeviceBuffer[copies], q = new DeviceBuffer[copies], out = new DeviceBuffer[copies];
+            for (int c = 0; c < copies; c++) {
+                buffers.add(keys[c] = tiled(device, block, ringBytes));
+                buffers.add(values[c] = tiled(device, block, ringBytes));
+                buffers.add(q[c] = device.upload(gaussians(random, Math.toIntExact(qFloats))));
+                buffers.add(out[c] = device.allocate(4 * qFloats));
+            }
+            float[] ms = new float[runs];
+            for (int i = 0; i < WARMUP + runs; i++) {
+                int c = i % copies;
+                timer.start();
+                attention.attend(q[c].from(0), keys[c], values[c], LLAMA, tokens, 0, 0, tokens, scale, out[c].from(0), null);
+                float t = timer.stopMillis();
+                if (i >= WARMUP) ms[i - WARMUP] = t;
+            }
+            double median = median(ms);
+            double flops = 4.0 * HEAD_DIM * QUERY_HEADS * ((double) tokens * (tokens + 1) / 2);
+            return String.format(Locale.ROOT, "{\"tokens\": %d, \"batch\": 1, \"causal\": true, \"input_copies\": %d, \"median_ms\": %.4f, \"min_ms\": %.4f,"
+                    + " \"max_ms\": %.4f, \"flops\": %.4e, \"tflop_per_s\": %.1f}", tokens, copies, median, ms[0], ms[runs - 1], flops, flops / median / 1e9);
+        } finally {
+            buffers.forEach(DeviceBuffer::close);
+        }
+    }
+
+    private static String measureDecode(CudaDevice device, CudaTimer timer, DeviceBuffer block, SplittableRandom random, float scale, int runs,
+                                        int context, int batch, int ctasPerSm) {
+        long ringBytes = (long) context * LLAMA.tokenWidth() * Short.BYTES, kvBytes = 2 * ringBytes * batch;
+        int copies = copiesBeyondL2(kvBytes);
+        int start = context - 1; // the new token's position: it attends positions 0..context-1
+        DecodeAttention.Plan plan = DecodeAttention.plan(LLAMA, start, 1, 0, device.multiprocessorCount(), ctasPerSm);
+        List<DeviceBuffer> buffers = new ArrayList<>();
+        try (DecodeAttention attention = new DecodeAttention(device)) {
+            DeviceBuffer[][] keys = new DeviceBuffer[copies][batch], values = new DeviceBuffer[copies][batch];
+            for (int c = 0; c < copies; c++) {
+                for (int b = 0; b < batch; b++) {
+                    buffers.add(keys[c][b] = tiled(device, block, ringBytes));
+                    buffers.add(values[c][b] = tiled(device, block, ringBytes));
+                }
+            }
+            int rowFloats = QUERY_HEADS * HEAD_DIM;
+            DeviceBuffer q = device.upload(gaussians(random, batch * rowFloats));
+            buffers.add(q);
+            DeviceBuffer out = device.allocate(4L * batch * rowFloats), lse = device.allocate(4L * batch * QUERY_HEADS);
+            buffers.add(out);
+            buffers.add(lse);
+            float[] ms = new float[runs];
+            for (int i = 0; i < WARMUP + runs; i++) {
+                int c = i % copies;
+                timer.start();
+                for (int b = 0; b < batch; b++) {
+                    attention.attend(plan, q.from((long) b * rowFloats), keys[c][b], values[c][b], LLAMA, context, 0, start, 1, scale,
+                            out.from((long) b * rowFloats), lse.from((long) b * QUERY_HEADS));
+                }
+                float t = timer.stopMillis();
+                if (i >= WARMUP) ms[i - WARMUP] = t;
+            }
+            double median = median(ms);
+            return String.format(Locale.ROOT, "{\"context\": %d, \"batch\": %d, \"launches\": \"%d x (split + combine)\", \"ctas_per_sm_target\": %d, \"splits\": %d,"
+                            + " \"split_positions\": %d, \"ctas_per_launch\": %d, \"input_copies\": %d, \"median_ms\": %.4f, \"min_ms\": %.4f, \"max_ms\": %.4f,"
+                            + " \"kv_bytes\": %d, \"tb_per_s\": %.3f, \"fraction_of_4_22_tb_per_s\": %.3f}",
+                    context, batch, batch, ctasPerSm, plan.splits(), plan.splitPositions(), plan.ctas(LLAMA), copies, median, ms[0], ms[runs - 1], kvBytes,
+                    kvBytes / median / 1e9, kvBytes / (median / 1e3) / PEAK_BYTES_PER_S);
+        } finally {
+            buffers.forEach(DeviceBuffer::close);
+        }
+    }
+
+    /** Copies of a run's inputs so that, rotating over them, the other copies' traffic since a copy's last use is ≥ 2 × L2. */
+    private static int copiesBeyondL2(long bytesPerRun) {
+        return (int) Math.max(2, 1 + (2 * L2_BYTES + bytesPerRun - 1) / bytesPerRun);
+    }
+
+    private static final long BLOCK_BYTES = 16L << 20;
+
+    private static DeviceBuffer randomHalves(CudaDevice device, SplittableRandom random) {
+        short[] h = new short[(int) (BLOCK_BYTES / Short.BYTES)];
+        for (int i = 0; i < h.length; i++) h[i] = Half.fromFloat((float) (random.nextDouble() * 2 - 1));
+        DeviceBuffer b = device.allocate(BLOCK_BYTES);
+        b.write(h);
+        return b;
+    }
+
+    /** A buffer of {@code bytes} holding the random block over and over (device-to-device copies). */
+    private static DeviceBuffer tiled(CudaDevice device, DeviceBuffer block, long bytes) {
+        DeviceBuffer b = device.allocate(bytes);
+        for (long at = 0; at < bytes; at += BLOCK_BYTES) b.copyFrom(block, 0, at, Math.min(BLOCK_BYTES, bytes - at));
+        return b;
+    }
+
+    private static float[] gaussians(SplittableRandom random, int n) {
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) {
+            double u = 1 - random.nextDouble(), v = random.nextDouble();
+            a[i] = (float) (Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v));
+        }
+        return a;
+    }
+
+    private static double median(float[] ms) {
+        Arrays.sort(ms);
+        int n = ms.length;
+        return n % 2 == 1 ? ms[n / 2] : (ms[n / 2 - 1] + ms[n / 2]) / 2.0;
+    }
+}

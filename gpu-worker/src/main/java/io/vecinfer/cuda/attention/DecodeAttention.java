@@ -1,0 +1,112 @@
+package io.vecinfer.cuda.attention;
+
+import io.vecinfer.cuda.CudaDevice;
+import io.vecinfer.cuda.DeviceBuffer;
+import io.vecinfer.cuda.KernelParams;
+import io.vecinfer.kvcache.KvLayout;
+
+/**
+ * The attention_decode family (attention_decode.cu): split-KV attention for a few query tokens over long contexts,
+ * with exactly the semantics of {@link WindowAttention#attend} (CPU reference: {@link WindowAttention#attendReference}).
+ * The positions are cut into {@link Plan#splits} ranges, one CTA per (range, KV head, block of up to 8 query rows),
+ * each writing a partial (max, sum, Σ p·v) to scratch that this object owns; a second kernel merges them by
+ * log-sum-exp. Arithmetic is fp32 on exactly widened fp16 keys and values, queries stay fp32.
+ */
+public final class DecodeAttention implements AutoCloseable {
+    static final int THREADS = 128; // as in attention_decode.cu
+    /**
+     * CTAs to aim for per SM: the R = 4 kernel (128 registers × 128 threads) fits 4 per SM, so this is two waves,
+     * enough for the loads in flight that stream at full bandwidth, and a short tail.
+     */
+    public static final int CTAS_PER_SM = 8;
+    /**
+     * Fewest positions per split: 128 positions are 64 KiB of keys and values at head_dim 128, against a partial of
+     * rows × (head_dim + 2) floats written and merged, so the split's fixed cost stays a few percent.
+     */
+    static final int MIN_SPLIT_POSITIONS = 128;
+
+    private final CudaDevice device;
+    private DeviceBuffer scratch;
+
+    public DecodeAttention(CudaDevice device) {
+        this.device = device;
+    }
+
+    /** Head sizes with an instantiation of the kernels. */
+    public static boolean supports(int headDim) {
+        return headDim == 64 || headDim == 128;
+    }
+
+    /**
+     * How one call is cut: rows per CTA (4 or 8, a kernel instantiation), row blocks of them per KV head, and splits of
+     * splitPositions consecutive positions (splits · splitPositions ≥ the longest block's positions).
+     */
+    public record Plan(int rowsPerBlock, int rowBlocks, int splits, int splitPositions) {
+        public int ctas(KvLayout layout) {
+            return splits * layout.kvHeads() * rowBlocks;
+        }
+    }
+
+    /**
+     * The split of a call of {@code tokens} queries at positions start..: the first token has the lowest window start,
+     * so span = start + tokens - lo(start) bounds every row block's positions. Splits fill {@link #CTAS_PER_SM} CTAs per
+     * SM but keep at least {@link #MIN_SPLIT_POSITIONS} positions each (a short context gets one split).
+     */
+    public static Plan plan(KvLayout layout, int start, int tokens, int window, int multiprocessors) {
+        return plan(layout, start, tokens, window, multiprocessors, CTAS_PER_SM);
+    }
+
+    /** The same rule aiming at {@code ctasPerSm} CTAs per SM (the benchmark sweeps it). */
+    public static Plan plan(KvLayout layout, int start, int tokens, int window, int multiprocessors, int ctasPerSm) {
+        int pairs = tokens * layout.groupSize();
+        int rows = pairs <= 4 ? 4 : 8;
+        int rowBlocks = (pairs + rows - 1) / rows;
+        long span = (long) start + tokens - WindowAttention.windowStart(start, window);
+        long wanted = ((long) ctasPerSm * multiprocessors + (long) layout.kvHeads() * rowBlocks - 1) / ((long) layout.kvHeads() * rowBlocks);
+        long most = Math.max(1, span / MIN_SPLIT_POSITIONS);
+        int splits = (int) Math.max(1, Math.min(wanted, most));
+        int splitPositions = (int) ((span + splits - 1) / splits);
+        splits = (int) ((span + splitPositions - 1) / splitPositions); // no split left empty by the rounding up
+        return new Plan(rows, rowBlocks, splits, splitPositions);
+    }
+
+    /** See {@link WindowAttention#attend}; head_dim must be 64 or 128 ({@link #supports}). */
+    public void attend(DeviceBuffer.Slice q, DeviceBuffer keyRing, DeviceBuffer valueRing, KvLayout layout, int capacity, int window,
+                       int start, int tokens, float scale, DeviceBuffer.Slice out, DeviceBuffer.Slice lse) {
+        attend(plan(layout, start, tokens, window, device.multiprocessorCount()), q, keyRing, valueRing, layout, capacity, window, start,
+                tokens, scale, out, lse);
+    }
+
+    /** With a given plan (tests force several splits on short contexts with it). */
+    public void attend(Plan plan, DeviceBuffer.Slice q, DeviceBuffer keyRing, DeviceBuffer valueRing, KvLayout layout, int capacity, int window,
+                       int start, int tokens, float scale, DeviceBuffer.Slice out, DeviceBuffer.Slice lse) {
+        if (!supports(layout.headDim())) throw new IllegalArgumentException("the decode kernel has head_dim 64 and 128, not " + layout.headDim());
+        long span = (long) start + tokens - WindowAttention.windowStart(start, window);
+        if ((long) plan.splits() * plan.splitPositions() < span) {
+            throw new IllegalArgumentException(plan + " covers fewer than the " + span + " positions of the call");
+        }
+        int d = layout.headDim();
+        long rows = (long) tokens * layout.queryHeads(), partials = rows * plan.splits();
+        // scratch: acc [rows][splits][D], then max [rows][splits], then sum [rows][splits], all fp32
+        scratch = device.grow(scratch, 4L * partials * (d + 2));
+        KernelParams params = params(q, keyRing, valueRing, scratch.from(0), scratch.from(partials * d), scratch.from(partials * (d + 1)),
+                out, lse, start, tokens, capacity, window, layout, plan, scale);
+        var module = device.module("attention_decode");
+        module.kernel("attend_decode_d" + d + "_r" + plan.rowsPerBlock()).launch(plan.splits(), layout.kvHeads(), plan.rowBlocks(), THREADS, 0, params);
+        module.kernel("decode_combine_d" + d).launch(Math.toIntExact(rows), 1, 1, d, Float.BYTES * plan.splits(), params);
+    }
+
+    /** The mirror of DecodeParams (attention_decode.cu), field by field: 104 bytes, as its static_assert says. */
+    static KernelParams params(Object q, Object keyRing, Object valueRing, Object partialAcc, Object partialMax, Object partialSum, Object out,
+                               Object lse, int start, int tokens, int capacity, int window, KvLayout layout, Plan plan, float scale) {
+        return new KernelParams().pointer(q).pointer(keyRing).pointer(valueRing).pointer(partialAcc).pointer(partialMax).pointer(partialSum)
+                .pointer(out).pointer(lse).i32(start).i32(tokens).i32(capacity).i32(window).i32(layout.queryHeads()).i32(layout.kvHeads())
+                .i32(plan.splits()).i32(plan.splitPositions()).f32(scale);
+    }
+
+    @Override
+    public void close() {
+        if (scratch != null) scratch.close();
+        scratch = null;
+    }
+}
