@@ -26,6 +26,8 @@ public final class LocalMain {
             Evaluate.Outcome outcome = Evaluate.run(spark, sweep);
             Report.run(spark, outcome.output().toString());
             System.out.println("samples: " + OutputLayout.samples(outcome.output()) + "\nmetrics: " + OutputLayout.metrics(outcome.output()));
+            // The report above covers the cells that completed; the failed ones are named last, and fail the run.
+            if (!outcome.complete()) throw new CellsFailedException(outcome.failedCells());
         } finally {
             spark.stop();
         }
