@@ -58,7 +58,7 @@ public final class Evaluate {
     }
 
     public static void main(String[] args) {
-        LauncherArgs.runSweepJob(args, "io.vecinfer.spark.Evaluate", "vecinfer-evaluate", (spark, sweep) -> {
+        Launcher.runSweepJob(args, "io.vecinfer.spark.Evaluate", "vecinfer-evaluate", (spark, sweep) -> {
             Outcome outcome = run(spark, sweep);
             if (!outcome.complete()) throw new CellsFailedException(outcome.failedCells());
         });
