@@ -10,13 +10,17 @@ public record Model(String name, ModelConfig config, Weights weights, Checkpoint
     public static Model load(Path folder) {
         Checkpoint checkpoint = Checkpoint.open(folder);
         try {
-            Path fileName = folder.toAbsolutePath().normalize().getFileName();
-            return new Model(fileName == null ? folder.toString() : fileName.toString(), checkpoint.config(),
-                    Weights.load(checkpoint), checkpoint);
+            return new Model(nameOf(folder), checkpoint.config(), Weights.load(checkpoint), checkpoint);
         } catch (RuntimeException e) {
             checkpoint.close();
             throw e;
         }
+    }
+
+    /** A checkpoint's name as reports show it: its folder's name. */
+    public static String nameOf(Path folder) {
+        Path fileName = folder.toAbsolutePath().normalize().getFileName();
+        return fileName == null ? folder.toString() : fileName.toString();
     }
 
     public KvLayout kvLayout() {

@@ -39,7 +39,7 @@ public final class Calibrate {
     }
 
     public static void main(String[] args) {
-        LauncherArgs.runSweepJob(args, "io.vecinfer.spark.Calibrate", "vecinfer-calibrate", Calibrate::run);
+        Launcher.runSweepJob(args, "io.vecinfer.spark.Calibrate", "vecinfer-calibrate", Calibrate::run);
     }
 
     public static Outcome run(SparkSession spark, SweepFile sweep) {

@@ -1,5 +1,6 @@
 package io.vecinfer.spark;
 
+import io.vecinfer.eval.task.SampleCatalog;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -29,7 +30,11 @@ import java.util.Set;
  * {@code <out>/codebooks/} when there is one, and calibrate on demand in the runner otherwise.
  *
  * <p>Usage: {@code spark-submit --class io.vecinfer.spark.Evaluate spark-jobs.jar SWEEP_FILE [--output DIR]}.
- * The runner class comes from {@code spark.vecinfer.cellRunner} (default the worker's CPU runner).
+ * The runner classes come from {@code spark.vecinfer.cellRunner} and {@code spark.vecinfer.cudaCellRunner}
+ * (default the worker's CPU and CUDA runners; see {@link Runners}).
+ *
+ * <p>A cell that fails (a GPU out of memory for its batch) is reported with its error after the other
+ * cells are done, and leaves no rows; the job then exits non-zero. See {@link EvaluatePartition}.
  */
 public final class Evaluate {
     private static final Logger LOG = LoggerFactory.getLogger(Evaluate.class);
@@ -40,48 +45,59 @@ public final class Evaluate {
      * @param samples       samples in the sweep
      * @param alreadyDone   of those, committed before this run
      * @param committedNow  committed by this run (more than the missing ones only if tasks were retried after committing)
+     * @param failedCells   cells whose samples failed in this run, each naming the cell and the error; a rerun retries them
      */
-    public record Outcome(Path output, int cells, long samples, long alreadyDone, long committedNow) {
+    public record Outcome(Path output, int cells, long samples, long alreadyDone, long committedNow,
+                          List<EvaluatePartition.CellFailure> failedCells) {
+        public boolean complete() {
+            return failedCells.isEmpty();
+        }
     }
 
     private Evaluate() {
     }
 
     public static void main(String[] args) {
-        LauncherArgs.runSweepJob(args, "io.vecinfer.spark.Evaluate", "vecinfer-evaluate", Evaluate::run);
+        Launcher.runSweepJob(args, "io.vecinfer.spark.Evaluate", "vecinfer-evaluate", (spark, sweep) -> {
+            Outcome outcome = run(spark, sweep);
+            if (!outcome.complete()) throw new CellsFailedException(outcome.failedCells());
+        });
     }
 
+    /** Runs the sweep on the GPUs and runners that the session's Spark conf gives. */
     public static Outcome run(SparkSession spark, SweepFile sweep) {
+        return run(spark, sweep, GpuPresence.of(spark.sparkContext().getConf()), Runners.Classes.of(spark.sparkContext().getConf()));
+    }
+
+    static Outcome run(SparkSession spark, SweepFile sweep, GpuPresence gpus, Runners.Classes runnerClasses) {
         Configuration hadoopConf = spark.sparkContext().hadoopConfiguration();
-        SweepValidator.validate(sweep, GpuPresence.of(spark.sparkContext().getConf()), hadoopConf);
+        SweepValidator.validate(sweep, gpus, hadoopConf);
         Path output = OutputLayout.qualify(sweep.spec().output(), hadoopConf);
         // Codebooks fitted ahead by Calibrate, where present; other VQ cells calibrate on demand in the runner.
         SweepSpec spec = CalibratedCodebooks.withExisting(sweep.spec(), output);
         Path samples = OutputLayout.samples(output);
-        String runnerClass = spark.sparkContext().getConf().get(Runners.CONF_KEY, Runners.DEFAULT_CLASS);
 
         List<PlannedCell> cells = Grid.expand(spec);
         Set<String> done = SampleStore.committedKeys(spark, samples);
         Map<String, PlannedCell> byHash = new LinkedHashMap<>();
         List<WorkItem> todo = new ArrayList<>();
         int total = 0;
-        for (PlannedCell cell : cells) {
-            if (byHash.putIfAbsent(cell.configHash(), cell) != null) continue; // the sweep lists a value twice
-            List<String> ids = Runners.sampleIds(runnerClass, cell);
-            List<WorkItem> left = ids.stream().map(id -> new WorkItem(cell.configHash(), id))
-                    .filter(item -> !done.contains(SampleStore.key(item.configHash(), item.sampleId()))).toList();
-            LOG.info("cell {} ({} / {} / ctx {} / batch {} / seed {}): {} done, {} left",
-                    cell.configHash(), cell.cell().method(), cell.cell().task(), cell.cell().contextLength(),
-                    cell.cell().batchSize(), cell.cell().seed(), ids.size() - left.size(), left.size());
-            total += ids.size();
-            todo.addAll(left);
+        try (SampleCatalog catalog = Runners.catalog(runnerClasses)) {
+            for (PlannedCell cell : cells) {
+                if (byHash.putIfAbsent(cell.configHash(), cell) != null) continue; // the sweep lists a value twice
+                List<String> ids = catalog.sampleIds(cell.cell(), cell.limit());
+                List<WorkItem> left = ids.stream().map(id -> new WorkItem(cell.configHash(), id))
+                        .filter(item -> !done.contains(SampleStore.key(item.configHash(), item.sampleId()))).toList();
+                LOG.info("{}: {} done, {} left", EvaluatePartition.describe(cell.configHash(), cell.cell()), ids.size() - left.size(), left.size());
+                total += ids.size();
+                todo.addAll(left);
+            }
         }
         // Work on one model stays together, so an executor loads few models and writes few files.
         todo.sort(Comparator.comparing((WorkItem item) -> byHash.get(item.configHash()).modelRank()));
-        Outcome outcome = new Outcome(output, byHash.size(), total, total - todo.size(), 0);
         if (todo.isEmpty()) {
             LOG.info("all {} samples of {} cells are committed under {}: nothing to run", total, byHash.size(), samples);
-            return outcome;
+            return new Outcome(output, byHash.size(), total, total, 0, List.of());
         }
 
         Map<String, String> cellJson = new LinkedHashMap<>();
@@ -90,13 +106,21 @@ public final class Evaluate {
         // parallelize cuts the list into contiguous slices, one per task: no shuffle, and each task
         // gets consecutive samples of few cells. Progress while it runs: each task logs every file it
         // commits (in the executor logs).
-        List<EvaluatePartition.Committed> committed = JavaSparkContext.fromSparkContext(spark.sparkContext())
+        List<EvaluatePartition.TaskReport> reports = JavaSparkContext.fromSparkContext(spark.sparkContext())
                 .parallelize(todo, tasks)
-                .mapPartitions(new EvaluatePartition(cellJson, runnerClass, spec.backend(), samples))
+                .mapPartitions(new EvaluatePartition(cellJson, runnerClasses, spec.backend(), samples))
                 .collect();
+        List<EvaluatePartition.Committed> committed = reports.stream().flatMap(r -> r.committed().stream()).toList();
+        // A cell spread over several tasks fails in each of them, the same way: report it once.
+        Map<String, EvaluatePartition.CellFailure> failedByHash = new LinkedHashMap<>();
+        reports.stream().flatMap(r -> r.failed().stream()).forEach(f -> failedByHash.merge(f.configHash(), f,
+                (a, b) -> new EvaluatePartition.CellFailure(a.configHash(), a.samples() + b.samples(), a.executorId(), a.gpuAddress(), a.error())));
+        List<EvaluatePartition.CellFailure> failed = List.copyOf(failedByHash.values());
         long written = committed.stream().mapToLong(EvaluatePartition.Committed::samples).sum();
+        long alreadyDone = total - todo.size();
         LOG.info("committed {} samples in {} files; {} of {} samples of {} cells are now done (output {})",
-                written, committed.size(), outcome.alreadyDone() + todo.size(), total, byHash.size(), output);
-        return new Outcome(output, byHash.size(), total, outcome.alreadyDone(), written);
+                written, committed.size(), alreadyDone + written, total, byHash.size(), output);
+        for (EvaluatePartition.CellFailure failure : failed) LOG.error("{} ({} samples)", failure.error(), failure.samples());
+        return new Outcome(output, byHash.size(), total, alreadyDone, written, failed);
     }
 }

@@ -4,10 +4,12 @@ import io.vecinfer.eval.task.Cell;
 import io.vecinfer.eval.task.SampleResult;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
+import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.function.FlatMapFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.Serializable;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -17,57 +19,95 @@ import java.util.Map;
 
 /**
  * One Spark task of an evaluation: runs its work items (config_hash, sample_id), cell by cell, on the
- * executor's shared {@link io.vecinfer.eval.task.CellRunner}, and commits each cell's finished rows as
- * one Parquet file (see {@link SampleFileWriter}). Returns one {@link Committed} per file.
+ * executor's shared {@link io.vecinfer.eval.task.CellRunner} for the task's device, and commits each
+ * cell's finished rows as one Parquet file (see {@link SampleFileWriter}). Returns one
+ * {@link TaskReport}: the files it committed and the cells that failed.
+ *
+ * <p>A cell whose run throws (a GPU out of memory for its batch, a codebook that does not fit) is that
+ * cell's failure, not the task's: it commits nothing, the task goes on with its other cells, and the
+ * driver reports it once the rest of the sweep is done. Cells are deterministic, so a Spark retry of
+ * the task would fail the same way and only delay the other cells; a rerun of the sweep retries the
+ * failed cells, since they have no rows. What fails the task itself is what a retry elsewhere can
+ * fix: a runner that cannot be created on this executor, a lost or killed task.
  */
-public final class EvaluatePartition implements FlatMapFunction<Iterator<WorkItem>, EvaluatePartition.Committed> {
+public final class EvaluatePartition implements FlatMapFunction<Iterator<WorkItem>, EvaluatePartition.TaskReport> {
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = LoggerFactory.getLogger(EvaluatePartition.class);
 
-    /** What a task reports back per committed file. */
-    public record Committed(String configHash, int samples, String executorId, String gpuAddress, String file) implements java.io.Serializable {
+    /** A file a task committed. */
+    public record Committed(String configHash, int samples, String executorId, String gpuAddress, String file) implements Serializable {
+    }
+
+    /** A cell whose {@code samples} failed in a task; {@code error} names the cell and says what went wrong. */
+    public record CellFailure(String configHash, int samples, String executorId, String gpuAddress, String error) implements Serializable {
+    }
+
+    /** What one task did. */
+    public record TaskReport(List<Committed> committed, List<CellFailure> failed) implements Serializable {
     }
 
     private final Map<String, String> cellJsonByHash;
-    private final String runnerClass;
+    private final Runners.Classes runnerClasses;
     private final String backend;
     private final String samplesUri;
 
     /** @param backend the sweep's backend: cpu, or cuda (the task's GPU; the CPU where a task has none) */
-    public EvaluatePartition(Map<String, String> cellJsonByHash, String runnerClass, String backend, Path samples) {
+    public EvaluatePartition(Map<String, String> cellJsonByHash, Runners.Classes runnerClasses, String backend, Path samples) {
         this.cellJsonByHash = new LinkedHashMap<>(cellJsonByHash);
-        this.runnerClass = runnerClass;
+        this.runnerClasses = runnerClasses;
         this.backend = backend;
         this.samplesUri = samples.toString();
     }
 
+    /** A cell as logs and errors name it. */
+    static String describe(String configHash, Cell cell) {
+        return "cell " + configHash + " (" + cell.method() + " / " + cell.task() + " / ctx " + cell.contextLength()
+                + " / batch " + cell.batchSize() + " / seed " + cell.seed() + " on " + cell.model() + ")";
+    }
+
     /** Items come in the driver's order, so that each cell's items are together. */
     @Override
-    public Iterator<Committed> call(Iterator<WorkItem> items) {
+    public Iterator<TaskReport> call(Iterator<WorkItem> items) {
         Map<String, List<String>> idsByCell = new LinkedHashMap<>();
         items.forEachRemaining(item -> idsByCell.computeIfAbsent(item.configHash(), h -> new ArrayList<>()).add(item.sampleId()));
 
         ResourceBinding binding = ResourceBinding.ofCurrentTask();
-        String runner = Runners.forTask(runnerClass, backend, binding);
+        RunnerKey runner = Runners.forTask(runnerClasses, backend, binding);
+        Runners.shared(runner); // made now, outside the per-cell handling: a runner this executor cannot make fails the task
         Configuration conf = new Configuration();
         String codeVersion = CodeVersion.get();
-        List<Committed> progress = new ArrayList<>();
+        List<Committed> committed = new ArrayList<>();
+        List<CellFailure> failed = new ArrayList<>();
         for (Map.Entry<String, List<String>> entry : idsByCell.entrySet()) {
             String hash = entry.getKey();
             Cell cell = CellCodec.fromJson(cellJsonByHash.get(hash));
             List<String> ids = entry.getValue();
-            List<SampleResult> results = Runners.withShared(runner, r -> r.run(cell, ids));
+            List<SampleResult> results;
+            try {
+                results = Runners.withShared(runner, r -> r.run(cell, ids));
+            } catch (RuntimeException e) {
+                if (taskKilled()) throw e;
+                String error = describe(hash, cell) + " failed on executor " + binding.executorId() + " (" + runner + "): " + e;
+                LOG.error(error, e);
+                failed.add(new CellFailure(hash, ids.size(), binding.executorId(), binding.gpuAddress(), error));
+                continue;
+            }
             checkAnswers(hash, ids, results);
 
             Instant now = Instant.now();
             List<Map<String, Object>> rows = new ArrayList<>(results.size());
             for (SampleResult result : results) rows.add(SampleRows.of(cell, result, binding, codeVersion, now));
             Path file = SampleFileWriter.commit(OutputLayout.cellDirectory(new Path(samplesUri), hash), rows, conf);
-            LOG.info("cell {} ({} / {} / ctx {}): committed {} samples on executor {} gpu {}",
-                    hash, cell.method(), cell.task(), cell.contextLength(), rows.size(), binding.executorId(), binding.gpuAddress());
-            progress.add(new Committed(hash, rows.size(), binding.executorId(), binding.gpuAddress(), file.getName()));
+            LOG.info("{}: committed {} samples on executor {} gpu {}", describe(hash, cell), rows.size(), binding.executorId(), binding.gpuAddress());
+            committed.add(new Committed(hash, rows.size(), binding.executorId(), binding.gpuAddress(), file.getName()));
         }
-        return progress.iterator();
+        return List.of(new TaskReport(committed, failed)).iterator();
+    }
+
+    /** A task Spark is killing (speculation, a cancelled job) fails as killed, not as a failed cell. */
+    private static boolean taskKilled() {
+        TaskContext task = TaskContext.get();
+        return task != null && task.isInterrupted();
     }
 
     private static void checkAnswers(String hash, List<String> ids, List<SampleResult> results) {

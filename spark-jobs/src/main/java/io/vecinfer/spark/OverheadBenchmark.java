@@ -67,7 +67,7 @@ public final class OverheadBenchmark {
                 .config("spark.ui.enabled", "false").getOrCreate();
         double sessionStart = seconds(start);
         try {
-            CellRunner runner = Runners.shared(Runners.DEFAULT_CLASS);
+            CellRunner runner = Runners.shared(new RunnerKey.Cpu(Runners.DEFAULT_CLASS));
             List<PlannedCell> cells = distinctCells(sweep.spec());
 
             start = System.nanoTime();

@@ -42,23 +42,33 @@ public final class Report {
     private Report() {
     }
 
-    public static void main(String[] args) {
-        if (args.length != 1) {
-            System.err.println("usage: io.vecinfer.spark.Report OUTPUT_DIR");
-            System.exit(2);
-        }
-        SparkSession spark = SparkSession.builder().appName("vecinfer-report").getOrCreate();
-        try {
-            run(spark, args[0]);
-        } finally {
-            spark.stop();
+    /** The folder holds no committed samples: not a sweep's output, mistyped, or nothing finished yet. */
+    public static final class NoSamplesException extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        NoSamplesException(Path output) {
+            super("no samples under " + OutputLayout.samples(output) + ": is " + output + " the output folder of a sweep"
+                    + " (its \"output\", or Evaluate's --output)? Nothing was written.");
         }
     }
 
-    /** Writes metrics/ and prints the table; returns the metrics rows. */
+    public static void main(String[] args) {
+        Launcher.exit(Launcher.run(args, "OUTPUT_DIR [--verbose]", "io.vecinfer.spark.Report", null, System.err, a -> {
+            SparkSession spark = Launcher.session("vecinfer-report");
+            try {
+                run(spark, a.positional().get(0));
+            } finally {
+                spark.stop();
+            }
+        }));
+    }
+
+    /** Writes metrics/ and prints the table; returns the metrics rows. A folder without samples is refused, and left as it is. */
     public static Dataset<Row> run(SparkSession spark, String output) {
         Path out = OutputLayout.qualify(output, spark.sparkContext().hadoopConfiguration());
-        Dataset<Row> metrics = metrics(SampleStore.committed(spark, OutputLayout.samples(out)));
+        Dataset<Row> samples = SampleStore.committed(spark, OutputLayout.samples(out));
+        if (samples.isEmpty()) throw new NoSamplesException(out);
+        Dataset<Row> metrics = metrics(samples);
         metrics.write().mode(SaveMode.Overwrite).partitionBy("task").parquet(OutputLayout.metrics(out).toString());
         Dataset<Row> written = spark.read().parquet(OutputLayout.metrics(out).toString());
         System.out.println(ReportTable.format(written.collectAsList()));

@@ -10,10 +10,12 @@ import org.apache.spark.resource.ResourceInformation;
  * knows its resources.
  */
 public record ResourceBinding(String executorId, String host, String gpuAddress, boolean localMode) implements java.io.Serializable {
+    /** The GPU address of a task Spark assigned no GPU. */
+    public static final String NO_GPU = "none";
 
     public static ResourceBinding ofCurrentTask() {
         TaskContext task = TaskContext.get();
-        String gpu = "none";
+        String gpu = NO_GPU;
         if (task != null) {
             ResourceInformation info = task.resourcesJMap().get("gpu");
             if (info != null && info.addresses().length > 0) gpu = String.join(",", info.addresses());

@@ -1,104 +1,130 @@
 package io.vecinfer.spark;
 
 import io.vecinfer.eval.task.CellRunner;
+import io.vecinfer.eval.task.DatasetSampleCatalog;
+import io.vecinfer.eval.task.SampleCatalog;
+import org.apache.spark.SparkConf;
 
-import java.lang.reflect.Method;
-import java.util.List;
+import java.io.Serializable;
+import java.lang.reflect.InvocationTargetException;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.function.Function;
 
 /**
- * The one {@link CellRunner} of this JVM (an executor, or the driver in local mode), created on first
- * use and closed at JVM exit, so that a model is loaded once per executor, not once per task.
+ * The {@link CellRunner}s of this JVM (an executor, or the driver in local mode), one per
+ * {@link RunnerKey}, each created on first use and closed at JVM exit, so that a model is loaded once
+ * per executor and device, not once per task.
  *
- * <p>A runner is named by a key: the CPU runner's class, {@code cuda:ORDINAL} for a GPU's runner (both from
- * gpu-worker), or a test's own runner class set in {@link #CONF_KEY}, made by reflection. Calls are
- * serialised because the contract does not promise thread safety and the decoder already spreads one
- * batch over the JVM's cores; executors are meant to run one task at a time anyway
+ * <p>Calls to one runner are serialised because the contract does not promise thread safety and the
+ * decoder already spreads one batch over the JVM's cores (or its GPU); runners of different GPUs run
+ * side by side. Executors are meant to run one task per CPU runner or per GPU anyway
  * ({@code spark.executor.cores} = {@code spark.task.cpus}, or one GPU per task).
+ *
+ * <p>The driver plans with a {@link SampleCatalog} ({@link #catalog}), never with a runner: in local
+ * mode the driver's JVM is also the executor, and a runner made for planning would be the wrong one
+ * for a task on a GPU, and would load models the driver does not need.
  */
 public final class Runners {
-    /** Spark conf key naming the runner class. */
+    /** Spark conf key naming the CPU runner class (tests set their own). */
     public static final String CONF_KEY = "spark.vecinfer.cellRunner";
+    /** Spark conf key naming the GPU runner class: one with a static {@code create(int ordinal)}. */
+    public static final String CUDA_CONF_KEY = "spark.vecinfer.cudaCellRunner";
     /** The worker's CPU runner. */
     public static final String DEFAULT_CLASS = "io.vecinfer.eval.task.CpuCellRunner";
-    /** Runner keys of the CUDA backend: this prefix and the GPU ordinal. */
-    static final String CUDA_PREFIX = "cuda:";
+    /** The worker's CUDA runner. */
+    public static final String DEFAULT_CUDA_CLASS = "io.vecinfer.cuda.eval.CudaCellRunner";
 
-    private static CellRunner shared;
-    private static String sharedClass;
+    /** The runner classes of a sweep: {@link #CONF_KEY} and {@link #CUDA_CONF_KEY}, defaulting to the worker's. */
+    public record Classes(String cpu, String cuda) implements Serializable {
+        public static final Classes DEFAULTS = new Classes(DEFAULT_CLASS, DEFAULT_CUDA_CLASS);
+
+        public static Classes of(SparkConf conf) {
+            return new Classes(conf.get(CONF_KEY, DEFAULT_CLASS), conf.get(CUDA_CONF_KEY, DEFAULT_CUDA_CLASS));
+        }
+    }
+
+    private static final Map<RunnerKey, CellRunner> RUNNERS = new HashMap<>();
 
     private Runners() {
     }
 
     /**
-     * The runner a task uses: a configured test runner as is; with the cuda backend, the CUDA runner of
-     * the GPU Spark assigned to the task (device 0 in local mode, which schedules no GPUs); otherwise,
-     * and for a task without a GPU, the CPU runner.
+     * The runner a task uses: with the cuda backend, the GPU runner of the GPU Spark assigned to the task
+     * (the first if it has several; device 0 in local mode, which schedules no GPUs); otherwise, and for a
+     * task without a GPU on a cluster, the CPU runner.
      */
-    static String forTask(String runnerClass, String backend, ResourceBinding binding) {
-        if (!runnerClass.equals(DEFAULT_CLASS) || !backend.equals("cuda")) return runnerClass;
+    static RunnerKey forTask(Classes classes, String backend, ResourceBinding binding) {
+        if (!backend.equals("cuda")) return new RunnerKey.Cpu(classes.cpu());
         String gpu = binding.gpuAddress();
-        if (gpu.equals("none")) return binding.localMode() ? CUDA_PREFIX + 0 : DEFAULT_CLASS;
-        return CUDA_PREFIX + gpu.split(",")[0];
-    }
-
-    /** The JVM's runner of the given key (a class name or cuda:ORDINAL); a JVM holds one runner for its lifetime. */
-    public static synchronized CellRunner shared(String className) {
-        if (shared == null) {
-            CellRunner runner = create(className);
-            Runtime.getRuntime().addShutdownHook(new Thread(runner::close, "close-cell-runner"));
-            shared = runner;
-            sharedClass = className;
-        } else if (!sharedClass.equals(className)) {
-            throw new IllegalStateException("this JVM already runs " + sharedClass + ", not " + className);
+        if (gpu.equals(ResourceBinding.NO_GPU)) {
+            return binding.localMode() ? new RunnerKey.Gpu(classes.cuda(), 0) : new RunnerKey.Cpu(classes.cpu());
         }
-        return shared;
+        return RunnerKey.Gpu.ofAddress(classes.cuda(), gpu.split(",")[0]);
     }
 
-    /** Uses the shared runner while holding its lock: one call at a time per JVM. */
-    public static <T> T withShared(String className, Function<CellRunner, T> work) {
-        synchronized (Runners.class) {
-            return work.apply(shared(className));
-        }
-    }
-
-    public static List<String> sampleIds(String className, PlannedCell cell) {
-        return withShared(className, runner -> runner.sampleIds(cell.cell(), cell.limit()));
-    }
-
-    /** A new runner: the class's public no-arg constructor, or its static create(). */
-    static CellRunner create(String className) {
-        if (className.startsWith(CUDA_PREFIX)) {
-            String ordinal = className.substring(CUDA_PREFIX.length());
-            if (!ordinal.matches("\\d+")) {
-                throw new IllegalStateException("GPU address '" + ordinal + "' is not a CUDA device ordinal: the GPU discovery"
-                        + " script must report ordinals such as 0 and 1 (see spark-jobs/conf/gpu-discovery.sh)");
+    /** The JVM's runner of the key, created on first use. */
+    public static CellRunner shared(RunnerKey key) {
+        synchronized (RUNNERS) {
+            CellRunner runner = RUNNERS.get(key);
+            if (runner == null) {
+                runner = create(key);
+                Runtime.getRuntime().addShutdownHook(new Thread(runner::close, "close-cell-runner-" + key));
+                RUNNERS.put(key, runner);
             }
-            return io.vecinfer.cuda.eval.CudaCellRunner.create(Integer.parseInt(ordinal));
+            return runner;
         }
-        if (className.equals(DEFAULT_CLASS)) return io.vecinfer.eval.task.CpuCellRunner.create();
+    }
+
+    /** Uses the key's shared runner while holding its lock: one call at a time per runner. */
+    public static <T> T withShared(RunnerKey key, Function<CellRunner, T> work) {
+        CellRunner runner = shared(key);
+        synchronized (runner) {
+            return work.apply(runner);
+        }
+    }
+
+    /**
+     * What the driver lists sample ids with: the shipped tasks' catalog (config and tokenizer, no
+     * weights) for the worker's runners, else a new instance of the configured runner class, which the
+     * caller closes. It is not one of the JVM's shared runners.
+     */
+    static SampleCatalog catalog(Classes classes) {
+        if (classes.cpu().equals(DEFAULT_CLASS)) return DatasetSampleCatalog.create();
+        return create(new RunnerKey.Cpu(classes.cpu()));
+    }
+
+    /** A new runner: the worker's by their factories; another class by its public no-arg constructor or static create() (create(int) on a GPU). */
+    static CellRunner create(RunnerKey key) {
+        if (key instanceof RunnerKey.Gpu gpu) {
+            if (gpu.runnerClass().equals(DEFAULT_CUDA_CLASS)) return io.vecinfer.cuda.eval.CudaCellRunner.create(gpu.ordinal());
+            return createByReflection(gpu.runnerClass(), CUDA_CONF_KEY, gpu.ordinal());
+        }
+        if (key.runnerClass().equals(DEFAULT_CLASS)) return io.vecinfer.eval.task.CpuCellRunner.create();
+        return createByReflection(key.runnerClass(), CONF_KEY, null);
+    }
+
+    /** @param ordinal the GPU's, for a GPU runner's static create(int); null for a CPU runner */
+    private static CellRunner createByReflection(String className, String confKey, Integer ordinal) {
         Class<?> type;
         try {
             type = Class.forName(className, true, Thread.currentThread().getContextClassLoader());
         } catch (ClassNotFoundException e) {
-            throw new IllegalStateException("cell runner class " + className + " is not on the classpath (set " + CONF_KEY + ")", e);
+            throw new IllegalStateException("cell runner class " + className + " is not on the classpath (set " + confKey + ")", e);
         }
         try {
-            return (CellRunner) type.getConstructor().newInstance();
-        } catch (NoSuchMethodException e) {
-            return createFrom(type);
+            if (ordinal != null) return (CellRunner) type.getMethod("create", int.class).invoke(null, ordinal);
+            try {
+                return (CellRunner) type.getConstructor().newInstance();
+            } catch (NoSuchMethodException e) {
+                return (CellRunner) type.getMethod("create").invoke(null);
+            }
+        } catch (InvocationTargetException e) {
+            throw new IllegalStateException("cannot create cell runner " + className + ": " + e.getCause().getMessage(), e.getCause());
         } catch (ReflectiveOperationException | ClassCastException e) {
-            throw new IllegalStateException("cannot create cell runner " + className, e);
-        }
-    }
-
-    private static CellRunner createFrom(Class<?> type) {
-        try {
-            Method create = type.getMethod("create");
-            return (CellRunner) create.invoke(null);
-        } catch (ReflectiveOperationException | ClassCastException e) {
-            throw new IllegalStateException("cell runner " + type.getName() + " is not available: neither a public no-arg constructor nor"
-                    + " a static create() (set " + CONF_KEY + " to a CellRunner class)", e);
+            throw new IllegalStateException("cell runner " + className + " is not available: " + (ordinal != null
+                    ? "it needs a static create(int ordinal)" : "it needs a public no-arg constructor or a static create()")
+                    + " and must implement CellRunner (set " + confKey + ")", e);
         }
     }
 }

@@ -25,11 +25,14 @@ public final class SweepFile {
     private final Path path;
     private final SweepSpec spec;
     private final FieldLocations locations;
+    /** Whether the output folder came from a launcher's --output, so that its problems name the flag, not a line. */
+    private final boolean outputFromFlag;
 
-    private SweepFile(Path path, SweepSpec spec, FieldLocations locations) {
+    private SweepFile(Path path, SweepSpec spec, FieldLocations locations, boolean outputFromFlag) {
         this.path = path;
         this.spec = spec;
         this.locations = locations;
+        this.outputFromFlag = outputFromFlag;
     }
 
     public static SweepFile read(Path path) {
@@ -55,7 +58,7 @@ public final class SweepFile {
         try {
             SweepSpec spec = mapper.readValue(text, SweepSpec.class);
             if (spec == null) throw problem(path, 1, "", "the file holds no sweep");
-            return new SweepFile(path, spec, locations);
+            return new SweepFile(path, spec, locations, false);
         } catch (JsonMappingException e) {
             String pointer = e.getPath().stream()
                     .map(r -> r.getFieldName() != null ? "/" + r.getFieldName() : "/" + r.getIndex())
@@ -71,9 +74,14 @@ public final class SweepFile {
         }
     }
 
-    /** The same sweep writing elsewhere (a launcher's --output). */
+    /** The same sweep writing elsewhere, as a program chose. */
     public SweepFile withOutput(String output) {
-        return new SweepFile(path, spec.withOutput(output), locations);
+        return new SweepFile(path, spec.withOutput(output), locations, false);
+    }
+
+    /** The same sweep writing where a launcher's --output says; problems with it name the flag. */
+    public SweepFile withOutputFlag(String output) {
+        return new SweepFile(path, spec.withOutput(output), locations, true);
     }
 
     public Path path() {
@@ -86,6 +94,7 @@ public final class SweepFile {
 
     /** A problem at the field with the given JSON pointer, e.g. {@code /tasks/1/name}. */
     SweepSpecException.Problem problemAt(String pointer, String message) {
+        if (outputFromFlag && pointer.equals("/output")) return new SweepSpecException.Problem("command line", 0, Launcher.OUTPUT_FLAG, message);
         return new SweepSpecException.Problem(path.toString(), locations.lineOf(pointer), FieldLocations.fieldName(pointer), message);
     }
 

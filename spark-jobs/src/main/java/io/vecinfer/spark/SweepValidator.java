@@ -30,6 +30,10 @@ public final class SweepValidator {
 
         if (spec.models().isEmpty()) problems.add(file.problemAt("/models", "no models"));
         for (int i = 0; i < spec.models().size(); i++) {
+            if (spec.models().get(i) == null) {
+                problems.add(nullEntry(file, "/models/" + i, "a model folder"));
+                continue;
+            }
             Path model = LocalPaths.resolve(spec.models().get(i));
             if (!Files.isRegularFile(model.resolve("config.json"))) {
                 problems.add(file.problemAt("/models/" + i, "not a model folder (no config.json): " + model));
@@ -38,6 +42,10 @@ public final class SweepValidator {
 
         if (spec.methods().isEmpty()) problems.add(file.problemAt("/methods", "no methods"));
         for (int i = 0; i < spec.methods().size(); i++) {
+            if (spec.methods().get(i) == null) {
+                problems.add(nullEntry(file, "/methods/" + i, "a method such as fp16"));
+                continue;
+            }
             try {
                 MethodSpec.parse(spec.methods().get(i));
             } catch (IllegalArgumentException e) {
@@ -48,6 +56,10 @@ public final class SweepValidator {
         for (int i = 0; i < spec.codebooks().size(); i++) {
             SweepSpec.Codebook codebook = spec.codebooks().get(i);
             String at = "/codebooks/" + i;
+            if (codebook == null) {
+                problems.add(nullEntry(file, at, "an object with model, method and path"));
+                continue;
+            }
             if (!spec.models().contains(codebook.model())) problems.add(file.problemAt(at + "/model", "not one of the sweep's models: " + codebook.model()));
             if (!spec.methods().contains(codebook.method())) problems.add(file.problemAt(at + "/method", "not one of the sweep's methods: " + codebook.method()));
             if (codebook.path() == null || !Files.isRegularFile(LocalPaths.resolve(codebook.path()))) {
@@ -59,7 +71,13 @@ public final class SweepValidator {
         for (int i = 0; i < spec.tasks().size(); i++) {
             SweepSpec.Task task = spec.tasks().get(i);
             String at = "/tasks/" + i;
-            if (!KnownNames.TASKS.contains(task.name())) {
+            if (task == null) {
+                problems.add(nullEntry(file, at, "an object with a name"));
+                continue;
+            }
+            if (task.name() == null) {
+                problems.add(file.problemAt(at + "/name", "no task name (known: " + String.join(", ", KnownNames.TASKS) + ")"));
+            } else if (!KnownNames.TASKS.contains(task.name())) {
                 problems.add(file.problemAt(at + "/name", "unknown task '" + task.name() + "' (known: " + String.join(", ", KnownNames.TASKS) + ")"));
             }
             if (task.limit() < 0) problems.add(file.problemAt(at + "/limit", "must be >= 0 (0 = all samples)"));
@@ -91,6 +109,11 @@ public final class SweepValidator {
         if (calibrating) problems.addAll(calibrationProblems(file, hadoopConf));
 
         if (!problems.isEmpty()) throw new SweepSpecException(problems);
+    }
+
+    /** A list entry written as null (or left empty in YAML): named, instead of failing later on it. */
+    private static SweepSpecException.Problem nullEntry(SweepFile file, String pointer, String expected) {
+        return file.problemAt(pointer, "null entry; expected " + expected);
     }
 
     private static List<SweepSpecException.Problem> calibrationProblems(SweepFile file, Configuration hadoopConf) {

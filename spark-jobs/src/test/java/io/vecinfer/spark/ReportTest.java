@@ -50,6 +50,20 @@ class ReportTest {
         }
     }
 
+    @Test
+    void aFolderWithoutSamplesIsNamedAndLeftAsItIs() throws Exception {
+        Path mistyped = dir.resolve("out-typo");
+        var e = org.junit.jupiter.api.Assertions.assertThrows(Report.NoSamplesException.class, () -> Report.run(LocalSpark.session(), mistyped.toString()));
+        assertTrue(e.getMessage().startsWith("no samples under ") && e.getMessage().contains(mistyped.toString()), e.getMessage());
+        assertTrue(!Files.exists(mistyped), "nothing is created");
+
+        Path empty = Files.createDirectories(dir.resolve("empty"));
+        org.junit.jupiter.api.Assertions.assertThrows(Report.NoSamplesException.class, () -> Report.run(LocalSpark.session(), empty.toString()));
+        try (var listing = Files.list(empty)) {
+            assertEquals(0, listing.count(), "nothing is written into it");
+        }
+    }
+
     private static double nll(Cell cell, int i) {
         return HashCellRunner.expectedScores(cell, String.format("perplexity-%03d", i)).get("nll");
     }

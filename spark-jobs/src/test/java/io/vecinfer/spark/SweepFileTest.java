@@ -177,6 +177,25 @@ class SweepFileTest {
     }
 
     @Test
+    void nullEntriesAreNamedWithTheirLinesAllAtOnce() {
+        String text = valid(",\n  \"codebooks\": [null]")
+                .replace("\"vecinfer:k=d4b8,v=d4b8,r=128\"]", "null]")
+                .replace("{\"name\": \"passkey\", \"limit\": 2}", "null,\n    {\"limit\": 2}")
+                .replace("\"models\": [\"", "\"models\": [null, \"");
+        Path file = Sweeps.writeText(dir.resolve("nulls.json"), text);
+        SweepSpecException e = assertThrows(SweepSpecException.class,
+                () -> SweepValidator.validate(SweepFile.read(file), NO_GPU, new Configuration()));
+        List<String> fields = e.problems().stream().map(SweepSpecException.Problem::field).toList();
+        assertEquals(List.of("models[0]", "methods[1]", "codebooks[0]", "tasks[1]", "tasks[2].name"), fields, e.getMessage());
+        for (SweepSpecException.Problem p : e.problems()) {
+            assertEquals(file.toString(), p.file());
+            assertTrue(p.line() > 0, p.toString());
+        }
+        assertEquals(lineOf(text, "{\"limit\": 2}"), e.problems().get(4).line());
+        assertTrue(e.problems().get(1).message().startsWith("null entry; expected a method"), e.getMessage());
+    }
+
+    @Test
     void everyProblemIsReportedAtOnce() {
         String text = valid("").replace("\"name\": \"passkey\"", "\"name\": \"needle\"").replace("\"fp16\",", "\"fp8\",");
         Path file = Sweeps.writeText(dir.resolve("two.json"), text);

@@ -6,10 +6,7 @@ import java.util.List;
  * Runs the samples of sweep cells on one worker (a Spark executor or a plain JVM). An implementation
  * keeps loaded models and codebooks for its lifetime, so a worker loads each once.
  */
-public interface CellRunner extends AutoCloseable {
-
-    /** The task's sample ids in their fixed order, at most {@code limit} of them (0 = all). */
-    List<String> sampleIds(Cell cell, int limit);
+public interface CellRunner extends SampleCatalog {
 
     /** Runs the given samples of one cell, in batches of cell.batchSize(); results in the order of ids. */
     List<SampleResult> run(Cell cell, List<String> sampleIds);

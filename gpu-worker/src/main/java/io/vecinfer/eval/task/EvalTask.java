@@ -16,8 +16,11 @@ public interface EvalTask {
     /** One line for docs and --help: data, prompt format, generation, metric. */
     String description();
 
-    /** The samples for a cell, at most {@code limit} (0 = all), built with the cell's model tokenizer. */
-    List<TaskSample> samples(TaskContext context, Cell cell, int limit);
+    /**
+     * The samples for a cell, at most {@code limit} (0 = all), built with the cell's model tokenizer. They
+     * need no weights, so that a Spark driver can list them without loading a model.
+     */
+    List<TaskSample> samples(SampleSource source, Cell cell, int limit);
 
     /** Runs a batch of samples of one cell. */
     List<SampleResult> run(TaskContext context, Cell cell, List<TaskSample> batch);

@@ -35,9 +35,9 @@ public final class FidelityTask implements EvalTask {
     }
 
     @Override
-    public List<TaskSample> samples(TaskContext context, Cell cell, int limit) {
+    public List<TaskSample> samples(SampleSource source, Cell cell, int limit) {
         int window = cell.contextLength() > 0 ? cell.contextLength() : DEFAULT_PROMPT;
-        return TaskData.heldoutWindows(context, "fidelity", "fidelity", window, limit, CONTINUATION);
+        return TaskData.heldoutWindows(source, "fidelity", "fidelity", window, limit, CONTINUATION);
     }
 
     @Override

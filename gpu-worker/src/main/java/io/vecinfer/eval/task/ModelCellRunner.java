@@ -23,8 +23,8 @@ public class ModelCellRunner implements CellRunner {
     private final KvMethods methods;
     private final ExecutionBackend backend;
     private final ExecutionBackend cpu;
+    private final DatasetSampleCatalog catalog;
     private final Map<String, Loaded> models = new HashMap<>();
-    private final Map<String, List<TaskSample>> samples = new HashMap<>();
 
     private record Loaded(Model model, Tokenizer tokenizer, Map<String, DecoderBackend> decoders) {
     }
@@ -39,6 +39,7 @@ public class ModelCellRunner implements CellRunner {
         this.methods = methods;
         this.backend = backend;
         this.cpu = backend instanceof CpuBackend ? backend : new CpuBackend();
+        this.catalog = new DatasetSampleCatalog(datasets);
     }
 
     /** The datasets folder of this JVM: -Dvecinfer.datasets, else VECINFER_DATASETS, else ./datasets; absolute, not checked. */
@@ -58,49 +59,33 @@ public class ModelCellRunner implements CellRunner {
     }
 
     private synchronized Loaded load(String modelPath) {
-        return models.computeIfAbsent(modelPath, p -> {
-            Model model = Model.load(Path.of(p));
-            Path tokenizerFile = Path.of(p, "tokenizer.json");
-            if (!Files.exists(tokenizerFile)) {
-                model.close();
-                throw new IllegalArgumentException(tokenizerFile + ": file not found (a model needs its tokenizer.json)");
-            }
-            return new Loaded(model, Tokenizer.load(tokenizerFile), new HashMap<>());
-        });
+        // The tokenizer first: a model without one is refused before its weights are mapped.
+        Tokenizer tokenizer = catalog.source(modelPath).tokenizer();
+        return models.computeIfAbsent(modelPath, p -> new Loaded(Model.load(Path.of(p)), tokenizer, new HashMap<>()));
     }
 
-    /** The context of a cell; {@code withMethod} false skips the KV method (listing samples needs no codebooks). */
-    private synchronized TaskContext context(Cell cell, boolean withMethod) {
+    /** The context of a cell: its model, decoder and caches on the backend that runs its method. */
+    private synchronized TaskContext context(Cell cell) {
         Loaded loaded = load(cell.model());
         MethodSpec method = MethodSpec.parse(cell.method());
         ExecutionBackend runsOn = backend.supports(method) ? backend : cpu;
         DecoderBackend decoder = loaded.decoders().computeIfAbsent(runsOn.name(), b -> runsOn.decoder(loaded.model()));
-        var caches = withMethod ? runsOn.caches(method, loaded.model(),
-                methods.codebooks(method, loaded.model(), loaded.tokenizer(), cell.codebook())) : null;
+        var caches = runsOn.caches(method, loaded.model(), methods.codebooks(method, loaded.model(), loaded.tokenizer(), cell.codebook()));
         return new TaskContext(loaded.model(), loaded.tokenizer(), decoder, datasets, caches,
                 runsOn.caches(MethodSpec.parse("fp16"), loaded.model(), null), runsOn);
     }
 
-    private synchronized List<TaskSample> samplesOf(Cell cell, TaskContext context) {
-        String key = cell.model() + "|" + cell.task() + "|" + cell.contextLength();
-        return samples.computeIfAbsent(key, k -> TaskRegistry.task(cell.task()).samples(context, cell, 0));
-    }
-
+    /** Listing samples loads no model: the ids come from the catalog, from config and tokenizer alone. */
     @Override
     public List<String> sampleIds(Cell cell, int limit) {
-        List<String> ids = new ArrayList<>();
-        for (TaskSample s : samplesOf(cell, context(cell, false))) {
-            if (limit > 0 && ids.size() == limit) break;
-            ids.add(s.id());
-        }
-        return ids;
+        return catalog.sampleIds(cell, limit);
     }
 
     @Override
     public List<SampleResult> run(Cell cell, List<String> sampleIds) {
-        TaskContext context = context(cell, true);
+        TaskContext context = context(cell);
         Map<String, TaskSample> byId = new LinkedHashMap<>();
-        for (TaskSample s : samplesOf(cell, context)) byId.put(s.id(), s);
+        for (TaskSample s : catalog.samples(cell)) byId.put(s.id(), s);
         List<TaskSample> wanted = new ArrayList<>();
         for (String id : sampleIds) {
             TaskSample s = byId.get(id);

@@ -55,16 +55,16 @@ public final class PasskeyTask implements EvalTask {
     }
 
     @Override
-    public List<TaskSample> samples(TaskContext context, Cell cell, int limit) {
+    public List<TaskSample> samples(SampleSource source, Cell cell, int limit) {
         List<TaskSample> samples = new ArrayList<>();
-        for (PasskeyRecord r : TaskData.passkeys(context.datasets().resolve("passkey/passkey.jsonl"))) {
+        for (PasskeyRecord r : TaskData.passkeys(source.datasets().resolve("passkey/passkey.jsonl"))) {
             if (cell.contextLength() > 0 && r.contextTokens() != cell.contextLength()) continue;
-            if (r.contextTokens() + NEW_TOKENS > context.model().config().contextLength()) {
+            if (r.contextTokens() + NEW_TOKENS > source.config().contextLength()) {
                 throw new IllegalArgumentException("passkey sample " + r.id() + ": " + r.contextTokens() + " tokens + "
-                        + NEW_TOKENS + " generated do not fit " + context.model().name() + "'s context of "
-                        + context.model().config().contextLength());
+                        + NEW_TOKENS + " generated do not fit " + source.modelName() + "'s context of "
+                        + source.config().contextLength());
             }
-            samples.add(new TaskSample(r.id(), prompt(context.tokenizer(), context.bosId(), r), r.answer(), NEW_TOKENS));
+            samples.add(new TaskSample(r.id(), prompt(source.tokenizer(), source.bosId(), r), r.answer(), NEW_TOKENS));
             if (limit > 0 && samples.size() == limit) break;
         }
         if (samples.isEmpty()) {

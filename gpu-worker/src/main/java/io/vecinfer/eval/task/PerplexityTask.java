@@ -32,9 +32,9 @@ public final class PerplexityTask implements EvalTask {
     }
 
     @Override
-    public List<TaskSample> samples(TaskContext context, Cell cell, int limit) {
+    public List<TaskSample> samples(SampleSource source, Cell cell, int limit) {
         int window = cell.contextLength() > 0 ? cell.contextLength() : DEFAULT_WINDOW;
-        return TaskData.heldoutWindows(context, "perplexity", "heldout", window, limit, 0);
+        return TaskData.heldoutWindows(source, "perplexity", "heldout", window, limit, 0);
     }
 
     @Override

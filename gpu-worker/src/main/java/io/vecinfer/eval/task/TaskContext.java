@@ -13,8 +13,4 @@ import java.nio.file.Path;
  */
 public record TaskContext(Model model, Tokenizer tokenizer, DecoderBackend decoder, Path datasets,
                           KvCacheFactory method, KvCacheFactory fp16Reference, ExecutionBackend backend) {
-
-    public int bosId() {
-        return tokenizer.tokenId("<|begin_of_text|>").orElse(model.config().bosTokenId());
-    }
 }

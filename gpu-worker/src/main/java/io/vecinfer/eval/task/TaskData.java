@@ -26,19 +26,19 @@ final class TaskData {
      * Consecutive windows of the held-out text (documents joined by blank lines, tokenized once), each
      * after BOS; refused when a window and what the task generates after it do not fit the model.
      */
-    static List<TaskSample> heldoutWindows(TaskContext context, String task, String idPrefix, int window, int limit,
+    static List<TaskSample> heldoutWindows(SampleSource source, String task, String idPrefix, int window, int limit,
                                            int newTokens) {
-        int modelContext = context.model().config().contextLength();
+        int modelContext = source.config().contextLength();
         if (window + 1 + newTokens > modelContext) {
             throw new IllegalArgumentException(task + ": a window of " + window + " tokens plus BOS" + (newTokens > 0 ? " and "
-                    + newTokens + " generated" : "") + " does not fit " + context.model().name() + "'s context of " + modelContext);
+                    + newTokens + " generated" : "") + " does not fit " + source.modelName() + "'s context of " + modelContext);
         }
-        Path file = context.datasets().resolve("heldout/heldout.jsonl");
-        int[] ids = context.tokenizer().encode(String.join("\n\n", texts(file)));
+        Path file = source.datasets().resolve("heldout/heldout.jsonl");
+        int[] ids = source.tokenizer().encode(String.join("\n\n", texts(file)));
         List<TaskSample> samples = new ArrayList<>();
         for (int w = 0; (w + 1) * window <= ids.length && (limit == 0 || w < limit); w++) {
             int[] prompt = new int[window + 1];
-            prompt[0] = context.bosId();
+            prompt[0] = source.bosId();
             System.arraycopy(ids, w * window, prompt, 1, window);
             samples.add(new TaskSample(idPrefix + "-" + window + "-w" + w, prompt, null, newTokens));
         }

@@ -17,10 +17,38 @@ import java.util.stream.IntStream;
  * the sha256 of what determines them (model, method, task, context length, seed, sample id; not the
  * batch size, as for a real decoder), so any two runs agree. System property
  * {@code vecinfer.test.sleepMs} makes each sample take that long, to leave time to kill an executor.
+ *
+ * <p>{@link #create(int)} makes it the stand-in for a GPU's runner ({@code spark.vecinfer.cudaCellRunner}):
+ * its rows say cuda and the device, and a batch larger than {@link #DEVICE_BATCH_LIMIT} fails as the CUDA
+ * backend's allocation does when the GPU's memory is exhausted.
  */
 public final class HashCellRunner implements CellRunner {
     /** Samples per task when the sweep gives no limit. */
     public static final int TASK_SIZE = 12;
+    /** The largest batch the stand-in GPU has memory for. */
+    public static final int DEVICE_BATCH_LIMIT = 4;
+    /** What each sample of a batch asks of the stand-in GPU, and what it has free. */
+    public static final long BYTES_PER_SAMPLE = 3L << 30, DEVICE_FREE_BYTES = 12L << 30;
+
+    private final String backend;
+    private final String device;
+    private final Integer gpuOrdinal;
+
+    /** The CPU runner. */
+    public HashCellRunner() {
+        this("cpu", "test-cpu", null);
+    }
+
+    private HashCellRunner(String backend, String device, Integer gpuOrdinal) {
+        this.backend = backend;
+        this.device = device;
+        this.gpuOrdinal = gpuOrdinal;
+    }
+
+    /** The runner of stand-in GPU {@code ordinal}. */
+    public static HashCellRunner create(int ordinal) {
+        return new HashCellRunner("cuda", "cuda:" + ordinal + " (test)", ordinal);
+    }
 
     @Override
     public List<String> sampleIds(Cell cell, int limit) {
@@ -31,6 +59,12 @@ public final class HashCellRunner implements CellRunner {
     @Override
     public List<SampleResult> run(Cell cell, List<String> sampleIds) {
         long sleep = Long.getLong("vecinfer.test.sleepMs", 0);
+        if (gpuOrdinal != null && cell.batchSize() > DEVICE_BATCH_LIMIT) {
+            // The message DeviceBuffer gives when cuMemAlloc fails, in the type it throws.
+            long asked = cell.batchSize() * BYTES_PER_SAMPLE;
+            throw new IllegalStateException("cannot allocate " + asked + " bytes on cuda:" + gpuOrdinal + " (" + DEVICE_FREE_BYTES
+                    + " bytes free): CUDA_ERROR_OUT_OF_MEMORY");
+        }
         List<SampleResult> results = new ArrayList<>();
         for (int start = 0; start < sampleIds.size(); start += cell.batchSize()) {
             for (String id : sampleIds.subList(start, Math.min(sampleIds.size(), start + cell.batchSize()))) {
@@ -49,11 +83,11 @@ public final class HashCellRunner implements CellRunner {
         return cell.task().equals("passkey") ? Map.of("accuracy", (double) (h[2] & 1)) : Map.of("nll", nll, "tokens", 64.0);
     }
 
-    private static SampleResult result(Cell cell, String id, double millis) {
+    private SampleResult result(Cell cell, String id, double millis) {
         int contextTokens = cell.contextLength() == 0 ? 256 : cell.contextLength();
         double bytesPerToken = cell.method().startsWith("fp32") ? 8192 : cell.method().startsWith("fp16") ? 4096 : 1024;
         return new SampleResult(id, expectedScores(cell, id), "pred-" + id, "ref-" + id, contextTokens,
-                millis, millis / 8 + 0.01, 8, (long) (bytesPerToken * contextTokens), bytesPerToken, 4096 / bytesPerToken, 1L << 30, "cpu", "test-cpu");
+                millis, millis / 8 + 0.01, 8, (long) (bytesPerToken * contextTokens), bytesPerToken, 4096 / bytesPerToken, 1L << 30, backend, device);
     }
 
     private static byte[] sha256(String text) {

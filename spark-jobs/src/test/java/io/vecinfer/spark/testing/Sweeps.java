@@ -27,20 +27,27 @@ public final class Sweeps {
 
     /** A sweep over the given methods with perplexity (limit ppl) and passkey (limit pk) at one context length. */
     public static Path write(Path dir, String name, List<String> methods, int ppl, int pk, Path output) {
+        return write(dir, name, methods, ppl, pk, output, "cpu", List.of(2));
+    }
+
+    /** The same sweep on a backend (cpu or cuda) and with other batch sizes. */
+    public static Path write(Path dir, String name, List<String> methods, int ppl, int pk, Path output, String backend, List<Integer> batchSizes) {
         String json = """
                 {
                   "models": ["%s"],
                   "methods": [%s],
                   "tasks": [
                     {"name": "perplexity", "limit": %d, "contextLengths": [128]},
-                    {"name": "passkey", "limit": %d, "contextLengths": [256]}
+                    {"name": "passkey", "limit": %d, "contextLengths": [512]}
                   ],
-                  "batchSizes": [2],
+                  "batchSizes": %s,
                   "seeds": [7],
                   "samplesPerTask": 3,
+                  "backend": "%s",
                   "output": "%s"
                 }
-                """.formatted(referenceModel(), methods.stream().map(m -> "\"" + m + "\"").collect(Collectors.joining(", ")), ppl, pk, output);
+                """.formatted(referenceModel(), methods.stream().map(m -> "\"" + m + "\"").collect(Collectors.joining(", ")), ppl, pk,
+                batchSizes, backend, output);
         return writeText(dir.resolve(name), json);
     }
 

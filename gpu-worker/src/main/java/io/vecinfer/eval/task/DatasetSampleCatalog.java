@@ -1,0 +1,62 @@
+package io.vecinfer.eval.task;
+
+import io.vecinfer.model.Model;
+import io.vecinfer.model.ModelConfig;
+import io.vecinfer.tokenizer.Tokenizer;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The samples of the shipped tasks, built from the datasets folder and each model's config.json and
+ * tokenizer.json only: the weights are never opened. A {@link ModelCellRunner} takes its samples from
+ * one, and a Spark driver lists sample ids with one, so both see the same ids in the same order.
+ */
+public final class DatasetSampleCatalog implements SampleCatalog {
+    private final Path datasets;
+    private final Map<String, SampleSource> sources = new HashMap<>();
+    private final Map<String, List<TaskSample>> samples = new HashMap<>();
+
+    /** @param datasets the datasets/ folder holding heldout/ and passkey/ */
+    public DatasetSampleCatalog(Path datasets) {
+        this.datasets = datasets;
+    }
+
+    /** The catalog of this JVM's datasets folder ({@link ModelCellRunner#checkedDatasetsFolder()}). */
+    public static DatasetSampleCatalog create() {
+        return new DatasetSampleCatalog(ModelCellRunner.checkedDatasetsFolder());
+    }
+
+    /** The model's config and tokenizer, read once per model folder. */
+    public synchronized SampleSource source(String modelPath) {
+        return sources.computeIfAbsent(modelPath, p -> {
+            Path folder = Path.of(p);
+            ModelConfig config = ModelConfig.load(folder.resolve("config.json"));
+            Path tokenizerFile = folder.resolve("tokenizer.json");
+            if (!Files.exists(tokenizerFile)) {
+                throw new IllegalArgumentException(tokenizerFile + ": file not found (a model needs its tokenizer.json)");
+            }
+            return new SampleSource(Model.nameOf(folder), config, Tokenizer.load(tokenizerFile), datasets);
+        });
+    }
+
+    /** All samples of the cell's task at its context length, in their fixed order. */
+    public synchronized List<TaskSample> samples(Cell cell) {
+        String key = cell.model() + "|" + cell.task() + "|" + cell.contextLength();
+        return samples.computeIfAbsent(key, k -> TaskRegistry.task(cell.task()).samples(source(cell.model()), cell, 0));
+    }
+
+    @Override
+    public List<String> sampleIds(Cell cell, int limit) {
+        List<String> ids = new ArrayList<>();
+        for (TaskSample s : samples(cell)) {
+            if (limit > 0 && ids.size() == limit) break;
+            ids.add(s.id());
+        }
+        return ids;
+    }
+}
