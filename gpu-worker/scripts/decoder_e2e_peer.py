@@ -141,7 +141,8 @@ def main():
     kwargs = dict(dtype=torch.bfloat16, attn_implementation="sdpa")
     try:
         model = AutoModelForCausalLM.from_pretrained(args.model, device_map="cuda", **kwargs)
-    except (ImportError, ValueError):  # device_map wants accelerate in some versions: load on the host, then move
+    except Exception as e:  # device_map wants accelerate in some versions: load on the host, then move
+        print(f"device_map='cuda' failed ({e!r:.200}); loading on the host", file=sys.stderr)
         model = AutoModelForCausalLM.from_pretrained(args.model, **kwargs).to("cuda")
     model.eval()
     cfg = model.config
