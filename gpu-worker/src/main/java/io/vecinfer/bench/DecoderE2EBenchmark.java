@@ -1,0 +1,358 @@
+package io.vecinfer.bench;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.vecinfer.cuda.CudaDevice;
+import io.vecinfer.cuda.DeviceBuffer;
+import io.vecinfer.cuda.decoder.CudaDecoder;
+import io.vecinfer.cuda.decoder.DeviceKvCache;
+import io.vecinfer.cuda.decoder.DeviceKvCaches;
+import io.vecinfer.decoder.Batching;
+import io.vecinfer.decoder.Sequence;
+import io.vecinfer.kvcache.KvCacheFactory;
+import io.vecinfer.model.Model;
+import io.vecinfer.model.ModelConfig;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.SplittableRandom;
+
+/**
+ * End-to-end prefill and decode times of {@link CudaDecoder} on a checkpoint (the 8B shape of make_8b_checkpoint.py),
+ * the same shapes as decoder_e2e_peer.py, through the decoder's public API only, fp16 device KV caches:
+ * <ul>
+ *   <li>prefill-bB-L: forwardAll of B fresh sequences of L random tokens, logits of every position, as perplexity runs;</li>
+ *   <li>decode-bB-ctx4096: one forwardLast of one token per sequence, B sequences already holding 4096 tokens.</li>
+ * </ul>
+ * A call returns its logits on the host, so it has synchronized: host time around it is the call's time.
+ * <p>
+ * A time budget (--budget-s, default 300) bounds the run: each shape's first call is estimated from what was
+ * measured before and skipped ("skipped": why) when it would not fit what is left; repeats stay within the shape's
+ * share of what is left (left / shapes to go). The JSON is rewritten to --out after every row, so a run cut short
+ * keeps what finished.
+ * <p>
+ * The decode caches are filled "direct" by default: random keys and values through {@link DeviceKvCache#appendAndAttend}
+ * a chunk at a time (the step's cost does not depend on what the cache holds, and a prefill of 32 × 4096 tokens
+ * would take most of the budget today); --fill prefill runs real prompts through forwardLast instead, and direct
+ * falls back to that if the cache API refuses.
+ * <pre>
+ *   java --add-modules=jdk.incubator.vector -Xmx48g -cp '.device-bundle/lib/*' io.vecinfer.bench.DecoderE2EBenchmark \
+ *       --model /tmp/llama8b-random [--budget-s 300] [--out ours.json] [--fill direct|prefill] [--reps 3] [--only a,b]
+ * </pre>
+ */
+public final class DecoderE2EBenchmark {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final int DECODE_CONTEXT = 4096, WARM_UP_TOKENS = Batching.CHUNK_ROWS;
+    /** Estimates of a prefill longer than any measured one are doubled: attention grows with the context. */
+    private static final double LONGER_PREFILL_MARGIN = 2.0;
+
+    /** A benchmark shape: B sequences; prefill of L tokens each, or decode steps at a context of L. */
+    record Shape(String name, boolean prefill, int batch, int length) {
+    }
+
+    static final List<Shape> SHAPES = List.of(
+            new Shape("prefill-b1-4096", true, 1, 4096),
+            new Shape("decode-b1-ctx4096", false, 1, DECODE_CONTEXT),
+            new Shape("decode-b8-ctx4096", false, 8, DECODE_CONTEXT),
+            new Shape("prefill-b8-1024", true, 8, 1024),
+            new Shape("decode-b32-ctx4096", false, 32, DECODE_CONTEXT),
+            new Shape("prefill-b1-32768", true, 1, 32768)); // last: the longest, and the least likely to fit
+
+    private final CudaDevice device;
+    private final CudaDecoder decoder;
+    private final Model model;
+    private final KvCacheFactory caches;
+    private final int reps;
+    private final boolean directFill;
+    private final SplittableRandom random = new SplittableRandom(1);
+    private final long deadline;
+    // What the estimates start from, updated as shapes are measured.
+    private double prefillMsPerToken, decodeMsPerSequence, fillMsPerSequence = Double.NaN;
+    private int longestPrefill;
+
+    private DecoderE2EBenchmark(Model model, CudaDevice device, CudaDecoder decoder, int reps, boolean directFill, double budgetS) {
+        this.model = model;
+        this.device = device;
+        this.decoder = decoder;
+        this.caches = DeviceKvCaches.fp16(device);
+        this.reps = reps;
+        this.directFill = directFill;
+        this.deadline = System.nanoTime() + (long) (budgetS * 1e9);
+    }
+
+    public static void main(String[] args) throws Exception {
+        Path folder = Path.of("/tmp/llama8b-random");
+        Path out = null;
+        double budget = 300;
+        int reps = 3;
+        boolean direct = true;
+        List<String> only = null;
+        for (int i = 0; i < args.length; i++) {
+            String value = i + 1 < args.length ? args[i + 1] : "";
+            switch (args[i]) {
+                case "--model" -> folder = Path.of(value);
+                case "--out" -> out = Path.of(value);
+                case "--budget-s" -> budget = Double.parseDouble(value);
+                case "--reps" -> reps = Integer.parseInt(value);
+                case "--fill" -> direct = switch (value) {
+                    case "direct" -> true;
+                    case "prefill" -> false;
+                    default -> throw new IllegalArgumentException("--fill direct|prefill, not " + value);
+                };
+                case "--only" -> only = Arrays.asList(value.split(","));
+                default -> throw new IllegalArgumentException("unknown argument " + args[i] + " (--model --out --budget-s --reps --fill --only)");
+            }
+            i++;
+        }
+        ObjectNode result = JSON.createObjectNode();
+        result.put("benchmark", "CudaDecoder end to end: forwardAll prefill (every position's logits), forwardLast decode step;"
+                + " fp16 device KV caches; host time per call, median of timed repeats after a warm-up");
+        result.put("model", folder.toString());
+        result.put("date", Instant.now().toString());
+        result.put("java", System.getProperty("java.version"));
+        result.put("max_heap_gib", round(Runtime.getRuntime().maxMemory() / (double) (1L << 30), 1));
+        result.put("budget_s", budget);
+        ArrayNode rows = result.putArray("rows");
+        long start = System.nanoTime();
+        try (Model model = Model.load(folder); CudaDevice device = CudaDevice.open(0); CudaDecoder decoder = new CudaDecoder(model, device)) {
+            result.put("device", decoder.device());
+            result.put("load_s", round((System.nanoTime() - start) / 1e9, 1));
+            write(result, out);
+            DecoderE2EBenchmark bench = new DecoderE2EBenchmark(model, device, decoder, reps, direct, budget);
+            result.set("warm_up", bench.warmUp());
+            write(result, out);
+            List<String> names = only;
+            int context = model.config().contextLength();
+            List<Shape> shapes = SHAPES.stream()
+                    .filter(s -> s.length() <= context && (names == null || names.contains(s.name()))).toList();
+            for (int i = 0; i < shapes.size(); i++) {
+                // A placeholder first: if the time limit kills the JVM mid-shape, the file still says where it stopped.
+                rows.addObject().put("name", shapes.get(i).name()).putNull("ours_ms")
+                        .put("skipped", "unfinished: the run was stopped during this shape");
+                write(result, out);
+                rows.set(rows.size() - 1, bench.run(shapes.get(i), shapes.size() - i));
+                write(result, out);
+            }
+            result.put("device_peak_gib", round(device.peakAllocatedBytes() / (double) (1L << 30), 1));
+        } catch (RuntimeException | OutOfMemoryError e) {
+            result.put("error", brief(e));
+            write(result, out);
+            System.out.println(JSON.writerWithDefaultPrettyPrinter().writeValueAsString(result));
+            throw e;
+        }
+        result.put("seconds", round((System.nanoTime() - start) / 1e9, 1));
+        write(result, out);
+        System.out.println(JSON.writerWithDefaultPrettyPrinter().writeValueAsString(result));
+    }
+
+    private double leftMs() {
+        return (deadline - System.nanoTime()) / 1e6;
+    }
+
+    /** Kernel modules loaded and activations allocated, then the first estimates: a chunk's prefill and a decode step. */
+    private ObjectNode warmUp() {
+        ObjectNode w = JSON.createObjectNode();
+        Sequence s = newSequence();
+        try {
+            double cold = timeMs(() -> decoder.forwardAll(List.of(s), List.of(tokens(WARM_UP_TOKENS))));
+            double warm = timeMs(() -> decoder.forwardAll(List.of(s), List.of(tokens(WARM_UP_TOKENS))));
+            double step = timeMs(() -> decoder.forwardLast(List.of(s), List.of(tokens(1))));
+            step = Math.min(step, timeMs(() -> decoder.forwardLast(List.of(s), List.of(tokens(1)))));
+            prefillMsPerToken = warm / WARM_UP_TOKENS;
+            decodeMsPerSequence = step;
+            longestPrefill = WARM_UP_TOKENS;
+            w.put("first_prefill_ms", round(cold, 1));
+            w.put("prefill_ms", round(warm, 1));
+            w.put("tokens", WARM_UP_TOKENS);
+            w.put("decode_step_ms", round(step, 2));
+        } finally {
+            s.close();
+        }
+        return w;
+    }
+
+    private ObjectNode run(Shape shape, int shapesToGo) {
+        ObjectNode row = JSON.createObjectNode();
+        row.put("name", shape.name());
+        row.put("batch", shape.batch());
+        row.put(shape.prefill() ? "tokens" : "context", shape.prefill() ? shape.batch() * shape.length() : shape.length());
+        double share = leftMs() / shapesToGo;
+        try {
+            if (shape.prefill()) prefill(shape, row, share);
+            else decode(shape, row, share);
+        } catch (RuntimeException | OutOfMemoryError e) {
+            row.putNull("ours_ms");
+            row.put("skipped", "failed: " + brief(e));
+        }
+        System.gc(); // the logits of the last call, before the next shape's first
+        System.err.println(row);
+        return row;
+    }
+
+    private void prefill(Shape shape, ObjectNode row, double shareMs) {
+        int tokens = shape.batch() * shape.length();
+        double estimate = tokens * prefillMsPerToken * (shape.length() > longestPrefill ? LONGER_PREFILL_MARGIN : 1);
+        row.put("estimate_s", round(estimate / 1e3, 1));
+        if (estimate > leftMs()) {
+            skip(row, String.format(Locale.ROOT, "estimated %.0f s for one call, %.0f s left of the budget", estimate / 1e3, leftMs() / 1e3));
+            return;
+        }
+        List<int[]> prompts = new ArrayList<>();
+        for (int b = 0; b < shape.batch(); b++) prompts.add(tokens(shape.length()));
+        TimedRuns.Samples samples = TimedRuns.repeat(() -> {
+            List<Sequence> sequences = newSequences(shape.batch());
+            try {
+                System.gc(); // the previous call's logits are garbage: collect them outside the timed call
+                return timeMs(() -> decoder.forwardAll(sequences, prompts));
+            } finally {
+                Sequence.closeAll(sequences);
+            }
+        }, 1, reps, Math.min(shareMs, leftMs()));
+        put(row, samples, tokens);
+        prefillMsPerToken = samples.median() / tokens;
+        longestPrefill = Math.max(longestPrefill, shape.length());
+    }
+
+    private void decode(Shape shape, ObjectNode row, double shareMs) {
+        int batch = shape.batch();
+        double fillEstimate = batch * (Double.isNaN(fillMsPerSequence) ? shape.length() * prefillMsPerToken : fillMsPerSequence);
+        double estimate = fillEstimate + 3 * batch * decodeMsPerSequence;
+        row.put("estimate_s", round(estimate / 1e3, 1));
+        if (estimate > leftMs()) {
+            skip(row, String.format(Locale.ROOT, "estimated %.0f s to fill the caches and step, %.0f s left of the budget",
+                    estimate / 1e3, leftMs() / 1e3));
+            return;
+        }
+        List<Sequence> sequences = newSequences(batch);
+        try {
+            long t0 = System.nanoTime();
+            String fill = fill(sequences, shape.length());
+            double fillMs = (System.nanoTime() - t0) / 1e6;
+            row.put("fill", fill);
+            row.put("fill_s", round(fillMs / 1e3, 1));
+            if (fill.startsWith("direct")) fillMsPerSequence = fillMs / batch;
+            TimedRuns.Samples samples = TimedRuns.repeat(() -> {
+                List<int[]> next = new ArrayList<>();
+                for (int b = 0; b < batch; b++) next.add(tokens(1));
+                return timeMs(() -> decoder.forwardLast(sequences, next));
+            }, 2, 5 * reps, Math.max(0, Math.min(shareMs - fillMs, leftMs())));
+            put(row, samples, batch);
+            decodeMsPerSequence = samples.median() / batch;
+        } finally {
+            Sequence.closeAll(sequences);
+        }
+    }
+
+    /** Brings every sequence to {@code context} tokens; says how. */
+    private String fill(List<Sequence> sequences, int context) {
+        if (directFill) {
+            try {
+                fillDirect(sequences, context);
+                return "direct: random keys and values through DeviceKvCache.appendAndAttend, " + Batching.CHUNK_ROWS + " tokens a call";
+            } catch (RuntimeException e) {
+                // A cache that refuses (another type, a changed contract): start again from empty caches with real prompts.
+                List<Sequence> fresh = newSequences(sequences.size());
+                Sequence.closeAll(sequences);
+                sequences.clear();
+                sequences.addAll(fresh);
+                fillPrefill(sequences, context);
+                return "prefill (direct failed: " + brief(e) + ")";
+            }
+        }
+        fillPrefill(sequences, context);
+        return "prefill: random prompts through forwardLast";
+    }
+
+    private void fillPrefill(List<Sequence> sequences, int context) {
+        for (Sequence s : sequences) decoder.forwardLast(List.of(s), List.of(tokens(context)));
+    }
+
+    /** Random fp32 q, k, v chunks (the layout CudaDecoder hands its caches), appended layer by layer as the decoder would. */
+    private void fillDirect(List<Sequence> sequences, int context) {
+        ModelConfig c = model.config();
+        int chunk = Batching.CHUNK_ROWS, qDim = c.numHeads() * c.headDim(), kvDim = c.numKvHeads() * c.headDim();
+        float scale = (float) (1.0 / Math.sqrt(c.headDim()));
+        try (DeviceBuffer q = device.upload(floats(chunk * qDim)); DeviceBuffer k = device.upload(floats(chunk * kvDim));
+             DeviceBuffer v = device.upload(floats(chunk * kvDim)); DeviceBuffer out = device.allocate((long) chunk * qDim * Float.BYTES)) {
+            for (Sequence s : sequences) {
+                DeviceKvCache cache = (DeviceKvCache) s.cache();
+                while (s.position() < context) {
+                    int n = Math.min(chunk, context - s.position());
+                    for (int layer = 0; layer < c.numLayers(); layer++) {
+                        cache.appendAndAttend(layer, q.from(0), k.from(0), v.from(0), s.position(), n, scale, out.from(0));
+                    }
+                    s.advance(n);
+                }
+            }
+            device.synchronize();
+        }
+    }
+
+    private void put(ObjectNode row, TimedRuns.Samples samples, int tokensPerCall) {
+        double median = samples.median();
+        row.put("ours_ms", round(median, 3));
+        row.put("ours_min_ms", round(samples.min(), 3));
+        row.put("ours_reps", samples.ms().size());
+        row.put("warm_up_discarded", samples.warmUpDiscarded());
+        row.put("ours_tokens_per_s", round(tokensPerCall / median * 1e3, 1));
+        ArrayNode all = row.putArray("ours_samples_ms");
+        samples.ms().forEach(ms -> all.add(round(ms, 3)));
+    }
+
+    private static void skip(ObjectNode row, String why) {
+        row.putNull("ours_ms");
+        row.put("skipped", why);
+    }
+
+    private Sequence newSequence() {
+        return new Sequence(caches.create(model.kvLayout()));
+    }
+
+    private List<Sequence> newSequences(int n) {
+        List<Sequence> list = new ArrayList<>();
+        for (int i = 0; i < n; i++) list.add(newSequence());
+        return list;
+    }
+
+    private int[] tokens(int n) {
+        return random.ints(n, 3, model.config().vocabSize()).toArray();
+    }
+
+    private float[] floats(int n) {
+        float[] f = new float[n];
+        for (int i = 0; i < n; i++) f[i] = (float) (2 * random.nextDouble() - 1);
+        return f;
+    }
+
+    /** An exception's first line, short enough for a JSON field (JCuda's load errors run to pages). */
+    private static String brief(Throwable e) {
+        String text = e.toString().lines().findFirst().orElse("");
+        return text.length() > 300 ? text.substring(0, 300) + "…" : text;
+    }
+
+    private static double timeMs(Runnable call) {
+        long t0 = System.nanoTime();
+        call.run();
+        return (System.nanoTime() - t0) / 1e6;
+    }
+
+    private static double round(double x, int digits) {
+        double p = Math.pow(10, digits);
+        return Math.round(x * p) / p;
+    }
+
+    private static void write(ObjectNode result, Path out) {
+        if (out == null) return;
+        try {
+            Files.writeString(out, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(result));
+        } catch (Exception e) {
+            System.err.println("cannot write " + out + ": " + e);
+        }
+    }
+}
