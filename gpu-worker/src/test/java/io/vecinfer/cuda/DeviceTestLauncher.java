@@ -29,6 +29,11 @@ public final class DeviceTestLauncher {
         SummaryGeneratingListener summary = new SummaryGeneratingListener();
         TestExecutionListener lines = new TestExecutionListener() {
             @Override
+            public void executionStarted(TestIdentifier id) {
+                if (id.isTest()) System.out.println("STARTED " + id.getUniqueId()); // so a hang names its test
+            }
+
+            @Override
             public void executionSkipped(TestIdentifier id, String reason) {
                 System.out.println("SKIPPED " + id.getLegacyReportingName() + " " + id.getUniqueId() + ": " + reason);
             }

@@ -56,6 +56,7 @@ class TensorCoreMatmulTest {
                         Matmul.Path path = matmul.path(dw, dx.from(0), rows);
                         assertEquals(rows <= Matmul.SKINNY_MAX_ROWS ? Matmul.Path.SKINNY : Matmul.Path.GEMM, path, rows + " rows");
                         String what = dtype + " " + path + " " + rows + "×" + in + "→" + out + (withBias ? " +bias" : "");
+                        System.out.println("checking " + what); // a launch that never returns then names its shape
                         check(expected, unsplit(matmul, dw, dx, db, rows), w, x, b, rows, what + ", one output");
                         check(expected, threeSegments(matmul, dw, dx, db, rows), w, x, b, rows, what + ", three segments");
                     }
