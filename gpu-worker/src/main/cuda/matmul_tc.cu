@@ -85,14 +85,16 @@ constexpr int UNROLL = 4;  // chunks whose weights are loaded before the first i
 // loaded k 8c..8c+7. The MMA's fragments hold logical k {2c, 2c+1, 2c+8, 2c+9} in lane c's registers (A: reg 0
 // and 2 of row g, reg 1 and 3 of row g + 8; B: reg 0 and 1), so loaded k 8c + {0,1 | 2,3} play logical
 // {2c,2c+1 | 2c+8,2c+9} in the first MMA and 8c + {4,5 | 6,7} in the second: one rule for both operands.
+// Every lane of the warp must run it (mma.sync is warp-wide): a lane past the row's end (inside == false) takes
+// part with zeros.
 template <typename Op, int B>
 __device__ __forceinline__ void skinny_chunk(float (&acc)[B][4], uint4 w_lo, uint4 w_hi, const float* __restrict__ x, int rows,
-                                             int in, int k, int g) {
+                                             int in, int k, bool inside, int g) {
 #pragma unroll
     for (int b = 0; b < B; b++) {
         const int r = 8 * b + g;
         uint32_t x01 = 0, x23 = 0, x45 = 0, x67 = 0;
-        if (r < rows) {
+        if (inside && r < rows) {
             const float4 lo = __ldg(reinterpret_cast<const float4*>(x + size_t(r) * in + k));
             const float4 hi = __ldg(reinterpret_cast<const float4*>(x + size_t(r) * in + k + 4));
             x01 = Op::pack(lo.x, lo.y);
@@ -134,8 +136,10 @@ __device__ void skinny(const ProjectionParams& p) {
         }
 #pragma unroll
         for (int u = 0; u < UNROLL; u++) {
-            const int k = (base + u * SKINNY_WARPS) * CHUNK + 8 * c;
-            if (k < in) skinny_chunk<Op, B>(acc, w_lo[u], w_hi[u], x, p.rows, in, k, g);
+            const int chunk = base + u * SKINNY_WARPS, k = chunk * CHUNK + 8 * c;
+            // The branch is on the chunk, the same for the whole warp; lanes past the end of a last, partial chunk
+            // still run the MMAs (with zeros), as a warp-wide instruction requires.
+            if (chunk < chunks) skinny_chunk<Op, B>(acc, w_lo[u], w_hi[u], x, p.rows, in, k, k < in, g);
         }
     }
 
