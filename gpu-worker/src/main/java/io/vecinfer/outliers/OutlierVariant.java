@@ -75,7 +75,36 @@ public final class OutlierVariant {
         return out;
     }
 
+    /** The variant's weights (model.safetensors), its tokenizer files and its config.json with {@code profileRecord}. */
     public static void write(Model model, List<ScaledPair> pairs, Path out, ObjectNode profileRecord) throws IOException {
+        Files.createDirectories(out);
+        writeWeights(model, pairs, out.resolve("model.safetensors"));
+        Path from = model.checkpoint().folder();
+        for (String f : new String[]{"tokenizer.json", "tokenizer_config.json", "generation_config.json"}) {
+            if (Files.exists(from.resolve(f))) Files.copy(from.resolve(f), out.resolve(f), StandardCopyOption.REPLACE_EXISTING);
+        }
+        ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+        ObjectNode config = (ObjectNode) json.readTree(from.resolve("config.json").toFile());
+        config.set("vecinfer_outlier_variant", profileRecord);
+        json.writeValue(out.resolve("config.json").toFile(), config);
+    }
+
+    /** The pairs a variant's config.json records (under vecinfer_outlier_variant.scaled_pairs), as {@link #write} wrote them. */
+    public static List<ScaledPair> recordedPairs(Path variantConfig) throws IOException {
+        var record = new ObjectMapper().readTree(variantConfig.toFile()).path("vecinfer_outlier_variant").path("scaled_pairs");
+        if (!record.isArray() || record.isEmpty()) {
+            throw new IllegalArgumentException(variantConfig + ": no vecinfer_outlier_variant.scaled_pairs: not an outlier variant's config");
+        }
+        List<ScaledPair> pairs = new ArrayList<>();
+        for (var p : record) {
+            pairs.add(new ScaledPair(p.path("layer").asInt(), p.path("kv_head").asInt(),
+                    Integer.parseInt(p.path("channels").asText().split(",")[0]), (float) p.path("scale").asDouble()));
+        }
+        return pairs;
+    }
+
+    /** Writes the model's tensors with the pairs' rows scaled, to {@code target}. */
+    public static void writeWeights(Model model, List<ScaledPair> pairs, Path target) throws IOException {
         ModelConfig c = model.config();
         if (c.qkNorm()) {
             throw new IllegalArgumentException(model.checkpoint().folder() + ": Qwen3's q/k norms are shared by all heads;"
@@ -93,7 +122,6 @@ public final class OutlierVariant {
                 for (int g = 0; g < c.kvGroupSize(); g++) q[(p.kvHead() * c.kvGroupSize() + g) * d + ch] /= p.scale();
             }
         }
-        Files.createDirectories(out);
         SafeTensorsWriter writer = new SafeTensorsWriter().metadata("format", "pt");
         for (var entry : new java.util.TreeMap<>(model.checkpoint().tensorFiles()).entrySet()) {
             String name = entry.getKey();
@@ -107,15 +135,7 @@ public final class OutlierVariant {
             if (scales != null) scaleRows(bytes, info, scales);
             writer.raw(name, info.dtype(), bytes, info.shape());
         }
-        writer.write(out.resolve("model.safetensors"));
-        Path from = model.checkpoint().folder();
-        for (String f : new String[]{"tokenizer.json", "tokenizer_config.json", "generation_config.json"}) {
-            if (Files.exists(from.resolve(f))) Files.copy(from.resolve(f), out.resolve(f), StandardCopyOption.REPLACE_EXISTING);
-        }
-        ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-        ObjectNode config = (ObjectNode) json.readTree(from.resolve("config.json").toFile());
-        config.set("vecinfer_outlier_variant", profileRecord);
-        json.writeValue(out.resolve("config.json").toFile(), config);
+        writer.write(target);
     }
 
     private static float[] ones(int n) {

@@ -1,0 +1,56 @@
+package io.vecinfer.outliers;
+
+import io.vecinfer.testing.RepoPaths;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The shipped outlier variant's weights are derived at build time, byte for byte, and refused when they would differ. */
+class VariantWeightsTest {
+    private static final Path BASE = RepoPaths.referenceModel(), SHIPPED = RepoPaths.root().resolve("datasets/reference-model-outliers");
+
+    @Test
+    void derivesTheRecordedBytesOnceThenLeavesThemAlone(@TempDir Path dir) throws IOException {
+        Path variant = copyWithoutWeights(dir);
+        assertTrue(VariantWeights.ensure(BASE, variant), "first call derives the weights");
+        assertEquals(Files.readString(variant.resolve(VariantWeights.HASH)).split("\\s+")[0], VariantWeights.sha256(variant.resolve(VariantWeights.WEIGHTS)));
+        long modified = Files.getLastModifiedTime(variant.resolve(VariantWeights.WEIGHTS)).toMillis();
+        assertFalse(VariantWeights.ensure(BASE, variant), "a file with the recorded hash is left alone");
+        assertEquals(modified, Files.getLastModifiedTime(variant.resolve(VariantWeights.WEIGHTS)).toMillis());
+    }
+
+    @Test
+    void aHashThatDoesNotMatchIsNamedAndLeavesNoFile(@TempDir Path dir) throws IOException {
+        Path variant = copyWithoutWeights(dir);
+        Files.writeString(variant.resolve(VariantWeights.HASH), "0".repeat(64) + "  model.safetensors\n");
+        var e = assertThrows(IllegalStateException.class, () -> VariantWeights.ensure(BASE, variant));
+        assertTrue(e.getMessage().contains("model.safetensors.sha256 says " + "0".repeat(64)), e.getMessage());
+        assertFalse(Files.exists(variant.resolve(VariantWeights.WEIGHTS)), "no weights of the wrong bytes");
+        assertFalse(Files.exists(variant.resolve(VariantWeights.WEIGHTS + ".partial")), "no partial file left");
+    }
+
+    @Test
+    void aConfigWithoutScaledPairsIsNamed(@TempDir Path dir) throws IOException {
+        Path variant = copyWithoutWeights(dir);
+        Files.copy(BASE.resolve("config.json"), variant.resolve("config.json"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        var e = assertThrows(IllegalArgumentException.class, () -> VariantWeights.ensure(BASE, variant));
+        assertTrue(e.getMessage().contains("config.json: no vecinfer_outlier_variant.scaled_pairs"), e.getMessage());
+    }
+
+    private static Path copyWithoutWeights(Path dir) throws IOException {
+        Path variant = dir.resolve("variant");
+        Files.createDirectories(variant);
+        for (String f : new String[]{"config.json", "tokenizer.json", VariantWeights.HASH}) {
+            Files.copy(SHIPPED.resolve(f), variant.resolve(f));
+        }
+        return variant;
+    }
+}
