@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Builds .spark-runtime/ (ignored by git): a Spark standalone runtime for a GPU host that has no Java and takes
+# at most 64 MiB of files a call (the GPU machine of gpu-worker/scripts/gpu-check-on-h200.sh). Contents, as one
+# SPARK_HOME once unpacked (spark-runtime/):
+#   jre/     a jlink'd JDK 17 runtime (java.se plus what Spark and our kernels use), libjvm stripped
+#   jars/    every runtime jar of spark-jobs (Spark, Parquet, gpu-worker with its kernels, JCuda), trimmed by
+#            trim_jars.py: unused backends left out, natives cut to linux-x86_64, stored uncompressed
+#   app/     spark-jobs.jar, the application jar spark-submit is given
+#   conf/    log4j2.properties, gpu-discovery.sh, java-options (Spark's module options, from the root pom)
+#   bin/     spark-cluster.sh: start a master and a worker (GPUs from the discovery script), submit, stop
+# packed as one xz stream and split into parts of PART_MB (default 30) MB, so each part travels in its own call
+# beside the work tree; spark-runtime-on-h200.sh stages them there (in /tmp, which lasts while the machine is warm).
+#   spark-jobs/scripts/make-spark-runtime.sh          then see spark-runtime-on-h200.sh
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+R=.spark-runtime
+STAGE=/tmp/spark-runtime-stage
+grep -qx '/.spark-runtime/' .git/info/exclude || echo '/.spark-runtime/' >> .git/info/exclude
+rm -rf "$R" "$STAGE" && mkdir -p "$R" "$STAGE/spark-runtime"/{jars,app,conf,bin}
+S="$STAGE/spark-runtime"
+
+# One reactor run: gpu-worker resolves to its freshly built jar (nothing is installed in ~/.m2).
+mvn -q -B -pl spark-jobs -am package dependency:build-classpath -DskipTests \
+  -Dmdep.outputFile="$STAGE/classpath.txt" -DincludeScope=runtime
+python3 spark-jobs/scripts/trim_jars.py "$STAGE/classpath.txt" "$S/jars" | tee "$R/trimmed.txt"
+cp spark-jobs/target/spark-jobs-0.1.0-SNAPSHOT.jar "$S/app/spark-jobs.jar"
+cp spark-jobs/conf/log4j2.properties spark-jobs/conf/log4j2-cluster.properties spark-jobs/conf/gpu-discovery.sh "$S/conf/"
+sed -n 's:.*<spark.module.options>\(.*\)</spark.module.options>.*:\1:p' pom.xml > "$S/conf/java-options"
+cp spark-jobs/scripts/spark-cluster.sh "$S/bin/"
+
+jlink --add-modules java.se,jdk.unsupported,jdk.incubator.vector,jdk.management,jdk.crypto.ec,jdk.zipfs,jdk.security.auth,jdk.security.jgss \
+  --strip-debug --no-man-pages --no-header-files --output "$S/jre"
+strip --strip-unneeded "$S/jre/lib/server/libjvm.so"
+
+git rev-parse --short HEAD > "$S/commit.txt"
+tar cf - -C "$STAGE" spark-runtime | xz -6 -T2 > "$R/spark-runtime.tar.xz"
+(cd "$R" && sha256sum spark-runtime.tar.xz > SHA256SUMS && split -b "${PART_MB:-30}M" -d spark-runtime.tar.xz part- && rm spark-runtime.tar.xz)
+ls -l "$R"
