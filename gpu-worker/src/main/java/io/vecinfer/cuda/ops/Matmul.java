@@ -135,18 +135,7 @@ public final class Matmul implements AutoCloseable {
      * Only the order of the sums differs (the kernel splits k over 32 lanes and adds them in a butterfly).
      */
     public static float[] reference(WeightMatrix w, float[] x, int rows, float[] bias) {
-        int in = w.cols(), out = w.rows();
-        float[] row = new float[in];
-        float[] y = new float[rows * out];
-        for (int o = 0; o < out; o++) {
-            w.row(o, row, 0);
-            for (int r = 0; r < rows; r++) {
-                float sum = 0f;
-                for (int k = 0; k < in; k++) sum += row[k] * x[r * in + k];
-                y[r * out + o] = bias == null ? sum : sum + bias[o];
-            }
-        }
-        return y;
+        return products(w, x, rows, bias, false);
     }
 
     /**
@@ -155,16 +144,26 @@ public final class Matmul implements AutoCloseable {
      * their own order, which is the only difference.
      */
     public static float[] tensorCoreReference(WeightMatrix w, float[] x, int rows, float[] bias) {
-        float[] rounded = roundToWeightType(w.dtype(), x);
+        return products(w, roundToWeightType(w.dtype(), x), rows, bias, true);
+    }
+
+    /** y = x · wᵀ + bias, each row's products summed in order in fp32 (as the CPU decoder) or in double. */
+    private static float[] products(WeightMatrix w, float[] x, int rows, float[] bias, boolean inDouble) {
         int in = w.cols(), out = w.rows();
         float[] row = new float[in];
         float[] y = new float[rows * out];
         for (int o = 0; o < out; o++) {
             w.row(o, row, 0);
             for (int r = 0; r < rows; r++) {
-                double sum = 0;
-                for (int k = 0; k < in; k++) sum += (double) row[k] * rounded[r * in + k];
-                y[r * out + o] = (float) (bias == null ? sum : sum + bias[o]);
+                if (inDouble) {
+                    double sum = 0;
+                    for (int k = 0; k < in; k++) sum += (double) row[k] * x[r * in + k];
+                    y[r * out + o] = (float) (bias == null ? sum : sum + bias[o]);
+                } else {
+                    float sum = 0f;
+                    for (int k = 0; k < in; k++) sum += row[k] * x[r * in + k];
+                    y[r * out + o] = bias == null ? sum : sum + bias[o];
+                }
             }
         }
         return y;
