@@ -73,6 +73,7 @@ public final class Evaluate {
         Configuration hadoopConf = spark.sparkContext().hadoopConfiguration();
         SweepValidator.validate(sweep, gpus, hadoopConf);
         Path output = OutputLayout.qualify(sweep.spec().output(), hadoopConf);
+        SweepRecord.write(sweep, output, hadoopConf);
         // Codebooks fitted ahead by Calibrate, where present; other VQ cells calibrate on demand in the runner.
         SweepSpec spec = CalibratedCodebooks.withExisting(sweep.spec(), output);
         Path samples = OutputLayout.samples(output);
