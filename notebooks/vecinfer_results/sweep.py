@@ -37,10 +37,8 @@ def load(output):
         raise FileNotFoundError(f"{output} is not a folder: give a sweep's output folder (its \"output\", or Evaluate's --output)")
     use_parquet = has_pyarrow() and os.environ.get("VECINFER_SWEEP_FORMAT", "") != "csv"
     if use_parquet:
-        metrics = pd.read_parquet(os.path.join(output, "metrics"))
-        metrics["task"] = metrics["task"].astype(str)
-        samples = _flat_scores(pd.read_parquet(os.path.join(output, "samples")))
-        samples["config_hash"] = samples["config_hash"].astype(str)
+        metrics = pd.read_parquet(os.path.join(output, "metrics"), partitioning=_partitioning("task"))
+        samples = _flat_scores(pd.read_parquet(os.path.join(output, "samples"), partitioning=_partitioning("config_hash")))
     else:
         metrics = _read_csv(output, "metrics")
         samples = _read_csv(output, "samples")
@@ -58,8 +56,15 @@ def _read_csv(output, name):
     if not files:
         raise FileNotFoundError(f"no {os.path.join(output, 'csv', name, 'part-*.csv')}: run the report job on {output} "
                                 "(spark-jobs/run-main.sh io.vecinfer.spark.Report OUTPUT) to write the CSV export")
-    frame = pd.concat([pd.read_csv(f, keep_default_na=True) for f in files], ignore_index=True)
-    return frame
+    # Hashes and ids stay text: a config hash of digits only is not a number (and may start with 0).
+    return pd.concat([pd.read_csv(f, dtype={"config_hash": str, "sample_id": str, "task": str}) for f in files], ignore_index=True)
+
+
+def _partitioning(column):
+    """The folder partition column (task=..., config_hash=...) as text, not a type guessed from its values."""
+    import pyarrow as pa
+    import pyarrow.dataset as ds
+    return ds.partitioning(pa.schema([(column, pa.string())]), flavor="hive")
 
 
 def _flat_scores(samples):

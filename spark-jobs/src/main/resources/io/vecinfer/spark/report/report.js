@@ -34,7 +34,10 @@
   function lineOption(chart) {
     var option = base(chart);
     option.xAxis = chart.xAxis === 'log2'
-      ? {type: 'log', logBase: 2, name: chart.xName, nameLocation: 'middle', nameGap: 26}
+      // Padding around the points, so that none sits on an axis.
+      ? {type: 'log', logBase: 2, name: chart.xName, nameLocation: 'middle', nameGap: 26,
+         min: function (v) { return v.min / 1.4; }, max: function (v) { return v.max * 1.4; },
+         axisLabel: {formatter: fmt, showMinLabel: false, showMaxLabel: false}}
       : {type: 'value', name: chart.xName, nameLocation: 'middle', nameGap: 26, scale: true};
     option.series = [];
     chart.series.forEach(function (s, i) {
