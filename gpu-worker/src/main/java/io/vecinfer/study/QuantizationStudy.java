@@ -38,7 +38,7 @@ import java.util.Map;
  *       [--datasets datasets] [--ppl-windows 3] [--fidelity-windows 4] [--kmeans-iterations 10]
  *       [--passkey-context 2048] [--fidelity-context 1024] [--only LABEL_REGEX]
  * </pre>
- * Perplexity deltas against fp16 are computed when rows are merged (notebooks/merge_study.py), so the grid
+ * Perplexity deltas against fp16 are computed when rows are merged (notebooks/vecinfer_results/study.py), so the grid
  * can be split over several JVMs and machines with one fp16 row per model.
  * <pre>
  * </pre>

@@ -5,9 +5,11 @@ import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.util.LongAccumulator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -25,6 +27,10 @@ import java.util.Set;
  * missing (config_hash, sample_id) pairs. Spark's own file commit protocol was not used because it
  * publishes a job's output only when the whole job ends: a long sweep would show nothing until the
  * end, or would have to run as many small jobs, each waiting for its slowest task.
+ *
+ * <p>Each cell runs as a Spark job of its own, named by the cell in the Spark UI, all submitted at once
+ * ({@link CellJobs}); the driver logs the sweep's progress at a steady interval ({@link SweepProgress},
+ * {@code spark.vecinfer.progressIntervalSeconds}).
  *
  * <p>VQ cells whose sweep gives no codebook use the file {@link Calibrate} fitted for them under
  * {@code <out>/codebooks/} when there is one, and calibrate on demand in the runner otherwise.
@@ -64,6 +70,20 @@ public final class Evaluate {
         });
     }
 
+    /** How often the driver logs the sweep's progress: {@code spark.vecinfer.progressIntervalSeconds}, default 10. */
+    static final String PROGRESS_INTERVAL_KEY = "spark.vecinfer.progressIntervalSeconds";
+
+    private static Duration progressInterval(SparkSession spark) {
+        String value = spark.conf().get(PROGRESS_INTERVAL_KEY, "10");
+        try {
+            double seconds = Double.parseDouble(value);
+            if (seconds > 0) return Duration.ofMillis(Math.round(seconds * 1000));
+        } catch (NumberFormatException e) {
+            // said below
+        }
+        throw new IllegalArgumentException(PROGRESS_INTERVAL_KEY + " must be a positive number of seconds, is '" + value + "'");
+    }
+
     /** Runs the sweep on the GPUs and runners that the session's Spark conf gives. */
     public static Outcome run(SparkSession spark, SweepFile sweep) {
         return run(spark, sweep, GpuPresence.of(spark.sparkContext().getConf()), Runners.Classes.of(spark.sparkContext().getConf()));
@@ -73,6 +93,7 @@ public final class Evaluate {
         Configuration hadoopConf = spark.sparkContext().hadoopConfiguration();
         SweepValidator.validate(sweep, gpus, hadoopConf);
         Path output = OutputLayout.qualify(sweep.spec().output(), hadoopConf);
+        SweepRecord.write(sweep, output, hadoopConf);
         // Codebooks fitted ahead by Calibrate, where present; other VQ cells calibrate on demand in the runner.
         SweepSpec spec = CalibratedCodebooks.withExisting(sweep.spec(), output);
         Path samples = OutputLayout.samples(output);
@@ -82,6 +103,7 @@ public final class Evaluate {
         Map<String, PlannedCell> byHash = new LinkedHashMap<>();
         List<WorkItem> todo = new ArrayList<>();
         int total = 0;
+        int resumedCells = 0;
         try (SampleCatalog catalog = Runners.catalog(runnerClasses)) {
             for (PlannedCell cell : cells) {
                 if (byHash.putIfAbsent(cell.configHash(), cell) != null) continue; // the sweep lists a value twice
@@ -90,6 +112,7 @@ public final class Evaluate {
                         .filter(item -> !done.contains(SampleStore.key(item.configHash(), item.sampleId()))).toList();
                 LOG.info("{}: {} done, {} left", EvaluatePartition.describe(cell.configHash(), cell.cell()), ids.size() - left.size(), left.size());
                 total += ids.size();
+                if (left.isEmpty()) resumedCells++;
                 todo.addAll(left);
             }
         }
@@ -102,14 +125,19 @@ public final class Evaluate {
 
         Map<String, String> cellJson = new LinkedHashMap<>();
         todo.stream().map(WorkItem::configHash).distinct().forEach(hash -> cellJson.put(hash, CellCodec.toJson(byHash.get(hash).cell())));
-        int tasks = (todo.size() + spec.samplesPerTask() - 1) / spec.samplesPerTask();
-        // parallelize cuts the list into contiguous slices, one per task: no shuffle, and each task
-        // gets consecutive samples of few cells. Progress while it runs: each task logs every file it
-        // commits (in the executor logs).
-        List<EvaluatePartition.TaskReport> reports = JavaSparkContext.fromSparkContext(spark.sparkContext())
-                .parallelize(todo, tasks)
-                .mapPartitions(new EvaluatePartition(cellJson, runnerClasses, spec.backend(), samples))
-                .collect();
+        // One job per cell, its samples cut into contiguous slices of samplesPerTask, one per task: no
+        // shuffle. Progress: the driver's log at a steady interval (SweepProgress); each task also logs
+        // every file it commits (in the executor logs).
+        JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+        LongAccumulator committedSoFar = jsc.sc().longAccumulator("vecinfer samples committed");
+        Map<String, String> names = new LinkedHashMap<>();
+        cellJson.keySet().forEach(hash -> names.put(hash, EvaluatePartition.describe(hash, byHash.get(hash).cell())));
+        List<EvaluatePartition.TaskReport> reports;
+        try (SweepProgress progress = new SweepProgress(byHash.size(), total, resumedCells, total - todo.size(), committedSoFar::value,
+                System::nanoTime, LOG::info).start(progressInterval(spark))) {
+            reports = CellJobs.run(jsc, todo, spec.samplesPerTask(), new EvaluatePartition(cellJson, runnerClasses, spec.backend(), samples),
+                    names, progress, committedSoFar);
+        }
         List<EvaluatePartition.Committed> committed = reports.stream().flatMap(r -> r.committed().stream()).toList();
         // A cell spread over several tasks fails in each of them, the same way: report it once.
         Map<String, EvaluatePartition.CellFailure> failedByHash = new LinkedHashMap<>();

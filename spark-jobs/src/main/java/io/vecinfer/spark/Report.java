@@ -1,5 +1,7 @@
 package io.vecinfer.spark;
 
+import io.vecinfer.spark.report.MethodColumns;
+import io.vecinfer.spark.report.ReportFiles;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
@@ -24,7 +26,8 @@ import static org.apache.spark.sql.functions.sum;
 
 /**
  * The report job: aggregates {@code <out>/samples/} into {@code <out>/metrics/} (Parquet, partitioned by
- * task, rewritten whole on every run) with one row per (cell, score name), and prints a table.
+ * task, rewritten whole on every run) with one row per (cell, score name), prints a table, and writes the
+ * HTML report and the CSV export beside them ({@link ReportFiles}).
  *
  * <p>Per row: n, mean and its analytic standard error (sample standard deviation / sqrt n); the delta
  * against the paired fp16 cell (same model, task, context length, batch size and seed; paired by
@@ -68,10 +71,12 @@ public final class Report {
         Path out = OutputLayout.qualify(output, spark.sparkContext().hadoopConfiguration());
         Dataset<Row> samples = SampleStore.committed(spark, OutputLayout.samples(out));
         if (samples.isEmpty()) throw new NoSamplesException(out);
-        Dataset<Row> metrics = metrics(samples);
+        Dataset<Row> metrics = MethodColumns.add(metrics(samples));
         metrics.write().mode(SaveMode.Overwrite).partitionBy("task").parquet(OutputLayout.metrics(out).toString());
         Dataset<Row> written = spark.read().parquet(OutputLayout.metrics(out).toString());
         System.out.println(ReportTable.format(written.collectAsList()));
+        ReportFiles.Written files = ReportFiles.write(samples, written, out, spark.sparkContext().hadoopConfiguration());
+        System.out.println("report: " + files.html() + "\ncsv: " + files.metricsCsv() + ", " + files.samplesCsv());
         return written;
     }
 

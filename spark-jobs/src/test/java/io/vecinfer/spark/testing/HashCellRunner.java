@@ -53,6 +53,11 @@ public final class HashCellRunner implements CellRunner {
     @Override
     public List<String> sampleIds(Cell cell, int limit) {
         int n = limit == 0 ? TASK_SIZE : Math.min(limit, TASK_SIZE);
+        // Passkey ids as datasets/passkey names them (context tokens, key depth in percent, index), so the report has depths to plot.
+        if (cell.task().equals("passkey")) {
+            int tokens = cell.contextLength() == 0 ? 512 : cell.contextLength();
+            return IntStream.range(0, n).mapToObj(i -> String.format("passkey-%d-d%03d-%d", tokens, (i % 5) * 25, i / 5)).toList();
+        }
         return IntStream.range(0, n).mapToObj(i -> String.format("%s-%03d", cell.task(), i)).toList();
     }
 
