@@ -215,17 +215,6 @@ __device__ __forceinline__ void attend_split(const DecodeParams& p) {
     }
 }
 
-// Max over the CTA (blockDim.x a multiple of 32), returned to every thread; like block_sum, every thread calls it.
-__device__ __forceinline__ float block_max(float v) {
-    __shared__ float partial[32];
-    const int lane = threadIdx.x % 32, warp = threadIdx.x / 32, warps = blockDim.x / 32;
-    v = warp_max(v);
-    __syncthreads();  // partial[] may still be read by a previous call
-    if (lane == 0) partial[warp] = v;
-    __syncthreads();
-    return warp_max(lane < warps ? partial[lane] : -INFINITY);
-}
-
 // One CTA per (token, query head) row, thread d owns dim d. The splits' weights exp2(max_s - max) are computed once,
 // in parallel, into shared memory (splits floats of dynamic shared memory); then each thread's sum over the splits
 // issues independent loads (the partials are fresh in L2), so the kernel costs a few L2 round trips, not `splits`.

@@ -29,34 +29,33 @@
 #include "projection.cuh"
 #include <cuda_bf16.h>
 
-// ---- The two 16-bit operand types ----
+// ---- The two 16-bit operand types: how fp32 rounds to each, and the MMA that multiplies them ----
 
-struct Bf16Operand {
-    static __device__ __forceinline__ uint16_t round(float v) { return __bfloat16_as_ushort(__float2bfloat16_rn(v)); }
+// One m16n8k16 MMA, fp32 accumulators in and out, operands of TYPE ("bf16" or "f16").
+#define MMA_16816(TYPE)                                                                                            \
+    asm volatile("mma.sync.aligned.m16n8k16.row.col.f32." TYPE "." TYPE ".f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, " \
+                 "{%0,%1,%2,%3};"                                                                                  \
+                 : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])                                                  \
+                 : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "r"(b0), "r"(b1))
+
+template <bool BF16>
+struct Operand {
+    static __device__ __forceinline__ uint16_t round(float v) {
+        if constexpr (BF16) return __bfloat16_as_ushort(__float2bfloat16_rn(v));
+        else return __half_as_ushort(__float2half_rn(v));
+    }
     // Two values in one register, the first in the low half: the order of elements in memory and in fragments.
     static __device__ __forceinline__ uint32_t pack(float first, float second) {
         return uint32_t(round(first)) | (uint32_t(round(second)) << 16);
     }
     static __device__ __forceinline__ void mma(float (&d)[4], uint32_t a0, uint32_t a1, uint32_t a2, uint32_t a3, uint32_t b0,
                                                uint32_t b1) {
-        asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};"
-                     : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
-                     : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "r"(b0), "r"(b1));
+        if constexpr (BF16) MMA_16816("bf16");
+        else MMA_16816("f16");
     }
 };
-
-struct F16Operand {
-    static __device__ __forceinline__ uint16_t round(float v) { return __half_as_ushort(__float2half_rn(v)); }
-    static __device__ __forceinline__ uint32_t pack(float first, float second) {
-        return uint32_t(round(first)) | (uint32_t(round(second)) << 16);
-    }
-    static __device__ __forceinline__ void mma(float (&d)[4], uint32_t a0, uint32_t a1, uint32_t a2, uint32_t a3, uint32_t b0,
-                                               uint32_t b1) {
-        asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};"
-                     : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
-                     : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "r"(b0), "r"(b1));
-    }
-};
+using Bf16Operand = Operand<true>;
+using F16Operand = Operand<false>;
 
 // ---- fp32 activations to the 16-bit type, for gemm: y[i] = round(x[i]), i < n; grid ceil(n / 1024), 256 threads ----
 

@@ -58,15 +58,20 @@ __device__ __forceinline__ float warp_max(float v) {
     return v;
 }
 
-// Sum over the whole CTA (blockDim.x a multiple of 32, at most 1024), returned to every thread. Every thread
-// of the CTA must call it; it synchronises, so reads issued before it are complete after it.
-__device__ __forceinline__ float block_sum(float v) {
+// A reduction over the whole CTA (blockDim.x a multiple of 32, at most 1024) through the warp reduction
+// WarpReduce, lanes past the last warp reading `identity`; the result reaches every thread. Every thread of the
+// CTA must call it; it synchronises, so reads issued before it are complete after it.
+template <float (*WarpReduce)(float)>
+__device__ __forceinline__ float block_reduce(float v, float identity) {
     __shared__ float partial[32];
     const int lane = threadIdx.x % 32, warp = threadIdx.x / 32, warps = blockDim.x / 32;
-    v = warp_sum(v);
+    v = WarpReduce(v);
     __syncthreads();  // partial[] may still be read by a previous call
     if (lane == 0) partial[warp] = v;
     __syncthreads();
-    float total = lane < warps ? partial[lane] : 0.f;
-    return warp_sum(total);
+    return WarpReduce(lane < warps ? partial[lane] : identity);
 }
+
+__device__ __forceinline__ float block_sum(float v) { return block_reduce<warp_sum>(v, 0.f); }
+
+__device__ __forceinline__ float block_max(float v) { return block_reduce<warp_max>(v, -INFINITY); }
