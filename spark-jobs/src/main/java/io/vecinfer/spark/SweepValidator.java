@@ -61,7 +61,7 @@ public final class SweepValidator {
                 continue;
             }
             if (!spec.models().contains(codebook.model())) problems.add(file.problemAt(at + "/model", "not one of the sweep's models: " + codebook.model()));
-            if (!spec.methods().contains(codebook.method())) problems.add(file.problemAt(at + "/method", "not one of the sweep's methods: " + codebook.method()));
+            if (!sameMethodListed(spec.methods(), codebook.method())) problems.add(file.problemAt(at + "/method", "not one of the sweep's methods: " + codebook.method()));
             if (codebook.path() == null || !Files.isRegularFile(LocalPaths.resolve(codebook.path()))) {
                 problems.add(file.problemAt(at + "/path", "codebook file not found: " + (codebook.path() == null ? "(none given)" : LocalPaths.resolve(codebook.path()))));
             }
@@ -109,6 +109,20 @@ public final class SweepValidator {
         if (calibrating) problems.addAll(calibrationProblems(file, hadoopConf));
 
         if (!problems.isEmpty()) throw new SweepSpecException(problems);
+    }
+
+    /** Whether the sweep lists the method, in this or another spelling of it (canonical forms compared). */
+    private static boolean sameMethodListed(List<String> methods, String method) {
+        String wanted = canonicalOrNull(method);
+        return wanted != null && methods.stream().anyMatch(m -> wanted.equals(canonicalOrNull(m)));
+    }
+
+    private static String canonicalOrNull(String method) {
+        try {
+            return method == null ? null : Grid.canonical(method);
+        } catch (IllegalArgumentException e) {
+            return null; // reported where the method is listed
+        }
     }
 
     /** A list entry written as null (or left empty in YAML): named, instead of failing later on it. */
