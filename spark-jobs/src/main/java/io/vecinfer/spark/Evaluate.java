@@ -112,6 +112,7 @@ public final class Evaluate {
         todo.sort(Comparator.comparing((WorkItem item) -> byHash.get(item.configHash()).modelRank()));
         if (todo.isEmpty()) {
             LOG.info("all {} samples of {} cells are committed under {}: nothing to run", total, byHash.size(), samples);
+            FailedCells.record(output, byHash.keySet(), List.of(), hadoopConf);
             return new Outcome(output, byHash.size(), total, total, 0, List.of(), recomputedBecause);
         }
 
@@ -135,7 +136,8 @@ public final class Evaluate {
         long alreadyDone = total - todo.size();
         LOG.info("committed {} samples in {} files; {} of {} samples of {} cells are now done (output {})",
                 written, committed.size(), alreadyDone + written, total, byHash.size(), output);
-        for (EvaluatePartition.CellFailure failure : failed) LOG.error("{} ({} samples)", failure.error(), failure.samples());
+        if (!failed.isEmpty()) LOG.warn("{} cell(s) failed; recorded in {}", failed.size(), FailedCells.file(output));
+        FailedCells.record(output, byHash.keySet(), failed, hadoopConf);
         return new Outcome(output, byHash.size(), total, alreadyDone, written, failed, recomputedBecause);
     }
 }

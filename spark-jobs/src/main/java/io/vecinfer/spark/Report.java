@@ -72,6 +72,7 @@ public final class Report {
         metrics.write().mode(SaveMode.Overwrite).partitionBy("task").parquet(OutputLayout.metrics(out).toString());
         Dataset<Row> written = spark.read().parquet(OutputLayout.metrics(out).toString());
         System.out.println(ReportTable.format(written.collectAsList()));
+        System.out.print(FailedCells.describe(out, spark.sparkContext().hadoopConfiguration()));
         return written;
     }
 
