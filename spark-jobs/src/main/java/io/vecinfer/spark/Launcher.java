@@ -128,7 +128,7 @@ final class Launcher {
 
     /** The project's own errors, whose messages say all a user needs; anything else is a bug and keeps its trace. */
     static boolean isOwn(RuntimeException e) {
-        return e instanceof SweepSpecException || e instanceof CellsFailedException || e instanceof Report.NoSamplesException
+        return e instanceof SweepSpecException || e instanceof CellsFailedException || e instanceof Report.NoSamplesException || e instanceof MetricsFolder.NotOursException
                 || e instanceof CheckpointException || e instanceof SafeTensorsException
                 || e instanceof io.vecinfer.cuda.CudaUnavailableException;
     }

@@ -4,7 +4,6 @@ import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
 
 import java.util.List;
@@ -24,7 +23,7 @@ import static org.apache.spark.sql.functions.sum;
 
 /**
  * The report job: aggregates {@code <out>/samples/} into {@code <out>/metrics/} (Parquet, partitioned by
- * task, rewritten whole on every run) with one row per (cell, score name), and prints a table.
+ * task, rewritten whole on every run, beside the old ones and swapped in: see {@link MetricsFolder}) with one row per (cell, score name), and prints a table.
  *
  * <p>Per row: n, mean and its analytic standard error (sample standard deviation / sqrt n); the delta
  * against the paired fp16 cell (same model, task, context length, batch size and seed; paired by
@@ -69,7 +68,9 @@ public final class Report {
         Dataset<Row> samples = SampleStore.committed(spark, OutputLayout.samples(out));
         if (samples.isEmpty()) throw new NoSamplesException(out);
         Dataset<Row> metrics = metrics(samples);
-        metrics.write().mode(SaveMode.Overwrite).partitionBy("task").parquet(OutputLayout.metrics(out).toString());
+        // Written beside the old metrics and swapped in; a folder there that is not ours is refused.
+        MetricsFolder.replace(OutputLayout.metrics(out), spark.sparkContext().hadoopConfiguration(),
+                folder -> metrics.write().partitionBy("task").parquet(folder.toString()));
         Dataset<Row> written = spark.read().parquet(OutputLayout.metrics(out).toString());
         System.out.println(ReportTable.format(written.collectAsList()));
         System.out.print(FailedCells.describe(out, spark.sparkContext().hadoopConfiguration()));
