@@ -1,6 +1,7 @@
 package io.vecinfer.spark;
 
 import io.vecinfer.eval.task.Cell;
+import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -38,7 +39,15 @@ public final class CodeVersion {
     public static synchronized String get() {
         if (version == null) {
             String declared = CodeVersion.class.getPackage().getImplementationVersion();
-            version = (declared == null ? "dev" : declared) + "+" + buildHash(List.of(codeSource(CodeVersion.class), codeSource(Cell.class)));
+            String build;
+            try {
+                build = buildHash(List.of(codeSource(CodeVersion.class), codeSource(Cell.class)));
+            } catch (RuntimeException e) {
+                // A class loader that hides where the code came from: rows still get a version, marked as unhashed.
+                LoggerFactory.getLogger(CodeVersion.class).warn("code version without a build hash: {}", e.getMessage());
+                build = "unhashed";
+            }
+            version = (declared == null ? "dev" : declared) + "+" + build;
         }
         return version;
     }
