@@ -84,6 +84,7 @@ public final class Evaluate {
         List<Map<String, Object>> earlierCells = CellManifests.readAll(samples, hadoopConf);
         Map<String, PlannedCell> byHash = new LinkedHashMap<>();
         Map<String, String> recomputedBecause = new LinkedHashMap<>();
+        Map<String, Map<String, Object>> identities = new LinkedHashMap<>();
         List<WorkItem> todo = new ArrayList<>();
         int total = 0;
         try (SampleCatalog catalog = Runners.catalog(runnerClasses)) {
@@ -97,6 +98,7 @@ public final class Evaluate {
                 LOG.info("{}: {} done, {} left", described, ids.size() - left.size(), left.size());
                 if (!left.isEmpty()) {
                     Map<String, Object> identity = CellIdentity.of(cell.cell());
+                    identities.put(cell.configHash(), identity);
                     String why = left.size() == ids.size() ? CellManifests.whyNew(identity, cell.cell().model(), earlierCells) : null;
                     if (why != null) {
                         recomputedBecause.put(cell.configHash(), why);
@@ -118,13 +120,15 @@ public final class Evaluate {
 
         Map<String, String> cellJson = new LinkedHashMap<>();
         todo.stream().map(WorkItem::configHash).distinct().forEach(hash -> cellJson.put(hash, CellCodec.toJson(byHash.get(hash).cell())));
+        Map<String, String> modelIds = new LinkedHashMap<>();
+        cellJson.keySet().forEach(hash -> modelIds.put(hash, String.valueOf(identities.get(hash).get("model"))));
         int tasks = (todo.size() + spec.samplesPerTask() - 1) / spec.samplesPerTask();
         // parallelize cuts the list into contiguous slices, one per task: no shuffle, and each task
         // gets consecutive samples of few cells. Progress while it runs: each task logs every file it
         // commits (in the executor logs).
         List<EvaluatePartition.TaskReport> reports = JavaSparkContext.fromSparkContext(spark.sparkContext())
                 .parallelize(todo, tasks)
-                .mapPartitions(new EvaluatePartition(cellJson, runnerClasses, spec.backend(), samples))
+                .mapPartitions(new EvaluatePartition(cellJson, modelIds, runnerClasses, spec.backend(), samples))
                 .collect();
         List<EvaluatePartition.Committed> committed = reports.stream().flatMap(r -> r.committed().stream()).toList();
         // A cell spread over several tasks fails in each of them, the same way: report it once.

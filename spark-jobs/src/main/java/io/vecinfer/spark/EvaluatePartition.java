@@ -51,13 +51,20 @@ public final class EvaluatePartition implements FlatMapFunction<Iterator<WorkIte
     }
 
     private final Map<String, String> cellJsonByHash;
+    private final Map<String, String> modelIdByHash;
     private final Runners.Classes runnerClasses;
     private final String backend;
     private final String samplesUri;
 
-    /** @param backend the sweep's backend: cpu, or cuda (the task's GPU; the CPU where a task has none) */
-    public EvaluatePartition(Map<String, String> cellJsonByHash, Runners.Classes runnerClasses, String backend, Path samples) {
+    /**
+     * @param modelIdByHash each cell's model identity, which the driver hashed: rows carry it so that the report
+     *                      pairs cells by the model's content, not by where it was when each cell ran
+     * @param backend       the sweep's backend: cpu, or cuda (the task's GPU; the CPU where a task has none)
+     */
+    public EvaluatePartition(Map<String, String> cellJsonByHash, Map<String, String> modelIdByHash, Runners.Classes runnerClasses,
+                             String backend, Path samples) {
         this.cellJsonByHash = new LinkedHashMap<>(cellJsonByHash);
+        this.modelIdByHash = new LinkedHashMap<>(modelIdByHash);
         this.runnerClasses = runnerClasses;
         this.backend = backend;
         this.samplesUri = samples.toString();
@@ -111,7 +118,7 @@ public final class EvaluatePartition implements FlatMapFunction<Iterator<WorkIte
 
             Instant now = Instant.now();
             List<Map<String, Object>> rows = new ArrayList<>(results.size());
-            for (SampleResult result : results) rows.add(SampleRows.of(cell, result, binding, codeVersion, now));
+            for (SampleResult result : results) rows.add(SampleRows.of(cell, modelIdByHash.get(hash), result, binding, codeVersion, now));
             Path file = SampleFileWriter.commit(cellDirectory, fileName, rows, conf);
             LOG.info("{}: committed {} samples on executor {} gpu {}", describe(hash, cell), rows.size(), binding.executorId(), binding.gpuAddress());
             committed.add(new Committed(hash, rows.size(), binding.executorId(), binding.gpuAddress(), file.getName()));

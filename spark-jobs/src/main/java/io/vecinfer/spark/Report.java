@@ -35,8 +35,12 @@ import static org.apache.spark.sql.functions.sum;
  */
 public final class Report {
     static final List<String> CELL_KEYS = List.of("model", "method", "codebook", "task", "context_length", "batch_size", "seed");
-    /** What makes a cell the fp16 partner of another: everything but method and codebook. */
-    static final List<String> PAIR_KEYS = List.of("model", "task", "context_length", "batch_size", "seed", "sample_id", "score");
+    /**
+     * What makes a cell the fp16 partner of another: everything but method and codebook, the model by its
+     * checkpoint's content (model_id), so that a cell is not paired with the fp16 cell of other weights at
+     * the same path, and is paired with that of the same weights at another path.
+     */
+    static final List<String> PAIR_KEYS = List.of("model_id", "task", "context_length", "batch_size", "seed", "sample_id", "score");
 
     private Report() {
     }

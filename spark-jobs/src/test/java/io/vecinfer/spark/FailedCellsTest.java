@@ -81,14 +81,15 @@ class FailedCellsTest {
         Path samples = dir.resolve("out/samples");
         Cell good = new Cell(Sweeps.referenceModel(), "fp16", null, "perplexity", 128, 2, 7);
         Cell dies = new Cell(Sweeps.referenceModel(), "fp32", null, "perplexity", 128, 2, 7);
-        Map<String, String> cellJson = new LinkedHashMap<>();
+        Map<String, String> cellJson = new LinkedHashMap<>(), modelIds = new LinkedHashMap<>();
         List<WorkItem> items = new ArrayList<>();
         for (Cell cell : List.of(good, dies)) {
             String hash = CellCodec.configHash(cell);
             cellJson.put(hash, CellCodec.toJson(cell));
+            modelIds.put(hash, String.valueOf(CellIdentity.of(cell).get("model")));
             for (int i = 0; i < 3; i++) items.add(new WorkItem(hash, String.format("perplexity-%03d", i)));
         }
-        EvaluatePartition task = new EvaluatePartition(cellJson, new Runners.Classes(ErrorMidTaskRunner.class.getName(), Runners.DEFAULT_CUDA_CLASS),
+        EvaluatePartition task = new EvaluatePartition(cellJson, modelIds, new Runners.Classes(ErrorMidTaskRunner.class.getName(), Runners.DEFAULT_CUDA_CLASS),
                 "cpu", new org.apache.hadoop.fs.Path(samples.toUri()));
         ErrorMidTaskRunner.RUNS.clear();
         // The first attempt and Spark's retries of it: the same items each time.

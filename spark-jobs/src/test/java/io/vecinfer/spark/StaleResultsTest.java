@@ -86,6 +86,11 @@ class StaleResultsTest {
         assertEquals(4, rerun.recomputedBecause().size(), rerun.recomputedBecause().toString());
         rerun.recomputedBecause().values().forEach(why -> assertTrue(why.startsWith("the model's checkpoint files changed"), why));
         assertEquals(0, evaluate(model, METHODS).committedNow());
+
+        // The old weights' cells are still in the output: each cell pairs with the fp16 cell of its own weights only.
+        for (Row r : Report.run(LocalSpark.session(), dir.resolve("out").toString()).collectAsList()) {
+            assertEquals(r.<Long>getAs("n"), r.<Long>getAs("n_paired"), r.toString());
+        }
     }
 
     @Test
@@ -97,6 +102,13 @@ class StaleResultsTest {
         assertEquals(0, rerun.committedNow());
         assertEquals(SAMPLES, rerun.alreadyDone());
         assertEquals(SAMPLES, rows());
+
+        // A method added after the move pairs with the fp16 cell computed before it.
+        String added = "kivi:k=b4g32,v=b4g32,r=32";
+        assertEquals(SAMPLES / 2, evaluate(moved, List.of("fp16", "kivi:k=b2g32,v=b2g32,r=32", added)).committedNow());
+        Row nll = Report.run(LocalSpark.session(), dir.resolve("out").toString()).collectAsList().stream()
+                .filter(r -> r.getAs("method").equals(added) && r.getAs("score").equals("nll")).findFirst().orElseThrow();
+        assertEquals(5L, nll.<Long>getAs("n_paired"));
     }
 
     @Test
