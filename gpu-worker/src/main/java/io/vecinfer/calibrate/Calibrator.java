@@ -5,6 +5,7 @@ import io.vecinfer.decoder.Sequence;
 import io.vecinfer.eval.data.TextDocument;
 import io.vecinfer.kvcache.DenseKvCache;
 import io.vecinfer.kvcache.KvCacheFactory;
+import io.vecinfer.model.CheckpointException;
 import io.vecinfer.model.Model;
 import io.vecinfer.quant.MethodSpec;
 import io.vecinfer.quant.VqSpec;
@@ -14,12 +15,16 @@ import io.vecinfer.quant.calib.CodebookFile;
 import io.vecinfer.quant.calib.RecordingKvCache;
 import io.vecinfer.quant.vq.CodebookSet;
 import io.vecinfer.quant.vq.KMeansConfig;
+import io.vecinfer.safetensors.SafeTensorsException;
 import io.vecinfer.tensor.Parallel;
 import io.vecinfer.tokenizer.Tokenizer;
 
 import java.io.IOException;
+import java.io.PrintStream;
 import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -29,7 +34,7 @@ import java.util.List;
  * <pre>
  *   java ... io.vecinfer.calibrate.Calibrator --model datasets/reference-model \
  *       --method vecinfer:k=d4b8,v=d4b8,r=128 --out codebooks.safetensors \
- *       [--text datasets/calibration/calibration.jsonl] [--windows 8] [--window-tokens 512] [--iterations 30] [--seed 0]
+ *       [--text datasets/calibration/calibration.jsonl] [--windows 8] [--window-tokens 512] [--iterations 30] [--seed 0] [--verbose]
  * </pre>
  */
 public final class Calibrator {
@@ -79,9 +84,44 @@ public final class Calibrator {
         return samples;
     }
 
-    public static void main(String[] args) throws IOException {
-        Arguments a = Arguments.parse(args, List.of("model", "method", "out"),
-                List.of("text", "windows", "window-tokens", "iterations", "seed"));
+    /** Exit status of a command line that cannot run (a bad or missing flag). */
+    static final int USAGE = 2;
+    static final String VERBOSE = "--verbose";
+
+    public static void main(String[] args) {
+        int status = run(args, System.out, System.err);
+        if (status != 0) System.exit(status);
+    }
+
+    /**
+     * Runs the command; returns its exit status, having printed what went wrong to {@code err}: a bad
+     * flag, model, method, text or --out as its message alone (status 2 for flags, 1 for the rest),
+     * with the stack trace only under {@code --verbose}. Everything a flag names is checked before the
+     * model is loaded, so that a bad --out does not cost a fit.
+     */
+    static int run(String[] args, PrintStream out, PrintStream err) {
+        List<String> given = new ArrayList<>(List.of(args));
+        boolean verbose = given.remove(VERBOSE);
+        Arguments a;
+        try {
+            a = Arguments.parse(given.toArray(String[]::new), List.of("model", "method", "out"),
+                    List.of("text", "windows", "window-tokens", "iterations", "seed"));
+        } catch (IllegalArgumentException e) {
+            err.println("error: " + e.getMessage() + " (and " + VERBOSE + " for stack traces)");
+            return USAGE;
+        }
+        try {
+            calibrate(a, out);
+            return 0;
+        } catch (IllegalArgumentException | UncheckedIOException | IOException | CheckpointException | SafeTensorsException e) {
+            err.println("error: " + e.getMessage());
+            if (verbose) e.printStackTrace(err);
+            else err.println("(run with " + VERBOSE + " for the stack trace)");
+            return 1;
+        }
+    }
+
+    private static void calibrate(Arguments a, PrintStream out) throws IOException {
         Path modelFolder = Path.of(a.get("model"));
         MethodSpec parsed = MethodSpec.parse(a.get("method"));
         if (!(parsed instanceof VqSpec spec)) {
@@ -90,12 +130,26 @@ public final class Calibrator {
         Settings settings = new Settings(Path.of(a.get("text", "datasets/calibration/calibration.jsonl")),
                 a.integer("windows", 8), a.integer("window-tokens", 512), a.integer("iterations", KMeansConfig.PAPER_ITERATIONS),
                 a.integer("seed", 0));
+        Path outFile = Path.of(a.get("out"));
+        checkBeforeTheFit(modelFolder, settings.text(), outFile);
         try (Model model = Model.load(modelFolder)) {
             long t0 = System.nanoTime();
             CodebookSet set = calibrate(model, Tokenizer.load(modelFolder.resolve("tokenizer.json")), spec, settings);
-            CodebookFile.write(Path.of(a.get("out")), set);
-            System.out.printf("calibrated %s on %s in %.1f s -> %s%n", spec.spec(), model.name(),
-                    (System.nanoTime() - t0) / 1e9, a.get("out"));
+            CodebookFile.write(outFile, set);
+            out.printf("calibrated %s on %s in %.1f s -> %s%n", spec.spec(), model.name(), (System.nanoTime() - t0) / 1e9, outFile);
         }
+    }
+
+    /** What would fail after minutes of fitting, refused now: no model folder or text, an --out that cannot be written. */
+    static void checkBeforeTheFit(Path modelFolder, Path text, Path outFile) {
+        if (!Files.isRegularFile(modelFolder.resolve("config.json"))) {
+            throw new IllegalArgumentException("--model " + modelFolder + ": not a model folder (no config.json)");
+        }
+        if (!Files.isRegularFile(text)) throw new IllegalArgumentException("--text " + text + ": file not found");
+        if (Files.isDirectory(outFile)) throw new IllegalArgumentException("--out " + outFile + ": is a folder; give the codebook file's name");
+        Path folder = outFile.toAbsolutePath().getParent();
+        if (folder == null || !Files.isDirectory(folder)) throw new IllegalArgumentException("--out " + outFile + ": folder " + folder + " does not exist");
+        if (!Files.isWritable(folder)) throw new IllegalArgumentException("--out " + outFile + ": folder " + folder + " is not writable");
+        if (Files.exists(outFile) && !Files.isWritable(outFile)) throw new IllegalArgumentException("--out " + outFile + ": file is not writable");
     }
 }

@@ -17,7 +17,8 @@ import java.util.regex.Pattern;
 /**
  * Codebook files fitted by {@link Calibrate}: {@code <out>/codebooks/<name>.safetensors}, one per
  * (model, VQ method the sweep gives no codebook for). The name is the first 16 hex digits of the
- * sha256 of what determines the codebooks: the model identity, the method spec with its residual
+ * sha256 of what determines the codebooks: the model identity (its checkpoint's content fingerprint, so
+ * retrained weights get new codebooks), the canonical method spec with its residual
  * window fixed (the window does not change codebooks, so r=32 and r=128 share a file) and the
  * calibration settings, the text by its content (so the name does not depend on where datasets/ is).
  * A name is thus a content key: a file that exists is whole (written by temp + rename) and right for
@@ -116,6 +117,6 @@ final class CalibratedCodebooks {
     }
 
     private static boolean hasSweepCodebook(SweepSpec spec, String model, String method) {
-        return spec.codebooks().stream().anyMatch(c -> c.model().equals(model) && c.method().equals(method));
+        return spec.codebooks().stream().anyMatch(c -> c.model().equals(model) && Grid.canonical(c.method()).equals(Grid.canonical(method)));
     }
 }

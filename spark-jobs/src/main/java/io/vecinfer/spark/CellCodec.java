@@ -8,9 +8,8 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * The canonical JSON of a {@link Cell} (keys sorted, no spaces) and its config hash, the first 16 hex
- * digits of its sha256 ({@link Hashes#name}). The same JSON ships cells to executors ({@code Cell} is not Serializable), so
- * the hash an executor writes is by construction the hash of the cell it ran.
+ * The canonical JSON of a {@link Cell} (keys sorted, no spaces), which ships cells to executors
+ * ({@code Cell} is not Serializable), and its config hash ({@link CellIdentity}).
  */
 public final class CellCodec {
     private static final ObjectMapper MAPPER = new ObjectMapper();
@@ -42,16 +41,8 @@ public final class CellCodec {
         }
     }
 
-    /**
-     * A calibrated codebook ({@link CalibratedCodebooks}) enters the hash by its file name only: the
-     * name already identifies its content (model, spec, calibration settings), so the same cells keep
-     * their hash, and their committed samples, when the output folder is moved or mounted elsewhere.
-     */
+    /** The cell's config hash: that of its {@link CellIdentity}, what its results depend on, not where its files lie. */
     public static String configHash(Cell cell) {
-        String codebook = cell.codebook();
-        Cell hashed = CalibratedCodebooks.isCalibratedFile(codebook)
-                ? new Cell(cell.model(), cell.method(), CalibratedCodebooks.fileName(codebook), cell.task(), cell.contextLength(), cell.batchSize(), cell.seed())
-                : cell;
-        return Hashes.name(toJson(hashed));
+        return CellIdentity.hash(CellIdentity.of(cell));
     }
 }

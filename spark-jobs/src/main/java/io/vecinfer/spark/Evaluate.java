@@ -52,9 +52,11 @@ public final class Evaluate {
      * @param alreadyDone   of those, committed before this run
      * @param committedNow  committed by this run (more than the missing ones only if tasks were retried after committing)
      * @param failedCells   cells whose samples failed in this run, each naming the cell and the error; a rerun retries them
+     * @param recomputedBecause cells computed anew although the output had a cell with their coordinates, by
+     *                      config hash: what changed since (the model's files, a dataset file, the code...)
      */
     public record Outcome(Path output, int cells, long samples, long alreadyDone, long committedNow,
-                          List<EvaluatePartition.CellFailure> failedCells) {
+                          List<EvaluatePartition.CellFailure> failedCells, Map<String, String> recomputedBecause) {
         public boolean complete() {
             return failedCells.isEmpty();
         }
@@ -100,17 +102,32 @@ public final class Evaluate {
 
         List<PlannedCell> cells = Grid.expand(spec);
         Set<String> done = SampleStore.committedKeys(spark, samples);
+        List<Map<String, Object>> earlierCells = CellManifests.readAll(samples, hadoopConf);
         Map<String, PlannedCell> byHash = new LinkedHashMap<>();
+        Map<String, String> recomputedBecause = new LinkedHashMap<>();
+        Map<String, Map<String, Object>> identities = new LinkedHashMap<>();
         List<WorkItem> todo = new ArrayList<>();
         int total = 0;
         int resumedCells = 0;
         try (SampleCatalog catalog = Runners.catalog(runnerClasses)) {
             for (PlannedCell cell : cells) {
-                if (byHash.putIfAbsent(cell.configHash(), cell) != null) continue; // the sweep lists a value twice
+                // The sweep lists a value twice, or two spellings of one method.
+                if (byHash.putIfAbsent(cell.configHash(), cell) != null) continue;
                 List<String> ids = catalog.sampleIds(cell.cell(), cell.limit());
                 List<WorkItem> left = ids.stream().map(id -> new WorkItem(cell.configHash(), id))
                         .filter(item -> !done.contains(SampleStore.key(item.configHash(), item.sampleId()))).toList();
-                LOG.info("{}: {} done, {} left", EvaluatePartition.describe(cell.configHash(), cell.cell()), ids.size() - left.size(), left.size());
+                String described = EvaluatePartition.describe(cell.configHash(), cell.cell());
+                LOG.info("{}: {} done, {} left", described, ids.size() - left.size(), left.size());
+                if (!left.isEmpty()) {
+                    Map<String, Object> identity = CellIdentity.of(cell.cell());
+                    identities.put(cell.configHash(), identity);
+                    String why = left.size() == ids.size() ? CellManifests.whyNew(identity, cell.cell().model(), earlierCells) : null;
+                    if (why != null) {
+                        recomputedBecause.put(cell.configHash(), why);
+                        LOG.warn("{}: computed anew, since {}", described, why);
+                    }
+                    CellManifests.write(samples, cell.configHash(), identity, cell.cell().model(), hadoopConf);
+                }
                 total += ids.size();
                 if (left.isEmpty()) resumedCells++;
                 todo.addAll(left);
@@ -120,11 +137,14 @@ public final class Evaluate {
         todo.sort(Comparator.comparing((WorkItem item) -> byHash.get(item.configHash()).modelRank()));
         if (todo.isEmpty()) {
             LOG.info("all {} samples of {} cells are committed under {}: nothing to run", total, byHash.size(), samples);
-            return new Outcome(output, byHash.size(), total, total, 0, List.of());
+            FailedCells.record(output, byHash.keySet(), List.of(), hadoopConf);
+            return new Outcome(output, byHash.size(), total, total, 0, List.of(), recomputedBecause);
         }
 
         Map<String, String> cellJson = new LinkedHashMap<>();
         todo.stream().map(WorkItem::configHash).distinct().forEach(hash -> cellJson.put(hash, CellCodec.toJson(byHash.get(hash).cell())));
+        Map<String, String> modelIds = new LinkedHashMap<>();
+        cellJson.keySet().forEach(hash -> modelIds.put(hash, String.valueOf(identities.get(hash).get("model"))));
         // One job per cell, its samples cut into contiguous slices of samplesPerTask, one per task: no
         // shuffle. Progress: the driver's log at a steady interval (SweepProgress); each task also logs
         // every file it commits (in the executor logs).
@@ -135,7 +155,7 @@ public final class Evaluate {
         List<EvaluatePartition.TaskReport> reports;
         try (SweepProgress progress = new SweepProgress(byHash.size(), total, resumedCells, total - todo.size(), committedSoFar::value,
                 System::nanoTime, LOG::info).start(progressInterval(spark))) {
-            reports = CellJobs.run(jsc, todo, spec.samplesPerTask(), new EvaluatePartition(cellJson, runnerClasses, spec.backend(), samples),
+            reports = CellJobs.run(jsc, todo, spec.samplesPerTask(), new EvaluatePartition(cellJson, modelIds, runnerClasses, spec.backend(), samples),
                     names, progress, committedSoFar);
         }
         List<EvaluatePartition.Committed> committed = reports.stream().flatMap(r -> r.committed().stream()).toList();
@@ -148,7 +168,8 @@ public final class Evaluate {
         long alreadyDone = total - todo.size();
         LOG.info("committed {} samples in {} files; {} of {} samples of {} cells are now done (output {})",
                 written, committed.size(), alreadyDone + written, total, byHash.size(), output);
-        for (EvaluatePartition.CellFailure failure : failed) LOG.error("{} ({} samples)", failure.error(), failure.samples());
-        return new Outcome(output, byHash.size(), total, alreadyDone, written, failed);
+        if (!failed.isEmpty()) LOG.warn("{} cell(s) failed; recorded in {}", failed.size(), FailedCells.file(output));
+        FailedCells.record(output, byHash.keySet(), failed, hadoopConf);
+        return new Outcome(output, byHash.size(), total, alreadyDone, written, failed, recomputedBecause);
     }
 }

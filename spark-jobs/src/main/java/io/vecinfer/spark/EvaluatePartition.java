@@ -29,6 +29,10 @@ import java.util.Map;
  * the task would fail the same way and only delay the other cells; a rerun of the sweep retries the
  * failed cells, since they have no rows. What fails the task itself is what a retry elsewhere can
  * fix: a runner that cannot be created on this executor, a lost or killed task.
+ *
+ * <p>A retried task does not compute or commit again what its earlier attempts committed: each cell's
+ * samples of a task go to a file named by the cell and the sample ids ({@link #fileName}), which the
+ * retry finds and keeps.
  */
 public final class EvaluatePartition implements FlatMapFunction<Iterator<WorkItem>, EvaluatePartition.TaskReport> {
     private static final long serialVersionUID = 1L;
@@ -47,13 +51,20 @@ public final class EvaluatePartition implements FlatMapFunction<Iterator<WorkIte
     }
 
     private final Map<String, String> cellJsonByHash;
+    private final Map<String, String> modelIdByHash;
     private final Runners.Classes runnerClasses;
     private final String backend;
     private final String samplesUri;
 
-    /** @param backend the sweep's backend: cpu, or cuda (the task's GPU; the CPU where a task has none) */
-    public EvaluatePartition(Map<String, String> cellJsonByHash, Runners.Classes runnerClasses, String backend, Path samples) {
+    /**
+     * @param modelIdByHash each cell's model identity, which the driver hashed: rows carry it so that the report
+     *                      pairs cells by the model's content, not by where it was when each cell ran
+     * @param backend       the sweep's backend: cpu, or cuda (the task's GPU; the CPU where a task has none)
+     */
+    public EvaluatePartition(Map<String, String> cellJsonByHash, Map<String, String> modelIdByHash, Runners.Classes runnerClasses,
+                             String backend, Path samples) {
         this.cellJsonByHash = new LinkedHashMap<>(cellJsonByHash);
+        this.modelIdByHash = new LinkedHashMap<>(modelIdByHash);
         this.runnerClasses = runnerClasses;
         this.backend = backend;
         this.samplesUri = samples.toString();
@@ -82,26 +93,54 @@ public final class EvaluatePartition implements FlatMapFunction<Iterator<WorkIte
             String hash = entry.getKey();
             Cell cell = CellCodec.fromJson(cellJsonByHash.get(hash));
             List<String> ids = entry.getValue();
+            Path cellDirectory = OutputLayout.cellDirectory(new Path(samplesUri), hash);
+            String fileName = fileName(hash, ids);
+            Path earlier = committedBefore(cellDirectory, fileName, conf);
+            if (earlier != null) {
+                // An earlier attempt of this task committed these samples and then failed or was lost: keep its file.
+                LOG.info("{}: {} samples committed by an earlier attempt of this task, kept", describe(hash, cell), ids.size());
+                committed.add(new Committed(hash, ids.size(), binding.executorId(), binding.gpuAddress(), earlier.getName()));
+                continue;
+            }
             List<SampleResult> results;
             try {
                 results = Runners.withShared(runner, r -> r.run(cell, ids));
+                checkAnswers(hash, ids, results);
             } catch (RuntimeException e) {
                 if (taskKilled()) throw e;
                 String error = describe(hash, cell) + " failed on executor " + binding.executorId() + " (" + runner + "): " + e;
-                LOG.error(error, e);
+                // The message says what failed; the trace only helps a developer, and the driver repeats the message at the end.
+                LOG.error(error);
+                LOG.debug("stack trace of the failure of cell {}", hash, e);
                 failed.add(new CellFailure(hash, ids.size(), binding.executorId(), binding.gpuAddress(), error));
                 continue;
             }
-            checkAnswers(hash, ids, results);
 
             Instant now = Instant.now();
             List<Map<String, Object>> rows = new ArrayList<>(results.size());
-            for (SampleResult result : results) rows.add(SampleRows.of(cell, result, binding, codeVersion, now));
-            Path file = SampleFileWriter.commit(OutputLayout.cellDirectory(new Path(samplesUri), hash), rows, conf);
+            for (SampleResult result : results) rows.add(SampleRows.of(cell, modelIdByHash.get(hash), result, binding, codeVersion, now));
+            Path file = SampleFileWriter.commit(cellDirectory, fileName, rows, conf);
             LOG.info("{}: committed {} samples on executor {} gpu {}", describe(hash, cell), rows.size(), binding.executorId(), binding.gpuAddress());
             committed.add(new Committed(hash, rows.size(), binding.executorId(), binding.gpuAddress(), file.getName()));
         }
         return List.of(new TaskReport(committed, failed)).iterator();
+    }
+
+    /**
+     * The file a task commits a cell's samples as: named by the cell and its sample ids, so that a retry
+     * of the task (same items: the driver's list, cut the same way) finds what its earlier attempt committed.
+     */
+    static String fileName(String configHash, List<String> ids) {
+        return "part-" + Hashes.name(configHash + "\n" + String.join("\n", ids)) + ".parquet";
+    }
+
+    private static Path committedBefore(Path cellDirectory, String fileName, Configuration conf) {
+        Path file = new Path(cellDirectory, fileName);
+        try {
+            return file.getFileSystem(conf).exists(file) ? file : null;
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot look for " + file, e);
+        }
     }
 
     /** A task Spark is killing (speculation, a cancelled job) fails as killed, not as a failed cell. */

@@ -7,7 +7,7 @@ import java.util.List;
 
 /**
  * Expands a sweep into its cells: every model × method × task × context length × batch size × seed.
- * Paths become absolute here (see {@link LocalPaths}); the order is the sweep file's order.
+ * Paths become absolute and methods canonical here (see {@link LocalPaths}); the order is the sweep file's order.
  */
 public final class Grid {
     private Grid() {
@@ -17,7 +17,9 @@ public final class Grid {
         List<PlannedCell> cells = new ArrayList<>();
         for (int m = 0; m < spec.models().size(); m++) {
             String model = spec.models().get(m);
-            for (String method : spec.methods()) {
+            for (String written : spec.methods()) {
+                // Two spellings of one method (key order, defaults written out) are one cell.
+                String method = canonical(written);
                 String codebook = LocalPaths.absolute(codebookFor(spec, model, method));
                 for (SweepSpec.Task task : spec.tasks()) {
                     for (int contextLength : task.contextLengths()) {
@@ -34,9 +36,14 @@ public final class Grid {
         return cells;
     }
 
+    /** A method spec in its canonical form ({@link io.vecinfer.quant.MethodSpec#spec()}): what cells and rows hold. */
+    static String canonical(String method) {
+        return io.vecinfer.quant.MethodSpec.parse(method).spec();
+    }
+
     private static String codebookFor(SweepSpec spec, String model, String method) {
         return spec.codebooks().stream()
-                .filter(c -> c.model().equals(model) && c.method().equals(method))
+                .filter(c -> c.model().equals(model) && canonical(c.method()).equals(method))
                 .map(SweepSpec.Codebook::path)
                 .findFirst().orElse(null);
     }

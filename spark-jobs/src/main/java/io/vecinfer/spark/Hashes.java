@@ -1,9 +1,8 @@
 package io.vecinfer.spark;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
+import io.vecinfer.fingerprint.FileHashes;
+
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -22,13 +21,9 @@ final class Hashes {
         return sha256(text.getBytes(StandardCharsets.UTF_8)).substring(0, NAME_LENGTH);
     }
 
-    /** The full sha256 of a file's content. */
+    /** The full sha256 of a file's content (through the cache of {@link FileHashes}). */
     static String ofFile(Path file) {
-        try {
-            return sha256(Files.readAllBytes(file));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return FileHashes.sha256(file);
     }
 
     private static String sha256(byte[] bytes) {

@@ -18,7 +18,8 @@ import java.util.function.Consumer;
  * spark-submit gives, or on {@code local[*]} when none is given (spark-submit's own default), so the
  * mains also run as plain Java programs. The project's own errors (a bad sweep, failed cells, a bad
  * checkpoint or dataset, no samples) print as their message alone, exit status 1; {@code --verbose}
- * adds the stack trace. Usage errors exit with status 2.
+ * adds the stack trace. A failed Spark job prints as the failed task's own error, once, or names the
+ * output file Spark could not read ({@link SparkFailures}). Usage errors exit with status 2.
  */
 final class Launcher {
     /** The master when neither spark-submit nor -Dspark.master gives one. */
@@ -117,9 +118,10 @@ final class Launcher {
         } catch (UsageException e) {
             err.println("error: " + e.getMessage());
             return 2;
-        } catch (RuntimeException e) {
-            if (!isOwn(e)) throw e;
-            err.println("error: " + e.getMessage());
+        } catch (Exception e) { // Spark's SparkException is a checked exception that Scala code throws undeclared
+            RuntimeException shown = e instanceof RuntimeException r && isOwn(r) ? r : SparkFailures.explain(e);
+            if (shown == null) throw e;
+            err.println("error: " + shown.getMessage());
             if (verbose) e.printStackTrace(err);
             else err.println("(run with " + VERBOSE_FLAG + " for the stack trace)");
             return 1;
@@ -128,7 +130,8 @@ final class Launcher {
 
     /** The project's own errors, whose messages say all a user needs; anything else is a bug and keeps its trace. */
     static boolean isOwn(RuntimeException e) {
-        return e instanceof SweepSpecException || e instanceof CellsFailedException || e instanceof Report.NoSamplesException
+        return e instanceof SweepSpecException || e instanceof CellsFailedException || e instanceof Report.NoSamplesException || e instanceof MetricsFolder.NotOursException
+                || e instanceof SparkFailures.TaskFailedException || e instanceof SparkFailures.DamagedFileException
                 || e instanceof CheckpointException || e instanceof SafeTensorsException
                 || e instanceof io.vecinfer.cuda.CudaUnavailableException;
     }

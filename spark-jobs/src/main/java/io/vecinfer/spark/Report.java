@@ -6,7 +6,6 @@ import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
 
 import java.util.List;
@@ -26,8 +25,9 @@ import static org.apache.spark.sql.functions.sum;
 
 /**
  * The report job: aggregates {@code <out>/samples/} into {@code <out>/metrics/} (Parquet, partitioned by
- * task, rewritten whole on every run) with one row per (cell, score name), prints a table, and writes the
- * HTML report and the CSV export beside them ({@link ReportFiles}).
+ * task, rewritten whole on every run, beside the old ones and swapped in: see {@link MetricsFolder}) with one
+ * row per (cell, score name), prints a table, and writes the HTML report and the CSV export beside them
+ * ({@link ReportFiles}).
  *
  * <p>Per row: n, mean and its analytic standard error (sample standard deviation / sqrt n); the delta
  * against the paired fp16 cell (same model, task, context length, batch size and seed; paired by
@@ -39,8 +39,12 @@ import static org.apache.spark.sql.functions.sum;
  */
 public final class Report {
     static final List<String> CELL_KEYS = List.of("model", "method", "codebook", "task", "context_length", "batch_size", "seed");
-    /** What makes a cell the fp16 partner of another: everything but method and codebook. */
-    static final List<String> PAIR_KEYS = List.of("model", "task", "context_length", "batch_size", "seed", "sample_id", "score");
+    /**
+     * What makes a cell the fp16 partner of another: everything but method and codebook, the model by its
+     * checkpoint's content (model_id), so that a cell is not paired with the fp16 cell of other weights at
+     * the same path, and is paired with that of the same weights at another path.
+     */
+    static final List<String> PAIR_KEYS = List.of("model_id", "task", "context_length", "batch_size", "seed", "sample_id", "score");
 
     private Report() {
     }
@@ -72,9 +76,12 @@ public final class Report {
         Dataset<Row> samples = SampleStore.committed(spark, OutputLayout.samples(out));
         if (samples.isEmpty()) throw new NoSamplesException(out);
         Dataset<Row> metrics = MethodColumns.add(metrics(samples));
-        metrics.write().mode(SaveMode.Overwrite).partitionBy("task").parquet(OutputLayout.metrics(out).toString());
+        // Written beside the old metrics and swapped in; a folder there that is not ours is refused.
+        MetricsFolder.replace(OutputLayout.metrics(out), spark.sparkContext().hadoopConfiguration(),
+                folder -> metrics.write().partitionBy("task").parquet(folder.toString()));
         Dataset<Row> written = spark.read().parquet(OutputLayout.metrics(out).toString());
         System.out.println(ReportTable.format(written.collectAsList()));
+        System.out.print(FailedCells.describe(out, spark.sparkContext().hadoopConfiguration()));
         ReportFiles.Written files = ReportFiles.write(samples, written, out, spark.sparkContext().hadoopConfiguration());
         System.out.println("report: " + files.html() + "\ncsv: " + files.metricsCsv() + ", " + files.samplesCsv());
         return written;

@@ -30,6 +30,7 @@ public final class SampleColumns {
 
     public static final List<Column> COLUMNS = List.of(
             new Column("model", Kind.STRING, true),
+            new Column("model_id", Kind.STRING, false),
             new Column("model_variant", Kind.STRING, true),
             new Column("method", Kind.STRING, true),
             new Column("key_config", Kind.STRING, false),

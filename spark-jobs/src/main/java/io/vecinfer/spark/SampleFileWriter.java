@@ -33,10 +33,17 @@ public final class SampleFileWriter {
     private SampleFileWriter() {
     }
 
-    /** Commits the rows into the cell's directory and returns the committed file. */
+    /** Commits the rows into the cell's directory under a new random name and returns the committed file. */
     public static Path commit(Path cellDirectory, List<Map<String, Object>> rows, Configuration conf) {
-        String name = "part-" + UUID.randomUUID() + ".parquet";
-        Path hidden = new Path(cellDirectory, "." + name + ".inprogress");
+        return commit(cellDirectory, "part-" + UUID.randomUUID() + ".parquet", rows, conf);
+    }
+
+    /**
+     * Commits the rows as {@code cellDirectory/name}. When another attempt of the same task committed
+     * that name first (speculation), its file is kept and this one dropped: both hold the same rows.
+     */
+    public static Path commit(Path cellDirectory, String name, List<Map<String, Object>> rows, Configuration conf) {
+        Path hidden = new Path(cellDirectory, "." + name + "." + UUID.randomUUID() + ".inprogress");
         Path visible = new Path(cellDirectory, name);
         try {
             FileSystem fs = cellDirectory.getFileSystem(conf);
@@ -50,7 +57,10 @@ public final class SampleFileWriter {
                     .build()) {
                 for (Map<String, Object> row : rows) writer.write(toGroup(groups.newGroup(), row));
             }
-            if (!fs.rename(hidden, visible)) throw new IOException("cannot rename " + hidden + " to " + visible);
+            if (fs.exists(visible) || !fs.rename(hidden, visible)) {
+                if (!fs.exists(visible)) throw new IOException("cannot rename " + hidden + " to " + visible);
+                fs.delete(hidden, false);
+            }
             return visible;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write samples to " + cellDirectory, e);

@@ -13,10 +13,12 @@ public final class SampleRows {
     private SampleRows() {
     }
 
-    public static Map<String, Object> of(Cell cell, SampleResult result, ResourceBinding binding, String codeVersion, Instant writtenAt) {
+    /** @param modelId the model's checkpoint identity ({@link io.vecinfer.calibrate.ModelIdentity}), as the driver hashed it */
+    public static Map<String, Object> of(Cell cell, String modelId, SampleResult result, ResourceBinding binding, String codeVersion, Instant writtenAt) {
         MethodSpec method = MethodSpec.parse(cell.method());
         Map<String, Object> row = new LinkedHashMap<>();
         row.put("model", cell.model());
+        row.put("model_id", modelId);
         row.put("model_variant", io.vecinfer.model.ModelVariant.describe(java.nio.file.Path.of(cell.model())));
         row.put("method", cell.method());
         row.put("key_config", method.keyConfig());

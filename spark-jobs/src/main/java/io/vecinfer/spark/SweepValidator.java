@@ -7,7 +7,9 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 
 /**
@@ -61,7 +63,7 @@ public final class SweepValidator {
                 continue;
             }
             if (!spec.models().contains(codebook.model())) problems.add(file.problemAt(at + "/model", "not one of the sweep's models: " + codebook.model()));
-            if (!spec.methods().contains(codebook.method())) problems.add(file.problemAt(at + "/method", "not one of the sweep's methods: " + codebook.method()));
+            if (!sameMethodListed(spec.methods(), codebook.method())) problems.add(file.problemAt(at + "/method", "not one of the sweep's methods: " + codebook.method()));
             if (codebook.path() == null || !Files.isRegularFile(LocalPaths.resolve(codebook.path()))) {
                 problems.add(file.problemAt(at + "/path", "codebook file not found: " + (codebook.path() == null ? "(none given)" : LocalPaths.resolve(codebook.path()))));
             }
@@ -86,6 +88,8 @@ public final class SweepValidator {
             }
         }
 
+        problems.addAll(conflictingLimits(file));
+
         if (spec.batchSizes().isEmpty() || spec.batchSizes().stream().anyMatch(b -> b == null || b < 1)) {
             problems.add(file.problemAt("/batchSizes", "needs batch sizes >= 1"));
         }
@@ -109,6 +113,44 @@ public final class SweepValidator {
         if (calibrating) problems.addAll(calibrationProblems(file, hadoopConf));
 
         if (!problems.isEmpty()) throw new SweepSpecException(problems);
+    }
+
+    /**
+     * The same task at the same context length listed twice with different limits: they are one cell,
+     * which would silently keep the first limit.
+     */
+    private static List<SweepSpecException.Problem> conflictingLimits(SweepFile file) {
+        List<SweepSpecException.Problem> problems = new ArrayList<>();
+        Map<String, Integer> firstAt = new HashMap<>();
+        List<SweepSpec.Task> tasks = file.spec().tasks();
+        for (int i = 0; i < tasks.size(); i++) {
+            SweepSpec.Task task = tasks.get(i);
+            if (task == null || task.name() == null) continue;
+            for (Integer context : task.contextLengths()) {
+                if (context == null) continue;
+                Integer earlier = firstAt.putIfAbsent(task.name() + "@" + context, i);
+                if (earlier != null && !tasks.get(earlier).limit().equals(task.limit())) {
+                    problems.add(file.problemAt("/tasks/" + i + "/limit", "task " + task.name() + " at context length " + context
+                            + " is also listed at tasks[" + earlier + "] with limit " + tasks.get(earlier).limit() + ", here " + task.limit()
+                            + ": both are one cell, so give them one limit (or list the task once)"));
+                }
+            }
+        }
+        return problems;
+    }
+
+    /** Whether the sweep lists the method, in this or another spelling of it (canonical forms compared). */
+    private static boolean sameMethodListed(List<String> methods, String method) {
+        String wanted = canonicalOrNull(method);
+        return wanted != null && methods.stream().anyMatch(m -> wanted.equals(canonicalOrNull(m)));
+    }
+
+    private static String canonicalOrNull(String method) {
+        try {
+            return method == null ? null : Grid.canonical(method);
+        } catch (IllegalArgumentException e) {
+            return null; // reported where the method is listed
+        }
     }
 
     /** A list entry written as null (or left empty in YAML): named, instead of failing later on it. */

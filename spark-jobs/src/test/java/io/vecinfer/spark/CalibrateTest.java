@@ -1,7 +1,6 @@
 package io.vecinfer.spark;
 
 import io.vecinfer.calibrate.ModelIdentity;
-import io.vecinfer.eval.task.Cell;
 import io.vecinfer.model.Model;
 import io.vecinfer.quant.MethodSpec;
 import io.vecinfer.quant.VqSpec;
@@ -23,7 +22,6 @@ import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -114,18 +112,6 @@ class CalibrateTest {
         codebookByMethod.values().forEach(f -> assertTrue(codebookFiles().containsKey(Path.of(f)), f));
         LocalEvaluateTest.assertExactlyOnceWithRightScores(out, 16);
         assertEquals(0, Evaluate.run(LocalSpark.session(), sweep).committedNow());
-    }
-
-    @Test
-    void aCalibratedCodebookEntersTheConfigHashByItsNameOnly() {
-        String name = "0123456789abcdef.safetensors";
-        Cell here = new Cell("/m", VECINFER, "/data/run1/codebooks/" + name, "perplexity", 128, 2, 0);
-        Cell moved = new Cell("/m", VECINFER, "/mnt/elsewhere/codebooks/" + name, "perplexity", 128, 2, 0);
-        assertEquals(CellCodec.configHash(here), CellCodec.configHash(moved));
-        // A codebook given in the sweep is any file: its full path stays part of the hash.
-        Cell given = new Cell("/m", VECINFER, "/data/a/books.safetensors", "perplexity", 128, 2, 0);
-        Cell other = new Cell("/m", VECINFER, "/data/b/books.safetensors", "perplexity", 128, 2, 0);
-        assertFalse(CellCodec.configHash(given).equals(CellCodec.configHash(other)));
     }
 
     @Test

@@ -64,6 +64,62 @@ class ReportTest {
         }
     }
 
+    private Path evaluated(List<String> methods) {
+        Path out = dir.resolve("out");
+        Evaluate.run(LocalSpark.session(), SweepFile.read(Sweeps.write(dir, "s.json", methods, 5, 4, out)));
+        return out;
+    }
+
+    private static List<String> listing(Path folder) throws Exception {
+        try (var files = Files.walk(folder)) {
+            return files.map(f -> folder.relativize(f).toString()).sorted().toList();
+        }
+    }
+
+    @Test
+    void aFolderOfTheUsersAtMetricsIsRefusedAndKept() throws Exception {
+        Path out = evaluated(List.of("fp16"));
+        Path notes = Files.writeString(Files.createDirectories(out.resolve("metrics")).resolve("my-notes.txt"), "mine");
+        var e = org.junit.jupiter.api.Assertions.assertThrows(MetricsFolder.NotOursException.class, () -> Report.run(LocalSpark.session(), out.toString()));
+        assertTrue(e.getMessage().contains(out.resolve("metrics") + " holds my-notes.txt, which a report did not write"), e.getMessage());
+        assertEquals("mine", Files.readString(notes));
+        assertEquals(List.of("", "my-notes.txt"), listing(out.resolve("metrics")));
+    }
+
+    @Test
+    void aReportReplacesItsOwnMetricsWhole() throws Exception {
+        Path out = evaluated(List.of("fp16"));
+        assertEquals(3, Report.run(LocalSpark.session(), out.toString()).count());
+        evaluated(List.of("fp16", "kivi:k=b2g32,v=b2g32,r=32"));
+        assertEquals(6, Report.run(LocalSpark.session(), out.toString()).count());
+        assertEquals(6, LocalSpark.session().read().parquet(out.resolve("metrics").toString()).count());
+        try (var siblings = Files.list(out)) {
+            assertEquals(List.of("metrics", "samples"), siblings.map(p -> p.getFileName().toString()).sorted().toList(), "no temporary folders left");
+        }
+    }
+
+    @Test
+    void aWriteThatDiesLeavesTheOldMetricsAndTheNextReportRecovers() throws Exception {
+        Path out = evaluated(List.of("fp16"));
+        Report.run(LocalSpark.session(), out.toString());
+        List<String> before = listing(out.resolve("metrics"));
+        org.apache.hadoop.fs.Path metrics = new org.apache.hadoop.fs.Path(out.resolve("metrics").toUri());
+        // Dies halfway through writing the new metrics (as a killed report does): the old ones stay as they were.
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class, () -> MetricsFolder.replace(metrics, new org.apache.hadoop.conf.Configuration(), folder -> {
+            LocalSpark.session().range(3).write().parquet(folder.toString());
+            throw new IllegalStateException("killed mid-write");
+        }));
+        assertEquals(before, listing(out.resolve("metrics")));
+
+        // Killed between its two renames: the old metrics moved aside, the new ones never moved in.
+        Files.move(out.resolve("metrics"), out.resolve(MetricsFolder.OLD_PREFIX + "killed"));
+        Files.createDirectories(out.resolve(MetricsFolder.NEW_PREFIX + "killed/task=perplexity"));
+        assertEquals(3, Report.run(LocalSpark.session(), out.toString()).count());
+        try (var siblings = Files.list(out)) {
+            assertEquals(List.of("metrics", "samples"), siblings.map(p -> p.getFileName().toString()).sorted().toList());
+        }
+    }
+
     private static double nll(Cell cell, int i) {
         return HashCellRunner.expectedScores(cell, String.format("perplexity-%03d", i)).get("nll");
     }

@@ -177,6 +177,22 @@ class SweepFileTest {
     }
 
     @Test
+    void theSameTaskAndContextListedTwiceWithDifferentLimitsIsAnError() {
+        String text = valid("").replace("{\"name\": \"passkey\", \"limit\": 2}",
+                "{\"name\": \"passkey\", \"limit\": 2},\n    {\"name\": \"perplexity\", \"limit\": 9, \"contextLengths\": [256, 512]}");
+        SweepSpecException.Problem p = onlyProblem("twice.json", text);
+        assertEquals("tasks[2].limit", p.field());
+        assertEquals(lineOf(text, "\"limit\": 9"), p.line());
+        assertTrue(p.message().contains("task perplexity at context length 256 is also listed at tasks[0] with limit 4, here 9"), p.message());
+
+        // Other context lengths, or the same limit, are no conflict: nothing collapses silently.
+        String distinct = valid("").replace("{\"name\": \"passkey\", \"limit\": 2}",
+                "{\"name\": \"passkey\", \"limit\": 2},\n    {\"name\": \"perplexity\", \"limit\": 9, \"contextLengths\": [512]},\n"
+                        + "    {\"name\": \"perplexity\", \"limit\": 4, \"contextLengths\": [128]}");
+        SweepValidator.validate(SweepFile.read(Sweeps.writeText(dir.resolve("distinct.json"), distinct)), NO_GPU, new Configuration());
+    }
+
+    @Test
     void nullEntriesAreNamedWithTheirLinesAllAtOnce() {
         String text = valid(",\n  \"codebooks\": [null]")
                 .replace("\"vecinfer:k=d4b8,v=d4b8,r=128\"]", "null]")

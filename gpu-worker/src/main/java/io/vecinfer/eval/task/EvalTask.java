@@ -17,6 +17,12 @@ public interface EvalTask {
     String description();
 
     /**
+     * The files under the datasets folder that this task's samples are built from, relative to it: part
+     * of what a result depends on, so a changed file makes the task's cells new cells.
+     */
+    List<String> datasetFiles();
+
+    /**
      * The samples for a cell, at most {@code limit} (0 = all), built with the cell's model tokenizer. They
      * need no weights, so that a Spark driver can list them without loading a model.
      */

@@ -35,6 +35,11 @@ public final class FidelityTask implements EvalTask {
     }
 
     @Override
+    public List<String> datasetFiles() {
+        return List.of(TaskData.HELDOUT);
+    }
+
+    @Override
     public List<TaskSample> samples(SampleSource source, Cell cell, int limit) {
         int window = cell.contextLength() > 0 ? cell.contextLength() : DEFAULT_PROMPT;
         return TaskData.heldoutWindows(source, "fidelity", "fidelity", window, limit, CONTINUATION);

@@ -33,6 +33,11 @@ public final class PasskeyTask implements EvalTask {
                 + " greedy 6 tokens; exact match of the key";
     }
 
+    @Override
+    public List<String> datasetFiles() {
+        return List.of(TaskData.PASSKEY);
+    }
+
     /** The one assembly of a passkey prompt; the training script mirrors it in Python. */
     public static int[] prompt(Tokenizer tokenizer, int bos, PasskeyRecord r) {
         int[] needle = tokenizer.encode(" " + r.needle());
@@ -57,7 +62,7 @@ public final class PasskeyTask implements EvalTask {
     @Override
     public List<TaskSample> samples(SampleSource source, Cell cell, int limit) {
         List<TaskSample> samples = new ArrayList<>();
-        for (PasskeyRecord r : TaskData.passkeys(source.datasets().resolve("passkey/passkey.jsonl"))) {
+        for (PasskeyRecord r : TaskData.passkeys(source.datasets().resolve(TaskData.PASSKEY))) {
             if (cell.contextLength() > 0 && r.contextTokens() != cell.contextLength()) continue;
             if (r.contextTokens() + NEW_TOKENS > source.config().contextLength()) {
                 throw new IllegalArgumentException("passkey sample " + r.id() + ": " + r.contextTokens() + " tokens + "

@@ -32,6 +32,11 @@ public final class PerplexityTask implements EvalTask {
     }
 
     @Override
+    public List<String> datasetFiles() {
+        return List.of(TaskData.HELDOUT);
+    }
+
+    @Override
     public List<TaskSample> samples(SampleSource source, Cell cell, int limit) {
         int window = cell.contextLength() > 0 ? cell.contextLength() : DEFAULT_WINDOW;
         return TaskData.heldoutWindows(source, "perplexity", "heldout", window, limit, 0);

@@ -11,6 +11,9 @@ import java.util.List;
 
 /** The shipped datasets as tasks read them; a bad file fails with the loader's file/line/field message. */
 final class TaskData {
+    /** The held-out text and the passkey samples, relative to the datasets folder. */
+    static final String HELDOUT = "heldout/heldout.jsonl", PASSKEY = "passkey/passkey.jsonl";
+
     private TaskData() {
     }
 
@@ -33,7 +36,7 @@ final class TaskData {
             throw new IllegalArgumentException(task + ": a window of " + window + " tokens plus BOS" + (newTokens > 0 ? " and "
                     + newTokens + " generated" : "") + " does not fit " + source.modelName() + "'s context of " + modelContext);
         }
-        Path file = source.datasets().resolve("heldout/heldout.jsonl");
+        Path file = source.datasets().resolve(HELDOUT);
         int[] ids = source.tokenizer().encode(String.join("\n\n", texts(file)));
         List<TaskSample> samples = new ArrayList<>();
         for (int w = 0; (w + 1) * window <= ids.length && (limit == 0 || w < limit); w++) {

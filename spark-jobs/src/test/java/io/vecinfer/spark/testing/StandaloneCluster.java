@@ -63,7 +63,12 @@ public final class StandaloneCluster implements AutoCloseable {
         for (String c : conf) command.addAll(List.of("--conf", c));
         command.add(projectJars.get(0).toString());
         command.addAll(List.of(args));
-        Process driver = start(logName, List.of("-Xmx1g"), "org.apache.spark.deploy.SparkSubmit", command.toArray(String[]::new));
+        // The driver (client mode: this JVM) hashes cells with the test's datasets folder, as the test JVM does.
+        List<String> jvm = new ArrayList<>(List.of("-Xmx1g"));
+        for (String property : List.of("vecinfer.datasets", "vecinfer.hashCache")) {
+            if (System.getProperty(property) != null) jvm.add("-D" + property + "=" + System.getProperty(property));
+        }
+        Process driver = start(logName, jvm, "org.apache.spark.deploy.SparkSubmit", command.toArray(String[]::new));
         processes.add(driver);
         return driver;
     }
