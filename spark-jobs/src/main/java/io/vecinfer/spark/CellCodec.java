@@ -1,7 +1,9 @@
 package io.vecinfer.spark;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.MapperFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import io.vecinfer.eval.task.Cell;
 
 import java.util.Map;
@@ -13,7 +15,8 @@ import java.util.TreeMap;
  * the hash an executor writes is by construction the hash of the cell it ran.
  */
 public final class CellCodec {
-    private static final ObjectMapper MAPPER = new ObjectMapper();
+    /** Enums as the JSON spells them ({@code "prefill": "exact"}). */
+    private static final ObjectMapper MAPPER = JsonMapper.builder().enable(MapperFeature.ACCEPT_CASE_INSENSITIVE_ENUMS).build();
 
     private CellCodec() {
     }
@@ -27,6 +30,7 @@ public final class CellCodec {
         fields.put("contextLength", cell.contextLength());
         fields.put("batchSize", cell.batchSize());
         fields.put("seed", cell.seed());
+        fields.put("prefill", cell.prefill().label());
         try {
             return MAPPER.writeValueAsString(fields);
         } catch (JsonProcessingException e) {
@@ -50,7 +54,7 @@ public final class CellCodec {
     public static String configHash(Cell cell) {
         String codebook = cell.codebook();
         Cell hashed = CalibratedCodebooks.isCalibratedFile(codebook)
-                ? new Cell(cell.model(), cell.method(), CalibratedCodebooks.fileName(codebook), cell.task(), cell.contextLength(), cell.batchSize(), cell.seed())
+                ? cell.withCodebook(CalibratedCodebooks.fileName(codebook))
                 : cell;
         return Hashes.name(toJson(hashed));
     }

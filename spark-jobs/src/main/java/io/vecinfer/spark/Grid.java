@@ -1,12 +1,14 @@
 package io.vecinfer.spark;
 
 import io.vecinfer.eval.task.Cell;
+import io.vecinfer.eval.task.TaskRegistry;
+import io.vecinfer.kvcache.Prefill;
 
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Expands a sweep into its cells: every model × method × task × context length × batch size × seed.
+ * Expands a sweep into its cells: every model × method × task × context length × batch size × seed × prefill.
  * Paths become absolute here (see {@link LocalPaths}); the order is the sweep file's order.
  */
 public final class Grid {
@@ -23,8 +25,10 @@ public final class Grid {
                     for (int contextLength : task.contextLengths()) {
                         for (int batchSize : spec.batchSizes()) {
                             for (long seed : spec.seeds()) {
-                                Cell cell = new Cell(LocalPaths.absolute(model), method, codebook, task.name(), contextLength, batchSize, seed);
-                                cells.add(new PlannedCell(cell, CellCodec.configHash(cell), task.limit(), m));
+                                for (Prefill prefill : prefills(task)) {
+                                    Cell cell = new Cell(LocalPaths.absolute(model), method, codebook, task.name(), contextLength, batchSize, seed, prefill);
+                                    cells.add(new PlannedCell(cell, CellCodec.configHash(cell), task.limit(), m));
+                                }
                             }
                         }
                     }
@@ -32,6 +36,12 @@ public final class Grid {
             }
         }
         return cells;
+    }
+
+    /** The task's prefill values, or its default when the sweep names none. */
+    static List<Prefill> prefills(SweepSpec.Task task) {
+        if (task.prefill().isEmpty()) return List.of(TaskRegistry.task(task.name()).defaultPrefill());
+        return task.prefill().stream().map(Prefill::parse).toList();
     }
 
     private static String codebookFor(SweepSpec spec, String model, String method) {

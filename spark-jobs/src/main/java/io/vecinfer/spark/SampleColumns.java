@@ -44,6 +44,7 @@ public final class SampleColumns {
             new Column("context_bucket", Kind.STRING, true),
             new Column("batch_size", Kind.INT, true),
             new Column("seed", Kind.LONG, true),
+            new Column("prefill", Kind.STRING, true),
             new Column("scores", Kind.SCORES, true),
             new Column("prediction", Kind.STRING, false),
             new Column("reference", Kind.STRING, false),

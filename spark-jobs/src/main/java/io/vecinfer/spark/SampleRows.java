@@ -31,6 +31,7 @@ public final class SampleRows {
         row.put("context_bucket", contextBucket(result.contextTokens()));
         row.put("batch_size", cell.batchSize());
         row.put("seed", cell.seed());
+        row.put("prefill", cell.prefill().label());
         row.put("scores", new TreeMap<>(result.scores()));
         row.put("prediction", result.prediction());
         row.put("reference", result.reference());

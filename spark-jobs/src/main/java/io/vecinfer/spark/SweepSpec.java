@@ -38,11 +38,18 @@ public record SweepSpec(List<String> models, List<String> methods, List<Codebook
      * @param name           a task from {@link KnownNames#TASKS}
      * @param limit          samples per cell (0 = all the task has)
      * @param contextLengths context lengths in tokens (default [0], the task's default)
+     * @param prefill        {@code exact} and/or {@code compressed}, one cell each (default: the task's own,
+     *                       exact for generation tasks, compressed for perplexity and fidelity)
      */
-    public record Task(String name, Integer limit, List<Integer> contextLengths) {
+    public record Task(String name, Integer limit, List<Integer> contextLengths, List<String> prefill) {
         public Task {
             limit = limit == null ? 0 : limit;
             contextLengths = contextLengths == null ? List.of(0) : contextLengths;
+            prefill = prefill == null ? List.of() : prefill;
+        }
+
+        public Task(String name, Integer limit, List<Integer> contextLengths) {
+            this(name, limit, contextLengths, null);
         }
     }
 

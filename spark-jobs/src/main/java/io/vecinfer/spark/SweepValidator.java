@@ -84,6 +84,12 @@ public final class SweepValidator {
             if (task.contextLengths().isEmpty() || task.contextLengths().stream().anyMatch(c -> c == null || c < 0)) {
                 problems.add(file.problemAt(at + "/contextLengths", "needs context lengths >= 0 (0 = the task's default)"));
             }
+            for (int p = 0; p < task.prefill().size(); p++) {
+                String prefill = task.prefill().get(p);
+                if (!"exact".equals(prefill) && !"compressed".equals(prefill)) {
+                    problems.add(file.problemAt(at + "/prefill/" + p, "unknown prefill '" + prefill + "' (known: exact, compressed)"));
+                }
+            }
         }
 
         if (spec.batchSizes().isEmpty() || spec.batchSizes().stream().anyMatch(b -> b == null || b < 1)) {

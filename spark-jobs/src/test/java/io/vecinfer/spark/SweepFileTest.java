@@ -70,6 +70,36 @@ class SweepFileTest {
     }
 
     @Test
+    void prefillIsAnAxisWithTheTasksDefaultAndEntersTheHash() {
+        String text = valid("").replace("{\"name\": \"passkey\", \"limit\": 2}",
+                "{\"name\": \"passkey\", \"limit\": 2, \"prefill\": [\"exact\", \"compressed\"]}");
+        SweepFile sweep = SweepFile.read(Sweeps.writeText(dir.resolve("prefill.json"), text));
+        SweepValidator.validate(sweep, NO_GPU, new Configuration());
+        List<PlannedCell> cells = Grid.expand(sweep.spec());
+        assertEquals(16, cells.size());
+        assertEquals(16, cells.stream().map(PlannedCell::configHash).distinct().count());
+        // Perplexity names no prefill: its cells take the task's default.
+        assertTrue(cells.stream().filter(c -> c.cell().task().equals("perplexity"))
+                .allMatch(c -> c.cell().prefill() == io.vecinfer.kvcache.Prefill.COMPRESSED));
+        PlannedCell exact = cells.stream().filter(c -> c.cell().prefill() == io.vecinfer.kvcache.Prefill.EXACT).findFirst().orElseThrow();
+        assertTrue(CellCodec.toJson(exact.cell()).contains("\"prefill\":\"exact\""), CellCodec.toJson(exact.cell()));
+        assertEquals(exact.cell(), CellCodec.fromJson(CellCodec.toJson(exact.cell())));
+        // The passkey default (exact) is what a sweep without the axis gets.
+        assertTrue(Grid.expand(SweepFile.read(Sweeps.writeText(dir.resolve("default.json"), valid(""))).spec()).stream()
+                .filter(c -> c.cell().task().equals("passkey")).allMatch(c -> c.cell().prefill() == io.vecinfer.kvcache.Prefill.EXACT));
+    }
+
+    @Test
+    void unknownPrefillIsNamedWithItsLine() {
+        String text = valid("").replace("{\"name\": \"passkey\", \"limit\": 2}",
+                "{\"name\": \"passkey\", \"limit\": 2,\n     \"prefill\": [\"exact\", \"lazy\"]}");
+        SweepSpecException.Problem p = onlyProblem("bad-prefill.json", text);
+        assertEquals("tasks[1].prefill[1]", p.field());
+        assertEquals(lineOf(text, "\"lazy\""), p.line());
+        assertTrue(p.message().contains("unknown prefill 'lazy' (known: exact, compressed)"), p.message());
+    }
+
+    @Test
     void yamlIsReadLikeJson() {
         String yaml = """
                 models: [%s]

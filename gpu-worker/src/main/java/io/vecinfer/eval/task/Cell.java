@@ -1,5 +1,7 @@
 package io.vecinfer.eval.task;
 
+import io.vecinfer.kvcache.Prefill;
+
 /**
  * One cell of a sweep: a model, a KV-cache method and a task, with the settings that change results.
  * Everything that determines a sample's scores is here, so a hash of it names the cell's output.
@@ -11,6 +13,21 @@ package io.vecinfer.eval.task;
  * @param contextLength  tokens of context per sample (task-specific meaning; 0 = the task's default)
  * @param batchSize      sequences decoded together
  * @param seed           sampling and any randomised choice
+ * @param prefill        when the cache starts compressing (see {@link Prefill})
  */
-public record Cell(String model, String method, String codebook, String task, int contextLength, int batchSize, long seed) {
+public record Cell(String model, String method, String codebook, String task, int contextLength, int batchSize, long seed,
+                   Prefill prefill) {
+
+    public Cell {
+        if (prefill == null) throw new IllegalArgumentException("cell of task '" + task + "': prefill is missing (exact or compressed)");
+    }
+
+    /** A cell with its task's default prefill ({@link EvalTask#defaultPrefill()}). */
+    public Cell(String model, String method, String codebook, String task, int contextLength, int batchSize, long seed) {
+        this(model, method, codebook, task, contextLength, batchSize, seed, TaskRegistry.task(task).defaultPrefill());
+    }
+
+    public Cell withCodebook(String newCodebook) {
+        return new Cell(model, method, newCodebook, task, contextLength, batchSize, seed, prefill);
+    }
 }

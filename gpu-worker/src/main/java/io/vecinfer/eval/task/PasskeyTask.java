@@ -1,5 +1,6 @@
 package io.vecinfer.eval.task;
 
+import io.vecinfer.kvcache.Prefill;
 import io.vecinfer.decoder.Generator;
 import io.vecinfer.decoder.Sequence;
 import io.vecinfer.eval.data.PasskeyRecord;
@@ -25,6 +26,11 @@ public final class PasskeyTask implements EvalTask {
     @Override
     public String metric() {
         return "accuracy";
+    }
+
+    @Override
+    public Prefill defaultPrefill() {
+        return Prefill.EXACT;
     }
 
     @Override
@@ -88,6 +94,7 @@ public final class PasskeyTask implements EvalTask {
         var decoder = context.decoder();
         long t0 = System.nanoTime();
         float[][] logits = decoder.forwardLast(sequences, batch.stream().map(TaskSample::prompt).toList());
+        sequences.forEach(Sequence::endPrompt);
         double prefill = (System.nanoTime() - t0) / 1e6;
         long t1 = System.nanoTime();
         int[][] generated = Generator.continueGreedy(decoder, sequences, logits, NEW_TOKENS);
