@@ -6,7 +6,6 @@ import io.vecinfer.quant.DenseSpec;
 import io.vecinfer.quant.MethodSpec;
 import io.vecinfer.tokenizer.Tokenizer;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -42,22 +41,6 @@ public class ModelCellRunner implements CellRunner {
         this.backend = backend;
         this.cpu = backend instanceof CpuBackend ? backend : new CpuBackend();
         this.catalog = new DatasetSampleCatalog(datasets);
-    }
-
-    /** The datasets folder of this JVM: -Dvecinfer.datasets, else VECINFER_DATASETS, else ./datasets; absolute, not checked. */
-    public static Path datasetsFolder() {
-        String configured = System.getProperty("vecinfer.datasets", System.getenv("VECINFER_DATASETS"));
-        return Path.of(configured != null ? configured : "datasets").toAbsolutePath();
-    }
-
-    /** {@link #datasetsFolder()}, checked: a clear error when it is not the datasets folder. */
-    public static Path checkedDatasetsFolder() {
-        Path datasets = datasetsFolder();
-        if (!Files.isDirectory(datasets.resolve("heldout"))) {
-            throw new IllegalStateException(datasets + " is not the datasets folder (no heldout/ in it): set -Dvecinfer.datasets"
-                    + " or VECINFER_DATASETS (spark.executorEnv.VECINFER_DATASETS on a cluster)");
-        }
-        return datasets;
     }
 
     private synchronized Loaded load(String modelPath) {

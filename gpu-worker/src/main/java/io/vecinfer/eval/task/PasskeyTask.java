@@ -1,5 +1,6 @@
 package io.vecinfer.eval.task;
 
+import io.vecinfer.dataset.Datasets;
 import io.vecinfer.kvcache.Prefill;
 import io.vecinfer.decoder.Generator;
 import io.vecinfer.decoder.Sequence;
@@ -63,7 +64,7 @@ public final class PasskeyTask implements EvalTask {
     @Override
     public List<TaskSample> samples(SampleSource source, Cell cell, int limit) {
         List<TaskSample> samples = new ArrayList<>();
-        for (PasskeyRecord r : TaskData.passkeys(source.datasets().resolve("passkey/passkey.jsonl"))) {
+        for (PasskeyRecord r : TaskData.passkeys(Datasets.passkey(source.datasets()))) {
             if (cell.contextLength() > 0 && r.contextTokens() != cell.contextLength()) continue;
             if (r.contextTokens() + NEW_TOKENS > source.config().contextLength()) {
                 throw new IllegalArgumentException("passkey sample " + r.id() + ": " + r.contextTokens() + " tokens + "
