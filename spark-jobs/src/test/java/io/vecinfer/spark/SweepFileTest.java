@@ -145,7 +145,7 @@ class SweepFileTest {
         SweepSpecException.Problem p = onlyProblem("task.json", text);
         assertEquals("tasks[1].name", p.field());
         assertEquals(lineOf(text, "\"needle\""), p.line());
-        assertTrue(p.message().contains("fidelity, passkey, perplexity"), p.message());
+        assertTrue(p.message().contains("fidelity, passkey, perplexity, ruler_cwe"), p.message());
     }
 
     @Test

@@ -12,6 +12,7 @@ public final class TaskRegistry {
         for (EvalTask task : new EvalTask[]{new PerplexityTask(), new PasskeyTask(), new FidelityTask()}) {
             TASKS.put(task.name(), task);
         }
+        for (EvalTask task : RulerTask.all()) TASKS.put(task.name(), task);
     }
 
     private TaskRegistry() {
