@@ -31,8 +31,19 @@ public final class CellCodec {
         fields.put("batchSize", cell.batchSize());
         fields.put("seed", cell.seed());
         fields.put("prefill", cell.prefill().label());
+        fields.put("inputs", cell.inputs());
         try {
             return MAPPER.writeValueAsString(fields);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** The cell's task inputs as canonical JSON (keys sorted), or null when it has none: the rows' task_inputs. */
+    public static String inputsJson(Cell cell) {
+        if (cell.inputs().isEmpty()) return null;
+        try {
+            return MAPPER.writeValueAsString(cell.inputs());
         } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
         }

@@ -6,6 +6,8 @@ import io.vecinfer.kvcache.Prefill;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * Expands a sweep into its cells: every model × method × task × context length × batch size × seed × prefill.
@@ -26,7 +28,8 @@ public final class Grid {
                         for (int batchSize : spec.batchSizes()) {
                             for (long seed : spec.seeds()) {
                                 for (Prefill prefill : prefills(task)) {
-                                    Cell cell = new Cell(LocalPaths.absolute(model), method, codebook, task.name(), contextLength, batchSize, seed, prefill);
+                                    Cell cell = new Cell(LocalPaths.absolute(model), method, codebook, task.name(), contextLength, batchSize, seed,
+                                            prefill, inputs(task));
                                     cells.add(new PlannedCell(cell, CellCodec.configHash(cell), task.limit(), m));
                                 }
                             }
@@ -42,6 +45,13 @@ public final class Grid {
     static List<Prefill> prefills(SweepSpec.Task task) {
         if (task.prefill().isEmpty()) return List.of(TaskRegistry.task(task.name()).defaultPrefill());
         return task.prefill().stream().map(Prefill::parse).toList();
+    }
+
+    /** The task's inputs with file paths made absolute, so that the hash does not depend on the working directory. */
+    private static Map<String, String> inputs(SweepSpec.Task task) {
+        Map<String, String> inputs = new TreeMap<>();
+        task.inputs().forEach((k, v) -> inputs.put(k, SweepSpec.Task.isFileInput(k) ? LocalPaths.absolute(v) : v));
+        return inputs;
     }
 
     private static String codebookFor(SweepSpec spec, String model, String method) {

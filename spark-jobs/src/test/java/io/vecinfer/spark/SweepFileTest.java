@@ -90,6 +90,25 @@ class SweepFileTest {
     }
 
     @Test
+    void taskInputFilesAreCheckedAndReachTheCellAbsolute() {
+        String inputs = "{\"name\": \"longbench\", \"limit\": 2, \"inputs\": {\"file\": \"%s\"}}";
+        Path fixture = Sweeps.repoRoot().resolve("datasets/fixtures/longbench/hotpotqa.jsonl");
+        String text = valid("").replace("{\"name\": \"passkey\", \"limit\": 2}", inputs.formatted(fixture));
+        SweepFile sweep = SweepFile.read(Sweeps.writeText(dir.resolve("inputs.json"), text));
+        SweepValidator.validate(sweep, NO_GPU, new Configuration());
+        List<PlannedCell> longbench = Grid.expand(sweep.spec()).stream().filter(c -> c.cell().task().equals("longbench")).toList();
+        assertEquals(4, longbench.size());
+        assertTrue(longbench.stream().allMatch(c -> c.cell().inputs().equals(java.util.Map.of("file", fixture.toString()))));
+        assertTrue(CellCodec.toJson(longbench.get(0).cell()).contains("\"inputs\":{\"file\":"));
+        assertEquals(longbench.get(0).cell(), CellCodec.fromJson(CellCodec.toJson(longbench.get(0).cell())));
+
+        String missing = valid("").replace("{\"name\": \"passkey\", \"limit\": 2}", inputs.formatted(dir.resolve("nowhere.jsonl")));
+        SweepSpecException.Problem p = onlyProblem("missing-input.json", missing);
+        assertEquals("tasks[1].inputs.file", p.field());
+        assertTrue(p.message().contains("file not found: " + dir.resolve("nowhere.jsonl")), p.message());
+    }
+
+    @Test
     void unknownPrefillIsNamedWithItsLine() {
         String text = valid("").replace("{\"name\": \"passkey\", \"limit\": 2}",
                 "{\"name\": \"passkey\", \"limit\": 2,\n     \"prefill\": [\"exact\", \"lazy\"]}");
@@ -145,7 +164,7 @@ class SweepFileTest {
         SweepSpecException.Problem p = onlyProblem("task.json", text);
         assertEquals("tasks[1].name", p.field());
         assertEquals(lineOf(text, "\"needle\""), p.line());
-        assertTrue(p.message().contains("fidelity, passkey, perplexity, ruler_cwe"), p.message());
+        assertTrue(p.message().contains("fidelity, gsm8k, longbench, passkey, perplexity, ruler_cwe"), p.message());
     }
 
     @Test

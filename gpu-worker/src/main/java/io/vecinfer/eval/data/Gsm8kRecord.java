@@ -24,7 +24,7 @@ public record Gsm8kRecord(String question, String answer) {
         return JsonLines.read(file, Gsm8kRecord::parse);
     }
 
-    static Gsm8kRecord parse(JsonRecord record) throws DatasetFormatException {
+    public static Gsm8kRecord parse(JsonRecord record) throws DatasetFormatException {
         String answer = record.text("answer");
         if (!answer.contains(FINAL_ANSWER_MARK)) {
             throw record.problem("answer", "has no final answer after \"" + FINAL_ANSWER_MARK + "\"");

@@ -28,7 +28,7 @@ public record LongBenchRecord(
         return JsonLines.read(file, LongBenchRecord::parse);
     }
 
-    static LongBenchRecord parse(JsonRecord record) throws DatasetFormatException {
+    public static LongBenchRecord parse(JsonRecord record) throws DatasetFormatException {
         return new LongBenchRecord(
                 record.text("input"),
                 record.text("context"),

@@ -2,6 +2,10 @@ package io.vecinfer.eval.task;
 
 import io.vecinfer.kvcache.Prefill;
 
+import java.util.Collections;
+import java.util.Map;
+import java.util.TreeMap;
+
 /**
  * One cell of a sweep: a model, a KV-cache method and a task, with the settings that change results.
  * Everything that determines a sample's scores is here, so a hash of it names the cell's output.
@@ -14,12 +18,20 @@ import io.vecinfer.kvcache.Prefill;
  * @param batchSize      sequences decoded together
  * @param seed           sampling and any randomised choice
  * @param prefill        when the cache starts compressing (see {@link Prefill})
+ * @param inputs         the user's files and options a task reads, by name (longbench: file; gsm8k: file, train,
+ *                       shots); empty for tasks on shipped data. Sorted, so that the cell's JSON is canonical.
  */
 public record Cell(String model, String method, String codebook, String task, int contextLength, int batchSize, long seed,
-                   Prefill prefill) {
+                   Prefill prefill, Map<String, String> inputs) {
 
     public Cell {
         if (prefill == null) throw new IllegalArgumentException("cell of task '" + task + "': prefill is missing (exact or compressed)");
+        inputs = Collections.unmodifiableMap(new TreeMap<>(inputs == null ? Map.of() : inputs));
+    }
+
+    public Cell(String model, String method, String codebook, String task, int contextLength, int batchSize, long seed,
+                Prefill prefill) {
+        this(model, method, codebook, task, contextLength, batchSize, seed, prefill, Map.of());
     }
 
     /** A cell with its task's default prefill ({@link EvalTask#defaultPrefill()}). */
@@ -28,6 +40,6 @@ public record Cell(String model, String method, String codebook, String task, in
     }
 
     public Cell withCodebook(String newCodebook) {
-        return new Cell(model, method, newCodebook, task, contextLength, batchSize, seed, prefill);
+        return new Cell(model, method, newCodebook, task, contextLength, batchSize, seed, prefill, inputs);
     }
 }

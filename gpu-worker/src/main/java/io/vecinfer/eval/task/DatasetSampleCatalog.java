@@ -47,7 +47,7 @@ public final class DatasetSampleCatalog implements SampleCatalog {
 
     /** All samples of the cell's task at its context length, in their fixed order. */
     public synchronized List<TaskSample> samples(Cell cell) {
-        String key = cell.model() + "|" + cell.task() + "|" + cell.contextLength();
+        String key = cell.model() + "|" + cell.task() + "|" + cell.contextLength() + "|" + cell.inputs();
         return samples.computeIfAbsent(key, k -> TaskRegistry.task(cell.task()).samples(source(cell.model()), cell, 0));
     }
 
