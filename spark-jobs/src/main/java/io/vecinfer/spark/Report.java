@@ -99,6 +99,7 @@ public final class Report {
                 first("model").as("model"), first("model_variant").as("model_variant"), first("method").as("method"), first("codebook").as("codebook"),
                 first("task").as("task"), first("context_length").as("context_length"),
                 first("batch_size").as("batch_size"), first("seed").as("seed"), first("prefill").as("prefill"),
+                first(expr("get_json_object(task_inputs, '$.file')")).as("task_file"),
                 avg("kv_bytes_per_token").as("kv_bytes_per_token"),
                 avg("compression_ratio").as("compression_ratio"),
                 max("peak_memory_bytes").as("peak_memory_bytes"),

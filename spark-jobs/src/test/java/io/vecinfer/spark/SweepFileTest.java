@@ -109,6 +109,20 @@ class SweepFileTest {
     }
 
     @Test
+    void theReadmesDeploymentSweepIsValidAndAllExactPrefill() throws Exception {
+        Path file = Sweeps.repoRoot().resolve("spark-jobs/src/main/resources/deployment-sweep.json");
+        String text = Files.readString(file).replace("\"datasets/", "\"" + Sweeps.repoRoot().resolve("datasets") + "/");
+        SweepFile sweep = SweepFile.read(Sweeps.writeText(dir.resolve("deployment-sweep.json"), text));
+        SweepValidator.validate(sweep, NO_GPU, new Configuration());
+        List<PlannedCell> cells = Grid.expand(sweep.spec());
+        // 3 methods × (3 LongBench files + GSM8K + 6 RULER tasks × 3 lengths)
+        assertEquals(3 * (3 + 1 + 6 * 3), cells.size());
+        assertTrue(cells.stream().allMatch(c -> c.cell().prefill() == io.vecinfer.kvcache.Prefill.EXACT));
+        assertEquals(java.util.Set.of("fp16", "vecinfer:k=d4b8,v=d4b8,r=128", "vecinfer:k=d8b12,v=d8b12,r=128"),
+                cells.stream().map(c -> c.cell().method()).collect(java.util.stream.Collectors.toSet()));
+    }
+
+    @Test
     void unknownPrefillIsNamedWithItsLine() {
         String text = valid("").replace("{\"name\": \"passkey\", \"limit\": 2}",
                 "{\"name\": \"passkey\", \"limit\": 2,\n     \"prefill\": [\"exact\", \"lazy\"]}");

@@ -69,6 +69,8 @@ final class Gsm8kTask implements EvalTask {
         int modelContext = source.config().contextLength();
         int budget = cell.contextLength() > 0 ? cell.contextLength() : modelContext - MAX_NEW_TOKENS;
         List<Gsm8kRecord> problems = load(file);
+        // The file's name in the id keeps samples of two test files apart when reports pair them by id.
+        String idPrefix = "gsm8k/" + file.getFileName() + "-";
         List<TaskSample> samples = new ArrayList<>();
         for (int i = 0; i < problems.size() && (limit == 0 || samples.size() < limit); i++) {
             int[] text = source.tokenizer().encode(prompt(examples, problems.get(i)));
@@ -80,7 +82,7 @@ final class Gsm8kTask implements EvalTask {
             int[] prompt = new int[text.length + 1];
             prompt[0] = source.bosId();
             System.arraycopy(text, 0, prompt, 1, text.length);
-            samples.add(new TaskSample("gsm8k-" + (i + 1), prompt, problems.get(i).answer(), MAX_NEW_TOKENS));
+            samples.add(new TaskSample(idPrefix + (i + 1), prompt, problems.get(i).answer(), MAX_NEW_TOKENS));
         }
         return samples;
     }

@@ -160,7 +160,7 @@ class UserFileTasksTest {
         assertEquals(test.size(), samples.size());
         assertEquals(Gsm8kTask.prompt(train.subList(0, 2), test.get(0)), tokenizer.decode(Arrays.copyOfRange(samples.get(0).prompt(), 1,
                 samples.get(0).prompt().length)));
-        for (SampleResult r : runner.run(cell, List.of("gsm8k-1", "gsm8k-2"))) {
+        for (SampleResult r : runner.run(cell, List.of("gsm8k/test.jsonl-1", "gsm8k/test.jsonl-2"))) {
             assertTrue(!r.prediction().contains("Question:"), "the stop rule cuts at the next question: " + r.prediction());
             assertEquals(Gsm8kMatch.exactMatch(Gsm8kExtraction.STRICT_MATCH.extract(r.prediction()), r.reference()) ? 1.0 : 0.0,
                     r.scores().get("exact_match_strict"));
