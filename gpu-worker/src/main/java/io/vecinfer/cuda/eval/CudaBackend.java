@@ -65,6 +65,11 @@ public final class CudaBackend implements ExecutionBackend {
      */
     @Override
     public boolean supports(MethodSpec method, Prefill prefill) {
+        return hasKernels(method, prefill);
+    }
+
+    /** {@link #supports}, without a device: the rule alone. */
+    public static boolean hasKernels(MethodSpec method, Prefill prefill) {
         return isFp16(method) || method instanceof VqSpec && prefill == Prefill.COMPRESSED;
     }
 
