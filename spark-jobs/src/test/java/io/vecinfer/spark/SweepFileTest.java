@@ -123,6 +123,18 @@ class SweepFileTest {
     }
 
     @Test
+    void theReadmesPrefillSemanticsSweepHasBothValuesPerCell() throws Exception {
+        Path file = Sweeps.repoRoot().resolve("spark-jobs/src/main/resources/prefill-semantics-sweep.json");
+        String text = Files.readString(file).replace("\"datasets/", "\"" + Sweeps.repoRoot().resolve("datasets") + "/");
+        SweepFile sweep = SweepFile.read(Sweeps.writeText(dir.resolve("prefill-semantics-sweep.json"), text));
+        SweepValidator.validate(sweep, NO_GPU, new Configuration());
+        List<PlannedCell> cells = Grid.expand(sweep.spec());
+        // 2 models × 4 methods × 2 tasks × 2 prefill values
+        assertEquals(32, cells.size());
+        assertEquals(16, cells.stream().filter(c -> c.cell().prefill() == io.vecinfer.kvcache.Prefill.EXACT).count());
+    }
+
+    @Test
     void unknownPrefillIsNamedWithItsLine() {
         String text = valid("").replace("{\"name\": \"passkey\", \"limit\": 2}",
                 "{\"name\": \"passkey\", \"limit\": 2,\n     \"prefill\": [\"exact\", \"lazy\"]}");
