@@ -1,8 +1,9 @@
 package io.vecinfer.calibrate;
 
+import io.vecinfer.dataset.Datasets;
 import io.vecinfer.decoder.Decoder;
 import io.vecinfer.decoder.Sequence;
-import io.vecinfer.eval.data.TextDocument;
+import io.vecinfer.dataset.TextDocument;
 import io.vecinfer.kvcache.DenseKvCache;
 import io.vecinfer.kvcache.KvCacheFactory;
 import io.vecinfer.model.CheckpointException;
@@ -127,7 +128,7 @@ public final class Calibrator {
         if (!(parsed instanceof VqSpec spec)) {
             throw new IllegalArgumentException("--method '" + a.get("method") + "' has no codebooks to calibrate (vecinfer or rawvq only)");
         }
-        Settings settings = new Settings(Path.of(a.get("text", "datasets/calibration/calibration.jsonl")),
+        Settings settings = new Settings(Path.of(a.get("text", Datasets.calibration(Datasets.folder()).toString())),
                 a.integer("windows", 8), a.integer("window-tokens", 512), a.integer("iterations", KMeansConfig.PAPER_ITERATIONS),
                 a.integer("seed", 0));
         Path outFile = Path.of(a.get("out"));

@@ -43,6 +43,7 @@ public final class Generator {
         int[] produced = new int[n];
         if (maxNewTokens == 0) return toList(out, produced);
         float[][] logits = decoder.forwardLast(sequences, prompts);
+        sequences.forEach(Sequence::endPrompt);
         List<Integer> active = new ArrayList<>();
         for (int i = 0; i < n; i++) active.add(i);
         while (true) {

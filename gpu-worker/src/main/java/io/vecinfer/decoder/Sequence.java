@@ -24,6 +24,11 @@ public final class Sequence implements AutoCloseable {
         position += tokens;
     }
 
+    /** The prompt has been run: from the next token on this sequence decodes (see {@link io.vecinfer.kvcache.Prefill}). */
+    public void endPrompt() {
+        cache.endPrefill();
+    }
+
     @Override
     public void close() {
         cache.close();

@@ -96,6 +96,14 @@ public final class DenseKvCache implements KvCache {
         });
     }
 
+    /** Appends every stored token to {@code target}, layer by layer in token order, as the decoder appended them here. */
+    void replayInto(KvCache target) {
+        int width = layout.tokenWidth();
+        for (int layer = 0; layer < layout.layers(); layer++) {
+            for (int t = 0; t < lengths[layer]; t++) target.append(layer, keys[layer], t * width, values[layer], t * width);
+        }
+    }
+
     @Override
     public int length(int layer) {
         return lengths[layer];

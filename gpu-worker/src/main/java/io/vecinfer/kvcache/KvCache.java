@@ -22,6 +22,14 @@ public interface KvCache extends AutoCloseable {
      */
     void attend(int layer, float[] q, int qOffset, float scale, float[] out, int outOffset);
 
+    /**
+     * The prompt is complete: a cache under {@link Prefill#EXACT} encodes it now. Tasks call it (through
+     * {@code Sequence.endPrompt}) after the prompt's forward pass, before the first generated token; other
+     * caches need nothing.
+     */
+    default void endPrefill() {
+    }
+
     /** Tokens stored in {@code layer}. */
     int length(int layer);
 

@@ -1,5 +1,6 @@
 package io.vecinfer.outliers;
 
+import io.vecinfer.dataset.Datasets;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -169,7 +170,7 @@ public final class OutlierVariant {
         Path modelFolder = Path.of(a.get("model"));
         try (Model model = Model.load(modelFolder)) {
             Tokenizer tokenizer = Tokenizer.load(modelFolder.resolve("tokenizer.json"));
-            var settings = new Calibrator.Settings(Path.of(a.get("text", "datasets/calibration/calibration.jsonl")), 4, 512, 0, 0);
+            var settings = new Calibrator.Settings(Path.of(a.get("text", Datasets.calibration(Datasets.folder()).toString())), 4, 512, 0, 0);
             List<KeyChannelProfile.Head> before = KeyChannelProfile.measure(Calibrator.collect(model, tokenizer, settings));
             List<ScaledPair> pairs = choose(before, model.config().headDim(), pairsPerHead, ratio);
             ObjectNode record = new ObjectMapper().createObjectNode();

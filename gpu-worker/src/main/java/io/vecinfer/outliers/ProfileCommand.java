@@ -1,5 +1,6 @@
 package io.vecinfer.outliers;
 
+import io.vecinfer.dataset.Datasets;
 import io.vecinfer.calibrate.Arguments;
 import io.vecinfer.calibrate.Calibrator;
 import io.vecinfer.model.Model;
@@ -24,7 +25,7 @@ public final class ProfileCommand {
         Arguments a = Arguments.parse(args, List.of("model"), List.of("text", "windows"));
         Path folder = Path.of(a.get("model"));
         try (Model model = Model.load(folder)) {
-            var settings = new Calibrator.Settings(Path.of(a.get("text", "datasets/calibration/calibration.jsonl")),
+            var settings = new Calibrator.Settings(Path.of(a.get("text", Datasets.calibration(Datasets.folder()).toString())),
                     a.integer("windows", 4), 512, 0, 0);
             var profile = KeyChannelProfile.measure(Calibrator.collect(model, Tokenizer.load(folder.resolve("tokenizer.json")), settings));
             System.out.println(model.name() + ": key channel max / median, " + settings.windows() + " x 512 calibration tokens");

@@ -1,5 +1,6 @@
 package io.vecinfer.study;
 
+import io.vecinfer.dataset.Datasets;
 import io.vecinfer.calibrate.Arguments;
 import io.vecinfer.calibrate.Calibrator;
 import io.vecinfer.decoder.Decoder;
@@ -88,7 +89,7 @@ public final class QuantizationStudy {
         int pplWindows = a.integer("ppl-windows", 3), fidelityWindows = a.integer("fidelity-windows", 4);
         int passkeyContext = a.integer("passkey-context", 2048);
         int fidelityContext = a.integer("fidelity-context", 1024);
-        var calibration = new Calibrator.Settings(datasets.resolve("calibration/calibration.jsonl"),
+        var calibration = new Calibrator.Settings(Datasets.calibration(datasets),
                 KvMethods.CALIBRATION_WINDOWS, KvMethods.CALIBRATION_WINDOW_TOKENS, a.integer("kmeans-iterations", 10), 0);
         KvMethods methods = new KvMethods(calibration);
         Path out = Path.of(a.get("out"));
@@ -136,8 +137,8 @@ public final class QuantizationStudy {
 
     /** Held-out activations for the replayed errors: one 1024-token window after BOS, fp32. */
     private static ActivationProbe probe(Model model, Tokenizer tokenizer, Path datasets) throws IOException {
-        String text = String.join("\n\n", io.vecinfer.eval.data.TextDocument.load(datasets.resolve("heldout/heldout.jsonl"))
-                .stream().map(io.vecinfer.eval.data.TextDocument::text).toList());
+        String text = String.join("\n\n", io.vecinfer.dataset.TextDocument.load(Datasets.heldout(datasets))
+                .stream().map(io.vecinfer.dataset.TextDocument::text).toList());
         int[] ids = tokenizer.encode(text);
         int[] prompt = new int[1025];
         prompt[0] = tokenizer.tokenId("<|begin_of_text|>").orElse(model.config().bosTokenId());

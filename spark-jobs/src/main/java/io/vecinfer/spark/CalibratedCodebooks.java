@@ -2,7 +2,7 @@ package io.vecinfer.spark;
 
 import io.vecinfer.calibrate.Calibrator;
 import io.vecinfer.calibrate.ModelIdentity;
-import io.vecinfer.eval.task.CpuCellRunner;
+import io.vecinfer.dataset.Datasets;
 import io.vecinfer.quant.VqSpec;
 
 import java.io.Serializable;
@@ -38,7 +38,7 @@ final class CalibratedCodebooks {
     record Settings(String text, int windows, int windowTokens, int iterations, long seed) implements Serializable {
         static Settings of(SweepSpec.Calibration c) {
             String text = c.text() != null ? LocalPaths.absolute(c.text())
-                    : CpuCellRunner.datasetsFolder().resolve("calibration/calibration.jsonl").normalize().toString();
+                    : Datasets.calibration(Datasets.folder()).normalize().toString();
             return new Settings(text, c.windows(), c.windowTokens(), c.iterations(), c.seed());
         }
 

@@ -1,7 +1,9 @@
 package io.vecinfer.spark;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.MapperFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import io.vecinfer.eval.task.Cell;
 
 import java.util.Map;
@@ -12,7 +14,8 @@ import java.util.TreeMap;
  * ({@code Cell} is not Serializable), and its config hash ({@link CellIdentity}).
  */
 public final class CellCodec {
-    private static final ObjectMapper MAPPER = new ObjectMapper();
+    /** Enums as the JSON spells them ({@code "prefill": "exact"}). */
+    private static final ObjectMapper MAPPER = JsonMapper.builder().enable(MapperFeature.ACCEPT_CASE_INSENSITIVE_ENUMS).build();
 
     private CellCodec() {
     }
@@ -26,8 +29,20 @@ public final class CellCodec {
         fields.put("contextLength", cell.contextLength());
         fields.put("batchSize", cell.batchSize());
         fields.put("seed", cell.seed());
+        fields.put("prefill", cell.prefill().label());
+        fields.put("inputs", cell.inputs());
         try {
             return MAPPER.writeValueAsString(fields);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** The cell's task inputs as canonical JSON (keys sorted), or null when it has none: the rows' task_inputs. */
+    public static String inputsJson(Cell cell) {
+        if (cell.inputs().isEmpty()) return null;
+        try {
+            return MAPPER.writeValueAsString(cell.inputs());
         } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
         }

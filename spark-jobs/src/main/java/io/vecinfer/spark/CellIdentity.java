@@ -3,8 +3,8 @@ package io.vecinfer.spark;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.vecinfer.calibrate.ModelIdentity;
+import io.vecinfer.dataset.Datasets;
 import io.vecinfer.eval.task.Cell;
-import io.vecinfer.eval.task.ModelCellRunner;
 import io.vecinfer.eval.task.TaskRegistry;
 import io.vecinfer.fingerprint.FileHashes;
 import io.vecinfer.quant.MethodSpec;
@@ -18,7 +18,8 @@ import java.util.TreeMap;
 /**
  * Everything a cell's results depend on, by content rather than by where it lies: the model's
  * checkpoint fingerprint ({@link ModelIdentity}), the method in canonical form, the codebook file's
- * sha256, the task and its settings, the sha256 of each dataset file the task reads (and of the
+ * sha256, the task and its settings (prefill included), the sha256 of each dataset file the task reads and of
+ * each input file the sweep gives it (and of the
  * calibration text, for a VQ method calibrated on demand), and the {@link CodeVersion}. Its canonical
  * JSON hashes to the cell's config_hash. So weights changed in place, a new dataset file or new code
  * make new cells, while a model or datasets folder moved elsewhere keeps its cells and their rows.
@@ -30,6 +31,7 @@ public final class CellIdentity {
             "model", "the model's checkpoint files",
             "codebook", "the codebook file",
             "datasets", "the dataset files",
+            "task_inputs", "the task's input files",
             "calibration_text", "the calibration text",
             "code_version", "the code");
 
@@ -41,7 +43,7 @@ public final class CellIdentity {
 
     /** The identity's fields, sorted; the cell's paths must exist (the sweep was validated). */
     public static Map<String, Object> of(Cell cell) {
-        Path datasets = ModelCellRunner.datasetsFolder();
+        Path datasets = Datasets.folder();
         MethodSpec method = MethodSpec.parse(cell.method());
         Map<String, Object> fields = new TreeMap<>();
         fields.put("model", ModelIdentity.of(Path.of(cell.model())));
@@ -51,6 +53,11 @@ public final class CellIdentity {
         fields.put("context_length", cell.contextLength());
         fields.put("batch_size", cell.batchSize());
         fields.put("seed", cell.seed());
+        fields.put("prefill", cell.prefill().label());
+        // A task's own inputs (a user's LongBench or GSM8K files, shots): files by content, like the datasets.
+        Map<String, String> inputs = new TreeMap<>();
+        cell.inputs().forEach((key, value) -> inputs.put(key, SweepSpec.Task.isFileInput(key) ? fileHash(Path.of(value)) : value));
+        fields.put("task_inputs", inputs);
         Map<String, String> files = new TreeMap<>();
         for (String file : TaskRegistry.task(cell.task()).datasetFiles()) files.put(file, fileHash(datasets.resolve(file)));
         fields.put("datasets", files);

@@ -1,12 +1,16 @@
 package io.vecinfer.spark;
 
 import io.vecinfer.eval.task.Cell;
+import io.vecinfer.eval.task.TaskRegistry;
+import io.vecinfer.kvcache.Prefill;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 
 /**
- * Expands a sweep into its cells: every model × method × task × context length × batch size × seed.
+ * Expands a sweep into its cells: every model × method × task × context length × batch size × seed × prefill.
  * Paths become absolute and methods canonical here (see {@link LocalPaths}); the order is the sweep file's order.
  */
 public final class Grid {
@@ -25,8 +29,11 @@ public final class Grid {
                     for (int contextLength : task.contextLengths()) {
                         for (int batchSize : spec.batchSizes()) {
                             for (long seed : spec.seeds()) {
-                                Cell cell = new Cell(LocalPaths.absolute(model), method, codebook, task.name(), contextLength, batchSize, seed);
-                                cells.add(new PlannedCell(cell, CellCodec.configHash(cell), task.limit(), m));
+                                for (Prefill prefill : prefills(task)) {
+                                    Cell cell = new Cell(LocalPaths.absolute(model), method, codebook, task.name(), contextLength, batchSize, seed,
+                                            prefill, inputs(task));
+                                    cells.add(new PlannedCell(cell, CellCodec.configHash(cell), task.limit(), m));
+                                }
                             }
                         }
                     }
@@ -39,6 +46,19 @@ public final class Grid {
     /** A method spec in its canonical form ({@link io.vecinfer.quant.MethodSpec#spec()}): what cells and rows hold. */
     static String canonical(String method) {
         return io.vecinfer.quant.MethodSpec.parse(method).spec();
+    }
+
+    /** The task's prefill values, or its default when the sweep names none. */
+    static List<Prefill> prefills(SweepSpec.Task task) {
+        if (task.prefill().isEmpty()) return List.of(TaskRegistry.task(task.name()).defaultPrefill());
+        return task.prefill().stream().map(Prefill::parse).toList();
+    }
+
+    /** The task's inputs with file paths made absolute, so that the hash does not depend on the working directory. */
+    private static Map<String, String> inputs(SweepSpec.Task task) {
+        Map<String, String> inputs = new TreeMap<>();
+        task.inputs().forEach((k, v) -> inputs.put(k, SweepSpec.Task.isFileInput(k) ? LocalPaths.absolute(v) : v));
+        return inputs;
     }
 
     private static String codebookFor(SweepSpec spec, String model, String method) {

@@ -30,7 +30,7 @@ import static org.apache.spark.sql.functions.sum;
  * ({@link ReportFiles}).
  *
  * <p>Per row: n, mean and its analytic standard error (sample standard deviation / sqrt n); the delta
- * against the paired fp16 cell (same model, task, context length, batch size and seed; paired by
+ * against the paired fp16 cell (same model, task, context length, batch size, seed and prefill; paired by
  * sample id) with the standard error of the per-sample differences, which is much smaller than that of
  * two independent means since both methods see the same samples; KV bytes per token and compression
  * ratio; prefill and per-token decode latency percentiles (exact); prefill and decode tokens per second.
@@ -38,13 +38,13 @@ import static org.apache.spark.sql.functions.sum;
  * <p>Usage: {@code spark-submit --class io.vecinfer.spark.Report spark-jobs.jar OUTPUT_DIR}.
  */
 public final class Report {
-    static final List<String> CELL_KEYS = List.of("model", "method", "codebook", "task", "context_length", "batch_size", "seed");
+    static final List<String> CELL_KEYS = List.of("model", "method", "codebook", "task", "context_length", "batch_size", "seed", "prefill");
     /**
      * What makes a cell the fp16 partner of another: everything but method and codebook, the model by its
      * checkpoint's content (model_id), so that a cell is not paired with the fp16 cell of other weights at
      * the same path, and is paired with that of the same weights at another path.
      */
-    static final List<String> PAIR_KEYS = List.of("model_id", "task", "context_length", "batch_size", "seed", "sample_id", "score");
+    static final List<String> PAIR_KEYS = List.of("model_id", "task", "context_length", "batch_size", "seed", "prefill", "sample_id", "score");
 
     private Report() {
     }
@@ -110,7 +110,8 @@ public final class Report {
         Dataset<Row> perCell = samples.groupBy("config_hash").agg(
                 first("model").as("model"), first("model_variant").as("model_variant"), first("method").as("method"), first("codebook").as("codebook"),
                 first("task").as("task"), first("context_length").as("context_length"),
-                first("batch_size").as("batch_size"), first("seed").as("seed"),
+                first("batch_size").as("batch_size"), first("seed").as("seed"), first("prefill").as("prefill"),
+                first(expr("get_json_object(task_inputs, '$.file')")).as("task_file"),
                 avg("kv_bytes_per_token").as("kv_bytes_per_token"),
                 avg("compression_ratio").as("compression_ratio"),
                 max("peak_memory_bytes").as("peak_memory_bytes"),

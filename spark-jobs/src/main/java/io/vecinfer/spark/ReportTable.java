@@ -10,8 +10,8 @@ final class ReportTable {
     private ReportTable() {
     }
 
-    private static final String HEADER = String.format("%-10s %-26s %-28s %6s %3s %4s %-10s %4s %22s %22s %9s %6s %10s %10s %9s",
-            "task", "model", "method", "ctx", "bs", "seed", "score", "n", "mean ± se", "Δ fp16 ± se",
+    private static final String HEADER = String.format("%-10s %-26s %-28s %6s %3s %4s %-10s %-10s %4s %22s %22s %9s %6s %10s %10s %9s",
+            "task", "model", "method", "ctx", "bs", "seed", "prefill", "score", "n", "mean ± se", "Δ fp16 ± se",
             "kvB/tok", "ratio", "prefill50", "decode50", "dec tok/s");
 
     static String format(List<Row> metrics) {
@@ -22,11 +22,12 @@ final class ReportTable {
                         .thenComparing(r -> r.<Integer>getAs("context_length"))
                         .thenComparing(r -> r.<Integer>getAs("batch_size"))
                         .thenComparing(r -> r.<Long>getAs("seed"))
+                        .thenComparing(r -> String.valueOf(r.<String>getAs("prefill")))
                         .thenComparing(r -> r.<String>getAs("method"))
                         .thenComparing(r -> r.<String>getAs("score")))
-                .forEach(r -> out.append(String.format("%-10s %-26s %-28s %6d %3d %4d %-10s %4d %22s %22s %9.1f %6.2f %10.2f %10.3f %9.1f%n",
-                        r.getAs("task"), shortName(r.getAs("model")) + (transformed(r) ? "*" : ""), r.getAs("method"), r.<Integer>getAs("context_length"),
-                        r.<Integer>getAs("batch_size"), r.<Long>getAs("seed"), r.getAs("score"), r.<Long>getAs("n"),
+                .forEach(r -> out.append(String.format("%-10s %-26s %-28s %6d %3d %4d %-10s %-10s %4d %22s %22s %9.1f %6.2f %10.2f %10.3f %9.1f%n",
+                        taskLabel(r), shortName(r.getAs("model")) + (transformed(r) ? "*" : ""), r.getAs("method"), r.<Integer>getAs("context_length"),
+                        r.<Integer>getAs("batch_size"), r.<Long>getAs("seed"), r.getAs("prefill"), r.getAs("score"), r.<Long>getAs("n"),
                         plusMinus(r.getAs("mean"), r.getAs("stderr")), plusMinus(r.getAs("delta_vs_fp16"), r.getAs("delta_stderr")),
                         num(r.getAs("kv_bytes_per_token")), num(r.getAs("compression_ratio")),
                         num(r.getAs("prefill_ms_p50")), num(r.getAs("decode_ms_per_token_p50")), num(r.getAs("decode_tokens_per_s")))));
@@ -34,6 +35,14 @@ final class ReportTable {
                 .map(r -> "* " + shortName(r.getAs("model")) + ": " + r.<String>getAs("model_variant"))
                 .distinct().sorted().forEach(line -> out.append(line).append('\n'));
         return out.toString();
+    }
+
+    /** The task, with the stem of the file it read (longbench:hotpotqa) for tasks on the user's files. */
+    private static String taskLabel(Row r) {
+        String file = r.getAs("task_file");
+        if (file == null) return r.getAs("task");
+        String name = shortName(file);
+        return r.getAs("task") + ":" + (name.endsWith(".jsonl") ? name.substring(0, name.length() - 6) : name);
     }
 
     private static boolean transformed(Row r) {

@@ -45,6 +45,8 @@ public final class SampleColumns {
             new Column("context_bucket", Kind.STRING, true),
             new Column("batch_size", Kind.INT, true),
             new Column("seed", Kind.LONG, true),
+            new Column("prefill", Kind.STRING, true),
+            new Column("task_inputs", Kind.STRING, false),
             new Column("scores", Kind.SCORES, true),
             new Column("prediction", Kind.STRING, false),
             new Column("reference", Kind.STRING, false),

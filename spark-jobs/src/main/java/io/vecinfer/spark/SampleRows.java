@@ -30,9 +30,11 @@ public final class SampleRows {
         row.put("sample_id", result.sampleId());
         row.put("context_length", cell.contextLength());
         row.put("context_tokens", result.contextTokens());
-        row.put("context_bucket", contextBucket(result.contextTokens()));
+        row.put("context_bucket", result.contextBucket());
         row.put("batch_size", cell.batchSize());
         row.put("seed", cell.seed());
+        row.put("task_inputs", CellCodec.inputsJson(cell));
+        row.put("prefill", cell.prefill().label());
         row.put("scores", new TreeMap<>(result.scores()));
         row.put("prediction", result.prediction());
         row.put("reference", result.reference());
@@ -51,12 +53,5 @@ public final class SampleRows {
         row.put("code_version", codeVersion);
         row.put("written_at", writtenAt);
         return row;
-    }
-
-    /** LongBench-E's length buckets. */
-    static String contextBucket(int tokens) {
-        if (tokens < 4096) return "0-4k";
-        if (tokens < 8192) return "4-8k";
-        return "8k+";
     }
 }

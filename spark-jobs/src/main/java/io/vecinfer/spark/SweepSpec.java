@@ -38,11 +38,27 @@ public record SweepSpec(List<String> models, List<String> methods, List<Codebook
      * @param name           a task from {@link KnownNames#TASKS}
      * @param limit          samples per cell (0 = all the task has)
      * @param contextLengths context lengths in tokens (default [0], the task's default)
+     * @param prefill        {@code exact} and/or {@code compressed}, one cell each (default: the task's own,
+     *                       exact for generation tasks, compressed for perplexity and fidelity)
+     * @param inputs         the user's files and options the task reads (longbench: file; gsm8k: file, trainFile,
+     *                       shots); values of keys ending in "file"/"File" are paths, resolved like models
      */
-    public record Task(String name, Integer limit, List<Integer> contextLengths) {
+    public record Task(String name, Integer limit, List<Integer> contextLengths, List<String> prefill,
+                       java.util.Map<String, String> inputs) {
         public Task {
             limit = limit == null ? 0 : limit;
             contextLengths = contextLengths == null ? List.of(0) : contextLengths;
+            prefill = prefill == null ? List.of() : prefill;
+            inputs = inputs == null ? java.util.Map.of() : inputs;
+        }
+
+        public Task(String name, Integer limit, List<Integer> contextLengths) {
+            this(name, limit, contextLengths, null, null);
+        }
+
+        /** Whether an input names a file (and so is checked and made absolute). */
+        public static boolean isFileInput(String key) {
+            return key.endsWith("file") || key.endsWith("File");
         }
     }
 

@@ -86,6 +86,19 @@ public final class SweepValidator {
             if (task.contextLengths().isEmpty() || task.contextLengths().stream().anyMatch(c -> c == null || c < 0)) {
                 problems.add(file.problemAt(at + "/contextLengths", "needs context lengths >= 0 (0 = the task's default)"));
             }
+            for (var input : task.inputs().entrySet()) {
+                if (input.getValue() == null) {
+                    problems.add(file.problemAt(at + "/inputs/" + input.getKey(), "no value"));
+                } else if (SweepSpec.Task.isFileInput(input.getKey()) && !Files.isRegularFile(LocalPaths.resolve(input.getValue()))) {
+                    problems.add(file.problemAt(at + "/inputs/" + input.getKey(), "file not found: " + LocalPaths.resolve(input.getValue())));
+                }
+            }
+            for (int p = 0; p < task.prefill().size(); p++) {
+                String prefill = task.prefill().get(p);
+                if (!"exact".equals(prefill) && !"compressed".equals(prefill)) {
+                    problems.add(file.problemAt(at + "/prefill/" + p, "unknown prefill '" + prefill + "' (known: exact, compressed)"));
+                }
+            }
         }
 
         problems.addAll(conflictingLimits(file));

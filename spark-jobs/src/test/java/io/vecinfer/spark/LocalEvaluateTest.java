@@ -41,7 +41,8 @@ class LocalEvaluateTest {
         assertEquals(expected, rows.stream().map(r -> r.getAs("config_hash") + "/" + r.getAs("sample_id")).distinct().count());
         for (Row r : rows) {
             Cell cell = new Cell(r.getAs("model"), r.getAs("method"), r.getAs("codebook"), r.getAs("task"),
-                    r.<Integer>getAs("context_length"), r.<Integer>getAs("batch_size"), r.<Long>getAs("seed"));
+                    r.<Integer>getAs("context_length"), r.<Integer>getAs("batch_size"), r.<Long>getAs("seed"),
+                    io.vecinfer.kvcache.Prefill.parse(r.getAs("prefill")));
             assertEquals(CellCodec.configHash(cell), r.getAs("config_hash"));
             assertEquals(HashCellRunner.expectedScores(cell, r.getAs("sample_id")), r.getJavaMap(r.fieldIndex("scores")));
         }

@@ -36,6 +36,8 @@ class ReportTableTest {
                 switch (s) { case "model" -> model; case "model_variant" -> variant; case "task" -> "perplexity"; default -> "nll"; });
         for (String s : INTS) add(fields, values, s, DataTypes.IntegerType, 128);
         add(fields, values, "seed", DataTypes.LongType, 0L);
+        add(fields, values, "prefill", DataTypes.StringType, "compressed");
+        add(fields, values, "task_file", DataTypes.StringType, null);
         add(fields, values, "n", DataTypes.LongType, 5L);
         for (String s : DOUBLES) add(fields, values, s, DataTypes.DoubleType, 1.0);
         return new GenericRowWithSchema(values.toArray(), new StructType(fields.toArray(new StructField[0])));

@@ -70,6 +70,81 @@ class SweepFileTest {
     }
 
     @Test
+    void prefillIsAnAxisWithTheTasksDefaultAndEntersTheHash() {
+        String text = valid("").replace("{\"name\": \"passkey\", \"limit\": 2}",
+                "{\"name\": \"passkey\", \"limit\": 2, \"prefill\": [\"exact\", \"compressed\"]}");
+        SweepFile sweep = SweepFile.read(Sweeps.writeText(dir.resolve("prefill.json"), text));
+        SweepValidator.validate(sweep, NO_GPU, new Configuration());
+        List<PlannedCell> cells = Grid.expand(sweep.spec());
+        assertEquals(16, cells.size());
+        assertEquals(16, cells.stream().map(PlannedCell::configHash).distinct().count());
+        // Perplexity names no prefill: its cells take the task's default.
+        assertTrue(cells.stream().filter(c -> c.cell().task().equals("perplexity"))
+                .allMatch(c -> c.cell().prefill() == io.vecinfer.kvcache.Prefill.COMPRESSED));
+        PlannedCell exact = cells.stream().filter(c -> c.cell().prefill() == io.vecinfer.kvcache.Prefill.EXACT).findFirst().orElseThrow();
+        assertTrue(CellCodec.toJson(exact.cell()).contains("\"prefill\":\"exact\""), CellCodec.toJson(exact.cell()));
+        assertEquals(exact.cell(), CellCodec.fromJson(CellCodec.toJson(exact.cell())));
+        // The passkey default (exact) is what a sweep without the axis gets.
+        assertTrue(Grid.expand(SweepFile.read(Sweeps.writeText(dir.resolve("default.json"), valid(""))).spec()).stream()
+                .filter(c -> c.cell().task().equals("passkey")).allMatch(c -> c.cell().prefill() == io.vecinfer.kvcache.Prefill.EXACT));
+    }
+
+    @Test
+    void taskInputFilesAreCheckedAndReachTheCellAbsolute() {
+        String inputs = "{\"name\": \"longbench\", \"limit\": 2, \"inputs\": {\"file\": \"%s\"}}";
+        Path fixture = Sweeps.repoRoot().resolve("datasets/fixtures/longbench/hotpotqa.jsonl");
+        String text = valid("").replace("{\"name\": \"passkey\", \"limit\": 2}", inputs.formatted(fixture));
+        SweepFile sweep = SweepFile.read(Sweeps.writeText(dir.resolve("inputs.json"), text));
+        SweepValidator.validate(sweep, NO_GPU, new Configuration());
+        List<PlannedCell> longbench = Grid.expand(sweep.spec()).stream().filter(c -> c.cell().task().equals("longbench")).toList();
+        assertEquals(4, longbench.size());
+        assertTrue(longbench.stream().allMatch(c -> c.cell().inputs().equals(java.util.Map.of("file", fixture.toString()))));
+        assertTrue(CellCodec.toJson(longbench.get(0).cell()).contains("\"inputs\":{\"file\":"));
+        assertEquals(longbench.get(0).cell(), CellCodec.fromJson(CellCodec.toJson(longbench.get(0).cell())));
+
+        String missing = valid("").replace("{\"name\": \"passkey\", \"limit\": 2}", inputs.formatted(dir.resolve("nowhere.jsonl")));
+        SweepSpecException.Problem p = onlyProblem("missing-input.json", missing);
+        assertEquals("tasks[1].inputs.file", p.field());
+        assertTrue(p.message().contains("file not found: " + dir.resolve("nowhere.jsonl")), p.message());
+    }
+
+    @Test
+    void theReadmesDeploymentSweepIsValidAndAllExactPrefill() throws Exception {
+        Path file = Sweeps.repoRoot().resolve("spark-jobs/src/main/resources/deployment-sweep.json");
+        String text = Files.readString(file).replace("\"datasets/", "\"" + Sweeps.repoRoot().resolve("datasets") + "/");
+        SweepFile sweep = SweepFile.read(Sweeps.writeText(dir.resolve("deployment-sweep.json"), text));
+        SweepValidator.validate(sweep, NO_GPU, new Configuration());
+        List<PlannedCell> cells = Grid.expand(sweep.spec());
+        // 3 methods × (3 LongBench files + GSM8K + 6 RULER tasks × 3 lengths)
+        assertEquals(3 * (3 + 1 + 6 * 3), cells.size());
+        assertTrue(cells.stream().allMatch(c -> c.cell().prefill() == io.vecinfer.kvcache.Prefill.EXACT));
+        assertEquals(java.util.Set.of("fp16", "vecinfer:k=d4b8,v=d4b8,r=128", "vecinfer:k=d8b12,v=d8b12,r=128"),
+                cells.stream().map(c -> c.cell().method()).collect(java.util.stream.Collectors.toSet()));
+    }
+
+    @Test
+    void theReadmesPrefillSemanticsSweepHasBothValuesPerCell() throws Exception {
+        Path file = Sweeps.repoRoot().resolve("spark-jobs/src/main/resources/prefill-semantics-sweep.json");
+        String text = Files.readString(file).replace("\"datasets/", "\"" + Sweeps.repoRoot().resolve("datasets") + "/");
+        SweepFile sweep = SweepFile.read(Sweeps.writeText(dir.resolve("prefill-semantics-sweep.json"), text));
+        SweepValidator.validate(sweep, NO_GPU, new Configuration());
+        List<PlannedCell> cells = Grid.expand(sweep.spec());
+        // 2 models × 4 methods × 2 tasks × 2 prefill values
+        assertEquals(32, cells.size());
+        assertEquals(16, cells.stream().filter(c -> c.cell().prefill() == io.vecinfer.kvcache.Prefill.EXACT).count());
+    }
+
+    @Test
+    void unknownPrefillIsNamedWithItsLine() {
+        String text = valid("").replace("{\"name\": \"passkey\", \"limit\": 2}",
+                "{\"name\": \"passkey\", \"limit\": 2,\n     \"prefill\": [\"exact\", \"lazy\"]}");
+        SweepSpecException.Problem p = onlyProblem("bad-prefill.json", text);
+        assertEquals("tasks[1].prefill[1]", p.field());
+        assertEquals(lineOf(text, "\"lazy\""), p.line());
+        assertTrue(p.message().contains("unknown prefill 'lazy' (known: exact, compressed)"), p.message());
+    }
+
+    @Test
     void yamlIsReadLikeJson() {
         String yaml = """
                 models: [%s]
@@ -115,7 +190,7 @@ class SweepFileTest {
         SweepSpecException.Problem p = onlyProblem("task.json", text);
         assertEquals("tasks[1].name", p.field());
         assertEquals(lineOf(text, "\"needle\""), p.line());
-        assertTrue(p.message().contains("fidelity, passkey, perplexity"), p.message());
+        assertTrue(p.message().contains("fidelity, gsm8k, longbench, passkey, perplexity, ruler_cwe"), p.message());
     }
 
     @Test

@@ -9,6 +9,7 @@ import io.vecinfer.decoder.DecoderBackend;
 import io.vecinfer.eval.task.ExecutionBackend;
 import io.vecinfer.kvcache.DenseKvCache;
 import io.vecinfer.kvcache.KvCacheFactory;
+import io.vecinfer.kvcache.Prefill;
 import io.vecinfer.model.Model;
 import io.vecinfer.quant.DenseSpec;
 import io.vecinfer.quant.MethodSpec;
@@ -21,7 +22,7 @@ import java.util.Map;
 /**
  * One GPU as an {@link ExecutionBackend}: the CUDA decoder, fp16 and VQ (VecInfer, raw VQ) caches on the
  * device, and device memory metered by what this JVM allocates there. KIVI and the fp32 cache have no
- * kernels: their cells run on the CPU backend, and their rows say so.
+ * kernels, and VQ caches no exact prefill: those cells run on the CPU backend, and their rows say so.
  */
 public final class CudaBackend implements ExecutionBackend {
     private final CudaDevice device;
@@ -58,15 +59,28 @@ public final class CudaBackend implements ExecutionBackend {
         return new CudaDecoder(model, device, precision);
     }
 
+    /**
+     * fp16 under either prefill (its prompt is exact anyway); VQ methods only under {@code prefill=compressed}:
+     * the device caches encode from the first token, so {@code prefill=exact} VQ cells run on the CPU backend.
+     */
     @Override
-    public boolean supports(MethodSpec method) {
-        return method instanceof DenseSpec dense && dense.precision() == DenseKvCache.Precision.FP16 || method instanceof VqSpec;
+    public boolean supports(MethodSpec method, Prefill prefill) {
+        return hasKernels(method, prefill);
+    }
+
+    /** {@link #supports}, without a device: the rule alone. */
+    public static boolean hasKernels(MethodSpec method, Prefill prefill) {
+        return isFp16(method) || method instanceof VqSpec && prefill == Prefill.COMPRESSED;
+    }
+
+    private static boolean isFp16(MethodSpec method) {
+        return method instanceof DenseSpec dense && dense.precision() == DenseKvCache.Precision.FP16;
     }
 
     @Override
     public synchronized KvCacheFactory caches(MethodSpec method, Model model, CodebookSet codebooks) {
         if (method instanceof VqSpec) return vqMethods.computeIfAbsent(codebooks, books -> new DeviceVqMethod(device, books));
-        if (supports(method)) return DeviceKvCaches.fp16(device);
+        if (isFp16(method)) return DeviceKvCaches.fp16(device);
         throw new IllegalArgumentException("the CUDA backend has no kernels for '" + method.spec() + "' (fp16, vecinfer and rawvq run on it)");
     }
 

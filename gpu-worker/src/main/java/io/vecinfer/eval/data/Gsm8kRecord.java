@@ -1,5 +1,8 @@
 package io.vecinfer.eval.data;
 
+import io.vecinfer.dataset.JsonLines;
+import io.vecinfer.dataset.JsonRecord;
+import io.vecinfer.dataset.DatasetFormatException;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
@@ -21,7 +24,7 @@ public record Gsm8kRecord(String question, String answer) {
         return JsonLines.read(file, Gsm8kRecord::parse);
     }
 
-    static Gsm8kRecord parse(JsonRecord record) throws DatasetFormatException {
+    public static Gsm8kRecord parse(JsonRecord record) throws DatasetFormatException {
         String answer = record.text("answer");
         if (!answer.contains(FINAL_ANSWER_MARK)) {
             throw record.problem("answer", "has no final answer after \"" + FINAL_ANSWER_MARK + "\"");

@@ -1,5 +1,6 @@
 package io.vecinfer.eval.data;
 
+import io.vecinfer.dataset.JsonLines;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;

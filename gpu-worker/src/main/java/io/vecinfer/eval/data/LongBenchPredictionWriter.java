@@ -1,5 +1,6 @@
 package io.vecinfer.eval.data;
 
+import io.vecinfer.dataset.JsonLines;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.BufferedWriter;
@@ -32,7 +33,7 @@ public final class LongBenchPredictionWriter implements Closeable {
     }
 
     public void write(LongBenchPrediction prediction) throws IOException {
-        ObjectNode line = JsonLines.MAPPER.createObjectNode();
+        ObjectNode line = JsonLines.mapper().createObjectNode();
         line.put("pred", prediction.pred());
         addTexts(line.putArray("answers"), prediction.answers());
         if (prediction.allClasses() == null) {
@@ -41,7 +42,7 @@ public final class LongBenchPredictionWriter implements Closeable {
             addTexts(line.putArray("all_classes"), prediction.allClasses());
         }
         line.put("length", prediction.length());
-        out.write(JsonLines.MAPPER.writeValueAsString(line));
+        out.write(JsonLines.mapper().writeValueAsString(line));
         out.write('\n');
         out.flush();
     }

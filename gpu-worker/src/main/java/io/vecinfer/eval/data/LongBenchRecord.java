@@ -1,5 +1,8 @@
 package io.vecinfer.eval.data;
 
+import io.vecinfer.dataset.JsonLines;
+import io.vecinfer.dataset.JsonRecord;
+import io.vecinfer.dataset.DatasetFormatException;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
@@ -25,7 +28,7 @@ public record LongBenchRecord(
         return JsonLines.read(file, LongBenchRecord::parse);
     }
 
-    static LongBenchRecord parse(JsonRecord record) throws DatasetFormatException {
+    public static LongBenchRecord parse(JsonRecord record) throws DatasetFormatException {
         return new LongBenchRecord(
                 record.text("input"),
                 record.text("context"),

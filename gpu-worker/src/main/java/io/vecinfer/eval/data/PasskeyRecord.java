@@ -1,5 +1,8 @@
 package io.vecinfer.eval.data;
 
+import io.vecinfer.dataset.JsonLines;
+import io.vecinfer.dataset.JsonRecord;
+import io.vecinfer.dataset.DatasetFormatException;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;

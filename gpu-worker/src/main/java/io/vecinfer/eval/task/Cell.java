@@ -1,5 +1,11 @@
 package io.vecinfer.eval.task;
 
+import io.vecinfer.kvcache.Prefill;
+
+import java.util.Collections;
+import java.util.Map;
+import java.util.TreeMap;
+
 /**
  * One cell of a sweep: a model, a KV-cache method and a task, with the settings that change results.
  * Everything that determines a sample's scores is here, so a hash of it names the cell's output.
@@ -11,6 +17,29 @@ package io.vecinfer.eval.task;
  * @param contextLength  tokens of context per sample (task-specific meaning; 0 = the task's default)
  * @param batchSize      sequences decoded together
  * @param seed           sampling and any randomised choice
+ * @param prefill        when the cache starts compressing (see {@link Prefill})
+ * @param inputs         the user's files and options a task reads, by name (longbench: file; gsm8k: file, train,
+ *                       shots); empty for tasks on shipped data. Sorted, so that the cell's JSON is canonical.
  */
-public record Cell(String model, String method, String codebook, String task, int contextLength, int batchSize, long seed) {
+public record Cell(String model, String method, String codebook, String task, int contextLength, int batchSize, long seed,
+                   Prefill prefill, Map<String, String> inputs) {
+
+    public Cell {
+        if (prefill == null) throw new IllegalArgumentException("cell of task '" + task + "': prefill is missing (exact or compressed)");
+        inputs = Collections.unmodifiableMap(new TreeMap<>(inputs == null ? Map.of() : inputs));
+    }
+
+    public Cell(String model, String method, String codebook, String task, int contextLength, int batchSize, long seed,
+                Prefill prefill) {
+        this(model, method, codebook, task, contextLength, batchSize, seed, prefill, Map.of());
+    }
+
+    /** A cell with its task's default prefill ({@link EvalTask#defaultPrefill()}). */
+    public Cell(String model, String method, String codebook, String task, int contextLength, int batchSize, long seed) {
+        this(model, method, codebook, task, contextLength, batchSize, seed, TaskRegistry.task(task).defaultPrefill());
+    }
+
+    public Cell withCodebook(String newCodebook) {
+        return new Cell(model, method, newCodebook, task, contextLength, batchSize, seed, prefill, inputs);
+    }
 }

@@ -3,6 +3,7 @@ package io.vecinfer.eval.task;
 import io.vecinfer.decoder.Decoder;
 import io.vecinfer.decoder.DecoderBackend;
 import io.vecinfer.kvcache.KvCacheFactory;
+import io.vecinfer.kvcache.Prefill;
 import io.vecinfer.model.Model;
 import io.vecinfer.quant.AttentionPath;
 import io.vecinfer.quant.KvCacheFactories;
@@ -13,7 +14,7 @@ import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
 import java.lang.management.MemoryType;
 
-/** The pure-Java backend: the oracle, and what runs where no GPU is assigned. It supports every method. */
+/** The pure-Java backend: the oracle, and what runs where no GPU is assigned. It supports every method under either prefill. */
 public final class CpuBackend implements ExecutionBackend {
 
     @Override
@@ -32,7 +33,7 @@ public final class CpuBackend implements ExecutionBackend {
     }
 
     @Override
-    public boolean supports(MethodSpec method) {
+    public boolean supports(MethodSpec method, Prefill prefill) {
         return true;
     }
 

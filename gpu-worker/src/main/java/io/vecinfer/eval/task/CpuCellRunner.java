@@ -1,13 +1,14 @@
 package io.vecinfer.eval.task;
 
+import io.vecinfer.dataset.Datasets;
 import java.nio.file.Path;
 
 /** Runs cells on the CPU backend: what executors without a GPU, the study and the tests use. */
 public final class CpuCellRunner extends ModelCellRunner {
 
-    /** The runner Spark executors create: datasets from {@link ModelCellRunner#checkedDatasetsFolder()}. */
+    /** The runner Spark executors create: datasets from {@link Datasets#checkedFolder()}. */
     public static CpuCellRunner create() {
-        return new CpuCellRunner(checkedDatasetsFolder());
+        return new CpuCellRunner(Datasets.checkedFolder());
     }
 
     /** @param datasets the datasets/ folder holding heldout/, passkey/ and calibration/ */

@@ -1,5 +1,6 @@
 package io.vecinfer.eval.task;
 
+import io.vecinfer.dataset.Datasets;
 import io.vecinfer.model.Model;
 import io.vecinfer.model.ModelConfig;
 import io.vecinfer.tokenizer.Tokenizer;
@@ -26,9 +27,9 @@ public final class DatasetSampleCatalog implements SampleCatalog {
         this.datasets = datasets;
     }
 
-    /** The catalog of this JVM's datasets folder ({@link ModelCellRunner#checkedDatasetsFolder()}). */
+    /** The catalog of this JVM's datasets folder ({@link Datasets#checkedFolder()}). */
     public static DatasetSampleCatalog create() {
-        return new DatasetSampleCatalog(ModelCellRunner.checkedDatasetsFolder());
+        return new DatasetSampleCatalog(Datasets.checkedFolder());
     }
 
     /** The model's config and tokenizer, read once per model folder. */
@@ -46,7 +47,7 @@ public final class DatasetSampleCatalog implements SampleCatalog {
 
     /** All samples of the cell's task at its context length, in their fixed order. */
     public synchronized List<TaskSample> samples(Cell cell) {
-        String key = cell.model() + "|" + cell.task() + "|" + cell.contextLength();
+        String key = cell.model() + "|" + cell.task() + "|" + cell.contextLength() + "|" + cell.inputs();
         return samples.computeIfAbsent(key, k -> TaskRegistry.task(cell.task()).samples(source(cell.model()), cell, 0));
     }
 

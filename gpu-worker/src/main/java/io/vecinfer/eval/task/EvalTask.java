@@ -1,5 +1,7 @@
 package io.vecinfer.eval.task;
 
+import io.vecinfer.kvcache.Prefill;
+
 import java.util.List;
 
 /**
@@ -12,6 +14,12 @@ public interface EvalTask {
 
     /** The score every sample reports under this name (the task's primary metric). */
     String metric();
+
+    /**
+     * The prefill of a cell that names none: {@code EXACT} for tasks that generate after a prompt, as
+     * deployments run; {@code COMPRESSED} for tasks that score every prompt position through the cache.
+     */
+    Prefill defaultPrefill();
 
     /** One line for docs and --help: data, prompt format, generation, metric. */
     String description();

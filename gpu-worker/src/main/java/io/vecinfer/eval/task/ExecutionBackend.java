@@ -2,6 +2,7 @@ package io.vecinfer.eval.task;
 
 import io.vecinfer.decoder.DecoderBackend;
 import io.vecinfer.kvcache.KvCacheFactory;
+import io.vecinfer.kvcache.Prefill;
 import io.vecinfer.model.Model;
 import io.vecinfer.quant.MethodSpec;
 import io.vecinfer.quant.vq.CodebookSet;
@@ -21,8 +22,8 @@ public interface ExecutionBackend extends AutoCloseable {
     /** A decoder for the model, made once per model by the runner. */
     DecoderBackend decoder(Model model);
 
-    /** Whether this backend has kernels for the method; a runner sends other cells to its CPU backend. */
-    boolean supports(MethodSpec method);
+    /** Whether this backend has kernels for the method under that prefill; a runner sends other cells to its CPU backend. */
+    boolean supports(MethodSpec method, Prefill prefill);
 
     /** The caches of a method on a model; {@code codebooks} is null for methods without codebooks. */
     KvCacheFactory caches(MethodSpec method, Model model, CodebookSet codebooks);

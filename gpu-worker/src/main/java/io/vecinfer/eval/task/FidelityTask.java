@@ -1,5 +1,6 @@
 package io.vecinfer.eval.task;
 
+import io.vecinfer.kvcache.Prefill;
 import io.vecinfer.decoder.Generator;
 import io.vecinfer.decoder.Sequence;
 import io.vecinfer.eval.metrics.Continuations;
@@ -26,6 +27,11 @@ public final class FidelityTask implements EvalTask {
     @Override
     public String metric() {
         return "kl";
+    }
+
+    @Override
+    public Prefill defaultPrefill() {
+        return Prefill.COMPRESSED;
     }
 
     @Override
@@ -66,6 +72,7 @@ public final class FidelityTask implements EvalTask {
         var decoder = context.decoder();
         long t0 = System.nanoTime();
         float[][] testedLogits = decoder.forwardAll(tested, prompts);
+        tested.forEach(Sequence::endPrompt);
         double prefill = (System.nanoTime() - t0) / 1e6;
         float[][] referenceLogits = decoder.forwardAll(reference, prompts);
         float[][] testedLast = new float[batch.size()][], referenceLast = new float[batch.size()][];

@@ -1,5 +1,6 @@
 package io.vecinfer.eval.task;
 
+import io.vecinfer.dataset.Datasets;
 import io.vecinfer.calibrate.Calibrator;
 import io.vecinfer.calibrate.ModelIdentity;
 import io.vecinfer.kvcache.KvCacheFactory;
@@ -30,7 +31,7 @@ public final class KvMethods {
     private final Map<String, CodebookSet> codebooks = new HashMap<>();
 
     public KvMethods(Path datasets) {
-        this(new Calibrator.Settings(datasets.resolve("calibration/calibration.jsonl"), CALIBRATION_WINDOWS,
+        this(new Calibrator.Settings(Datasets.calibration(datasets), CALIBRATION_WINDOWS,
                 CALIBRATION_WINDOW_TOKENS, KMeansConfig.PAPER_ITERATIONS, 0));
     }
 

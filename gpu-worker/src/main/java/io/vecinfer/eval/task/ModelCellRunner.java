@@ -2,10 +2,10 @@ package io.vecinfer.eval.task;
 
 import io.vecinfer.decoder.DecoderBackend;
 import io.vecinfer.model.Model;
+import io.vecinfer.quant.DenseSpec;
 import io.vecinfer.quant.MethodSpec;
 import io.vecinfer.tokenizer.Tokenizer;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -16,7 +16,8 @@ import java.util.Map;
 /**
  * Runs cells on one {@link ExecutionBackend}. Models, tokenizers, decoders and task samples are loaded
  * once and kept for the runner's life (one runner per executor JVM), so a sweep pays each load once per
- * worker. A cell whose method the backend has no kernels for runs on the CPU backend, and its rows say so.
+ * worker. A cell whose method (or prefill) the backend has no kernels for runs on the CPU backend, and its
+ * rows say so.
  */
 public class ModelCellRunner implements CellRunner {
     private final Path datasets;
@@ -42,22 +43,6 @@ public class ModelCellRunner implements CellRunner {
         this.catalog = new DatasetSampleCatalog(datasets);
     }
 
-    /** The datasets folder of this JVM: -Dvecinfer.datasets, else VECINFER_DATASETS, else ./datasets; absolute, not checked. */
-    public static Path datasetsFolder() {
-        String configured = System.getProperty("vecinfer.datasets", System.getenv("VECINFER_DATASETS"));
-        return Path.of(configured != null ? configured : "datasets").toAbsolutePath();
-    }
-
-    /** {@link #datasetsFolder()}, checked: a clear error when it is not the datasets folder. */
-    public static Path checkedDatasetsFolder() {
-        Path datasets = datasetsFolder();
-        if (!Files.isDirectory(datasets.resolve("heldout"))) {
-            throw new IllegalStateException(datasets + " is not the datasets folder (no heldout/ in it): set -Dvecinfer.datasets"
-                    + " or VECINFER_DATASETS (spark.executorEnv.VECINFER_DATASETS on a cluster)");
-        }
-        return datasets;
-    }
-
     private synchronized Loaded load(String modelPath) {
         // The tokenizer first: a model without one is refused before its weights are mapped.
         Tokenizer tokenizer = catalog.source(modelPath).tokenizer();
@@ -68,9 +53,11 @@ public class ModelCellRunner implements CellRunner {
     private synchronized TaskContext context(Cell cell) {
         Loaded loaded = load(cell.model());
         MethodSpec method = MethodSpec.parse(cell.method());
-        ExecutionBackend runsOn = backend.supports(method) ? backend : cpu;
+        ExecutionBackend runsOn = backend.supports(method, cell.prefill()) ? backend : cpu;
         DecoderBackend decoder = loaded.decoders().computeIfAbsent(runsOn.name(), b -> runsOn.decoder(loaded.model()));
-        var caches = runsOn.caches(method, loaded.model(), methods.codebooks(method, loaded.model(), loaded.tokenizer(), cell.codebook()));
+        var compressed = runsOn.caches(method, loaded.model(), methods.codebooks(method, loaded.model(), loaded.tokenizer(), cell.codebook()));
+        // A dense cache's prompt is already exact (and an fp32 one must not be rounded to fp16 for it).
+        var caches = method instanceof DenseSpec ? compressed : cell.prefill().apply(compressed);
         return new TaskContext(loaded.model(), loaded.tokenizer(), decoder, datasets, caches,
                 runsOn.caches(MethodSpec.parse("fp16"), loaded.model(), null), runsOn);
     }

@@ -1,5 +1,7 @@
 package io.vecinfer.eval.task;
 
+import io.vecinfer.dataset.Datasets;
+import io.vecinfer.kvcache.Prefill;
 import io.vecinfer.decoder.Generator;
 import io.vecinfer.decoder.Sequence;
 import io.vecinfer.eval.data.PasskeyRecord;
@@ -25,6 +27,11 @@ public final class PasskeyTask implements EvalTask {
     @Override
     public String metric() {
         return "accuracy";
+    }
+
+    @Override
+    public Prefill defaultPrefill() {
+        return Prefill.EXACT;
     }
 
     @Override
@@ -62,7 +69,7 @@ public final class PasskeyTask implements EvalTask {
     @Override
     public List<TaskSample> samples(SampleSource source, Cell cell, int limit) {
         List<TaskSample> samples = new ArrayList<>();
-        for (PasskeyRecord r : TaskData.passkeys(source.datasets().resolve(TaskData.PASSKEY))) {
+        for (PasskeyRecord r : TaskData.passkeys(Datasets.passkey(source.datasets()))) {
             if (cell.contextLength() > 0 && r.contextTokens() != cell.contextLength()) continue;
             if (r.contextTokens() + NEW_TOKENS > source.config().contextLength()) {
                 throw new IllegalArgumentException("passkey sample " + r.id() + ": " + r.contextTokens() + " tokens + "
@@ -93,6 +100,7 @@ public final class PasskeyTask implements EvalTask {
         var decoder = context.decoder();
         long t0 = System.nanoTime();
         float[][] logits = decoder.forwardLast(sequences, batch.stream().map(TaskSample::prompt).toList());
+        sequences.forEach(Sequence::endPrompt);
         double prefill = (System.nanoTime() - t0) / 1e6;
         long t1 = System.nanoTime();
         int[][] generated = Generator.continueGreedy(decoder, sequences, logits, NEW_TOKENS);

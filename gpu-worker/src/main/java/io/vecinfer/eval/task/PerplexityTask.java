@@ -1,5 +1,6 @@
 package io.vecinfer.eval.task;
 
+import io.vecinfer.kvcache.Prefill;
 import io.vecinfer.decoder.Sequence;
 import io.vecinfer.eval.metrics.LogitFidelity;
 
@@ -24,6 +25,11 @@ public final class PerplexityTask implements EvalTask {
     @Override
     public String metric() {
         return "nll";
+    }
+
+    @Override
+    public Prefill defaultPrefill() {
+        return Prefill.COMPRESSED;
     }
 
     @Override

@@ -1,7 +1,8 @@
 package io.vecinfer.eval.task;
 
+import io.vecinfer.dataset.Datasets;
 import io.vecinfer.eval.data.PasskeyRecord;
-import io.vecinfer.eval.data.TextDocument;
+import io.vecinfer.dataset.TextDocument;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -36,7 +37,7 @@ final class TaskData {
             throw new IllegalArgumentException(task + ": a window of " + window + " tokens plus BOS" + (newTokens > 0 ? " and "
                     + newTokens + " generated" : "") + " does not fit " + source.modelName() + "'s context of " + modelContext);
         }
-        Path file = source.datasets().resolve(HELDOUT);
+        Path file = Datasets.heldout(source.datasets());
         int[] ids = source.tokenizer().encode(String.join("\n\n", texts(file)));
         List<TaskSample> samples = new ArrayList<>();
         for (int w = 0; (w + 1) * window <= ids.length && (limit == 0 || w < limit); w++) {

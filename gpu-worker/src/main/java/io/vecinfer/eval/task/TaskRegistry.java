@@ -9,9 +9,11 @@ public final class TaskRegistry {
     private static final Map<String, EvalTask> TASKS = new LinkedHashMap<>();
 
     static {
-        for (EvalTask task : new EvalTask[]{new PerplexityTask(), new PasskeyTask(), new FidelityTask()}) {
+        for (EvalTask task : new EvalTask[]{new PerplexityTask(), new PasskeyTask(), new FidelityTask(),
+                new LongBenchFileTask(), new Gsm8kTask()}) {
             TASKS.put(task.name(), task);
         }
+        for (EvalTask task : RulerTask.all()) TASKS.put(task.name(), task);
     }
 
     private TaskRegistry() {

@@ -1,6 +1,7 @@
 package io.vecinfer.eval.task;
 
 import io.vecinfer.decoder.Sequence;
+import io.vecinfer.eval.metrics.LengthBucket;
 import io.vecinfer.kvcache.KvCache;
 
 import java.util.Map;
@@ -18,7 +19,9 @@ final class TaskResults {
         long bytes = cache.storedBytes();
         double perToken = tokens == 0 ? 0 : (double) bytes / tokens;
         double fp16PerToken = 2.0 * 2 * cache.layout().tokenWidth() * cache.layout().layers();
+        int words = sample.contextWords() > 0 ? sample.contextWords() : LengthBucket.words(context.tokenizer().decode(sample.prompt()));
         return new SampleResult(sample.id(), Map.copyOf(scores), prediction, reference, sample.prompt().length,
+                LengthBucket.of(words).label(),
                 prefillMillis, decodeMillisPerToken, generated, bytes, perToken,
                 perToken == 0 ? 0 : fp16PerToken / perToken, context.backend().peakMemoryBytes(), context.backend().name(),
                 context.backend().device());

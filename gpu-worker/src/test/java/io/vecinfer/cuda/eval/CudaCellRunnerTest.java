@@ -30,15 +30,18 @@ class CudaCellRunnerTest {
 
     @ParameterizedTest
     @CsvSource(delimiter = ';', value = {
-            "fp16; perplexity; 512; nll; cuda",
-            "vecinfer:k=d4b8,v=d4b8,r=32; perplexity; 512; nll; cuda",
-            "vecinfer:k=d4b8,v=d4b8,r=32; fidelity; 256; kl; cuda",
-            "rawvq:k=d4b8,v=d4b8,r=32; passkey; 512; accuracy; cuda",
-            "kivi:k=b2g32,v=b2g32,r=32; perplexity; 512; nll; cpu"})
-    void cudaRunnerScoresAsTheCpuRunner(String method, String task, int context, String score, String backend) {
+            "fp16; perplexity; 512; nll; compressed; cuda",
+            "vecinfer:k=d4b8,v=d4b8,r=32; perplexity; 512; nll; compressed; cuda",
+            "vecinfer:k=d4b8,v=d4b8,r=32; fidelity; 256; kl; compressed; cuda",
+            "rawvq:k=d4b8,v=d4b8,r=32; passkey; 512; accuracy; compressed; cuda",
+            "fp16; passkey; 512; accuracy; exact; cuda",
+            // The device VQ caches encode from the first token: exact-prefill VQ cells run on the CPU backend.
+            "rawvq:k=d4b8,v=d4b8,r=32; passkey; 512; accuracy; exact; cpu",
+            "kivi:k=b2g32,v=b2g32,r=32; perplexity; 512; nll; compressed; cpu"})
+    void cudaRunnerScoresAsTheCpuRunner(String method, String task, int context, String score, String prefill, String backend) {
         Gpu.device().close(); // skips without a GPU
         KvMethods methods = new KvMethods(new Calibrator.Settings(DATASETS.resolve("calibration/calibration.jsonl"), 2, 512, 4, 0));
-        Cell cell = new Cell(MODEL, method, null, task, context, 2, 0);
+        Cell cell = new Cell(MODEL, method, null, task, context, 2, 0, io.vecinfer.kvcache.Prefill.parse(prefill));
         try (ModelCellRunner gpu = new ModelCellRunner(DATASETS, methods, new CudaBackend(0, Matmul.Precision.EXACT));
              CpuCellRunner cpu = new CpuCellRunner(DATASETS, methods)) {
             List<String> ids = cpu.sampleIds(cell, 2);

@@ -1,5 +1,6 @@
 package io.vecinfer.eval.data;
 
+import io.vecinfer.dataset.DatasetFormatException;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;

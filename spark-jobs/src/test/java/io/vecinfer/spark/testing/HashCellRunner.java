@@ -92,6 +92,7 @@ public final class HashCellRunner implements CellRunner {
         int contextTokens = cell.contextLength() == 0 ? 256 : cell.contextLength();
         double bytesPerToken = cell.method().startsWith("fp32") ? 8192 : cell.method().startsWith("fp16") ? 4096 : 1024;
         return new SampleResult(id, expectedScores(cell, id), "pred-" + id, "ref-" + id, contextTokens,
+                io.vecinfer.eval.metrics.LengthBucket.of(contextTokens * 3 / 4).label(),
                 millis, millis / 8 + 0.01, 8, (long) (bytesPerToken * contextTokens), bytesPerToken, 4096 / bytesPerToken, 1L << 30, backend, device);
     }
 

@@ -1,4 +1,4 @@
-package io.vecinfer.eval.data;
+package io.vecinfer.dataset;
 
 import java.io.IOException;
 import java.nio.file.Path;

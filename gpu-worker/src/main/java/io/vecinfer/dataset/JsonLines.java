@@ -1,4 +1,4 @@
-package io.vecinfer.eval.data;
+package io.vecinfer.dataset;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
@@ -19,6 +19,11 @@ public final class JsonLines {
     static final ObjectMapper MAPPER = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
     private JsonLines() {}
+
+    /** The mapper that reads JSONL, for writers whose lines must read back the same way. */
+    public static ObjectMapper mapper() {
+        return MAPPER;
+    }
 
     /** Turns one line's object into a record, or says which field is wrong. */
     @FunctionalInterface

@@ -1,4 +1,4 @@
-package io.vecinfer.eval.data;
+package io.vecinfer.dataset;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Path;

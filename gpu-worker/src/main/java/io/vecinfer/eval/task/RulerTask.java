@@ -1,0 +1,86 @@
+package io.vecinfer.eval.task;
+
+import io.vecinfer.dataset.Datasets;
+import io.vecinfer.eval.ruler.RulerGenerator;
+import io.vecinfer.eval.ruler.RulerKind;
+import io.vecinfer.eval.ruler.RulerSample;
+import io.vecinfer.eval.ruler.RulerScoring;
+import io.vecinfer.kvcache.Prefill;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One RULER-style task ({@link RulerKind}) on prompts generated from the shipped held-out text; each
+ * context length is a cell (default 1024 tokens, up to the model's context less the generated tokens).
+ * Greedy decoding to the task's maximum or end of sequence; scored by RULER's string_match_all.
+ */
+public final class RulerTask implements EvalTask {
+    /** Samples per (task, length), as "all" (limit 0) lists them. */
+    static final int SAMPLES = 32;
+    static final int DEFAULT_LENGTH = 1024;
+    private static final String METRIC = "string_match_all";
+
+    private final RulerKind kind;
+
+    RulerTask(RulerKind kind) {
+        this.kind = kind;
+    }
+
+    static List<EvalTask> all() {
+        List<EvalTask> tasks = new ArrayList<>();
+        for (RulerKind k : RulerKind.values()) tasks.add(new RulerTask(k));
+        return tasks;
+    }
+
+    @Override
+    public String name() {
+        return "ruler_" + kind.label();
+    }
+
+    @Override
+    public String metric() {
+        return METRIC;
+    }
+
+    @Override
+    public Prefill defaultPrefill() {
+        return Prefill.EXACT;
+    }
+
+    @Override
+    public List<String> datasetFiles() {
+        return List.of(TaskData.HELDOUT); // the haystack text
+    }
+
+    @Override
+    public String description() {
+        return "RULER " + kind.label() + " generated from the held-out text; context_length tokens (default " + DEFAULT_LENGTH
+                + "); greedy up to " + kind.maxNewTokens() + " tokens; RULER's string_match_all";
+    }
+
+    @Override
+    public List<TaskSample> samples(SampleSource source, Cell cell, int limit) {
+        int length = cell.contextLength() > 0 ? cell.contextLength() : DEFAULT_LENGTH;
+        int modelContext = source.config().contextLength();
+        if (length + kind.maxNewTokens() > modelContext) {
+            throw new IllegalArgumentException(name() + ": " + length + " tokens + " + kind.maxNewTokens() + " generated do not fit "
+                    + source.modelName() + "'s context of " + modelContext);
+        }
+        RulerGenerator generator = new RulerGenerator(source.tokenizer(), source.bosId(),
+                String.join("\n\n", TaskData.texts(Datasets.heldout(source.datasets()))));
+        List<TaskSample> samples = new ArrayList<>();
+        for (int i = 0; i < (limit > 0 ? Math.min(limit, SAMPLES) : SAMPLES); i++) {
+            RulerSample s = generator.sample(kind, length, i);
+            samples.add(new TaskSample(s.id(), s.prompt(), String.join(", ", s.references()), s.maxNewTokens(), s.references()));
+        }
+        return samples;
+    }
+
+    @Override
+    public List<SampleResult> run(TaskContext context, Cell cell, List<TaskSample> batch) {
+        return GreedyGeneration.run(context, batch, GreedyGeneration.StopRule.NONE,
+                (sample, text) -> Map.of(METRIC, RulerScoring.stringMatchAll(text, sample.references())));
+    }
+}
