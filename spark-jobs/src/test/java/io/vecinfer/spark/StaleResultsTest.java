@@ -168,4 +168,23 @@ class StaleResultsTest {
         Files.write(b, new byte[] {1, 2, 4});
         assertTrue(!CellCodec.configHash(atA).equals(CellCodec.configHash(atB)), "retrained codebooks are new cells");
     }
+
+    /** A user's task file enters the hash by content, like a codebook; the prefill is a coordinate of the cell. */
+    @Test
+    void aTaskInputFileEntersTheHashByContentAndThePrefillSeparatesCells() throws Exception {
+        Path a = Files.writeString(Files.createDirectories(dir.resolve("inputs-a")).resolve("test.jsonl"), "{\"question\": \"1+1?\"}\n");
+        Path b = Files.writeString(Files.createDirectories(dir.resolve("inputs-b")).resolve("moved.jsonl"), "{\"question\": \"1+1?\"}\n");
+        String model = Sweeps.referenceModel();
+        var exact = io.vecinfer.kvcache.Prefill.EXACT;
+        var atA = new io.vecinfer.eval.task.Cell(model, "fp16", null, "gsm8k", 512, 2, 0, exact, Map.of("file", a.toString(), "shots", "2"));
+        var atB = new io.vecinfer.eval.task.Cell(model, "fp16", null, "gsm8k", 512, 2, 0, exact, Map.of("file", b.toString(), "shots", "2"));
+        assertEquals(CellCodec.configHash(atA), CellCodec.configHash(atB), "the same file moved is the same cell");
+        var otherShots = new io.vecinfer.eval.task.Cell(model, "fp16", null, "gsm8k", 512, 2, 0, exact, Map.of("file", a.toString(), "shots", "3"));
+        assertTrue(!CellCodec.configHash(atA).equals(CellCodec.configHash(otherShots)), "another number of shots is another cell");
+        var compressed = new io.vecinfer.eval.task.Cell(model, "fp16", null, "gsm8k", 512, 2, 0, io.vecinfer.kvcache.Prefill.COMPRESSED,
+                Map.of("file", a.toString(), "shots", "2"));
+        assertTrue(!CellCodec.configHash(atA).equals(CellCodec.configHash(compressed)), "the prefill separates cells");
+        Files.writeString(b, "{\"question\": \"2+2?\"}\n");
+        assertTrue(!CellCodec.configHash(atA).equals(CellCodec.configHash(atB)), "an edited task file makes new cells");
+    }
 }
