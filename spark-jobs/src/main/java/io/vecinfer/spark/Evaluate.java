@@ -119,7 +119,7 @@ public final class Evaluate {
                 String described = EvaluatePartition.describe(cell.configHash(), cell.cell());
                 LOG.info("{}: {} done, {} left", described, ids.size() - left.size(), left.size());
                 if (!left.isEmpty()) {
-                    Map<String, Object> identity = CellIdentity.of(cell.cell());
+                    Map<String, Object> identity = cell.identity();
                     identities.put(cell.configHash(), identity);
                     String why = left.size() == ids.size() ? CellManifests.whyNew(identity, cell.cell().model(), earlierCells) : null;
                     if (why != null) {

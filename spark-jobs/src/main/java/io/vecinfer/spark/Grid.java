@@ -32,7 +32,8 @@ public final class Grid {
                                 for (Prefill prefill : prefills(task)) {
                                     Cell cell = new Cell(LocalPaths.absolute(model), method, codebook, task.name(), contextLength, batchSize, seed,
                                             prefill, inputs(task));
-                                    cells.add(new PlannedCell(cell, CellCodec.configHash(cell), task.limit(), m));
+                                    Map<String, Object> identity = CellIdentity.of(cell);
+                                    cells.add(new PlannedCell(cell, identity, CellIdentity.hash(identity), task.limit(), m));
                                 }
                             }
                         }

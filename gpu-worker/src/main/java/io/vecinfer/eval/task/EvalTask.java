@@ -26,9 +26,12 @@ public interface EvalTask {
 
     /**
      * The files under the datasets folder that this task's samples are built from, relative to it: part
-     * of what a result depends on, so a changed file makes the task's cells new cells.
+     * of what a result depends on, so a changed file makes the task's cells new cells. None by default: a
+     * task on a user's files gets them through the cell's inputs, which the cell's identity hashes by content.
      */
-    List<String> datasetFiles();
+    default List<String> datasetFiles() {
+        return List.of();
+    }
 
     /**
      * The samples for a cell, at most {@code limit} (0 = all), built with the cell's model tokenizer. They

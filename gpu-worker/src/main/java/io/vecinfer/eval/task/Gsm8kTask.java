@@ -40,11 +40,6 @@ final class Gsm8kTask implements EvalTask {
     }
 
     @Override
-    public List<String> datasetFiles() {
-        return List.of(); // the user's files come through the cell's inputs, hashed by content with them
-    }
-
-    @Override
     public String description() {
         return "GSM8K-format .jsonl (inputs.file) with n-shot examples from inputs.trainFile (inputs.shots, default 5);"
                 + " greedy 256 tokens stopped at 'Question:'; strict and flexible exact match";

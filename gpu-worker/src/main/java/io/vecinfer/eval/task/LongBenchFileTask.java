@@ -44,11 +44,6 @@ final class LongBenchFileTask implements EvalTask {
     }
 
     @Override
-    public List<String> datasetFiles() {
-        return List.of(); // the user's files come through the cell's inputs, hashed by content with them
-    }
-
-    @Override
     public String description() {
         return "a LongBench-format .jsonl (inputs.file): LongBench's template per sub-task, middle truncation to context_length"
                 + " (0 = the model's), the sub-task's max new tokens, greedy; LongBench's metric per sub-task";
