@@ -184,10 +184,15 @@ public final class CudaDevice implements AutoCloseable {
 
     /** Device memory in use by this process and the others on the device: total minus free, in bytes. */
     public long usedMemory() {
+        return totalMemory - freeMemory();
+    }
+
+    /** Device memory no process holds now, in bytes, as the driver reports it. */
+    public long freeMemory() {
         makeCurrent();
         long[] free = new long[1], total = new long[1];
         JCudaDriver.cuMemGetInfo(free, total);
-        return total[0] - free[0];
+        return free[0];
     }
 
     @Override
