@@ -33,7 +33,8 @@ git diff --quiet HEAD || sed -i 's/$/-dirty/' "$S/commit.txt"
 
 if [ "${1:-}" = "--app" ]; then
   A=.spark-app
-  grep -qx "/$A/" .git/info/exclude || echo "/$A/" >> .git/info/exclude
+  exclude="$(git rev-parse --git-path info/exclude)"
+  grep -qx "/$A/" "$exclude" || echo "/$A/" >> "$exclude"
   rm -rf "$A" && mkdir -p "$A/jars"
   cp -r "$S"/{app,conf,bin,commit.txt} "$A/"
   cp gpu-worker/target/gpu-worker-0.1.0-SNAPSHOT.jar "$A/jars/"
@@ -41,7 +42,8 @@ if [ "${1:-}" = "--app" ]; then
   exit 0
 fi
 
-grep -qx '/.spark-runtime/' .git/info/exclude || echo '/.spark-runtime/' >> .git/info/exclude
+exclude="$(git rev-parse --git-path info/exclude)"
+grep -qx '/.spark-runtime/' "$exclude" || echo '/.spark-runtime/' >> "$exclude"
 rm -rf "$R" && mkdir -p "$R"
 python3 spark-jobs/scripts/trim_jars.py "$STAGE/classpath.txt" "$S/jars" | tee "$R/trimmed.txt"
 
