@@ -20,7 +20,8 @@ import java.util.List;
 /**
  * The Llama-family forward pass on a CUDA device, step for step the CPU {@link io.vecinfer.decoder.Decoder}:
  * every new token of every sequence is a row, projections run over all rows at once, and each sequence's
- * {@link DeviceKvCache} stores and attends its rows of each layer. Activations stay on the device; the logits are
+ * {@link DeviceKvCache} stores and attends its rows of each layer (a decode step of fp16 dense caches does so for the
+ * whole batch in one launch per kernel: {@link DecodeBatch}). Activations stay on the device; the logits are
  * downloaded once per chunk. One forward pass at a time (the activation buffers are shared).
  *
  * <p>The projections run in a {@link Matmul.Precision}: {@code TENSOR_CORES} by default (activations rounded to
@@ -37,6 +38,7 @@ public final class CudaDecoder implements DecoderBackend, AutoCloseable {
     private final RmsNorm rmsNorm;
     private final RotaryEmbedding rotary;
     private final Elementwise elementwise;
+    private final DecodeBatch decodeBatch;
     private Activations activations;
 
     /** Uploads the model's weights to {@code device}, projections on tensor cores; the caller keeps ownership of the device. */
@@ -54,6 +56,7 @@ public final class CudaDecoder implements DecoderBackend, AutoCloseable {
         this.rmsNorm = new RmsNorm(device);
         this.rotary = new RotaryEmbedding(device);
         this.elementwise = new Elementwise(device);
+        this.decodeBatch = new DecodeBatch(device);
         device.makeCurrent();
         this.weights = new DeviceWeights(device, model.weights());
     }
@@ -115,6 +118,7 @@ public final class CudaDecoder implements DecoderBackend, AutoCloseable {
         a.sin.write(tables.sin(), 0, tables.sin().length, 0);
         DeviceBuffer.Slice x = a.x.from(0), xb = a.xb.from(0), q = a.q.from(0), k = a.k.from(0), v = a.v.from(0);
         DeviceBuffer.Slice projected = a.projected.from(0), gate = a.gate.from(0), up = a.up.from(0);
+        boolean batchedAttention = decodeBatch.begin(sequences, newTokens); // a decode step: one attention launch per layer for all
 
         elementwise.embed(weights.embedding(), a.tokens.from(0), rows, x);
         for (int layer = 0; layer < config.numLayers(); layer++) {
@@ -125,7 +129,8 @@ public final class CudaDecoder implements DecoderBackend, AutoCloseable {
             if (w.kNorm() != null) rmsNorm.launch(k, w.kNorm(), eps, rows * kvHeads, headDim, k);
             rotary.launch(q, a.cos.from(0), a.sin.from(0), rows, heads, headDim);
             rotary.launch(k, a.cos.from(0), a.sin.from(0), rows, kvHeads, headDim);
-            for (int s = 0; s < sequences.size(); s++) {
+            if (batchedAttention) decodeBatch.storeAndAttend(layer, q, k, v, attentionScale, a.attended.from(0));
+            else for (int s = 0; s < sequences.size(); s++) {
                 int r = rowStart[s];
                 ((DeviceKvCache) sequences.get(s).cache()).appendAndAttend(layer, a.q.from((long) r * qDim), a.k.from((long) r * kvDim),
                         a.v.from((long) r * kvDim), sequences.get(s).position(), rowStart[s + 1] - r, attentionScale,
@@ -140,6 +145,7 @@ public final class CudaDecoder implements DecoderBackend, AutoCloseable {
             matmul.launch(w.down(), gate, rows, null, projected);
             elementwise.add(x, projected, rows * dim);
         }
+        if (batchedAttention) decodeBatch.end();
         for (int s = 0; s < sequences.size(); s++) sequences.get(s).advance(newTokens.get(s).length);
 
         // The final norm of the rows whose logits are wanted, gathered into xb, then one lm_head pass and one download.
@@ -207,6 +213,7 @@ public final class CudaDecoder implements DecoderBackend, AutoCloseable {
         device.makeCurrent();
         if (activations != null) activations.close();
         activations = null;
+        decodeBatch.close();
         matmul.close();
         weights.close();
     }
