@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.vecinfer.cuda.CudaDevice;
 import io.vecinfer.cuda.DeviceBuffer;
+import io.vecinfer.cuda.CudaTimer;
 import io.vecinfer.cuda.decoder.CudaDecoder;
 import io.vecinfer.cuda.decoder.DeviceKvCache;
 import io.vecinfer.cuda.decoder.DeviceKvCaches;
@@ -237,12 +238,33 @@ public final class DecoderE2EBenchmark {
             row.put("fill", fill);
             row.put("fill_s", round(fillMs / 1e3, 1));
             if (fill.startsWith("direct")) fillMsPerSequence = fillMs / batch;
-            TimedRuns.Samples samples = TimedRuns.repeat(() -> {
-                List<int[]> next = new ArrayList<>();
-                for (int b = 0; b < batch; b++) next.add(tokens(1));
-                return timeMs(() -> decoder.forwardLast(sequences, next));
-            }, 2, 5 * reps, Math.max(0, Math.min(shareMs - fillMs, leftMs())));
+            List<Double> issueMs = new ArrayList<>(), eventsMs = new ArrayList<>();
+            List<Long> launches = new ArrayList<>();
+            int[] replays = new int[1];
+            TimedRuns.Samples samples;
+            try (CudaTimer timer = new CudaTimer(device)) {
+                samples = TimedRuns.repeat(() -> {
+                    List<int[]> next = new ArrayList<>();
+                    for (int b = 0; b < batch; b++) next.add(tokens(1));
+                    timer.start();
+                    double ms = timeMs(() -> decoder.forwardLast(sequences, next));
+                    eventsMs.add((double) timer.stopMillis());
+                    CudaDecoder.StepStats step = decoder.lastStep();
+                    issueMs.add(step.issueNanos() / 1e6);
+                    launches.add(step.launches());
+                    if (step.replayed()) replays[0]++;
+                    return ms;
+                }, 2, 5 * reps, Math.max(0, Math.min(shareMs - fillMs, leftMs())));
+            }
             put(row, samples, batch);
+            // The host side of a step: the time to issue it (from the call's start until only the logits' download is left)
+            // and its launches (a graph replay counts one), against the GPU's span by events on the default stream around the
+            // call. Issue time close to the step time means the GPU waited for the host.
+            row.put("host_issue_ms", round(TimedRuns.median(issueMs), 3));
+            row.put("events_ms", round(TimedRuns.median(eventsMs), 3));
+            row.put("launches_per_step", launches.isEmpty() ? 0 : launches.get(launches.size() - 1));
+            row.put("graph_replays", replays[0]);
+            row.put("calls", issueMs.size());
             decodeMsPerSequence = samples.median() / batch;
         } finally {
             Sequence.closeAll(sequences);
