@@ -29,6 +29,8 @@ public final class BatchDecodeAttention implements AutoCloseable {
     private int batch;
     private Plan plan;
     private int generation;
+    /** Generations are unique in the JVM, so that two instances' never compare equal. */
+    private static final java.util.concurrent.atomic.AtomicInteger GENERATIONS = new java.util.concurrent.atomic.AtomicInteger();
 
     /** For rings of {@code layout} (every layer of every sequence); head_dim 64 or 128 ({@link DecodeAttention#supports}). */
     public BatchDecodeAttention(CudaDevice device, KvLayout layout) {
@@ -103,7 +105,7 @@ public final class BatchDecodeAttention implements AutoCloseable {
         tables = device.grow(tables, t.bytes());
         long partials = (long) n * layout.queryHeads() * plan.splits();
         scratch = device.grow(scratch, 4L * partials * (layout.headDim() + 2));
-        if (tables != oldTables || scratch != oldScratch) generation++;
+        if (tables != oldTables || scratch != oldScratch) generation = GENERATIONS.incrementAndGet();
         tables.write(staging.duplicate().position(0).limit(Math.toIntExact(t.bytes())));
     }
 
