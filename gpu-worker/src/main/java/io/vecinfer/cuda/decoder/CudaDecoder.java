@@ -162,7 +162,7 @@ public final class CudaDecoder implements DecoderBackend, AutoCloseable {
 
         // The final norm of the rows whose logits are wanted, gathered into xb, then one lm_head pass and one download.
         int outputs;
-        if (everyPosition) {
+        if (everyPosition || batchedAttention) { // every row wanted, or a decode step (one new token per sequence): no gather
             outputs = rows;
             rmsNorm.launch(x, weights.finalNorm(), eps, rows, dim, xb);
         } else {
