@@ -193,7 +193,7 @@ public final class CudaDecoder implements DecoderBackend, AutoCloseable {
     }
 
     /** Records and replays decode steps as CUDA graphs (on by default; -Dvecinfer.cuda.graphs=false turns it off). */
-    synchronized void recordDecodeSteps(boolean on) {
+    public synchronized void recordDecodeSteps(boolean on) {
         decodeGraph.enable(on);
     }
 
