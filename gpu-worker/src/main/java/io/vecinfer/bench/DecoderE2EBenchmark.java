@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.vecinfer.cuda.CudaDevice;
 import io.vecinfer.cuda.DeviceBuffer;
+import io.vecinfer.cuda.CudaTimer;
 import io.vecinfer.cuda.decoder.CudaDecoder;
 import io.vecinfer.cuda.decoder.DeviceKvCache;
 import io.vecinfer.cuda.decoder.DeviceKvCaches;
@@ -237,16 +238,54 @@ public final class DecoderE2EBenchmark {
             row.put("fill", fill);
             row.put("fill_s", round(fillMs / 1e3, 1));
             if (fill.startsWith("direct")) fillMsPerSequence = fillMs / batch;
-            TimedRuns.Samples samples = TimedRuns.repeat(() -> {
-                List<int[]> next = new ArrayList<>();
-                for (int b = 0; b < batch; b++) next.add(tokens(1));
-                return timeMs(() -> decoder.forwardLast(sequences, next));
-            }, 2, 5 * reps, Math.max(0, Math.min(shareMs - fillMs, leftMs())));
+            double stepShareMs = Math.max(0, Math.min(shareMs - fillMs, leftMs()));
+            // Recorded steps (the default) first, then a few eager ones on the same caches: the host cost before and after.
+            TimedRuns.Samples samples = timeSteps(sequences, row, "", stepShareMs);
             put(row, samples, batch);
+            decoder.recordDecodeSteps(false);
+            try {
+                TimedRuns.Samples eager = timeSteps(sequences, row, "eager_", Math.min(stepShareMs, 20 * samples.median()));
+                row.put("eager_ms", round(eager.median(), 3));
+            } finally {
+                decoder.recordDecodeSteps(true);
+            }
             decodeMsPerSequence = samples.median() / batch;
         } finally {
             Sequence.closeAll(sequences);
         }
+    }
+
+    /**
+     * Timed decode steps of one new token per sequence, with the host side of each step in the row (keys prefixed):
+     * host_issue_ms, the time to issue a step (from the call's start until only the logits' download is left);
+     * events_ms, the GPU's span by CUDA events on the default stream around the call; launches_per_step (a graph replay
+     * counts one); graph_replays. An issue time close to the step time means the GPU waited for the host.
+     */
+    private TimedRuns.Samples timeSteps(List<Sequence> sequences, ObjectNode row, String prefix, double shareMs) {
+        int batch = sequences.size();
+        List<Double> issueMs = new ArrayList<>(), eventsMs = new ArrayList<>();
+        long[] launches = new long[1];
+        int[] replays = new int[1];
+        TimedRuns.Samples samples;
+        try (CudaTimer timer = new CudaTimer(device)) {
+            samples = TimedRuns.repeat(() -> {
+                List<int[]> next = new ArrayList<>();
+                for (int b = 0; b < batch; b++) next.add(tokens(1));
+                timer.start();
+                double ms = timeMs(() -> decoder.forwardLast(sequences, next));
+                eventsMs.add((double) timer.stopMillis());
+                CudaDecoder.StepStats step = decoder.lastStep();
+                issueMs.add(step.issueNanos() / 1e6);
+                launches[0] = step.launches();
+                if (step.replayed()) replays[0]++;
+                return ms;
+            }, 2, 5 * reps, shareMs);
+        }
+        row.put(prefix + "host_issue_ms", round(TimedRuns.median(issueMs), 3));
+        row.put(prefix + "events_ms", round(TimedRuns.median(eventsMs), 3));
+        row.put(prefix + "launches_per_step", launches[0]);
+        row.put(prefix + "graph_replays", replays[0]);
+        return samples;
     }
 
     /** Brings every sequence to {@code context} tokens; says how. */

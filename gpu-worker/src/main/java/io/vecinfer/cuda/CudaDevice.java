@@ -25,6 +25,10 @@ public final class CudaDevice implements AutoCloseable {
     private final java.util.concurrent.atomic.AtomicLong allocated = new java.util.concurrent.atomic.AtomicLong();
     private final java.util.concurrent.atomic.AtomicLong peakAllocated = new java.util.concurrent.atomic.AtomicLong();
     private int users;
+    /** Where this thread's launches go: the stream a {@link CudaGraph} is capturing, else null (the default stream). */
+    private final ThreadLocal<jcuda.driver.CUstream> launchStream = new ThreadLocal<>();
+    /** Kernel launches and graph launches issued on this device, for the host cost a benchmark reports per step. */
+    private final java.util.concurrent.atomic.AtomicLong launches = new java.util.concurrent.atomic.AtomicLong();
 
     private CudaDevice(int ordinal) {
         this.ordinal = ordinal;
@@ -150,6 +154,26 @@ public final class CudaDevice implements AutoCloseable {
             buffer.close();
         }
         return allocate(bytes);
+    }
+
+    /** The stream the calling thread's kernel launches go to (null: the default stream). */
+    jcuda.driver.CUstream launchStream() {
+        return launchStream.get();
+    }
+
+    /** Sends the calling thread's launches to {@code stream} (null: back to the default stream), for a graph capture. */
+    void launchOn(jcuda.driver.CUstream stream) {
+        if (stream == null) launchStream.remove();
+        else launchStream.set(stream);
+    }
+
+    /** Launches issued so far (kernels, and graphs as one each), by every thread. */
+    public long launches() {
+        return launches.get();
+    }
+
+    void countLaunch() {
+        launches.incrementAndGet();
     }
 
     /** Waits for all work queued on this device. */

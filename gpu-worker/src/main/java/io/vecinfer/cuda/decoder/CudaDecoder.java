@@ -20,7 +20,8 @@ import java.util.List;
 /**
  * The Llama-family forward pass on a CUDA device, step for step the CPU {@link io.vecinfer.decoder.Decoder}:
  * every new token of every sequence is a row, projections run over all rows at once, and each sequence's
- * {@link DeviceKvCache} stores and attends its rows of each layer. Activations stay on the device; the logits are
+ * {@link DeviceKvCache} stores and attends its rows of each layer (a decode step of fp16 dense caches does so for the
+ * whole batch in one launch per kernel: {@link DecodeBatch}). Activations stay on the device; the logits are
  * downloaded once per chunk. One forward pass at a time (the activation buffers are shared).
  *
  * <p>The projections run in a {@link Matmul.Precision}: {@code TENSOR_CORES} by default (activations rounded to
@@ -37,6 +38,9 @@ public final class CudaDecoder implements DecoderBackend, AutoCloseable {
     private final RmsNorm rmsNorm;
     private final RotaryEmbedding rotary;
     private final Elementwise elementwise;
+    private final DecodeBatch decodeBatch;
+    private final DecodeGraph decodeGraph;
+    private StepStats lastStep;
     private Activations activations;
 
     /** Uploads the model's weights to {@code device}, projections on tensor cores; the caller keeps ownership of the device. */
@@ -54,6 +58,8 @@ public final class CudaDecoder implements DecoderBackend, AutoCloseable {
         this.rmsNorm = new RmsNorm(device);
         this.rotary = new RotaryEmbedding(device);
         this.elementwise = new Elementwise(device);
+        this.decodeBatch = new DecodeBatch(device);
+        this.decodeGraph = new DecodeGraph(device);
         device.makeCurrent();
         this.weights = new DeviceWeights(device, model.weights());
     }
@@ -96,6 +102,7 @@ public final class CudaDecoder implements DecoderBackend, AutoCloseable {
     }
 
     private float[][] run(List<Sequence> sequences, List<int[]> newTokens, boolean everyPosition) {
+        long issueStart = System.nanoTime(), launchesBefore = device.launches();
         int dim = config.hiddenSize(), headDim = config.headDim(), heads = config.numHeads(), kvHeads = config.numKvHeads();
         int qDim = heads * headDim, kvDim = kvHeads * headDim, hidden = config.intermediateSize();
         float eps = config.rmsNormEps();
@@ -115,36 +122,47 @@ public final class CudaDecoder implements DecoderBackend, AutoCloseable {
         a.sin.write(tables.sin(), 0, tables.sin().length, 0);
         DeviceBuffer.Slice x = a.x.from(0), xb = a.xb.from(0), q = a.q.from(0), k = a.k.from(0), v = a.v.from(0);
         DeviceBuffer.Slice projected = a.projected.from(0), gate = a.gate.from(0), up = a.up.from(0);
+        boolean batchedAttention = decodeBatch.begin(sequences, newTokens); // a decode step: one attention launch per layer for all
 
-        elementwise.embed(weights.embedding(), a.tokens.from(0), rows, x);
-        for (int layer = 0; layer < config.numLayers(); layer++) {
-            DeviceWeights.Layer w = weights.layers().get(layer);
-            rmsNorm.launch(x, w.attentionNorm(), eps, rows, dim, xb);
-            matmul.launch(w.qkv(), xb, rows, w.qkvBias(), Matmul.Outputs.split(List.of(q, k, v), qDim, kvDim, kvDim));
-            if (w.qNorm() != null) rmsNorm.launch(q, w.qNorm(), eps, rows * heads, headDim, q); // Qwen3, per head, in place
-            if (w.kNorm() != null) rmsNorm.launch(k, w.kNorm(), eps, rows * kvHeads, headDim, k);
-            rotary.launch(q, a.cos.from(0), a.sin.from(0), rows, heads, headDim);
-            rotary.launch(k, a.cos.from(0), a.sin.from(0), rows, kvHeads, headDim);
-            for (int s = 0; s < sequences.size(); s++) {
-                int r = rowStart[s];
-                ((DeviceKvCache) sequences.get(s).cache()).appendAndAttend(layer, a.q.from((long) r * qDim), a.k.from((long) r * kvDim),
-                        a.v.from((long) r * kvDim), sequences.get(s).position(), rowStart[s + 1] - r, attentionScale,
-                        a.attended.from((long) r * qDim));
+        // The layers. A decode step of the batch path launches the same kernels with the same parameters every step (what
+        // changes is in device memory: token ids, rotary tables, the attention tables), so it is recorded once as a CUDA
+        // graph and replayed (DecodeGraph).
+        Runnable layers = () -> {
+            elementwise.embed(weights.embedding(), a.tokens.from(0), rows, x);
+            for (int layer = 0; layer < config.numLayers(); layer++) {
+                DeviceWeights.Layer w = weights.layers().get(layer);
+                rmsNorm.launch(x, w.attentionNorm(), eps, rows, dim, xb);
+                matmul.launch(w.qkv(), xb, rows, w.qkvBias(), Matmul.Outputs.split(List.of(q, k, v), qDim, kvDim, kvDim));
+                if (w.qNorm() != null) rmsNorm.launch(q, w.qNorm(), eps, rows * heads, headDim, q); // Qwen3, per head, in place
+                if (w.kNorm() != null) rmsNorm.launch(k, w.kNorm(), eps, rows * kvHeads, headDim, k);
+                rotary.launch(q, a.cos.from(0), a.sin.from(0), rows, heads, headDim);
+                rotary.launch(k, a.cos.from(0), a.sin.from(0), rows, kvHeads, headDim);
+                if (batchedAttention) decodeBatch.storeAndAttend(layer, q, k, v, attentionScale, a.attended.from(0));
+                else for (int s = 0; s < sequences.size(); s++) {
+                    int r = rowStart[s];
+                    ((DeviceKvCache) sequences.get(s).cache()).appendAndAttend(layer, a.q.from((long) r * qDim), a.k.from((long) r * kvDim),
+                            a.v.from((long) r * kvDim), sequences.get(s).position(), rowStart[s + 1] - r, attentionScale,
+                            a.attended.from((long) r * qDim));
+                }
+                matmul.launch(w.wo(), a.attended.from(0), rows, null, projected);
+                elementwise.add(x, projected, rows * dim);
+
+                rmsNorm.launch(x, w.ffnNorm(), eps, rows, dim, xb);
+                matmul.launch(w.gateUp(), xb, rows, null, Matmul.Outputs.split(List.of(gate, up), hidden, hidden));
+                elementwise.siluMul(gate, up, rows * hidden);
+                matmul.launch(w.down(), gate, rows, null, projected);
+                elementwise.add(x, projected, rows * dim);
             }
-            matmul.launch(w.wo(), a.attended.from(0), rows, null, projected);
-            elementwise.add(x, projected, rows * dim);
-
-            rmsNorm.launch(x, w.ffnNorm(), eps, rows, dim, xb);
-            matmul.launch(w.gateUp(), xb, rows, null, Matmul.Outputs.split(List.of(gate, up), hidden, hidden));
-            elementwise.siluMul(gate, up, rows * hidden);
-            matmul.launch(w.down(), gate, rows, null, projected);
-            elementwise.add(x, projected, rows * dim);
-        }
+        };
+        boolean replayed = false;
+        if (batchedAttention) replayed = decodeGraph.run(new DecodeGraph.Shape(a, rows, decodeBatch.generation()), layers);
+        else layers.run();
+        if (batchedAttention) decodeBatch.end();
         for (int s = 0; s < sequences.size(); s++) sequences.get(s).advance(newTokens.get(s).length);
 
         // The final norm of the rows whose logits are wanted, gathered into xb, then one lm_head pass and one download.
         int outputs;
-        if (everyPosition) {
+        if (everyPosition || batchedAttention) { // every row wanted, or a decode step (one new token per sequence): no gather
             outputs = rows;
             rmsNorm.launch(x, weights.finalNorm(), eps, rows, dim, xb);
         } else {
@@ -155,10 +173,28 @@ public final class CudaDecoder implements DecoderBackend, AutoCloseable {
         }
         int vocab = config.vocabSize();
         matmul.launch(weights.lmHead(), xb, outputs, null, a.logits.from(0));
+        lastStep = new StepStats(System.nanoTime() - issueStart, device.launches() - launchesBefore, replayed);
         float[] logits = a.logits.readFloats(0, outputs * vocab);
         float[][] out = new float[outputs][];
         for (int i = 0; i < outputs; i++) out[i] = Arrays.copyOfRange(logits, i * vocab, (i + 1) * vocab);
         return out;
+    }
+
+    /**
+     * The host side of the last forward pass (of its last chunk): nanoseconds from its start until everything was issued
+     * (just before the logits' download waits for the GPU), the launches issued (a graph replay counts one), and whether
+     * its layers were a graph replay. Benchmarks set the issue time against the GPU time.
+     */
+    public record StepStats(long issueNanos, long launches, boolean replayed) {
+    }
+
+    public synchronized StepStats lastStep() {
+        return lastStep;
+    }
+
+    /** Records and replays decode steps as CUDA graphs (on by default; -Dvecinfer.cuda.graphs=false turns it off). */
+    public synchronized void recordDecodeSteps(boolean on) {
+        decodeGraph.enable(on);
     }
 
     /** The activation buffers for at least {@code rows} rows, reallocated (to a power of two, up to a chunk) when too small. */
@@ -207,6 +243,8 @@ public final class CudaDecoder implements DecoderBackend, AutoCloseable {
         device.makeCurrent();
         if (activations != null) activations.close();
         activations = null;
+        decodeGraph.close();
+        decodeBatch.close();
         matmul.close();
         weights.close();
     }

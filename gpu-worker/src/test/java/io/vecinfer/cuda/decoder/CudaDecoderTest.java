@@ -75,6 +75,34 @@ class CudaDecoderTest {
         }
     }
 
+    /**
+     * Decode steps at batch 1 and 8 on the shipped model (head_dim 128): the batch attention path, one launch per kernel
+     * for sequences of different lengths (1 token, lengths that are not multiples of the 128-position split, one over a
+     * chunk), at the parity bound of the per-sequence path.
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {1, 8})
+    void batchedDecodeMatchesTheCpuDecoder(int batch) {
+        int[] lengths = batch == 1 ? new int[]{300} : new int[]{1, 45, 130, 7, 600, 2, 129, 64};
+        try (DecoderPair p = new DecoderPair(cuda.device(), random, Model.load(RepoPaths.referenceModel()), batch, CPU_FP16,
+                DeviceKvCaches.fp16(cuda.device()))) {
+            List<int[]> prompts = new ArrayList<>();
+            for (int n : lengths) prompts.add(random.ints(n, p.vocab()));
+            p.compareAll(prompts, "prefill");
+            for (int step = 0; step < 6; step++) {
+                List<int[]> feed = new ArrayList<>();
+                for (int s = 0; s < batch; s++) feed.add(random.ints(1, p.vocab()));
+                assertTrue(DecodeBatch.applies(p.gpuSequences, feed), "a decode step of fp16 caches at head_dim 128 takes the batch path");
+                p.compareLast(feed, "batch " + batch + " decode step " + step);
+            }
+            for (int s = 0; s < batch; s++) {
+                for (int layer = 0; layer < p.model.config().numLayers(); layer++) {
+                    assertEquals(lengths[s] + 6, p.gpuSequences.get(s).cache().length(layer), "tokens in layer " + layer + " of sequence " + s);
+                }
+            }
+        }
+    }
+
     /** Inputs over 512 rows run sequence by sequence in chunks of 512, through forwardAll and forwardLast. */
     @Test
     void longPrefillIsChunkedAsOnTheCpu() {
