@@ -178,8 +178,12 @@ public final class Matmul implements AutoCloseable {
      * stored as float2). y null: one output at an aligned offset.
      */
     private boolean wgmmaFits(DeviceMatrix w, Outputs y) {
-        if (device.computeCapability() != 90 || w.cols() % WGMMA_BK != 0) return false;
-        if (y == null) return w.rows() % 8 == 0;
+        return wgmmaFits(device.computeCapability(), w.cols(), w.rows(), y);
+    }
+
+    static boolean wgmmaFits(int computeCapability, int in, int out, Outputs y) {
+        if (computeCapability != 90 || in % WGMMA_BK != 0) return false;
+        if (y == null) return out % 8 == 0;
         for (int end : y.ends()) if (end % 8 != 0) return false;
         for (DeviceBuffer.Slice b : y.buffers()) if (b.byteOffset() % 8 != 0) return false;
         return true;
