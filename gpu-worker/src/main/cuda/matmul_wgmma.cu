@@ -16,8 +16,10 @@
 //     map it needs comes from cuTensorMapEncodeTiled, which JCuda 12.6's driver binding does not expose.
 //   warpgroups 1 and 2, the consumers: each owns 64 of the tile's rows and all 256 columns (128 fp32
 //     accumulators per thread). Per stage: wait on `full`, four wgmma.mma_async m64n256k16 (A and B from
-//     shared memory through descriptors), wait for them, arrive on the stage's `empty` barrier (count 256),
-//     which the producer waits on before refilling the stage.
+//     shared memory through descriptors), then wait for the previous stage's wgmmas and arrive on its `empty`
+//     barrier (count 256), which the producer waits on before refilling that stage.
+// Registers: 168 per thread at entry (__launch_bounds__(384, 1)); setmaxnreg then gives the producer 56 and the
+// consumers 224 (128·56 + 256·224 = 384·168, so the consumers' increase never waits). ptxas (nvcc 13): no spills.
 // Shared layout (128-byte swizzle, K-major, what the descriptors say): a tile row is BK = 64 halves = 128 bytes;
 // 16-byte chunk j of row r sits at r·128 + ((j ^ (r % 8)) · 16), so 8 rows form a 1024-byte atom (the
 // descriptor's stride) and every tile starts 1024-byte aligned (the swizzle is on address bits). The k steps of
@@ -178,9 +180,12 @@ __device__ __forceinline__ void consume(const ProjectionParams& p, Tile tile, in
 #pragma unroll
         for (int kk = 0; kk < BK / 16; kk++) wgmma_64x256x16<BF16>(d, a + 2 * kk, b + 2 * kk);  // +32 bytes per 16 k
         asm volatile("wgmma.commit_group.sync.aligned;" ::: "memory");
-        asm volatile("wgmma.wait_group.sync.aligned 0;" ::: "memory");
-        barrier_arrive(empty + 8 * s);
+        // One group stays in flight (consecutive wgmmas into the same accumulators are ordered by the hardware):
+        // once only this tile's is pending, the previous tile's stage has been read and goes back to the producer.
+        asm volatile("wgmma.wait_group.sync.aligned 1;" ::: "memory");
+        if (kt > 0) barrier_arrive(empty + 8 * ((kt - 1) % STAGES));
     }
+    asm volatile("wgmma.wait_group.sync.aligned 0;" ::: "memory");
 
     // d[4n + e]: row 16·warp + lane / 4 + 8·(e / 2), columns 8n + 2·(lane % 4) + {0, 1} (e even: the pair's first).
     const int warp = (threadIdx.x / 32) % 4, lane = threadIdx.x % 32;

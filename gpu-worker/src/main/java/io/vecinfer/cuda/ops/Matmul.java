@@ -54,6 +54,8 @@ public final class Matmul implements AutoCloseable {
      * faster on every 8B shape. Until measured: every row count that is not SKINNY's.
      */
     static final int WGMMA_MIN_ROWS = SKINNY_MAX_ROWS + 1;
+    /** -Dvecinfer.matmul.wgmma=false keeps Matmul from choosing WGMMA by itself (GEMM instead); naming it still runs it. */
+    private static final boolean WGMMA_CHOSEN = !"false".equalsIgnoreCase(System.getProperty("vecinfer.matmul.wgmma"));
 
     /**
      * Where the output columns go: segment s takes columns [ends[s-1], ends[s]) (ends[-1] = 0) into its own
@@ -154,7 +156,7 @@ public final class Matmul implements AutoCloseable {
     public Path path(DeviceMatrix w, DeviceBuffer.Slice x, int rows, Outputs y) {
         if (precision == Precision.EXACT || !tensorCoreOperands(w, x)) return Path.CUDA_CORES;
         if (rows <= SKINNY_MAX_ROWS) return Path.SKINNY;
-        return rows >= WGMMA_MIN_ROWS && wgmmaFits(w, y) ? Path.WGMMA : Path.GEMM;
+        return WGMMA_CHOSEN && rows >= WGMMA_MIN_ROWS && wgmmaFits(w, y) ? Path.WGMMA : Path.GEMM;
     }
 
     /** Whether {@code path}'s kernel can compute this product on this device (whatever the precision asked for). */

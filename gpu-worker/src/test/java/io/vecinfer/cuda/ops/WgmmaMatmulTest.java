@@ -14,6 +14,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
+import java.util.Arrays;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -46,7 +48,51 @@ class WgmmaMatmulTest {
     @Test
     @Order(1)
     void smokeOneTileOneKStep() {
-        check(DType.BF16, 128, 64, 256, false);
+        int rows = 128, in = 64, out = 256;
+        WeightMatrix w = random.matrix(DType.BF16, out, in, 0.5);
+        float[] x = random.floats(rows * in, 1);
+        describeErrors(w, x, rows);
+        check(DType.BF16, rows, in, out, false);
+    }
+
+    /**
+     * For a first run: prints how the one-tile product is wrong, if it is, before the check fails on the first bad
+     * output. Errors counted by row % 64 / 16 (the consumer warp), row % 8, column % 8 and column / 64 tell a wrong
+     * fragment mapping, swizzle or descriptor stride apart; NaNs are outputs never written.
+     */
+    private void describeErrors(WeightMatrix w, float[] x, int rows) {
+        int out = w.rows();
+        float[] expected = Matmul.tensorCoreReference(w, x, rows, null), actual;
+        try (Matmul matmul = new Matmul(gpu.device(), Matmul.Precision.TENSOR_CORES); DeviceMatrix dw = DeviceMatrix.upload(gpu.device(), w);
+             DeviceBuffer dx = gpu.device().upload(x); DeviceBuffer y = gpu.device().upload(nans(rows * out))) {
+            matmul.launch(dw, dx.from(0), rows, null, Matmul.Outputs.of(y.from(0), out), Matmul.Path.WGMMA);
+            actual = y.readFloats();
+        }
+        int nan = 0, wrong = 0;
+        int[] byWarp = new int[4], byRow8 = new int[8], byColumn8 = new int[8], byColumn64 = new int[out / 64];
+        for (int r = 0; r < rows; r++) {
+            for (int o = 0; o < out; o++) {
+                float e = expected[r * out + o], a = actual[r * out + o];
+                if (Float.isNaN(a)) nan++;
+                if (!(Math.abs(e - a) <= 1e-3 * (1 + Math.abs(e)))) {
+                    wrong++;
+                    byWarp[r % 64 / 16]++;
+                    byRow8[r % 8]++;
+                    byColumn8[o % 8]++;
+                    byColumn64[o / 64]++;
+                }
+            }
+        }
+        System.out.println("WGMMA smoke: " + wrong + " of " + rows * out + " outputs off (" + nan + " NaN); by warp " + Arrays.toString(byWarp)
+                + ", row % 8 " + Arrays.toString(byRow8) + ", column % 8 " + Arrays.toString(byColumn8) + ", column / 64 "
+                + Arrays.toString(byColumn64) + "; y[0][0..3] = " + Arrays.toString(Arrays.copyOf(actual, 4)) + ", reference "
+                + Arrays.toString(Arrays.copyOf(expected, 4)));
+    }
+
+    private static float[] nans(int n) {
+        float[] a = new float[n];
+        Arrays.fill(a, Float.NaN);
+        return a;
     }
 
     @ParameterizedTest
