@@ -63,6 +63,7 @@ def run(rows, inn, out, seed=0):
     ref = x @ w.T
     bad = np.isnan(y) | (y != ref)
     print(rows, inn, out, "wrong:", int(bad.sum()), "of", y.size)
+    assert not bad.any(), "the model disagrees with x · Wᵀ"
 run(128, 64, 256); run(129, 128, 288); run(200, 192, 544)
 
 for mt, nt in [(17, 3), (32, 16), (1, 501), (33, 2)]:
