@@ -21,7 +21,7 @@ def run(rows, inn, out, seed=0):
     seen = set()
     for bid in range(mt * nt):
         m0, n0 = tile_of(bid, mt, nt); seen.add((m0, n0))
-        d = np.zeros((2, 128, 128))  # [consumer][thread][reg]
+        d = np.zeros((2, 128, BN // 2))  # [consumer][thread][reg]
         for kt in range(inn // BK):
             smem = np.zeros(STAGE // 2)  # halves; one stage suffices for index checks
             for t in range(128):
@@ -42,18 +42,18 @@ def run(rows, inn, out, seed=0):
                 return smem[a // 2]
             for c in range(2):
                 for kk in range(4):
-                    A = read(c * 64 * ROW + 32 * kk, 64); B = read(A_BYTES + 32 * kk, 256)
-                    D = A @ B.T  # 64 x 256
+                    A = read(c * 64 * ROW + 32 * kk, 64); B = read(A_BYTES + 32 * kk, BN)
+                    D = A @ B.T  # 64 x BN
                     for t in range(128):
                         wp, lane = t // 32, t % 32
-                        for n in range(32):
+                        for n in range(BN // 8):
                             for e in range(4):
                                 d[c, t, 4 * n + e] += D[16 * wp + lane // 4 + 8 * (e // 2), 8 * n + 2 * (lane % 4) + e % 2]
         for c in range(2):
             for t in range(128):
                 wp, lane = t // 32, t % 32
                 row = m0 + c * 64 + wp * 16 + lane // 4
-                for n in range(32):
+                for n in range(BN // 8):
                     o = n0 + 8 * n + 2 * (lane % 4)
                     if o >= out: continue
                     for h in range(2):
@@ -62,9 +62,11 @@ def run(rows, inn, out, seed=0):
     assert len(seen) == mt * nt, "tile order repeats a tile"
     ref = x @ w.T
     bad = np.isnan(y) | (y != ref)
-    print(rows, inn, out, "wrong:", int(bad.sum()), "of", y.size)
+    print("BN", BN, rows, inn, out, "wrong:", int(bad.sum()), "of", y.size)
     assert not bad.any(), "the model disagrees with x · Wᵀ"
-run(128, 64, 256); run(129, 128, 288); run(200, 192, 544)
+for BN, STAGES in [(256, 4), (128, 6)]:  # WGMMA, WGMMA_NARROW
+    STAGE = A_BYTES + BN * ROW
+    run(128, 64, BN); run(129, 128, 288); run(200, 192, 544)
 
 for mt, nt in [(17, 3), (32, 16), (1, 501), (33, 2)]:
     ids = {tile_of(i, mt, nt) for i in range(mt * nt)}

@@ -3,19 +3,20 @@
 // y = x · Wᵀ (+ bias), x already in W's 16-bit type (matmul_tc.cu's to_bf16 / to_f16 convert it), fp32 sums,
 // fp32 outputs split into ProjectionParams' segments (projection.cuh): the contract of matmul_tc.cu's gemm.
 //
-// Launch: wgmma_gemm_<type>, grid (ceil(rows / BM) · ceil(out / BN)), 384 threads (three warpgroups),
-// WGMMA_SHARED_BYTES of dynamic shared memory, one CTA per multiprocessor.
+// Launch: wgmma_gemm_<type> (BN = 256) or wgmma_gemm_<type>_n128 (BN = 128), grid (ceil(rows / BM) · ceil(out / BN)),
+// 384 threads (three warpgroups), TileShape<BN>::SHARED_BYTES of dynamic shared memory, one CTA per multiprocessor.
+// The narrow tile is for products whose wide tiles would leave multiprocessors idle (Matmul chooses).
 // Needs in % BK == 0 (no partial k tile), every segment end % 8 == 0 and 8-byte-aligned outputs (float2 stores
 // of column pairs); rows and out are free (rows and columns past the ends load zeros and are not stored).
 //
-// A CTA computes a BM × BN = 128 × 256 tile of outputs, k in steps of BK = 64 through STAGES shared-memory
-// stages. Warp specialization:
+// A CTA computes a BM × BN tile of outputs (128 × 256, or 128 × 128), k in steps of BK = 64 through STAGES
+// shared-memory stages (4 of 48 KB, or 6 of 32 KB). Warp specialization:
 //   warpgroup 0, the producer: its 128 threads copy a stage's x tile (BM rows) and W tile (BN rows) with
 //     16-byte cp.async into the layout wgmma reads, then cp.async.mbarrier.arrive.noinc on the stage's `full`
 //     barrier (count 128: it completes when every thread's copies have landed). There is no TMA: the tensor
 //     map it needs comes from cuTensorMapEncodeTiled, which JCuda 12.6's driver binding does not expose.
-//   warpgroups 1 and 2, the consumers: each owns 64 of the tile's rows and all 256 columns (128 fp32
-//     accumulators per thread). Per stage: wait on `full`, four wgmma.mma_async m64n256k16 (A and B from
+//   warpgroups 1 and 2, the consumers: each owns 64 of the tile's rows and all BN columns (BN / 2 fp32
+//     accumulators per thread). Per stage: wait on `full`, four wgmma.mma_async m64nBNk16 (A and B from
 //     shared memory through descriptors), then wait for the previous stage's wgmmas and arrive on its `empty`
 //     barrier (count 256), which the producer waits on before refilling that stage.
 // Registers: 168 per thread at entry (__launch_bounds__(384, 1)); setmaxnreg then gives the producer 56 and the
@@ -32,14 +33,21 @@
 #include "projection.cuh"
 #include <cstdint>
 
-constexpr int BM = 128, BN = 256, BK = 64, STAGES = 4, GROUP_M = 16;
+constexpr int BM = 128, BK = 64, GROUP_M = 16;
 constexpr int THREADS = 384;
-constexpr int ROW_BYTES = BK * 2;                                  // 128: one swizzle row
-constexpr int A_BYTES = BM * ROW_BYTES, B_BYTES = BN * ROW_BYTES;  // 16 KB, 32 KB
-constexpr int STAGE_BYTES = A_BYTES + B_BYTES;
-constexpr int WGMMA_SHARED_BYTES = STAGES * STAGE_BYTES + 1024 /* alignment slack */ + 2 * STAGES * 8 /* barriers */;
+constexpr int ROW_BYTES = BK * 2;     // 128: one swizzle row
+constexpr int A_BYTES = BM * ROW_BYTES;  // 16 KB
 constexpr unsigned long long WAIT_TIMEOUT_NS = 2000000000ull;
-static_assert(WGMMA_SHARED_BYTES <= 227 * 1024, "more than a multiprocessor's shared memory");
+
+// What the tile width BN sets: as many stages as fit beside each other in shared memory.
+template <int BN_>
+struct TileShape {
+    static constexpr int BN = BN_, B_BYTES = BN * ROW_BYTES, STAGE_BYTES = A_BYTES + B_BYTES;
+    static constexpr int STAGES = BN == 256 ? 4 : 6;
+    static constexpr int SHARED_BYTES = STAGES * STAGE_BYTES + 1024 /* alignment slack */ + 2 * STAGES * 8 /* barriers */;
+    static_assert(BN == 128 || BN == 256, "wgmma shapes instantiated: n128, n256");
+    static_assert(SHARED_BYTES <= 227 * 1024, "more than a multiprocessor's shared memory");
+};
 
 // ---- mbarriers ----
 
@@ -115,10 +123,29 @@ __device__ __forceinline__ uint64_t swizzled_descriptor(uint32_t address) {
                    WGMMA_D8(112), WGMMA_D8(120)                                                                            \
                  : "l"(a), "l"(b))
 
-template <bool BF16>
-__device__ __forceinline__ void wgmma_64x256x16(float (&d)[128], uint64_t a, uint64_t b) {
-    if constexpr (BF16) WGMMA_64x256x16("bf16");
-    else WGMMA_64x256x16("f16");
+// d[0..63] += A (64 × 16) · B (128 × 16)ᵀ.
+#define WGMMA_64x128x16(TYPE)                                                                                             \
+    asm volatile("{\n .reg .pred p;\n setp.ne.b32 p, 1, 0;\n"                                                              \
+                 "wgmma.mma_async.sync.aligned.m64n128k16.f32." TYPE "." TYPE " {"                                        \
+                 "%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, "                                   \
+                 "%16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, "                         \
+                 "%32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, "                         \
+                 "%48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63"                           \
+                 "}, %64, %65, p, 1, 1, 0, 0;\n}"                                                                          \
+                 : WGMMA_D8(0), WGMMA_D8(8), WGMMA_D8(16), WGMMA_D8(24), WGMMA_D8(32), WGMMA_D8(40), WGMMA_D8(48),         \
+                   WGMMA_D8(56)                                                                                            \
+                 : "l"(a), "l"(b))
+
+// One m64nBNk16 step: d (BN / 2 accumulators per thread) += A (64 × 16) · B (BN × 16)ᵀ.
+template <bool BF16, int BN>
+__device__ __forceinline__ void wgmma_step(float (&d)[BN / 2], uint64_t a, uint64_t b) {
+    if constexpr (BN == 256) {
+        if constexpr (BF16) WGMMA_64x256x16("bf16");
+        else WGMMA_64x256x16("f16");
+    } else {
+        if constexpr (BF16) WGMMA_64x128x16("bf16");
+        else WGMMA_64x128x16("f16");
+    }
 }
 
 // ---- the kernel ----
@@ -128,6 +155,7 @@ struct Tile {
 };
 
 // Tile `id` in groups of GROUP_M row tiles: inside a group the row tile changes fastest.
+template <int BN>
 __device__ __forceinline__ Tile tile_of(int id, int m_tiles, int n_tiles) {
     const int per_group = GROUP_M * n_tiles, group = id / per_group, first_m = group * GROUP_M;
     const int group_rows = min(m_tiles - first_m, GROUP_M), within = id % per_group;
@@ -136,7 +164,9 @@ __device__ __forceinline__ Tile tile_of(int id, int m_tiles, int n_tiles) {
 
 // Warpgroup 0: fills the stages. Thread t copies chunk t % 8 of rows t / 8 + 16 i; the row's swizzle (r % 8) is
 // then the same for all its rows, and each warp reads 4 whole 128-byte row segments per copy.
+template <typename Shape>
 __device__ __forceinline__ void produce(const ProjectionParams& p, Tile tile, uint32_t stages, uint32_t full, uint32_t empty) {
+    constexpr int BN = Shape::BN, STAGES = Shape::STAGES, STAGE_BYTES = Shape::STAGE_BYTES;
     const int t = threadIdx.x, row = t / 8, j = t % 8, k_tiles = p.in / BK;
     const uint32_t chunk_offset = row * ROW_BYTES + ((j ^ (row % 8)) << 4);
     const uint16_t* x = static_cast<const uint16_t*>(p.x) + size_t(tile.m0 + row) * p.in + j * 8;
@@ -163,11 +193,12 @@ __device__ __forceinline__ void produce(const ProjectionParams& p, Tile tile, ui
 }
 
 // Warpgroups 1 and 2: consumer c multiplies rows 64c..64c+63 of the tile, then stores them.
-template <bool BF16>
+template <bool BF16, typename Shape>
 __device__ __forceinline__ void consume(const ProjectionParams& p, Tile tile, int c, uint32_t stages, uint32_t full, uint32_t empty) {
-    float d[128];
+    constexpr int BN = Shape::BN, STAGES = Shape::STAGES, STAGE_BYTES = Shape::STAGE_BYTES;
+    float d[BN / 2];
 #pragma unroll
-    for (int i = 0; i < 128; i++) d[i] = 0.f;
+    for (int i = 0; i < BN / 2; i++) d[i] = 0.f;
     const int k_tiles = p.in / BK;
     for (int kt = 0; kt < k_tiles; kt++) {
         const int s = kt % STAGES;
@@ -178,7 +209,7 @@ __device__ __forceinline__ void consume(const ProjectionParams& p, Tile tile, in
         const uint64_t a = swizzled_descriptor(a_tile), b = swizzled_descriptor(b_tile);
         asm volatile("wgmma.fence.sync.aligned;" ::: "memory");
 #pragma unroll
-        for (int kk = 0; kk < BK / 16; kk++) wgmma_64x256x16<BF16>(d, a + 2 * kk, b + 2 * kk);  // +32 bytes per 16 k
+        for (int kk = 0; kk < BK / 16; kk++) wgmma_step<BF16, BN>(d, a + 2 * kk, b + 2 * kk);  // +32 bytes per 16 k
         asm volatile("wgmma.commit_group.sync.aligned;" ::: "memory");
         // One group stays in flight (consecutive wgmmas into the same accumulators are ordered by the hardware):
         // once only this tile's is pending, the previous tile's stage has been read and goes back to the producer.
@@ -191,7 +222,7 @@ __device__ __forceinline__ void consume(const ProjectionParams& p, Tile tile, in
     const int warp = (threadIdx.x / 32) % 4, lane = threadIdx.x % 32;
     const int row = tile.m0 + c * 64 + warp * 16 + lane / 4;
 #pragma unroll
-    for (int n = 0; n < 32; n++) {
+    for (int n = 0; n < BN / 8; n++) {
         const int o = tile.n0 + 8 * n + 2 * (lane % 4);
         if (o >= p.out) continue;  // out % 8 == 0: the pair is inside or past the end
         const float b0 = p.bias != nullptr ? p.bias[o] : 0.f, b1 = p.bias != nullptr ? p.bias[o + 1] : 0.f;
@@ -204,12 +235,14 @@ __device__ __forceinline__ void consume(const ProjectionParams& p, Tile tile, in
     }
 }
 
-template <bool BF16>
+template <bool BF16, int BN>
 __device__ void wgmma_gemm(const ProjectionParams& p) {
+    using Shape = TileShape<BN>;
+    constexpr int STAGES = Shape::STAGES;
     extern __shared__ __align__(1024) uint8_t shared[];
     const uint32_t base = uint32_t(__cvta_generic_to_shared(shared));
     const uint32_t stages = (base + 1023) & ~1023u;  // the swizzle needs 1024-byte-aligned tiles
-    const uint32_t full = stages + STAGES * STAGE_BYTES, empty = full + 8 * STAGES;
+    const uint32_t full = stages + STAGES * Shape::STAGE_BYTES, empty = full + 8 * STAGES;
     if (threadIdx.x == 0) {
         for (int s = 0; s < STAGES; s++) {
             barrier_init(full + 8 * s, 128);
@@ -220,17 +253,21 @@ __device__ void wgmma_gemm(const ProjectionParams& p) {
     __syncthreads();
 
     const int m_tiles = (p.rows + BM - 1) / BM, n_tiles = (p.out + BN - 1) / BN;
-    const Tile tile = tile_of(blockIdx.x, m_tiles, n_tiles);
+    const Tile tile = tile_of<BN>(blockIdx.x, m_tiles, n_tiles);
     const int warpgroup = threadIdx.x / 128;
     // setmaxnreg moves registers from the producer, which needs few, to the consumers' 128 accumulators.
     if (warpgroup == 0) {
         asm volatile("setmaxnreg.dec.sync.aligned.u32 56;");
-        produce(p, tile, stages, full, empty);
+        produce<Shape>(p, tile, stages, full, empty);
     } else {
         asm volatile("setmaxnreg.inc.sync.aligned.u32 224;");
-        consume<BF16>(p, tile, warpgroup - 1, stages, full, empty);
+        consume<BF16, Shape>(p, tile, warpgroup - 1, stages, full, empty);
     }
 }
 
-extern "C" __global__ void __launch_bounds__(THREADS, 1) wgmma_gemm_bf16(const __grid_constant__ ProjectionParams p) { wgmma_gemm<true>(p); }
-extern "C" __global__ void __launch_bounds__(THREADS, 1) wgmma_gemm_f16(const __grid_constant__ ProjectionParams p) { wgmma_gemm<false>(p); }
+#define WGMMA_KERNEL(name, BF16, BN) \
+    extern "C" __global__ void __launch_bounds__(THREADS, 1) name(const __grid_constant__ ProjectionParams p) { wgmma_gemm<BF16, BN>(p); }
+WGMMA_KERNEL(wgmma_gemm_bf16, true, 256)
+WGMMA_KERNEL(wgmma_gemm_f16, false, 256)
+WGMMA_KERNEL(wgmma_gemm_bf16_n128, true, 128)
+WGMMA_KERNEL(wgmma_gemm_f16_n128, false, 128)

@@ -21,10 +21,10 @@ import java.util.SplittableRandom;
  * The decoder's projections on Llama-3.1-8B shapes (stacked q|k|v, o, stacked gate|up, down, lm_head; bf16
  * weights), at decode row counts (1, 8, 32: the skinny kernel) and prefill ones (512, the chunk the decoder runs,
  * 2048 and 4096: gemm), in the decoder's default TENSOR_CORES precision. Above the skinny kernel's rows every
- * tensor-core gemm the device can run is timed by name, each its own row: GEMM (matmul_tc.cu) everywhere and WGMMA
- * (matmul_wgmma.cu) on sm_90; "chosen" marks the one Matmul picks by itself. Median CUDA-event time of one launch after
- * warm-up, weights rotated over copies that together exceed L2 several times, so HBM serves them as in a real
- * forward pass. Prints JSON rows with TFLOP/s and weight GB/s; its peer is gpu-worker/scripts/matmul_peer.py
+ * tensor-core gemm the device can run is timed by name, each its own row: GEMM (matmul_tc.cu) everywhere, WGMMA and
+ * WGMMA_NARROW (matmul_wgmma.cu, 256- and 128-column tiles) on sm_90; "chosen" marks the one Matmul picks by
+ * itself. Median CUDA-event time of one launch (the fp32-to-16-bit conversion of x included) after warm-up, weights
+ * rotated over copies that together exceed L2 several times, so HBM serves them as in a real forward pass. Prints JSON rows with TFLOP/s and weight GB/s; its peer is gpu-worker/scripts/matmul_peer.py
  * (torch.matmul on the same shapes), run in the same call.
  * <pre>
  *   java -cp CLASSPATH io.vecinfer.bench.MatmulBenchmark [--rows 1,8,32,512,2048,4096] [--runs 30]
@@ -65,8 +65,8 @@ public final class MatmulBenchmark {
                         try (DeviceBuffer x = device.upload(gaussians(random, r * in)); DeviceBuffer y = device.allocate(4L * r * out)) {
                             Matmul.Outputs outputs = Matmul.Outputs.of(y.from(0), out);
                             Matmul.Path chosen = matmul.path(weights.get(0), x.from(0), r, outputs);
-                            List<Matmul.Path> paths = chosen == Matmul.Path.GEMM || chosen == Matmul.Path.WGMMA
-                                    ? List.of(Matmul.Path.GEMM, Matmul.Path.WGMMA) : List.of(chosen);
+                            List<Matmul.Path> paths = chosen == Matmul.Path.SKINNY || chosen == Matmul.Path.CUDA_CORES
+                                    ? List.of(chosen) : List.of(Matmul.Path.GEMM, Matmul.Path.WGMMA, Matmul.Path.WGMMA_NARROW);
                             for (Matmul.Path path : paths) {
                                 if (!matmul.canRun(path, weights.get(0), x.from(0), r, outputs)) continue;
                                 float[] times = new float[runs];

@@ -22,7 +22,9 @@ import java.util.List;
  *   <li>{@link Path#WGMMA} (matmul_wgmma.cu, sm_90a): GEMM's work on Hopper's warpgroup tensor cores, chosen instead of
  *       it on compute capability 9.0 (H100/H200: the only devices that may load that module) from
  *       {@link #WGMMA_MIN_ROWS} rows, when in % 64 == 0 and every output segment ends at a multiple of 8 columns in an
- *       8-byte-aligned buffer (the kernel's k step and paired stores); GEMM takes every other shape.</li>
+ *       8-byte-aligned buffer (the kernel's k step and paired stores); GEMM takes every other shape.
+ *       {@link Path#WGMMA_NARROW} is the same kernel with 128- instead of 256-column tiles, for products whose wide
+ *       tiles would leave multiprocessors idle ({@link #narrowTilesFaster}).</li>
  * </ul>
  * Output columns can be split into segments ({@link Outputs}), so a stacked q|k|v or gate|up weight is one launch.
  * One launch at a time per instance (the scratch buffer is shared).
@@ -37,17 +39,22 @@ public final class Matmul implements AutoCloseable {
     }
 
     /** Which kernel a launch runs; see the class comment. */
-    public enum Path { CUDA_CORES, SKINNY, GEMM, WGMMA }
+    public enum Path { CUDA_CORES, SKINNY, GEMM, WGMMA, WGMMA_NARROW }
 
     static final int SKINNY_MAX_ROWS = 32;
     private static final int WARPS = 8, ROW_TILE = 8;                 // as in matmul.cu
     private static final int SKINNY_ROWS_PER_CTA = 16, SKINNY_THREADS = 256; // as in matmul_tc.cu
     private static final int BM = 128, BN = 128, BK = 32, STAGES = 4, GEMM_THREADS = 256;
     private static final int GEMM_SHARED_BYTES = STAGES * (BM + BN) * BK * Short.BYTES;
-    // As in matmul_wgmma.cu: 128 × 256 tiles, k steps of 64, 4 stages, 3 warpgroups; shared memory for the stages,
-    // 1024 bytes to align them, and 2 mbarriers per stage.
-    private static final int WGMMA_BM = 128, WGMMA_BN = 256, WGMMA_BK = 64, WGMMA_STAGES = 4, WGMMA_THREADS = 384;
-    private static final int WGMMA_SHARED_BYTES = WGMMA_STAGES * (WGMMA_BM + WGMMA_BN) * WGMMA_BK * Short.BYTES + 1024 + 2 * WGMMA_STAGES * 8;
+    // As in matmul_wgmma.cu: 128-row tiles, k steps of 64, 3 warpgroups; 256 columns and 4 stages (WGMMA) or 128 and 6
+    // (WGMMA_NARROW); shared memory for the stages, 1024 bytes to align them, and 2 mbarriers per stage.
+    private static final int WGMMA_BM = 128, WGMMA_BK = 64, WGMMA_THREADS = 384;
+    /**
+     * A narrow tile's time as a fraction of a wide one's, both on a full device: 0.5 of the work plus the per-tile
+     * costs. An estimate until measured (WGMMA_NARROW / WGMMA time at 4096 rows on o, where both fill every
+     * multiprocessor many times over); it decides between the two in {@link #path}.
+     */
+    static final double NARROW_TILE_COST = 0.6;
     /**
      * Fewest rows for which WGMMA replaces GEMM where it can. The rule to be set from MatmulBenchmark's GEMM and WGMMA
      * rows on an H200 (--paths GEMM,WGMMA --rows 64,128,256,512,...): the smallest row count from which WGMMA is the
@@ -131,7 +138,7 @@ public final class Matmul implements AutoCloseable {
                 device.module("matmul_tc").kernel("skinny_" + w.suffix() + "_b" + tiles)
                         .launch(ceilDiv(w.rows(), SKINNY_ROWS_PER_CTA), 1, 1, SKINNY_THREADS, 0, params(w, x, rows, bias, y));
             }
-            case GEMM, WGMMA -> {
+            case GEMM, WGMMA, WGMMA_NARROW -> {
                 long n = (long) rows * w.cols();
                 halfScratch = device.grow(halfScratch, n * Short.BYTES);
                 device.module("matmul_tc").kernel("to_" + w.suffix()).launch(ceilDiv(n, 1024), 1, 1, 256, 0, x, halfScratch, n);
@@ -140,8 +147,12 @@ public final class Matmul implements AutoCloseable {
                     device.module("matmul_tc").kernel("gemm_" + w.suffix()).launch(ceilDiv(w.rows(), BN), ceilDiv(rows, BM), 1, GEMM_THREADS,
                             GEMM_SHARED_BYTES, p);
                 } else {
-                    int tiles = Math.multiplyExact(ceilDiv(rows, WGMMA_BM), ceilDiv(w.rows(), WGMMA_BN)); // a 1-D grid of tiles
-                    device.module("matmul_wgmma").kernel("wgmma_gemm_" + w.suffix()).launch(tiles, 1, 1, WGMMA_THREADS, WGMMA_SHARED_BYTES, p);
+                    boolean narrow = path == Path.WGMMA_NARROW;
+                    int bn = narrow ? 128 : 256, stages = narrow ? 6 : 4;
+                    int shared = stages * (WGMMA_BM + bn) * WGMMA_BK * Short.BYTES + 1024 + 2 * stages * 8;
+                    int tiles = Math.multiplyExact(ceilDiv(rows, WGMMA_BM), ceilDiv(w.rows(), bn)); // a 1-D grid of tiles
+                    device.module("matmul_wgmma").kernel("wgmma_gemm_" + w.suffix() + (narrow ? "_n128" : ""))
+                            .launch(tiles, 1, 1, WGMMA_THREADS, shared, p);
                 }
             }
         }
@@ -156,7 +167,19 @@ public final class Matmul implements AutoCloseable {
     public Path path(DeviceMatrix w, DeviceBuffer.Slice x, int rows, Outputs y) {
         if (precision == Precision.EXACT || !tensorCoreOperands(w, x)) return Path.CUDA_CORES;
         if (rows <= SKINNY_MAX_ROWS) return Path.SKINNY;
-        return WGMMA_CHOSEN && rows >= WGMMA_MIN_ROWS && wgmmaFits(w, y) ? Path.WGMMA : Path.GEMM;
+        if (!WGMMA_CHOSEN || rows < WGMMA_MIN_ROWS || !wgmmaFits(w, y)) return Path.GEMM;
+        return narrowTilesFaster(rows, w.rows(), device.multiprocessorCount()) ? Path.WGMMA_NARROW : Path.WGMMA;
+    }
+
+    /**
+     * Whether 128 × 128 tiles finish sooner than 128 × 256 ones: waves of tiles over the multiprocessors (one CTA
+     * each), a narrow wave costing {@link #NARROW_TILE_COST} of a wide one. Narrow wins where wide tiles would leave
+     * many multiprocessors idle, e.g. 512 rows of the 8B's o and down projections (64 wide tiles for 132).
+     */
+    static boolean narrowTilesFaster(int rows, int out, int multiprocessors) {
+        long rowTiles = ceilDiv(rows, WGMMA_BM);
+        long wideWaves = ceilDiv(rowTiles * ceilDiv(out, 256), multiprocessors), narrowWaves = ceilDiv(rowTiles * ceilDiv(out, 128), multiprocessors);
+        return narrowWaves * NARROW_TILE_COST < wideWaves;
     }
 
     /** Whether {@code path}'s kernel can compute this product on this device (whatever the precision asked for). */
@@ -165,7 +188,7 @@ public final class Matmul implements AutoCloseable {
             case CUDA_CORES -> true;
             case SKINNY -> tensorCoreOperands(w, x) && rows <= SKINNY_MAX_ROWS;
             case GEMM -> tensorCoreOperands(w, x);
-            case WGMMA -> tensorCoreOperands(w, x) && wgmmaFits(w, y);
+            case WGMMA, WGMMA_NARROW -> tensorCoreOperands(w, x) && wgmmaFits(w, y);
         };
     }
 

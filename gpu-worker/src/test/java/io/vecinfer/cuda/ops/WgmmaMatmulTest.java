@@ -21,11 +21,12 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
- * GPU, sm_90 only: matmul_wgmma.cu ({@link Matmul.Path#WGMMA}) against {@link Matmul#tensorCoreReference} on fresh
+ * GPU, sm_90 only: matmul_wgmma.cu ({@link Matmul.Path#WGMMA}, 128 × 256 tiles, and {@link Matmul.Path#WGMMA_NARROW},
+ * 128 × 128) against {@link Matmul#tensorCoreReference} on fresh
  * random inputs, NaN-poisoned outputs, one output and three segments ({@link TensorCoreChecks}, which states the
  * tolerance). Skipped, with the reason, on any GPU that is not compute capability 9.0: the module is sm_90a code.
  *
- * <p>The smoke test runs first: one 128 × 256 tile, one k step, so a protocol bug (the kernel traps on a barrier
+ * <p>The smoke tests run first: one 128 × 256 tile, one k step, then one 128 × 128 tile, so a protocol bug (the kernel traps on a barrier
  * wait past 2 s rather than hang) shows on the cheapest launch. Then the tile edges: 1, 127, 129, 200, 2100 (17 row
  * tiles: a last tile group of one) and 4096 rows; outputs 256 (one column tile), 288 and 544 (a partial last column
  * tile); in from one k step (64) through 4 (the stage count), 10 (the stages reused with both barrier parities) to
@@ -52,7 +53,13 @@ class WgmmaMatmulTest {
         WeightMatrix w = random.matrix(DType.BF16, out, in, 0.5);
         float[] x = random.floats(rows * in, 1);
         describeErrors(w, x, rows);
-        check(DType.BF16, rows, in, out, false);
+        check(Matmul.Path.WGMMA, DType.BF16, rows, in, out, false);
+    }
+
+    @Test
+    @Order(2)
+    void smokeOneNarrowTile() {
+        check(Matmul.Path.WGMMA_NARROW, DType.BF16, 128, 64, 128, false);
     }
 
     /**
@@ -96,36 +103,40 @@ class WgmmaMatmulTest {
     }
 
     @ParameterizedTest
-    @Order(2)
+    @Order(3)
     @EnumSource(value = DType.class, names = {"BF16", "F16"})
     void matchesTheReferenceAtTileEdges(DType dtype) {
         int[][] shapes = {{1, 128, 256}, {127, 64, 288}, {129, 256, 288}, {200, 640, 544}, {300, 4096, 256}, {2100, 64, 512},
                 {4096, 128, 320}};
-        for (int i = 0; i < shapes.length; i++) check(dtype, shapes[i][0], shapes[i][1], shapes[i][2], i % 2 == 1);
+        for (Matmul.Path path : new Matmul.Path[]{Matmul.Path.WGMMA, Matmul.Path.WGMMA_NARROW}) {
+            for (int i = 0; i < shapes.length; i++) check(path, dtype, shapes[i][0], shapes[i][1], shapes[i][2], i % 2 == 1);
+        }
     }
 
     @Test
-    @Order(3)
+    @Order(4)
     void isChosenWhereItFitsAndRefusedElsewhere() {
         try (Matmul matmul = new Matmul(gpu.device(), Matmul.Precision.TENSOR_CORES);
              DeviceMatrix fits = DeviceMatrix.upload(gpu.device(), random.matrix(DType.BF16, 256, 128, 0.5));
              DeviceMatrix oddK = DeviceMatrix.upload(gpu.device(), random.matrix(DType.BF16, 256, 136, 0.5));
              DeviceBuffer x = gpu.device().allocate(4L * 512 * 136); DeviceBuffer y = gpu.device().allocate(4L * 512 * 256)) {
-            assertEquals(Matmul.Path.WGMMA, matmul.path(fits, x.from(0), 512));
+            boolean narrow = Matmul.narrowTilesFaster(512, 256, gpu.device().multiprocessorCount());
+            assertEquals(narrow ? Matmul.Path.WGMMA_NARROW : Matmul.Path.WGMMA, matmul.path(fits, x.from(0), 512));
             assertEquals(Matmul.Path.SKINNY, matmul.path(fits, x.from(0), Matmul.SKINNY_MAX_ROWS));
             assertEquals(Matmul.Path.GEMM, matmul.path(oddK, x.from(0), 512));
-            assertThrows(IllegalArgumentException.class,
-                    () -> matmul.launch(oddK, x.from(0), 512, null, Matmul.Outputs.of(y.from(0), 256), Matmul.Path.WGMMA));
+            for (Matmul.Path path : new Matmul.Path[]{Matmul.Path.WGMMA, Matmul.Path.WGMMA_NARROW}) {
+                assertThrows(IllegalArgumentException.class, () -> matmul.launch(oddK, x.from(0), 512, null, Matmul.Outputs.of(y.from(0), 256), path));
+            }
         }
     }
 
-    private void check(DType dtype, int rows, int in, int out, boolean withBias) {
+    private void check(Matmul.Path path, DType dtype, int rows, int in, int out, boolean withBias) {
         WeightMatrix w = random.matrix(dtype, out, in, 0.5);
         float[] x = random.floats(rows * in, 1);
         float[] bias = withBias ? random.floats(out, 1) : null;
         try (Matmul matmul = new Matmul(gpu.device(), Matmul.Precision.TENSOR_CORES)) {
-            new TensorCoreChecks(gpu.device(), random).check(matmul, Matmul.Path.WGMMA, w, x, rows, bias,
-                    dtype + " WGMMA " + rows + "×" + in + "→" + out + (withBias ? " +bias" : ""));
+            new TensorCoreChecks(gpu.device(), random).check(matmul, path, w, x, rows, bias,
+                    dtype + " " + path + " " + rows + "×" + in + "→" + out + (withBias ? " +bias" : ""));
         }
     }
 }

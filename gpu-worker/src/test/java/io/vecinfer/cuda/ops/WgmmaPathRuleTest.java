@@ -39,4 +39,14 @@ class WgmmaPathRuleTest {
         assertFalse(Matmul.wgmmaFits(90, 4096, 288, Matmul.Outputs.split(List.of(at(0), at(0), at(0)), 140, 76, 72)), "a segment end at 140");
         assertFalse(Matmul.wgmmaFits(90, 4096, 288, Matmul.Outputs.split(List.of(at(0), at(4), at(0)), 144, 72, 72)), "a 4-byte offset");
     }
+
+    @Test
+    void narrowTilesWhereWideOnesLeaveMultiprocessorsIdle() {
+        int sms = 132; // an H200
+        assertTrue(Matmul.narrowTilesFaster(512, 4096, sms), "o and down at 512 rows: 64 wide tiles for 132 multiprocessors");
+        assertFalse(Matmul.narrowTilesFaster(512, 6144, sms), "qkv at 512 rows: one wave of 96 wide tiles against two narrow ones");
+        assertFalse(Matmul.narrowTilesFaster(512, 128256, sms), "lm_head at 512 rows: many waves either way");
+        assertFalse(Matmul.narrowTilesFaster(4096, 4096, sms), "o at 4096 rows: 512 wide tiles");
+        assertFalse(Matmul.narrowTilesFaster(4096, 28672, sms));
+    }
 }
