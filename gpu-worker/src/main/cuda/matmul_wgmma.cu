@@ -19,7 +19,7 @@
 //     accumulators per thread). Per stage: wait on `full`, four wgmma.mma_async m64nBNk16 (A and B from
 //     shared memory through descriptors), then wait for the previous stage's wgmmas and arrive on its `empty`
 //     barrier (count 256), which the producer waits on before refilling that stage.
-// Registers: 168 per thread at entry (__launch_bounds__(384, 1)); setmaxnreg then gives the producer 56 and the
+// Registers (both widths): 168 per thread at entry (__launch_bounds__(384, 1)); setmaxnreg gives the producer 56 and the
 // consumers 224 (128·56 + 256·224 = 384·168, so the consumers' increase never waits). ptxas (nvcc 13): no spills.
 // Shared layout (128-byte swizzle, K-major, what the descriptors say): a tile row is BK = 64 halves = 128 bytes;
 // 16-byte chunk j of row r sits at r·128 + ((j ^ (r % 8)) · 16), so 8 rows form a 1024-byte atom (the
@@ -255,7 +255,7 @@ __device__ void wgmma_gemm(const ProjectionParams& p) {
     const int m_tiles = (p.rows + BM - 1) / BM, n_tiles = (p.out + BN - 1) / BN;
     const Tile tile = tile_of<BN>(blockIdx.x, m_tiles, n_tiles);
     const int warpgroup = threadIdx.x / 128;
-    // setmaxnreg moves registers from the producer, which needs few, to the consumers' 128 accumulators.
+    // setmaxnreg moves registers from the producer, which needs few, to the consumers' BN / 2 accumulators.
     if (warpgroup == 0) {
         asm volatile("setmaxnreg.dec.sync.aligned.u32 56;");
         produce<Shape>(p, tile, stages, full, empty);
