@@ -6,7 +6,8 @@
 #              packages or classes (default io.vecinfer.cuda);
 #   vq         the fused VQ decode-attention benchmark and its PyTorch SDPA (enable_gqa) peer, same shapes;
 #   attention  the fp16 ring attention benchmark (tensor-core prefill, split-KV decode) and its SDPA peer;
-#   matmul     the projections on Llama-3.1-8B shapes and their torch.matmul peer.
+#   matmul     the projections on Llama-3.1-8B shapes and their torch.matmul peer (MATMUL_ARGS, e.g.
+#              "--rows 512,2048,4096 --runs 20", goes to both).
 # Each Java step has a time limit (STEP_S, default 240 s); one that outlives it prints a thread dump (SIGQUIT)
 # before it is killed, so a hang names its place. Everything lands in $OUT as it is produced.
 #   bash gpu-worker/scripts/gpu-check-on-h200.sh [tests] [vq] [attention] [matmul]   (default: tests vq attention)
@@ -34,8 +35,8 @@ for step in $steps; do
       java_step io.vecinfer.bench.AttentionBenchmark 2>"$OUT/attention-benchmark-stderr.txt" | tee "$OUT/attention-benchmark.json"
       PYTHONUNBUFFERED=1 python3 gpu-worker/scripts/attention_peer.py 2>&1 | tee "$OUT/attention-peer.json" ;;
     matmul)
-      java_step io.vecinfer.bench.MatmulBenchmark 2>"$OUT/matmul-stderr.txt" | tee "$OUT/matmul-benchmark.json"
-      PYTHONUNBUFFERED=1 python3 gpu-worker/scripts/matmul_peer.py 2>&1 | tee "$OUT/matmul-peer.json" ;;
+      java_step io.vecinfer.bench.MatmulBenchmark ${MATMUL_ARGS:-} 2>"$OUT/matmul-stderr.txt" | tee "$OUT/matmul-benchmark.json"
+      PYTHONUNBUFFERED=1 python3 gpu-worker/scripts/matmul_peer.py ${MATMUL_ARGS:-} 2>&1 | tee "$OUT/matmul-peer.json" ;;
     *) echo "unknown step $step (tests, vq, attention, matmul)" >&2; exit 2 ;;
   esac
 done

@@ -21,6 +21,7 @@ public final class CudaDevice implements AutoCloseable {
     private final String name;
     private final long totalMemory;
     private final int multiprocessors;
+    private final int computeCapability;
     private final Map<String, CudaModule> modules = new HashMap<>();
     private final java.util.concurrent.atomic.AtomicLong allocated = new java.util.concurrent.atomic.AtomicLong();
     private final java.util.concurrent.atomic.AtomicLong peakAllocated = new java.util.concurrent.atomic.AtomicLong();
@@ -48,6 +49,10 @@ public final class CudaDevice implements AutoCloseable {
         int[] count = new int[1];
         JCudaDriver.cuDeviceGetAttribute(count, jcuda.driver.CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, device);
         multiprocessors = count[0];
+        int[] major = new int[1], minor = new int[1];
+        JCudaDriver.cuDeviceGetAttribute(major, jcuda.driver.CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, device);
+        JCudaDriver.cuDeviceGetAttribute(minor, jcuda.driver.CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, device);
+        computeCapability = 10 * major[0] + minor[0];
     }
 
     /** CUDA devices this process can use; 0 when there is no driver or no device (never throws). */
@@ -113,6 +118,11 @@ public final class CudaDevice implements AutoCloseable {
     /** Streaming multiprocessors (132 on an H200), for kernels that size their grid to fill the device. */
     public int multiprocessorCount() {
         return multiprocessors;
+    }
+
+    /** Compute capability as 10 · major + minor: 80 on an A100, 90 on an H100/H200 (which alone runs sm_90a kernels). */
+    public int computeCapability() {
+        return computeCapability;
     }
 
     /** Binds this device's context to the calling thread; every entry point that touches the device calls it. */
