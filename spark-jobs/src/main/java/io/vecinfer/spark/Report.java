@@ -37,7 +37,11 @@ import static org.apache.spark.sql.functions.sum;
  * two independent means since both methods see the same samples; KV bytes per token and compression
  * ratio; prefill and per-token decode latency percentiles (exact); prefill and decode tokens per second.
  *
- * <p>Usage: {@code spark-submit --class io.vecinfer.spark.Report spark-jobs.jar OUTPUT_DIR}.
+ * <p>It covers the cells of the last sweep evaluated into the output ({@link SweepRecord#cells()}), paired
+ * with fp16 cells of any sweep there, and says how many other cells it left out; {@code --all} reports
+ * every cell in the output.
+ *
+ * <p>Usage: {@code spark-submit --class io.vecinfer.spark.Report spark-jobs.jar OUTPUT_DIR [--all]}.
  */
 public final class Report {
     static final List<String> CELL_KEYS = List.of("model", "method", "codebook", "task", "context_length", "batch_size", "seed", "prefill");

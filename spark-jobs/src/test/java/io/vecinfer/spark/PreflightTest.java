@@ -70,7 +70,7 @@ class PreflightTest {
     }
 
     private SweepSpecException problems(Path file, boolean withCatalog) {
-        return printed(assertThrows(SweepSpecException.class, () -> {
+        return assertThrows(SweepSpecException.class, () -> {
             if (withCatalog) {
                 try (var catalog = new DatasetSampleCatalog(Sweeps.repoRoot().resolve("datasets"))) {
                     SweepValidator.validate(SweepFile.read(file), NO_GPU, new Configuration(), false, catalog);
@@ -78,12 +78,7 @@ class PreflightTest {
             } else {
                 SweepValidator.validate(SweepFile.read(file), NO_GPU, new Configuration());
             }
-        }));
-    }
-
-    private static SweepSpecException printed(SweepSpecException e) {
-        System.out.println("PREFLIGHT-MESSAGE " + e.getMessage());
-        return e;
+        });
     }
 
     /** One message, one line per problem, each starting with the sweep file and a line number. */
