@@ -100,7 +100,7 @@ public final class TransformersParity {
                         ObjectNode row = parity.model(entry, theirs, model.config().vocabSize());
                         rows.add(row);
                         failed |= parity.failed;
-                        System.err.println(name + ": " + row.without(List.of("greedy")));
+                        System.out.println(summary(row));
                     } finally {
                         if (tested instanceof AutoCloseable closeable) closeable.close();
                     }
@@ -116,7 +116,7 @@ public final class TransformersParity {
         result.put("seconds", Math.round((System.nanoTime() - start) / 1e8) / 10.0);
         result.put("pass", !failed);
         write(result, out);
-        System.out.println(JSON.writerWithDefaultPrettyPrinter().writeValueAsString(result));
+        System.out.println((failed ? "FAIL" : "pass") + ", " + result.get("seconds") + " s: " + out);
         if (failed) System.exit(1);
     }
 
@@ -252,6 +252,21 @@ public final class TransformersParity {
             else d.add(round(differences[t]));
         }
         return g;
+    }
+
+    /** One line per model for the log: the headline numbers, and where each greedy pair diverged. */
+    private static String summary(ObjectNode row) {
+        StringBuilder line = new StringBuilder(String.format(Locale.ROOT,
+                "%s (%s): vs transformers top-1 %d/%d, max|Δ| %.4g (%.4g of max|logit|); vs cpu fp32 %.4g of max|logit|%s; greedy",
+                row.get("name").asText(), row.get("dtype").asText(), row.get("top1_matches").asInt(), row.get("positions_compared").asInt(),
+                row.get("max_abs_dlogit").asDouble(), row.get("max_abs_dlogit_over_max_abs_logit").asDouble(),
+                row.get("cuda_vs_cpu_fp32").get("max_abs_dlogit_over_max_abs_logit").asDouble(),
+                row.get("cuda_vs_cpu_fp32").get("within_bound").asBoolean() ? "" : " OUT OF BOUND"));
+        for (JsonNode g : row.get("greedy")) {
+            line.append(String.format(Locale.ROOT, " [diverged at %d, must agree %s, %s]", g.get("first_divergence").asInt(),
+                    g.path("must_agree").asText("?"), g.get("holds").asBoolean() ? "holds" : "FAILS"));
+        }
+        return line.toString();
     }
 
     private static ObjectNode putComparison(ObjectNode node, LogitComparison c) {
