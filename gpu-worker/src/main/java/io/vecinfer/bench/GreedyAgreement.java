@@ -34,8 +34,7 @@ public record GreedyAgreement(int steps, double bound, int firstDivergence, int 
                     + " other tokens, " + oracleGaps.length + " gaps");
         }
         if (!(bound >= 0)) throw new IllegalArgumentException("bound " + bound + ": a difference must be a number ≥ 0");
-        int firstDivergence = -1, firstAmbiguous = -1;
-        for (int t = 0; t < oracle.length && firstDivergence < 0; t++) if (oracle[t] != other[t]) firstDivergence = t;
+        int firstDivergence = firstDivergence(oracle, other), firstAmbiguous = -1;
         for (int t = 0; t < oracleGaps.length && firstAmbiguous < 0; t++) {
             if (Double.isNaN(oracleGaps[t])) throw new IllegalArgumentException("oracle gap at step " + t + " is NaN");
             if (oracleGaps[t] <= 2 * bound) firstAmbiguous = t;
@@ -43,6 +42,12 @@ public record GreedyAgreement(int steps, double bound, int firstDivergence, int 
         int mustAgree = firstAmbiguous < 0 ? oracle.length : firstAmbiguous;
         boolean holds = firstDivergence < 0 || firstDivergence >= mustAgree;
         return new GreedyAgreement(oracle.length, bound, firstDivergence, firstAmbiguous, mustAgree, holds);
+    }
+
+    /** The first step where the tokens differ, -1 if none (over the shorter of the two). */
+    public static int firstDivergence(int[] a, int[] b) {
+        for (int t = 0; t < Math.min(a.length, b.length); t++) if (a[t] != b[t]) return t;
+        return -1;
     }
 
     /**

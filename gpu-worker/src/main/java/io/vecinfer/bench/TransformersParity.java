@@ -169,12 +169,12 @@ public final class TransformersParity {
                     throw new IllegalStateException(entry.get("name") + " prompt " + p + ": " + flat.length + " transformers logits, not "
                             + ids.length + " × " + vocab);
                 }
-                Sequence cpuSequence = new Sequence(CPU_FP32.create(layout));
-                sequences.add(new Sequence[]{cpuSequence, null});
-                Sequence testedSequence = new Sequence(testedCaches.create(layout));
-                sequences.get(p)[1] = testedSequence;
-                float[][] cpu = oracle.forwardAll(List.of(cpuSequence), List.of(ids));
-                float[][] ours = tested.forwardAll(List.of(testedSequence), List.of(ids));
+                Sequence[] pair = new Sequence[2]; // listed first, so the finally below closes whatever was created
+                sequences.add(pair);
+                pair[0] = new Sequence(CPU_FP32.create(layout));
+                pair[1] = new Sequence(testedCaches.create(layout));
+                float[][] cpu = oracle.forwardAll(List.of(pair[0]), List.of(ids));
+                float[][] ours = tested.forwardAll(List.of(pair[1]), List.of(ids));
                 for (int r = 0; r < ids.length; r++) {
                     float[] transformers = Arrays.copyOfRange(flat, r * vocab, (r + 1) * vocab);
                     cudaVsTransformers.add(transformers, ours[r]);
@@ -219,7 +219,7 @@ public final class TransformersParity {
                 ours = tested.forwardLast(List.of(pair[1]), List.of(new int[]{ourTokens[t]}))[0];
             }
         }
-        int divergence = GreedyAgreement.of(cpuTokens, ourTokens, gaps, 0).firstDivergence();
+        int divergence = GreedyAgreement.firstDivergence(cpuTokens, ourTokens);
         double observed = GreedyAgreement.observedDifference(differences, divergence);
         ObjectNode g = JSON.createObjectNode();
         g.put("prompt_length", promptLength);
