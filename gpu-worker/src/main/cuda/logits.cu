@@ -36,6 +36,7 @@ struct LogitParams {
     double* kl;                // [rows]: compare_rows, KL(reference ‖ logits) in nats
     int rows, vocab;
 };
+static_assert(sizeof(LogitParams) == 80, "LogitReductions.params writes 9 pointers and 2 ints: 80 bytes");
 
 // The first index of the largest non-NaN value seen so far; index INT_MAX means none yet.
 struct Best {

@@ -86,7 +86,7 @@ public final class LogitReductions implements AutoCloseable {
     }
 
     /** LogitParams (logits.cu), field by field. */
-    private static KernelParams params(Object logits, Object reference, Object targets, Object max, Object logSum, Object targetLogProb,
+    static KernelParams params(Object logits, Object reference, Object targets, Object max, Object logSum, Object targetLogProb,
                                        Object argmax, Object referenceArgmax, Object kl, int rows, int vocab) {
         return new KernelParams().pointer(logits).pointer(reference).pointer(targets).pointer(max).pointer(logSum).pointer(targetLogProb)
                 .pointer(argmax).pointer(referenceArgmax).pointer(kl).i32(rows).i32(vocab);
