@@ -147,8 +147,43 @@ class LogitReductionContractTest {
             assertEquals(128, one.get(0).rows());
             List<Batching.Chunk> split = Batching.chunks(config, two, List.of(new int[100], new int[29]), 64);
             assertEquals(List.of(64, 36, 29), split.stream().map(Batching.Chunk::rows).toList());
-            assertEquals(List.of(false, true, true), split.stream().map(Batching.Chunk::endsSequences).toList());
+            assertEquals(List.of(false, true, true), split.stream().map(c -> c.ends()[0]).toList());
             assertEquals(two.get(1), split.get(2).sequences().get(0));
+        }
+    }
+
+    @Test
+    void packedChunksFillWholePassesAndKeepRowOrder() {
+        try (Model model = Model.load(RepoPaths.fixtures().resolve("tiny/llama3"))) {
+            List<Sequence> three = sequences(model, 3);
+            int[] a = tokens(model, 100), b = tokens(model, 20), c = tokens(model, 50);
+            List<Batching.Chunk> packed = Batching.packedChunks(model.config(), three, List.of(a, b, c), 64);
+            assertEquals(List.of(64, 64, 42), packed.stream().map(Batching.Chunk::rows).toList());
+            // [64 of a], [36 of a, 20 of b, 8 of c], [42 of c]
+            assertEquals(List.of(three.get(0)), packed.get(0).sequences());
+            assertEquals(three, packed.get(1).sequences());
+            assertEquals(List.of(three.get(2)), packed.get(2).sequences());
+            assertArrayEquals(new boolean[]{false}, packed.get(0).ends());
+            assertArrayEquals(new boolean[]{true, true, false}, packed.get(1).ends());
+            assertArrayEquals(new boolean[]{true}, packed.get(2).ends());
+            int[] rows = new int[170];
+            int at = 0;
+            for (Batching.Chunk chunk : packed) for (int[] t : chunk.newTokens()) for (int x : t) rows[at++] = x;
+            int[] expected = new int[170];
+            System.arraycopy(a, 0, expected, 0, 100);
+            System.arraycopy(b, 0, expected, 100, 20);
+            System.arraycopy(c, 0, expected, 120, 50);
+            assertArrayEquals(expected, rows, "rows sequence after sequence");
+            // forwardLast through packed passes keeps one row per sequence, in order, from the pass that ends it.
+            float[][] last = Batching.forward(packed, false, (s, t, e) -> {
+                float[][] out = new float[s.size()][];
+                for (int i = 0; i < s.size(); i++) out[i] = new float[]{three.indexOf(s.get(i)), t.get(i)[t.get(i).length - 1]};
+                return out;
+            });
+            assertEquals(3, last.length);
+            for (int s = 0; s < 3; s++) assertEquals(s, (int) last[s][0]);
+            assertEquals(c[49], (int) last[2][1]);
+            assertEquals(1, Batching.packedChunks(model.config(), three, List.of(a, b, c), 170).size(), "all of it fits one pass");
         }
     }
 

@@ -28,7 +28,8 @@ import java.util.List;
  * ({@link LogitReductions}) and download a few numbers per token. One forward pass at a time (the activation buffers
  * are shared).
  *
- * <p>Long inputs run in chunks of {@link #chunkRows()} rows, up to {@link #MAX_CHUNK_ROWS}: the projections' GEMMs
+ * <p>Inputs run in passes of {@link #chunkRows()} rows, up to {@link #MAX_CHUNK_ROWS}, sequences packed into them
+ * ({@link Batching#packedChunks}): the projections' GEMMs
  * are more efficient on more rows (on the H200, 157–273 TFLOP/s at 512 rows against 260–313 at 4096), and with the
  * logits reduced on the device nothing per row goes to the host. A cache that takes fewer tokens per call
  * ({@link DeviceKvCache#maxTokensPerPass()}) bounds the chunks of the passes it is in.
@@ -64,6 +65,11 @@ public final class CudaDecoder implements DecoderBackend, AutoCloseable {
     }
 
     public CudaDecoder(Model model, CudaDevice device, Matmul.Precision precision) {
+        this(model, device, precision, 0);
+    }
+
+    /** With chunks of {@code chunkRows} rows, or (0) as many as free memory allows: tests use small chunks to cut small inputs. */
+    CudaDecoder(Model model, CudaDevice device, Matmul.Precision precision, int chunkRows) {
         this.device = device;
         this.config = model.config();
         WindowAttention.checkHeadDim(config.headDim());
@@ -76,7 +82,7 @@ public final class CudaDecoder implements DecoderBackend, AutoCloseable {
         this.reductions = new LogitReductions(device);
         device.makeCurrent();
         this.weights = new DeviceWeights(device, model.weights());
-        this.chunkRows = chunkRows(config, device.totalMemory() - device.usedMemory());
+        this.chunkRows = chunkRows > 0 ? chunkRows : chunkRows(config, device.totalMemory() - device.usedMemory());
     }
 
     /** Rows per forward pass of long inputs (sequences whose caches take fewer per call run in smaller chunks). */
@@ -143,7 +149,7 @@ public final class CudaDecoder implements DecoderBackend, AutoCloseable {
         double[] logProbs = new double[flat.length];
         int[] argmax = new int[flat.length];
         int row = 0;
-        for (Batching.Chunk chunk : Batching.chunks(config, sequences, newTokens, chunkRows(sequences))) {
+        for (Batching.Chunk chunk : Batching.packedChunks(config, sequences, newTokens, chunkRows(sequences))) {
             int rows = run(chunk.sequences(), chunk.newTokens(), true, null);
             LogitReductions.Scores s = reductions.score(activations.logits.from(0), Arrays.copyOfRange(flat, row, row + rows), rows, config.vocabSize());
             System.arraycopy(s.targetLogProb(), 0, logProbs, row, rows);
@@ -164,8 +170,8 @@ public final class CudaDecoder implements DecoderBackend, AutoCloseable {
         if (tested.size() != reference.size()) throw new IllegalArgumentException(tested.size() + " tested sequences, " + reference.size() + " reference ones");
         device.makeCurrent();
         int rowsPerChunk = Math.min(chunkRows(tested), chunkRows(reference)), vocab = config.vocabSize();
-        List<Batching.Chunk> testedChunks = Batching.chunks(config, tested, newTokens, rowsPerChunk);
-        List<Batching.Chunk> referenceChunks = Batching.chunks(config, reference, newTokens, rowsPerChunk);
+        List<Batching.Chunk> testedChunks = Batching.packedChunks(config, tested, newTokens, rowsPerChunk);
+        List<Batching.Chunk> referenceChunks = Batching.packedChunks(config, reference, newTokens, rowsPerChunk);
         int total = 0;
         for (int[] t : newTokens) total += t.length;
         double[] kl = new double[total];
@@ -193,12 +199,10 @@ public final class CudaDecoder implements DecoderBackend, AutoCloseable {
         device.makeCurrent();
         int[] tokens = new int[sequences.size()];
         int at = 0;
-        for (Batching.Chunk chunk : Batching.chunks(config, sequences, newTokens, chunkRows(sequences))) {
+        for (Batching.Chunk chunk : Batching.packedChunks(config, sequences, newTokens, chunkRows(sequences))) {
             int outputs = run(chunk.sequences(), chunk.newTokens(), false, null);
-            if (!chunk.endsSequences()) continue;
             int[] argmax = reductions.argmax(activations.logits.from(0), outputs, config.vocabSize());
-            System.arraycopy(argmax, 0, tokens, at, outputs);
-            at += outputs;
+            for (int i = 0; i < outputs; i++) if (chunk.ends()[i]) tokens[at++] = argmax[i];
         }
         return tokens;
     }
@@ -206,7 +210,7 @@ public final class CudaDecoder implements DecoderBackend, AutoCloseable {
     private float[][] forward(List<Sequence> sequences, List<int[]> newTokens, boolean everyPosition) {
         requireDeviceCaches(sequences);
         device.makeCurrent();
-        return Batching.forward(config, sequences, newTokens, everyPosition, chunkRows(sequences), (s, t, e) -> {
+        return Batching.forward(Batching.packedChunks(config, sequences, newTokens, chunkRows(sequences)), everyPosition, (s, t, e) -> {
             int outputs = run(s, t, e, null), vocab = config.vocabSize();
             // Row by row, straight into each row's array: a chunk of 4096 rows is 2.1 GB at a 128k vocabulary, which
             // the host should not hold twice.

@@ -95,6 +95,22 @@ class CudaDecoderTest {
     }
 
     /**
+     * Passes of 256 rows, sequences packed into them: 300 + 100 + 200 prompt tokens run as [256 of s0], [44 of s0, 100 of
+     * s1, 112 of s2], [88 of s2], then 300 + 1 + 2 more as [256 of s0], [44 of s0, 1 of s1, 2 of s2]; logits of every
+     * position and of each sequence's last token match the CPU's (512-row chunks, sequence by sequence).
+     */
+    @Test
+    void packedPassesMatchTheCpu() {
+        try (DecoderPair p = new DecoderPair(cuda.device(), random, Model.load(RepoPaths.referenceModel()), 3, CPU_FP16,
+                DeviceKvCaches.fp16(cuda.device()), DecoderPair.RELATIVE, io.vecinfer.cuda.ops.Matmul.Precision.EXACT, 256)) {
+            assertEquals(256, p.gpu.chunkRows());
+            p.compareAll(List.of(random.ints(300, p.vocab()), random.ints(100, p.vocab()), random.ints(200, p.vocab())), "packed prefill");
+            p.compareLast(List.of(random.ints(300, p.vocab()), random.ints(1, p.vocab()), random.ints(2, p.vocab())), "packed forwardLast");
+            for (int s = 0; s < 3; s++) assertEquals(new int[]{600, 101, 202}[s], p.gpuSequences.get(s).position());
+        }
+    }
+
+    /**
      * scoreAll, compareAll and greedyLast reduce the logits on the device; on the shipped model with tensor-core
      * projections they must agree with the CPU decoder's host reductions, and with the host arithmetic applied to the
      * same GPU pass's downloaded logits.
