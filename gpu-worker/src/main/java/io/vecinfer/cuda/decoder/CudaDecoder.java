@@ -82,7 +82,7 @@ public final class CudaDecoder implements DecoderBackend, AutoCloseable {
         this.reductions = new LogitReductions(device);
         device.makeCurrent();
         this.weights = new DeviceWeights(device, model.weights());
-        this.chunkRows = chunkRows > 0 ? chunkRows : chunkRows(config, device.totalMemory() - device.usedMemory());
+        this.chunkRows = chunkRows > 0 ? chunkRows : chunkRows(config, device.freeMemory());
     }
 
     /** Rows per forward pass of long inputs (sequences whose caches take fewer per call run in smaller chunks). */
