@@ -10,7 +10,8 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 B=.device-bundle
 mkdir -p "$B/lib"
-grep -qx '/.device-bundle/' .git/info/exclude || echo '/.device-bundle/' >> .git/info/exclude
+exclude="$(git rev-parse --git-path info/exclude)"
+grep -qx '/.device-bundle/' "$exclude" || echo '/.device-bundle/' >> "$exclude"
 if [ ! -f "$B/jre17b.tar.xz" ]; then
   rm -rf /tmp/jre17b
   jlink --add-modules java.base,java.logging,java.management,jdk.unsupported,jdk.incubator.vector \
