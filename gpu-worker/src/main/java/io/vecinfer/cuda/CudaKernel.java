@@ -29,8 +29,10 @@ public final class CudaKernel {
         if (sharedBytes > 48 * 1024) {
             JCudaDriver.cuFuncSetAttribute(function, jcuda.driver.CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, sharedBytes);
         }
-        JCudaDriver.cuLaunchKernel(function, gridX, gridY, gridZ, threads, 1, 1, sharedBytes, device.launchStream(), Pointer.to(params), null);
-        device.countLaunch();
+        jcuda.driver.CUstream stream = device.launchStream();
+        JCudaDriver.cuLaunchKernel(function, gridX, gridY, gridZ, threads, 1, 1, sharedBytes, stream, Pointer.to(params), null);
+        // A launch into a capturing stream is recorded, not issued: it runs when the graph does, which counts once.
+        if (stream == null) device.countLaunch();
     }
 
     private Pointer argument(Object a, int index) {
