@@ -34,6 +34,11 @@ public final class DenseDeviceKvCache extends DeviceKvCache {
         lengths[layer] += tokens;
     }
 
+    /** The rings (slot = position), e.g. for a VQ cache under prefill=exact to encode its prompt from. */
+    Fp16KvRing ring() {
+        return ring;
+    }
+
     @Override
     public int length(int layer) {
         return lengths[layer];

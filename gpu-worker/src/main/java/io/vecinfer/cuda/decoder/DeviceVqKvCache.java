@@ -5,6 +5,7 @@ import io.vecinfer.cuda.attention.Fp16KvRing;
 import io.vecinfer.cuda.vq.VqAttentionKernel;
 import io.vecinfer.cuda.vq.VqCodeLayout;
 import io.vecinfer.decoder.Batching;
+import io.vecinfer.kvcache.Prefill;
 import io.vecinfer.kvcache.KvLayout;
 import io.vecinfer.quant.ResidualWindow;
 import io.vecinfer.quant.bits.BitPacking;
@@ -16,6 +17,13 @@ import io.vecinfer.quant.bits.BitPacking;
  * encoded (codes do not depend on when a token is encoded); then each new query at position p attends the
  * codes of [0, c(p)) by lookup table and the fp16 tokens of [c(p), p], merged by log-sum-exp, with
  * c(p) = {@link ResidualWindow#compressedTokens}(p + 1, R), exactly the CPU's split at that token.
+ *
+ * <p>Under {@link io.vecinfer.kvcache.Prefill#EXACT} (the device twin of {@code ExactPrefillKvCache}) the prompt
+ * first goes to a {@link DenseDeviceKvCache}, so it attends itself exactly with the fp16 attention kernels. At
+ * {@link #endPrefill} each layer's prompt is encoded in one launch, every token but the residual window and every
+ * KV head, from that cache's ring; the window moves into the window ring and the prompt ring is freed. The state
+ * is then the one the CPU cache reaches by replaying the prompt token by token: c(n) tokens as codes, the rest in
+ * fp16.
  */
 final class DeviceVqKvCache extends DeviceKvCache {
     private static final int INITIAL_CODE_CAPACITY = 1024;
@@ -27,8 +35,10 @@ final class DeviceVqKvCache extends DeviceKvCache {
     private final int[] encoded;
     private DeviceBuffer keyCodes, valueCodes;
     private VqCodeLayout keyLayout, valueLayout;
+    /** The prompt, attended exactly in fp16, until {@link #endPrefill} (prefill=exact); null otherwise. */
+    private DenseDeviceKvCache prompt;
 
-    DeviceVqKvCache(DeviceVqMethod method, KvLayout layout) {
+    DeviceVqKvCache(DeviceVqMethod method, KvLayout layout, Prefill prefill) {
         super(layout);
         KvLayout books = method.flat.layout();
         if (books.layers() != layout.layers() || books.kvHeads() != layout.kvHeads() || books.headDim() != layout.headDim()) {
@@ -41,6 +51,7 @@ final class DeviceVqKvCache extends DeviceKvCache {
         encoded = new int[layout.layers()];
         try {
             allocateCodes(INITIAL_CODE_CAPACITY);
+            if (prefill == Prefill.EXACT) prompt = new DenseDeviceKvCache(method.device, layout);
         } catch (RuntimeException e) {
             close();
             throw e;
@@ -80,6 +91,10 @@ final class DeviceVqKvCache extends DeviceKvCache {
     @Override
     public void appendAndAttend(int layer, DeviceBuffer.Slice q, DeviceBuffer.Slice k, DeviceBuffer.Slice v, int start, int tokens,
                                 float scale, DeviceBuffer.Slice out) {
+        if (prompt != null) {
+            prompt.appendAndAttend(layer, q, k, v, start, tokens, scale, out);
+            return;
+        }
         if (start != lengths[layer]) {
             throw new IllegalStateException("layer " + layer + " holds " + lengths[layer] + " tokens; new tokens must start there, not at " + start);
         }
@@ -107,17 +122,44 @@ final class DeviceVqKvCache extends DeviceKvCache {
         lengths[layer] = end;
     }
 
+    /**
+     * Encodes the exact prompt (a no-op after the first call, and for prefill=compressed): per layer, positions
+     * [0, c(n)) of the prompt ring in one encode launch over all tokens and KV heads; positions [c(n), n) copied
+     * into the window ring.
+     */
+    @Override
+    public void endPrefill() {
+        if (prompt == null) return;
+        Fp16KvRing whole = prompt.ring();
+        int longest = 0;
+        for (int l = 0; l < layout.layers(); l++) longest = Math.max(longest, (int) ResidualWindow.compressedTokens(prompt.length(l), window));
+        reserveCodes(longest);
+        for (int l = 0; l < layout.layers(); l++) {
+            int n = prompt.length(l), compressed = (int) ResidualWindow.compressedTokens(n, window);
+            if (compressed > 0) {
+                method.encode.launch(method.deviceBooks, whole.keys(l), whole.values(l), whole.capacity(l), 0, l, 0, compressed,
+                        keyCodes, keyLayout, valueCodes, valueLayout);
+            }
+            whole.copyPositions(l, compressed, n, ring);
+            encoded[l] = compressed;
+            lengths[l] = n;
+        }
+        prompt.close();
+        prompt = null;
+    }
+
     @Override
     public int length(int layer) {
-        return lengths[layer];
+        return prompt != null ? prompt.length(layer) : lengths[layer];
     }
 
     /**
      * The bytes of the method's representation, counted as the CPU cache counts them: codes packed to their
-     * width per (layer, KV head), plus the fp16 window. (On the device each code sits in an 8-bit container, or a 16-bit one above 8 bits.)
+     * width per (layer, KV head), plus the fp16 window; before an exact prompt is encoded, the fp16 prompt. (On the device each code sits in an 8-bit container, or a 16-bit one above 8 bits.)
      */
     @Override
     public long storedBytes() {
+        if (prompt != null) return prompt.storedBytes();
         long bytes = 0;
         var spec = method.books.spec();
         for (int l = 0; l < layout.layers(); l++) {
@@ -132,6 +174,7 @@ final class DeviceVqKvCache extends DeviceKvCache {
 
     @Override
     public void close() {
+        if (prompt != null) prompt.close();
         ring.close();
         if (keyCodes != null) keyCodes.close();
         if (valueCodes != null) valueCodes.close();

@@ -22,7 +22,7 @@ import java.util.Map;
 /**
  * One GPU as an {@link ExecutionBackend}: the CUDA decoder, fp16 and VQ (VecInfer, raw VQ) caches on the
  * device, and device memory metered by what this JVM allocates there. KIVI and the fp32 cache have no
- * kernels, and VQ caches no exact prefill: those cells run on the CPU backend, and their rows say so.
+ * kernels: those cells run on the CPU backend, and their rows say so.
  */
 public final class CudaBackend implements ExecutionBackend {
     private final CudaDevice device;
@@ -60,8 +60,8 @@ public final class CudaBackend implements ExecutionBackend {
     }
 
     /**
-     * fp16 under either prefill (its prompt is exact anyway); VQ methods only under {@code prefill=compressed}:
-     * the device caches encode from the first token, so {@code prefill=exact} VQ cells run on the CPU backend.
+     * fp16 under either prefill (its prompt is exact anyway) and VQ methods under either: under {@code prefill=exact}
+     * the device VQ cache attends the prompt with the fp16 kernels and encodes it on the device when prefill ends.
      */
     @Override
     public boolean supports(MethodSpec method, Prefill prefill) {
@@ -70,7 +70,7 @@ public final class CudaBackend implements ExecutionBackend {
 
     /** {@link #supports}, without a device: the rule alone. */
     public static boolean hasKernels(MethodSpec method, Prefill prefill) {
-        return isFp16(method) || method instanceof VqSpec && prefill == Prefill.COMPRESSED;
+        return isFp16(method) || method instanceof VqSpec;
     }
 
     private static boolean isFp16(MethodSpec method) {
