@@ -57,11 +57,12 @@ class DeviceVqKvCacheTest {
             "vecinfer:k=d8b12,v=d8b8,r=32; 300 140; 40; compressed",
             "rawvq:k=d4b8,v=d4b8,r=32,scope=subspace; 300 140; 40; compressed",
             "vecinfer:k=d4b8,v=d4b8,r=32,smooth=off,scope=head; 1100 70; 24; compressed",
-            // prefill=exact: prompts of 2R - 14 (nothing to encode), 300 and 1100 (past the first 1024 code positions)
+            // prefill=exact: prompts of 2R - 14 (nothing to encode), 300, and 1170 (past the first 1024 code positions; its
+            // window [1120, 1170) wraps the 576-position window ring when it moves there)
             "vecinfer:k=d4b8,v=d4b8,r=32; 300 50; 40; exact",
             "vecinfer:k=d8b12,v=d8b8,r=32; 300 140; 40; exact",
             "rawvq:k=d4b8,v=d4b8,r=32,scope=subspace; 140 300; 40; exact",
-            "vecinfer:k=d4b8,v=d4b8,r=32,smooth=off,scope=head; 1100 70; 24; exact"})
+            "vecinfer:k=d4b8,v=d4b8,r=32,smooth=off,scope=head; 1170 70; 24; exact"})
     void vqCachesMatchTheCpuCache(String method, String lengths, int steps, String prefill) {
         VqSpec spec = (VqSpec) io.vecinfer.quant.MethodSpec.parse(method);
         Model model = Model.load(RepoPaths.referenceModel());
