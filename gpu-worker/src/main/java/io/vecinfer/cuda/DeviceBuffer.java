@@ -17,8 +17,9 @@ public final class DeviceBuffer implements AutoCloseable {
         try {
             JCudaDriver.cuMemAlloc(pointer, Math.max(1, bytes));
         } catch (RuntimeException e) {
-            throw new IllegalStateException("cannot allocate " + bytes + " bytes on " + device + " (" + device.usedMemory()
-                    + " of " + device.totalMemory() + " bytes in use): " + e.getMessage(), e);
+            // Free bytes, not bytes in use: what the user compares with the ask to choose a smaller batch.
+            throw new IllegalStateException("cannot allocate " + bytes + " bytes on " + device + " (" + device.freeMemory()
+                    + " bytes free of " + device.totalMemory() + "): " + e.getMessage(), e);
         }
         device.onAllocate(bytes);
     }
@@ -39,8 +40,8 @@ public final class DeviceBuffer implements AutoCloseable {
         }
     }
 
-    /** The device address, for pointer fields of a {@link KernelParams} struct. */
-    long address() {
+    /** The device address, for pointer fields of a {@link KernelParams} struct and device tables of pointers. */
+    public long address() {
         pointer();
         return pointer.address();
     }

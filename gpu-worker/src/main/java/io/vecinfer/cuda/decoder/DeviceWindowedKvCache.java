@@ -72,6 +72,12 @@ abstract class DeviceWindowedKvCache extends DeviceKvCache {
         return encoded[layer];
     }
 
+    /** The window ring holds the residual window and one chunk of the CPU's size (also while an exact prompt is dense). */
+    @Override
+    public final int maxTokensPerPass() {
+        return Batching.CHUNK_ROWS;
+    }
+
     @Override
     public final void appendAndAttend(int layer, DeviceBuffer.Slice q, DeviceBuffer.Slice k, DeviceBuffer.Slice v, int start, int tokens,
                                       float scale, DeviceBuffer.Slice out) {
