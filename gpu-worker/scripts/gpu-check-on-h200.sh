@@ -4,7 +4,9 @@
 #   tests      the GPU tests through the JUnit launcher (kernels against their CPU references, CudaDecoder
 #              against the CPU Decoder, the CUDA cell runner against the CPU one); GPU_TESTS names the
 #              packages or classes (default io.vecinfer.cuda);
-#   vq         the fused VQ decode-attention benchmark and its PyTorch SDPA (enable_gqa) peer, same shapes;
+#   vq         the fused VQ decode-attention benchmark and its PyTorch SDPA (enable_gqa) peer, same shapes, and the
+#              whole-prompt encode benchmark (tokens/s of one vq_encode launch per layer, 32k prompt, 8B heads) and
+#              KIVI's fused-dequantization decode attention and whole-context encode (KiviAttentionBenchmark);
 #   attention  the fp16 ring attention benchmark (tensor-core prefill, split-KV decode) and its SDPA peer;
 #   matmul     the projections on Llama-3.1-8B shapes and their torch.matmul peer (MATMUL_ARGS, e.g.
 #              "--rows 512,2048,4096 --runs 20", goes to both);
@@ -34,7 +36,9 @@ for step in $steps; do
     tests) java_step io.vecinfer.cuda.DeviceTestLauncher ${GPU_TESTS:-io.vecinfer.cuda} 2>&1 | tee "$OUT/gpu-tests.txt" ;;
     vq)
       java_step io.vecinfer.bench.VqAttentionBenchmark 2>"$OUT/vq-benchmark-stderr.txt" | tee "$OUT/vq-attention-benchmark.json"
-      PYTHONUNBUFFERED=1 python3 gpu-worker/scripts/sdpa_peer.py 2>&1 | tee "$OUT/sdpa-peer.json" ;;
+      PYTHONUNBUFFERED=1 python3 gpu-worker/scripts/sdpa_peer.py 2>&1 | tee "$OUT/sdpa-peer.json"
+      java_step io.vecinfer.bench.VqEncodeBenchmark 2>"$OUT/vq-encode-stderr.txt" | tee "$OUT/vq-encode-benchmark.json"
+      java_step io.vecinfer.bench.KiviAttentionBenchmark 2>"$OUT/kivi-stderr.txt" | tee "$OUT/kivi-attention-benchmark.json" ;;
     attention)
       java_step io.vecinfer.bench.AttentionBenchmark 2>"$OUT/attention-benchmark-stderr.txt" | tee "$OUT/attention-benchmark.json"
       PYTHONUNBUFFERED=1 python3 gpu-worker/scripts/attention_peer.py 2>&1 | tee "$OUT/attention-peer.json" ;;

@@ -7,7 +7,8 @@
 // each warp then takes whole sub-spaces (key sub-spaces first, then value sub-spaces): its lanes scan the
 // codewords c = lane, lane + 32, ... by squared L2 and a shuffle reduction keeps the smallest distance,
 // the lower index on ties (Codebook.nearest). Codebooks are read from global memory: a d8b12 book is
-// 128 KB, which stays in L1/L2 across the blocks of a flush; encoding runs once per R tokens.
+// 128 KB, which stays in L1/L2 across the blocks of a launch. One launch encodes a residual-window flush
+// (R tokens) or, under prefill=exact, a whole prompt of one layer (every token but the window, every KV head).
 // Layouts: vq_common.cuh.
 #include "vq_common.cuh"
 
@@ -15,13 +16,80 @@
 
 constexpr int VQ_ENCODE_THREADS = 256;
 
-// Nearest of `count` codewords of `dims` floats to x (shared memory), computed by one whole warp.
-// Distances are summed in Codebook.nearest's order with no FMA contraction, so a tie is a tie on both sides.
-__device__ int vq_warp_nearest(const float* x, const float* words, int dims, int count) {
-    const int lane = threadIdx.x & 31;
+// The warp's smallest (distance, index) pair, the lower index on ties, in every lane.
+__device__ __forceinline__ int vq_warp_argmin(float best, int best_index) {
+    for (int offset = 16; offset > 0; offset >>= 1) {
+        float other = __shfl_xor_sync(0xffffffffu, best, offset);
+        int other_index = __shfl_xor_sync(0xffffffffu, best_index, offset);
+        if (other < best || (other == best && other_index < best_index)) {
+            best = other;
+            best_index = other_index;
+        }
+    }
+    // No distance below +inf (overflow or NaN input): codeword 0, as the Java search answers.
+    return best_index == INT_MAX ? 0 : best_index;
+}
+
+// Codeword w's DIMS floats into registers: 16-byte loads where DIMS is a multiple of 4 (a codeword starts at
+// c * DIMS floats of a 256-byte-aligned buffer, so it is 16-byte aligned), 8-byte for DIMS 2. One wide load of
+// 32 lanes covers 32 consecutive codewords, where DIMS scalar loads each touched the same lines again.
+template <int DIMS>
+__device__ __forceinline__ void vq_load_codeword(const float* w, float (&out)[DIMS]) {
+    if constexpr (DIMS % 4 == 0) {
+#pragma unroll
+        for (int i = 0; i < DIMS; i += 4) {
+            float4 q = *reinterpret_cast<const float4*>(w + i);
+            out[i] = q.x; out[i + 1] = q.y; out[i + 2] = q.z; out[i + 3] = q.w;
+        }
+    } else if constexpr (DIMS == 2) {
+        float2 q = *reinterpret_cast<const float2*>(w);
+        out[0] = q.x; out[1] = q.y;
+    } else {
+#pragma unroll
+        for (int i = 0; i < DIMS; i++) out[i] = w[i];
+    }
+}
+
+// Nearest of `count` codewords of DIMS floats to x (shared memory), computed by one whole warp; the sub-vector
+// sits in registers. Distances are summed in Codebook.nearest's order with no FMA contraction (the generic
+// version below does the same operations), so a tie is a tie on both sides.
+template <int DIMS>
+__device__ int vq_warp_nearest_fixed(const float* x_shared, const float* words, int count) {
+    float x[DIMS];
+#pragma unroll
+    for (int i = 0; i < DIMS; i++) x[i] = x_shared[i];
     float best = CUDART_INF_F;
     int best_index = INT_MAX;
-    for (int c = lane; c < count; c += 32) {
+#pragma unroll 4
+    for (int c = threadIdx.x & 31; c < count; c += 32) {
+        float w[DIMS];
+        vq_load_codeword<DIMS>(words + (long long)c * DIMS, w);
+        float dist = 0.f;
+#pragma unroll
+        for (int i = 0; i < DIMS; i++) {
+            float diff = __fsub_rn(x[i], w[i]);
+            dist = __fadd_rn(dist, __fmul_rn(diff, diff));
+        }
+        if (dist < best) {
+            best = dist;
+            best_index = c;
+        }
+    }
+    return vq_warp_argmin(best, best_index);
+}
+
+// Nearest of `count` codewords of `dims` floats to x (shared memory), computed by one whole warp: the fixed-size
+// versions for VecInfer's sub-vector sizes, a loop over dims for any other.
+__device__ int vq_warp_nearest(const float* x, const float* words, int dims, int count) {
+    switch (dims) {
+        case 2: return vq_warp_nearest_fixed<2>(x, words, count);
+        case 4: return vq_warp_nearest_fixed<4>(x, words, count);
+        case 8: return vq_warp_nearest_fixed<8>(x, words, count);
+        default: break;
+    }
+    float best = CUDART_INF_F;
+    int best_index = INT_MAX;
+    for (int c = threadIdx.x & 31; c < count; c += 32) {
         const float* w = words + (long long)c * dims;
         float dist = 0.f;
         for (int i = 0; i < dims; i++) {
@@ -33,16 +101,7 @@ __device__ int vq_warp_nearest(const float* x, const float* words, int dims, int
             best_index = c;
         }
     }
-    for (int offset = 16; offset > 0; offset >>= 1) {
-        float other = __shfl_xor_sync(0xffffffffu, best, offset);
-        int other_index = __shfl_xor_sync(0xffffffffu, best_index, offset);
-        if (other < best || (other == best && other_index < best_index)) {
-            best = other;
-            best_index = other_index;
-        }
-    }
-    // No distance below +inf (overflow or NaN input): codeword 0, as the Java search answers.
-    return best_index == INT_MAX ? 0 : best_index;
+    return vq_warp_argmin(best, best_index);
 }
 
 // Code i of an array of uint8 (code_bytes 1) or uint16 (2) containers.

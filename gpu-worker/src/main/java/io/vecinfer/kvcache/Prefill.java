@@ -30,7 +30,7 @@ public enum Prefill {
         return new KvCacheFactory() {
             @Override
             public KvCache create(KvLayout layout) {
-                return new ExactPrefillKvCache(layout, compressed.create(layout));
+                return compressed.createExactPrefill(layout);
             }
 
             @Override

@@ -76,6 +76,26 @@ public final class Fp16KvRing implements AutoCloseable {
         oldValues.close();
     }
 
+    /**
+     * Copies positions [from, to) of a layer into {@code target}'s ring of the same layer, each to its slot there
+     * (position % target capacity): how an exact prompt's residual window moves from the whole-prompt ring into a
+     * VQ cache's window ring. Both rings must still hold those positions (to - from ≤ either capacity).
+     */
+    public void copyPositions(int layer, int from, int to, Fp16KvRing target) {
+        int fromCapacity = capacity[layer], toCapacity = target.capacity[layer];
+        if (to - from > Math.min(fromCapacity, toCapacity)) {
+            throw new IllegalArgumentException("positions [" + from + ", " + to + ") do not fit rings of " + fromCapacity + " and " + toCapacity);
+        }
+        long rowBytes = (long) layout.tokenWidth() * Short.BYTES;
+        for (int position = from; position < to; ) {
+            int source = position % fromCapacity, slot = position % toCapacity;
+            int run = Math.min(to - position, Math.min(fromCapacity - source, toCapacity - slot)); // rows until either ring wraps
+            target.keys[layer].copyFrom(keys[layer], source * rowBytes, slot * rowBytes, run * rowBytes);
+            target.values[layer].copyFrom(values[layer], source * rowBytes, slot * rowBytes, run * rowBytes);
+            position += run;
+        }
+    }
+
     /** Stores {@code tokens} new post-RoPE rows of k and v (tokens × kvHeads × headDim fp32) at positions start.. */
     public void store(int layer, DeviceBuffer.Slice k, DeviceBuffer.Slice v, int start, int tokens) {
         attention.store(k, v, keys[layer], values[layer], layout, capacity[layer], start, tokens);

@@ -34,6 +34,11 @@ public final class DenseDeviceKvCache extends DeviceKvCache {
         lengths[layer] += tokens;
     }
 
+    /** The rings (slot = position), e.g. for a VQ cache under prefill=exact to encode its prompt from. */
+    Fp16KvRing ring() {
+        return ring;
+    }
+
     /**
      * For a decode step of a whole batch ({@link DecodeBatch}): checks that every layer holds {@code position} tokens,
      * reserves room for one more in every layer, and returns the ring, whose slots then hold [0, position].

@@ -4,47 +4,40 @@ import io.vecinfer.cuda.DeviceBuffer;
 import io.vecinfer.cuda.attention.Fp16KvRing;
 import io.vecinfer.cuda.vq.VqAttentionKernel;
 import io.vecinfer.cuda.vq.VqCodeLayout;
-import io.vecinfer.decoder.Batching;
 import io.vecinfer.kvcache.KvLayout;
-import io.vecinfer.quant.ResidualWindow;
+import io.vecinfer.kvcache.Prefill;
 import io.vecinfer.quant.bits.BitPacking;
 
 /**
- * A VQ cache on the GPU, the device twin of {@link io.vecinfer.quant.vq.VqKvCache}: the newest tokens in an
- * fp16 ring of 2R + 512 positions, older ones as codes. A chunk of new tokens is handled as the CPU cache
- * handles them one by one: the ring stores them; every block the CPU would have flushed by the chunk's end is
- * encoded (codes do not depend on when a token is encoded); then each new query at position p attends the
- * codes of [0, c(p)) by lookup table and the fp16 tokens of [c(p), p], merged by log-sum-exp, with
- * c(p) = {@link ResidualWindow#compressedTokens}(p + 1, R), exactly the CPU's split at that token.
+ * A VQ cache on the GPU, the device twin of {@link io.vecinfer.quant.vq.VqKvCache}: the window and prefill logic of
+ * {@link DeviceWindowedKvCache}, tokens encoded by nearest codeword (one vq_encode launch per flush, or per layer
+ * for a whole exact prompt), and the encoded part attended by lookup table.
  */
-final class DeviceVqKvCache extends DeviceKvCache {
+final class DeviceVqKvCache extends DeviceWindowedKvCache {
     private static final int INITIAL_CODE_CAPACITY = 1024;
 
     private final DeviceVqMethod method;
-    private final int window;
-    private final Fp16KvRing ring;
-    private final int[] lengths;
-    private final int[] encoded;
     private DeviceBuffer keyCodes, valueCodes;
     private VqCodeLayout keyLayout, valueLayout;
+    private DeviceVqMethod.Scratch scratch;
 
-    DeviceVqKvCache(DeviceVqMethod method, KvLayout layout) {
-        super(layout);
-        KvLayout books = method.flat.layout();
-        if (books.layers() != layout.layers() || books.kvHeads() != layout.kvHeads() || books.headDim() != layout.headDim()) {
-            throw new IllegalArgumentException("codebooks for " + books + " cannot serve a cache of " + layout);
-        }
+    DeviceVqKvCache(DeviceVqMethod method, KvLayout layout, Prefill prefill) {
+        super(method.device, checked(method, layout), method.books.spec().window(), prefill);
         this.method = method;
-        this.window = method.books.spec().window();
-        this.ring = new Fp16KvRing(method.device, layout, 2 * window + Batching.CHUNK_ROWS);
-        lengths = new int[layout.layers()];
-        encoded = new int[layout.layers()];
         try {
             allocateCodes(INITIAL_CODE_CAPACITY);
         } catch (RuntimeException e) {
             close();
             throw e;
         }
+    }
+
+    private static KvLayout checked(DeviceVqMethod method, KvLayout layout) {
+        KvLayout books = method.flat.layout();
+        if (books.layers() != layout.layers() || books.kvHeads() != layout.kvHeads() || books.headDim() != layout.headDim()) {
+            throw new IllegalArgumentException("codebooks for " + books + " cannot serve a cache of " + layout);
+        }
+        return layout;
     }
 
     private void allocateCodes(int capacity) {
@@ -55,7 +48,8 @@ final class DeviceVqKvCache extends DeviceKvCache {
     }
 
     /** Grows the code arrays to hold {@code positions}, copying each (layer, head) run to its new place. */
-    private void reserveCodes(int positions) {
+    @Override
+    protected void reserve(int positions) {
         if (positions <= keyLayout.capacity()) return;
         DeviceBuffer oldKeys = keyCodes, oldValues = valueCodes;
         VqCodeLayout oldKeyLayout = keyLayout, oldValueLayout = valueLayout;
@@ -72,73 +66,48 @@ final class DeviceVqKvCache extends DeviceKvCache {
 
     private void copyRun(DeviceBuffer from, VqCodeLayout fromLayout, DeviceBuffer to, VqCodeLayout toLayout, int layer, int head) {
         int b = fromLayout.codeBytes();
-        long bytes = (long) encoded[layer] * fromLayout.subspaces() * b;
+        long bytes = (long) encoded(layer) * fromLayout.subspaces() * b;
         if (bytes == 0) return;
         to.copyFrom(from, fromLayout.index(0, layer, head, 0, 0) * b, toLayout.index(0, layer, head, 0, 0) * b, bytes);
     }
 
-    /** The ring holds the residual window and one chunk of the CPU's size. */
     @Override
-    public int maxTokensPerPass() {
-        return Batching.CHUNK_ROWS;
+    protected void encode(int layer, Fp16KvRing source, int from, int to) {
+        method.encode.launch(method.deviceBooks, source.keys(layer), source.values(layer), source.capacity(layer), 0, layer, from, to,
+                keyCodes, keyLayout, valueCodes, valueLayout);
     }
 
     @Override
-    public void appendAndAttend(int layer, DeviceBuffer.Slice q, DeviceBuffer.Slice k, DeviceBuffer.Slice v, int start, int tokens,
-                                float scale, DeviceBuffer.Slice out) {
-        if (start != lengths[layer]) {
-            throw new IllegalStateException("layer " + layer + " holds " + lengths[layer] + " tokens; new tokens must start there, not at " + start);
-        }
-        if (tokens > Batching.CHUNK_ROWS) {
-            throw new IllegalArgumentException(tokens + " new tokens in one pass; the ring holds chunks of at most " + Batching.CHUNK_ROWS);
-        }
-        int end = start + tokens;
-        ring.store(layer, k, v, start, tokens);
-        int compressed = (int) ResidualWindow.compressedTokens(end, window);
-        if (compressed > encoded[layer]) {
-            reserveCodes(compressed);
-            method.encode.launch(method.deviceBooks, ring.keys(layer), ring.values(layer), ring.capacity(layer), 0, layer,
-                    encoded[layer], compressed, keyCodes, keyLayout, valueCodes, valueLayout);
-            encoded[layer] = compressed;
-        }
-        DeviceVqMethod.Scratch scratch = method.scratch(tokens, start);
-        ring.attend(layer, q, start, tokens, window, scale, out, scratch.windowLse().from(0));
-        if (compressed > 0) {
-            VqAttentionKernel.Plan plan = method.attention.plan(method.flat, tokens, compressed);
-            method.attention.launch(method.deviceBooks, layer, plan, q, tokens, scratch.sequenceZeros(), scratch.positions(), window,
-                    scale, keyCodes, keyLayout, valueCodes, valueLayout, scratch.compressedO(), scratch.compressedLse());
-            method.merge.launch(out, scratch.windowLse(), scratch.compressedO(), scratch.compressedLse(), tokens * layout.queryHeads(),
-                    layout.headDim(), out, scratch.windowLse());
-        }
-        lengths[layer] = end;
+    protected DeviceBuffer.Slice windowLse(int tokens, int start) {
+        scratch = method.scratch(tokens, start);
+        return scratch.windowLse().from(0);
     }
 
     @Override
-    public int length(int layer) {
-        return lengths[layer];
+    protected void attendEncodedAndMerge(int layer, DeviceBuffer.Slice q, int start, int tokens, int encodedTokens, float scale,
+                                         DeviceBuffer.Slice out, DeviceBuffer.Slice windowLse) {
+        VqAttentionKernel.Plan plan = method.attention.plan(method.flat, tokens, encodedTokens);
+        method.attention.launch(method.deviceBooks, layer, plan, q, tokens, scratch.sequenceZeros(), scratch.positions(), window,
+                scale, keyCodes, keyLayout, valueCodes, valueLayout, scratch.compressedO(), scratch.compressedLse());
+        method.merge.launch(out, scratch.windowLse(), scratch.compressedO(), scratch.compressedLse(), tokens * layout.queryHeads(),
+                layout.headDim(), out, scratch.windowLse());
     }
 
     /**
-     * The bytes of the method's representation, counted as the CPU cache counts them: codes packed to their
-     * width per (layer, KV head), plus the fp16 window. (On the device each code sits in an 8-bit container, or a 16-bit one above 8 bits.)
+     * Codes packed to their width per (layer, KV head), as the CPU cache counts them. (On the device each code sits
+     * in an 8-bit container, or a 16-bit one above 8 bits.)
      */
     @Override
-    public long storedBytes() {
-        long bytes = 0;
+    protected long encodedBytes(int layer, int encodedTokens) {
         var spec = method.books.spec();
-        for (int l = 0; l < layout.layers(); l++) {
-            long keyCodesPerHead = (long) encoded[l] * method.flat.keySubspaces();
-            long valueCodesPerHead = (long) encoded[l] * method.flat.valueSubspaces();
-            bytes += layout.kvHeads() * (BitPacking.bytesFor(keyCodesPerHead, spec.keys().bits())
-                    + BitPacking.bytesFor(valueCodesPerHead, spec.values().bits()));
-            bytes += (long) (lengths[l] - encoded[l]) * layout.tokenWidth() * 2L * Short.BYTES;
-        }
-        return bytes;
+        long keyCodesPerHead = (long) encodedTokens * method.flat.keySubspaces();
+        long valueCodesPerHead = (long) encodedTokens * method.flat.valueSubspaces();
+        return layout.kvHeads() * (BitPacking.bytesFor(keyCodesPerHead, spec.keys().bits())
+                + BitPacking.bytesFor(valueCodesPerHead, spec.values().bits()));
     }
 
     @Override
-    public void close() {
-        ring.close();
+    protected void closeEncoded() {
         if (keyCodes != null) keyCodes.close();
         if (valueCodes != null) valueCodes.close();
     }

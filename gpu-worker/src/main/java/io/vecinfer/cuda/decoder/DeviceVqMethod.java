@@ -10,6 +10,7 @@ import io.vecinfer.cuda.vq.VqEncodeKernel;
 import io.vecinfer.kvcache.KvCache;
 import io.vecinfer.kvcache.KvCacheFactory;
 import io.vecinfer.kvcache.KvLayout;
+import io.vecinfer.kvcache.Prefill;
 import io.vecinfer.quant.vq.CodebookSet;
 
 /**
@@ -40,7 +41,13 @@ public final class DeviceVqMethod implements KvCacheFactory, AutoCloseable {
 
     @Override
     public KvCache create(KvLayout layout) {
-        return new DeviceVqKvCache(this, layout);
+        return new DeviceVqKvCache(this, layout, Prefill.COMPRESSED);
+    }
+
+    /** The prompt stays on the device, attended by the fp16 kernels, and is encoded there when prefill ends. */
+    @Override
+    public KvCache createExactPrefill(KvLayout layout) {
+        return new DeviceVqKvCache(this, layout, Prefill.EXACT);
     }
 
     @Override

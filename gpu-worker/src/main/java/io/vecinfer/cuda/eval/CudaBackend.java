@@ -2,6 +2,7 @@ package io.vecinfer.cuda.eval;
 
 import io.vecinfer.cuda.CudaDevice;
 import io.vecinfer.cuda.decoder.CudaDecoder;
+import io.vecinfer.cuda.decoder.DeviceKiviMethod;
 import io.vecinfer.cuda.decoder.DeviceKvCaches;
 import io.vecinfer.cuda.decoder.DeviceVqMethod;
 import io.vecinfer.cuda.ops.Matmul;
@@ -12,23 +13,26 @@ import io.vecinfer.kvcache.KvCacheFactory;
 import io.vecinfer.kvcache.Prefill;
 import io.vecinfer.model.Model;
 import io.vecinfer.quant.DenseSpec;
+import io.vecinfer.quant.KiviSpec;
 import io.vecinfer.quant.MethodSpec;
 import io.vecinfer.quant.VqSpec;
 import io.vecinfer.quant.vq.CodebookSet;
 
+import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.Map;
 
 /**
- * One GPU as an {@link ExecutionBackend}: the CUDA decoder, fp16 and VQ (VecInfer, raw VQ) caches on the
- * device, and device memory metered by what this JVM allocates there. KIVI and the fp32 cache have no
- * kernels, and VQ caches no exact prefill: those cells run on the CPU backend, and their rows say so.
+ * One GPU as an {@link ExecutionBackend}: the CUDA decoder, fp16, VQ (VecInfer, raw VQ) and KIVI caches on the
+ * device, and device memory metered by what this JVM allocates there. The fp32 cache has no kernels: its cells
+ * run on the CPU backend, and their rows say so.
  */
 public final class CudaBackend implements ExecutionBackend {
     private final CudaDevice device;
     private final Matmul.Precision precision;
     /** Codebooks go to the device once per set (the runner keeps one set per model and method). */
     private final Map<CodebookSet, DeviceVqMethod> vqMethods = new IdentityHashMap<>();
+    private final Map<KiviSpec, DeviceKiviMethod> kiviMethods = new HashMap<>();
 
     /**
      * Opens device {@code ordinal} (as Spark's GPU addresses number them), projections on tensor cores; a clear error
@@ -60,8 +64,8 @@ public final class CudaBackend implements ExecutionBackend {
     }
 
     /**
-     * fp16 under either prefill (its prompt is exact anyway); VQ methods only under {@code prefill=compressed}:
-     * the device caches encode from the first token, so {@code prefill=exact} VQ cells run on the CPU backend.
+     * fp16 under either prefill (its prompt is exact anyway), VQ and KIVI methods under either: under {@code prefill=exact}
+     * the device cache attends the prompt with the fp16 kernels and encodes it on the device when prefill ends.
      */
     @Override
     public boolean supports(MethodSpec method, Prefill prefill) {
@@ -70,7 +74,7 @@ public final class CudaBackend implements ExecutionBackend {
 
     /** {@link #supports}, without a device: the rule alone. */
     public static boolean hasKernels(MethodSpec method, Prefill prefill) {
-        return isFp16(method) || method instanceof VqSpec && prefill == Prefill.COMPRESSED;
+        return isFp16(method) || method instanceof VqSpec || method instanceof KiviSpec;
     }
 
     private static boolean isFp16(MethodSpec method) {
@@ -80,8 +84,9 @@ public final class CudaBackend implements ExecutionBackend {
     @Override
     public synchronized KvCacheFactory caches(MethodSpec method, Model model, CodebookSet codebooks) {
         if (method instanceof VqSpec) return vqMethods.computeIfAbsent(codebooks, books -> new DeviceVqMethod(device, books));
+        if (method instanceof KiviSpec kivi) return kiviMethods.computeIfAbsent(kivi, spec -> new DeviceKiviMethod(device, spec));
         if (isFp16(method)) return DeviceKvCaches.fp16(device);
-        throw new IllegalArgumentException("the CUDA backend has no kernels for '" + method.spec() + "' (fp16, vecinfer and rawvq run on it)");
+        throw new IllegalArgumentException("the CUDA backend has no kernels for '" + method.spec() + "' (fp16, vecinfer, rawvq and kivi run on it)");
     }
 
     @Override
@@ -99,6 +104,8 @@ public final class CudaBackend implements ExecutionBackend {
     public synchronized void close() {
         vqMethods.values().forEach(DeviceVqMethod::close);
         vqMethods.clear();
+        kiviMethods.values().forEach(DeviceKiviMethod::close);
+        kiviMethods.clear();
         device.close();
     }
 }

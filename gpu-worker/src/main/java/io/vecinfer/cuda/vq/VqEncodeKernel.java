@@ -8,8 +8,8 @@ import io.vecinfer.quant.vq.Hadamard;
 import io.vecinfer.tensor.Half;
 
 /**
- * Encodes the tokens of a residual-window flush (vq_encode.cu): positions [from, to) of one sequence's
- * layer, read from its fp16 K and V ring buffers (capacity × kvHeads × headDim halves, slot = position %
+ * Encodes positions [from, to) of one sequence's layer in one launch, every KV head (vq_encode.cu): a residual-window
+ * flush, or under prefill=exact a whole prompt but its window. They are read from the layer's fp16 K and V ring buffers (capacity × kvHeads × headDim halves, slot = position %
  * capacity), into key codes of K̃ = K·diag(λ)⁻¹·H and value codes of V, by nearest codeword (squared
  * L2, lower index on ties). {@link #reference} is the kernel's arithmetic on the same layouts.
  */

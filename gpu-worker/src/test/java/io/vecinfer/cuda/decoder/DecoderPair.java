@@ -63,12 +63,18 @@ final class DecoderPair implements AutoCloseable {
         return model.config().vocabSize();
     }
 
-    /** Random prompts of the given lengths through forwardAll, then {@code steps} greedy steps (the CPU's tokens) through forwardLast. */
+    /**
+     * Random prompts of the given lengths through forwardAll, the prompts ended ({@link Sequence#endPrompt}), then
+     * {@code steps} greedy steps (the CPU's tokens) through forwardLast.
+     */
     void prefillThenDecode(int[] lengths, int steps) {
         try (DecoderPair p = this) {
             List<int[]> prompts = new ArrayList<>();
             for (int n : lengths) prompts.add(random.ints(n, p.vocab()));
             float[][] logits = p.compareAll(prompts, "prefill");
+            // As tasks do: a cache under prefill=exact encodes its prompt now (other caches do nothing).
+            cpuSequences.forEach(Sequence::endPrompt);
+            gpuSequences.forEach(Sequence::endPrompt);
             int[] next = new int[lengths.length];
             for (int s = 0, row = -1; s < lengths.length; s++) next[s] = argmax(logits[row += lengths[s]]);
             for (int step = 0; step < steps; step++) {

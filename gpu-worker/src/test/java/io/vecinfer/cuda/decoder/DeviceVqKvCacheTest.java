@@ -4,6 +4,7 @@ import io.vecinfer.cuda.GpuDevice;
 import io.vecinfer.calibrate.Calibrator;
 import io.vecinfer.cuda.RandomInputs;
 import io.vecinfer.decoder.Sequence;
+import io.vecinfer.kvcache.Prefill;
 import io.vecinfer.model.Model;
 import io.vecinfer.quant.AttentionPath;
 import io.vecinfer.quant.VqSpec;
@@ -33,6 +34,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * code moves a score by up to the quantization error: with 4096 codewords (d8b12) such ties are frequent enough to
  * move logits by ~4e-3 · max. Indexing, window or merge errors move them by a large fraction of max. The
  * stored-byte accounting must be identical.
+ *
+ * <p>Under prefill=exact the CPU side is {@code ExactPrefillKvCache} around {@link VqKvCache} (the oracle) and the GPU
+ * side the device cache's exact mode: the prompt passes are fp16 attention on both sides, then the prompt is encoded
+ * when it ends (one launch per layer on the device, token by token replay on the CPU) and decoding attends codes plus
+ * window, under the same bound. The stored bytes compared after decoding include the encoded prompt.
  */
 class DeviceVqKvCacheTest {
     private static final Calibrator.Settings QUICK = new Calibrator.Settings(
@@ -47,17 +53,24 @@ class DeviceVqKvCacheTest {
 
     @ParameterizedTest
     @CsvSource(delimiter = ';', value = {
-            "vecinfer:k=d4b8,v=d4b8,r=32; 300 140; 40",
-            "vecinfer:k=d8b12,v=d8b8,r=32; 300 140; 40",
-            "rawvq:k=d4b8,v=d4b8,r=32,scope=subspace; 300 140; 40",
-            "vecinfer:k=d4b8,v=d4b8,r=32,smooth=off,scope=head; 1100 70; 24"})
-    void vqCachesMatchTheCpuCache(String method, String lengths, int steps) {
+            "vecinfer:k=d4b8,v=d4b8,r=32; 300 140; 40; compressed",
+            "vecinfer:k=d8b12,v=d8b8,r=32; 300 140; 40; compressed",
+            "rawvq:k=d4b8,v=d4b8,r=32,scope=subspace; 300 140; 40; compressed",
+            "vecinfer:k=d4b8,v=d4b8,r=32,smooth=off,scope=head; 1100 70; 24; compressed",
+            // prefill=exact: prompts of 2R - 14 (nothing to encode), 300, and 1170 (past the first 1024 code positions; its
+            // window [1120, 1170) wraps the 576-position window ring when it moves there)
+            "vecinfer:k=d4b8,v=d4b8,r=32; 300 50; 40; exact",
+            "vecinfer:k=d8b12,v=d8b8,r=32; 300 140; 40; exact",
+            "rawvq:k=d4b8,v=d4b8,r=32,scope=subspace; 140 300; 40; exact",
+            "vecinfer:k=d4b8,v=d4b8,r=32,smooth=off,scope=head; 1170 70; 24; exact"})
+    void vqCachesMatchTheCpuCache(String method, String lengths, int steps, String prefill) {
         VqSpec spec = (VqSpec) io.vecinfer.quant.MethodSpec.parse(method);
         Model model = Model.load(RepoPaths.referenceModel());
         CodebookSet books = Calibrator.calibrate(model, Tokenizer.load(RepoPaths.referenceModel().resolve("tokenizer.json")), spec, QUICK);
         try (DeviceVqMethod onDevice = new DeviceVqMethod(gpu.device(), books)) {
-            DecoderPair pair = new DecoderPair(gpu.device(), random, model, 2, VqKvCache.factory(books, AttentionPath.LOOKUP_TABLE), onDevice,
-                    RELATIVE, io.vecinfer.cuda.ops.Matmul.Precision.EXACT);
+            Prefill when = Prefill.parse(prefill);
+            DecoderPair pair = new DecoderPair(gpu.device(), random, model, 2, when.apply(VqKvCache.factory(books, AttentionPath.LOOKUP_TABLE)),
+                    when.apply(onDevice), RELATIVE, io.vecinfer.cuda.ops.Matmul.Precision.EXACT);
             int[] n = java.util.Arrays.stream(lengths.split(" ")).mapToInt(Integer::parseInt).toArray();
             List<Sequence> cpu = pair.cpuSequences, gpu = pair.gpuSequences;
             pair.prefillThenDecode(n, steps);

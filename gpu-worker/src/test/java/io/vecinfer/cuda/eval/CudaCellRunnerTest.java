@@ -21,8 +21,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * GPU: what an executor with a GPU runs. The same cells on the CUDA runner and on the CPU runner, sharing one
- * set of calibrated codebooks, give the same scores; rows name the backend that ran them, KIVI cells (no CUDA
- * kernels) run on the CPU and say so, and the CUDA rows meter device memory.
+ * set of calibrated codebooks, give the same scores, under prefill=compressed and prefill=exact; rows name the backend
+ * that ran them, fp32 cells (no CUDA kernels) run on the CPU and say so, and the CUDA rows meter device memory.
  */
 class CudaCellRunnerTest {
     private static final Path DATASETS = RepoPaths.root().resolve("datasets");
@@ -35,9 +35,13 @@ class CudaCellRunnerTest {
             "vecinfer:k=d4b8,v=d4b8,r=32; fidelity; 256; kl; compressed; cuda",
             "rawvq:k=d4b8,v=d4b8,r=32; passkey; 512; accuracy; compressed; cuda",
             "fp16; passkey; 512; accuracy; exact; cuda",
-            // The device VQ caches encode from the first token: exact-prefill VQ cells run on the CPU backend.
-            "rawvq:k=d4b8,v=d4b8,r=32; passkey; 512; accuracy; exact; cpu",
-            "kivi:k=b2g32,v=b2g32,r=32; perplexity; 512; nll; compressed; cpu"})
+            // prefill=exact VQ: the prompt attended by the fp16 kernels, encoded on the device when it ends.
+            "rawvq:k=d4b8,v=d4b8,r=32; passkey; 512; accuracy; exact; cuda",
+            "vecinfer:k=d4b8,v=d4b8,r=32; passkey; 1024; accuracy; exact; cuda",
+            "vecinfer:k=d4b8,v=d4b8,r=32; fidelity; 256; kl; exact; cuda",
+            "kivi:k=b2g32,v=b2g32,r=32; perplexity; 512; nll; compressed; cuda",
+            "kivi:k=b2g32,v=b2g32,r=32; passkey; 512; accuracy; exact; cuda",
+            "fp32; perplexity; 512; nll; compressed; cpu"})
     void cudaRunnerScoresAsTheCpuRunner(String method, String task, int context, String score, String prefill, String backend) {
         Gpu.device().close(); // skips without a GPU
         KvMethods methods = new KvMethods(new Calibrator.Settings(DATASETS.resolve("calibration/calibration.jsonl"), 2, 512, 4, 0));
