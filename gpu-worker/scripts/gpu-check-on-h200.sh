@@ -4,7 +4,8 @@
 #   tests      the GPU tests through the JUnit launcher (kernels against their CPU references, CudaDecoder
 #              against the CPU Decoder, the CUDA cell runner against the CPU one); GPU_TESTS names the
 #              packages or classes (default io.vecinfer.cuda);
-#   vq         the fused VQ decode-attention benchmark and its PyTorch SDPA (enable_gqa) peer, same shapes;
+#   vq         the fused VQ decode-attention benchmark and its PyTorch SDPA (enable_gqa) peer, same shapes, joined into
+#              rows (vq_rows.py; with our fp16 decode rows when the attention step ran before it);
 #   attention  the fp16 ring attention benchmark (tensor-core prefill, split-KV decode) and its SDPA peer;
 #   matmul     the projections on Llama-3.1-8B shapes and their torch.matmul peer.
 # Each Java step has a time limit (STEP_S, default 240 s); one that outlives it prints a thread dump (SIGQUIT)
@@ -28,8 +29,13 @@ for step in $steps; do
   case "$step" in
     tests) java_step io.vecinfer.cuda.DeviceTestLauncher ${GPU_TESTS:-io.vecinfer.cuda} 2>&1 | tee "$OUT/gpu-tests.txt" ;;
     vq)
-      java_step io.vecinfer.bench.VqAttentionBenchmark 2>"$OUT/vq-benchmark-stderr.txt" | tee "$OUT/vq-attention-benchmark.json"
-      PYTHONUNBUFFERED=1 python3 gpu-worker/scripts/sdpa_peer.py 2>&1 | tee "$OUT/sdpa-peer.json" ;;
+      # VQ_BATCHES / VQ_CONTEXTS / VQ_CONFIGS narrow the shapes (defaults: 1,8,32 x 32k,128k,192k x d4b8,d8b8,d2b8)
+      vq_shapes="--batches ${VQ_BATCHES:-1,8,32} --contexts ${VQ_CONTEXTS:-32768,131072,196608}"
+      java_step io.vecinfer.bench.VqAttentionBenchmark $vq_shapes --configs "${VQ_CONFIGS:-d4b8,d8b8,d2b8}" \
+        2>"$OUT/vq-benchmark-stderr.txt" | tee "$OUT/vq-attention-benchmark.json"
+      PYTHONUNBUFFERED=1 python3 gpu-worker/scripts/sdpa_peer.py $vq_shapes 2>&1 | tee "$OUT/sdpa-peer.json"
+      python3 gpu-worker/scripts/vq_rows.py "$OUT/vq-attention-benchmark.json" "$OUT/sdpa-peer.json" \
+        $( [ -s "$OUT/attention-benchmark.json" ] && echo "$OUT/attention-benchmark.json" ) > "$OUT/vq-attention-vs-sdpa.json" ;;
     attention)
       java_step io.vecinfer.bench.AttentionBenchmark 2>"$OUT/attention-benchmark-stderr.txt" | tee "$OUT/attention-benchmark.json"
       PYTHONUNBUFFERED=1 python3 gpu-worker/scripts/attention_peer.py 2>&1 | tee "$OUT/attention-peer.json" ;;
