@@ -1,7 +1,8 @@
 // vq_lut_attention: the fast fused VQ decode attention for the common configurations (the general kernel,
 // vq_attention.cu, serves the rest). Arithmetic and predictions: docs/results/gpu/vq-attention-notes.md.
 //
-// vq_lut_attention_k{KS}_v{VD} (KS = key sub-spaces 16, 32, 64; VD = value sub-vector dims 1, 2, 4, 8)
+// vq_lut_attention_k{KS}_v{VD}[_hv] (KS = key sub-spaces 16, 32, 64; VD = value sub-vector dims 1, 2, 4, 8; _hv: the
+// fp16 value path, VD 2, 4, 8, 256 threads: see step 5)
 //   Serves: at most 4 query heads per KV head, key and value codes of at most 8 bits in uint8 containers, one
 //   value book for all value sub-spaces of a (layer, KV head) (scope=layer or head), head_dim / 16 dividing 32.
 //   Launch (io.vecinfer.cuda.vq.VqAttentionKernel, plan variant LUT): grid (rows of this pass, kv_heads, splits),
@@ -20,7 +21,10 @@
 //     5. values, lane = (token part, 16 / VD consecutive value sub-spaces): the codes of those sub-spaces are one
 //        16..128-bit load; each codeword comes from the lane's own copy (lane & 7) of the value book
 //        ([chunk][c][copy][4 floats]): the 8 lanes of a 16-byte phase read 8 different bank groups: no
-//        conflict; fp32 accumulators, fmaf in token order;
+//        conflict; fp32 accumulators, fmaf in token order. The _hv kernels keep 16 fp16 copies ([chunk][c][copy][4
+//        halves], copy lane & 15: an 8-byte phase's 16 lanes hit 16 bank pairs) and accumulate by HFMA2 in half2,
+//        flushed into the fp32 accumulators every VQ_LUT_FLUSH_TILES warp tiles, before a rescale and at the end
+//        (fp16 sums of many small weights would lose them): half the gathers' wavefronts, half the FMA instructions;
 //     6. merge as vq_attention: lane sums and token parts by shuffles, then the warps in order; o and lse of the
 //        split to o/lse at (split * rows + row) * query_heads + head (merge_splits, vq_merge.cu, combines them).
 //   VqAttentionParams.skip leaves phases out for the benchmark's attribution runs (outputs then meaningless).
@@ -31,6 +35,8 @@ constexpr int VQ_LUT_MAX_THREADS = 512;
 constexpr int VQ_LUT_G = 4;          // heads per table entry (groups of up to 4; zero past the group)
 constexpr int VQ_LUT_COPIES = 8;     // value book copies: one per lane of a 16-byte phase
 constexpr int VQ_LUT_HALF_STEPS = 8; // key lookups summed in fp16 before the fp32 add
+constexpr int VQ_LUT_HALF_COPIES = 16; // fp16 value book copies (_hv): one per lane of an 8-byte phase
+constexpr int VQ_LUT_FLUSH_TILES = 2;  // warp tiles between flushes of the fp16 value accumulators (_hv)
 
 __device__ __forceinline__ void vq_lut_cp_async16(void* dst, const void* src) {
     const unsigned d = (unsigned)__cvta_generic_to_shared(dst);
@@ -68,9 +74,11 @@ template <int WD> __device__ __forceinline__ void vq_lut_word(float (&w)[WD], co
     }
 }
 
-template <int KS, int VD>
+template <int KS, int VD, bool HV>
 __device__ __forceinline__ void vq_lut_attention(const VqAttentionParams& p) {
     constexpr int G = VQ_LUT_G, U = 16 / VD, WD = VD < 4 ? VD : 4, CHUNKS = VD / WD, KW = KS / 4;
+    constexpr int COPIES = HV ? VQ_LUT_HALF_COPIES : VQ_LUT_COPIES, HP = HV ? VD / 2 : 1; // half2 per accumulator row
+    static_assert(!HV || VD >= 2, "the fp16 value path packs dims in pairs");
     extern __shared__ __align__(16) unsigned char vq_smem[];
     const int T = blockDim.x, warps = T / 32;
     const int group = p.query_heads / p.kv_heads, kv_head = blockIdx.y, split = blockIdx.z;
@@ -80,7 +88,9 @@ __device__ __forceinline__ void vq_lut_attention(const VqAttentionParams& p) {
     const int lanes_per_token = head_dim / 16, parts = 32 / lanes_per_token;
     // shared memory (VqAttentionPlanner.lutSharedBytes mirrors it)
     uint2* table = reinterpret_cast<uint2*>(vq_smem);                                // [c][s]: 4 x fp16
-    float* vcopies = reinterpret_cast<float*>(table + key_words * KS);              // [chunk][c][copy][WD]
+    // [chunk][c][copy][WD]: 8 fp32 copies, or 16 fp16 ones (_hv) in the same bytes
+    float* vcopies = reinterpret_cast<float*>(table + key_words * KS);
+    __half* hcopies = reinterpret_cast<__half*>(vcopies);
     float* qt = vcopies + value_words * VD * VQ_LUT_COPIES;                          // [G][head_dim]; then the output
     float* weights = qt + G * head_dim;                                             // [warp][token][G]
     float* warp_m = weights + warps * 32 * G;                                       // [warp][G]
@@ -145,10 +155,12 @@ __device__ __forceinline__ void vq_lut_attention(const VqAttentionParams& p) {
             table[e] = entry;
         }
         const float* book = p.value_words + (long long)p.value_book_of[slot * value_sub] * value_words * VD;
-        for (int e = threadIdx.x; e < value_words * VD * VQ_LUT_COPIES; e += blockDim.x) {
+        for (int e = threadIdx.x; e < value_words * VD * COPIES; e += blockDim.x) {
             // e = ((chunk * words + c) * copies + copy) * WD + i: every copy holds the same word
-            const int i = e % WD, c = (e / (WD * VQ_LUT_COPIES)) % value_words, chunk = e / (WD * VQ_LUT_COPIES * value_words);
-            vcopies[e] = book[c * VD + chunk * WD + i];
+            const int i = e % WD, c = (e / (WD * COPIES)) % value_words, chunk = e / (WD * COPIES * value_words);
+            const float x = book[c * VD + chunk * WD + i];
+            if constexpr (HV) hcopies[e] = __float2half_rn(x);
+            else vcopies[e] = x;
         }
     }
 
@@ -158,7 +170,31 @@ __device__ __forceinline__ void vq_lut_attention(const VqAttentionParams& p) {
     const int part = lane / lanes_per_token, sub0 = (lane % lanes_per_token) * U;
     const unsigned key_mask = (unsigned)(key_words - 1), value_mask = (unsigned)(value_words - 1);
     const float* my_copy = vcopies + (lane & (VQ_LUT_COPIES - 1)) * WD;
+    const __half* my_hcopy = hcopies + (lane & (VQ_LUT_HALF_COPIES - 1)) * WD;
     float m_run[G], l_lane[G], acc[U][G][VD];
+    __half2 hacc[HV ? U : 1][G][HP];
+    int pending = 0; // warp tiles accumulated in hacc since the last flush
+    auto flush = [&]() {
+        if constexpr (HV) {
+#pragma unroll
+            for (int u = 0; u < U; u++)
+#pragma unroll
+                for (int g = 0; g < G; g++)
+#pragma unroll
+                    for (int h = 0; h < HP; h++) {
+                        acc[u][g][2 * h] = __fadd_rn(acc[u][g][2 * h], __low2float(hacc[u][g][h]));
+                        acc[u][g][2 * h + 1] = __fadd_rn(acc[u][g][2 * h + 1], __high2float(hacc[u][g][h]));
+                        hacc[u][g][h] = __float2half2_rn(0.f);
+                    }
+        }
+        pending = 0;
+    };
+#pragma unroll
+    for (int u = 0; u < (HV ? U : 1); u++)
+#pragma unroll
+        for (int g = 0; g < G; g++)
+#pragma unroll
+            for (int h = 0; h < HP; h++) hacc[u][g][h] = __float2half2_rn(0.f);
 #pragma unroll
     for (int g = 0; g < G; g++) {
         m_run[g] = -CUDART_INF_F;
@@ -250,6 +286,7 @@ __device__ __forceinline__ void vq_lut_attention(const VqAttentionParams& p) {
                     score[g] = sg;
                 }
                 if (grow) { // warp-uniform; alpha is exactly 1 for a head whose max did not move
+                    flush(); // the fp16 sums join the fp32 ones before they are rescaled
 #pragma unroll
                     for (int g = 0; g < G; g++) {
                         l_lane[g] = __fmul_rn(l_lane[g], pr[g]);
@@ -268,7 +305,38 @@ __device__ __forceinline__ void vq_lut_attention(const VqAttentionParams& p) {
             *reinterpret_cast<float4*>(wts + lane * G) = make_float4(pr[0], pr[1], pr[2], pr[3]);
             __syncwarp();
             // 5. values: lane = (token part, sub-spaces sub0 .. sub0 + U - 1), tokens in order
-            if (!(p.skip & VQ_SKIP_VALUES)) {
+            if (HV && !(p.skip & VQ_SKIP_VALUES)) {
+#pragma unroll 1
+                for (int j = part; j < wn; j += parts) {
+                    const float4 pw4 = *reinterpret_cast<const float4*>(wts + j * G);
+                    const __half2 pw[G] = {__float2half2_rn(pw4.x), __float2half2_rn(pw4.y), __float2half2_rn(pw4.z),
+                                           __float2half2_rn(pw4.w)};
+                    unsigned cw[(U + 3) / 4];
+                    vq_lut_codes<U>(cw, vt + (t0 + j) * value_sub + sub0);
+#pragma unroll
+                    for (int u = 0; u < U; u++) {
+                        const unsigned code = (cw[u >> 2] >> (8 * (u & 3))) & 0xffu & value_mask;
+#pragma unroll
+                        for (int ch = 0; ch < CHUNKS; ch++) {
+                            __half2 wv[WD / 2 > 0 ? WD / 2 : 1]; // (WD = 1 only in kernels without the fp16 path)
+                            const __half* at = my_hcopy + ((ch * value_words + code) * VQ_LUT_HALF_COPIES) * WD;
+                            if constexpr (WD == 4) {
+                                const uint2 v = *reinterpret_cast<const uint2*>(at);
+                                wv[0] = *reinterpret_cast<const __half2*>(&v.x);
+                                wv[WD / 2 - 1] = *reinterpret_cast<const __half2*>(&v.y);
+                            } else {
+                                wv[0] = *reinterpret_cast<const __half2*>(at);
+                            }
+#pragma unroll
+                            for (int g = 0; g < G; g++)
+#pragma unroll
+                                for (int h = 0; h < WD / 2; h++)
+                                    hacc[u][g][ch * (WD / 2) + h] = __hfma2(pw[g], wv[h], hacc[u][g][ch * (WD / 2) + h]);
+                        }
+                    }
+                }
+                if (++pending == VQ_LUT_FLUSH_TILES) flush();
+            } else if (!(p.skip & VQ_SKIP_VALUES)) {
 #pragma unroll 1 // 2 spills at 128 registers (512 threads); one token already issues U independent gathers
                 for (int j = part; j < wn; j += parts) {
                     const float4 pw4 = *reinterpret_cast<const float4*>(wts + j * G);
@@ -296,6 +364,7 @@ __device__ __forceinline__ void vq_lut_attention(const VqAttentionParams& p) {
         __syncthreads(); // every warp is done with tile i before tile i + 2 is staged over it
     }
 
+    flush();
     // 6. merge: lane sums, token parts (lanes lanes_per_token apart), then the warps in order
 #pragma unroll
     for (int g = 0; g < G; g++)
@@ -361,9 +430,16 @@ __device__ __forceinline__ void vq_lut_attention(const VqAttentionParams& p) {
 #define VQ_LUT_ENTRY(KS, VD)                                                                              \
     extern "C" __global__ void __launch_bounds__(VQ_LUT_MAX_THREADS)                                    \
             vq_lut_attention_k##KS##_v##VD(const VqAttentionParams p) {                                 \
-        vq_lut_attention<KS, VD>(p);                                                                    \
+        vq_lut_attention<KS, VD, false>(p);                                                             \
     }
-#define VQ_LUT_ENTRIES(KS) VQ_LUT_ENTRY(KS, 1) VQ_LUT_ENTRY(KS, 2) VQ_LUT_ENTRY(KS, 4) VQ_LUT_ENTRY(KS, 8)
+// fp16 values: 32 more registers (the half2 accumulators), so blocks of at most 256 threads
+#define VQ_LUT_HV_ENTRY(KS, VD)                                                                           \
+    extern "C" __global__ void __launch_bounds__(VQ_LUT_MAX_THREADS / 2)                                \
+            vq_lut_attention_k##KS##_v##VD##_hv(const VqAttentionParams p) {                            \
+        vq_lut_attention<KS, VD, true>(p);                                                              \
+    }
+#define VQ_LUT_ENTRIES(KS) VQ_LUT_ENTRY(KS, 1) VQ_LUT_ENTRY(KS, 2) VQ_LUT_ENTRY(KS, 4) VQ_LUT_ENTRY(KS, 8) \
+    VQ_LUT_HV_ENTRY(KS, 2) VQ_LUT_HV_ENTRY(KS, 4) VQ_LUT_HV_ENTRY(KS, 8)
 VQ_LUT_ENTRIES(16)
 VQ_LUT_ENTRIES(32)
 VQ_LUT_ENTRIES(64)

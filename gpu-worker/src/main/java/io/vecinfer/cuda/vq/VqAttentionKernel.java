@@ -24,8 +24,16 @@ public final class VqAttentionKernel implements AutoCloseable {
     /** Threads of a general block, tokens of its staged tile. */
     static final int THREADS = VqAttentionPlanner.THREADS;
 
-    /** The kernels: GENERAL = vq_attention (every configuration), LUT = vq_lut_attention (VqAttentionPlanner.lutServes). */
-    public enum Variant { GENERAL, LUT }
+    /**
+     * The kernels: GENERAL = vq_attention (every configuration), LUT = vq_lut_attention (VqAttentionPlanner.lutServes),
+     * LUT_HALF_VALUES = its fp16 value path (vq_lut_attention_*_hv: fp16 codeword copies, HFMA2 into half2 sums flushed to
+     * fp32 every two warp tiles; value dims ≥ 2; 256-thread blocks), not yet the decoder's default.
+     */
+    public enum Variant { GENERAL, LUT, LUT_HALF_VALUES;
+        boolean lut() {
+            return this != GENERAL;
+        }
+    }
 
     /**
      * How one launch is cut: {@code splits} blocks per (row, KV head), each over {@code chunkTokens} compressed
@@ -106,6 +114,11 @@ public final class VqAttentionKernel implements AutoCloseable {
         return VqAttentionPlanner.lut(books, rows, maxCompressed, multiprocessors, maxSharedBytes);
     }
 
+    /** The LUT kernel's fp16-value plan on this device, or null where it does not serve the configuration. */
+    public Plan lutHalfValuesPlan(FlatCodebooks books, int rows, int maxCompressed) {
+        return VqAttentionPlanner.lutHalfValues(books, rows, maxCompressed, multiprocessors, maxSharedBytes);
+    }
+
     /** The general kernel's plan (fp32 table) for a device of these dimensions. */
     public static Plan plan(FlatCodebooks books, int rows, int maxCompressed, int multiprocessors, int maxSharedBytes) {
         return plan(books, rows, maxCompressed, multiprocessors, maxSharedBytes, false);
@@ -134,18 +147,20 @@ public final class VqAttentionKernel implements AutoCloseable {
         FlatCodebooks b = books.host();
         VqAttentionPlanner.checkCodes(b, layer, keyLayout, valueLayout);
         KvLayout l = b.layout();
-        boolean isLut = plan.variant() == Variant.LUT;
+        boolean isLut = plan.variant().lut();
         int states = rows * l.queryHeads(), g = VqAttentionPlanner.stride(l), entryBytes = plan.halfTable() ? 2 : 4;
         boolean valueBookShared = isLut || VqAttentionPlanner.valueBookShared(b, layer);
         int shared;
         CudaKernel attention;
         if (isLut) {
-            if (!VqAttentionPlanner.lutServes(b) || keyLayout.codeBytes() != 1 || valueLayout.codeBytes() != 1) {
+            boolean half = plan.variant() == Variant.LUT_HALF_VALUES;
+            if (!VqAttentionPlanner.lutServes(b) || keyLayout.codeBytes() != 1 || valueLayout.codeBytes() != 1
+                    || (half && (b.values().dims() < 2 || plan.threads() > VqAttentionPlanner.LUT_HALF_VALUES_THREADS))) {
                 throw new IllegalArgumentException(plan + " for codes of " + keyLayout.codeBytes() + "/" + valueLayout.codeBytes()
                         + " bytes, " + b.keys() + " / " + b.values() + ": the LUT kernel does not serve it");
             }
             shared = (int) VqAttentionPlanner.lutSharedBytes(b, plan.threads());
-            attention = lut.kernel("vq_lut_attention_k" + b.keySubspaces() + "_v" + b.values().dims());
+            attention = lut.kernel("vq_lut_attention_k" + b.keySubspaces() + "_v" + b.values().dims() + (half ? "_hv" : ""));
         } else {
             VqAttentionPlanner.check(b);
             shared = (int) VqAttentionPlanner.sharedBytes(b, plan.tableInShared(), plan.halfTable(), keyLayout.codeBytes(), valueLayout.codeBytes(), valueBookShared);

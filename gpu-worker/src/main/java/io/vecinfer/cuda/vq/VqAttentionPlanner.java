@@ -19,6 +19,8 @@ final class VqAttentionPlanner {
     static final int LUT_GROUP = 4;
     /** LUT blocks: 512 threads where the shared memory allows it, else 256 (tiles of as many tokens). */
     static final int[] LUT_THREADS = {512, 256};
+    /** Most threads of an fp16-value LUT block (its half2 accumulators take 32 more registers). */
+    static final int LUT_HALF_VALUES_THREADS = 256;
     /** Value book copies of the LUT kernel (one per lane of a 16-byte phase). */
     static final int LUT_COPIES = 8;
     /** Fewest compressed tokens a split gets: each split rebuilds its table (when in shared memory). */
@@ -75,13 +77,24 @@ final class VqAttentionPlanner {
 
     /** The LUT plan, or null when the kernel does not serve the configuration or no block of it fits. */
     static Plan lut(FlatCodebooks books, int rows, int maxCompressed, int multiprocessors, int maxSharedBytes) {
+        return lut(books, rows, maxCompressed, multiprocessors, maxSharedBytes, Variant.LUT, LUT_THREADS);
+    }
+
+    /** The fp16-value LUT plan (value dims ≥ 2, 256 threads; the same shared memory), or null. */
+    static Plan lutHalfValues(FlatCodebooks books, int rows, int maxCompressed, int multiprocessors, int maxSharedBytes) {
+        if (books.values().dims() < 2) return null;
+        return lut(books, rows, maxCompressed, multiprocessors, maxSharedBytes, Variant.LUT_HALF_VALUES, new int[]{LUT_HALF_VALUES_THREADS});
+    }
+
+    private static Plan lut(FlatCodebooks books, int rows, int maxCompressed, int multiprocessors, int maxSharedBytes, Variant variant,
+                            int[] threadChoices) {
         if (!lutServes(books)) return null;
-        for (int threads : LUT_THREADS) {
+        for (int threads : threadChoices) {
             long shared = lutSharedBytes(books, threads);
             if (shared > maxSharedBytes) continue;
             long perSm = Math.max(1, Math.min((maxSharedBytes + RESERVED_SHARED_BYTES) / (shared + RESERVED_SHARED_BYTES), SM_THREADS / threads));
             int chunk = chunk(books, rows, maxCompressed, perSm * multiprocessors, threads);
-            return new Plan((int) ceilDiv(Math.max(maxCompressed, 1), chunk), chunk, true, (int) shared, rows, true, Variant.LUT, threads);
+            return new Plan((int) ceilDiv(Math.max(maxCompressed, 1), chunk), chunk, true, (int) shared, rows, true, variant, threads);
         }
         return null;
     }

@@ -17,6 +17,8 @@ import java.util.Arrays;
 final class VqAttentionReference {
     /** Key lookups the LUT kernel sums in fp16 before its fp32 add (VQ_LUT_HALF_STEPS). */
     static final int LUT_HALF_STEPS = 8;
+    /** Warp tiles between flushes of the fp16 value sums (VQ_LUT_FLUSH_TILES). */
+    static final int FLUSH_TILES = 2;
     /** Lanes of a half-warp: the LUT kernel's key skew is lane & 15. */
     private static final int SKEW_LANES = 16;
 
@@ -30,7 +32,7 @@ final class VqAttentionReference {
         VqAttentionPlanner.checkCodes(books, layer, keyLayout, valueLayout);
         KvLayout l = books.layout();
         int d = l.headDim(), group = l.groupSize(), states = rows * l.queryHeads();
-        boolean lut = plan.variant() == Variant.LUT;
+        boolean lut = plan.variant().lut(), halfValues = plan.variant() == Variant.LUT_HALF_VALUES;
         float[] outO = plan.splits() > 1 ? new float[plan.splits() * states * d] : o;
         float[] outLse = plan.splits() > 1 ? new float[plan.splits() * states] : lse;
         for (int row = 0; row < rows; row++) {
@@ -41,7 +43,7 @@ final class VqAttentionReference {
                     int begin = Math.min(compressed, split * plan.chunkTokens());
                     int end = split == plan.splits() - 1 ? compressed : Math.min(compressed, begin + plan.chunkTokens());
                     int state = (split * rows + row) * l.queryHeads() + kvHead * group;
-                    new Block(books, layer, kvHead, table, scale, lut, plan.threads()).attend(rowSequence[row], begin, end,
+                    new Block(books, layer, kvHead, table, scale, lut, halfValues, plan.threads()).attend(rowSequence[row], begin, end,
                             keyCodes, keyLayout, valueCodes, valueLayout, outO, outLse, state);
                 }
             }
@@ -90,9 +92,10 @@ final class VqAttentionReference {
         private final int layer, kvHead, group, stride, d, vn, valueSub, lanesPerToken, parts, warps, threads;
         private final float[] table;
         private final float scale;
-        private final boolean lut;
+        private final boolean lut, halfValues;
 
-        Block(FlatCodebooks books, int layer, int kvHead, float[] table, float scale, boolean lut, int threads) {
+        Block(FlatCodebooks books, int layer, int kvHead, float[] table, float scale, boolean lut, boolean halfValues, int threads) {
+            this.halfValues = halfValues;
             this.books = books;
             this.layer = layer;
             this.kvHead = kvHead;
@@ -144,6 +147,8 @@ final class VqAttentionReference {
             int keyWords = books.keys().codewords(), valueWords = books.values().codewords();
             float[][] m = new float[warps][group], laneL = new float[warps * 32][group];
             float[][] acc = new float[warps * parts][group * d]; // (warp, token part): [g][s × vn + i]
+            float[][] half = new float[warps * parts][group * d]; // the fp16 sums not yet flushed (LUT_HALF_VALUES)
+            int[] pending = new int[warps];
             for (float[] row : m) Arrays.fill(row, Float.NEGATIVE_INFINITY);
             for (int tile = begin; tile < end; tile += threads) {
                 int n = Math.min(threads, end - tile);
@@ -155,6 +160,15 @@ final class VqAttentionReference {
                         for (int g = 0; g < group; g++) score[lane][g] = score(lane, tile + t0 + lane, sequence, g, keyCodes, keyLayout, keyWords);
                     }
                     float[][] p = new float[32][group];
+                    if (halfValues) { // a max that moves flushes the fp16 sums before the rescale (every head's: warp-uniform)
+                        boolean grow = false;
+                        for (int g = 0; g < group; g++) {
+                            float mx = Float.NEGATIVE_INFINITY;
+                            for (int lane = 0; lane < wn; lane++) mx = Math.max(mx, score[lane][g] * scale);
+                            grow |= Math.max(m[w][g], mx) > m[w][g];
+                        }
+                        if (grow) flush(acc, half, w, pending);
+                    }
                     for (int g = 0; g < group; g++) {
                         float mx = Float.NEGATIVE_INFINITY;
                         for (int lane = 0; lane < wn; lane++) mx = Math.max(mx, score[lane][g] * scale);
@@ -178,14 +192,22 @@ final class VqAttentionReference {
                                 for (int g = 0; g < group; g++) {
                                     for (int i = 0; i < vn; i++) {
                                         int at = g * d + s * vn + i;
-                                        acc[w * parts + part][at] = Math.fma(p[j][g], books.valueWords()[book + code * vn + i], acc[w * parts + part][at]);
+                                        float word = books.valueWords()[book + code * vn + i];
+                                        if (halfValues) { // HFMA2: one rounding of the exact p·w + sum, operands in fp16
+                                            half[w * parts + part][at] = toHalf((double) Half.roundToFp16(p[j][g]) * Half.roundToFp16(word)
+                                                    + half[w * parts + part][at]);
+                                        } else {
+                                            acc[w * parts + part][at] = Math.fma(p[j][g], word, acc[w * parts + part][at]);
+                                        }
                                     }
                                 }
                             }
                         }
                     }
+                    if (halfValues && ++pending[w] == FLUSH_TILES) flush(acc, half, w, pending);
                 }
             }
+            if (halfValues) for (int w = 0; w < warps; w++) flush(acc, half, w, pending);
             float[][] warpL = new float[warps][group];
             float[][] warpAcc = new float[warps][];
             for (int w = 0; w < warps; w++) {
@@ -216,6 +238,22 @@ final class VqAttentionReference {
                 for (int i = 0; i < d; i++) o[(state + g) * d + i] = sum[i] / lAll;
                 lse[state + g] = mAll + (float) Math.log(lAll);
             }
+        }
+
+        /** acc += the fp16 sums of warp w's lanes (exact conversions, fp32 adds), which restart at 0. */
+        private void flush(float[][] acc, float[][] half, int w, int[] pending) {
+            for (int part = 0; part < parts; part++) {
+                for (int at = 0; at < acc[w * parts + part].length; at++) acc[w * parts + part][at] += half[w * parts + part][at];
+                Arrays.fill(half[w * parts + part], 0f);
+            }
+            pending[w] = 0;
+        }
+
+        /** x rounded to fp16, to nearest with ties to even (normal and subnormal range; x is exact in double here). */
+        static float toHalf(double x) {
+            if (x == 0) return (float) x;
+            double ulp = Math.scalb(1.0, Math.max(Math.getExponent(x), -14) - 10);
+            return (float) (Math.rint(x / ulp) * ulp);
         }
 
         /** x[lane] += x[lane ^ offset] for offset = 16, 8, .. from, as __shfl_xor_sync does it. */

@@ -25,8 +25,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * multiple of the tile, one with no compressed token yet, the last window tokens left to the fp16 part; outputs
  * poisoned with NaN first. The reference mirrors the LUT kernel's roundings (fp16 table, fp16 partial sums of eight
  * entries in the lane's skewed order, fp32 value fmaf in token order); what remains is expf/logf against Java's
- * exp/log and the order of the shuffle merges, about 1e-7 relative: o within 1e-5 of its largest magnitude, lse
- * within 1e-5. An indexing, skew or softmax bug is off by O(1).
+ * exp/log and the order of the shuffle merges, about 1e-7 relative: o within 1e-5 of its largest magnitude (1e-4 for the
+ * fp16 value path, see below), lse within 1e-5. An indexing, skew or softmax bug is off by O(1). Every LUT configuration
+ * with value dims ≥ 2 also runs the fp16 value path (LUT_HALF_VALUES), against its own mirror.
  */
 class VqLutAttentionGpuTest {
     private static final int WINDOW = 64, CAPACITY = 2100;
@@ -67,6 +68,8 @@ class VqLutAttentionGpuTest {
             if (own.variant() == VqAttentionKernel.Variant.LUT && own.threads() == 512) { // the 256-thread block too
                 plans.add(new VqAttentionKernel.Plan(2, 1024, true, 0, rows, true, VqAttentionKernel.Variant.LUT, 256));
             }
+            VqAttentionKernel.Plan halfValues = kernel.lutHalfValuesPlan(flat, rows, maxCompressed);
+            if (halfValues != null) plans.add(halfValues.withSplits(3, 512));
             for (VqAttentionKernel.Plan plan : plans) {
                 float[] nan = new float[states * d];
                 Arrays.fill(nan, Float.NaN);
@@ -80,7 +83,10 @@ class VqLutAttentionGpuTest {
                 float[] gotO = o.readFloats(), gotLse = lse.readFloats();
                 for (float x : gotO) assertTrue(Float.isFinite(x), plan + ": a non-finite output");
                 double error = TestData.relativeError(gotO, expectedO);
-                assertTrue(error <= 1e-5, plan + ": relative difference " + error);
+                // fp16 value path: a weight within an fp32 ulp (expf against exp) of an fp16 rounding boundary rounds the other
+                // way, 2^-11 of that one token's share: far below 1e-4 unless one token dominates (random inputs: none)
+                double bound = plan.variant() == VqAttentionKernel.Variant.LUT_HALF_VALUES ? 1e-4 : 1e-5;
+                assertTrue(error <= bound, plan + ": relative difference " + error);
                 for (int i = 0; i < states; i++) {
                     if (expectedLse[i] == Float.NEGATIVE_INFINITY) assertEquals(Float.NEGATIVE_INFINITY, gotLse[i], plan + " state " + i);
                     else assertEquals(expectedLse[i], gotLse[i], 1e-5 * Math.max(1, Math.abs(expectedLse[i])), plan + " state " + i);
