@@ -4,8 +4,9 @@
 #   tests      the GPU tests through the JUnit launcher (kernels against their CPU references, CudaDecoder
 #              against the CPU Decoder, the CUDA cell runner against the CPU one); GPU_TESTS names the
 #              packages or classes (default io.vecinfer.cuda);
-#   vq         the fused VQ decode-attention benchmark and its PyTorch SDPA (enable_gqa) peer, same shapes, and the
-#              whole-prompt encode benchmark (tokens/s of one vq_encode launch per layer, 32k prompt, 8B heads) and
+#   vq         the fused VQ decode-attention benchmark and its PyTorch SDPA (enable_gqa) peer, same shapes, joined into
+#              rows (vq_rows.py; with our fp16 decode rows when the attention step ran before it);
+#   encode     the whole-prompt encode benchmark (tokens/s of one vq_encode launch per layer, 32k prompt, 8B heads) and
 #              KIVI's fused-dequantization decode attention and whole-context encode (KiviAttentionBenchmark);
 #   attention  the fp16 ring attention benchmark (tensor-core prefill, split-KV decode) and its SDPA peer;
 #   matmul     the projections on Llama-3.1-8B shapes and their torch.matmul peer (MATMUL_ARGS, e.g.
@@ -16,7 +17,7 @@
 #              $OUT/transformers-parity-h200.json (for docs/results/gpu/).
 # Each Java step has a time limit (STEP_S, default 240 s); one that outlives it prints a thread dump (SIGQUIT)
 # before it is killed, so a hang names its place. Everything lands in $OUT as it is produced.
-#   bash gpu-worker/scripts/gpu-check-on-h200.sh [tests] [vq] [attention] [matmul] [parity]   (default: tests vq attention)
+#   bash gpu-worker/scripts/gpu-check-on-h200.sh [tests] [vq] [encode] [attention] [matmul] [parity]   (default: tests vq attention)
 set -uo pipefail
 steps="${*:-tests vq attention}"
 rm -rf /tmp/jre && mkdir -p /tmp/jre && tar xJf .device-bundle/jre17b.tar.xz -C /tmp/jre
@@ -35,8 +36,14 @@ for step in $steps; do
   case "$step" in
     tests) java_step io.vecinfer.cuda.DeviceTestLauncher ${GPU_TESTS:-io.vecinfer.cuda} 2>&1 | tee "$OUT/gpu-tests.txt" ;;
     vq)
-      java_step io.vecinfer.bench.VqAttentionBenchmark 2>"$OUT/vq-benchmark-stderr.txt" | tee "$OUT/vq-attention-benchmark.json"
-      PYTHONUNBUFFERED=1 python3 gpu-worker/scripts/sdpa_peer.py 2>&1 | tee "$OUT/sdpa-peer.json"
+      # VQ_BATCHES / VQ_CONTEXTS / VQ_CONFIGS narrow the shapes (defaults: 1,8,32 x 32k,128k,192k x d4b8,d8b8,d2b8)
+      vq_shapes="--batches ${VQ_BATCHES:-1,8,32} --contexts ${VQ_CONTEXTS:-32768,131072,196608}"
+      java_step io.vecinfer.bench.VqAttentionBenchmark $vq_shapes --configs "${VQ_CONFIGS:-d4b8,d8b8,d2b8}" \
+        2>"$OUT/vq-benchmark-stderr.txt" | tee "$OUT/vq-attention-benchmark.json"
+      PYTHONUNBUFFERED=1 python3 gpu-worker/scripts/sdpa_peer.py $vq_shapes 2>&1 | tee "$OUT/sdpa-peer.json"
+      python3 gpu-worker/scripts/vq_rows.py "$OUT/vq-attention-benchmark.json" "$OUT/sdpa-peer.json" \
+        $( [ -s "$OUT/attention-benchmark.json" ] && echo "$OUT/attention-benchmark.json" ) > "$OUT/vq-attention-vs-sdpa.json" ;;
+    encode)
       java_step io.vecinfer.bench.VqEncodeBenchmark 2>"$OUT/vq-encode-stderr.txt" | tee "$OUT/vq-encode-benchmark.json"
       java_step io.vecinfer.bench.KiviAttentionBenchmark 2>"$OUT/kivi-stderr.txt" | tee "$OUT/kivi-attention-benchmark.json" ;;
     attention)
@@ -53,6 +60,6 @@ for step in $steps; do
       java_step io.vecinfer.bench.TransformersParity --peer /tmp/parity-peer --out "$OUT/transformers-parity-h200.json" \
         --command "STEP_S=${STEP_S:-240} bash gpu-worker/scripts/gpu-check-on-h200.sh parity" \
         --commit "$(cat .device-bundle/commit.txt 2>/dev/null || echo unknown)" 2>&1 | tee "$OUT/parity-log.txt" ;;
-    *) echo "unknown step $step (tests, vq, attention, matmul, parity)" >&2; exit 2 ;;
+    *) echo "unknown step $step (tests, vq, encode, attention, matmul, parity)" >&2; exit 2 ;;
   esac
 done

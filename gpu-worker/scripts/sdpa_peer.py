@@ -3,7 +3,7 @@
 F.scaled_dot_product_attention(q, k, v, enable_gqa=True) on Llama-3.1-8B heads (32 query heads, 8 KV heads,
 head_dim 128), median of torch.cuda event times after warm-up; prints JSON.
 
-    python3 gpu-worker/scripts/sdpa_peer.py [--batch 8] [--contexts 32768,131072] [--runs 30]
+    python3 gpu-worker/scripts/sdpa_peer.py [--batches 8] [--contexts 32768,131072] [--runs 30]
 """
 import argparse
 import json
@@ -37,11 +37,15 @@ def measure(batch, context, runs):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--batch", type=int, default=8)
+    parser.add_argument("--batches", "--batch", default="8", help="comma-separated batch sizes")
     parser.add_argument("--contexts", default="32768,131072")
     parser.add_argument("--runs", type=int, default=30)
     args = parser.parse_args()
-    results = [measure(args.batch, int(c), max(20, args.runs)) for c in args.contexts.split(",")]
+    results = []
+    for b in args.batches.split(","):
+        for c in args.contexts.split(","):
+            results.append(measure(int(b), int(c), max(20, args.runs)))
+            torch.cuda.empty_cache()
     print(json.dumps({"benchmark": "sdpa fp16 enable_gqa decode", "device": torch.cuda.get_device_name(),
                       "torch": torch.__version__, "query_heads": QUERY_HEADS, "kv_heads": KV_HEADS,
                       "head_dim": HEAD_DIM, "runs": max(20, args.runs), "results": results}, indent=1))

@@ -1,9 +1,10 @@
-// vq_attention: fused lookup-table attention over the VQ-compressed tokens, and the log-sum-exp merges.
+// vq_attention: fused lookup-table attention over the VQ-compressed tokens, the general kernel
+// (every configuration; vq_lut_attention.cu is the fast one for the common ones).
 //
 // vq_attention_v{VD}_g{G}_{f32,f16} (VD = value sub-vector dims 1, 2, 4, 8; G = 4 for groups up to 4 query heads
 // per KV head, 8 up to 8; table entries fp32 or fp16)
 //   Launch (io.vecinfer.cuda.vq.VqAttentionKernel): grid (rows of this pass, kv_heads, splits), block
-//   VQ_ATTENTION_THREADS (8 warps), dynamic shared memory VqAttentionKernel.Plan.sharedBytes. One block serves one
+//   VQ_ATTENTION_THREADS (8 warps), dynamic shared memory VqAttentionPlanner.sharedBytes. One block serves one
 //   query row (a new token of sequence row_seq[r] at position row_pos[r]), the `group` query heads of one
 //   KV head (GQA: every code is read once for the group), and split z of the compressed positions
 //   [0, c) with c = ResidualWindow.compressedTokens(row_pos + 1, window):
@@ -28,14 +29,11 @@
 // vq_query_table_{f32,f16}: grid (rows of this pass, kv_heads), block VQ_ATTENTION_THREADS, shared group * head_dim
 //   floats. Builds the table of step 2 into table_scratch[(row in pass * kv_heads + kv_head)][s][c][G].
 //
-// merge_states / merge_splits: grid (states), block 128, no shared memory. State = (row, query head):
-//   o = Σ_p e^{lse_p − M} o_p / Σ_p e^{lse_p − M}, lse = M + log Σ_p e^{lse_p − M}, M = max_p lse_p;
-//   parts with lse = −inf weigh nothing, and all −inf gives o = 0, lse = −inf. merge_states takes two
-//   parts in separate arrays (e.g. the compressed part and the fp16 window part) and may write over
-//   the first; merge_splits takes `parts` partials in one array [part][state][head_dim].
+// The split partials are merged by merge_splits (vq_merge.cu).
 //
 // Layouts: vq_common.cuh. Queries fp32 [row][query head][head_dim]; o fp32 [.][query head][head_dim],
 // lse fp32 [.][query head].
+#include "vq_attention_params.cuh"
 #include "vq_common.cuh"
 
 #include <type_traits>
@@ -43,14 +41,6 @@
 constexpr int VQ_ATTENTION_THREADS = 256;                // 8 warps
 constexpr int VQ_WARPS = VQ_ATTENTION_THREADS / 32;
 constexpr int VQ_TILE = VQ_ATTENTION_THREADS;            // tokens of one staged tile: 32 per warp
-
-// Compressed positions a query at `pos` attends (ResidualWindow.compressedTokens(pos + 1, window)),
-// never more than the code array holds.
-__device__ __forceinline__ int vq_compressed_tokens(int pos, int window, int capacity) {
-    long long length = (long long)pos + 1;
-    long long c = length < 2LL * window ? 0 : (length - window) / window * window;
-    return (int)min(c, (long long)capacity);
-}
 
 // qt[g][d] = q̃ of query head kv_head * group + g of `row`, in shared memory (ends with a barrier).
 __device__ void vq_transformed_queries(float* qt, const float* q, int row, int kv_head, int group, int query_heads,
@@ -90,26 +80,21 @@ __device__ void vq_fill_table(E* table, const float* qt, int group, int stride, 
 }
 
 template <typename E>
-__device__ __forceinline__ void vq_query_table(const float* q, int row_offset, int query_heads, int kv_heads, int head_dim,
-                                               int layer, const float* key_words, const int* key_book_of, int key_dims,
-                                               int key_bits, const float* lambda, int hadamard, int stride, E* table_scratch) {
+__device__ __forceinline__ void vq_query_table(const VqAttentionParams& p) {
     extern __shared__ float qt[];
-    const int kv_head = blockIdx.y, group = query_heads / kv_heads, slot = layer * kv_heads + kv_head;
-    const int key_sub = head_dim / key_dims, words = 1 << key_bits;
+    const int kv_head = blockIdx.y, group = p.query_heads / p.kv_heads, slot = p.layer * p.kv_heads + kv_head;
+    const int key_sub = p.head_dim / p.key_dims, words = 1 << p.key_bits, stride = group <= 4 ? 4 : 8;
     const long long table_entries = (long long)key_sub * words * stride;
-    vq_transformed_queries(qt, q, row_offset + blockIdx.x, kv_head, group, query_heads, head_dim,
-                           lambda ? lambda + (long long)slot * head_dim : nullptr, hadamard);
-    vq_fill_table<E>(table_scratch + ((long long)blockIdx.x * kv_heads + kv_head) * table_entries, qt, group, stride,
-                     head_dim, key_words, key_book_of + slot * key_sub, key_dims, words);
+    vq_transformed_queries(qt, p.q, p.row_offset + blockIdx.x, kv_head, group, p.query_heads, p.head_dim,
+                           p.lambda ? p.lambda + (long long)slot * p.head_dim : nullptr, p.hadamard);
+    E* table = reinterpret_cast<E*>(const_cast<void*>(p.table_scratch));
+    vq_fill_table<E>(table + ((long long)blockIdx.x * p.kv_heads + kv_head) * table_entries, qt, group, stride,
+                     p.head_dim, p.key_words, p.key_book_of + slot * key_sub, p.key_dims, words);
 }
 
-#define VQ_QUERY_TABLE_ENTRY(NAME, E)                                                                            \
-    extern "C" __global__ void __launch_bounds__(VQ_ATTENTION_THREADS) NAME(                                   \
-            const float* q, int row_offset, int query_heads, int kv_heads, int head_dim, int layer,             \
-            const float* key_words, const int* key_book_of, int key_dims, int key_bits, const float* lambda,    \
-            int hadamard, int stride, E* table_scratch) {                                                       \
-        vq_query_table<E>(q, row_offset, query_heads, kv_heads, head_dim, layer, key_words, key_book_of,       \
-                          key_dims, key_bits, lambda, hadamard, stride, table_scratch);                         \
+#define VQ_QUERY_TABLE_ENTRY(NAME, E)                                                                   \
+    extern "C" __global__ void __launch_bounds__(VQ_ATTENTION_THREADS) NAME(const VqAttentionParams p) { \
+        vq_query_table<E>(p);                                                                           \
     }
 VQ_QUERY_TABLE_ENTRY(vq_query_table_f32, float)
 VQ_QUERY_TABLE_ENTRY(vq_query_table_f16, __half)
@@ -188,14 +173,27 @@ __device__ __forceinline__ void vq_load_word(float (&w)[VD], const float* word, 
 template <int VD> __host__ __device__ constexpr int vq_value_units() { return (128 / VD) / 32 > 0 ? (128 / VD) / 32 : 1; }
 
 template <int VD, int G, typename E>
-__device__ __forceinline__ void vq_attention(
-        const float* q, int rows, int row_offset, const int* row_seq, const int* row_pos,
-        int query_heads, int kv_heads, int head_dim, int layer, int layers, int capacity, int window,
-        const float* key_words, const int* key_book_of, int key_dims, int key_bits,
-        const float* value_words, const int* value_book_of, int value_bits,
-        const float* lambda, int hadamard, float scale,
-        const unsigned char* key_codes, const unsigned char* value_codes, int key_code_bytes, int value_code_bytes,
-        int value_book_shared, const E* table_scratch, int chunk_tokens, float* o, float* lse) {
+__device__ __forceinline__ void vq_attention(const VqAttentionParams& args) {
+    // the fields under their own names (the body predates the struct)
+    const float* q = args.q;
+    const int rows = args.rows, row_offset = args.row_offset, query_heads = args.query_heads, kv_heads = args.kv_heads;
+    const int* row_seq = args.row_seq;
+    const int* row_pos = args.row_pos;
+    const int head_dim = args.head_dim, layer = args.layer, layers = args.layers, capacity = args.capacity, window = args.window;
+    const float* key_words = args.key_words;
+    const int* key_book_of = args.key_book_of;
+    const int key_dims = args.key_dims, key_bits = args.key_bits, value_bits = args.value_bits, hadamard = args.hadamard;
+    const float* value_words = args.value_words;
+    const int* value_book_of = args.value_book_of;
+    const float* lambda = args.lambda;
+    const float scale = args.scale;
+    const unsigned char* key_codes = args.key_codes;
+    const unsigned char* value_codes = args.value_codes;
+    const int key_code_bytes = args.key_code_bytes, value_code_bytes = args.value_code_bytes;
+    const int value_book_shared = args.value_book_shared, chunk_tokens = args.chunk_tokens;
+    const E* table_scratch = reinterpret_cast<const E*>(args.table_scratch);
+    float* o = args.o;
+    float* lse = args.lse;
     constexpr int T = VQ_TILE, VS = vq_value_units<VD>();
     extern __shared__ __align__(16) unsigned char vq_smem[];
     const int group = query_heads / kv_heads, kv_head = blockIdx.y, split = blockIdx.z;
@@ -205,7 +203,7 @@ __device__ __forceinline__ void vq_attention(
     const int key_words_count = 1 << key_bits, value_words_count = 1 << value_bits;
     const int key_row = key_sub * key_code_bytes, value_row = value_sub * value_code_bytes; // bytes per token
     const int key_tile = (T * key_row + 15) & ~15, value_tile = (T * value_row + 15) & ~15;
-    // shared memory (VqAttentionKernel.sharedBytes mirrors it)
+    // shared memory (VqAttentionPlanner.sharedBytes mirrors it)
     const int table_bytes = table_scratch ? 0 : ((key_sub * key_words_count * G * (int)sizeof(E) + 15) & ~15);
     const int vword_floats = value_book_shared ? ((value_words_count * VD + 3) & ~3) : 0;
     E* table_shared = reinterpret_cast<E*>(vq_smem);
@@ -502,20 +500,10 @@ __device__ __forceinline__ void vq_attention(
     if (threadIdx.x < group) lse[out_state + threadIdx.x] = block_l[G + threadIdx.x] + logf(block_l[threadIdx.x]);
 }
 
-#define VQ_ATTENTION_ENTRY(VD, G, E, SUFFIX)                                                                     \
-    extern "C" __global__ void __launch_bounds__(VQ_ATTENTION_THREADS) vq_attention_v##VD##_g##G##_##SUFFIX(   \
-            const float* q, int rows, int row_offset, const int* row_seq, const int* row_pos, int query_heads,   \
-            int kv_heads, int head_dim, int layer, int layers, int capacity, int window, const float* key_words, \
-            const int* key_book_of, int key_dims, int key_bits, const float* value_words,                        \
-            const int* value_book_of, int value_bits, const float* lambda, int hadamard, float scale,            \
-            const unsigned char* key_codes, const unsigned char* value_codes, int key_code_bytes,                \
-            int value_code_bytes, int value_book_shared, const E* table_scratch, int chunk_tokens, float* o,     \
-            float* lse) {                                                                                        \
-        vq_attention<VD, G, E>(q, rows, row_offset, row_seq, row_pos, query_heads, kv_heads, head_dim, layer,    \
-                               layers, capacity, window, key_words, key_book_of, key_dims, key_bits,             \
-                               value_words, value_book_of, value_bits, lambda, hadamard, scale, key_codes,       \
-                               value_codes, key_code_bytes, value_code_bytes, value_book_shared, table_scratch,  \
-                               chunk_tokens, o, lse);                                                            \
+#define VQ_ATTENTION_ENTRY(VD, G, E, SUFFIX)                                                                   \
+    extern "C" __global__ void __launch_bounds__(VQ_ATTENTION_THREADS)                                         \
+            vq_attention_v##VD##_g##G##_##SUFFIX(const VqAttentionParams p) {                                  \
+        vq_attention<VD, G, E>(p);                                                                             \
     }
 #define VQ_ATTENTION_ENTRIES(VD)                    \
     VQ_ATTENTION_ENTRY(VD, 4, float, f32)           \
@@ -526,56 +514,3 @@ VQ_ATTENTION_ENTRIES(1)
 VQ_ATTENTION_ENTRIES(2)
 VQ_ATTENTION_ENTRIES(4)
 VQ_ATTENTION_ENTRIES(8)
-// The parts of one merge, read through an accessor so that both entry points share the arithmetic.
-struct VqTwoParts {
-    const float *o1, *lse1, *o2, *lse2;
-    int head_dim;
-    __device__ float lse(int p, long long state) const { return p == 0 ? lse1[state] : lse2[state]; }
-    __device__ float o(int p, long long state, int d) const { return (p == 0 ? o1 : o2)[state * head_dim + d]; }
-};
-
-struct VqSplitParts {
-    const float *o_parts, *lse_parts;
-    long long states;
-    int head_dim;
-    __device__ float lse(int p, long long state) const { return lse_parts[p * states + state]; }
-    __device__ float o(int p, long long state, int d) const { return o_parts[(p * states + state) * head_dim + d]; }
-};
-
-template <class Parts>
-__device__ void vq_merge(const Parts& parts, int count, int head_dim, float* o, float* lse) {
-    const long long state = blockIdx.x;
-    float m = -CUDART_INF_F;
-    for (int p = 0; p < count; p++) m = fmaxf(m, parts.lse(p, state));
-    float sum = 0.f;
-    if (m != -CUDART_INF_F) {
-        for (int p = 0; p < count; p++) {
-            const float l = parts.lse(p, state);
-            if (l != -CUDART_INF_F) sum = __fadd_rn(sum, expf(l - m));
-        }
-    }
-    __syncthreads(); // every thread has read the lse parts before thread 0 may overwrite part 0's
-    for (int d = threadIdx.x; d < head_dim; d += blockDim.x) {
-        float acc = 0.f;
-        if (m != -CUDART_INF_F) {
-            for (int p = 0; p < count; p++) {
-                const float l = parts.lse(p, state);
-                if (l != -CUDART_INF_F) acc = fmaf(expf(l - m), parts.o(p, state, d), acc);
-            }
-            acc = __fdiv_rn(acc, sum);
-        }
-        o[state * head_dim + d] = acc;
-    }
-    __syncthreads(); // and every thread has finished with them before it does
-    if (threadIdx.x == 0) lse[state] = m == -CUDART_INF_F ? -CUDART_INF_F : m + logf(sum);
-}
-
-extern "C" __global__ void merge_states(const float* o1, const float* lse1, const float* o2, const float* lse2,
-                                        int head_dim, float* o, float* lse) {
-    vq_merge(VqTwoParts{o1, lse1, o2, lse2, head_dim}, 2, head_dim, o, lse);
-}
-
-extern "C" __global__ void merge_splits(const float* o_parts, const float* lse_parts, int parts, long long states,
-                                        int head_dim, float* o, float* lse) {
-    vq_merge(VqSplitParts{o_parts, lse_parts, states, head_dim}, parts, head_dim, o, lse);
-}

@@ -45,3 +45,11 @@ __device__ void vq_hadamard_shared(float* x, int vectors, int d) {
     for (int i = threadIdx.x; i < vectors * d; i += blockDim.x) x[i] = __fmul_rn(x[i], scale);
     __syncthreads();
 }
+
+// Compressed positions a query at `pos` attends (ResidualWindow.compressedTokens(pos + 1, window)),
+// never more than the code array holds.
+__device__ __forceinline__ int vq_compressed_tokens(int pos, int window, int capacity) {
+    long long length = (long long)pos + 1;
+    long long c = length < 2LL * window ? 0 : (length - window) / window * window;
+    return (int)min(c, (long long)capacity);
+}

@@ -6,6 +6,7 @@ import io.vecinfer.cuda.DeviceBuffer;
 import io.vecinfer.cuda.vq.DeviceCodebooks;
 import io.vecinfer.cuda.vq.FlatCodebooks;
 import io.vecinfer.cuda.vq.VqAttentionKernel;
+import io.vecinfer.cuda.vq.VqAttentionParams;
 import io.vecinfer.cuda.vq.VqCodeLayout;
 import io.vecinfer.kvcache.KvLayout;
 import io.vecinfer.quant.ResidualWindow;
@@ -18,58 +19,93 @@ import java.util.Locale;
 import java.util.SplittableRandom;
 
 /**
- * Decode-step time of the fused VQ attention kernel (compressed part, split merge included; the fp16
- * window and the window merge are other kernels) on Llama-3.1-8B shapes: 32 query heads, 8 KV heads,
- * head_dim 128, one layer, VecInfer d4b8 keys and values (random λ, codebooks and codes: the kernel's
- * time does not depend on their values), window R = 16, one query token per sequence at the last
- * position. Median of CUDA-event times over the runs after warm-up; prints JSON. Its fp16 peer is
- * gpu-worker/scripts/sdpa_peer.py (SDPA with enable_gqa=True), to be run in the same session:
+ * Decode-step time of the fused VQ attention kernels (compressed part, split merge included; the fp16 window and the
+ * window merge are other kernels) on Llama-3.1-8B shapes: 32 query heads, 8 KV heads, head_dim 128, one layer, window
+ * R = 16, one query token per sequence at the last position; random λ, codebooks (one per layer) and codes (the LUT
+ * kernel's time does not depend on their values). Median of CUDA-event times over the runs after warm-up; prints JSON
+ * rows, one per (configuration, kernel, variant, batch, context). Its fp16 peer is gpu-worker/scripts/sdpa_peer.py
+ * (SDPA with enable_gqa=True), run in the same device call; gpu-worker/scripts/vq_rows.py joins the two.
  * <pre>
- *   java -cp CLASSPATH io.vecinfer.bench.VqAttentionBenchmark [--batch 8] [--contexts 32768,131072] [--runs 30]
+ *   java -cp CLASSPATH io.vecinfer.bench.VqAttentionBenchmark [--batches 1,8,32] [--contexts 32768,131072,196608]
+ *        [--configs d4b8,d8b8,d2b8] [--runs 30]
  * </pre>
- * Each context is timed with the fp32 and the fp16 query table. Bytes read count the codes as stored (uint8
- * containers for d4b8) plus codebooks, λ and queries; {@code packed_bytes} is what the codes take at their 8-bit
- * width, the 2-bit floor of performance.md.
+ * Kernels: {@code lut} (the decoder's plan for these configurations) and {@code lut_hv} (its fp16 value path) for every
+ * configuration; for d4b8 also
+ * {@code general} (the previous kernel, fp16 table) and the LUT kernel's attribution variants, each with one phase left
+ * out (VqAttentionParams.SKIP_*: {@code no_keys}, {@code no_values}, {@code no_softmax}, {@code no_staging}), so that
+ * the full kernel's time is split by measurement. Codes are rotated over copies whose other traffic exceeds 2 × L2, so
+ * the L2 does not serve them. {@code cycles_per_token_head} = time × 1.98 GHz × 132 SMs / (batch × 8 KV heads × tokens).
  */
 public final class VqAttentionBenchmark {
     private static final int QUERY_HEADS = 32, KV_HEADS = 8, HEAD_DIM = 128, WINDOW = 16, WARMUP = 5;
-    private static final VqShape D4B8 = new VqShape(4, 8);
+    private static final long L2_BYTES = 50L << 20, BLOCK_BYTES = 16L << 20;
+    private static final double COPY_CEILING_BYTES_PER_S = 4.22e12, CLOCK_HZ = 1.98e9;
+    private static final int SMS = 132;
+    private static final String[] VARIANTS = {"full", "no_keys", "no_values", "no_softmax", "no_staging"};
+    private static final int[] SKIPS = {0, VqAttentionParams.SKIP_KEYS, VqAttentionParams.SKIP_VALUES, VqAttentionParams.SKIP_SOFTMAX,
+            VqAttentionParams.SKIP_STAGING};
 
     public static void main(String[] args) {
-        int batch = 8, runs = 30;
-        int[] contexts = {32768, 131072};
+        int runs = 30;
+        int[] batches = {1, 8, 32}, contexts = {32768, 131072, 196608};
+        String[] configs = {"d4b8", "d8b8", "d2b8"};
         for (int i = 0; i < args.length; i += 2) {
             switch (args[i]) {
-                case "--batch" -> batch = Integer.parseInt(args[i + 1]);
+                case "--batches" -> batches = ints(args[i + 1]);
+                case "--batch" -> batches = ints(args[i + 1]);
                 case "--runs" -> runs = Math.max(20, Integer.parseInt(args[i + 1]));
-                case "--contexts" -> contexts = Arrays.stream(args[i + 1].split(",")).mapToInt(Integer::parseInt).toArray();
-                default -> throw new IllegalArgumentException("unknown option " + args[i] + " (--batch N, --contexts A,B, --runs N)");
+                case "--contexts" -> contexts = ints(args[i + 1]);
+                case "--configs" -> configs = args[i + 1].split(",");
+                default -> throw new IllegalArgumentException("unknown option " + args[i] + " (--batches A,B, --contexts A,B, --configs d4b8,.., --runs N)");
             }
         }
         SplittableRandom random = new SplittableRandom(20261129L);
-        FlatCodebooks flat = randomBooks(random);
-        List<String> results = new ArrayList<>();
+        List<String> rows = new ArrayList<>();
         String deviceName;
-        try (CudaDevice device = CudaDevice.open(0);
-             DeviceCodebooks books = new DeviceCodebooks(device, flat);
-             VqAttentionKernel kernel = new VqAttentionKernel(device);
-             CudaTimer timer = new CudaTimer(device)) {
+        try (CudaDevice device = CudaDevice.open(0); CudaTimer timer = new CudaTimer(device); VqAttentionKernel kernel = new VqAttentionKernel(device)) {
             deviceName = device.name();
-            for (int context : contexts) {
-                for (boolean half : new boolean[]{false, true}) results.add(measure(device, books, kernel, timer, batch, context, runs, half, random));
+            DeviceBuffer block = randomBlock(device, random);
+            try {
+                for (String config : configs) {
+                    VqShape shape = shape(config);
+                    FlatCodebooks flat = randomBooks(shape, random);
+                    try (DeviceCodebooks books = new DeviceCodebooks(device, flat)) {
+                        for (int batch : batches) {
+                            for (int context : contexts) {
+                                rows.addAll(measure(device, books, kernel, timer, block, shape, batch, context, runs, random));
+                                System.err.println("done " + config + " batch " + batch + " context " + context);
+                            }
+                        }
+                    }
+                }
+            } finally {
+                block.close();
             }
         }
-        System.out.println("{\"benchmark\": \"vq_attention d4b8/d4b8 decode\", \"device\": \"" + deviceName + "\", \"query_heads\": " + QUERY_HEADS
+        System.out.println("{\"benchmark\": \"vq_attention decode\", \"device\": \"" + deviceName + "\", \"query_heads\": " + QUERY_HEADS
                 + ", \"kv_heads\": " + KV_HEADS + ", \"head_dim\": " + HEAD_DIM + ", \"window\": " + WINDOW + ", \"runs\": " + runs
-                + ", \"results\": [\n  " + String.join(",\n  ", results) + "\n]}");
+                + ", \"rows\": [\n  " + String.join(",\n  ", rows) + "\n]}");
     }
 
-    private static String measure(CudaDevice device, DeviceCodebooks books, VqAttentionKernel kernel, CudaTimer timer,
-                                  int batch, int context, int runs, boolean halfTable, SplittableRandom random) {
+    /** "d4b8" → 4 dims, 8 bits. */
+    private static VqShape shape(String text) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("d(\\d+)b(\\d+)").matcher(text);
+        if (!m.matches()) throw new IllegalArgumentException("a configuration is dNbM, not " + text);
+        return new VqShape(Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2)));
+    }
+
+    private static int[] ints(String list) {
+        return Arrays.stream(list.split(",")).mapToInt(Integer::parseInt).toArray();
+    }
+
+    private static List<String> measure(CudaDevice device, DeviceCodebooks books, VqAttentionKernel kernel, CudaTimer timer, DeviceBuffer block,
+                                        VqShape shape, int batch, int context, int runs, SplittableRandom random) {
         FlatCodebooks flat = books.host();
         int compressed = (int) ResidualWindow.compressedTokens(context, WINDOW);
-        VqCodeLayout keyLayout = VqCodeLayout.of(batch, 1, KV_HEADS, context, flat.keySubspaces(), D4B8.bits());
-        VqCodeLayout valueLayout = VqCodeLayout.of(batch, 1, KV_HEADS, context, flat.valueSubspaces(), D4B8.bits());
+        VqCodeLayout keyLayout = VqCodeLayout.of(batch, 1, KV_HEADS, context, flat.keySubspaces(), shape.bits());
+        VqCodeLayout valueLayout = VqCodeLayout.of(batch, 1, KV_HEADS, context, flat.valueSubspaces(), shape.bits());
+        long codeBytes = keyLayout.bytes() + valueLayout.bytes();
+        int copies = (int) Math.max(1, Math.min(16, 1 + (2 * L2_BYTES + codeBytes - 1) / codeBytes));
         int[] sequences = new int[batch], positions = new int[batch];
         for (int b = 0; b < batch; b++) {
             sequences[b] = b;
@@ -77,35 +113,61 @@ public final class VqAttentionBenchmark {
         }
         float[] q = new float[batch * QUERY_HEADS * HEAD_DIM];
         for (int i = 0; i < q.length; i++) q[i] = (float) gaussian(random);
-        VqAttentionKernel.Plan plan = kernel.plan(flat, batch, compressed, halfTable);
-        float[] ms = new float[runs];
-        try (DeviceBuffer keyCodes = randomCodes(device, keyLayout, random); DeviceBuffer valueCodes = randomCodes(device, valueLayout, random);
-             DeviceBuffer qs = device.upload(q); DeviceBuffer seq = device.upload(sequences); DeviceBuffer pos = device.upload(positions);
+        String method = "vecinfer:k=" + shape + ",v=" + shape;
+        List<String> out = new ArrayList<>();
+        List<DeviceBuffer> buffers = new ArrayList<>();
+        try (DeviceBuffer qs = device.upload(q); DeviceBuffer seq = device.upload(sequences); DeviceBuffer pos = device.upload(positions);
              DeviceBuffer o = device.allocate(4L * q.length); DeviceBuffer lse = device.allocate(4L * batch * QUERY_HEADS)) {
-            float scale = (float) (1 / Math.sqrt(HEAD_DIM));
-            for (int i = 0; i < WARMUP + runs; i++) {
-                timer.start();
-                kernel.launch(books, 0, plan, qs.from(0), batch, seq, pos, WINDOW, scale, keyCodes, keyLayout, valueCodes, valueLayout, o, lse);
-                float t = timer.stopMillis();
-                if (i >= WARMUP) ms[i - WARMUP] = t;
+            DeviceBuffer[] keys = new DeviceBuffer[copies], values = new DeviceBuffer[copies];
+            for (int c = 0; c < copies; c++) {
+                buffers.add(keys[c] = tiled(device, block, keyLayout.bytes()));
+                buffers.add(values[c] = tiled(device, block, valueLayout.bytes()));
             }
+            VqAttentionKernel.Plan lut = kernel.lutPlan(flat, batch, compressed);
+            List<Object[]> cases = new ArrayList<>(); // kernel name, plan, variant index
+            if (lut != null) cases.add(new Object[]{"lut", lut, 0});
+            VqAttentionKernel.Plan halfValues = kernel.lutHalfValuesPlan(flat, batch, compressed);
+            if (halfValues != null) cases.add(new Object[]{"lut_hv", halfValues, 0});
+            if (shape.dims() == 4) {
+                cases.add(new Object[]{"general", kernel.plan(flat, batch, compressed, true), 0});
+                if (lut != null) for (int v = 1; v < VARIANTS.length; v++) cases.add(new Object[]{"lut", lut, v});
+            }
+            float scale = (float) (1 / Math.sqrt(HEAD_DIM));
+            for (Object[] c : cases) {
+                VqAttentionKernel.Plan plan = (VqAttentionKernel.Plan) c[1];
+                int variant = (Integer) c[2];
+                float[] ms = new float[runs];
+                for (int i = 0; i < WARMUP + runs; i++) {
+                    int at = i % copies;
+                    timer.start();
+                    kernel.launch(books, 0, plan, qs.from(0), batch, seq, pos, WINDOW, scale, keys[at], keyLayout, values[at], valueLayout, o, lse,
+                            SKIPS[variant]);
+                    float t = timer.stopMillis();
+                    if (i >= WARMUP) ms[i - WARMUP] = t;
+                }
+                Arrays.sort(ms);
+                double median = runs % 2 == 1 ? ms[runs / 2] : (ms[runs / 2 - 1] + ms[runs / 2]) / 2.0;
+                long codes = (long) batch * KV_HEADS * compressed * (flat.keySubspaces() + flat.valueSubspaces());
+                long read = codes * keyLayout.codeBytes() + books.bytes() + 4L * q.length;
+                long packed = codes * shape.bits() / 8 + books.bytes() + 4L * q.length;
+                double cycles = median * 1e-3 * CLOCK_HZ * SMS / ((double) batch * KV_HEADS * compressed);
+                out.add(String.format(Locale.ROOT, "{\"method\": \"%s\", \"kernel\": \"%s\", \"variant\": \"%s\", \"batch\": %d, \"context\": %d,"
+                                + " \"compressed_tokens\": %d, \"splits\": %d, \"chunk_tokens\": %d, \"threads\": %d, \"shared_bytes\": %d, \"code_copies\": %d,"
+                                + " \"ours_ms\": %.4f, \"min_ms\": %.4f, \"max_ms\": %.4f, \"bytes_read\": %d, \"packed_bytes\": %d, \"tb_per_s\": %.3f,"
+                                + " \"fraction_of_copy_ceiling\": %.3f, \"cycles_per_token_head\": %.2f}",
+                        method, c[0], VARIANTS[variant], batch, context, compressed, plan.splits(), plan.chunkTokens(), plan.threads(), plan.sharedBytes(),
+                        copies, median, ms[0], ms[runs - 1], read, packed, read / median / 1e9, read / (median / 1e3) / COPY_CEILING_BYTES_PER_S, cycles));
+            }
+        } finally {
+            buffers.forEach(DeviceBuffer::close);
         }
-        Arrays.sort(ms);
-        double median = runs % 2 == 1 ? ms[runs / 2] : (ms[runs / 2 - 1] + ms[runs / 2]) / 2.0;
-        long codes = (long) batch * KV_HEADS * compressed * (flat.keySubspaces() + flat.valueSubspaces());
-        long other = books.bytes() + 4L * q.length;
-        long read = codes * keyLayout.codeBytes() + other, packed = codes * D4B8.bits() / 8 + other;
-        return String.format(Locale.ROOT, "{\"table\": \"%s\", \"code_bytes\": %d, \"batch\": %d, \"context\": %d, \"compressed_tokens\": %d, \"splits\": %d, \"chunk_tokens\": %d,"
-                        + " \"table_in_shared\": %b, \"shared_bytes\": %d, \"median_ms\": %.4f, \"min_ms\": %.4f, \"max_ms\": %.4f,"
-                        + " \"bytes_read\": %d, \"packed_bytes\": %d, \"gb_per_s\": %.1f, \"packed_gb_per_s\": %.1f}",
-                halfTable ? "fp16" : "fp32", keyLayout.codeBytes(), batch, context, compressed, plan.splits(), plan.chunkTokens(), plan.tableInShared(), plan.sharedBytes(), median, ms[0], ms[runs - 1],
-                read, packed, read / median / 1e6, packed / median / 1e6);
+        return out;
     }
 
-    private static FlatCodebooks randomBooks(SplittableRandom random) {
+    private static FlatCodebooks randomBooks(VqShape shape, SplittableRandom random) {
         KvLayout layout = new KvLayout(1, KV_HEADS, QUERY_HEADS, HEAD_DIM);
-        int sub = D4B8.subspaces(HEAD_DIM);
-        float[] keyWords = new float[D4B8.codewords() * D4B8.dims()], valueWords = new float[keyWords.length];
+        int sub = shape.subspaces(HEAD_DIM);
+        float[] keyWords = new float[shape.codewords() * shape.dims()], valueWords = new float[keyWords.length];
         for (int i = 0; i < keyWords.length; i++) {
             keyWords[i] = (float) gaussian(random);
             valueWords[i] = (float) gaussian(random);
@@ -113,17 +175,23 @@ public final class VqAttentionBenchmark {
         float[] lambda = new float[KV_HEADS * HEAD_DIM];
         for (int i = 0; i < lambda.length; i++) lambda[i] = 0.5f + 3 * (float) random.nextDouble();
         // one codebook per layer (VecInfer's default scope): book 0 for every sub-vector
-        return new FlatCodebooks(layout, D4B8, D4B8, keyWords, valueWords, new int[KV_HEADS * sub], new int[KV_HEADS * sub], lambda, true);
+        return new FlatCodebooks(layout, shape, shape, keyWords, valueWords, new int[KV_HEADS * sub], new int[KV_HEADS * sub], lambda, true);
     }
 
-    /** Uniform 8-bit codes in the layout's containers (uint8 for d4b8), four bytes to an int (little-endian, as the device reads them). */
-    private static DeviceBuffer randomCodes(CudaDevice device, VqCodeLayout layout, SplittableRandom random) {
-        int[] words = new int[Math.toIntExact(layout.bytes() / 4)];
-        int mask = layout.codeBytes() == 1 ? 0xffffffff : 0x00ff00ff;
-        for (int i = 0; i < words.length; i++) words[i] = random.nextInt() & mask;
-        DeviceBuffer codes = device.allocate(layout.bytes());
-        codes.write(words);
-        return codes;
+    /** 16 MiB of uniform random bytes (8-bit codes: every codeword equally likely). */
+    private static DeviceBuffer randomBlock(CudaDevice device, SplittableRandom random) {
+        int[] words = new int[(int) (BLOCK_BYTES / 4)];
+        for (int i = 0; i < words.length; i++) words[i] = random.nextInt();
+        DeviceBuffer b = device.allocate(BLOCK_BYTES);
+        b.write(words);
+        return b;
+    }
+
+    /** A buffer of {@code bytes} holding the random block over and over (device-to-device copies). */
+    private static DeviceBuffer tiled(CudaDevice device, DeviceBuffer block, long bytes) {
+        DeviceBuffer b = device.allocate(bytes);
+        for (long at = 0; at < bytes; at += BLOCK_BYTES) b.copyFrom(block, 0, at, Math.min(BLOCK_BYTES, bytes - at));
+        return b;
     }
 
     private static double gaussian(SplittableRandom random) {

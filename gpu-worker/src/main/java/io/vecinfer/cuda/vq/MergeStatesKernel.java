@@ -6,7 +6,7 @@ import io.vecinfer.cuda.DeviceBuffer;
 
 /**
  * Log-sum-exp merge of attention states over disjoint token sets (merge_states / merge_splits in
- * vq_attention.cu). A state is one (row, query head): a normalised output o[headDim] and lse = m + log l.
+ * vq_merge.cu). A state is one (row, query head): a normalised output o[headDim] and lse = m + log l.
  * o = Σ_p e^{lse_p − M} o_p / Σ_p e^{lse_p − M}, lse = M + log Σ_p e^{lse_p − M}, M = max_p lse_p; a part
  * with lse = −inf weighs nothing, and if every part is −inf the result is o = 0, lse = −inf.
  */
@@ -17,8 +17,8 @@ public final class MergeStatesKernel {
     private final CudaKernel splits;
 
     public MergeStatesKernel(CudaDevice device) {
-        two = device.module("vq_attention").kernel("merge_states");
-        splits = device.module("vq_attention").kernel("merge_splits");
+        two = device.module("vq_merge").kernel("merge_states");
+        splits = device.module("vq_merge").kernel("merge_splits");
     }
 
     /** Merges two parts (e.g. compressed tokens and the fp16 window); o/lse may be o1/lse1 (in place). */

@@ -1,0 +1,74 @@
+package io.vecinfer.cuda.vq;
+
+import io.vecinfer.kvcache.KvLayout;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Which kernel serves which configuration, the LUT kernel's shared memory and splits, and the params struct's layout. */
+class VqAttentionPlannerTest {
+    private static final KvLayout LLAMA = new KvLayout(2, 8, 32, 128);
+    private static final int H200_SMS = 132, H200_SHARED = 232448;
+
+    private static FlatCodebooks books(String spec, KvLayout layout) {
+        return FlatCodebooks.of(VqTestInputs.randomBooks(VqTestInputs.spec(spec), layout, new Random(spec.hashCode())));
+    }
+
+    /**
+     * Llama-3.1-8B heads: the table [words][KS] of 8 bytes, 8 value book copies of words × dims floats, the queries [4][128],
+     * weights [warp][32][4], warp maxima and sums, the block's 8 floats, two tiles of T tokens' key and value codes.
+     */
+    @ParameterizedTest
+    @CsvSource({"'vecinfer:k=d4b8,v=d4b8,r=16', 512, 32, 32", "'vecinfer:k=d8b8,v=d8b8,r=16', 512, 16, 16",
+            "'vecinfer:k=d2b8,v=d2b8,r=16', 256, 64, 64", "'vecinfer:k=d8b8,v=d4b8,r=16', 512, 16, 32",
+            "'vecinfer:k=d4b8,v=d4b8,r=16,scope=head', 512, 32, 32", "'vecinfer:k=d4b8,v=d8b8,r=16,smooth=off', 512, 32, 16"})
+    void lutServesTheCommonConfigurations(String spec, int threads, int keySub, int valueSub) {
+        FlatCodebooks flat = books(spec, LLAMA);
+        VqAttentionKernel.Plan plan = VqAttentionPlanner.best(flat, 8, 131056, H200_SMS, H200_SHARED, true);
+        assertEquals(VqAttentionKernel.Variant.LUT, plan.variant(), plan.toString());
+        assertEquals(threads, plan.threads());
+        int warps = threads / 32, dims = 128 / valueSub;
+        long expected = 256L * keySub * 8 + 256L * dims * 8 * 4 + 4L * (4 * 128 + warps * 32 * 4 + 2 * warps * 4 + 8) + 2L * threads * (keySub + valueSub);
+        assertEquals(expected, plan.sharedBytes());
+        assertTrue(plan.sharedBytes() <= H200_SHARED);
+        assertTrue(plan.chunkTokens() % threads == 0 && (long) plan.splits() * plan.chunkTokens() >= 131056, plan.toString());
+    }
+
+    /** GQA 7 (group > 4), 12-bit codes, per-sub-space value books, 8 key sub-spaces: the general kernel. */
+    @ParameterizedTest
+    @CsvSource({"'vecinfer:k=d4b8,v=d4b8,r=16', 56", "'vecinfer:k=d8b12,v=d8b12,r=16', 32", "'vecinfer:k=d4b8,v=d4b8,r=16,scope=subspace', 32",
+            "'vecinfer:k=d8b12,v=d8b8,r=16', 32"})
+    void theGeneralKernelServesTheRest(String spec, int queryHeads) {
+        FlatCodebooks flat = books(spec, new KvLayout(1, 8, queryHeads, 128));
+        assertNull(VqAttentionPlanner.lut(flat, 8, 131056, H200_SMS, H200_SHARED));
+        assertEquals(VqAttentionKernel.Variant.GENERAL, VqAttentionPlanner.best(flat, 8, 131056, H200_SMS, H200_SHARED, true).variant());
+        // head_dim 64 with d8 keys: 8 key sub-spaces, too few for the lane skew
+        assertNull(VqAttentionPlanner.lut(books("vecinfer:k=d8b8,v=d4b8,r=16", new KvLayout(1, 2, 8, 64)), 1, 4096, H200_SMS, H200_SHARED));
+    }
+
+    /** One block per SM (16 warps): at batch 8 the 64 (row, KV head) blocks split twice fill 128 of 132 SMs. */
+    @Test
+    void lutSplitsFillTheDevice() {
+        FlatCodebooks flat = books("vecinfer:k=d4b8,v=d4b8,r=16", LLAMA);
+        VqAttentionKernel.Plan plan = VqAttentionPlanner.lut(flat, 8, 131056, H200_SMS, H200_SHARED);
+        assertEquals(2, plan.splits(), plan.toString());
+        VqAttentionKernel.Plan one = VqAttentionPlanner.lut(flat, 1, 131056, H200_SMS, H200_SHARED);
+        assertTrue(one.splits() >= 16, one.toString()); // 8 blocks per split: at least 128 blocks
+        assertEquals(1, VqAttentionPlanner.lut(flat, 8, 1000, H200_SMS, H200_SHARED).splits());
+    }
+
+    /** The Java mirror has the C struct's size (vq_attention_params.cuh static_asserts 184). */
+    @Test
+    void paramsMirrorTheStruct() {
+        VqAttentionParams p = new VqAttentionParams(null, null, null, null, null, null, null, null, null, null, null, null, null,
+                1, 0, 32, 8, 128, 0, 1, 1024, 16, 4, 8, 8, true, 1, 1, true, 512, 0, 0.088f);
+        assertEquals(184, p.kernelParams().size());
+        assertEquals(7, p.forPass(7, null).rowOffset());
+    }
+}
