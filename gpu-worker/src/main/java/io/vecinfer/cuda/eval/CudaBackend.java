@@ -84,6 +84,12 @@ public final class CudaBackend implements ExecutionBackend {
         throw new IllegalArgumentException("the CUDA backend has no kernels for '" + method.spec() + "' (fp16, vecinfer and rawvq run on it)");
     }
 
+    /** {@link DeviceBatchFit}'s rule on the memory free on this GPU now. */
+    @Override
+    public int sequencesThatFit(Model model, MethodSpec method, int tokens, String cell) {
+        return DeviceBatchFit.of(model.config(), method, tokens).sequences(device.freeMemory(), cell);
+    }
+
     @Override
     public void resetPeakMemory() {
         device.resetPeak();
