@@ -139,4 +139,20 @@ class GpuBatchTest {
         assertEquals(BatchSize.AUTO, CellCodec.fromJson(CellCodec.toJson(cells.get(1).cell())).batch());
         assertTrue(EvaluatePartition.describe(cells.get(1).configHash(), cells.get(1).cell()).contains("/ batch auto /"));
     }
+
+    @Test
+    void theShippedGpuBatchSweepIsValidAndHasItsSamples() throws Exception {
+        String text = java.nio.file.Files.readString(Sweeps.repoRoot().resolve("spark-jobs/src/main/resources/gpu-batch-sweep.json"))
+                .replace("\"datasets/", "\"" + Sweeps.repoRoot().resolve("datasets") + "/");
+        SweepFile sweep = read("gpu-batch-sweep.json", text).withOutput(dir.resolve("out").toString());
+        SweepValidator.validate(sweep, A_GPU, new Configuration());
+        assertEquals(List.of(BatchSize.fixed(1), BatchSize.fixed(4), BatchSize.fixed(16), BatchSize.AUTO), sweep.spec().batchSizes());
+        List<PlannedCell> cells = Grid.expand(sweep.spec());
+        assertEquals(16, cells.size(), "2 methods x 2 tasks x 4 batch sizes");
+        try (var catalog = io.vecinfer.eval.task.DatasetSampleCatalog.create()) {
+            for (PlannedCell cell : cells) {
+                assertEquals(cell.cell().task().equals("passkey") ? 20 : 32, catalog.sampleIds(cell.cell(), cell.limit()).size(), cell.cell().task());
+            }
+        }
+    }
 }
