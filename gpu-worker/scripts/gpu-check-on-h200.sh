@@ -6,10 +6,15 @@
 #              packages or classes (default io.vecinfer.cuda);
 #   vq         the fused VQ decode-attention benchmark and its PyTorch SDPA (enable_gqa) peer, same shapes;
 #   attention  the fp16 ring attention benchmark (tensor-core prefill, split-KV decode) and its SDPA peer;
-#   matmul     the projections on Llama-3.1-8B shapes and their torch.matmul peer.
+#   matmul     the projections on Llama-3.1-8B shapes and their torch.matmul peer (MATMUL_ARGS, e.g.
+#              "--rows 512,2048,4096 --runs 20", goes to both);
+#   parity     transformers_parity_peer.py (transformers in the checkpoint's dtype, logits of every prompt position)
+#              then TransformersParity (CudaDecoder against it and against the fp32 CPU decoder, and 64-token greedy
+#              continuations CPU against CUDA) on the family fixtures and the shipped model:
+#              $OUT/transformers-parity-h200.json (for docs/results/gpu/).
 # Each Java step has a time limit (STEP_S, default 240 s); one that outlives it prints a thread dump (SIGQUIT)
 # before it is killed, so a hang names its place. Everything lands in $OUT as it is produced.
-#   bash gpu-worker/scripts/gpu-check-on-h200.sh [tests] [vq] [attention] [matmul]   (default: tests vq attention)
+#   bash gpu-worker/scripts/gpu-check-on-h200.sh [tests] [vq] [attention] [matmul] [parity]   (default: tests vq attention)
 set -uo pipefail
 steps="${*:-tests vq attention}"
 rm -rf /tmp/jre && mkdir -p /tmp/jre && tar xJf .device-bundle/jre17b.tar.xz -C /tmp/jre
@@ -34,8 +39,16 @@ for step in $steps; do
       java_step io.vecinfer.bench.AttentionBenchmark 2>"$OUT/attention-benchmark-stderr.txt" | tee "$OUT/attention-benchmark.json"
       PYTHONUNBUFFERED=1 python3 gpu-worker/scripts/attention_peer.py 2>&1 | tee "$OUT/attention-peer.json" ;;
     matmul)
-      java_step io.vecinfer.bench.MatmulBenchmark 2>"$OUT/matmul-stderr.txt" | tee "$OUT/matmul-benchmark.json"
-      PYTHONUNBUFFERED=1 python3 gpu-worker/scripts/matmul_peer.py 2>&1 | tee "$OUT/matmul-peer.json" ;;
-    *) echo "unknown step $step (tests, vq, attention, matmul)" >&2; exit 2 ;;
+      java_step io.vecinfer.bench.MatmulBenchmark ${MATMUL_ARGS:-} 2>"$OUT/matmul-stderr.txt" | tee "$OUT/matmul-benchmark.json"
+      PYTHONUNBUFFERED=1 python3 gpu-worker/scripts/matmul_peer.py ${MATMUL_ARGS:-} 2>&1 | tee "$OUT/matmul-peer.json" ;;
+    parity)
+      # The peer exits (freeing the GPU) before the JVM starts; its logits stay in /tmp, only the merged JSON lands in $OUT.
+      rm -rf /tmp/parity-peer
+      PYTHONUNBUFFERED=1 timeout "${STEP_S:-240}" python3 gpu-worker/scripts/transformers_parity_peer.py --out /tmp/parity-peer \
+        2>&1 | tee "$OUT/parity-peer-log.txt"
+      java_step io.vecinfer.bench.TransformersParity --peer /tmp/parity-peer --out "$OUT/transformers-parity-h200.json" \
+        --command "STEP_S=${STEP_S:-240} bash gpu-worker/scripts/gpu-check-on-h200.sh parity" \
+        --commit "$(cat .device-bundle/commit.txt 2>/dev/null || echo unknown)" 2>&1 | tee "$OUT/parity-log.txt" ;;
+    *) echo "unknown step $step (tests, vq, attention, matmul, parity)" >&2; exit 2 ;;
   esac
 done

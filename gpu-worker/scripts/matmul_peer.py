@@ -3,7 +3,7 @@
 shapes and row counts, x already bf16 (torch's own activation type), weights rotated over copies that exceed L2,
 median of torch.cuda event times after warm-up; prints JSON. Also the 8192³ product, the bf16 matrix ceiling.
 
-    python3 gpu-worker/scripts/matmul_peer.py [--rows 1,8,32,512,4096] [--runs 30]
+    python3 gpu-worker/scripts/matmul_peer.py [--rows 1,8,32,512,2048,4096] [--runs 30]
 """
 import argparse
 import json
@@ -30,7 +30,7 @@ def median_ms(fn, runs):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", default="1,8,32,512,4096")
+    parser.add_argument("--rows", default="1,8,32,512,2048,4096")
     parser.add_argument("--runs", type=int, default=30)
     args = parser.parse_args()
     torch.manual_seed(0)

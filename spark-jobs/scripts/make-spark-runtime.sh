@@ -11,28 +11,46 @@
 # packed as one xz stream and split into parts of PART_MB (default 30) MB, so each part travels in its own call
 # beside the work tree; spark-runtime-on-h200.sh stages them there (in /tmp, which lasts while the machine is warm).
 #   spark-jobs/scripts/make-spark-runtime.sh          then see spark-runtime-on-h200.sh
+#   spark-jobs/scripts/make-spark-runtime.sh --app    only .spark-app/: this checkout's own jars, scripts and conf
+#                                                     (2.4 MB), which spark-runtime-on-h200.sh app lays over a
+#                                                     staged runtime, so a code change needs no new parts
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 R=.spark-runtime
 STAGE=/tmp/spark-runtime-stage
-grep -qx '/.spark-runtime/' .git/info/exclude || echo '/.spark-runtime/' >> .git/info/exclude
-rm -rf "$R" "$STAGE" && mkdir -p "$R" "$STAGE/spark-runtime"/{jars,app,conf,bin}
+rm -rf "$STAGE" && mkdir -p "$STAGE/spark-runtime"/{jars,app,conf,bin}
 S="$STAGE/spark-runtime"
 
 # One reactor run: gpu-worker resolves to its freshly built jar (nothing is installed in ~/.m2).
 mvn -q -B -pl spark-jobs -am package dependency:build-classpath -DskipTests \
   -Dmdep.outputFile="$STAGE/classpath.txt" -DincludeScope=runtime
-python3 spark-jobs/scripts/trim_jars.py "$STAGE/classpath.txt" "$S/jars" | tee "$R/trimmed.txt"
 cp spark-jobs/target/spark-jobs-0.1.0-SNAPSHOT.jar "$S/app/spark-jobs.jar"
 cp spark-jobs/conf/log4j2.properties spark-jobs/conf/log4j2-cluster.properties spark-jobs/conf/gpu-discovery.sh "$S/conf/"
 sed -n 's:.*<spark.module.options>\(.*\)</spark.module.options>.*:\1:p' pom.xml > "$S/conf/java-options"
 cp spark-jobs/scripts/spark-cluster.sh "$S/bin/"
+git rev-parse --short HEAD > "$S/commit.txt"
+git diff --quiet HEAD || sed -i 's/$/-dirty/' "$S/commit.txt"
+
+if [ "${1:-}" = "--app" ]; then
+  A=.spark-app
+  exclude="$(git rev-parse --git-path info/exclude)"
+  grep -qx "/$A/" "$exclude" || echo "/$A/" >> "$exclude"
+  rm -rf "$A" && mkdir -p "$A/jars"
+  cp -r "$S"/{app,conf,bin,commit.txt} "$A/"
+  cp gpu-worker/target/gpu-worker-0.1.0-SNAPSHOT.jar "$A/jars/"
+  du -sh "$A"
+  exit 0
+fi
+
+exclude="$(git rev-parse --git-path info/exclude)"
+grep -qx '/.spark-runtime/' "$exclude" || echo '/.spark-runtime/' >> "$exclude"
+rm -rf "$R" && mkdir -p "$R"
+python3 spark-jobs/scripts/trim_jars.py "$STAGE/classpath.txt" "$S/jars" | tee "$R/trimmed.txt"
 
 jlink --add-modules java.se,jdk.unsupported,jdk.incubator.vector,jdk.management,jdk.crypto.ec,jdk.zipfs,jdk.security.auth,jdk.security.jgss \
   --strip-debug --no-man-pages --no-header-files --output "$S/jre"
 strip --strip-unneeded "$S/jre/lib/server/libjvm.so"
 
-git rev-parse --short HEAD > "$S/commit.txt"
 tar cf - -C "$STAGE" spark-runtime | xz -6 -T2 > "$R/spark-runtime.tar.xz"
 (cd "$R" && sha256sum spark-runtime.tar.xz > SHA256SUMS && split -b "${PART_MB:-30}M" -d spark-runtime.tar.xz part- && rm spark-runtime.tar.xz)
 ls -l "$R"

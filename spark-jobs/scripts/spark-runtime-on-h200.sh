@@ -3,6 +3,8 @@
 # warm (about 30 s after a call) and whose calls carry at most 64 MiB: one part per call, calls back to back.
 #   call k (carry .spark-runtime/part-0k and .spark-runtime/SHA256SUMS):  bash spark-jobs/scripts/spark-runtime-on-h200.sh stage
 #   the call that has the last part: ... stage && ... unpack    then /tmp/spark-runtime/bin/spark-cluster.sh start|submit|stop
+#   app (carry .spark-app, from make-spark-runtime.sh --app): lays this checkout's jars, scripts and conf over the
+#   unpacked runtime, so parts staged from an older commit run the newer code
 set -euo pipefail
 PARTS=/tmp/spark-runtime-parts
 case "${1:-}" in
@@ -15,5 +17,9 @@ case "${1:-}" in
     (cd "$PARTS" && cat part-* > spark-runtime.tar.xz && sha256sum -c SHA256SUMS) || { echo "parts missing or damaged: $(ls "$PARTS")" >&2; exit 1; }
     rm -rf /tmp/spark-runtime && tar xJf "$PARTS/spark-runtime.tar.xz" -C /tmp && rm "$PARTS/spark-runtime.tar.xz"
     echo "unpacked /tmp/spark-runtime (commit $(cat /tmp/spark-runtime/commit.txt))" ;;
-  *) echo "usage: spark-runtime-on-h200.sh stage | unpack" >&2; exit 2 ;;
+  app)
+    [ -d /tmp/spark-runtime ] || { echo "no /tmp/spark-runtime: stage and unpack first" >&2; exit 1; }
+    cp -r .spark-app/{app,conf,bin,jars,commit.txt} /tmp/spark-runtime/
+    echo "runtime now runs commit $(cat /tmp/spark-runtime/commit.txt)" ;;
+  *) echo "usage: spark-runtime-on-h200.sh stage | unpack | app" >&2; exit 2 ;;
 esac

@@ -21,6 +21,13 @@
 //   and the CTA writes its partial (max, sum, Σ p·v) per row to scratch.
 // decode_combine_dD: grid (tokens · query_heads), D threads, 4·splits bytes of dynamic shared memory (the splits'
 //   weights): merges a row's `splits` partials by log-sum-exp into out (thread d owns dim d) and lse.
+// The batch kernels (BatchDecodeParams): one new token for each sequence of a batch, each with its own fp16 ring and
+// length, in one launch per kernel for the whole batch (window 0, the fp16 dense cache):
+//   store_decode_batch: grid (ceil(kv_heads·D / 256), batch), 256 threads: the new keys and values into their slots.
+//   attend_decode_batch_dD_rR: grid (splits, kv_heads, batch · row_blocks), as attend_decode_dD_rR per sequence, but
+//     a sequence cuts its own positions [0, position] into ranges of max(min_split_positions, ceil(span / splits)):
+//     the grid depends on the batch size only, not on the lengths, and CTAs past a short sequence's ranges return.
+//   decode_combine_batch_dD: grid (batch · query_heads), D threads, 4·splits bytes of dynamic shared memory.
 //
 // Arithmetic: fp16 keys and values widen exactly to fp32 (__half22float2); products, sums and the softmax are fp32.
 // The queries stay fp32, pre-multiplied by scale·log2 e (so scores are in log2 units and exp is one exp2), which
@@ -53,6 +60,32 @@ struct DecodeParams {
 };
 static_assert(sizeof(DecodeParams) == 104, "DecodeAttention.params mirrors this layout");
 
+// Launch parameters of the batch kernels (one new token per sequence of a batch, window 0: the fp16 dense cache),
+// io.vecinfer.cuda.attention.BatchDecodeAttention mirrors it. Everything that changes from one step to the next (the
+// positions, the rings when they grow) is read from device tables, so the launches of a step are the same every step
+// for a batch of the same size, and a CUDA graph of them can be replayed.
+struct BatchDecodeParams {
+    const float* q;             // [batch][query_heads][D] fp32, post-RoPE
+    const float* k;             // [batch][kv_heads][D] fp32: the new token's key per sequence (store only)
+    const float* v;             // [batch][kv_heads][D] fp32 (store only)
+    __half* const* key_rings;   // [batch]: sequence s's key ring of this layer, [capacity][kv_heads][D] fp16
+    __half* const* value_rings; // [batch]
+    const int* capacities;      // [batch]: ring slots, slot = position % capacity
+    const int* positions;       // [batch]: the new token's position (the tokens stored before it)
+    float* partial_acc;         // [batch·query_heads][splits][D]
+    float* partial_max;         // [batch·query_heads][splits]
+    float* partial_sum;         // [batch·query_heads][splits]
+    float* out;                 // [batch][query_heads][D] fp32
+    int batch;
+    int query_heads;
+    int kv_heads;
+    int head_dim;               // D (the store kernel is not templated on it)
+    int splits;                 // gridDim.x of the split kernel: the most ranges a sequence is cut into
+    int min_split_positions;    // fewest positions per range (a short sequence uses fewer ranges)
+    float scale;                // softmax scale, > 0
+};
+static_assert(sizeof(BatchDecodeParams) == 120, "BatchDecodeAttention.params mirrors this layout");
+
 namespace decode {
 constexpr int THREADS = 128;
 constexpr float LOG2E = 1.4426950408889634f, LN2 = 0.6931471805599453f;
@@ -68,8 +101,23 @@ __device__ __forceinline__ void widen8(const uint4& raw, float (&f)[8]) {
     }
 }
 
+// What one split CTA reads and writes, from either launch's parameters: one sequence's queries, ring and partials.
+struct SplitTask {
+    const float* q;                      // the sequence's [tokens][query_heads][D]
+    const __half* key_ring;
+    const __half* value_ring;
+    float* partial_acc;                  // the sequence's rows [tokens·query_heads][stride][D]
+    float* partial_max;                  // [tokens·query_heads][stride]
+    float* partial_sum;
+    int start, tokens, capacity, window, query_heads, kv_heads;
+    int stride;                          // partials per row (gridDim.x)
+    int split_positions;
+    float scale;
+};
+
+// Split `split` of KV head `kv_head` and row block `block` of one sequence (see the file comment).
 template <int D, int ROWS>
-__device__ __forceinline__ void attend_split(const DecodeParams& p) {
+__device__ __forceinline__ void attend_split(const SplitTask& p, int split, int kv_head, int block) {
     constexpr int LANES = D / 8;               // threads per position row (16-byte chunks)
     constexpr int GROUPS = THREADS / LANES;    // positions the CTA loads at once
     constexpr int U = ROWS > 4 ? 2 : 4;        // positions per group per iteration: 2U loads in flight per thread
@@ -77,10 +125,9 @@ __device__ __forceinline__ void attend_split(const DecodeParams& p) {
     __shared__ float merge_max[GROUPS][ROWS], merge_sum[GROUPS][ROWS];
     __shared__ __align__(16) float merge_acc[GROUPS][ROWS][D];
 
-    const int split = blockIdx.x, kv_head = blockIdx.y;
     const int group = p.query_heads / p.kv_heads;
     const int pairs = p.tokens * group;
-    const int first_pair = blockIdx.z * ROWS;
+    const int first_pair = block * ROWS;
     const int last_pair = min(first_pair + ROWS, pairs) - 1;
     const int width = p.kv_heads * D;
     const int position_group = threadIdx.x / LANES, chunk = threadIdx.x % LANES;
@@ -207,54 +254,118 @@ __device__ __forceinline__ void attend_split(const DecodeParams& p) {
         }
         const int token = pair / group, head = kv_head * group + pair % group;
         const size_t row = size_t(token) * p.query_heads + head;
-        p.partial_acc[(row * p.splits + split) * D + d] = a;
+        p.partial_acc[(row * p.stride + split) * D + d] = a;
         if (d == 0) {
-            p.partial_max[row * p.splits + split] = m;
-            p.partial_sum[row * p.splits + split] = sum;
+            p.partial_max[row * p.stride + split] = m;
+            p.partial_sum[row * p.stride + split] = sum;
         }
     }
 }
 
-// One CTA per (token, query head) row, thread d owns dim d. The splits' weights exp2(max_s - max) are computed once,
-// in parallel, into shared memory (splits floats of dynamic shared memory); then each thread's sum over the splits
-// issues independent loads (the partials are fresh in L2), so the kernel costs a few L2 round trips, not `splits`.
+// One CTA per (token, query head) row, thread d owns dim d; the row's partials are `used` of `stride`. The splits'
+// weights exp2(max_s - max) are computed once, in parallel, into shared memory (stride floats of dynamic shared memory);
+// then each thread's sum over the splits issues independent loads (the partials are fresh in L2), so the kernel costs
+// a few L2 round trips, not `used`.
 template <int D>
-__device__ __forceinline__ void combine(const DecodeParams& p) {
-    extern __shared__ float weights[];  // [splits]
-    const size_t row = blockIdx.x;
+__device__ __forceinline__ void combine_row(const float* partial_acc, const float* partial_max, const float* partial_sum, size_t row,
+                                            int stride, int used, float* out, float* lse) {
+    extern __shared__ float weights[];  // [used]
     const int d = threadIdx.x;
-    const float* maxima = p.partial_max + row * p.splits;
-    const float* sums = p.partial_sum + row * p.splits;
+    const float* maxima = partial_max + row * stride;
+    const float* sums = partial_sum + row * stride;
     float m = -INFINITY;
-    for (int s = d; s < p.splits; s += D) m = fmaxf(m, maxima[s]);
+    for (int s = d; s < used; s += D) m = fmaxf(m, maxima[s]);
     m = block_max(m);  // finite: every row attends at least its own position
     float sum = 0.f;
-    for (int s = d; s < p.splits; s += D) {
+    for (int s = d; s < used; s += D) {
         const float w = exp2f(maxima[s] - m);  // 0 for an empty split (max -inf, sum 0)
         weights[s] = w;
         sum += sums[s] * w;
     }
     sum = block_sum(sum);  // its barriers also publish weights[]
-    const float* acc = p.partial_acc + row * p.splits * D + d;
+    const float* acc = partial_acc + row * stride * D + d;
     float a = 0.f;
 #pragma unroll 8
-    for (int s = 0; s < p.splits; s++) a = fmaf(acc[size_t(s) * D], weights[s], a);
-    p.out[row * D + d] = a / sum;
-    if (p.lse != nullptr && d == 0) p.lse[row] = (m + log2f(sum)) * LN2;
+    for (int s = 0; s < used; s++) a = fmaf(acc[size_t(s) * D], weights[s], a);
+    out[row * D + d] = a / sum;
+    if (lse != nullptr && d == 0) lse[row] = (m + log2f(sum)) * LN2;
+}
+
+// A batch step's split of one sequence whose new token sits at `position` (window 0: positions [0, position]): at
+// least min_positions per range, at most `splits` ranges; `used` of them hold positions, the rest are skipped.
+struct SequenceSplits {
+    int positions, used;
+};
+__device__ __forceinline__ SequenceSplits sequence_splits(int position, int splits, int min_positions) {
+    const int span = position + 1;
+    const int positions = max(min_positions, (span + splits - 1) / splits);
+    return {positions, (span + positions - 1) / positions};
 }
 }  // namespace decode
 
+// The single-sequence launch (DecodeParams): one sequence, its rows in blocks along z.
+__device__ __forceinline__ decode::SplitTask task_of(const DecodeParams& p) {
+    return {p.q, p.key_ring, p.value_ring, p.partial_acc, p.partial_max, p.partial_sum, p.start, p.tokens, p.capacity, p.window,
+            p.query_heads, p.kv_heads, p.splits, p.split_positions, p.scale};
+}
+
+// The batch launch (BatchDecodeParams): blockIdx.z = sequence · row_blocks + block, one new token per sequence.
+template <int D, int ROWS>
+__device__ __forceinline__ void attend_batch_split(const BatchDecodeParams& p) {
+    const int group = p.query_heads / p.kv_heads, row_blocks = (group + ROWS - 1) / ROWS;
+    const int sequence = blockIdx.z / row_blocks, block = blockIdx.z % row_blocks;
+    const int position = p.positions[sequence];
+    const decode::SequenceSplits cut = decode::sequence_splits(position, p.splits, p.min_split_positions);
+    if (int(blockIdx.x) >= cut.used) return;  // past this sequence's positions: the combine reads only `used` partials
+    const size_t rows = size_t(sequence) * p.query_heads;
+    const decode::SplitTask task{p.q + rows * D, p.key_rings[sequence], p.value_rings[sequence], p.partial_acc + rows * p.splits * D,
+                                 p.partial_max + rows * p.splits, p.partial_sum + rows * p.splits, position, 1, p.capacities[sequence], 0,
+                                 p.query_heads, p.kv_heads, p.splits, cut.positions, p.scale};
+    decode::attend_split<D, ROWS>(task, blockIdx.x, blockIdx.y, block);
+}
+
+template <int D>
+__device__ __forceinline__ void combine_batch(const BatchDecodeParams& p) {
+    const int sequence = blockIdx.x / p.query_heads;
+    const int used = decode::sequence_splits(p.positions[sequence], p.splits, p.min_split_positions).used;
+    decode::combine_row<D>(p.partial_acc, p.partial_max, p.partial_sum, blockIdx.x, p.splits, used, p.out, nullptr);
+}
+
 // Resident CTAs per SM asked of ptxas: 4 for R = 4 (128 registers: the whole register file, as DecodeAttention's
 // CTAS_PER_SM assumes; sm_80 would otherwise take 131 and fit 3), 2 for R = 8 (~218 registers: at 3 it spills).
-#define DECODE_SPLIT(D, R)                                                                                       \
-    extern "C" __global__ void __launch_bounds__(decode::THREADS, R == 4 ? 4 : 2) attend_decode_d##D##_r##R(   \
-        const __grid_constant__ DecodeParams p) {                                                                \
-        decode::attend_split<D, R>(p);                                                                           \
+#define DECODE_SPLIT(D, R)                                                                                              \
+    extern "C" __global__ void __launch_bounds__(decode::THREADS, R == 4 ? 4 : 2) attend_decode_d##D##_r##R(          \
+        const __grid_constant__ DecodeParams p) {                                                                       \
+        decode::attend_split<D, R>(task_of(p), blockIdx.x, blockIdx.y, blockIdx.z);                                     \
+    }                                                                                                                   \
+    extern "C" __global__ void __launch_bounds__(decode::THREADS, R == 4 ? 4 : 2) attend_decode_batch_d##D##_r##R(    \
+        const __grid_constant__ BatchDecodeParams p) {                                                                  \
+        attend_batch_split<D, R>(p);                                                                                    \
     }
 DECODE_SPLIT(64, 4)
 DECODE_SPLIT(64, 8)
 DECODE_SPLIT(128, 4)
 DECODE_SPLIT(128, 8)
 
-extern "C" __global__ void __launch_bounds__(64) decode_combine_d64(const __grid_constant__ DecodeParams p) { decode::combine<64>(p); }
-extern "C" __global__ void __launch_bounds__(128) decode_combine_d128(const __grid_constant__ DecodeParams p) { decode::combine<128>(p); }
+#define DECODE_COMBINE(D)                                                                                                        \
+    extern "C" __global__ void __launch_bounds__(D) decode_combine_d##D(const __grid_constant__ DecodeParams p) {             \
+        decode::combine_row<D>(p.partial_acc, p.partial_max, p.partial_sum, blockIdx.x, p.splits, p.splits, p.out, p.lse);     \
+    }                                                                                                                            \
+    extern "C" __global__ void __launch_bounds__(D) decode_combine_batch_d##D(const __grid_constant__ BatchDecodeParams p) {  \
+        combine_batch<D>(p);                                                                                                     \
+    }
+DECODE_COMBINE(64)
+DECODE_COMBINE(128)
+
+// The batch's new keys and values, rounded to fp16 (as store_kv in attention_window.cu) into slot position % capacity
+// of each sequence's ring: grid (ceil(width / 256), batch), 256 threads, one element per thread.
+extern "C" __global__ void __launch_bounds__(256) store_decode_batch(const __grid_constant__ BatchDecodeParams p) {
+    const int width = p.kv_heads * p.head_dim;
+    const int e = blockIdx.x * blockDim.x + threadIdx.x;
+    if (e >= width) return;
+    const int sequence = blockIdx.y;
+    const size_t slot = size_t(p.positions[sequence]) % size_t(p.capacities[sequence]);
+    const size_t from = size_t(sequence) * width + e;
+    p.key_rings[sequence][slot * width + e] = __float2half_rn(p.k[from]);
+    p.value_rings[sequence][slot * width + e] = __float2half_rn(p.v[from]);
+}

@@ -5,11 +5,13 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.vecinfer.cuda.CudaDevice;
 import io.vecinfer.cuda.DeviceBuffer;
+import io.vecinfer.cuda.CudaTimer;
 import io.vecinfer.cuda.decoder.CudaDecoder;
 import io.vecinfer.cuda.decoder.DeviceKvCache;
 import io.vecinfer.cuda.decoder.DeviceKvCaches;
 import io.vecinfer.decoder.Batching;
 import io.vecinfer.decoder.Sequence;
+import io.vecinfer.decoder.TokenScores;
 import io.vecinfer.kvcache.KvCacheFactory;
 import io.vecinfer.model.Model;
 import io.vecinfer.model.ModelConfig;
@@ -27,10 +29,13 @@ import java.util.SplittableRandom;
  * End-to-end prefill and decode times of {@link CudaDecoder} on a checkpoint (the 8B shape of make_8b_checkpoint.py),
  * the same shapes as decoder_e2e_peer.py, through the decoder's public API only, fp16 device KV caches:
  * <ul>
- *   <li>prefill-bB-L: forwardAll of B fresh sequences of L random tokens, logits of every position, as perplexity runs;</li>
+ *   <li>prefill-bB-L: scoreAll of B fresh sequences of L random tokens, each token's successor as its target: what
+ *       perplexity runs. Every position's logits are computed and reduced on the device (log-softmax, the target's
+ *       log-probability, the argmax); only those per-token results reach the host, not rows × vocabulary floats.
+ *       Long inputs run in chunks of {@link CudaDecoder#chunkRows()} rows;</li>
  *   <li>decode-bB-ctx4096: one forwardLast of one token per sequence, B sequences already holding 4096 tokens.</li>
  * </ul>
- * A call returns its logits on the host, so it has synchronized: host time around it is the call's time.
+ * A call returns its results on the host, so it has synchronized: host time around it is the call's time.
  * <p>
  * A time budget (--budget-s, default 300) bounds the run: each shape's first call is estimated from what was
  * measured before and skipped ("skipped": why) when it would not fit what is left; repeats stay within the shape's
@@ -48,7 +53,7 @@ import java.util.SplittableRandom;
  */
 public final class DecoderE2EBenchmark {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final int DECODE_CONTEXT = 4096, WARM_UP_TOKENS = Batching.CHUNK_ROWS;
+    private static final int DECODE_CONTEXT = 4096;
     /** Estimates of a prefill longer than any measured one are doubled: attention grows with the context. */
     private static final double LONGER_PREFILL_MARGIN = 2.0;
 
@@ -72,6 +77,8 @@ public final class DecoderE2EBenchmark {
     private final boolean directFill;
     private final SplittableRandom random = new SplittableRandom(1);
     private final long deadline;
+    /** One full prefill chunk: the warm-up allocates the activations the prefill rows use. */
+    private final int warmUpTokens;
     // What the estimates start from, updated as shapes are measured.
     private double prefillMsPerToken, decodeMsPerSequence, fillMsPerSequence = Double.NaN;
     private int longestPrefill;
@@ -84,6 +91,7 @@ public final class DecoderE2EBenchmark {
         this.reps = reps;
         this.directFill = directFill;
         this.deadline = System.nanoTime() + (long) (budgetS * 1e9);
+        this.warmUpTokens = Math.min(decoder.chunkRows(), model.config().contextLength() / 4);
     }
 
     public static void main(String[] args) throws Exception {
@@ -111,7 +119,8 @@ public final class DecoderE2EBenchmark {
             i++;
         }
         ObjectNode result = JSON.createObjectNode();
-        result.put("benchmark", "CudaDecoder end to end: forwardAll prefill (every position's logits), forwardLast decode step;"
+        result.put("benchmark", "CudaDecoder end to end: scoreAll prefill (perplexity's path: every position's logits reduced on"
+                + " the device to the next token's log-probability and the argmax), forwardLast decode step;"
                 + " fp16 device KV caches; host time per call, median of timed repeats after a warm-up");
         result.put("model", folder.toString());
         result.put("date", Instant.now().toString());
@@ -122,6 +131,7 @@ public final class DecoderE2EBenchmark {
         long start = System.nanoTime();
         try (Model model = Model.load(folder); CudaDevice device = CudaDevice.open(0); CudaDecoder decoder = new CudaDecoder(model, device)) {
             result.put("device", decoder.device());
+            result.put("prefill_chunk_rows", decoder.chunkRows());
             result.put("load_s", round((System.nanoTime() - start) / 1e9, 1));
             write(result, out);
             DecoderE2EBenchmark bench = new DecoderE2EBenchmark(model, device, decoder, reps, direct, budget);
@@ -160,16 +170,16 @@ public final class DecoderE2EBenchmark {
         ObjectNode w = JSON.createObjectNode();
         Sequence s = newSequence();
         try {
-            double cold = timeMs(() -> decoder.forwardAll(List.of(s), List.of(tokens(WARM_UP_TOKENS))));
-            double warm = timeMs(() -> decoder.forwardAll(List.of(s), List.of(tokens(WARM_UP_TOKENS))));
+            double cold = timeMs(() -> score(List.of(s), List.of(tokens(warmUpTokens))));
+            double warm = timeMs(() -> score(List.of(s), List.of(tokens(warmUpTokens))));
             double step = timeMs(() -> decoder.forwardLast(List.of(s), List.of(tokens(1))));
             step = Math.min(step, timeMs(() -> decoder.forwardLast(List.of(s), List.of(tokens(1)))));
-            prefillMsPerToken = warm / WARM_UP_TOKENS;
+            prefillMsPerToken = warm / warmUpTokens;
             decodeMsPerSequence = step;
-            longestPrefill = WARM_UP_TOKENS;
+            longestPrefill = warmUpTokens;
             w.put("first_prefill_ms", round(cold, 1));
             w.put("prefill_ms", round(warm, 1));
-            w.put("tokens", WARM_UP_TOKENS);
+            w.put("tokens", warmUpTokens);
             w.put("decode_step_ms", round(step, 2));
         } finally {
             s.close();
@@ -208,8 +218,8 @@ public final class DecoderE2EBenchmark {
         TimedRuns.Samples samples = TimedRuns.repeat(() -> {
             List<Sequence> sequences = newSequences(shape.batch());
             try {
-                System.gc(); // the previous call's logits are garbage: collect them outside the timed call
-                return timeMs(() -> decoder.forwardAll(sequences, prompts));
+                System.gc(); // the previous call's garbage, collected outside the timed call
+                return timeMs(() -> score(sequences, prompts));
             } finally {
                 Sequence.closeAll(sequences);
             }
@@ -217,6 +227,11 @@ public final class DecoderE2EBenchmark {
         put(row, samples, tokens);
         prefillMsPerToken = samples.median() / tokens;
         longestPrefill = Math.max(longestPrefill, shape.length());
+    }
+
+    /** Perplexity's call: every token scored against its successor, on the device. */
+    private void score(List<Sequence> sequences, List<int[]> prompts) {
+        decoder.scoreAll(sequences, prompts, prompts.stream().map(TokenScores::nextTokens).toList());
     }
 
     private void decode(Shape shape, ObjectNode row, double shareMs) {
@@ -237,16 +252,54 @@ public final class DecoderE2EBenchmark {
             row.put("fill", fill);
             row.put("fill_s", round(fillMs / 1e3, 1));
             if (fill.startsWith("direct")) fillMsPerSequence = fillMs / batch;
-            TimedRuns.Samples samples = TimedRuns.repeat(() -> {
-                List<int[]> next = new ArrayList<>();
-                for (int b = 0; b < batch; b++) next.add(tokens(1));
-                return timeMs(() -> decoder.forwardLast(sequences, next));
-            }, 2, 5 * reps, Math.max(0, Math.min(shareMs - fillMs, leftMs())));
+            double stepShareMs = Math.max(0, Math.min(shareMs - fillMs, leftMs()));
+            // Recorded steps (the default) first, then a few eager ones on the same caches: the host cost before and after.
+            TimedRuns.Samples samples = timeSteps(sequences, row, "", stepShareMs);
             put(row, samples, batch);
+            decoder.recordDecodeSteps(false);
+            try {
+                TimedRuns.Samples eager = timeSteps(sequences, row, "eager_", Math.min(stepShareMs, 20 * samples.median()));
+                row.put("eager_ms", round(eager.median(), 3));
+            } finally {
+                decoder.recordDecodeSteps(true);
+            }
             decodeMsPerSequence = samples.median() / batch;
         } finally {
             Sequence.closeAll(sequences);
         }
+    }
+
+    /**
+     * Timed decode steps of one new token per sequence, with the host side of each step in the row (keys prefixed):
+     * host_issue_ms, the time to issue a step (from the call's start until only the logits' download is left);
+     * events_ms, the GPU's span by CUDA events on the default stream around the call; launches_per_step (a graph replay
+     * counts one); graph_replays. An issue time close to the step time means the GPU waited for the host.
+     */
+    private TimedRuns.Samples timeSteps(List<Sequence> sequences, ObjectNode row, String prefix, double shareMs) {
+        int batch = sequences.size();
+        List<Double> issueMs = new ArrayList<>(), eventsMs = new ArrayList<>();
+        long[] launches = new long[1];
+        int[] replays = new int[1];
+        TimedRuns.Samples samples;
+        try (CudaTimer timer = new CudaTimer(device)) {
+            samples = TimedRuns.repeat(() -> {
+                List<int[]> next = new ArrayList<>();
+                for (int b = 0; b < batch; b++) next.add(tokens(1));
+                timer.start();
+                double ms = timeMs(() -> decoder.forwardLast(sequences, next));
+                eventsMs.add((double) timer.stopMillis());
+                CudaDecoder.StepStats step = decoder.lastStep();
+                issueMs.add(step.issueNanos() / 1e6);
+                launches[0] = step.launches();
+                if (step.replayed()) replays[0]++;
+                return ms;
+            }, 2, 5 * reps, shareMs);
+        }
+        row.put(prefix + "host_issue_ms", round(TimedRuns.median(issueMs), 3));
+        row.put(prefix + "events_ms", round(TimedRuns.median(eventsMs), 3));
+        row.put(prefix + "launches_per_step", launches[0]);
+        row.put(prefix + "graph_replays", replays[0]);
+        return samples;
     }
 
     /** Brings every sequence to {@code context} tokens; says how. */

@@ -20,12 +20,14 @@ import java.util.SplittableRandom;
 /**
  * The decoder's projections on Llama-3.1-8B shapes (stacked q|k|v, o, stacked gate|up, down, lm_head; bf16
  * weights), at decode row counts (1, 8, 32: the skinny kernel) and prefill ones (512, the chunk the decoder runs,
- * and 4096: gemm), in the decoder's default TENSOR_CORES precision. Median CUDA-event time of one launch after
- * warm-up, weights rotated over copies that together exceed L2 several times, so HBM serves them as in a real
- * forward pass. Prints JSON rows with TFLOP/s and weight GB/s; its peer is gpu-worker/scripts/matmul_peer.py
+ * 2048 and 4096: gemm), in the decoder's default TENSOR_CORES precision. Above the skinny kernel's rows every
+ * tensor-core gemm the device can run is timed by name, each its own row: GEMM (matmul_tc.cu) everywhere, WGMMA and
+ * WGMMA_NARROW (matmul_wgmma.cu, 256- and 128-column tiles) on sm_90; "chosen" marks the one Matmul picks by
+ * itself. Median CUDA-event time of one launch (the fp32-to-16-bit conversion of x included) after warm-up, weights
+ * rotated over copies that together exceed L2 several times, so HBM serves them as in a real forward pass. Prints JSON rows with TFLOP/s and weight GB/s; its peer is gpu-worker/scripts/matmul_peer.py
  * (torch.matmul on the same shapes), run in the same call.
  * <pre>
- *   java -cp CLASSPATH io.vecinfer.bench.MatmulBenchmark [--rows 1,8,32,512,4096] [--runs 30]
+ *   java -cp CLASSPATH io.vecinfer.bench.MatmulBenchmark [--rows 1,8,32,512,2048,4096] [--runs 30]
  * </pre>
  */
 public final class MatmulBenchmark {
@@ -36,7 +38,7 @@ public final class MatmulBenchmark {
     private static final int WARMUP = 5;
 
     public static void main(String[] args) {
-        int[] rowCounts = {1, 8, 32, 512, 4096};
+        int[] rowCounts = {1, 8, 32, 512, 2048, 4096};
         int runs = 30;
         for (int i = 0; i < args.length; i += 2) {
             switch (args[i]) {
@@ -61,22 +63,28 @@ public final class MatmulBenchmark {
                     for (int c = 0; c < copies; c++) weights.add(randomBf16(device, out, in, random));
                     for (int r : rowCounts) {
                         try (DeviceBuffer x = device.upload(gaussians(random, r * in)); DeviceBuffer y = device.allocate(4L * r * out)) {
-                            float[] times = new float[runs];
-                            for (int i = 0; i < WARMUP + runs; i++) {
-                                DeviceMatrix w = weights.get(i % copies);
-                                timer.start();
-                                matmul.launch(w, x.from(0), r, null, y.from(0));
-                                float ms = timer.stopMillis();
-                                if (i >= WARMUP) times[i - WARMUP] = ms;
+                            Matmul.Outputs outputs = Matmul.Outputs.of(y.from(0), out);
+                            Matmul.Path chosen = matmul.path(weights.get(0), x.from(0), r, outputs);
+                            List<Matmul.Path> paths = chosen == Matmul.Path.SKINNY || chosen == Matmul.Path.CUDA_CORES
+                                    ? List.of(chosen) : List.of(Matmul.Path.GEMM, Matmul.Path.WGMMA, Matmul.Path.WGMMA_NARROW);
+                            for (Matmul.Path path : paths) {
+                                if (!matmul.canRun(path, weights.get(0), x.from(0), r, outputs)) continue;
+                                float[] times = new float[runs];
+                                for (int i = 0; i < WARMUP + runs; i++) {
+                                    DeviceMatrix w = weights.get(i % copies);
+                                    timer.start();
+                                    matmul.launch(w, x.from(0), r, null, outputs, path);
+                                    float ms = timer.stopMillis();
+                                    if (i >= WARMUP) times[i - WARMUP] = ms;
+                                }
+                                Arrays.sort(times);
+                                double median = times[runs / 2];
+                                double flops = 2.0 * r * out * in;
+                                rows.add(String.format(Locale.ROOT, "{\"name\": \"%s\", \"rows\": %d, \"out\": %d, \"in\": %d, \"path\": \"%s\","
+                                                + " \"chosen\": %b, \"median_ms\": %.4f, \"min_ms\": %.4f, \"tflops\": %.1f, \"weight_gb_per_s\": %.0f}",
+                                        name, r, out, in, path, path == chosen, median, times[0], flops / median / 1e9, weightBytes / median / 1e6));
+                                System.err.println(rows.get(rows.size() - 1));
                             }
-                            Arrays.sort(times);
-                            double median = times[runs / 2];
-                            double flops = 2.0 * r * out * in;
-                            rows.add(String.format(Locale.ROOT, "{\"name\": \"%s\", \"rows\": %d, \"out\": %d, \"in\": %d, \"path\": \"%s\","
-                                            + " \"median_ms\": %.4f, \"min_ms\": %.4f, \"tflops\": %.1f, \"weight_gb_per_s\": %.0f}",
-                                    name, r, out, in, matmul.path(weights.get(0), x.from(0), r), median, times[0], flops / median / 1e9,
-                                    weightBytes / median / 1e6));
-                            System.err.println(rows.get(rows.size() - 1));
                         }
                     }
                 } finally {

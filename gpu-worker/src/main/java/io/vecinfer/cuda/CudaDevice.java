@@ -21,10 +21,15 @@ public final class CudaDevice implements AutoCloseable {
     private final String name;
     private final long totalMemory;
     private final int multiprocessors;
+    private final int computeCapability;
     private final Map<String, CudaModule> modules = new HashMap<>();
     private final java.util.concurrent.atomic.AtomicLong allocated = new java.util.concurrent.atomic.AtomicLong();
     private final java.util.concurrent.atomic.AtomicLong peakAllocated = new java.util.concurrent.atomic.AtomicLong();
     private int users;
+    /** Where this thread's launches go: the stream a {@link CudaGraph} is capturing, else null (the default stream). */
+    private final ThreadLocal<jcuda.driver.CUstream> launchStream = new ThreadLocal<>();
+    /** Kernel launches and graph launches issued on this device, for the host cost a benchmark reports per step. */
+    private final java.util.concurrent.atomic.AtomicLong launches = new java.util.concurrent.atomic.AtomicLong();
 
     private CudaDevice(int ordinal) {
         this.ordinal = ordinal;
@@ -44,6 +49,10 @@ public final class CudaDevice implements AutoCloseable {
         int[] count = new int[1];
         JCudaDriver.cuDeviceGetAttribute(count, jcuda.driver.CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, device);
         multiprocessors = count[0];
+        int[] major = new int[1], minor = new int[1];
+        JCudaDriver.cuDeviceGetAttribute(major, jcuda.driver.CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, device);
+        JCudaDriver.cuDeviceGetAttribute(minor, jcuda.driver.CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, device);
+        computeCapability = 10 * major[0] + minor[0];
     }
 
     /** CUDA devices this process can use; 0 when there is no driver or no device (never throws). */
@@ -111,6 +120,11 @@ public final class CudaDevice implements AutoCloseable {
         return multiprocessors;
     }
 
+    /** Compute capability as 10 · major + minor: 80 on an A100, 90 on an H100/H200 (which alone runs sm_90a kernels). */
+    public int computeCapability() {
+        return computeCapability;
+    }
+
     /** Binds this device's context to the calling thread; every entry point that touches the device calls it. */
     public void makeCurrent() {
         JCudaDriver.cuCtxSetCurrent(context);
@@ -150,6 +164,26 @@ public final class CudaDevice implements AutoCloseable {
             buffer.close();
         }
         return allocate(bytes);
+    }
+
+    /** The stream the calling thread's kernel launches go to (null: the default stream). */
+    jcuda.driver.CUstream launchStream() {
+        return launchStream.get();
+    }
+
+    /** Sends the calling thread's launches to {@code stream} (null: back to the default stream), for a graph capture. */
+    void launchOn(jcuda.driver.CUstream stream) {
+        if (stream == null) launchStream.remove();
+        else launchStream.set(stream);
+    }
+
+    /** Launches issued so far (kernels, and graphs as one each), by every thread. */
+    public long launches() {
+        return launches.get();
+    }
+
+    void countLaunch() {
+        launches.incrementAndGet();
     }
 
     /** Waits for all work queued on this device. */

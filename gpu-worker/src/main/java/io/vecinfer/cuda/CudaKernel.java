@@ -20,7 +20,7 @@ public final class CudaKernel {
         this.function = function;
     }
 
-    /** Launches on the default stream, grid (x, y, z) of blocks of {@code threads} threads, with dynamic shared memory. */
+    /** Launches on the default stream (or the stream a {@link CudaGraph} captures on this thread), grid (x, y, z) of blocks of {@code threads} threads, with dynamic shared memory. */
     public void launch(int gridX, int gridY, int gridZ, int threads, int sharedBytes, Object... args) {
         if (gridX <= 0 || gridY <= 0 || gridZ <= 0) return; // nothing to do: an empty launch is an error in CUDA
         NativePointerObject[] params = new NativePointerObject[args.length];
@@ -29,7 +29,8 @@ public final class CudaKernel {
         if (sharedBytes > 48 * 1024) {
             JCudaDriver.cuFuncSetAttribute(function, jcuda.driver.CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, sharedBytes);
         }
-        JCudaDriver.cuLaunchKernel(function, gridX, gridY, gridZ, threads, 1, 1, sharedBytes, null, Pointer.to(params), null);
+        JCudaDriver.cuLaunchKernel(function, gridX, gridY, gridZ, threads, 1, 1, sharedBytes, device.launchStream(), Pointer.to(params), null);
+        device.countLaunch();
     }
 
     private Pointer argument(Object a, int index) {
@@ -38,7 +39,7 @@ public final class CudaKernel {
         if (a instanceof Integer i) return Pointer.to(new int[]{i});
         if (a instanceof Long l) return Pointer.to(new long[]{l});
         if (a instanceof Float f) return Pointer.to(new float[]{f});
-        if (a instanceof KernelParams p) return Pointer.to(p.finish()); // a struct by value: its bytes, copied at launch
+        if (a instanceof KernelParams p) return p.argument(); // a struct by value: its bytes, copied at launch
         if (a == null) return Pointer.to(new long[]{0L}); // a null device pointer: "absent" (e.g. no bias)
         throw new IllegalArgumentException(name + ": argument " + index + " has unsupported type " + a.getClass().getName());
     }

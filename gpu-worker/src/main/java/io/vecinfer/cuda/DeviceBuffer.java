@@ -40,8 +40,8 @@ public final class DeviceBuffer implements AutoCloseable {
         }
     }
 
-    /** The device address, for pointer fields of a {@link KernelParams} struct. */
-    long address() {
+    /** The device address, for pointer fields of a {@link KernelParams} struct and device tables of pointers. */
+    public long address() {
         pointer();
         return pointer.address();
     }

@@ -68,19 +68,20 @@ public final class Generator {
     }
 
     /**
-     * Greedy continuation of sequences whose last logits are given: n tokens each, all sequences stepping
-     * together (no stop token), so every step is one batched forward pass.
+     * Greedy continuation of sequences whose next tokens are given (the argmax of their last logits): n tokens each,
+     * the given ones first, all sequences stepping together (no stop token), so every step is one batched forward
+     * pass, reduced to its argmax where the logits are ({@link DecoderBackend#greedyLast}).
      */
-    public static int[][] continueGreedy(DecoderBackend decoder, List<Sequence> sequences, float[][] lastLogits, int n) {
+    public static int[][] continueGreedy(DecoderBackend decoder, List<Sequence> sequences, int[] firstTokens, int n) {
         int[][] generated = new int[sequences.size()][n];
-        float[][] logits = lastLogits;
+        int[] tokens = firstTokens;
         for (int step = 0; step < n; step++) {
             List<int[]> next = new ArrayList<>();
             for (int i = 0; i < sequences.size(); i++) {
-                generated[i][step] = Sampling.argmax(logits[i]);
+                generated[i][step] = tokens[i];
                 next.add(new int[]{generated[i][step]});
             }
-            if (step + 1 < n) logits = decoder.forwardLast(sequences, next);
+            if (step + 1 < n) tokens = decoder.greedyLast(sequences, next);
         }
         return generated;
     }

@@ -93,23 +93,27 @@ public final class Evaluate {
 
     static Outcome run(SparkSession spark, SweepFile sweep, GpuPresence gpus, Runners.Classes runnerClasses) {
         Configuration hadoopConf = spark.sparkContext().hadoopConfiguration();
-        SweepValidator.validate(sweep, gpus, hadoopConf);
-        Path output = OutputLayout.qualify(sweep.spec().output(), hadoopConf);
-        SweepRecord.write(sweep, output, hadoopConf);
-        // Codebooks fitted ahead by Calibrate, where present; other VQ cells calibrate on demand in the runner.
-        SweepSpec spec = CalibratedCodebooks.withExisting(sweep.spec(), output);
-        Path samples = OutputLayout.samples(output);
-
-        List<PlannedCell> cells = Grid.expand(spec);
-        Set<String> done = SampleStore.committedKeys(spark, samples);
-        List<Map<String, Object>> earlierCells = CellManifests.readAll(samples, hadoopConf);
         Map<String, PlannedCell> byHash = new LinkedHashMap<>();
         Map<String, String> recomputedBecause = new LinkedHashMap<>();
         Map<String, Map<String, Object>> identities = new LinkedHashMap<>();
         List<WorkItem> todo = new ArrayList<>();
         int total = 0;
         int resumedCells = 0;
+        Path output;
+        SweepSpec spec;
+        Path samples;
         try (SampleCatalog catalog = Runners.catalog(runnerClasses)) {
+            // Every problem, the tasks' contexts on each model included, before any work.
+            SweepValidator.validate(sweep, gpus, hadoopConf, sweep.spec().calibration() != null, catalog);
+            output = OutputLayout.qualify(sweep.spec().output(), hadoopConf);
+            // Codebooks fitted ahead by Calibrate, where present; other VQ cells calibrate on demand in the runner.
+            spec = CalibratedCodebooks.withExisting(sweep.spec(), output);
+            samples = OutputLayout.samples(output);
+            List<PlannedCell> cells = Grid.expand(spec);
+            // The cells of this sweep, which the report covers by default.
+            SweepRecord.write(sweep, cells.stream().map(PlannedCell::configHash).distinct().toList(), output, hadoopConf);
+            Set<String> done = SampleStore.committedKeys(spark, samples);
+            List<Map<String, Object>> earlierCells = CellManifests.readAll(samples, hadoopConf);
             for (PlannedCell cell : cells) {
                 // The sweep lists a value twice, or two spellings of one method.
                 if (byHash.putIfAbsent(cell.configHash(), cell) != null) continue;

@@ -56,7 +56,7 @@ public final class Grid {
     }
 
     /** The task's inputs with file paths made absolute, so that the hash does not depend on the working directory. */
-    private static Map<String, String> inputs(SweepSpec.Task task) {
+    static Map<String, String> inputs(SweepSpec.Task task) {
         Map<String, String> inputs = new TreeMap<>();
         task.inputs().forEach((k, v) -> inputs.put(k, SweepSpec.Task.isFileInput(k) ? LocalPaths.absolute(v) : v));
         return inputs;

@@ -26,9 +26,11 @@ final class Launcher {
     static final String DEFAULT_MASTER = "local[*]";
     static final String OUTPUT_FLAG = "--output";
     static final String VERBOSE_FLAG = "--verbose";
+    /** Report's: every cell in the output, not only the last sweep's. */
+    static final String ALL_FLAG = "--all";
 
-    /** The parsed command line; {@code output} is null when not given. */
-    record Args(List<String> positional, String output, boolean verbose) {
+    /** The parsed command line; {@code output} is null when not given; {@code all} only where the usage shows --all. */
+    record Args(List<String> positional, String output, boolean verbose, boolean all) {
     }
 
     /** A command line the main cannot run; the message says what is wrong and how it is used. */
@@ -49,14 +51,21 @@ final class Launcher {
      * @param takesOutput whether {@code --output DIR} is one of its flags
      */
     static Args parse(String[] args, String usage, String defaultArgument, boolean takesOutput) {
-        List<String> known = takesOutput ? List.of(OUTPUT_FLAG, VERBOSE_FLAG) : List.of(VERBOSE_FLAG);
+        boolean takesAll = usage.contains("[" + ALL_FLAG + "]");
+        List<String> known = new ArrayList<>();
+        if (takesOutput) known.add(OUTPUT_FLAG);
+        if (takesAll) known.add(ALL_FLAG);
+        known.add(VERBOSE_FLAG);
         List<String> values = new ArrayList<>();
         String output = null;
         boolean verbose = false;
+        boolean all = false;
         for (int i = 0; i < args.length; i++) {
             String arg = args[i];
             if (arg.equals(VERBOSE_FLAG)) {
                 verbose = true;
+            } else if (takesAll && arg.equals(ALL_FLAG)) {
+                all = true;
             } else if (takesOutput && arg.equals(OUTPUT_FLAG)) {
                 if (i + 1 >= args.length) throw new UsageException(OUTPUT_FLAG + " needs a folder; usage: " + usage);
                 output = args[++i];
@@ -70,7 +79,7 @@ final class Launcher {
         if (values.size() != 1) {
             throw new UsageException("expected one argument, got " + values.size() + (values.isEmpty() ? "" : " " + values) + "; usage: " + usage);
         }
-        return new Args(values, output, verbose);
+        return new Args(values, output, verbose, all);
     }
 
     /** A session on the configured master, else on {@link #DEFAULT_MASTER}. */

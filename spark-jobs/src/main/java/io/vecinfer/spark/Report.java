@@ -2,6 +2,7 @@ package io.vecinfer.spark;
 
 import io.vecinfer.spark.report.MethodColumns;
 import io.vecinfer.spark.report.ReportFiles;
+import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
@@ -9,6 +10,7 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 
 import java.util.List;
+import java.util.Optional;
 import java.util.stream.Stream;
 
 import static org.apache.spark.sql.functions.avg;
@@ -35,7 +37,11 @@ import static org.apache.spark.sql.functions.sum;
  * two independent means since both methods see the same samples; KV bytes per token and compression
  * ratio; prefill and per-token decode latency percentiles (exact); prefill and decode tokens per second.
  *
- * <p>Usage: {@code spark-submit --class io.vecinfer.spark.Report spark-jobs.jar OUTPUT_DIR}.
+ * <p>It covers the cells of the last sweep evaluated into the output ({@link SweepRecord#cells()}), paired
+ * with fp16 cells of any sweep there, and says how many other cells it left out; {@code --all} reports
+ * every cell in the output.
+ *
+ * <p>Usage: {@code spark-submit --class io.vecinfer.spark.Report spark-jobs.jar OUTPUT_DIR [--all]}.
  */
 public final class Report {
     static final List<String> CELL_KEYS = List.of("model", "method", "codebook", "task", "context_length", "batch_size", "seed", "prefill");
@@ -57,25 +63,58 @@ public final class Report {
             super("no samples under " + OutputLayout.samples(output) + ": is " + output + " the output folder of a sweep"
                     + " (its \"output\", or Evaluate's --output)? Nothing was written.");
         }
+
+        NoSamplesException(Path output, SweepRecord sweep) {
+            super("none of the " + sweep.cells().size() + " cells of the last sweep evaluated into " + output + " (" + sweep.path()
+                    + ", " + sweep.evaluatedAt() + ") has committed samples under " + OutputLayout.samples(output) + "; "
+                    + ALL_FLAG + " reports every cell there. Nothing was written.");
+        }
     }
 
+    /** The flag that reports every cell in the output, not only those of the last sweep evaluated into it. */
+    public static final String ALL_FLAG = Launcher.ALL_FLAG;
+
     public static void main(String[] args) {
-        Launcher.exit(Launcher.run(args, "OUTPUT_DIR [--verbose]", "io.vecinfer.spark.Report", null, System.err, a -> {
+        Launcher.exit(Launcher.run(args, "OUTPUT_DIR [" + ALL_FLAG + "] [--verbose]", "io.vecinfer.spark.Report", null, System.err, a -> {
             SparkSession spark = Launcher.session("vecinfer-report");
             try {
-                run(spark, a.positional().get(0));
+                run(spark, a.positional().get(0), a.all());
             } finally {
                 spark.stop();
             }
         }));
     }
 
-    /** Writes metrics/ and prints the table; returns the metrics rows. A folder without samples is refused, and left as it is. */
+    /** The report of the last sweep evaluated into the output: {@link #run(SparkSession, String, boolean)} without --all. */
     public static Dataset<Row> run(SparkSession spark, String output) {
-        Path out = OutputLayout.qualify(output, spark.sparkContext().hadoopConfiguration());
-        Dataset<Row> samples = SampleStore.committed(spark, OutputLayout.samples(out));
-        if (samples.isEmpty()) throw new NoSamplesException(out);
-        Dataset<Row> metrics = MethodColumns.add(metrics(samples));
+        return run(spark, output, false);
+    }
+
+    /**
+     * Writes metrics/ and prints the table; returns the metrics rows. A folder without samples is refused, and left as it is.
+     *
+     * @param all every cell in the output; else the cells of the last sweep evaluated into it (its {@link SweepRecord}),
+     *            paired with fp16 cells of any sweep, and all cells where no sweep recorded its cells
+     */
+    public static Dataset<Row> run(SparkSession spark, String output, boolean all) {
+        Configuration conf = spark.sparkContext().hadoopConfiguration();
+        Path out = OutputLayout.qualify(output, conf);
+        Dataset<Row> everything = SampleStore.committed(spark, OutputLayout.samples(out));
+        if (everything.isEmpty()) throw new NoSamplesException(out);
+        Optional<SweepRecord> sweep = all ? Optional.empty() : SweepRecord.read(out, conf).filter(r -> r.cells() != null);
+        Dataset<Row> samples = sweep.map(r -> everything.filter(col("config_hash").isin(r.cells().toArray()))).orElse(everything);
+        if (sweep.isPresent()) {
+            long covered = samples.select("config_hash").distinct().count();
+            long others = everything.select("config_hash").distinct().count() - covered;
+            if (covered == 0) throw new NoSamplesException(out, sweep.get());
+            System.out.println("report of the last sweep evaluated into " + out + ": " + sweep.get().path() + " (" + sweep.get().evaluatedAt() + "), "
+                    + covered + " of its " + sweep.get().cells().size() + " cells with samples"
+                    + (others > 0 ? "; " + others + " other cell(s) there are left out (" + ALL_FLAG + " reports them)" : ""));
+        } else if (!all) {
+            System.out.println("report of every cell in " + out + " (no sweep recorded its cells there)");
+        }
+        // Paired against the fp16 samples of any sweep: a method added in a later sweep still gets its deltas.
+        Dataset<Row> metrics = MethodColumns.add(metrics(everything, samples));
         // Written beside the old metrics and swapped in; a folder there that is not ours is refused.
         MetricsFolder.replace(OutputLayout.metrics(out), spark.sparkContext().hadoopConfiguration(),
                 folder -> metrics.write().partitionBy("task").parquet(folder.toString()));
@@ -88,16 +127,19 @@ public final class Report {
     }
 
     static Dataset<Row> metrics(Dataset<Row> samples) {
-        Dataset<Row> scores = samples
-                .select(col("*"), explode(col("scores")).as(new String[] {"score", "value"}))
-                .drop("scores");
+        return metrics(samples, samples);
+    }
+
+    /** @param references where the fp16 partners are looked for; {@code samples} are the rows reported */
+    static Dataset<Row> metrics(Dataset<Row> references, Dataset<Row> samples) {
+        Dataset<Row> scores = scores(samples);
 
         Dataset<Row> perScore = scores.groupBy("config_hash", "score").agg(
                 count("value").as("n"),
                 avg("value").as("mean"),
                 stddev_samp("value").divide(sqrt(count("value"))).as("stderr"));
 
-        Dataset<Row> fp16 = scores.filter(col("method").equalTo(lit(KnownNames.REFERENCE_METHOD)))
+        Dataset<Row> fp16 = scores(references).filter(col("method").equalTo(lit(KnownNames.REFERENCE_METHOD)))
                 .select(pairColumns("value", "reference_value"));
         Dataset<Row> diffs = scores.join(fp16, seq(PAIR_KEYS), "inner")
                 .withColumn("diff", col("value").minus(col("reference_value")));
@@ -128,6 +170,10 @@ public final class Report {
 
         return perCell.join(perScore, "config_hash")
                 .join(paired, seq(List.of("config_hash", "score")), "left");
+    }
+
+    private static Dataset<Row> scores(Dataset<Row> samples) {
+        return samples.select(col("*"), explode(col("scores")).as(new String[] {"score", "value"})).drop("scores");
     }
 
     /** The pairing keys and the value, renamed so that it sits beside the other cell's value after the join. */

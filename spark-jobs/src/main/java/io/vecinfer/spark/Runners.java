@@ -4,6 +4,8 @@ import io.vecinfer.eval.task.CellRunner;
 import io.vecinfer.eval.task.DatasetSampleCatalog;
 import io.vecinfer.eval.task.SampleCatalog;
 import org.apache.spark.SparkConf;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.io.Serializable;
 import java.lang.reflect.InvocationTargetException;
@@ -44,6 +46,7 @@ public final class Runners {
         }
     }
 
+    private static final Logger LOG = LoggerFactory.getLogger(Runners.class);
     private static final Map<RunnerKey, CellRunner> RUNNERS = new HashMap<>();
 
     private Runners() {
@@ -68,7 +71,10 @@ public final class Runners {
         synchronized (RUNNERS) {
             CellRunner runner = RUNNERS.get(key);
             if (runner == null) {
+                long began = System.nanoTime();
                 runner = create(key);
+                // The executor's log then names the device each of its runners bound.
+                LOG.info("runner {} created in {} ms", key, (System.nanoTime() - began) / 1_000_000);
                 Runtime.getRuntime().addShutdownHook(new Thread(runner::close, "close-cell-runner-" + key));
                 RUNNERS.put(key, runner);
             }

@@ -12,13 +12,17 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.time.Instant;
+import java.util.List;
 import java.util.Optional;
 
 /**
  * The sweep file an output folder was last evaluated from, kept as {@code <out>/sweep-file.json} (its path,
- * sha256, text and when it ran), so that the report can say what ran without being told.
+ * sha256, text, when it ran and the config hashes of its cells), so that the report can say what ran
+ * without being told, and cover that sweep's cells only.
+ *
+ * @param cells the config hashes of the sweep's cells; null in records written before they were kept
  */
-public record SweepRecord(String path, String sha256, String text, String evaluatedAt) {
+public record SweepRecord(String path, String sha256, String text, String evaluatedAt, List<String> cells) {
     public static final String FILE = "sweep-file.json";
     private static final ObjectMapper MAPPER = new ObjectMapper();
 
@@ -27,11 +31,11 @@ public record SweepRecord(String path, String sha256, String text, String evalua
     }
 
     /** Records the sweep; the previous record is replaced, since a rerun may widen the sweep. */
-    static void write(SweepFile sweep, Path output, Configuration conf) {
+    static void write(SweepFile sweep, List<String> cells, Path output, Configuration conf) {
         try {
             java.nio.file.Path file = sweep.path().toAbsolutePath();
             String text = Files.readString(file);
-            SweepRecord record = new SweepRecord(file.toString(), Hashes.ofFile(file), text, Instant.now().toString());
+            SweepRecord record = new SweepRecord(file.toString(), Hashes.ofFile(file), text, Instant.now().toString(), List.copyOf(cells));
             FileSystem fs = output.getFileSystem(conf);
             try (FSDataOutputStream out = fs.create(location(output), true)) {
                 out.write(MAPPER.writerWithDefaultPrettyPrinter().writeValueAsBytes(record));

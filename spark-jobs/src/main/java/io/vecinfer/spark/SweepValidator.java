@@ -1,5 +1,7 @@
 package io.vecinfer.spark;
 
+import io.vecinfer.eval.task.Cell;
+import io.vecinfer.eval.task.SampleCatalog;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 
@@ -10,6 +12,8 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.UUID;
 
 /**
@@ -27,6 +31,15 @@ public final class SweepValidator {
 
     /** @param calibrating also check what {@link Calibrate} needs: the calibration settings and a local output */
     public static void validate(SweepFile file, GpuPresence gpus, Configuration hadoopConf, boolean calibrating) {
+        validate(file, gpus, hadoopConf, calibrating, null);
+    }
+
+    /**
+     * @param catalog where given, every task is also listed at each of its context lengths on each model, as
+     *                Evaluate will list it, so that a context a task cannot have on a model (a passkey length
+     *                past the model's context, a perplexity window longer than it) is one more problem here
+     */
+    public static void validate(SweepFile file, GpuPresence gpus, Configuration hadoopConf, boolean calibrating, SampleCatalog catalog) {
         SweepSpec spec = file.spec();
         List<SweepSpecException.Problem> problems = new ArrayList<>();
 
@@ -62,17 +75,25 @@ public final class SweepValidator {
                 problems.add(nullEntry(file, at, "an object with model, method and path"));
                 continue;
             }
-            if (!spec.models().contains(codebook.model())) problems.add(file.problemAt(at + "/model", "not one of the sweep's models: " + codebook.model()));
-            if (!sameMethodListed(spec.methods(), codebook.method())) problems.add(file.problemAt(at + "/method", "not one of the sweep's methods: " + codebook.method()));
+            if (codebook.model() == null) {
+                problems.add(file.problemAt(at + "/model", "no model given (one of the sweep's models)"));
+            } else if (!spec.models().contains(codebook.model())) {
+                problems.add(file.problemAt(at + "/model", "not one of the sweep's models: " + codebook.model()));
+            }
+            if (codebook.method() == null) {
+                problems.add(file.problemAt(at + "/method", "no method given (one of the sweep's methods)"));
+            } else if (!sameMethodListed(spec.methods(), codebook.method())) problems.add(file.problemAt(at + "/method", "not one of the sweep's methods: " + codebook.method()));
             if (codebook.path() == null || !Files.isRegularFile(LocalPaths.resolve(codebook.path()))) {
                 problems.add(file.problemAt(at + "/path", "codebook file not found: " + (codebook.path() == null ? "(none given)" : LocalPaths.resolve(codebook.path()))));
             }
         }
 
         if (spec.tasks().isEmpty()) problems.add(file.problemAt("/tasks", "no tasks"));
+        Set<Integer> wellFormedTasks = new TreeSet<>();
         for (int i = 0; i < spec.tasks().size(); i++) {
             SweepSpec.Task task = spec.tasks().get(i);
             String at = "/tasks/" + i;
+            int problemsBefore = problems.size();
             if (task == null) {
                 problems.add(nullEntry(file, at, "an object with a name"));
                 continue;
@@ -99,6 +120,7 @@ public final class SweepValidator {
                     problems.add(file.problemAt(at + "/prefill/" + p, "unknown prefill '" + prefill + "' (known: exact, compressed)"));
                 }
             }
+            if (problems.size() == problemsBefore) wellFormedTasks.add(i);
         }
 
         problems.addAll(conflictingLimits(file));
@@ -126,7 +148,43 @@ public final class SweepValidator {
 
         if (calibrating) problems.addAll(calibrationProblems(file, hadoopConf));
 
+        // What the models say about the rest: config.json, tokenizer.json and codebook headers, no weights.
+        List<ModelChecks.Model> models = ModelChecks.load(file, problems);
+        problems.addAll(ModelChecks.methods(file, models));
+        List<ModelChecks.Model> withTokenizer = new ArrayList<>();
+        problems.addAll(ModelChecks.tokenizers(file, models, withTokenizer));
+        problems.addAll(ModelChecks.codebooks(file, models));
+        problems.addAll(ModelChecks.calibrationWindows(file, models));
+        if (catalog != null) problems.addAll(taskContexts(file, withTokenizer, wellFormedTasks, catalog));
+
         if (!problems.isEmpty()) throw new SweepSpecException(problems);
+    }
+
+    /**
+     * Each well-formed task at each of its context lengths on each model, listed by the catalog Evaluate
+     * plans with (config and tokenizer, no weights; the catalog keeps what it built, so Evaluate's own
+     * listing costs nothing more). The samples do not depend on the method, batch size or seed.
+     */
+    private static List<SweepSpecException.Problem> taskContexts(SweepFile file, List<ModelChecks.Model> models, Set<Integer> tasks,
+                                                                 SampleCatalog catalog) {
+        List<SweepSpecException.Problem> problems = new ArrayList<>();
+        for (ModelChecks.Model model : models) {
+            for (int t : tasks) {
+                SweepSpec.Task task = file.spec().tasks().get(t);
+                for (int j = 0; j < task.contextLengths().size(); j++) {
+                    int context = task.contextLengths().get(j);
+                    Cell cell = new Cell(LocalPaths.absolute(file.spec().models().get(model.index())), KnownNames.REFERENCE_METHOD, null,
+                            task.name(), context, 1, 0L, Grid.prefills(task).get(0), Grid.inputs(task));
+                    try {
+                        catalog.sampleIds(cell, task.limit());
+                    } catch (RuntimeException e) {
+                        problems.add(file.problemAt("/tasks/" + t + "/contextLengths/" + j, task.name() + " at context length " + context
+                                + (context == 0 ? " (the task's default)" : "") + " on " + model + ": " + e.getMessage()));
+                    }
+                }
+            }
+        }
+        return problems;
     }
 
     /**

@@ -117,6 +117,63 @@ class ReportTest {
         assertTrue(Files.isDirectory(out.resolve("metrics")), "the metrics are in place");
     }
 
+    @Test
+    void aReportCoversTheSweepJustRunAndAllReportsEveryCellThere() throws Exception {
+        Path out = evaluated(List.of("fp16", "kivi:k=b2g32,v=b2g32,r=32"));
+        // A later sweep into the same output with one new method: its report is of its own 2 cells, paired
+        // with the fp16 cells an earlier sweep computed.
+        String added = "kivi:k=b4g32,v=b4g32,r=32";
+        evaluated(List.of(added));
+        String[] printed = new String[1];
+        List<Row> last = printed(printed, () -> Report.run(LocalSpark.session(), out.toString())).collectAsList();
+        assertEquals(3, last.size(), last.toString());
+        assertTrue(last.stream().allMatch(r -> r.getAs("method").equals(added)), last.toString());
+        assertEquals(3, LocalSpark.session().read().parquet(out.resolve("metrics").toString()).count());
+        assertTrue(printed[0].contains("2 of its 2 cells with samples; 4 other cell(s) there are left out (--all reports them)"), printed[0]);
+        Row nll = last.stream().filter(r -> r.getAs("score").equals("nll")).findFirst().orElseThrow();
+        Cell b4 = new Cell(Sweeps.referenceModel(), added, null, "perplexity", 128, 2, 7);
+        Cell fp16 = new Cell(Sweeps.referenceModel(), "fp16", null, "perplexity", 128, 2, 7);
+        assertEquals(5L, nll.<Long>getAs("n_paired"));
+        assertEquals(mean(IntStream.range(0, 5).mapToDouble(i -> nll(b4, i) - nll(fp16, i)).toArray()), nll.<Double>getAs("delta_vs_fp16"), 1e-12);
+
+        assertEquals(9, Report.run(LocalSpark.session(), out.toString(), true).count());
+        assertEquals(9, LocalSpark.session().read().parquet(out.resolve("metrics").toString()).count());
+
+        // An output whose sweep record lists no cells (written before they were kept): every cell.
+        Path record = out.resolve(SweepRecord.FILE);
+        var json = new com.fasterxml.jackson.databind.ObjectMapper();
+        var node = (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(record.toFile());
+        node.remove("cells");
+        json.writeValue(record.toFile(), node);
+        Files.deleteIfExists(out.resolve("." + SweepRecord.FILE + ".crc")); // Hadoop's checksum of the old text
+        assertEquals(9, Report.run(LocalSpark.session(), out.toString()).count());
+    }
+
+    @Test
+    void theReportMainTakesAllAndTheSweepJobsDoNot() {
+        String report = "io.vecinfer.spark.Report OUTPUT_DIR [" + Report.ALL_FLAG + "] [--verbose]";
+        assertTrue(Launcher.parse(new String[] {"out", "--all"}, report, null, false).all());
+        assertTrue(!Launcher.parse(new String[] {"out"}, report, null, false).all());
+        var e = org.junit.jupiter.api.Assertions.assertThrows(Launcher.UsageException.class,
+                () -> Launcher.parse(new String[] {"s.json", "--all"}, "io.vecinfer.spark.Evaluate " + Launcher.SWEEP_USAGE, null, true));
+        assertTrue(e.getMessage().startsWith("unknown flag --all (known: --output, --verbose)"), e.getMessage());
+        var r = org.junit.jupiter.api.Assertions.assertThrows(Launcher.UsageException.class,
+                () -> Launcher.parse(new String[] {"out", "--al"}, report, null, false));
+        assertTrue(r.getMessage().startsWith("unknown flag --al (known: --all, --verbose)"), r.getMessage());
+    }
+
+    private static <T> T printed(String[] into, java.util.function.Supplier<T> body) {
+        java.io.PrintStream before = System.out;
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        System.setOut(new java.io.PrintStream(bytes, true, java.nio.charset.StandardCharsets.UTF_8));
+        try {
+            return body.get();
+        } finally {
+            System.setOut(before);
+            into[0] = bytes.toString(java.nio.charset.StandardCharsets.UTF_8);
+        }
+    }
+
     private static double nll(Cell cell, int i) {
         return HashCellRunner.expectedScores(cell, String.format("perplexity-%03d", i)).get("nll");
     }

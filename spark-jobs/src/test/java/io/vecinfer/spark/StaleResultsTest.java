@@ -141,7 +141,8 @@ class StaleResultsTest {
 
     @Test
     void twoSpellingsOfOneMethodAreOneCellStoredCanonicalAndMatchTheirCodebook() throws Exception {
-        Path books = Files.write(Files.createDirectories(dir.resolve("books")).resolve("vq.safetensors"), new byte[] {7});
+        // A whole file for the method on this model: the sweep's pre-flight reads its header.
+        Path books = io.vecinfer.spark.testing.CodebookFiles.forModel(dir.resolve("books/vq.safetensors"), "vecinfer:k=d4b8,v=d4b8,r=32", Sweeps.referenceModel());
         String json = """
                 {"models": ["%s"],
                  "methods": ["vecinfer:k=d4b8,v=d4b8,r=32", "vecinfer:v=d4b8,r=32,k=d4b8,smooth=on"],

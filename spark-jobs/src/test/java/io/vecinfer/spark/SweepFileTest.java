@@ -224,7 +224,7 @@ class SweepFileTest {
 
     @Test
     void aPresentCodebookReachesItsCells() throws Exception {
-        Path codebook = Files.writeString(dir.resolve("cb.safetensors"), "x");
+        Path codebook = io.vecinfer.spark.testing.CodebookFiles.forModel(dir.resolve("cb.safetensors"), "vecinfer:k=d4b8,v=d4b8,r=128", Sweeps.referenceModel());
         String text = valid(",\n  \"codebooks\": [{\"model\": \"" + Sweeps.referenceModel()
                 + "\", \"method\": \"vecinfer:k=d4b8,v=d4b8,r=128\", \"path\": \"" + codebook + "\"}]");
         SweepFile sweep = SweepFile.read(Sweeps.writeText(dir.resolve("cb.json"), text));

@@ -4,12 +4,15 @@ import io.vecinfer.cuda.CudaDevice;
 import io.vecinfer.cuda.DeviceBuffer;
 import io.vecinfer.cuda.attention.WindowAttention;
 import io.vecinfer.cuda.ops.Elementwise;
+import io.vecinfer.cuda.ops.LogitReductions;
 import io.vecinfer.cuda.ops.Matmul;
 import io.vecinfer.cuda.ops.RmsNorm;
 import io.vecinfer.cuda.ops.RotaryEmbedding;
 import io.vecinfer.decoder.Batching;
 import io.vecinfer.decoder.DecoderBackend;
+import io.vecinfer.decoder.LogitComparison;
 import io.vecinfer.decoder.Sequence;
+import io.vecinfer.decoder.TokenScores;
 import io.vecinfer.model.Model;
 import io.vecinfer.model.ModelConfig;
 import io.vecinfer.model.Rope;
@@ -20,14 +23,29 @@ import java.util.List;
 /**
  * The Llama-family forward pass on a CUDA device, step for step the CPU {@link io.vecinfer.decoder.Decoder}:
  * every new token of every sequence is a row, projections run over all rows at once, and each sequence's
- * {@link DeviceKvCache} stores and attends its rows of each layer. Activations stay on the device; the logits are
- * downloaded once per chunk. One forward pass at a time (the activation buffers are shared).
+ * {@link DeviceKvCache} stores and attends its rows of each layer (a decode step of fp16 dense caches does so for the
+ * whole batch in one launch per kernel: {@link DecodeBatch}, recorded once as a CUDA graph and replayed:
+ * {@link DecodeGraph}). Activations stay on the device. forwardAll and
+ * forwardLast download the logits once per chunk; scoreAll, compareAll and greedyLast reduce them on the device
+ * ({@link LogitReductions}) and download a few numbers per token. One forward pass at a time (the activation buffers
+ * are shared).
+ *
+ * <p>Inputs run in passes of {@link #chunkRows()} rows, up to {@link #MAX_CHUNK_ROWS}, sequences packed into them
+ * ({@link Batching#packedChunks}): the projections' GEMMs
+ * are more efficient on more rows (on the H200, 157–273 TFLOP/s at 512 rows against 260–313 at 4096), and with the
+ * logits reduced on the device nothing per row goes to the host. A cache that takes fewer tokens per call
+ * ({@link DeviceKvCache#maxTokensPerPass()}) bounds the chunks of the passes it is in.
  *
  * <p>The projections run in a {@link Matmul.Precision}: {@code TENSOR_CORES} by default (activations rounded to
  * the weights' bf16/fp16 for the MMA, fp32 sums; fp32 checkpoints fall back to the exact path), or {@code EXACT},
  * the CPU decoder's fp32 arithmetic, with which the parity tests check the rest of the pipeline to fp32 tolerances.
  */
 public final class CudaDecoder implements DecoderBackend, AutoCloseable {
+    /** The most rows of one forward pass: beyond 4096 rows the GEMMs gain little and activations grow linearly. */
+    public static final int MAX_CHUNK_ROWS = 4096;
+    /** The share of the device memory free after the weights that one chunk's activations may take; the rest is the caches'. */
+    static final double ACTIVATION_SHARE = 0.25;
+
     private final CudaDevice device;
     private final ModelConfig config;
     private final Rope rope;
@@ -37,7 +55,14 @@ public final class CudaDecoder implements DecoderBackend, AutoCloseable {
     private final RmsNorm rmsNorm;
     private final RotaryEmbedding rotary;
     private final Elementwise elementwise;
+    private final DecodeBatch decodeBatch;
+    private final DecodeGraph decodeGraph;
+    private StepStats lastStep;
+    private final LogitReductions reductions;
+    private final int chunkRows;
     private Activations activations;
+    /** compareAll: the tested pass's logits of a chunk, kept while the reference pass runs. */
+    private DeviceBuffer testedLogits;
 
     /** Uploads the model's weights to {@code device}, projections on tensor cores; the caller keeps ownership of the device. */
     public CudaDecoder(Model model, CudaDevice device) {
@@ -45,6 +70,11 @@ public final class CudaDecoder implements DecoderBackend, AutoCloseable {
     }
 
     public CudaDecoder(Model model, CudaDevice device, Matmul.Precision precision) {
+        this(model, device, precision, 0);
+    }
+
+    /** With chunks of {@code chunkRows} rows, or (0) as many as free memory allows: tests use small chunks to cut small inputs. */
+    CudaDecoder(Model model, CudaDevice device, Matmul.Precision precision, int chunkRows) {
         this.device = device;
         this.config = model.config();
         WindowAttention.checkHeadDim(config.headDim());
@@ -54,8 +84,42 @@ public final class CudaDecoder implements DecoderBackend, AutoCloseable {
         this.rmsNorm = new RmsNorm(device);
         this.rotary = new RotaryEmbedding(device);
         this.elementwise = new Elementwise(device);
+        this.decodeBatch = new DecodeBatch(device);
+        this.decodeGraph = new DecodeGraph(device);
+        this.reductions = new LogitReductions(device);
         device.makeCurrent();
         this.weights = new DeviceWeights(device, model.weights());
+        this.chunkRows = chunkRows > 0 ? chunkRows : chunkRows(config, device.freeMemory());
+    }
+
+    /** Rows per forward pass of long inputs (sequences whose caches take fewer per call run in smaller chunks). */
+    public int chunkRows() {
+        return chunkRows;
+    }
+
+    /**
+     * The largest power of two up to {@link #MAX_CHUNK_ROWS} rows whose activations fit {@link #ACTIVATION_SHARE} of
+     * {@code freeBytes}, and never fewer than the CPU's {@link Batching#CHUNK_ROWS}.
+     */
+    static int chunkRows(ModelConfig config, long freeBytes) {
+        long fit = (long) (freeBytes * ACTIVATION_SHARE) / activationBytesPerRow(config);
+        int rows = MAX_CHUNK_ROWS;
+        while (rows > Batching.CHUNK_ROWS && rows > fit) rows /= 2;
+        return rows;
+    }
+
+    /** Device bytes per row of a pass: the {@link Activations}, compareAll's tested logits, Matmul's 16-bit copy of x. */
+    static long activationBytesPerRow(ModelConfig c) {
+        long qDim = (long) c.numHeads() * c.headDim(), kvDim = (long) c.numKvHeads() * c.headDim();
+        long floats = 3L * c.hiddenSize() + 2 * qDim + 2 * kvDim + 2L * c.intermediateSize() + 2L * c.vocabSize() + c.headDim();
+        return floats * Float.BYTES + Integer.BYTES + (long) Math.max(c.hiddenSize(), c.intermediateSize()) * Short.BYTES;
+    }
+
+    /** The chunk rows of a pass over {@code sequences}: this decoder's, or less where a cache takes fewer tokens per call. */
+    private int chunkRows(List<Sequence> sequences) {
+        int rows = chunkRows;
+        for (Sequence s : sequences) rows = Math.min(rows, ((DeviceKvCache) s.cache()).maxTokensPerPass());
+        return rows;
     }
 
     @Override
@@ -83,7 +147,87 @@ public final class CudaDecoder implements DecoderBackend, AutoCloseable {
         return forward(sequences, newTokens, true);
     }
 
+    /** Per chunk: the LM head's rows stay on the device, reduced there to each row's target log-probability and argmax. */
+    @Override
+    public synchronized TokenScores scoreAll(List<Sequence> sequences, List<int[]> newTokens, List<int[]> targets) {
+        requireDeviceCaches(sequences);
+        int[] flat = TokenScores.flatten(newTokens, targets, config.vocabSize());
+        device.makeCurrent();
+        double[] logProbs = new double[flat.length];
+        int[] argmax = new int[flat.length];
+        int row = 0;
+        for (Batching.Chunk chunk : Batching.packedChunks(config, sequences, newTokens, chunkRows(sequences))) {
+            int rows = run(chunk.sequences(), chunk.newTokens(), true, null);
+            LogitReductions.Scores s = reductions.score(activations.logits.from(0), Arrays.copyOfRange(flat, row, row + rows), rows, config.vocabSize());
+            System.arraycopy(s.targetLogProb(), 0, logProbs, row, rows);
+            System.arraycopy(s.argmax(), 0, argmax, row, rows);
+            row += rows;
+        }
+        return new TokenScores(logProbs, argmax);
+    }
+
+    /**
+     * Chunk by chunk, the tested pass's logits are kept on the device while the reference pass runs the same chunk,
+     * then both are compared there; so device memory holds two chunks of logits, never a whole prefill's.
+     */
+    @Override
+    public synchronized LogitComparison compareAll(List<Sequence> tested, List<Sequence> reference, List<int[]> newTokens) {
+        requireDeviceCaches(tested);
+        requireDeviceCaches(reference);
+        if (tested.size() != reference.size()) throw new IllegalArgumentException(tested.size() + " tested sequences, " + reference.size() + " reference ones");
+        device.makeCurrent();
+        int rowsPerChunk = Math.min(chunkRows(tested), chunkRows(reference)), vocab = config.vocabSize();
+        List<Batching.Chunk> testedChunks = Batching.packedChunks(config, tested, newTokens, rowsPerChunk);
+        List<Batching.Chunk> referenceChunks = Batching.packedChunks(config, reference, newTokens, rowsPerChunk);
+        int total = 0;
+        for (int[] t : newTokens) total += t.length;
+        double[] kl = new double[total];
+        int[] referenceArgmax = new int[total], testedArgmax = new int[total];
+        int row = 0;
+        for (int c = 0; c < testedChunks.size(); c++) {
+            Batching.Chunk t = testedChunks.get(c), r = referenceChunks.get(c);
+            int rows = t.rows();
+            testedLogits = device.grow(testedLogits, (long) rows * vocab * Float.BYTES);
+            run(t.sequences(), t.newTokens(), true, testedLogits.from(0));
+            run(r.sequences(), r.newTokens(), true, null);
+            LogitReductions.Comparison comparison = reductions.compare(activations.logits.from(0), testedLogits.from(0), rows, vocab);
+            System.arraycopy(comparison.kl(), 0, kl, row, rows);
+            System.arraycopy(comparison.referenceArgmax(), 0, referenceArgmax, row, rows);
+            System.arraycopy(comparison.testedArgmax(), 0, testedArgmax, row, rows);
+            row += rows;
+        }
+        return new LogitComparison(kl, referenceArgmax, testedArgmax);
+    }
+
+    /** The last rows' argmax on the device: 4 bytes per sequence go to the host instead of a vocabulary of floats. */
+    @Override
+    public synchronized int[] greedyLast(List<Sequence> sequences, List<int[]> newTokens) {
+        requireDeviceCaches(sequences);
+        device.makeCurrent();
+        int[] tokens = new int[sequences.size()];
+        int at = 0;
+        for (Batching.Chunk chunk : Batching.packedChunks(config, sequences, newTokens, chunkRows(sequences))) {
+            int outputs = run(chunk.sequences(), chunk.newTokens(), false, null);
+            int[] argmax = reductions.argmax(activations.logits.from(0), outputs, config.vocabSize());
+            for (int i = 0; i < outputs; i++) if (chunk.ends()[i]) tokens[at++] = argmax[i];
+        }
+        return tokens;
+    }
+
     private float[][] forward(List<Sequence> sequences, List<int[]> newTokens, boolean everyPosition) {
+        requireDeviceCaches(sequences);
+        device.makeCurrent();
+        return Batching.forward(Batching.packedChunks(config, sequences, newTokens, chunkRows(sequences)), everyPosition, (s, t, e) -> {
+            int outputs = run(s, t, e, null), vocab = config.vocabSize();
+            // Row by row, straight into each row's array: a chunk of 4096 rows is 2.1 GB at a 128k vocabulary, which
+            // the host should not hold twice.
+            float[][] out = new float[outputs][];
+            for (int i = 0; i < outputs; i++) out[i] = activations.logits.readFloats((long) i * vocab, vocab);
+            return out;
+        });
+    }
+
+    private static void requireDeviceCaches(List<Sequence> sequences) {
         for (int s = 0; s < sequences.size(); s++) {
             var cache = sequences.get(s).cache();
             if (!(cache instanceof DeviceKvCache)) {
@@ -91,11 +235,15 @@ public final class CudaDecoder implements DecoderBackend, AutoCloseable {
                         + " the CUDA decoder needs device caches (a DeviceKvCache, e.g. from DeviceKvCaches.fp16(device))");
             }
         }
-        device.makeCurrent();
-        return Batching.forward(config, sequences, newTokens, everyPosition, this::run);
     }
 
-    private float[][] run(List<Sequence> sequences, List<int[]> newTokens, boolean everyPosition) {
+    /**
+     * One forward pass of at most a chunk of rows: the logits of every new token ({@code everyPosition}) or of each
+     * sequence's last, written to {@code logitsOut} (null: the activations' logits buffer) and left on the device.
+     * Returns the number of logits rows.
+     */
+    private int run(List<Sequence> sequences, List<int[]> newTokens, boolean everyPosition, DeviceBuffer.Slice logitsOut) {
+        long issueStart = System.nanoTime(), launchesBefore = device.launches();
         int dim = config.hiddenSize(), headDim = config.headDim(), heads = config.numHeads(), kvHeads = config.numKvHeads();
         int qDim = heads * headDim, kvDim = kvHeads * headDim, hidden = config.intermediateSize();
         float eps = config.rmsNormEps();
@@ -115,36 +263,47 @@ public final class CudaDecoder implements DecoderBackend, AutoCloseable {
         a.sin.write(tables.sin(), 0, tables.sin().length, 0);
         DeviceBuffer.Slice x = a.x.from(0), xb = a.xb.from(0), q = a.q.from(0), k = a.k.from(0), v = a.v.from(0);
         DeviceBuffer.Slice projected = a.projected.from(0), gate = a.gate.from(0), up = a.up.from(0);
+        boolean batchedAttention = decodeBatch.begin(sequences, newTokens); // a decode step: one attention launch per layer for all
 
-        elementwise.embed(weights.embedding(), a.tokens.from(0), rows, x);
-        for (int layer = 0; layer < config.numLayers(); layer++) {
-            DeviceWeights.Layer w = weights.layers().get(layer);
-            rmsNorm.launch(x, w.attentionNorm(), eps, rows, dim, xb);
-            matmul.launch(w.qkv(), xb, rows, w.qkvBias(), Matmul.Outputs.split(List.of(q, k, v), qDim, kvDim, kvDim));
-            if (w.qNorm() != null) rmsNorm.launch(q, w.qNorm(), eps, rows * heads, headDim, q); // Qwen3, per head, in place
-            if (w.kNorm() != null) rmsNorm.launch(k, w.kNorm(), eps, rows * kvHeads, headDim, k);
-            rotary.launch(q, a.cos.from(0), a.sin.from(0), rows, heads, headDim);
-            rotary.launch(k, a.cos.from(0), a.sin.from(0), rows, kvHeads, headDim);
-            for (int s = 0; s < sequences.size(); s++) {
-                int r = rowStart[s];
-                ((DeviceKvCache) sequences.get(s).cache()).appendAndAttend(layer, a.q.from((long) r * qDim), a.k.from((long) r * kvDim),
-                        a.v.from((long) r * kvDim), sequences.get(s).position(), rowStart[s + 1] - r, attentionScale,
-                        a.attended.from((long) r * qDim));
+        // The layers. A decode step of the batch path launches the same kernels with the same parameters every step (what
+        // changes is in device memory: token ids, rotary tables, the attention tables), so it is recorded once as a CUDA
+        // graph and replayed (DecodeGraph).
+        Runnable layers = () -> {
+            elementwise.embed(weights.embedding(), a.tokens.from(0), rows, x);
+            for (int layer = 0; layer < config.numLayers(); layer++) {
+                DeviceWeights.Layer w = weights.layers().get(layer);
+                rmsNorm.launch(x, w.attentionNorm(), eps, rows, dim, xb);
+                matmul.launch(w.qkv(), xb, rows, w.qkvBias(), Matmul.Outputs.split(List.of(q, k, v), qDim, kvDim, kvDim));
+                if (w.qNorm() != null) rmsNorm.launch(q, w.qNorm(), eps, rows * heads, headDim, q); // Qwen3, per head, in place
+                if (w.kNorm() != null) rmsNorm.launch(k, w.kNorm(), eps, rows * kvHeads, headDim, k);
+                rotary.launch(q, a.cos.from(0), a.sin.from(0), rows, heads, headDim);
+                rotary.launch(k, a.cos.from(0), a.sin.from(0), rows, kvHeads, headDim);
+                if (batchedAttention) decodeBatch.storeAndAttend(layer, q, k, v, attentionScale, a.attended.from(0));
+                else for (int s = 0; s < sequences.size(); s++) {
+                    int r = rowStart[s];
+                    ((DeviceKvCache) sequences.get(s).cache()).appendAndAttend(layer, a.q.from((long) r * qDim), a.k.from((long) r * kvDim),
+                            a.v.from((long) r * kvDim), sequences.get(s).position(), rowStart[s + 1] - r, attentionScale,
+                            a.attended.from((long) r * qDim));
+                }
+                matmul.launch(w.wo(), a.attended.from(0), rows, null, projected);
+                elementwise.add(x, projected, rows * dim);
+
+                rmsNorm.launch(x, w.ffnNorm(), eps, rows, dim, xb);
+                matmul.launch(w.gateUp(), xb, rows, null, Matmul.Outputs.split(List.of(gate, up), hidden, hidden));
+                elementwise.siluMul(gate, up, rows * hidden);
+                matmul.launch(w.down(), gate, rows, null, projected);
+                elementwise.add(x, projected, rows * dim);
             }
-            matmul.launch(w.wo(), a.attended.from(0), rows, null, projected);
-            elementwise.add(x, projected, rows * dim);
-
-            rmsNorm.launch(x, w.ffnNorm(), eps, rows, dim, xb);
-            matmul.launch(w.gateUp(), xb, rows, null, Matmul.Outputs.split(List.of(gate, up), hidden, hidden));
-            elementwise.siluMul(gate, up, rows * hidden);
-            matmul.launch(w.down(), gate, rows, null, projected);
-            elementwise.add(x, projected, rows * dim);
-        }
+        };
+        boolean replayed = false;
+        if (batchedAttention) replayed = decodeGraph.run(new DecodeGraph.Shape(a, rows, decodeBatch.generation()), layers);
+        else layers.run();
+        if (batchedAttention) decodeBatch.end();
         for (int s = 0; s < sequences.size(); s++) sequences.get(s).advance(newTokens.get(s).length);
 
-        // The final norm of the rows whose logits are wanted, gathered into xb, then one lm_head pass and one download.
+        // The final norm of the rows whose logits are wanted, gathered into xb, then one lm_head pass; its rows stay on the device.
         int outputs;
-        if (everyPosition) {
+        if (everyPosition || batchedAttention) { // every row wanted, or a decode step (one new token per sequence): no gather
             outputs = rows;
             rmsNorm.launch(x, weights.finalNorm(), eps, rows, dim, xb);
         } else {
@@ -153,18 +312,32 @@ public final class CudaDecoder implements DecoderBackend, AutoCloseable {
                 rmsNorm.launch(a.x.from((long) (rowStart[s + 1] - 1) * dim), weights.finalNorm(), eps, 1, dim, a.xb.from((long) s * dim));
             }
         }
-        int vocab = config.vocabSize();
-        matmul.launch(weights.lmHead(), xb, outputs, null, a.logits.from(0));
-        float[] logits = a.logits.readFloats(0, outputs * vocab);
-        float[][] out = new float[outputs][];
-        for (int i = 0; i < outputs; i++) out[i] = Arrays.copyOfRange(logits, i * vocab, (i + 1) * vocab);
-        return out;
+        matmul.launch(weights.lmHead(), xb, outputs, null, logitsOut != null ? logitsOut : a.logits.from(0));
+        lastStep = new StepStats(System.nanoTime() - issueStart, device.launches() - launchesBefore, replayed);
+        return outputs;
+    }
+
+    /**
+     * The host side of the last forward pass (of its last chunk): nanoseconds from its start until everything was issued
+     * (just before the logits' download waits for the GPU), the launches issued (a graph replay counts one), and whether
+     * its layers were a graph replay. Benchmarks set the issue time against the GPU time.
+     */
+    public record StepStats(long issueNanos, long launches, boolean replayed) {
+    }
+
+    public synchronized StepStats lastStep() {
+        return lastStep;
+    }
+
+    /** Records and replays decode steps as CUDA graphs (on by default; -Dvecinfer.cuda.graphs=false turns it off). */
+    public synchronized void recordDecodeSteps(boolean on) {
+        decodeGraph.enable(on);
     }
 
     /** The activation buffers for at least {@code rows} rows, reallocated (to a power of two, up to a chunk) when too small. */
     private Activations activations(int rows) {
         if (activations != null && activations.rows >= rows) return activations;
-        int capacity = Math.min(Batching.CHUNK_ROWS, Integer.highestOneBit(Math.max(1, rows - 1)) << 1);
+        int capacity = Math.min(chunkRows, Integer.highestOneBit(Math.max(1, rows - 1)) << 1);
         capacity = Math.max(capacity, rows);
         if (activations != null) activations.close();
         activations = null;
@@ -207,6 +380,11 @@ public final class CudaDecoder implements DecoderBackend, AutoCloseable {
         device.makeCurrent();
         if (activations != null) activations.close();
         activations = null;
+        decodeGraph.close();
+        decodeBatch.close();
+        if (testedLogits != null) testedLogits.close();
+        testedLogits = null;
+        reductions.close();
         matmul.close();
         weights.close();
     }

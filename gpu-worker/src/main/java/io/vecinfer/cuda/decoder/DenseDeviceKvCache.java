@@ -34,6 +34,25 @@ public final class DenseDeviceKvCache extends DeviceKvCache {
         lengths[layer] += tokens;
     }
 
+    /**
+     * For a decode step of a whole batch ({@link DecodeBatch}): checks that every layer holds {@code position} tokens,
+     * reserves room for one more in every layer, and returns the ring, whose slots then hold [0, position].
+     */
+    Fp16KvRing reserveOneMore(int position) {
+        for (int layer = 0; layer < lengths.length; layer++) {
+            if (lengths[layer] != position) {
+                throw new IllegalStateException("layer " + layer + " holds " + lengths[layer] + " tokens; the new token must go there, not at " + position);
+            }
+            ring.reserve(layer, position + 1);
+        }
+        return ring;
+    }
+
+    /** After a batch decode step stored one token in every layer of the ring. */
+    void storedOneMore() {
+        for (int layer = 0; layer < lengths.length; layer++) lengths[layer]++;
+    }
+
     @Override
     public int length(int layer) {
         return lengths[layer];

@@ -33,6 +33,11 @@ public abstract class DeviceKvCache implements KvCache, AutoCloseable {
     public abstract void appendAndAttend(int layer, DeviceBuffer.Slice q, DeviceBuffer.Slice k, DeviceBuffer.Slice v, int start,
                                          int tokens, float scale, DeviceBuffer.Slice out);
 
+    /** The most new tokens one {@link #appendAndAttend} takes; the decoder chunks its passes to fit. Unbounded by default. */
+    public int maxTokensPerPass() {
+        return Integer.MAX_VALUE;
+    }
+
     @Override
     public final void append(int layer, float[] k, int kOffset, float[] v, int vOffset) {
         throw new UnsupportedOperationException(getClass().getSimpleName() + " keeps its keys and values on the GPU: it is"

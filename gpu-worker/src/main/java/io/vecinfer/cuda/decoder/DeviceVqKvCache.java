@@ -77,6 +77,12 @@ final class DeviceVqKvCache extends DeviceKvCache {
         to.copyFrom(from, fromLayout.index(0, layer, head, 0, 0) * b, toLayout.index(0, layer, head, 0, 0) * b, bytes);
     }
 
+    /** The ring holds the residual window and one chunk of the CPU's size. */
+    @Override
+    public int maxTokensPerPass() {
+        return Batching.CHUNK_ROWS;
+    }
+
     @Override
     public void appendAndAttend(int layer, DeviceBuffer.Slice q, DeviceBuffer.Slice k, DeviceBuffer.Slice v, int start, int tokens,
                                 float scale, DeviceBuffer.Slice out) {

@@ -11,14 +11,20 @@ import java.util.List;
 
 /**
  * The projections y[rows][out] = x · Wᵀ (+ bias), weights in their stored type, fp32 x, fp32 sums, fp32 y, in one of
- * two {@link Precision}s. Each launch picks one of three kernels:
+ * two {@link Precision}s. Each launch picks one of four kernels:
  * <ul>
  *   <li>{@link Path#CUDA_CORES} (matmul.cu): the CPU decoder's arithmetic, for {@link Precision#EXACT}, fp32
  *       weights, and rows of a length the 16-byte tensor-core loads cannot take (in % 8 != 0);</li>
  *   <li>{@link Path#SKINNY} (matmul_tc.cu): up to {@link #SKINNY_MAX_ROWS} rows, as in decode, where the time is
  *       that of reading W once, so the kernel is built to stream it;</li>
  *   <li>{@link Path#GEMM} (matmul_tc.cu): more rows, as in prefill, where the time is the MMA rate; x is rounded to
- *       the weights' type once into a scratch buffer first.</li>
+ *       the weights' type once into a scratch buffer first;</li>
+ *   <li>{@link Path#WGMMA} (matmul_wgmma.cu, sm_90a): GEMM's work on Hopper's warpgroup tensor cores, chosen instead of
+ *       it on compute capability 9.0 (H100/H200: the only devices that may load that module) from
+ *       {@link #WGMMA_MIN_ROWS} rows, when in % 64 == 0 and every output segment ends at a multiple of 8 columns in an
+ *       8-byte-aligned buffer (the kernel's k step and paired stores); GEMM takes every other shape.
+ *       {@link Path#WGMMA_NARROW} is the same kernel with 128- instead of 256-column tiles, for products whose wide
+ *       tiles would leave multiprocessors idle ({@link #narrowTilesFaster}).</li>
  * </ul>
  * Output columns can be split into segments ({@link Outputs}), so a stacked q|k|v or gate|up weight is one launch.
  * One launch at a time per instance (the scratch buffer is shared).
@@ -33,13 +39,30 @@ public final class Matmul implements AutoCloseable {
     }
 
     /** Which kernel a launch runs; see the class comment. */
-    public enum Path { CUDA_CORES, SKINNY, GEMM }
+    public enum Path { CUDA_CORES, SKINNY, GEMM, WGMMA, WGMMA_NARROW }
 
     static final int SKINNY_MAX_ROWS = 32;
     private static final int WARPS = 8, ROW_TILE = 8;                 // as in matmul.cu
     private static final int SKINNY_ROWS_PER_CTA = 16, SKINNY_THREADS = 256; // as in matmul_tc.cu
     private static final int BM = 128, BN = 128, BK = 32, STAGES = 4, GEMM_THREADS = 256;
     private static final int GEMM_SHARED_BYTES = STAGES * (BM + BN) * BK * Short.BYTES;
+    // As in matmul_wgmma.cu: 128-row tiles, k steps of 64, 3 warpgroups; 256 columns and 4 stages (WGMMA) or 128 and 6
+    // (WGMMA_NARROW); shared memory for the stages, 1024 bytes to align them, and 2 mbarriers per stage.
+    private static final int WGMMA_BM = 128, WGMMA_BK = 64, WGMMA_THREADS = 384;
+    /**
+     * A narrow tile's time as a fraction of a wide one's, both on a full device: 0.5 of the work plus the per-tile
+     * costs. An estimate until measured (WGMMA_NARROW / WGMMA time at 4096 rows on o, where both fill every
+     * multiprocessor many times over); it decides between the two in {@link #path}.
+     */
+    static final double NARROW_TILE_COST = 0.6;
+    /**
+     * Fewest rows for which WGMMA replaces GEMM where it can. The rule to be set from MatmulBenchmark's GEMM and WGMMA
+     * rows on an H200 (--paths GEMM,WGMMA --rows 64,128,256,512,...): the smallest row count from which WGMMA is the
+     * faster on every 8B shape. Until measured: every row count that is not SKINNY's.
+     */
+    static final int WGMMA_MIN_ROWS = SKINNY_MAX_ROWS + 1;
+    /** -Dvecinfer.matmul.wgmma=false keeps Matmul from choosing WGMMA by itself (GEMM instead); naming it still runs it. */
+    private static final boolean WGMMA_CHOSEN = !"false".equalsIgnoreCase(System.getProperty("vecinfer.matmul.wgmma"));
 
     /**
      * Where the output columns go: segment s takes columns [ends[s-1], ends[s]) (ends[-1] = 0) into its own
@@ -91,11 +114,23 @@ public final class Matmul implements AutoCloseable {
 
     /** y = x · wᵀ + bias over {@code rows} rows, columns into the segments of {@code y}. x holds rows × w.cols() floats. */
     public void launch(DeviceMatrix w, DeviceBuffer.Slice x, int rows, DeviceBuffer bias, Outputs y) {
+        launch(w, x, rows, bias, y, path(w, x, rows, y));
+    }
+
+    /**
+     * As {@link #launch(DeviceMatrix, DeviceBuffer.Slice, int, DeviceBuffer, Outputs)} on a path chosen by the caller
+     * (tests, benchmarks), which must be able to take the product ({@link #canRun}).
+     */
+    public void launch(DeviceMatrix w, DeviceBuffer.Slice x, int rows, DeviceBuffer bias, Outputs y, Path path) {
         if (y.columns() != w.rows()) {
             throw new IllegalArgumentException("output segments cover " + y.columns() + " columns, the weight has " + w.rows() + " rows");
         }
+        if (!canRun(path, w, x, rows, y)) {
+            throw new IllegalArgumentException(path + " cannot compute " + rows + " rows of a " + w.dtype() + " " + w.rows() + "×" + w.cols()
+                    + " weight into segments ending at " + java.util.Arrays.toString(y.ends()) + " on " + device);
+        }
         if (rows <= 0) return;
-        switch (path(w, x, rows)) {
+        switch (path) {
             case CUDA_CORES -> device.module("matmul").kernel("matmul_" + w.suffix())
                     .launch(ceilDiv(w.rows(), WARPS), ceilDiv(rows, ROW_TILE), 1, WARPS * 32, 0, params(w, x, rows, bias, y));
             case SKINNY -> {
@@ -103,22 +138,80 @@ public final class Matmul implements AutoCloseable {
                 device.module("matmul_tc").kernel("skinny_" + w.suffix() + "_b" + tiles)
                         .launch(ceilDiv(w.rows(), SKINNY_ROWS_PER_CTA), 1, 1, SKINNY_THREADS, 0, params(w, x, rows, bias, y));
             }
-            case GEMM -> {
+            case GEMM, WGMMA, WGMMA_NARROW -> {
                 long n = (long) rows * w.cols();
                 halfScratch = device.grow(halfScratch, n * Short.BYTES);
                 device.module("matmul_tc").kernel("to_" + w.suffix()).launch(ceilDiv(n, 1024), 1, 1, 256, 0, x, halfScratch, n);
-                device.module("matmul_tc").kernel("gemm_" + w.suffix()).launch(ceilDiv(w.rows(), BN), ceilDiv(rows, BM), 1, GEMM_THREADS,
-                        GEMM_SHARED_BYTES, params(w, halfScratch.from(0), rows, bias, y));
+                KernelParams p = params(w, halfScratch.from(0), rows, bias, y);
+                if (path == Path.GEMM) {
+                    device.module("matmul_tc").kernel("gemm_" + w.suffix()).launch(ceilDiv(w.rows(), BN), ceilDiv(rows, BM), 1, GEMM_THREADS,
+                            GEMM_SHARED_BYTES, p);
+                } else {
+                    boolean narrow = path == Path.WGMMA_NARROW;
+                    int bn = narrow ? 128 : 256, stages = narrow ? 6 : 4;
+                    int shared = stages * (WGMMA_BM + bn) * WGMMA_BK * Short.BYTES + 1024 + 2 * stages * 8;
+                    int tiles = Math.multiplyExact(ceilDiv(rows, WGMMA_BM), ceilDiv(w.rows(), bn)); // a 1-D grid of tiles
+                    device.module("matmul_wgmma").kernel("wgmma_gemm_" + w.suffix() + (narrow ? "_n128" : ""))
+                            .launch(tiles, 1, 1, WGMMA_THREADS, shared, p);
+                }
             }
         }
     }
 
-    /** The kernel a launch of {@code rows} rows runs with this precision. */
+    /** The kernel a launch of {@code rows} rows into one output buffer (at a 16-byte-aligned offset) runs. */
     public Path path(DeviceMatrix w, DeviceBuffer.Slice x, int rows) {
+        return path(w, x, rows, null);
+    }
+
+    /** The kernel a launch of {@code rows} rows into {@code y} (null: one aligned output) runs with this precision. */
+    public Path path(DeviceMatrix w, DeviceBuffer.Slice x, int rows, Outputs y) {
+        if (precision == Precision.EXACT || !tensorCoreOperands(w, x)) return Path.CUDA_CORES;
+        if (rows <= SKINNY_MAX_ROWS) return Path.SKINNY;
+        if (!WGMMA_CHOSEN || rows < WGMMA_MIN_ROWS || !wgmmaFits(w, y)) return Path.GEMM;
+        return narrowTilesFaster(rows, w.rows(), device.multiprocessorCount()) ? Path.WGMMA_NARROW : Path.WGMMA;
+    }
+
+    /**
+     * Whether 128 × 128 tiles finish sooner than 128 × 256 ones: waves of tiles over the multiprocessors (one CTA
+     * each), a narrow wave costing {@link #NARROW_TILE_COST} of a wide one. Narrow wins where wide tiles would leave
+     * many multiprocessors idle, e.g. 512 rows of the 8B's o and down projections (64 wide tiles for 132).
+     */
+    static boolean narrowTilesFaster(int rows, int out, int multiprocessors) {
+        long rowTiles = ceilDiv(rows, WGMMA_BM);
+        long wideWaves = ceilDiv(rowTiles * ceilDiv(out, 256), multiprocessors), narrowWaves = ceilDiv(rowTiles * ceilDiv(out, 128), multiprocessors);
+        return narrowWaves * NARROW_TILE_COST < wideWaves;
+    }
+
+    /** Whether {@code path}'s kernel can compute this product on this device (whatever the precision asked for). */
+    public boolean canRun(Path path, DeviceMatrix w, DeviceBuffer.Slice x, int rows, Outputs y) {
+        return switch (path) {
+            case CUDA_CORES -> true;
+            case SKINNY -> tensorCoreOperands(w, x) && rows <= SKINNY_MAX_ROWS;
+            case GEMM -> tensorCoreOperands(w, x);
+            case WGMMA, WGMMA_NARROW -> tensorCoreOperands(w, x) && wgmmaFits(w, y);
+        };
+    }
+
+    private static boolean tensorCoreOperands(DeviceMatrix w, DeviceBuffer.Slice x) {
         boolean sixteenBit = w.dtype() == DType.BF16 || w.dtype() == DType.F16;
-        boolean aligned = w.cols() % 8 == 0 && x.byteOffset() % 16 == 0; // 16-byte loads of W rows and of fp32 x
-        if (precision == Precision.EXACT || !sixteenBit || !aligned) return Path.CUDA_CORES;
-        return rows <= SKINNY_MAX_ROWS ? Path.SKINNY : Path.GEMM;
+        return sixteenBit && w.cols() % 8 == 0 && x.byteOffset() % 16 == 0; // 16-byte loads of W rows and of fp32 x
+    }
+
+    /**
+     * matmul_wgmma.cu's conditions: an sm_90a device (compute capability 9.0 exactly: its module has no code for any
+     * other), whole k steps of 64, segment ends at multiples of 8 columns and 8-byte-aligned outputs (column pairs
+     * stored as float2). y null: one output at an aligned offset.
+     */
+    private boolean wgmmaFits(DeviceMatrix w, Outputs y) {
+        return wgmmaFits(device.computeCapability(), w.cols(), w.rows(), y);
+    }
+
+    static boolean wgmmaFits(int computeCapability, int in, int out, Outputs y) {
+        if (computeCapability != 90 || in % WGMMA_BK != 0) return false;
+        if (y == null) return out % 8 == 0;
+        for (int end : y.ends()) if (end % 8 != 0) return false;
+        for (DeviceBuffer.Slice b : y.buffers()) if (b.byteOffset() % 8 != 0) return false;
+        return true;
     }
 
     /** ProjectionParams (projection.cuh), field by field. */

@@ -4,7 +4,7 @@ import io.vecinfer.kvcache.Prefill;
 import io.vecinfer.decoder.Generator;
 import io.vecinfer.decoder.Sequence;
 import io.vecinfer.eval.metrics.Continuations;
-import io.vecinfer.eval.metrics.LogitFidelity;
+import io.vecinfer.decoder.LogitComparison;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -37,7 +37,7 @@ public final class FidelityTask implements EvalTask {
     @Override
     public String description() {
         return "held-out windows (default 512 tokens) run with the method and with fp16: mean next-token KL, top-1"
-                + " agreement, exact match of 16 greedy tokens";
+                + " agreement, exact match of 16 greedy tokens; prefill_ms covers both prefills, compared on the backend";
     }
 
     @Override
@@ -71,11 +71,11 @@ public final class FidelityTask implements EvalTask {
                                    List<Sequence> tested, List<Sequence> reference) {
         var decoder = context.decoder();
         long t0 = System.nanoTime();
-        float[][] testedLogits = decoder.forwardAll(tested, prompts);
-        tested.forEach(Sequence::endPrompt);
+        // Both prefills, compared where the logits are: only KL and the two argmaxes per token leave the backend.
+        LogitComparison comparison = decoder.compareAll(tested, reference, prompts);
+        tested.forEach(Sequence::endPrompt); // after the reference pass too: it touches only the tested caches
         double prefill = (System.nanoTime() - t0) / 1e6;
-        float[][] referenceLogits = decoder.forwardAll(reference, prompts);
-        float[][] testedLast = new float[batch.size()][], referenceLast = new float[batch.size()][];
+        int[] testedLast = new int[batch.size()], referenceLast = new int[batch.size()];
         List<SampleResult> results = new ArrayList<>();
         int row = 0;
         double[] kl = new double[batch.size()], top1 = new double[batch.size()];
@@ -83,12 +83,12 @@ public final class FidelityTask implements EvalTask {
             int n = prompts.get(i).length;
             int agreements = 0;
             for (int t = 0; t < n; t++, row++) {
-                kl[i] += LogitFidelity.klDivergence(referenceLogits[row], testedLogits[row]) / n;
-                if (LogitFidelity.top1Agrees(referenceLogits[row], testedLogits[row])) agreements++;
+                kl[i] += comparison.kl()[row] / n;
+                if (comparison.top1Agrees(row)) agreements++;
             }
             top1[i] = (double) agreements / n;
-            testedLast[i] = testedLogits[row - 1];
-            referenceLast[i] = referenceLogits[row - 1];
+            testedLast[i] = comparison.testedArgmax()[row - 1];
+            referenceLast[i] = comparison.referenceArgmax()[row - 1];
         }
         long t1 = System.nanoTime();
         int[][] testedTokens = Generator.continueGreedy(decoder, tested, testedLast, CONTINUATION);

@@ -1,6 +1,5 @@
 package io.vecinfer.eval.task;
 
-import io.vecinfer.decoder.Sampling;
 import io.vecinfer.decoder.Sequence;
 
 import java.util.ArrayList;
@@ -57,7 +56,7 @@ final class GreedyGeneration {
         }
 
         long t0 = System.nanoTime();
-        float[][] logits = decoder.forwardLast(sequences, batch.stream().map(TaskSample::prompt).toList());
+        int[] next = decoder.greedyLast(sequences, batch.stream().map(TaskSample::prompt).toList());
         sequences.forEach(Sequence::endPrompt);
         double prefillMillis = (System.nanoTime() - t0) / 1e6;
 
@@ -68,7 +67,7 @@ final class GreedyGeneration {
         while (!active.isEmpty()) {
             List<Integer> still = new ArrayList<>();
             for (int a = 0; a < active.size(); a++) {
-                int i = active.get(a), token = Sampling.argmax(logits[a]);
+                int i = active.get(a), token = next[a];
                 if (contains(ends, token)) continue;
                 generated[i][produced[i]++] = token;
                 texts[i] = tokenizer.decode(Arrays.copyOf(generated[i], produced[i]));
@@ -83,7 +82,7 @@ final class GreedyGeneration {
                 stepSequences.add(sequences.get(i));
                 stepTokens.add(new int[]{generated[i][produced[i] - 1]});
             }
-            logits = decoder.forwardLast(stepSequences, stepTokens);
+            next = decoder.greedyLast(stepSequences, stepTokens);
             steps++;
             active = still;
         }

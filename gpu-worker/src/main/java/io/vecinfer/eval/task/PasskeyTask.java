@@ -99,11 +99,11 @@ public final class PasskeyTask implements EvalTask {
     private List<SampleResult> run(TaskContext context, List<TaskSample> batch, List<Sequence> sequences) {
         var decoder = context.decoder();
         long t0 = System.nanoTime();
-        float[][] logits = decoder.forwardLast(sequences, batch.stream().map(TaskSample::prompt).toList());
+        int[] first = decoder.greedyLast(sequences, batch.stream().map(TaskSample::prompt).toList());
         sequences.forEach(Sequence::endPrompt);
         double prefill = (System.nanoTime() - t0) / 1e6;
         long t1 = System.nanoTime();
-        int[][] generated = Generator.continueGreedy(decoder, sequences, logits, NEW_TOKENS);
+        int[][] generated = Generator.continueGreedy(decoder, sequences, first, NEW_TOKENS);
         double decodePerToken = (System.nanoTime() - t1) / 1e6 / (NEW_TOKENS - 1);
         List<SampleResult> results = new ArrayList<>();
         for (int i = 0; i < batch.size(); i++) {

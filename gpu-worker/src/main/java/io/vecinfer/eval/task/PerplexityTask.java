@@ -2,7 +2,7 @@ package io.vecinfer.eval.task;
 
 import io.vecinfer.kvcache.Prefill;
 import io.vecinfer.decoder.Sequence;
-import io.vecinfer.eval.metrics.LogitFidelity;
+import io.vecinfer.decoder.TokenScores;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -54,13 +54,13 @@ public final class PerplexityTask implements EvalTask {
         for (TaskSample sample : batch) {
             try (Sequence sequence = new Sequence(context.method().create(context.model().kvLayout()))) {
                 long t0 = System.nanoTime();
-                float[][] logits = context.decoder().forwardAll(List.of(sequence), List.of(sample.prompt()));
+                // Only each token's log-probability of its successor leaves the backend, not rows × vocabulary logits.
+                TokenScores scores = context.decoder().scoreAll(List.of(sequence), List.of(sample.prompt()),
+                        List.of(TokenScores.nextTokens(sample.prompt())));
                 double millis = (System.nanoTime() - t0) / 1e6;
                 double nll = 0;
                 int predicted = sample.prompt().length - 1;
-                for (int t = 0; t < predicted; t++) {
-                    nll -= LogitFidelity.logSoftmax(logits[t])[sample.prompt()[t + 1]];
-                }
+                for (int t = 0; t < predicted; t++) nll -= scores.targetLogProbs()[t];
                 double mean = nll / predicted;
                 results.add(TaskResults.of(context, sample, Map.of("nll", mean, "ppl", Math.exp(mean), "tokens", (double) predicted),
                         null, null, millis, 0, 0, sequence));

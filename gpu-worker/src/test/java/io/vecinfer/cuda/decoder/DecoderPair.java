@@ -42,11 +42,17 @@ final class DecoderPair implements AutoCloseable {
      */
     DecoderPair(CudaDevice device, RandomInputs random, Model model, int sequences, KvCacheFactory cpuCaches, KvCacheFactory gpuCaches,
                 double relative, Matmul.Precision precision) {
+        this(device, random, model, sequences, cpuCaches, gpuCaches, relative, precision, 0);
+    }
+
+    /** @param chunkRows the GPU decoder's rows per pass, 0 for what its device's memory gives */
+    DecoderPair(CudaDevice device, RandomInputs random, Model model, int sequences, KvCacheFactory cpuCaches, KvCacheFactory gpuCaches,
+                double relative, Matmul.Precision precision, int chunkRows) {
         this.model = model;
         this.relative = relative;
         this.random = random;
         cpu = new Decoder(model);
-        gpu = new CudaDecoder(model, device, precision);
+        gpu = new CudaDecoder(model, device, precision, chunkRows);
         for (int s = 0; s < sequences; s++) {
             cpuSequences.add(new Sequence(cpuCaches.create(model.kvLayout())));
             gpuSequences.add(new Sequence(gpuCaches.create(model.kvLayout())));

@@ -1,0 +1,273 @@
+// Projections on Hopper's warpgroup tensor cores (sm_90a only: build-kernels.sh compiles this file for
+// compute_90a/sm_90a alone, and io.vecinfer.cuda.ops.Matmul loads it only on compute capability 9.0).
+// y = x · Wᵀ (+ bias), x already in W's 16-bit type (matmul_tc.cu's to_bf16 / to_f16 convert it), fp32 sums,
+// fp32 outputs split into ProjectionParams' segments (projection.cuh): the contract of matmul_tc.cu's gemm.
+//
+// Launch: wgmma_gemm_<type> (BN = 256) or wgmma_gemm_<type>_n128 (BN = 128), grid (ceil(rows / BM) · ceil(out / BN)),
+// 384 threads (three warpgroups), TileShape<BN>::SHARED_BYTES of dynamic shared memory, one CTA per multiprocessor.
+// The narrow tile is for products whose wide tiles would leave multiprocessors idle (Matmul chooses).
+// Needs in % BK == 0 (no partial k tile), every segment end % 8 == 0 and 8-byte-aligned outputs (float2 stores
+// of column pairs); rows and out are free (rows and columns past the ends load zeros and are not stored).
+//
+// A CTA computes a BM × BN tile of outputs (128 × 256, or 128 × 128), k in steps of BK = 64 through STAGES
+// shared-memory stages (4 of 48 KB, or 6 of 32 KB). Warp specialization:
+//   warpgroup 0, the producer: its 128 threads copy a stage's x tile (BM rows) and W tile (BN rows) with
+//     16-byte cp.async into the layout wgmma reads, then cp.async.mbarrier.arrive.noinc on the stage's `full`
+//     barrier (count 128: it completes when every thread's copies have landed). There is no TMA: the tensor
+//     map it needs comes from cuTensorMapEncodeTiled, which JCuda 12.6's driver binding does not expose.
+//   warpgroups 1 and 2, the consumers: each owns 64 of the tile's rows and all BN columns (BN / 2 fp32
+//     accumulators per thread). Per stage: wait on `full`, four wgmma.mma_async m64nBNk16 (A and B from
+//     shared memory through descriptors), then wait for the previous stage's wgmmas and arrive on its `empty`
+//     barrier (count 256), which the producer waits on before refilling that stage.
+// Registers (both widths): 168 per thread at entry (__launch_bounds__(384, 1)); setmaxnreg gives the producer 56 and the
+// consumers 224 (128·56 + 256·224 = 384·168, so the consumers' increase never waits). ptxas (nvcc 13): no spills.
+// Shared layout (128-byte swizzle, K-major, what the descriptors say): a tile row is BK = 64 halves = 128 bytes;
+// 16-byte chunk j of row r sits at r·128 + ((j ^ (r % 8)) · 16), so 8 rows form a 1024-byte atom (the
+// descriptor's stride) and every tile starts 1024-byte aligned (the swizzle is on address bits). The k steps of
+// 16 halves inside the 128-byte row advance the descriptor's start address by 32 bytes.
+// Every wgmma, barrier wait and arrive is executed by every thread of its warpgroup on every k tile: rows past
+// the end are zeros, never skipped work. A barrier wait that lasts WAIT_TIMEOUT_NS traps (the launch fails with
+// an error) instead of hanging the device: it can only mean a protocol bug.
+// Tiles are ordered in groups of GROUP_M row tiles, row tile fastest, so that the CTAs running at once share
+// W tiles and x tiles in L2 instead of each streaming its own.
+#include "projection.cuh"
+#include <cstdint>
+
+constexpr int BM = 128, BK = 64, GROUP_M = 16;
+constexpr int THREADS = 384;
+constexpr int ROW_BYTES = BK * 2;     // 128: one swizzle row
+constexpr int A_BYTES = BM * ROW_BYTES;  // 16 KB
+constexpr unsigned long long WAIT_TIMEOUT_NS = 2000000000ull;
+
+// What the tile width BN sets: as many stages as fit beside each other in shared memory.
+template <int BN_>
+struct TileShape {
+    static constexpr int BN = BN_, B_BYTES = BN * ROW_BYTES, STAGE_BYTES = A_BYTES + B_BYTES;
+    static constexpr int STAGES = BN == 256 ? 4 : 6;
+    static constexpr int SHARED_BYTES = STAGES * STAGE_BYTES + 1024 /* alignment slack */ + 2 * STAGES * 8 /* barriers */;
+    static_assert(BN == 128 || BN == 256, "wgmma shapes instantiated: n128, n256");
+    static_assert(SHARED_BYTES <= 227 * 1024, "more than a multiprocessor's shared memory");
+};
+
+// ---- mbarriers ----
+
+__device__ __forceinline__ void barrier_init(uint32_t bar, int count) {
+    asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;" ::"r"(bar), "r"(count));
+}
+
+__device__ __forceinline__ void barrier_arrive(uint32_t bar) {
+    asm volatile("{\n .reg .b64 state;\n mbarrier.arrive.shared::cta.b64 state, [%0];\n}" ::"r"(bar) : "memory");
+}
+
+// Arrives once this thread's earlier cp.async copies have landed; .noinc: the arrival counts against the
+// barrier's expected count (128 producer threads), as a plain arrive would.
+__device__ __forceinline__ void barrier_arrive_after_copies(uint32_t bar) {
+    asm volatile("cp.async.mbarrier.arrive.noinc.shared::cta.b64 [%0];" ::"r"(bar) : "memory");
+}
+
+__device__ __forceinline__ bool barrier_try_wait(uint32_t bar, uint32_t parity) {
+    uint32_t done;
+    asm volatile("{\n .reg .pred p;\n mbarrier.try_wait.parity.shared::cta.b64 p, [%1], %2;\n selp.u32 %0, 1, 0, p;\n}"
+                 : "=r"(done)
+                 : "r"(bar), "r"(parity)
+                 : "memory");
+    return done != 0;
+}
+
+__device__ __forceinline__ unsigned long long global_nanoseconds() {
+    unsigned long long t;
+    asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(t));
+    return t;
+}
+
+// Waits for the completion of the barrier's phase of this parity (a fresh barrier counts its phase "-1", of
+// parity 1, as complete: the producer's first pass over the stages does not wait). Traps after the time-out.
+__device__ __forceinline__ void barrier_wait(uint32_t bar, uint32_t parity) {
+    if (barrier_try_wait(bar, parity)) return;
+    const unsigned long long start = global_nanoseconds();
+    while (!barrier_try_wait(bar, parity)) {
+        if (global_nanoseconds() - start > WAIT_TIMEOUT_NS) asm volatile("trap;");
+    }
+}
+
+// ---- copies into the swizzled layout ----
+
+__device__ __forceinline__ void copy_16(uint32_t target, const void* source, bool valid) {
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;" ::"r"(target), "l"(source), "r"(valid ? 16 : 0) : "memory");
+}
+
+// ---- wgmma ----
+
+// A shared-memory matrix descriptor: K-major, 128-byte swizzle, 1024 bytes between 8-row atoms. The leading
+// byte offset is unused in this mode (set to 1 by convention); the base offset is 0 as atoms are 1024-aligned.
+__device__ __forceinline__ uint64_t swizzled_descriptor(uint32_t address) {
+    return uint64_t((address & 0x3FFFF) >> 4) | (uint64_t(1) << 16) | (uint64_t(1024 >> 4) << 32) | (uint64_t(1) << 62);
+}
+
+#define WGMMA_D8(i) "+f"(d[i]), "+f"(d[i + 1]), "+f"(d[i + 2]), "+f"(d[i + 3]), "+f"(d[i + 4]), "+f"(d[i + 5]), "+f"(d[i + 6]), "+f"(d[i + 7])
+// d[0..127] += A (64 × 16, descriptor a) · B (256 × 16, descriptor b)ᵀ, operands of TYPE ("bf16" or "f16").
+#define WGMMA_64x256x16(TYPE)                                                                                             \
+    asm volatile("{\n .reg .pred p;\n setp.ne.b32 p, 1, 0;\n"                                                              \
+                 "wgmma.mma_async.sync.aligned.m64n256k16.f32." TYPE "." TYPE " {"                                        \
+                 "%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, "                                   \
+                 "%16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, "                         \
+                 "%32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, "                         \
+                 "%48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63, "                         \
+                 "%64, %65, %66, %67, %68, %69, %70, %71, %72, %73, %74, %75, %76, %77, %78, %79, "                         \
+                 "%80, %81, %82, %83, %84, %85, %86, %87, %88, %89, %90, %91, %92, %93, %94, %95, "                         \
+                 "%96, %97, %98, %99, %100, %101, %102, %103, %104, %105, %106, %107, %108, %109, %110, %111, "             \
+                 "%112, %113, %114, %115, %116, %117, %118, %119, %120, %121, %122, %123, %124, %125, %126, %127"           \
+                 "}, %128, %129, p, 1, 1, 0, 0;\n}"                                                                        \
+                 : WGMMA_D8(0), WGMMA_D8(8), WGMMA_D8(16), WGMMA_D8(24), WGMMA_D8(32), WGMMA_D8(40), WGMMA_D8(48),         \
+                   WGMMA_D8(56), WGMMA_D8(64), WGMMA_D8(72), WGMMA_D8(80), WGMMA_D8(88), WGMMA_D8(96), WGMMA_D8(104),      \
+                   WGMMA_D8(112), WGMMA_D8(120)                                                                            \
+                 : "l"(a), "l"(b))
+
+// d[0..63] += A (64 × 16) · B (128 × 16)ᵀ.
+#define WGMMA_64x128x16(TYPE)                                                                                             \
+    asm volatile("{\n .reg .pred p;\n setp.ne.b32 p, 1, 0;\n"                                                              \
+                 "wgmma.mma_async.sync.aligned.m64n128k16.f32." TYPE "." TYPE " {"                                        \
+                 "%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, "                                   \
+                 "%16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, "                         \
+                 "%32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, "                         \
+                 "%48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63"                           \
+                 "}, %64, %65, p, 1, 1, 0, 0;\n}"                                                                          \
+                 : WGMMA_D8(0), WGMMA_D8(8), WGMMA_D8(16), WGMMA_D8(24), WGMMA_D8(32), WGMMA_D8(40), WGMMA_D8(48),         \
+                   WGMMA_D8(56)                                                                                            \
+                 : "l"(a), "l"(b))
+
+// One m64nBNk16 step: d (BN / 2 accumulators per thread) += A (64 × 16) · B (BN × 16)ᵀ.
+template <bool BF16, int BN>
+__device__ __forceinline__ void wgmma_step(float (&d)[BN / 2], uint64_t a, uint64_t b) {
+    if constexpr (BN == 256) {
+        if constexpr (BF16) WGMMA_64x256x16("bf16");
+        else WGMMA_64x256x16("f16");
+    } else {
+        if constexpr (BF16) WGMMA_64x128x16("bf16");
+        else WGMMA_64x128x16("f16");
+    }
+}
+
+// ---- the kernel ----
+
+struct Tile {
+    int m0, n0;
+};
+
+// Tile `id` in groups of GROUP_M row tiles: inside a group the row tile changes fastest.
+template <int BN>
+__device__ __forceinline__ Tile tile_of(int id, int m_tiles, int n_tiles) {
+    const int per_group = GROUP_M * n_tiles, group = id / per_group, first_m = group * GROUP_M;
+    const int group_rows = min(m_tiles - first_m, GROUP_M), within = id % per_group;
+    return {(first_m + within % group_rows) * BM, (within / group_rows) * BN};
+}
+
+// Warpgroup 0: fills the stages. Thread t copies chunk t % 8 of rows t / 8 + 16 i; the row's swizzle (r % 8) is
+// then the same for all its rows, and each warp reads 4 whole 128-byte row segments per copy.
+template <typename Shape>
+__device__ __forceinline__ void produce(const ProjectionParams& p, Tile tile, uint32_t stages, uint32_t full, uint32_t empty) {
+    constexpr int BN = Shape::BN, STAGES = Shape::STAGES, STAGE_BYTES = Shape::STAGE_BYTES;
+    const int t = threadIdx.x, row = t / 8, j = t % 8, k_tiles = p.in / BK;
+    const uint32_t chunk_offset = row * ROW_BYTES + ((j ^ (row % 8)) << 4);
+    const uint16_t* x = static_cast<const uint16_t*>(p.x) + size_t(tile.m0 + row) * p.in + j * 8;
+    const uint16_t* w = static_cast<const uint16_t*>(p.w) + size_t(tile.n0 + row) * p.in + j * 8;
+    const size_t step = size_t(16) * p.in;  // 16 rows
+    for (int kt = 0; kt < k_tiles; kt++) {
+        const int s = kt % STAGES;
+        barrier_wait(empty + 8 * s, ((kt / STAGES) & 1) ^ 1);
+        const uint32_t a_stage = stages + s * STAGE_BYTES + chunk_offset, b_stage = a_stage + A_BYTES;
+        const int k = kt * BK;
+#pragma unroll
+        for (int i = 0; i < BM / 16; i++) {
+            const bool valid = tile.m0 + row + 16 * i < p.rows;
+            copy_16(a_stage + i * 16 * ROW_BYTES, valid ? x + i * step + k : static_cast<const uint16_t*>(p.x), valid);
+        }
+#pragma unroll
+        for (int i = 0; i < BN / 16; i++) {
+            const bool valid = tile.n0 + row + 16 * i < p.out;
+            copy_16(b_stage + i * 16 * ROW_BYTES, valid ? w + i * step + k : static_cast<const uint16_t*>(p.w), valid);
+        }
+        barrier_arrive_after_copies(full + 8 * s);
+    }
+    asm volatile("cp.async.wait_all;" ::: "memory");  // no thread leaves with copies in flight
+}
+
+// Warpgroups 1 and 2: consumer c multiplies rows 64c..64c+63 of the tile, then stores them.
+template <bool BF16, typename Shape>
+__device__ __forceinline__ void consume(const ProjectionParams& p, Tile tile, int c, uint32_t stages, uint32_t full, uint32_t empty) {
+    constexpr int BN = Shape::BN, STAGES = Shape::STAGES, STAGE_BYTES = Shape::STAGE_BYTES;
+    float d[BN / 2];
+#pragma unroll
+    for (int i = 0; i < BN / 2; i++) d[i] = 0.f;
+    const int k_tiles = p.in / BK;
+    for (int kt = 0; kt < k_tiles; kt++) {
+        const int s = kt % STAGES;
+        barrier_wait(full + 8 * s, (kt / STAGES) & 1);
+        // The stage was written by cp.async (the generic proxy); wgmma reads it through the async proxy.
+        asm volatile("fence.proxy.async.shared::cta;" ::: "memory");
+        const uint32_t a_tile = stages + s * STAGE_BYTES + c * 64 * ROW_BYTES, b_tile = stages + s * STAGE_BYTES + A_BYTES;
+        const uint64_t a = swizzled_descriptor(a_tile), b = swizzled_descriptor(b_tile);
+        asm volatile("wgmma.fence.sync.aligned;" ::: "memory");
+#pragma unroll
+        for (int kk = 0; kk < BK / 16; kk++) wgmma_step<BF16, BN>(d, a + 2 * kk, b + 2 * kk);  // +32 bytes per 16 k
+        asm volatile("wgmma.commit_group.sync.aligned;" ::: "memory");
+        // One group stays in flight (consecutive wgmmas into the same accumulators are ordered by the hardware):
+        // once only this tile's is pending, the previous tile's stage has been read and goes back to the producer.
+        asm volatile("wgmma.wait_group.sync.aligned 1;" ::: "memory");
+        if (kt > 0) barrier_arrive(empty + 8 * ((kt - 1) % STAGES));
+    }
+    asm volatile("wgmma.wait_group.sync.aligned 0;" ::: "memory");
+
+    // d[4n + e]: row 16·warp + lane / 4 + 8·(e / 2), columns 8n + 2·(lane % 4) + {0, 1} (e even: the pair's first).
+    const int warp = (threadIdx.x / 32) % 4, lane = threadIdx.x % 32;
+    const int row = tile.m0 + c * 64 + warp * 16 + lane / 4;
+#pragma unroll
+    for (int n = 0; n < BN / 8; n++) {
+        const int o = tile.n0 + 8 * n + 2 * (lane % 4);
+        if (o >= p.out) continue;  // out % 8 == 0: the pair is inside or past the end
+        const float b0 = p.bias != nullptr ? p.bias[o] : 0.f, b1 = p.bias != nullptr ? p.bias[o + 1] : 0.f;
+#pragma unroll
+        for (int half = 0; half < 2; half++) {
+            const int r = row + 8 * half;
+            // Segment ends % 8 == 0: both columns of the pair lie in one segment, 8-byte aligned.
+            if (r < p.rows) *reinterpret_cast<float2*>(projection_out(p, r, o)) = make_float2(d[4 * n + 2 * half] + b0, d[4 * n + 2 * half + 1] + b1);
+        }
+    }
+}
+
+template <bool BF16, int BN>
+__device__ void wgmma_gemm(const ProjectionParams& p) {
+    using Shape = TileShape<BN>;
+    constexpr int STAGES = Shape::STAGES;
+    extern __shared__ __align__(1024) uint8_t shared[];
+    const uint32_t base = uint32_t(__cvta_generic_to_shared(shared));
+    const uint32_t stages = (base + 1023) & ~1023u;  // the swizzle needs 1024-byte-aligned tiles
+    const uint32_t full = stages + STAGES * Shape::STAGE_BYTES, empty = full + 8 * STAGES;
+    if (threadIdx.x == 0) {
+        for (int s = 0; s < STAGES; s++) {
+            barrier_init(full + 8 * s, 128);
+            barrier_init(empty + 8 * s, 256);
+        }
+        asm volatile("fence.mbarrier_init.release.cluster;" ::: "memory");
+    }
+    __syncthreads();
+
+    const int m_tiles = (p.rows + BM - 1) / BM, n_tiles = (p.out + BN - 1) / BN;
+    const Tile tile = tile_of<BN>(blockIdx.x, m_tiles, n_tiles);
+    const int warpgroup = threadIdx.x / 128;
+    // setmaxnreg moves registers from the producer, which needs few, to the consumers' BN / 2 accumulators.
+    if (warpgroup == 0) {
+        asm volatile("setmaxnreg.dec.sync.aligned.u32 56;");
+        produce<Shape>(p, tile, stages, full, empty);
+    } else {
+        asm volatile("setmaxnreg.inc.sync.aligned.u32 224;");
+        consume<BF16, Shape>(p, tile, warpgroup - 1, stages, full, empty);
+    }
+}
+
+#define WGMMA_KERNEL(name, BF16, BN) \
+    extern "C" __global__ void __launch_bounds__(THREADS, 1) name(const __grid_constant__ ProjectionParams p) { wgmma_gemm<BF16, BN>(p); }
+WGMMA_KERNEL(wgmma_gemm_bf16, true, 256)
+WGMMA_KERNEL(wgmma_gemm_f16, false, 256)
+WGMMA_KERNEL(wgmma_gemm_bf16_n128, true, 128)
+WGMMA_KERNEL(wgmma_gemm_f16_n128, false, 128)

@@ -1,0 +1,211 @@
+package io.vecinfer.cuda.attention;
+
+import io.vecinfer.cuda.CudaDevice;
+import io.vecinfer.cuda.DeviceBuffer;
+import io.vecinfer.cuda.KernelParams;
+import io.vecinfer.kvcache.KvLayout;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.List;
+
+/**
+ * The batch kernels of attention_decode.cu: a decode step of a whole batch (one new token per sequence, each sequence
+ * with its own fp16 ring and length, window 0) in three launches per layer, whatever the batch size: store the new keys
+ * and values, split-KV attention, combine. CPU reference: {@link #reference}, which is per sequence
+ * {@link WindowAttention#storeReference} then {@link WindowAttention#attendReference}.
+ *
+ * <p>What differs between sequences (their rings, capacities, positions) sits in device tables that {@link #prepare}
+ * uploads in one copy per step, and the grid depends on the batch size only ({@link #plan}): for one batch size and
+ * the same q/k/v/out buffers a step's launches are identical every step, which is what a CUDA graph replay needs.
+ */
+public final class BatchDecodeAttention implements AutoCloseable {
+    static final int STORE_THREADS = 256; // as store_decode_batch
+
+    private final CudaDevice device;
+    private final KvLayout layout;
+    private DeviceBuffer tables, scratch;
+    private ByteBuffer staging;
+    private int batch;
+    private Plan plan;
+    private int generation;
+    /** Generations are unique in the JVM, so that two instances' never compare equal. */
+    private static final java.util.concurrent.atomic.AtomicInteger GENERATIONS = new java.util.concurrent.atomic.AtomicInteger();
+
+    /** For rings of {@code layout} (every layer of every sequence); head_dim 64 or 128 ({@link DecodeAttention#supports}). */
+    public BatchDecodeAttention(CudaDevice device, KvLayout layout) {
+        if (!DecodeAttention.supports(layout.headDim())) {
+            throw new IllegalArgumentException("the batch decode kernels have head_dim 64 and 128, not " + layout.headDim());
+        }
+        this.device = device;
+        this.layout = layout;
+    }
+
+    public KvLayout layout() {
+        return layout;
+    }
+
+    /**
+     * How a batch is cut: rows per CTA (4 or 8, a kernel instantiation) and row blocks of a sequence's GQA group per KV
+     * head, and at most {@code splits} position ranges per sequence, chosen from the batch size so that the grid fills
+     * {@link DecodeAttention#CTAS_PER_SM} CTAs per SM when every sequence is long. Each sequence then cuts its own
+     * positions into ranges of max({@link DecodeAttention#MIN_SPLIT_POSITIONS}, ceil(span / splits)) on the device.
+     */
+    public record Plan(int rowsPerBlock, int rowBlocks, int splits) {
+    }
+
+    public static Plan plan(KvLayout layout, int batch, int multiprocessors) {
+        int group = layout.groupSize();
+        int rows = group <= 4 ? 4 : 8;
+        int rowBlocks = (group + rows - 1) / rows;
+        long perSplit = (long) layout.kvHeads() * rowBlocks * batch;
+        int splits = (int) Math.max(1, ((long) DecodeAttention.CTAS_PER_SM * multiprocessors + perSplit - 1) / perSplit);
+        return new Plan(rows, rowBlocks, splits);
+    }
+
+    /** The split a sequence with its new token at {@code position} uses, as sequence_splits in attention_decode.cu. */
+    public static int[] sequenceSplits(int position, int splits, int minPositions) {
+        int span = position + 1;
+        int positions = Math.max(minPositions, (span + splits - 1) / splits);
+        return new int[]{positions, (span + positions - 1) / positions};
+    }
+
+    /**
+     * Uploads a step's tables, in one copy: sequence s stores its new token at {@code positions[s]} of
+     * {@code rings.get(s)} and attends its positions [0, positions[s]]. Every ring must hold them (capacity > position).
+     */
+    public void prepare(List<Fp16KvRing> rings, int[] positions) {
+        int n = rings.size(), layers = layout.layers();
+        if (positions.length != n) throw new IllegalArgumentException(n + " rings but " + positions.length + " positions");
+        TableLayout t = new TableLayout(layers, n);
+        if (staging == null || staging.capacity() < t.bytes()) {
+            staging = ByteBuffer.allocateDirect(Math.toIntExact(t.bytes())).order(ByteOrder.LITTLE_ENDIAN);
+        }
+        staging.clear();
+        for (int s = 0; s < n; s++) {
+            Fp16KvRing ring = rings.get(s);
+            if (!ring.layout().equals(layout)) throw new IllegalArgumentException("sequence " + s + " has a ring of " + ring.layout() + ", not " + layout);
+            for (int l = 0; l < layers; l++) {
+                if (positions[s] < 0 || positions[s] >= ring.capacity(l)) {
+                    throw new IllegalArgumentException("sequence " + s + ", layer " + l + ": position " + positions[s] + " does not fit a ring of "
+                            + ring.capacity(l) + " slots (reserve it first)");
+                }
+                staging.putLong(Math.toIntExact(t.keyRing(l, s)), ring.keys(l).address());
+                staging.putLong(Math.toIntExact(t.valueRing(l, s)), ring.values(l).address());
+                staging.putInt(Math.toIntExact(t.capacity(l, s)), ring.capacity(l));
+            }
+            staging.putInt(Math.toIntExact(t.position(s)), positions[s]);
+        }
+        if (n != batch || plan == null) {
+            plan = plan(layout, n, device.multiprocessorCount());
+            batch = n;
+        }
+        // Both only grow, so that the addresses in a step's launch parameters stay valid until generation() changes.
+        DeviceBuffer oldTables = tables, oldScratch = scratch;
+        tables = device.grow(tables, t.bytes());
+        long partials = (long) n * layout.queryHeads() * plan.splits();
+        scratch = device.grow(scratch, 4L * partials * (layout.headDim() + 2));
+        if (tables != oldTables || scratch != oldScratch) generation = GENERATIONS.incrementAndGet();
+        tables.write(staging.duplicate().position(0).limit(Math.toIntExact(t.bytes())));
+    }
+
+    /**
+     * Layer {@code layer} of the prepared step: stores k and v (batch × kvHeads × headDim fp32, post-RoPE) and writes
+     * out (batch × queryHeads × headDim) = each sequence's new query row's attention over its positions [0, position].
+     */
+    public void storeAndAttend(int layer, DeviceBuffer.Slice q, DeviceBuffer.Slice k, DeviceBuffer.Slice v, float scale, DeviceBuffer.Slice out) {
+        if (plan == null) throw new IllegalStateException("prepare a step first");
+        int d = layout.headDim();
+        KernelParams params = params(layer, q, k, v, out, scale);
+        var module = device.module("attention_decode");
+        int width = layout.tokenWidth();
+        module.kernel("store_decode_batch").launch((width + STORE_THREADS - 1) / STORE_THREADS, batch, 1, STORE_THREADS, 0, params);
+        module.kernel("attend_decode_batch_d" + d + "_r" + plan.rowsPerBlock())
+                .launch(plan.splits(), layout.kvHeads(), batch * plan.rowBlocks(), DecodeAttention.THREADS, 0, params);
+        module.kernel("decode_combine_batch_d" + d).launch(batch * layout.queryHeads(), 1, 1, d, Float.BYTES * plan.splits(), params);
+    }
+
+    /**
+     * Changes whenever the tables or the scratch move to new device memory: a recorded step (a CUDA graph) of the same
+     * batch size stays valid while this stays the same.
+     */
+    public int generation() {
+        return generation;
+    }
+
+    /** The plan of the prepared step. */
+    public Plan plan() {
+        return plan;
+    }
+
+    /** Layer {@code layer}'s launch parameters over the prepared tables and scratch. */
+    private KernelParams params(int layer, DeviceBuffer.Slice q, DeviceBuffer.Slice k, DeviceBuffer.Slice v, DeviceBuffer.Slice out, float scale) {
+        TableLayout t = new TableLayout(layout.layers(), batch);
+        long partials = (long) batch * layout.queryHeads() * plan.splits();
+        return params(q, k, v, byteSlice(tables, t.keyRing(layer, 0)), byteSlice(tables, t.valueRing(layer, 0)), byteSlice(tables, t.capacity(layer, 0)),
+                byteSlice(tables, t.position(0)), scratch.from(0), scratch.from(partials * layout.headDim()),
+                scratch.from(partials * (layout.headDim() + 1)), out, batch, layout, plan, scale);
+    }
+
+    /** The mirror of BatchDecodeParams (attention_decode.cu), field by field: 120 bytes, as its static_assert says. */
+    static KernelParams params(Object q, Object k, Object v, Object keyRings, Object valueRings, Object capacities, Object positions,
+                               Object partialAcc, Object partialMax, Object partialSum, Object out, int batch, KvLayout layout, Plan plan, float scale) {
+        return new KernelParams().pointer(q).pointer(k).pointer(v).pointer(keyRings).pointer(valueRings).pointer(capacities).pointer(positions)
+                .pointer(partialAcc).pointer(partialMax).pointer(partialSum).pointer(out).i32(batch).i32(layout.queryHeads()).i32(layout.kvHeads())
+                .i32(layout.headDim()).i32(plan.splits()).i32(DecodeAttention.MIN_SPLIT_POSITIONS).f32(scale);
+    }
+
+    private static DeviceBuffer.Slice byteSlice(DeviceBuffer buffer, long byteOffset) {
+        return new DeviceBuffer.Slice(buffer, byteOffset);
+    }
+
+    /**
+     * Where the tables sit in the one uploaded buffer, in bytes: key ring addresses [layers][batch], value ring addresses
+     * [layers][batch] (8 bytes each), capacities [layers][batch] and positions [batch] (4 bytes each).
+     */
+    record TableLayout(int layers, int batch) {
+        long keyRing(int layer, int s) {
+            return 8L * ((long) layer * batch + s);
+        }
+
+        long valueRing(int layer, int s) {
+            return 8L * ((long) (layers + layer) * batch + s);
+        }
+
+        long capacity(int layer, int s) {
+            return 16L * layers * batch + 4L * ((long) layer * batch + s);
+        }
+
+        long position(int s) {
+            return 20L * layers * batch + 4L * s;
+        }
+
+        long bytes() {
+            return 20L * layers * batch + 4L * batch;
+        }
+    }
+
+    /**
+     * The batch kernels' function: for each sequence s, store_kv of its new key and value rows (k and v hold batch ×
+     * tokenWidth floats) into slot positions[s] % capacities[s] of its rings, then its one query row's window-0 attention
+     * over positions [0, positions[s]] into out (batch × queryHeads × headDim), as {@link WindowAttention#attendReference}.
+     */
+    public static void reference(float[] q, float[] k, float[] v, short[][] keyRings, short[][] valueRings, int[] capacities, int[] positions,
+                                 KvLayout layout, float scale, float[] out) {
+        int width = layout.tokenWidth(), rowWidth = layout.queryHeads() * layout.headDim();
+        for (int s = 0; s < positions.length; s++) {
+            float[] ks = java.util.Arrays.copyOfRange(k, s * width, (s + 1) * width), vs = java.util.Arrays.copyOfRange(v, s * width, (s + 1) * width);
+            WindowAttention.storeReference(ks, vs, keyRings[s], valueRings[s], layout, capacities[s], positions[s], 1);
+            float[] qs = java.util.Arrays.copyOfRange(q, s * rowWidth, (s + 1) * rowWidth), os = new float[rowWidth];
+            WindowAttention.attendReference(qs, keyRings[s], valueRings[s], layout, capacities[s], 0, positions[s], 1, scale, os, null);
+            System.arraycopy(os, 0, out, s * rowWidth, rowWidth);
+        }
+    }
+
+    @Override
+    public void close() {
+        if (tables != null) tables.close();
+        if (scratch != null) scratch.close();
+        tables = scratch = null;
+    }
+}

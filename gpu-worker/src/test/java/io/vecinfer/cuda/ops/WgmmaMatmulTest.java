@@ -1,0 +1,142 @@
+package io.vecinfer.cuda.ops;
+
+import io.vecinfer.cuda.DeviceBuffer;
+import io.vecinfer.cuda.GpuDevice;
+import io.vecinfer.cuda.RandomInputs;
+import io.vecinfer.safetensors.DType;
+import io.vecinfer.tensor.WeightMatrix;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+import java.util.Arrays;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * GPU, sm_90 only: matmul_wgmma.cu ({@link Matmul.Path#WGMMA}, 128 × 256 tiles, and {@link Matmul.Path#WGMMA_NARROW},
+ * 128 × 128) against {@link Matmul#tensorCoreReference} on fresh
+ * random inputs, NaN-poisoned outputs, one output and three segments ({@link TensorCoreChecks}, which states the
+ * tolerance). Skipped, with the reason, on any GPU that is not compute capability 9.0: the module is sm_90a code.
+ *
+ * <p>The smoke tests run first: one 128 × 256 tile, one k step, then one 128 × 128 tile, so a protocol bug (the kernel traps on a barrier
+ * wait past 2 s rather than hang) shows on the cheapest launch. Then the tile edges: 1, 127, 129, 200, 2100 (17 row
+ * tiles: a last tile group of one) and 4096 rows; outputs 256 (one column tile), 288 and 544 (a partial last column
+ * tile); in from one k step (64) through 4 (the stage count), 10 (the stages reused with both barrier parities) to
+ * 64 steps (in = 4096, a Llama size).
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class WgmmaMatmulTest {
+    private final RandomInputs random = new RandomInputs();
+
+    @RegisterExtension
+    final GpuDevice gpu = new GpuDevice();
+
+    @BeforeEach
+    void onlyOnSm90() {
+        int cc = gpu.device().computeCapability();
+        assumeTrue(cc == 90, () -> "WGMMA test skipped: matmul_wgmma.cu is sm_90a code, and " + gpu.device() + " has compute capability "
+                + cc / 10 + "." + cc % 10);
+    }
+
+    @Test
+    @Order(1)
+    void smokeOneTileOneKStep() {
+        int rows = 128, in = 64, out = 256;
+        WeightMatrix w = random.matrix(DType.BF16, out, in, 0.5);
+        float[] x = random.floats(rows * in, 1);
+        describeErrors(w, x, rows);
+        check(Matmul.Path.WGMMA, DType.BF16, rows, in, out, false);
+    }
+
+    @Test
+    @Order(2)
+    void smokeOneNarrowTile() {
+        check(Matmul.Path.WGMMA_NARROW, DType.BF16, 128, 64, 128, false);
+    }
+
+    /**
+     * For a first run: prints how the one-tile product is wrong, if it is, before the check fails on the first bad
+     * output. Errors counted by row % 64 / 16 (the consumer warp), row % 8, column % 8 and column / 64 tell a wrong
+     * fragment mapping, swizzle or descriptor stride apart; NaNs are outputs never written.
+     */
+    private void describeErrors(WeightMatrix w, float[] x, int rows) {
+        int out = w.rows();
+        float[] expected = Matmul.tensorCoreReference(w, x, rows, null), actual;
+        try (Matmul matmul = new Matmul(gpu.device(), Matmul.Precision.TENSOR_CORES); DeviceMatrix dw = DeviceMatrix.upload(gpu.device(), w);
+             DeviceBuffer dx = gpu.device().upload(x); DeviceBuffer y = gpu.device().upload(nans(rows * out))) {
+            matmul.launch(dw, dx.from(0), rows, null, Matmul.Outputs.of(y.from(0), out), Matmul.Path.WGMMA);
+            actual = y.readFloats();
+        }
+        int nan = 0, wrong = 0;
+        int[] byWarp = new int[4], byRow8 = new int[8], byColumn8 = new int[8], byColumn64 = new int[out / 64];
+        for (int r = 0; r < rows; r++) {
+            for (int o = 0; o < out; o++) {
+                float e = expected[r * out + o], a = actual[r * out + o];
+                if (Float.isNaN(a)) nan++;
+                if (!(Math.abs(e - a) <= 1e-3 * (1 + Math.abs(e)))) {
+                    wrong++;
+                    byWarp[r % 64 / 16]++;
+                    byRow8[r % 8]++;
+                    byColumn8[o % 8]++;
+                    byColumn64[o / 64]++;
+                }
+            }
+        }
+        System.out.println("WGMMA smoke: " + wrong + " of " + rows * out + " outputs off (" + nan + " NaN); by warp " + Arrays.toString(byWarp)
+                + ", row % 8 " + Arrays.toString(byRow8) + ", column % 8 " + Arrays.toString(byColumn8) + ", column / 64 "
+                + Arrays.toString(byColumn64) + "; y[0][0..3] = " + Arrays.toString(Arrays.copyOf(actual, 4)) + ", reference "
+                + Arrays.toString(Arrays.copyOf(expected, 4)));
+    }
+
+    private static float[] nans(int n) {
+        float[] a = new float[n];
+        Arrays.fill(a, Float.NaN);
+        return a;
+    }
+
+    @ParameterizedTest
+    @Order(3)
+    @EnumSource(value = DType.class, names = {"BF16", "F16"})
+    void matchesTheReferenceAtTileEdges(DType dtype) {
+        int[][] shapes = {{1, 128, 256}, {127, 64, 288}, {129, 256, 288}, {200, 640, 544}, {300, 4096, 256}, {2100, 64, 512},
+                {4096, 128, 320}};
+        for (Matmul.Path path : new Matmul.Path[]{Matmul.Path.WGMMA, Matmul.Path.WGMMA_NARROW}) {
+            for (int i = 0; i < shapes.length; i++) check(path, dtype, shapes[i][0], shapes[i][1], shapes[i][2], i % 2 == 1);
+        }
+    }
+
+    @Test
+    @Order(4)
+    void isChosenWhereItFitsAndRefusedElsewhere() {
+        try (Matmul matmul = new Matmul(gpu.device(), Matmul.Precision.TENSOR_CORES);
+             DeviceMatrix fits = DeviceMatrix.upload(gpu.device(), random.matrix(DType.BF16, 256, 128, 0.5));
+             DeviceMatrix oddK = DeviceMatrix.upload(gpu.device(), random.matrix(DType.BF16, 256, 136, 0.5));
+             DeviceBuffer x = gpu.device().allocate(4L * 512 * 136); DeviceBuffer y = gpu.device().allocate(4L * 512 * 256)) {
+            boolean narrow = Matmul.narrowTilesFaster(512, 256, gpu.device().multiprocessorCount());
+            assertEquals(narrow ? Matmul.Path.WGMMA_NARROW : Matmul.Path.WGMMA, matmul.path(fits, x.from(0), 512));
+            assertEquals(Matmul.Path.SKINNY, matmul.path(fits, x.from(0), Matmul.SKINNY_MAX_ROWS));
+            assertEquals(Matmul.Path.GEMM, matmul.path(oddK, x.from(0), 512));
+            for (Matmul.Path path : new Matmul.Path[]{Matmul.Path.WGMMA, Matmul.Path.WGMMA_NARROW}) {
+                assertThrows(IllegalArgumentException.class, () -> matmul.launch(oddK, x.from(0), 512, null, Matmul.Outputs.of(y.from(0), 256), path));
+            }
+        }
+    }
+
+    private void check(Matmul.Path path, DType dtype, int rows, int in, int out, boolean withBias) {
+        WeightMatrix w = random.matrix(dtype, out, in, 0.5);
+        float[] x = random.floats(rows * in, 1);
+        float[] bias = withBias ? random.floats(out, 1) : null;
+        try (Matmul matmul = new Matmul(gpu.device(), Matmul.Precision.TENSOR_CORES)) {
+            new TensorCoreChecks(gpu.device(), random).check(matmul, path, w, x, rows, bias,
+                    dtype + " " + path + " " + rows + "×" + in + "→" + out + (withBias ? " +bias" : ""));
+        }
+    }
+}
