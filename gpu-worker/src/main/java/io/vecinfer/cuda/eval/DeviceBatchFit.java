@@ -1,5 +1,6 @@
 package io.vecinfer.cuda.eval;
 
+import io.vecinfer.cuda.decoder.CudaDecoder;
 import io.vecinfer.decoder.Batching;
 import io.vecinfer.kvcache.KvLayout;
 import io.vecinfer.model.ModelConfig;
@@ -21,20 +22,22 @@ import io.vecinfer.quant.VqSpec;
  *       the codes of every position, plus the fp16 ring of 2R + {@link Batching#CHUNK_ROWS} positions; the codebooks
  *       are the method's, shared by every sequence, and already on the device.</li>
  * </ul>
- * What the batch shares ({@link #scratchBytes}): the decoder's activations for one chunk of
- * {@link Batching#CHUNK_ROWS} rows (hidden states, q/k/v, the MLP, and the lm_head's logits rows: the logits the
- * tasks keep live on the host, downloaded per chunk, so the device holds at most a chunk's rows of them whatever
- * the batch), charged whole even if they are already allocated.
+ * What the batch shares ({@link #scratchBytes}): the decoder's activations for one pass of its chunk rows
+ * ({@link CudaDecoder#chunkRows(ModelConfig, long)} × {@link CudaDecoder#activationBytesPerRow}: hidden states, q/k/v,
+ * the MLP, and the lm_head's logits rows with compareAll's copy of them; the tasks reduce logits on the device or
+ * download them per chunk, so the device holds at most a pass's rows of them whatever the batch), charged whole even
+ * when they are already allocated.
  *
  * <p>The safety margin, {@link #MARGIN_FRACTION} of the free memory and at least {@link #MARGIN_MIN_BYTES}, covers what
  * the estimate leaves out: the VQ kernels' per-chunk scratch, a ring's old and new buffers while it grows, the
- * allocator's rounding, and the driver's own growth. The answer is capped at {@link Batching#CHUNK_ROWS}: a decode
- * step of more sequences than that no longer runs as one pass (Batching splits it sequence by sequence).
+ * allocator's rounding, and the driver's own growth. The answer is capped at the chunk rows: a decode step of more
+ * sequences than a pass has rows takes more than one pass.
  *
  * @param perSequenceBytes device bytes one more sequence of the batch needs
  * @param scratchBytes     device bytes the batch needs once, whatever its size
+ * @param maxSequences     the most sequences worth decoding together (the rows of one pass)
  */
-public record DeviceBatchFit(long perSequenceBytes, long scratchBytes) {
+public record DeviceBatchFit(long perSequenceBytes, long scratchBytes, int maxSequences) {
     public static final double MARGIN_FRACTION = 0.10;
     public static final long MARGIN_MIN_BYTES = 512L << 20;
     /** Device caches double their capacity when it runs out, so they hold up to this many times what they use. */
@@ -42,19 +45,20 @@ public record DeviceBatchFit(long perSequenceBytes, long scratchBytes) {
     private static final int DENSE_INITIAL_POSITIONS = 256, VQ_INITIAL_CODE_POSITIONS = 1024;
 
     public DeviceBatchFit {
-        if (perSequenceBytes <= 0 || scratchBytes < 0) {
-            throw new IllegalArgumentException("bad footprint: " + perSequenceBytes + " bytes per sequence, " + scratchBytes + " shared");
+        if (perSequenceBytes <= 0 || scratchBytes < 0 || maxSequences < 1) {
+            throw new IllegalArgumentException("bad footprint: " + perSequenceBytes + " bytes per sequence, " + scratchBytes + " shared, at most "
+                    + maxSequences);
         }
     }
 
-    /** The footprint of sequences of {@code tokens} tokens of {@code method} on a model of {@code config}. */
-    public static DeviceBatchFit of(ModelConfig config, MethodSpec method, int tokens) {
-        return new DeviceBatchFit(cacheBytes(method, layout(config), tokens), scratchBytes(config));
+    /** The footprint of sequences of {@code tokens} tokens of {@code method} on a model of {@code config}, passes of {@code chunkRows} rows. */
+    public static DeviceBatchFit of(ModelConfig config, MethodSpec method, int tokens, int chunkRows) {
+        return new DeviceBatchFit(cacheBytes(method, layout(config), tokens), scratchBytes(config, chunkRows), chunkRows);
     }
 
     /**
      * How many sequences to decode together: as many as fit in {@code freeBytes} less the scratch and the margin,
-     * at most {@link Batching#CHUNK_ROWS}.
+     * at most {@link #maxSequences}.
      *
      * @param cell the cell, as the error names it
      * @throws IllegalStateException when not even one fits: the cell, the bytes one sequence needs, the bytes free
@@ -68,7 +72,7 @@ public record DeviceBatchFit(long perSequenceBytes, long scratchBytes) {
                     + perSequenceBytes + " bytes (KV cache) beside " + scratchBytes + " bytes of activations and a margin of "
                     + margin + " bytes, and " + freeBytes + " bytes are free");
         }
-        return (int) Math.min(fit, Batching.CHUNK_ROWS);
+        return (int) Math.min(fit, maxSequences);
     }
 
     /** Device bytes of one sequence's cache of {@code tokens} tokens, as the device caches allocate it (see the class comment). */
@@ -88,11 +92,9 @@ public record DeviceBatchFit(long perSequenceBytes, long scratchBytes) {
         return GROWTH * (long) Math.ceil(exact);
     }
 
-    /** The decoder's fp32 activations for one chunk of rows (CudaDecoder's Activations), token ids in int32. */
-    public static long scratchBytes(ModelConfig c) {
-        long qDim = (long) c.numHeads() * c.headDim(), kvDim = (long) c.numKvHeads() * c.headDim();
-        long floatsPerRow = 3L * c.hiddenSize() + 2 * qDim + 2 * kvDim + 2L * c.intermediateSize() + c.vocabSize() + c.headDim();
-        return Batching.CHUNK_ROWS * (floatsPerRow * Float.BYTES + Integer.BYTES);
+    /** The decoder's activations for one pass of {@code chunkRows} rows. */
+    public static long scratchBytes(ModelConfig c, int chunkRows) {
+        return chunkRows * CudaDecoder.activationBytesPerRow(c);
     }
 
     private static int containerBytes(int bits) {

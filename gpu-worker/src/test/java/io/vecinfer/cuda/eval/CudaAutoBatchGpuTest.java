@@ -54,7 +54,7 @@ class CudaAutoBatchGpuTest {
         try (CudaBackend backend = new CudaBackend(0); Model model = Model.load(RepoPaths.referenceModel())) {
             MethodSpec fp16 = MethodSpec.parse("fp16");
             int fits = backend.sequencesThatFit(model, fp16, 2054, "cell fp16 / passkey");
-            assertTrue(fits >= 1 && fits <= io.vecinfer.decoder.Batching.CHUNK_ROWS, fits + " sequences");
+            assertTrue(fits >= 1 && fits <= io.vecinfer.cuda.decoder.CudaDecoder.MAX_CHUNK_ROWS, fits + " sequences");
             // 2^31 - 1 tokens of fp16 cache on the reference model: ~17 TB, more than any GPU.
             IllegalStateException e = assertThrows(IllegalStateException.class,
                     () -> backend.sequencesThatFit(model, fp16, Integer.MAX_VALUE, "cell huge"));

@@ -46,9 +46,11 @@ class DeviceBatchFitTest {
     }
 
     @Test
-    void theScratchIsOneChunkOfTheDecodersActivations() {
-        long perRow = 4L * (3 * 256 + 2 * 4 * 128 + 2 * 2 * 128 + 2 * 768 + 8192 + 128) + 4;
-        assertEquals(Batching.CHUNK_ROWS * perRow, DeviceBatchFit.scratchBytes(REFERENCE));
+    void theScratchIsOnePassOfTheDecodersActivations() {
+        // fp32 x, xb, projected, q, attended, k, v, gate, up, logits and compareAll's copy, rope tables; int32 token; bf16 copy of x.
+        long perRow = 4L * (3 * 256 + 2 * 4 * 128 + 2 * 2 * 128 + 2 * 768 + 2 * 8192 + 128) + 4 + 2 * 768;
+        assertEquals(4096 * perRow, DeviceBatchFit.scratchBytes(REFERENCE, 4096));
+        assertEquals(512 * perRow, DeviceBatchFit.of(REFERENCE, MethodSpec.parse("fp16"), 100, 512).scratchBytes());
     }
 
     @Test
@@ -59,32 +61,35 @@ class DeviceBatchFitTest {
             long free = (long) (random.nextDouble() * 140 * GIB);
             long margin = Math.max(512L << 20, (long) (free * 0.10));
             long expected = (free - scratch - margin) / perSequence;
-            DeviceBatchFit fit = new DeviceBatchFit(perSequence, scratch);
+            int most = 1 + random.nextInt(4096);
+            DeviceBatchFit fit = new DeviceBatchFit(perSequence, scratch, most);
             if (free - scratch - margin < perSequence) {
                 assertThrows(IllegalStateException.class, () -> fit.sequences(free, "cell x"), free + " free");
             } else {
-                assertEquals(Math.min(expected, Batching.CHUNK_ROWS), fit.sequences(free, "cell x"), free + " free, " + perSequence + " each");
+                assertEquals(Math.min(expected, most), fit.sequences(free, "cell x"), free + " free, " + perSequence + " each");
             }
         }
     }
 
     @Test
-    void moreFreeMemoryNeverFitsFewerSequencesAndTheAnswerStopsAtAChunk() {
-        DeviceBatchFit fit = DeviceBatchFit.of(REFERENCE, MethodSpec.parse("fp16"), 2054);
+    void moreFreeMemoryNeverFitsFewerSequencesAndTheAnswerStopsAtAPass() {
+        DeviceBatchFit fit = DeviceBatchFit.of(REFERENCE, MethodSpec.parse("fp16"), 2054, Batching.CHUNK_ROWS);
         int previous = 0;
         for (long free = 2 * GIB; free <= 140 * GIB; free += GIB) {
             int n = fit.sequences(free, "cell x");
             assertTrue(n >= previous, free + " bytes free gave " + n + " after " + previous);
             previous = n;
         }
-        // 33 MB per sequence on 140 GB would be thousands; a decode step of more than a chunk is no longer one pass.
+        // 33 MB per sequence on 140 GB would be thousands; a decode step of more than a pass's rows is no longer one pass.
         assertEquals(Batching.CHUNK_ROWS, previous);
+        assertEquals(4010, DeviceBatchFit.of(REFERENCE, MethodSpec.parse("fp16"), 2054, 4096).sequences(140 * GIB, "cell x"), "memory-bound");
+        assertEquals(4096, DeviceBatchFit.of(REFERENCE, MethodSpec.parse("fp16"), 512, 4096).sequences(140 * GIB, "cell x"), "pass-bound");
         assertEquals((int) ((10 * GIB - GIB - fit.scratchBytes()) / fit.perSequenceBytes()), fit.sequences(10 * GIB, "cell x"));
     }
 
     @Test
     void notEvenOneSequenceNamesTheCellTheBytesOneNeedsAndTheBytesFree() {
-        DeviceBatchFit fit = new DeviceBatchFit(3L << 30, 1L << 20);
+        DeviceBatchFit fit = new DeviceBatchFit(3L << 30, 1L << 20, 512);
         long free = 2L << 30;
         IllegalStateException e = assertThrows(IllegalStateException.class,
                 () -> fit.sequences(free, "cell fp16 / passkey / ctx 131072 / batch auto on /m"));
@@ -93,7 +98,7 @@ class DeviceBatchFitTest {
         assertTrue(message.contains((3L << 30) + " bytes"), message);
         assertTrue(message.contains(free + " bytes are free"), message);
         // With the margin, free bytes that only just hold one sequence are not enough either.
-        assertThrows(IllegalStateException.class, () -> new DeviceBatchFit(1L << 30, 0).sequences((1L << 30) + 1, "cell y"));
-        assertEquals(1, new DeviceBatchFit(1L << 30, 0).sequences(2L << 30, "cell y"));
+        assertThrows(IllegalStateException.class, () -> new DeviceBatchFit(1L << 30, 0, 512).sequences((1L << 30) + 1, "cell y"));
+        assertEquals(1, new DeviceBatchFit(1L << 30, 0, 512).sequences(2L << 30, "cell y"));
     }
 }
