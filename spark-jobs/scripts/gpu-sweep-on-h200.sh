@@ -6,7 +6,8 @@
 #              through Spark's own SparkSubmit main (bin/spark-cluster.sh submit), SWEEP (default
 #              spark-jobs/src/main/resources/gpu-ablation-sweep.json) into out/gpu-cluster
 #     local    the README's main command, spark-jobs/run-local.sh SWEEP, on the runtime's JRE (SPARK_RUNTIME)
-#     batch    run-local.sh on spark-jobs/src/main/resources/gpu-batch-sweep.json, when present, then samples/s per batch
+#     batch    run-local.sh on spark-jobs/src/main/resources/gpu-batch-sweep.json (batch 1, 4, 16, auto), then
+#              spark-jobs/scripts/batch_throughput.py: samples/s per (method, task, batch) into gpu-batch-throughput.txt
 # .spark-codebooks holds the sweep's codebooks, calibrated here by the CPU run of the same sweep; each output starts
 # with a copy, so no k-means runs on the GPU host and both backends use the same codebooks. Everything lands in $OUT.
 set -uo pipefail
@@ -43,9 +44,10 @@ for step in $steps; do
       timed spark-jobs/run-local.sh "$SWEEP" --output "$out"
       tar czf "$OUT/gpu-local-output.tar.gz" "$out" ;;
     batch)
-      [ -f spark-jobs/src/main/resources/gpu-batch-sweep.json ] || { log "no gpu-batch-sweep.json"; continue; }
       out=out/gpu-batch
+      log "batch: $(seed_codebooks $out) codebooks seeded"
       timed spark-jobs/run-local.sh spark-jobs/src/main/resources/gpu-batch-sweep.json --output "$out"
+      python3 spark-jobs/scripts/batch_throughput.py "$out" 2>&1 | tee "$OUT/gpu-batch-throughput.txt"
       tar czf "$OUT/gpu-batch-output.tar.gz" "$out" ;;
     *) log "unknown step $step (cluster, local, batch)"; exit 2 ;;
   esac

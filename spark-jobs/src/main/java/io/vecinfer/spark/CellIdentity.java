@@ -51,7 +51,8 @@ public final class CellIdentity {
         fields.put("codebook", cell.codebook() == null ? null : "sha256:" + FileHashes.sha256(Path.of(cell.codebook())));
         fields.put("task", cell.task());
         fields.put("context_length", cell.contextLength());
-        fields.put("batch_size", cell.batchSize());
+        // The request, not the batch the device chose: "auto" is one cell whatever memory each run finds.
+        fields.put("batch_size", cell.batch().auto() ? io.vecinfer.eval.task.BatchSize.AUTO_LABEL : cell.batchSize());
         fields.put("seed", cell.seed());
         fields.put("prefill", cell.prefill().label());
         // A task's own inputs (a user's LongBench or GSM8K files, shots): files by content, like the datasets.

@@ -1,5 +1,6 @@
 package io.vecinfer.spark;
 
+import io.vecinfer.eval.task.BatchSize;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.util.LongAccumulator;
 
@@ -26,10 +27,29 @@ final class CellJobs {
     }
 
     /**
-     * @param todo     the work in the order to run it, each cell's items together
-     * @param describe a cell as the UI names it, by config hash
+     * The items of a cell one task runs: {@code samplesPerTask}, or the batch if larger, rounded up to whole batches,
+     * so that a slice never cuts a batch (the runner would silently run the cut part as a smaller one). An auto batch
+     * is cut from the slice by the device, so its slice is {@code samplesPerTask}.
      */
-    static List<EvaluatePartition.TaskReport> run(JavaSparkContext jsc, List<WorkItem> todo, int samplesPerTask, EvaluatePartition partition,
+    static int sliceSize(int samplesPerTask, BatchSize batch) {
+        if (batch.auto()) return samplesPerTask;
+        int b = batch.sequences();
+        return (Math.max(samplesPerTask, b) + b - 1) / b * b;
+    }
+
+    /** A cell's items cut into contiguous slices of {@code size}, the last one shorter. */
+    static List<List<WorkItem>> slices(List<WorkItem> items, int size) {
+        List<List<WorkItem>> slices = new ArrayList<>();
+        for (int from = 0; from < items.size(); from += size) slices.add(new ArrayList<>(items.subList(from, Math.min(items.size(), from + size))));
+        return slices;
+    }
+
+    /**
+     * @param todo      the work in the order to run it, each cell's items together
+     * @param sliceSize each cell's items per task ({@link #sliceSize}), by config hash
+     * @param describe  a cell as the UI names it, by config hash
+     */
+    static List<EvaluatePartition.TaskReport> run(JavaSparkContext jsc, List<WorkItem> todo, Map<String, Integer> sliceSize, EvaluatePartition partition,
                                                   Map<String, String> describe, SweepProgress progress, LongAccumulator committed) {
         Map<String, List<WorkItem>> byCell = new LinkedHashMap<>();
         todo.forEach(item -> byCell.computeIfAbsent(item.configHash(), h -> new ArrayList<>()).add(item));
@@ -45,8 +65,10 @@ final class CellJobs {
                 String name = describe.get(hash);
                 jsc.setJobGroup(JOB_GROUP, name, false);
                 jsc.setCallSite(name); // the stage's name in the UI
-                int tasks = (items.size() + samplesPerTask - 1) / samplesPerTask;
-                List<EvaluatePartition.TaskReport> reports = jsc.parallelize(items, tasks).setName(name)
+                // One slice per partition, exactly: parallelize(items, n) would balance the partitions and cut batches.
+                List<List<WorkItem>> slices = slices(items, sliceSize.get(hash));
+                List<EvaluatePartition.TaskReport> reports = jsc.parallelize(slices, slices.size()).setName(name)
+                        .flatMap(List::iterator)
                         .mapPartitions(partition)
                         .map(report -> {
                             committed.add(report.committed().stream().mapToLong(EvaluatePartition.Committed::samples).sum());

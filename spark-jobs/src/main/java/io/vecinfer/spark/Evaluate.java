@@ -149,17 +149,19 @@ public final class Evaluate {
         todo.stream().map(WorkItem::configHash).distinct().forEach(hash -> cellJson.put(hash, CellCodec.toJson(byHash.get(hash).cell())));
         Map<String, String> modelIds = new LinkedHashMap<>();
         cellJson.keySet().forEach(hash -> modelIds.put(hash, String.valueOf(identities.get(hash).get("model"))));
-        // One job per cell, its samples cut into contiguous slices of samplesPerTask, one per task: no
+        // One job per cell, its samples cut into contiguous slices of samplesPerTask (whole batches), one per task: no
         // shuffle. Progress: the driver's log at a steady interval (SweepProgress); each task also logs
         // every file it commits (in the executor logs).
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         LongAccumulator committedSoFar = jsc.sc().longAccumulator("vecinfer samples committed");
         Map<String, String> names = new LinkedHashMap<>();
         cellJson.keySet().forEach(hash -> names.put(hash, EvaluatePartition.describe(hash, byHash.get(hash).cell())));
+        Map<String, Integer> slices = new LinkedHashMap<>();
+        cellJson.keySet().forEach(hash -> slices.put(hash, CellJobs.sliceSize(spec.samplesPerTask(), byHash.get(hash).cell().batch())));
         List<EvaluatePartition.TaskReport> reports;
         try (SweepProgress progress = new SweepProgress(byHash.size(), total, resumedCells, total - todo.size(), committedSoFar::value,
                 System::nanoTime, LOG::info).start(progressInterval(spark))) {
-            reports = CellJobs.run(jsc, todo, spec.samplesPerTask(), new EvaluatePartition(cellJson, modelIds, runnerClasses, spec.backend(), samples),
+            reports = CellJobs.run(jsc, todo, slices, new EvaluatePartition(cellJson, modelIds, runnerClasses, spec.backend(), samples),
                     names, progress, committedSoFar);
         }
         List<EvaluatePartition.Committed> committed = reports.stream().flatMap(r -> r.committed().stream()).toList();

@@ -73,7 +73,7 @@ public final class EvaluatePartition implements FlatMapFunction<Iterator<WorkIte
     /** A cell as logs and errors name it. */
     static String describe(String configHash, Cell cell) {
         return "cell " + configHash + " (" + cell.method() + " / " + cell.task() + " / ctx " + cell.contextLength()
-                + " / batch " + cell.batchSize() + " / seed " + cell.seed() + " on " + cell.model() + ")";
+                + " / batch " + cell.batch() + " / seed " + cell.seed() + " on " + cell.model() + ")";
     }
 
     /** Items come in the driver's order, so that each cell's items are together. */

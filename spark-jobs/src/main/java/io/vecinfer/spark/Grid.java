@@ -27,10 +27,10 @@ public final class Grid {
                 String codebook = LocalPaths.absolute(codebookFor(spec, model, method));
                 for (SweepSpec.Task task : spec.tasks()) {
                     for (int contextLength : task.contextLengths()) {
-                        for (int batchSize : spec.batchSizes()) {
+                        for (io.vecinfer.eval.task.BatchSize batch : spec.batchSizes()) {
                             for (long seed : spec.seeds()) {
                                 for (Prefill prefill : prefills(task)) {
-                                    Cell cell = new Cell(LocalPaths.absolute(model), method, codebook, task.name(), contextLength, batchSize, seed,
+                                    Cell cell = new Cell(LocalPaths.absolute(model), method, codebook, task.name(), contextLength, batch.code(), seed,
                                             prefill, inputs(task));
                                     Map<String, Object> identity = CellIdentity.of(cell);
                                     cells.add(new PlannedCell(cell, identity, CellIdentity.hash(identity), task.limit(), m));

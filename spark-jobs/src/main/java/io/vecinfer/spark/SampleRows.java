@@ -32,6 +32,7 @@ public final class SampleRows {
         row.put("context_tokens", result.contextTokens());
         row.put("context_bucket", result.contextBucket());
         row.put("batch_size", cell.batchSize());
+        row.put("device_batch", result.deviceBatch() > 0 ? result.deviceBatch() : null);
         row.put("seed", cell.seed());
         row.put("task_inputs", CellCodec.inputsJson(cell));
         row.put("prefill", cell.prefill().label());
@@ -40,6 +41,7 @@ public final class SampleRows {
         row.put("reference", result.reference());
         row.put("prefill_ms", result.prefillMillis());
         row.put("decode_ms_per_token", result.decodeMillisPerToken());
+        row.put("batch_ms", result.deviceBatch() > 0 ? result.batchMillis() : null);
         row.put("generated_tokens", result.generatedTokens());
         row.put("kv_bytes", result.kvBytes());
         row.put("kv_bytes_per_token", result.kvBytesPerToken());

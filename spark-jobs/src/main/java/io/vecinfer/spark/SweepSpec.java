@@ -1,5 +1,8 @@
 package io.vecinfer.spark;
 
+import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
+import io.vecinfer.eval.task.BatchSize;
+
 import java.util.List;
 
 /**
@@ -11,27 +14,35 @@ import java.util.List;
  * @param methods        KV-cache method specs
  * @param codebooks      optional codebook file per (model, method)
  * @param tasks          tasks with their sample limits and context lengths
- * @param batchSizes     batch sizes (default [1])
+ * @param batchSizes     requested batches, each a grid axis value: an integer >= 1 or {@code "auto"}, as many of a
+ *                       task's slice as fit on the device (default ["auto"] for the cuda backend, [1] for cpu)
  * @param seeds          seeds (default [0])
  * @param output         output folder (a local path or a Hadoop URI); samples/ and metrics/ go under it
  * @param backend        cpu (default) or cuda: each task on the GPU Spark assigned it (device 0 in local mode), the CPU where it has none
- * @param samplesPerTask work items per Spark task: the unit of scheduling and of durable output (default 8)
+ * @param samplesPerTask work items per Spark task: the unit of scheduling and of durable output (default
+ *                       {@value #CUDA_SAMPLES_PER_TASK} for cuda, {@value #CPU_SAMPLES_PER_TASK} for cpu). A task's
+ *                       slice is rounded up to whole batches ({@link CellJobs#sliceSize}); an auto batch is cut from
+ *                       the slice by the device, so on a GPU the slice is large enough to fill it, while a task's
+ *                       rows still commit often enough that a lost task costs little
  * @param calibration    optional: how {@link Calibrate} fits codebooks for VQ methods given none; when
  *                       present, {@link LocalMain} calibrates before evaluating ({@code {}} asks for the defaults)
  */
 public record SweepSpec(List<String> models, List<String> methods, List<Codebook> codebooks, List<Task> tasks,
-                        List<Integer> batchSizes, List<Long> seeds, String output, String backend, Integer samplesPerTask,
+                        @JsonDeserialize(contentUsing = BatchSizeJson.class) List<BatchSize> batchSizes, List<Long> seeds, String output, String backend, Integer samplesPerTask,
                         Calibration calibration) {
 
+    public static final int CPU_SAMPLES_PER_TASK = 8, CUDA_SAMPLES_PER_TASK = 64;
+
     public SweepSpec {
+        backend = backend == null ? "cpu" : backend;
+        boolean cuda = backend.equals("cuda");
         models = models == null ? List.of() : models;
         methods = methods == null ? List.of() : methods;
         codebooks = codebooks == null ? List.of() : codebooks;
         tasks = tasks == null ? List.of() : tasks;
-        batchSizes = batchSizes == null ? List.of(1) : batchSizes;
+        batchSizes = batchSizes == null ? List.of(cuda ? BatchSize.AUTO : BatchSize.fixed(1)) : batchSizes;
         seeds = seeds == null ? List.of(0L) : seeds;
-        backend = backend == null ? "cpu" : backend;
-        samplesPerTask = samplesPerTask == null ? 8 : samplesPerTask;
+        samplesPerTask = samplesPerTask == null ? (cuda ? CUDA_SAMPLES_PER_TASK : CPU_SAMPLES_PER_TASK) : samplesPerTask;
     }
 
     /**

@@ -125,8 +125,9 @@ public final class SweepValidator {
 
         problems.addAll(conflictingLimits(file));
 
-        if (spec.batchSizes().isEmpty() || spec.batchSizes().stream().anyMatch(b -> b == null || b < 1)) {
-            problems.add(file.problemAt("/batchSizes", "needs batch sizes >= 1"));
+        // Each entry was read as an integer >= 1 or "auto" (BatchSizeJson); what is left is an empty list or a null entry.
+        if (spec.batchSizes().isEmpty() || spec.batchSizes().stream().anyMatch(b -> b == null)) {
+            problems.add(file.problemAt("/batchSizes", "needs batch sizes: integers >= 1 or \"auto\""));
         }
         if (spec.seeds().isEmpty() || spec.seeds().stream().anyMatch(s -> s == null)) problems.add(file.problemAt("/seeds", "needs at least one seed"));
         if (spec.samplesPerTask() < 1) problems.add(file.problemAt("/samplesPerTask", "must be >= 1"));

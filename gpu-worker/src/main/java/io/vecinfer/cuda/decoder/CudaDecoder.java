@@ -101,7 +101,7 @@ public final class CudaDecoder implements DecoderBackend, AutoCloseable {
      * The largest power of two up to {@link #MAX_CHUNK_ROWS} rows whose activations fit {@link #ACTIVATION_SHARE} of
      * {@code freeBytes}, and never fewer than the CPU's {@link Batching#CHUNK_ROWS}.
      */
-    static int chunkRows(ModelConfig config, long freeBytes) {
+    public static int chunkRows(ModelConfig config, long freeBytes) {
         long fit = (long) (freeBytes * ACTIVATION_SHARE) / activationBytesPerRow(config);
         int rows = MAX_CHUNK_ROWS;
         while (rows > Batching.CHUNK_ROWS && rows > fit) rows /= 2;
@@ -109,7 +109,7 @@ public final class CudaDecoder implements DecoderBackend, AutoCloseable {
     }
 
     /** Device bytes per row of a pass: the {@link Activations}, compareAll's tested logits, Matmul's 16-bit copy of x. */
-    static long activationBytesPerRow(ModelConfig c) {
+    public static long activationBytesPerRow(ModelConfig c) {
         long qDim = (long) c.numHeads() * c.headDim(), kvDim = (long) c.numKvHeads() * c.headDim();
         long floats = 3L * c.hiddenSize() + 2 * qDim + 2 * kvDim + 2L * c.intermediateSize() + 2L * c.vocabSize() + c.headDim();
         return floats * Float.BYTES + Integer.BYTES + (long) Math.max(c.hiddenSize(), c.intermediateSize()) * Short.BYTES;

@@ -89,6 +89,13 @@ public final class CudaBackend implements ExecutionBackend {
         throw new IllegalArgumentException("the CUDA backend has no kernels for '" + method.spec() + "' (fp16, vecinfer, rawvq and kivi run on it)");
     }
 
+    /** {@link DeviceBatchFit}'s rule on the memory free on this GPU now, with the decoder's pass rows for that memory. */
+    @Override
+    public int sequencesThatFit(Model model, MethodSpec method, int tokens, String cell) {
+        long free = device.freeMemory();
+        return DeviceBatchFit.of(model.config(), method, tokens, CudaDecoder.chunkRows(model.config(), free)).sequences(free, cell);
+    }
+
     @Override
     public void resetPeakMemory() {
         device.resetPeak();

@@ -15,7 +15,7 @@ import java.util.TreeMap;
  * @param codebook       codebook file for VQ methods, or null to calibrate on demand / for methods without one
  * @param task           task name from {@link TaskRegistry}
  * @param contextLength  tokens of context per sample (task-specific meaning; 0 = the task's default)
- * @param batchSize      sequences decoded together
+ * @param batchSize      sequences decoded together: a {@link BatchSize} code, {@link BatchSize#AUTO_CODE} for as many as fit
  * @param seed           sampling and any randomised choice
  * @param prefill        when the cache starts compressing (see {@link Prefill})
  * @param inputs         the user's files and options a task reads, by name (longbench: file; gsm8k: file, train,
@@ -26,6 +26,7 @@ public record Cell(String model, String method, String codebook, String task, in
 
     public Cell {
         if (prefill == null) throw new IllegalArgumentException("cell of task '" + task + "': prefill is missing (exact or compressed)");
+        BatchSize.of(batchSize); // refuses a negative one
         inputs = Collections.unmodifiableMap(new TreeMap<>(inputs == null ? Map.of() : inputs));
     }
 
@@ -37,6 +38,11 @@ public record Cell(String model, String method, String codebook, String task, in
     /** A cell with its task's default prefill ({@link EvalTask#defaultPrefill()}). */
     public Cell(String model, String method, String codebook, String task, int contextLength, int batchSize, long seed) {
         this(model, method, codebook, task, contextLength, batchSize, seed, TaskRegistry.task(task).defaultPrefill());
+    }
+
+    /** The requested batch: fixed, or auto. */
+    public BatchSize batch() {
+        return BatchSize.of(batchSize);
     }
 
     public Cell withCodebook(String newCodebook) {

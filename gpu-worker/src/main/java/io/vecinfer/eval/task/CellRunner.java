@@ -8,7 +8,10 @@ import java.util.List;
  */
 public interface CellRunner extends SampleCatalog {
 
-    /** Runs the given samples of one cell, in batches of cell.batchSize(); results in the order of ids. */
+    /**
+     * Runs the given samples of one cell, in batches of cell.batch() (auto: as many as the device holds); results in the
+     * order of ids, each with the size and wall time of the batch it ran in ({@link SampleResult#inBatch}).
+     */
     List<SampleResult> run(Cell cell, List<String> sampleIds);
 
     @Override

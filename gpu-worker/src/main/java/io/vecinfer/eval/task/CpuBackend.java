@@ -42,6 +42,15 @@ public final class CpuBackend implements ExecutionBackend {
         return KvCacheFactories.of(method, codebooks, AttentionPath.LOOKUP_TABLE);
     }
 
+    /**
+     * One: the CPU decoder already spreads a single sequence's projections over every core, and the heap is
+     * not metered ahead of a batch, so a bigger auto batch would buy little speed for a risk of running out of heap.
+     */
+    @Override
+    public int sequencesThatFit(Model model, MethodSpec method, int tokens, String cell) {
+        return 1;
+    }
+
     /** The heap's peaks are reset pool by pool, so a batch's peak is its own, not the JVM's lifetime peak. */
     @Override
     public void resetPeakMemory() {

@@ -28,6 +28,19 @@ public interface ExecutionBackend extends AutoCloseable {
     /** The caches of a method on a model; {@code codebooks} is null for methods without codebooks. */
     KvCacheFactory caches(MethodSpec method, Model model, CodebookSet codebooks);
 
+    /**
+     * How many sequences of {@code tokens} tokens each (a batch's longest prompt plus the tokens it generates)
+     * this backend decodes together for a cell whose batch is {@link BatchSize#AUTO}: as many as its memory holds,
+     * measured now, with the model loaded. One by default: a backend that does not meter its memory ahead decodes
+     * an auto batch sequence by sequence.
+     *
+     * @param cell the cell as errors name it
+     * @throws IllegalStateException when not even one sequence fits, naming the cell, the bytes one needs and the bytes free
+     */
+    default int sequencesThatFit(Model model, MethodSpec method, int tokens, String cell) {
+        return 1;
+    }
+
     /** Starts a new peak for {@link #peakMemoryBytes()}, before each batch. */
     void resetPeakMemory();
 

@@ -80,13 +80,31 @@ public class ModelCellRunner implements CellRunner {
             wanted.add(s);
         }
         EvalTask task = TaskRegistry.task(cell.task());
-        int batch = Math.max(1, cell.batchSize());
+        int batch = deviceBatch(context, cell, wanted);
         List<SampleResult> results = new ArrayList<>();
         for (int from = 0; from < wanted.size(); from += batch) {
+            List<TaskSample> samples = wanted.subList(from, Math.min(wanted.size(), from + batch));
             context.backend().resetPeakMemory();
-            results.addAll(task.run(context, cell, wanted.subList(from, Math.min(wanted.size(), from + batch))));
+            long t0 = System.nanoTime();
+            List<SampleResult> done = task.run(context, cell, samples);
+            double millis = (System.nanoTime() - t0) / 1e6;
+            for (SampleResult r : done) results.add(r.inBatch(samples.size(), millis));
         }
         return results;
+    }
+
+    /**
+     * The batch the samples run in: the cell's fixed size, or for {@link BatchSize#AUTO} as many of them as the backend that
+     * runs the cell holds at once at their longest (prompt plus new tokens), asked once per call.
+     */
+    private static int deviceBatch(TaskContext context, Cell cell, List<TaskSample> samples) {
+        BatchSize requested = cell.batch();
+        if (!requested.auto()) return requested.sequences();
+        if (samples.isEmpty()) return 1;
+        int longest = samples.stream().mapToInt(s -> s.prompt().length + s.maxNewTokens()).max().orElseThrow();
+        String name = "cell " + cell.method() + " / " + cell.task() + " / ctx " + cell.contextLength() + " / batch auto on " + cell.model();
+        int fit = context.backend().sequencesThatFit(context.model(), MethodSpec.parse(cell.method()), longest, name);
+        return Math.max(1, Math.min(fit, samples.size()));
     }
 
     @Override

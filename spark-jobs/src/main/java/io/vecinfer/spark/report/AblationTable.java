@@ -60,7 +60,7 @@ final class AblationTable {
     }
 
     private static String rowLabel(Metric m, boolean batches, boolean seeds) {
-        return m.task() + " · " + m.score() + " · ctx " + m.contextLength() + (batches ? " · batch " + m.batchSize() : "")
+        return m.task() + " · " + m.score() + " · ctx " + m.contextLength() + (batches ? " · batch " + io.vecinfer.eval.task.BatchSize.of(m.batchSize()) : "")
                 + (seeds ? " · seed " + m.seed() : "");
     }
 

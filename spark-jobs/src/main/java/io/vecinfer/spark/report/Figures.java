@@ -108,7 +108,7 @@ public final class Figures {
     /** Throughput and latency against context length (a line per method and batch size) and against batch size (per method and context). */
     static List<Chart> speed(List<Metric> sorted) {
         List<Metric> cells = perCell(sorted);
-        Function<Metric, String> atBatch = m -> methodName(m.traits()) + " · batch " + m.batchSize();
+        Function<Metric, String> atBatch = m -> methodName(m.traits()) + " · batch " + io.vecinfer.eval.task.BatchSize.of(m.batchSize());
         Function<Metric, String> atContext = m -> methodName(m.traits()) + " · ctx " + m.contextLength();
         return List.of(
                 meanLine("prefill tokens/s by context", cells, atBatch, m -> m.contextLength(), Metric::prefillTokensPerS, "context length", "prefill tokens/s"),
@@ -163,7 +163,7 @@ public final class Figures {
         boolean contexts = rows.stream().map(Metric::contextLength).distinct().count() > 1;
         boolean batches = rows.stream().map(Metric::batchSize).distinct().count() > 1;
         boolean seeds = rows.stream().map(Metric::seed).distinct().count() > 1;
-        return m -> name.apply(m) + (contexts ? " · ctx " + m.contextLength() : "") + (batches ? " · batch " + m.batchSize() : "")
+        return m -> name.apply(m) + (contexts ? " · ctx " + m.contextLength() : "") + (batches ? " · batch " + io.vecinfer.eval.task.BatchSize.of(m.batchSize()) : "")
                 + (seeds ? " · seed " + m.seed() : "");
     }
 

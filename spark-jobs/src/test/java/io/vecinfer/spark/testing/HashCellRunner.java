@@ -20,7 +20,8 @@ import java.util.stream.IntStream;
  *
  * <p>{@link #create(int)} makes it the stand-in for a GPU's runner ({@code spark.vecinfer.cudaCellRunner}):
  * its rows say cuda and the device, and a batch larger than {@link #DEVICE_BATCH_LIMIT} fails as the CUDA
- * backend's allocation does when the GPU's memory is exhausted.
+ * backend's allocation does when the GPU's memory is exhausted; an auto batch there is that limit (on the CPU, 1,
+ * as the CPU backend's). Every call is recorded ({@link #calls}): the slice a task handed it and the batches it ran.
  */
 public final class HashCellRunner implements CellRunner {
     /** Samples per task when the sweep gives no limit. */
@@ -29,6 +30,12 @@ public final class HashCellRunner implements CellRunner {
     public static final int DEVICE_BATCH_LIMIT = 4;
     /** What each sample of a batch asks of the stand-in GPU, and what it has free. */
     public static final long BYTES_PER_SAMPLE = 3L << 30, DEVICE_FREE_BYTES = 12L << 30;
+
+    /** One call of {@link #run}: the cell, how many samples the task gave, and the batches they ran in. */
+    public record Call(Cell cell, int slice, List<Integer> batches) {
+    }
+
+    private static final List<Call> CALLS = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     private final String backend;
     private final String device;
@@ -61,23 +68,41 @@ public final class HashCellRunner implements CellRunner {
         return IntStream.range(0, n).mapToObj(i -> String.format("%s-%03d", cell.task(), i)).toList();
     }
 
+    /** The calls of every HashCellRunner of this JVM since the last {@link #clearCalls}, in order. */
+    public static List<Call> calls() {
+        return List.copyOf(CALLS);
+    }
+
+    public static void clearCalls() {
+        CALLS.clear();
+    }
+
     @Override
     public List<SampleResult> run(Cell cell, List<String> sampleIds) {
         long sleep = Long.getLong("vecinfer.test.sleepMs", 0);
-        if (gpuOrdinal != null && cell.batchSize() > DEVICE_BATCH_LIMIT) {
+        int batch = cell.batch().auto() ? (gpuOrdinal != null ? DEVICE_BATCH_LIMIT : 1) : cell.batch().sequences();
+        if (gpuOrdinal != null && batch > DEVICE_BATCH_LIMIT) {
             // The message DeviceBuffer gives when cuMemAlloc fails, in the type it throws.
-            long asked = cell.batchSize() * BYTES_PER_SAMPLE;
+            long asked = batch * BYTES_PER_SAMPLE;
             throw new IllegalStateException("cannot allocate " + asked + " bytes on cuda:" + gpuOrdinal + " (" + DEVICE_FREE_BYTES
                     + " bytes free): CUDA_ERROR_OUT_OF_MEMORY");
         }
         List<SampleResult> results = new ArrayList<>();
-        for (int start = 0; start < sampleIds.size(); start += cell.batchSize()) {
-            for (String id : sampleIds.subList(start, Math.min(sampleIds.size(), start + cell.batchSize()))) {
+        List<Integer> batches = new ArrayList<>();
+        for (int start = 0; start < sampleIds.size(); start += batch) {
+            List<String> ids = sampleIds.subList(start, Math.min(sampleIds.size(), start + batch));
+            batches.add(ids.size());
+            long batchBegan = System.nanoTime();
+            List<SampleResult> done = new ArrayList<>();
+            for (String id : ids) {
                 long began = System.nanoTime();
                 if (sleep > 0) sleepFor(sleep);
-                results.add(result(cell, id, (System.nanoTime() - began) / 1e6));
+                done.add(result(cell, id, (System.nanoTime() - began) / 1e6));
             }
+            double millis = (System.nanoTime() - batchBegan) / 1e6;
+            done.forEach(r -> results.add(r.inBatch(ids.size(), millis)));
         }
+        CALLS.add(new Call(cell, sampleIds.size(), List.copyOf(batches)));
         return results;
     }
 

@@ -30,8 +30,8 @@ public final class Sweeps {
         return write(dir, name, methods, ppl, pk, output, "cpu", List.of(2));
     }
 
-    /** The same sweep on a backend (cpu or cuda) and with other batch sizes. */
-    public static Path write(Path dir, String name, List<String> methods, int ppl, int pk, Path output, String backend, List<Integer> batchSizes) {
+    /** The same sweep on a backend (cpu or cuda) and with other batch sizes (integers, or the string "auto"). */
+    public static Path write(Path dir, String name, List<String> methods, int ppl, int pk, Path output, String backend, List<?> batchSizes) {
         String json = """
                 {
                   "models": ["%s"],
@@ -47,7 +47,8 @@ public final class Sweeps {
                   "output": "%s"
                 }
                 """.formatted(referenceModel(), methods.stream().map(m -> "\"" + m + "\"").collect(Collectors.joining(", ")), ppl, pk,
-                batchSizes, backend, output);
+                batchSizes.stream().map(b -> b instanceof String ? "\"" + b + "\"" : b.toString()).collect(Collectors.joining(", ", "[", "]")),
+                backend, output);
         return writeText(dir.resolve(name), json);
     }
 
