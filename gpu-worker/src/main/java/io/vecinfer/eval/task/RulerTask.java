@@ -64,8 +64,10 @@ public final class RulerTask implements EvalTask {
     public List<TaskSample> samples(SampleSource source, Cell cell, int limit) {
         int length = cell.contextLength() > 0 ? cell.contextLength() : DEFAULT_LENGTH;
         int modelContext = source.config().contextLength();
-        if (length + kind.maxNewTokens() > modelContext) {
-            throw new IllegalArgumentException(name() + ": " + length + " tokens + " + kind.maxNewTokens() + " generated do not fit "
+        ChatPrompts format = ChatPrompts.of(source, cell);
+        int promptTokens = length + (format.templated() ? format.overhead() - 1 : 0);
+        if (promptTokens + kind.maxNewTokens() > modelContext) {
+            throw new IllegalArgumentException(name() + ": " + promptTokens + " tokens + " + kind.maxNewTokens() + " generated do not fit "
                     + source.modelName() + "'s context of " + modelContext);
         }
         RulerGenerator generator = new RulerGenerator(source.tokenizer(), source.bosId(),
@@ -73,7 +75,7 @@ public final class RulerTask implements EvalTask {
         List<TaskSample> samples = new ArrayList<>();
         for (int i = 0; i < (limit > 0 ? Math.min(limit, SAMPLES) : SAMPLES); i++) {
             RulerSample s = generator.sample(kind, length, i);
-            samples.add(new TaskSample(s.id(), s.prompt(), String.join(", ", s.references()), s.maxNewTokens(), s.references()));
+            samples.add(new TaskSample(s.id(), format.wrap(s.prompt()), String.join(", ", s.references()), s.maxNewTokens(), s.references()));
         }
         return samples;
     }
