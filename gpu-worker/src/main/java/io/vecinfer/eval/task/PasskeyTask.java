@@ -15,6 +15,7 @@ import java.util.Map;
  * Passkey retrieval over context length × needle depth (datasets/passkey). The prompt is BOS, the
  * haystack cut to fit, the needle inserted at round(depth × haystack tokens), then the question; six
  * greedy tokens follow, and the sample scores 1 when their text, stripped, starts with the key.
+ * {@code inputs.chat = "template"} puts the prompt's tokens (BOS aside) inside the checkpoint's chat template.
  */
 public final class PasskeyTask implements EvalTask {
     private static final int NEW_TOKENS = 6;

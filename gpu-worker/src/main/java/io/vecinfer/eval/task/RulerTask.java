@@ -15,6 +15,7 @@ import java.util.Map;
  * One RULER-style task ({@link RulerKind}) on prompts generated from the shipped held-out text; each
  * context length is a cell (default 1024 tokens, up to the model's context less the generated tokens).
  * Greedy decoding to the task's maximum or end of sequence; scored by RULER's string_match_all.
+ * {@code inputs.chat = "template"} puts the prompt's tokens (BOS aside) inside the checkpoint's chat template.
  */
 public final class RulerTask implements EvalTask {
     /** Samples per (task, length), as "all" (limit 0) lists them. */
