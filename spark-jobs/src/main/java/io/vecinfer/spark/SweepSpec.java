@@ -52,7 +52,8 @@ public record SweepSpec(List<String> models, List<String> methods, List<Codebook
      * @param prefill        {@code exact} and/or {@code compressed}, one cell each (default: the task's own,
      *                       exact for generation tasks, compressed for perplexity and fidelity)
      * @param inputs         the user's files and options the task reads (longbench: file; gsm8k: file, trainFile,
-     *                       shots); values of keys ending in "file"/"File" are paths, resolved like models
+     *                       shots; any generation task: chat = "template" for the checkpoint's chat template);
+     *                       values of keys ending in "file"/"File" are paths, resolved like models
      */
     public record Task(String name, Integer limit, List<Integer> contextLengths, List<String> prefill,
                        java.util.Map<String, String> inputs) {

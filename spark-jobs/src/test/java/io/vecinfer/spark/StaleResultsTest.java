@@ -185,6 +185,10 @@ class StaleResultsTest {
         var compressed = new io.vecinfer.eval.task.Cell(model, "fp16", null, "gsm8k", 512, 2, 0, io.vecinfer.kvcache.Prefill.COMPRESSED,
                 Map.of("file", a.toString(), "shots", "2"));
         assertTrue(!CellCodec.configHash(atA).equals(CellCodec.configHash(compressed)), "the prefill separates cells");
+        var chat = new io.vecinfer.eval.task.Cell(model, "fp16", null, "gsm8k", 512, 2, 0, exact,
+                Map.of("file", a.toString(), "shots", "2", "chat", "template"));
+        assertTrue(!CellCodec.configHash(atA).equals(CellCodec.configHash(chat)), "chat-templated prompts are other cells");
+        assertTrue(CellCodec.inputsJson(chat).contains("\"chat\":\"template\""), "and the rows' task_inputs say so");
         Files.writeString(b, "{\"question\": \"2+2?\"}\n");
         assertTrue(!CellCodec.configHash(atA).equals(CellCodec.configHash(atB)), "an edited task file makes new cells");
     }

@@ -18,8 +18,8 @@ import java.util.TreeMap;
  * @param batchSize      sequences decoded together: a {@link BatchSize} code, {@link BatchSize#AUTO_CODE} for as many as fit
  * @param seed           sampling and any randomised choice
  * @param prefill        when the cache starts compressing (see {@link Prefill})
- * @param inputs         the user's files and options a task reads, by name (longbench: file; gsm8k: file, train,
- *                       shots); empty for tasks on shipped data. Sorted, so that the cell's JSON is canonical.
+ * @param inputs         the user's files and options a task reads, by name (longbench: file; gsm8k: file, trainFile,
+ *                       shots; generation tasks: chat = template, see {@link ChatPrompts}); empty for tasks on shipped data. Sorted, so that the cell's JSON is canonical.
  */
 public record Cell(String model, String method, String codebook, String task, int contextLength, int batchSize, long seed,
                    Prefill prefill, Map<String, String> inputs) {

@@ -41,7 +41,7 @@ public final class DatasetSampleCatalog implements SampleCatalog {
             if (!Files.exists(tokenizerFile)) {
                 throw new IllegalArgumentException(tokenizerFile + ": file not found (a model needs its tokenizer.json)");
             }
-            return new SampleSource(Model.nameOf(folder), config, Tokenizer.load(tokenizerFile), datasets);
+            return new SampleSource(Model.nameOf(folder), config, Tokenizer.load(tokenizerFile), datasets, folder);
         });
     }
 

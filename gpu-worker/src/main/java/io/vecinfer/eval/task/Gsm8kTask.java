@@ -18,7 +18,9 @@ import java.util.Set;
  * {@code inputs.file}; {@code inputs.shots} worked examples (default 5) from the first records of
  * {@code inputs.trainFile} (the harness's first_n sampler), each "Question: q\nAnswer: a", joined by blank
  * lines, then "Question: q\nAnswer:"; greedy up to 256 tokens, stopped at the next "Question:"; scored by
- * strict-match and flexible-extract exact match.
+ * strict-match and flexible-extract exact match. {@code inputs.chat = "template"} sends the whole n-shot
+ * prompt as one user turn in the checkpoint's chat template (the harness's apply_chat_template without
+ * fewshot_as_multiturn).
  */
 final class Gsm8kTask implements EvalTask {
     static final int MAX_NEW_TOKENS = 256, DEFAULT_SHOTS = 5;
@@ -54,7 +56,8 @@ final class Gsm8kTask implements EvalTask {
 
     @Override
     public List<TaskSample> samples(SampleSource source, Cell cell, int limit) {
-        TaskInputs inputs = new TaskInputs(cell, Set.of("file", "trainFile", "shots"));
+        TaskInputs inputs = new TaskInputs(cell, Set.of("file", "trainFile", "shots", ChatPrompts.INPUT));
+        ChatPrompts format = ChatPrompts.of(source, cell);
         Path file = inputs.file("file", "GSM8K-format test .jsonl");
         int shots = inputs.integer("shots", inputs.has("trainFile") ? DEFAULT_SHOTS : 0);
         List<Gsm8kRecord> examples = List.of();
@@ -73,15 +76,12 @@ final class Gsm8kTask implements EvalTask {
         String idPrefix = "gsm8k/" + file.getFileName() + "-";
         List<TaskSample> samples = new ArrayList<>();
         for (int i = 0; i < problems.size() && (limit == 0 || samples.size() < limit); i++) {
-            int[] text = source.tokenizer().encode(prompt(examples, problems.get(i)));
-            if (text.length + 1 > budget || budget + MAX_NEW_TOKENS > modelContext) {
-                throw new IllegalArgumentException(file + ", record " + (i + 1) + ": a " + shots + "-shot prompt of " + (text.length + 1)
+            int[] prompt = format.ids(prompt(examples, problems.get(i)));
+            if (prompt.length > budget || budget + MAX_NEW_TOKENS > modelContext) {
+                throw new IllegalArgumentException(file + ", record " + (i + 1) + ": a " + shots + "-shot prompt of " + prompt.length
                         + " tokens (budget " + budget + ") plus " + MAX_NEW_TOKENS + " new tokens cannot fit " + source.modelName()
                         + "'s context of " + modelContext + " (GSM8K prompts are not truncated: use fewer shots)");
             }
-            int[] prompt = new int[text.length + 1];
-            prompt[0] = source.bosId();
-            System.arraycopy(text, 0, prompt, 1, text.length);
             samples.add(new TaskSample(idPrefix + (i + 1), prompt, problems.get(i).answer(), MAX_NEW_TOKENS));
         }
         return samples;

@@ -21,6 +21,8 @@ import java.util.Set;
  * sub-task (its {@code dataset} field, {@code _e} dropped) picks the prompt template and maximum of new
  * tokens; the prompt is cut in the middle to the context budget (context_length, 0 = the model's
  * context less the new tokens), BOS first; greedy decoding; the sub-task's LongBench metric, in [0, 1].
+ * {@code inputs.chat = "template"} puts the prompt in the checkpoint's chat template as pred.py's build_chat
+ * does ({@link LongBenchPrompts#ids}).
  */
 final class LongBenchFileTask implements EvalTask {
     private static final String METRIC = "score";
@@ -46,12 +48,14 @@ final class LongBenchFileTask implements EvalTask {
     @Override
     public String description() {
         return "a LongBench-format .jsonl (inputs.file): LongBench's template per sub-task, middle truncation to context_length"
-                + " (0 = the model's), the sub-task's max new tokens, greedy; LongBench's metric per sub-task";
+                + " (0 = the model's), the sub-task's max new tokens, greedy; LongBench's metric per sub-task;"
+                + " inputs.chat=template for the checkpoint's chat template";
     }
 
     @Override
     public List<TaskSample> samples(SampleSource source, Cell cell, int limit) {
-        Path file = new TaskInputs(cell, Set.of("file")).file("file", "a LongBench-format .jsonl");
+        Path file = new TaskInputs(cell, Set.of("file", ChatPrompts.INPUT)).file("file", "a LongBench-format .jsonl");
+        ChatPrompts format = ChatPrompts.of(source, cell);
         int modelContext = source.config().contextLength();
         List<Parsed> parsed;
         try {
@@ -65,11 +69,7 @@ final class LongBenchFileTask implements EvalTask {
                             + ") plus " + maxNew + " new tokens of " + subTask.datasetName() + " cannot fit "
                             + source.modelName() + "'s context of " + modelContext + ", even after truncation");
                 }
-                int[] text = source.tokenizer().encode(LongBenchPrompts.prompt(subTask, record));
-                int[] kept = LongBenchPrompts.truncateMiddle(text, budget - 1);
-                int[] prompt = new int[kept.length + 1];
-                prompt[0] = source.bosId();
-                System.arraycopy(kept, 0, prompt, 1, kept.length);
+                int[] prompt = LongBenchPrompts.ids(subTask, LongBenchPrompts.prompt(subTask, record), format, source.tokenizer(), budget);
                 return new Parsed(record, subTask, prompt);
             });
         } catch (IOException e) {

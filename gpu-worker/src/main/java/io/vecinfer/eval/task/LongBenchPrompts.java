@@ -2,9 +2,12 @@ package io.vecinfer.eval.task;
 
 import io.vecinfer.eval.data.LongBenchRecord;
 import io.vecinfer.eval.metrics.LongBenchTask;
+import io.vecinfer.tokenizer.Tokenizer;
 
 import java.util.EnumMap;
+import java.util.EnumSet;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * LongBench's prompt assembly (THUDM/LongBench: config/dataset2prompt.json, config/dataset2maxlen.json,
@@ -18,6 +21,9 @@ final class LongBenchPrompts {
     private static final String QASPER_RULES = " as concisely as you can, using a single phrase or sentence if possible. If the"
             + " question cannot be answered based on the information in the article, write \"unanswerable\". If the question is a"
             + " yes/no question, answer \"yes\", \"no\", or \"unanswerable\". Do not provide any explanation.";
+    /** The sub-tasks pred.py never puts in a chat turn ("chat models are better off without build prompts on these tasks"). */
+    private static final Set<LongBenchTask> NEVER_CHAT = EnumSet.of(LongBenchTask.TREC, LongBenchTask.TRIVIAQA, LongBenchTask.SAMSUM,
+            LongBenchTask.LCC, LongBenchTask.REPOBENCH_P);
     private static final Map<LongBenchTask, String> TEMPLATES = new EnumMap<>(LongBenchTask.class);
     private static final Map<LongBenchTask, Integer> MAX_NEW_TOKENS = new EnumMap<>(LongBenchTask.class);
 
@@ -91,6 +97,25 @@ final class LongBenchPrompts {
             }
         }
         return out.toString();
+    }
+
+    /**
+     * The prompt's ids within {@code budget} tokens. Raw: BOS and the prompt's tokens cut in the middle to
+     * budget - 1. Chat (except the sub-tasks pred.py leaves raw): the prompt cut in the middle to what the
+     * template leaves of the budget, decoded, and rendered as the user turn, as pred.py's build_chat does
+     * after its truncation; should the seam tokenize longer, the cut grows by the excess.
+     */
+    static int[] ids(LongBenchTask task, String prompt, ChatPrompts format, Tokenizer tokenizer, int budget) {
+        int[] tokens = tokenizer.encode(prompt);
+        if (!format.templated() || NEVER_CHAT.contains(task)) return format.raw(truncateMiddle(tokens, budget - 1));
+        for (int cut = budget - format.overhead(); cut >= 2; ) {
+            int[] kept = truncateMiddle(tokens, cut);
+            int[] ids = format.ids(kept == tokens ? prompt : tokenizer.decode(kept));
+            if (ids.length <= budget) return ids;
+            cut -= ids.length - budget;
+        }
+        throw new IllegalArgumentException("a budget of " + budget + " tokens leaves no room for the prompt beside the chat template's "
+                + format.overhead() + " tokens");
     }
 
     /**

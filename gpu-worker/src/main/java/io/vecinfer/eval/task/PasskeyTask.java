@@ -15,6 +15,7 @@ import java.util.Map;
  * Passkey retrieval over context length × needle depth (datasets/passkey). The prompt is BOS, the
  * haystack cut to fit, the needle inserted at round(depth × haystack tokens), then the question; six
  * greedy tokens follow, and the sample scores 1 when their text, stripped, starts with the key.
+ * {@code inputs.chat = "template"} puts the prompt's tokens (BOS aside) inside the checkpoint's chat template.
  */
 public final class PasskeyTask implements EvalTask {
     private static final int NEW_TOKENS = 6;
@@ -69,14 +70,16 @@ public final class PasskeyTask implements EvalTask {
     @Override
     public List<TaskSample> samples(SampleSource source, Cell cell, int limit) {
         List<TaskSample> samples = new ArrayList<>();
+        ChatPrompts format = ChatPrompts.of(source, cell);
         for (PasskeyRecord r : TaskData.passkeys(Datasets.passkey(source.datasets()))) {
             if (cell.contextLength() > 0 && r.contextTokens() != cell.contextLength()) continue;
-            if (r.contextTokens() + NEW_TOKENS > source.config().contextLength()) {
-                throw new IllegalArgumentException("passkey sample " + r.id() + ": " + r.contextTokens() + " tokens + "
+            int[] prompt = format.wrap(prompt(source.tokenizer(), source.bosId(), r));
+            if (prompt.length + NEW_TOKENS > source.config().contextLength()) {
+                throw new IllegalArgumentException("passkey sample " + r.id() + ": " + prompt.length + " tokens + "
                         + NEW_TOKENS + " generated do not fit " + source.modelName() + "'s context of "
                         + source.config().contextLength());
             }
-            samples.add(new TaskSample(r.id(), prompt(source.tokenizer(), source.bosId(), r), r.answer(), NEW_TOKENS));
+            samples.add(new TaskSample(r.id(), prompt, r.answer(), NEW_TOKENS));
             if (limit > 0 && samples.size() == limit) break;
         }
         if (samples.isEmpty()) {

@@ -15,6 +15,7 @@ import java.util.Map;
  * One RULER-style task ({@link RulerKind}) on prompts generated from the shipped held-out text; each
  * context length is a cell (default 1024 tokens, up to the model's context less the generated tokens).
  * Greedy decoding to the task's maximum or end of sequence; scored by RULER's string_match_all.
+ * {@code inputs.chat = "template"} puts the prompt's tokens (BOS aside) inside the checkpoint's chat template.
  */
 public final class RulerTask implements EvalTask {
     /** Samples per (task, length), as "all" (limit 0) lists them. */
@@ -64,8 +65,10 @@ public final class RulerTask implements EvalTask {
     public List<TaskSample> samples(SampleSource source, Cell cell, int limit) {
         int length = cell.contextLength() > 0 ? cell.contextLength() : DEFAULT_LENGTH;
         int modelContext = source.config().contextLength();
-        if (length + kind.maxNewTokens() > modelContext) {
-            throw new IllegalArgumentException(name() + ": " + length + " tokens + " + kind.maxNewTokens() + " generated do not fit "
+        ChatPrompts format = ChatPrompts.of(source, cell);
+        int promptTokens = length + (format.templated() ? format.overhead() - 1 : 0);
+        if (promptTokens + kind.maxNewTokens() > modelContext) {
+            throw new IllegalArgumentException(name() + ": " + promptTokens + " tokens + " + kind.maxNewTokens() + " generated do not fit "
                     + source.modelName() + "'s context of " + modelContext);
         }
         RulerGenerator generator = new RulerGenerator(source.tokenizer(), source.bosId(),
@@ -73,7 +76,7 @@ public final class RulerTask implements EvalTask {
         List<TaskSample> samples = new ArrayList<>();
         for (int i = 0; i < (limit > 0 ? Math.min(limit, SAMPLES) : SAMPLES); i++) {
             RulerSample s = generator.sample(kind, length, i);
-            samples.add(new TaskSample(s.id(), s.prompt(), String.join(", ", s.references()), s.maxNewTokens(), s.references()));
+            samples.add(new TaskSample(s.id(), format.wrap(s.prompt()), String.join(", ", s.references()), s.maxNewTokens(), s.references()));
         }
         return samples;
     }

@@ -136,7 +136,7 @@ class UserFileTasksTest {
         assertTrue(tooLong.startsWith(LONGBENCH.resolve("hotpotqa.jsonl") + ", line 1, field 'context': a prompt of 4090 tokens")
                 && tooLong.endsWith("cannot fit reference-model's context of 4096, even after truncation"), tooLong);
         assertEquals("longbench: needs inputs.file (a LongBench-format .jsonl)", error("longbench", 0, Map.of()));
-        assertEquals("longbench: unknown input(s) [files] (known: [file])", error("longbench", 0, Map.of("files", "x")));
+        assertEquals("longbench: unknown input(s) [files] (known: [chat, file])", error("longbench", 0, Map.of("files", "x")));
     }
 
     @Test
