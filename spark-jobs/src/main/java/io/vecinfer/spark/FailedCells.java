@@ -82,9 +82,13 @@ final class FailedCells {
         }
     }
 
-    /** What the report prints after its table: the failed cells and their errors, or nothing. */
-    static String describe(Path output, Configuration conf) {
-        List<Entry> entries = read(output, conf);
+    /**
+     * What the report prints after its table: the failed cells and their errors, or nothing.
+     *
+     * @param cells the config hashes the report covers (the last sweep's), or null for every cell of the output
+     */
+    static String describe(Path output, Configuration conf, java.util.Collection<String> cells) {
+        List<Entry> entries = read(output, conf).stream().filter(e -> cells == null || cells.contains(e.configHash())).toList();
         if (entries.isEmpty()) return "";
         return entries.size() + " cell(s) failed in their last run and have no rows in this report (" + file(output) + "):\n"
                 + entries.stream().map(e -> "  " + e.error() + " (" + e.samples() + " samples, " + e.failedAt() + ")").collect(Collectors.joining("\n")) + "\n";

@@ -120,7 +120,8 @@ public final class Report {
                 folder -> metrics.write().partitionBy("task").parquet(folder.toString()));
         Dataset<Row> written = spark.read().parquet(OutputLayout.metrics(out).toString());
         System.out.println(ReportTable.format(written.collectAsList()));
-        System.out.print(FailedCells.describe(out, spark.sparkContext().hadoopConfiguration()));
+        // The failed cells of what this report covers: the last sweep's, or (--all, or no sweep record) every one.
+        System.out.print(FailedCells.describe(out, spark.sparkContext().hadoopConfiguration(), sweep.map(SweepRecord::cells).orElse(null)));
         ReportFiles.Written files = ReportFiles.write(samples, written, out, spark.sparkContext().hadoopConfiguration());
         System.out.println("report: " + files.html() + "\ncsv: " + files.metricsCsv() + ", " + files.samplesCsv());
         return written;

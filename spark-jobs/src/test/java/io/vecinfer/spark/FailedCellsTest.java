@@ -56,6 +56,11 @@ class FailedCellsTest {
         // A sweep without the failed cells leaves their entries as they are.
         evaluateCuda(List.of(2));
         assertEquals(2, FailedCells.read(out, new Configuration()).size(), "cells outside this sweep keep their entries");
+        // The report covers the last sweep: the earlier sweep's failures are not its; --all reports them with every cell.
+        String lastSweep = printed(() -> Report.run(LocalSpark.session(), out.toString()));
+        assertFalse(lastSweep.contains("failed in their last run"), lastSweep);
+        String everything = printed(() -> Report.run(LocalSpark.session(), out.toString(), true));
+        assertTrue(everything.contains("2 cell(s) failed in their last run"), everything);
         // The same cells where they fit (the CPU stand-in has no device limit): they complete, and no failure is left.
         Path cpuSweep = Sweeps.write(dir, "cpu.json", List.of("fp16"), 5, 4, dir.resolve("out"), "cpu", List.of(2, tooLarge));
         Evaluate.Outcome onCpu = Evaluate.run(LocalSpark.session(), SweepFile.read(cpuSweep), A_GPU, new Runners.Classes(HashCellRunner.class.getName(), HashCellRunner.class.getName()));
