@@ -49,7 +49,14 @@ for step in $steps; do
       timed spark-jobs/run-local.sh spark-jobs/src/main/resources/gpu-batch-sweep.json --output "$out"
       python3 spark-jobs/scripts/batch_throughput.py "$out" 2>&1 | tee "$OUT/gpu-batch-throughput.txt"
       tar czf "$OUT/gpu-batch-output.tar.gz" "$out" ;;
-    *) log "unknown step $step (cluster, local, batch)"; exit 2 ;;
+    sweep=*)
+      # Any sweep file through run-local.sh, codebooks seeded; the output (minus codebooks) comes back as one archive.
+      file="${step#sweep=}" name="$(basename "${step#sweep=}" .json)"
+      out="out/$name"
+      log "$name: $(seed_codebooks $out) codebooks seeded"
+      timed spark-jobs/run-local.sh "$file" --output "$out"
+      tar czf "$OUT/$name-output.tar.gz" --exclude=codebooks "$out" ;;
+    *) log "unknown step $step (cluster, local, batch, sweep=FILE)"; exit 2 ;;
   esac
 done
 log "done"
