@@ -8,6 +8,7 @@
 #     local    the README's main command, spark-jobs/run-local.sh SWEEP, on the runtime's JRE (SPARK_RUNTIME)
 #     batch    run-local.sh on spark-jobs/src/main/resources/gpu-batch-sweep.json (batch 1, 4, 16, auto), then
 #              spark-jobs/scripts/batch_throughput.py: samples/s per (method, task, batch) into gpu-batch-throughput.txt
+#     sweep=FILE  run-local.sh on any sweep file (e.g. prefill-semantics-gpu-sweep.json) into out/<its name>
 # .spark-codebooks holds the sweep's codebooks, calibrated here by the CPU run of the same sweep; each output starts
 # with a copy, so no k-means runs on the GPU host and both backends use the same codebooks. Everything lands in $OUT.
 set -uo pipefail
