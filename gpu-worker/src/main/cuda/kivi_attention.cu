@@ -103,26 +103,7 @@ extern "C" __global__ void __launch_bounds__(KIVI_THREADS) kivi_attend(const __g
         __syncthreads();
 
         // 2. Online softmax bookkeeping, warp g for head g.
-        if (warp < heads) {
-            float tile_max = -INFINITY;
-            for (int t = lane; t < len; t += 32) tile_max = fmaxf(tile_max, probs[warp][t]);
-            tile_max = warp_max(tile_max);
-            const float old_max = running_max[warp];
-            const float new_max = fmaxf(old_max, tile_max);
-            float sum = 0.f;
-            for (int t = lane; t < len; t += 32) {
-                const float e = expf(probs[warp][t] - new_max);
-                probs[warp][t] = e;
-                sum += e;
-            }
-            sum = warp_sum(sum);
-            if (lane == 0) {
-                const float factor = old_max == -INFINITY ? 0.f : expf(old_max - new_max);
-                rescale[warp] = factor;
-                running_sum[warp] = running_sum[warp] * factor + sum;
-                running_max[warp] = new_max;
-            }
-        }
+        if (warp < heads) warp_softmax_tile(probs[warp], len, lane, running_max[warp], running_sum[warp], rescale[warp]);
         __syncthreads();
 
         // 3. Weighted values, dequantized: each thread owns output elements (g, d); a warp reads consecutive d.

@@ -19,6 +19,8 @@
 #include <cuda_fp16.h>
 #include <math_constants.h>
 
+#include "attention_common.cuh"
+
 // Offset of code (position 0, subspace 0) of one (sequence, layer, kv_head) in a code array.
 __device__ __forceinline__ long long vq_code_base(int seq, int layer, int kv_head, int layers, int kv_heads,
                                                   int capacity, int subspaces) {
@@ -49,7 +51,5 @@ __device__ void vq_hadamard_shared(float* x, int vectors, int d) {
 // Compressed positions a query at `pos` attends (ResidualWindow.compressedTokens(pos + 1, window)),
 // never more than the code array holds.
 __device__ __forceinline__ int vq_compressed_tokens(int pos, int window, int capacity) {
-    long long length = (long long)pos + 1;
-    long long c = length < 2LL * window ? 0 : (length - window) / window * window;
-    return (int)min(c, (long long)capacity);
+    return (int)min(compressed_tokens((long long)pos + 1, window), (long long)capacity);
 }
