@@ -15,6 +15,15 @@
 //   feed two MMAs, the fragment layout's logical k mapped to loaded k by the same rule on both sides (see
 //   skinny_chunk). UNROLL chunks are loaded before the first is used: several 16-byte weight loads in flight
 //   per lane, which is what streaming W at the memory's rate takes. The warps' partial sums meet in shared memory.
+//   Split k (grid (ceil(out / 16), splits)): a product with too few 16-row tiles to fill the device (the 8B's
+//   q|k|v, o and down: 256-384 tiles for 132 SMs, each CTA only a few dependent load rounds long) also splits
+//   its k chunks into gridDim.y consecutive ranges of chunks_per_split chunks. With one split the CTA adds the
+//   bias and writes the output segments itself; with more, it writes its fp32 sums (no bias) to
+//   partials[split][rows][out] and skinny_reduce adds the splits in split order, then the bias once, and writes
+//   the segments. No atomics: the sums' order is fixed by the shape, so a replayed step is bit-identical to an
+//   eager one.
+//
+// skinny_reduce: grid (ceil(rows · out / 256)), 256 threads; one thread per output, splits summed in order.
 //
 // gemm_<type> (more rows: prefill), bound by the MMA rate.
 //   x must already hold the 16-bit type (to_<type> below converts the fp32 activations).
@@ -107,7 +116,7 @@ __device__ __forceinline__ void skinny_chunk(float (&acc)[B][4], uint4 w_lo, uin
 }
 
 template <typename Op, int B>
-__device__ void skinny(const ProjectionParams& p) {
+__device__ void skinny(const ProjectionParams& p, float* __restrict__ partials, int chunks_per_split) {
     __shared__ float partial[SKINNY_WARPS][B * 4][32];
     const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
     const int g = lane / 4, c = lane % 4;
@@ -123,13 +132,16 @@ __device__ void skinny(const ProjectionParams& p) {
 #pragma unroll
     for (int b = 0; b < B; b++) acc[b][0] = acc[b][1] = acc[b][2] = acc[b][3] = 0.f;
 
+    // This CTA's chunks: [first, last). A chunk past `last` belongs to the next split and must not be loaded.
     const int chunks = (in + CHUNK - 1) / CHUNK;
-    for (int base = warp; base < chunks; base += SKINNY_WARPS * UNROLL) {
+    const int first = blockIdx.y * chunks_per_split, last = min(chunks, first + chunks_per_split);
+    for (int base = first + warp; base < last; base += SKINNY_WARPS * UNROLL) {
         uint4 w_lo[UNROLL], w_hi[UNROLL];
 #pragma unroll
         for (int u = 0; u < UNROLL; u++) {
-            const int k = (base + u * SKINNY_WARPS) * CHUNK + 8 * c;  // in % 8 == 0: [k, k + 8) is inside or past the row
-            const bool inside = k < in;
+            const int chunk = base + u * SKINNY_WARPS;
+            const int k = chunk * CHUNK + 8 * c;  // in % 8 == 0: [k, k + 8) is inside or past the row
+            const bool inside = chunk < last && k < in;
             w_lo[u] = inside && lo_valid ? __ldcs(reinterpret_cast<const uint4*>(w_lo_row + k)) : make_uint4(0, 0, 0, 0);
             w_hi[u] = inside && hi_valid ? __ldcs(reinterpret_cast<const uint4*>(w_hi_row + k)) : make_uint4(0, 0, 0, 0);
         }
@@ -138,7 +150,7 @@ __device__ void skinny(const ProjectionParams& p) {
             const int chunk = base + u * SKINNY_WARPS, k = chunk * CHUNK + 8 * c;
             // The branch is on the chunk, the same for the whole warp; lanes past the end of a last, partial chunk
             // still run the MMAs (with zeros), as a warp-wide instruction requires.
-            if (chunk < chunks) skinny_chunk<Op, B>(acc, w_lo[u], w_hi[u], x, p.rows, in, k, k < in, g);
+            if (chunk < last) skinny_chunk<Op, B>(acc, w_lo[u], w_hi[u], x, p.rows, in, k, k < in, g);
         }
     }
 
@@ -154,12 +166,27 @@ __device__ void skinny(const ProjectionParams& p) {
 #pragma unroll
         for (int v = 0; v < SKINNY_WARPS; v++) sum += partial[v][slot][l];
         const int o = row0 + l / 4 + 8 * (j / 2), r = 8 * b + 2 * (l % 4) + j % 2;
-        if (o < p.out && r < p.rows) *projection_out(p, r, o) = sum + (p.bias != nullptr ? p.bias[o] : 0.f);
+        if (o >= p.out || r >= p.rows) continue;
+        if (gridDim.y == 1) *projection_out(p, r, o) = sum + (p.bias != nullptr ? p.bias[o] : 0.f);
+        else partials[(size_t(blockIdx.y) * p.rows + r) * p.out + o] = sum;
     }
 }
 
-#define SKINNY_KERNEL(type, Op, B) \
-    extern "C" __global__ void __launch_bounds__(SKINNY_WARPS * 32) skinny_##type##_b##B(const ProjectionParams p) { skinny<Op, B>(p); }
+// The splits' sums of each output in split order, plus the bias once, into the output segments.
+extern "C" __global__ void __launch_bounds__(256) skinny_reduce(const ProjectionParams p, const float* __restrict__ partials, int splits) {
+    const long long e = (long long)blockIdx.x * blockDim.x + threadIdx.x, outputs = (long long)p.rows * p.out;
+    if (e >= outputs) return;
+    const int r = int(e / p.out), o = int(e % p.out);
+    float sum = 0.f;
+    for (int s = 0; s < splits; s++) sum += partials[s * outputs + e];
+    *projection_out(p, r, o) = sum + (p.bias != nullptr ? p.bias[o] : 0.f);
+}
+
+#define SKINNY_KERNEL(type, Op, B)                                                                                     \
+    extern "C" __global__ void __launch_bounds__(SKINNY_WARPS * 32)                                                    \
+        skinny_##type##_b##B(const ProjectionParams p, float* partials, int chunks_per_split) {                        \
+        skinny<Op, B>(p, partials, chunks_per_split);                                                                  \
+    }
 SKINNY_KERNEL(bf16, Bf16Operand, 1)
 SKINNY_KERNEL(bf16, Bf16Operand, 2)
 SKINNY_KERNEL(bf16, Bf16Operand, 4)
