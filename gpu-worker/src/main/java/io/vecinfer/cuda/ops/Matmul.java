@@ -16,7 +16,8 @@ import java.util.List;
  *   <li>{@link Path#CUDA_CORES} (matmul.cu): the CPU decoder's arithmetic, for {@link Precision#EXACT}, fp32
  *       weights, and rows of a length the 16-byte tensor-core loads cannot take (in % 8 != 0);</li>
  *   <li>{@link Path#SKINNY} (matmul_tc.cu): up to {@link #SKINNY_MAX_ROWS} rows, as in decode, where the time is
- *       that of reading W once, so the kernel is built to stream it;</li>
+ *       that of reading W once, so the kernel is built to stream it; narrow products also split k across CTAs
+ *       ({@link #skinnyChunksPerSplit}), summed by a second, deterministic pass;</li>
  *   <li>{@link Path#GEMM} (matmul_tc.cu): more rows, as in prefill, where the time is the MMA rate; x is rounded to
  *       the weights' type once into a scratch buffer first;</li>
  *   <li>{@link Path#WGMMA} (matmul_wgmma.cu, sm_90a): GEMM's work on Hopper's warpgroup tensor cores, chosen instead of
@@ -43,12 +44,13 @@ public final class Matmul implements AutoCloseable {
 
     static final int SKINNY_MAX_ROWS = 32;
     private static final int WARPS = 8, ROW_TILE = 8;                 // as in matmul.cu
-    private static final int SKINNY_ROWS_PER_CTA = 16, SKINNY_THREADS = 256; // as in matmul_tc.cu
+    private static final int SKINNY_ROWS_PER_CTA = 32, SKINNY_THREADS = 256; // as in matmul_tc.cu (2 tiles of 16)
     /** As in matmul_tc.cu: k per chunk, and the chunks a CTA loads in one round (8 warps × UNROLL 4). */
     static final int SKINNY_CHUNK = 32, SKINNY_ROUND_CHUNKS = 32;
     /**
-     * CTAs per multiprocessor the skinny kernel's split rule aims for: 3-4 fit at once (64-78 registers × 256
-     * threads), and a few more waves let a finished CTA's slot start the next one's loads.
+     * CTAs per multiprocessor the skinny kernel's split rule aims for: 2 fit at once (100-128 registers × 256
+     * threads, 64 KB of weight loads in flight each), and a second wave lets a finished CTA's slot start the next
+     * one's loads.
      */
     static final int SKINNY_CTAS_PER_SM = 4;
     /**
@@ -188,9 +190,9 @@ public final class Matmul implements AutoCloseable {
     }
 
     /**
-     * How many k chunks each CTA of the skinny kernel takes: all of them, unless the product has too few 16-row tiles
-     * to give each multiprocessor {@link #SKINNY_CTAS_PER_SM} CTAs (the 8B's q|k|v, o and down, 256-384 tiles for 132
-     * SMs): then k is split into that many more CTAs, each range a whole number of a CTA's load rounds
+     * How many k chunks each CTA of the skinny kernel takes: all of them, unless the product has too few 32-row blocks
+     * to give each multiprocessor {@link #SKINNY_CTAS_PER_SM} CTAs (the 8B's q|k|v, o and down: 128-192 CTAs of 32 rows for
+     * 132 SMs): then k is split into that many more CTAs, each range a whole number of a CTA's load rounds
      * ({@link #SKINNY_ROUND_CHUNKS}, so none is cut short), at most as many splits as the scratch holds sums for.
      */
     static int skinnyChunksPerSplit(int rows, int in, int out, int multiprocessors) {
@@ -199,7 +201,7 @@ public final class Matmul implements AutoCloseable {
         long fit = SPLIT_SCRATCH_FLOATS / ((long) Math.max(rows, 1) * out);
         int splits = (int) Math.min(Math.min(wanted, rounds), fit);
         if (splits <= 1) return chunks;
-        // Rounds per split rounded down gives at least the splits wanted (o: 4 rounds, 3 wanted: 4 splits); rounded
+        // Rounds per split rounded down gives at least the splits wanted (down: 14 rounds, 5 wanted: 2 each, 7 splits); rounded
         // up where that many would not fit the scratch.
         int perSplit = Math.max(1, rounds / splits);
         if (ceilDiv(rounds, perSplit) > fit) perSplit = ceilDiv(rounds, splits);

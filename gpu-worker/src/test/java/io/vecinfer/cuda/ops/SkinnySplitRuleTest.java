@@ -20,10 +20,10 @@ class SkinnySplitRuleTest {
     @Test
     void splitsTheNarrowLlamaProjectionsOnAnH200() {
         for (int rows : new int[]{1, 8, 32}) {
-            assertEquals(2, splits(rows, 4096, 6144, 132), "qkv");     // 384 tiles: 768 CTAs
-            assertEquals(4, splits(rows, 4096, 4096, 132), "o");       // 256 tiles: 1024 CTAs
-            assertEquals(4, splits(rows, 14336, 4096, 132), "down");   // 256 tiles, 14 rounds of 4 each (the last of 2)
-            assertEquals(1, splits(rows, 4096, 28672, 132), "gate_up"); // 1792 tiles already
+            assertEquals(4, splits(rows, 4096, 6144, 132), "qkv");     // 192 blocks of 32 rows: 768 CTAs
+            assertEquals(4, splits(rows, 4096, 4096, 132), "o");       // 128 blocks, 4 rounds: 512 CTAs
+            assertEquals(7, splits(rows, 14336, 4096, 132), "down");   // 128 blocks, 14 rounds of 2 each: 896 CTAs
+            assertEquals(1, splits(rows, 4096, 28672, 132), "gate_up"); // 896 blocks already
             assertEquals(1, splits(rows, 4096, 128256, 132), "lm_head");
         }
     }
@@ -42,7 +42,7 @@ class SkinnySplitRuleTest {
             assertEquals(0, perSplit % Matmul.SKINNY_ROUND_CHUNKS, what);
             assertTrue((long) (splits - 1) * perSplit < chunks, what + ": an empty split");
             assertTrue((long) splits * rows * out <= Matmul.SPLIT_SCRATCH_FLOATS, what + ": scratch");
-            assertTrue(Matmul.ceilDiv(out, 16) < Matmul.SKINNY_CTAS_PER_SM * multiprocessors, what + ": split a wide product");
+            assertTrue(Matmul.ceilDiv(out, 32) < Matmul.SKINNY_CTAS_PER_SM * multiprocessors, what + ": split a wide product");
         }
     }
 }
