@@ -7,14 +7,25 @@
 // skinny_<type>_b<B> (at most 8·B rows: decode and small batches), bound by reading W once.
 //   The product is computed transposed, yᵀ = W · xᵀ ("swap AB"): W's rows fill the 16-row A side of
 //   mma.m16n8k16 and the few activation rows its 8-column B side, B tiles of 8 rows each.
-//   grid (ceil(out / 16)), SKINNY_WARPS warps, static shared memory for the final reduction.
-//   All warps of a CTA own the same 16 weight rows; warp w takes the k chunks w, w + SKINNY_WARPS, ... of
-//   CHUNK = 32 k each. In a chunk, lane (g = lane / 4, c = lane % 4) loads 16 bytes of weight rows g and g + 8
-//   at k = 8c..8c+7, and the same 8 k of activation row g of each B tile (fp32, rounded to the 16-bit type in
-//   registers; activations are tiny and stay in L2). An MMA sums its 16 k in any order, so those 32 loaded k
-//   feed two MMAs, the fragment layout's logical k mapped to loaded k by the same rule on both sides (see
+//   grid (ceil(out / 32)), SKINNY_WARPS warps, static shared memory for the final reduction.
+//   All warps of a CTA own the same SKINNY_TILES = 2 tiles of 16 weight rows (32 rows); warp w takes the k chunks
+//   w, w + SKINNY_WARPS, ... of CHUNK = 32 k each. In a chunk, lane (g = lane / 4, c = lane % 4) loads 16 bytes of
+//   weight rows g and g + 8 of each tile at k = 8c..8c+7, and the same 8 k of activation row g of each B tile (fp32,
+//   rounded to the 16-bit type in registers), which then feeds both weight tiles: activations are read from L2 once
+//   per 32 weight rows, not per 16 (at 32 rows they are 4 bytes × 32 per weight k, against 2 bytes × 32 of
+//   weights). An MMA sums its 16 k in any order, so those 32 loaded k feed two MMAs per tile, the fragment layout's logical k mapped to loaded k by the same rule on both sides (see
 //   skinny_chunk). UNROLL chunks are loaded before the first is used: several 16-byte weight loads in flight
-//   per lane, which is what streaming W at the memory's rate takes. The warps' partial sums meet in shared memory.
+//   per lane (16: 64 KB per CTA), which is what streaming W at the memory's rate takes. The warps' partial sums
+//   meet in shared memory.
+//   Split k (grid (ceil(out / 32), splits)): a product with too few 32-row blocks to fill the device (the 8B's
+//   q|k|v, o and down: 128-192 CTAs for 132 SMs, each only a few dependent load rounds long) also splits
+//   its k chunks into gridDim.y consecutive ranges of chunks_per_split chunks. With one split the CTA adds the
+//   bias and writes the output segments itself; with more, it writes its fp32 sums (no bias) to
+//   partials[split][rows][out] and skinny_reduce adds the splits in split order, then the bias once, and writes
+//   the segments. No atomics: the sums' order is fixed by the shape, so a replayed step is bit-identical to an
+//   eager one.
+//
+// skinny_reduce: grid (ceil(rows · out / 256)), 256 threads; one thread per output, splits summed in order.
 //
 // gemm_<type> (more rows: prefill), bound by the MMA rate.
 //   x must already hold the 16-bit type (to_<type> below converts the fp32 activations).
@@ -79,6 +90,7 @@ extern "C" __global__ void to_f16(const float* x, uint16_t* y, long long n) { to
 constexpr int SKINNY_WARPS = 8;
 constexpr int CHUNK = 32;  // k per warp per chunk: 4 lanes × 8 halves
 constexpr int UNROLL = 4;  // chunks whose weights are loaded before the first is used
+constexpr int SKINNY_TILES = 2;  // 16-row weight tiles per CTA, all fed by each activation fragment a lane loads
 
 // One loaded chunk into the accumulators of every B tile. w_lo / w_hi: 8 halves of weight rows g and g + 8 at
 // loaded k 8c..8c+7. The MMA's fragments hold logical k {2c, 2c+1, 2c+8, 2c+9} in lane c's registers (A: reg 0
@@ -87,8 +99,9 @@ constexpr int UNROLL = 4;  // chunks whose weights are loaded before the first i
 // Every lane of the warp must run it (mma.sync is warp-wide): a lane past the row's end (inside == false) takes
 // part with zeros.
 template <typename Op, int B>
-__device__ __forceinline__ void skinny_chunk(float (&acc)[B][4], uint4 w_lo, uint4 w_hi, const float* __restrict__ x, int rows,
-                                             int in, int k, bool inside, int g) {
+__device__ __forceinline__ void skinny_chunk(float (&acc)[SKINNY_TILES][B][4], const uint4 (&w_lo)[SKINNY_TILES],
+                                             const uint4 (&w_hi)[SKINNY_TILES], const float* __restrict__ x, int rows, int in, int k,
+                                             bool inside, int g) {
 #pragma unroll
     for (int b = 0; b < B; b++) {
         const int r = 8 * b + g;
@@ -101,65 +114,103 @@ __device__ __forceinline__ void skinny_chunk(float (&acc)[B][4], uint4 w_lo, uin
             x45 = Op::pack(hi.x, hi.y);
             x67 = Op::pack(hi.z, hi.w);
         }
-        Op::mma(acc[b], w_lo.x, w_hi.x, w_lo.y, w_hi.y, x01, x23);
-        Op::mma(acc[b], w_lo.z, w_hi.z, w_lo.w, w_hi.w, x45, x67);
+#pragma unroll
+        for (int m = 0; m < SKINNY_TILES; m++) {  // one activation fragment, every weight tile
+            Op::mma(acc[m][b], w_lo[m].x, w_hi[m].x, w_lo[m].y, w_hi[m].y, x01, x23);
+            Op::mma(acc[m][b], w_lo[m].z, w_hi[m].z, w_lo[m].w, w_hi[m].w, x45, x67);
+        }
     }
 }
 
 template <typename Op, int B>
-__device__ void skinny(const ProjectionParams& p) {
-    __shared__ float partial[SKINNY_WARPS][B * 4][32];
+__device__ void skinny(const ProjectionParams& p, float* __restrict__ partials, int chunks_per_split) {
+    __shared__ float partial[SKINNY_WARPS][SKINNY_TILES * B * 4][32];
     const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
     const int g = lane / 4, c = lane % 4;
     const int in = p.in;
-    const int row0 = blockIdx.x * 16;
+    const int row0 = blockIdx.x * 16 * SKINNY_TILES;
     const uint16_t* __restrict__ w = static_cast<const uint16_t*>(p.w);
     const float* __restrict__ x = static_cast<const float*>(p.x);
-    const bool lo_valid = row0 + g < p.out, hi_valid = row0 + g + 8 < p.out;
-    const uint16_t* w_lo_row = w + size_t(lo_valid ? row0 + g : 0) * in;
-    const uint16_t* w_hi_row = w + size_t(hi_valid ? row0 + g + 8 : 0) * in;
-
-    float acc[B][4];
+    // Tile m: weight rows row0 + 16m + g (lo) and + 8 (hi); rows past the end point at row 0 and load nothing.
+    bool lo_valid[SKINNY_TILES], hi_valid[SKINNY_TILES];
+    const uint16_t* w_lo_row[SKINNY_TILES];
+    const uint16_t* w_hi_row[SKINNY_TILES];
 #pragma unroll
-    for (int b = 0; b < B; b++) acc[b][0] = acc[b][1] = acc[b][2] = acc[b][3] = 0.f;
+    for (int m = 0; m < SKINNY_TILES; m++) {
+        const int lo = row0 + 16 * m + g, hi = lo + 8;
+        lo_valid[m] = lo < p.out;
+        hi_valid[m] = hi < p.out;
+        w_lo_row[m] = w + size_t(lo_valid[m] ? lo : 0) * in;
+        w_hi_row[m] = w + size_t(hi_valid[m] ? hi : 0) * in;
+    }
 
+    float acc[SKINNY_TILES][B][4];
+#pragma unroll
+    for (int m = 0; m < SKINNY_TILES; m++)
+#pragma unroll
+        for (int b = 0; b < B; b++) acc[m][b][0] = acc[m][b][1] = acc[m][b][2] = acc[m][b][3] = 0.f;
+
+    // This CTA's chunks: [first, last). A chunk past `last` belongs to the next split and must not be loaded.
     const int chunks = (in + CHUNK - 1) / CHUNK;
-    for (int base = warp; base < chunks; base += SKINNY_WARPS * UNROLL) {
-        uint4 w_lo[UNROLL], w_hi[UNROLL];
+    const int first = blockIdx.y * chunks_per_split, last = min(chunks, first + chunks_per_split);
+    for (int base = first + warp; base < last; base += SKINNY_WARPS * UNROLL) {
+        uint4 w_lo[UNROLL][SKINNY_TILES], w_hi[UNROLL][SKINNY_TILES];
 #pragma unroll
         for (int u = 0; u < UNROLL; u++) {
-            const int k = (base + u * SKINNY_WARPS) * CHUNK + 8 * c;  // in % 8 == 0: [k, k + 8) is inside or past the row
-            const bool inside = k < in;
-            w_lo[u] = inside && lo_valid ? __ldcs(reinterpret_cast<const uint4*>(w_lo_row + k)) : make_uint4(0, 0, 0, 0);
-            w_hi[u] = inside && hi_valid ? __ldcs(reinterpret_cast<const uint4*>(w_hi_row + k)) : make_uint4(0, 0, 0, 0);
+            const int chunk = base + u * SKINNY_WARPS;
+            const int k = chunk * CHUNK + 8 * c;  // in % 8 == 0: [k, k + 8) is inside or past the row
+            const bool inside = chunk < last && k < in;
+#pragma unroll
+            for (int m = 0; m < SKINNY_TILES; m++) {
+                w_lo[u][m] = inside && lo_valid[m] ? __ldcs(reinterpret_cast<const uint4*>(w_lo_row[m] + k)) : make_uint4(0, 0, 0, 0);
+                w_hi[u][m] = inside && hi_valid[m] ? __ldcs(reinterpret_cast<const uint4*>(w_hi_row[m] + k)) : make_uint4(0, 0, 0, 0);
+            }
         }
 #pragma unroll
         for (int u = 0; u < UNROLL; u++) {
             const int chunk = base + u * SKINNY_WARPS, k = chunk * CHUNK + 8 * c;
             // The branch is on the chunk, the same for the whole warp; lanes past the end of a last, partial chunk
             // still run the MMAs (with zeros), as a warp-wide instruction requires.
-            if (chunk < chunks) skinny_chunk<Op, B>(acc, w_lo[u], w_hi[u], x, p.rows, in, k, k < in, g);
+            if (chunk < last) skinny_chunk<Op, B>(acc, w_lo[u], w_hi[u], x, p.rows, in, k, k < in, g);
         }
     }
 
-    // acc[b][j] is output (weight row row0 + g + 8·(j / 2), activation row 8b + 2c + j % 2), summed over this warp's k.
+    // acc[m][b][j] is output (weight row row0 + 16m + g + 8·(j / 2), activation row 8b + 2c + j % 2), summed over
+    // this warp's k.
 #pragma unroll
-    for (int b = 0; b < B; b++)
+    for (int m = 0; m < SKINNY_TILES; m++)
 #pragma unroll
-        for (int j = 0; j < 4; j++) partial[warp][b * 4 + j][lane] = acc[b][j];
+        for (int b = 0; b < B; b++)
+#pragma unroll
+            for (int j = 0; j < 4; j++) partial[warp][(m * B + b) * 4 + j][lane] = acc[m][b][j];
     __syncthreads();
-    for (int e = threadIdx.x; e < B * 4 * 32; e += blockDim.x) {
-        const int slot = e / 32, l = e % 32, b = slot / 4, j = slot % 4;
+    for (int e = threadIdx.x; e < SKINNY_TILES * B * 4 * 32; e += blockDim.x) {
+        const int slot = e / 32, l = e % 32, m = slot / (B * 4), b = slot / 4 % B, j = slot % 4;
         float sum = 0.f;
 #pragma unroll
         for (int v = 0; v < SKINNY_WARPS; v++) sum += partial[v][slot][l];
-        const int o = row0 + l / 4 + 8 * (j / 2), r = 8 * b + 2 * (l % 4) + j % 2;
-        if (o < p.out && r < p.rows) *projection_out(p, r, o) = sum + (p.bias != nullptr ? p.bias[o] : 0.f);
+        const int o = row0 + 16 * m + l / 4 + 8 * (j / 2), r = 8 * b + 2 * (l % 4) + j % 2;
+        if (o >= p.out || r >= p.rows) continue;
+        if (gridDim.y == 1) *projection_out(p, r, o) = sum + (p.bias != nullptr ? p.bias[o] : 0.f);
+        else partials[(size_t(blockIdx.y) * p.rows + r) * p.out + o] = sum;
     }
 }
 
-#define SKINNY_KERNEL(type, Op, B) \
-    extern "C" __global__ void __launch_bounds__(SKINNY_WARPS * 32) skinny_##type##_b##B(const ProjectionParams p) { skinny<Op, B>(p); }
+// The splits' sums of each output in split order, plus the bias once, into the output segments.
+extern "C" __global__ void __launch_bounds__(256) skinny_reduce(const ProjectionParams p, const float* __restrict__ partials, int splits) {
+    const long long e = (long long)blockIdx.x * blockDim.x + threadIdx.x, outputs = (long long)p.rows * p.out;
+    if (e >= outputs) return;
+    const int r = int(e / p.out), o = int(e % p.out);
+    float sum = 0.f;
+    for (int s = 0; s < splits; s++) sum += partials[s * outputs + e];
+    *projection_out(p, r, o) = sum + (p.bias != nullptr ? p.bias[o] : 0.f);
+}
+
+#define SKINNY_KERNEL(type, Op, B)                                                                                     \
+    extern "C" __global__ void __launch_bounds__(SKINNY_WARPS * 32)                                                    \
+        skinny_##type##_b##B(const ProjectionParams p, float* partials, int chunks_per_split) {                        \
+        skinny<Op, B>(p, partials, chunks_per_split);                                                                  \
+    }
 SKINNY_KERNEL(bf16, Bf16Operand, 1)
 SKINNY_KERNEL(bf16, Bf16Operand, 2)
 SKINNY_KERNEL(bf16, Bf16Operand, 4)

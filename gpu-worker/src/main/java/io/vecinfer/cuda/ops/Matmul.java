@@ -16,7 +16,8 @@ import java.util.List;
  *   <li>{@link Path#CUDA_CORES} (matmul.cu): the CPU decoder's arithmetic, for {@link Precision#EXACT}, fp32
  *       weights, and rows of a length the 16-byte tensor-core loads cannot take (in % 8 != 0);</li>
  *   <li>{@link Path#SKINNY} (matmul_tc.cu): up to {@link #SKINNY_MAX_ROWS} rows, as in decode, where the time is
- *       that of reading W once, so the kernel is built to stream it;</li>
+ *       that of reading W once, so the kernel is built to stream it; narrow products also split k across CTAs
+ *       ({@link #skinnyChunksPerSplit}), summed by a second, deterministic pass;</li>
  *   <li>{@link Path#GEMM} (matmul_tc.cu): more rows, as in prefill, where the time is the MMA rate; x is rounded to
  *       the weights' type once into a scratch buffer first;</li>
  *   <li>{@link Path#WGMMA} (matmul_wgmma.cu, sm_90a): GEMM's work on Hopper's warpgroup tensor cores, chosen instead of
@@ -43,7 +44,20 @@ public final class Matmul implements AutoCloseable {
 
     static final int SKINNY_MAX_ROWS = 32;
     private static final int WARPS = 8, ROW_TILE = 8;                 // as in matmul.cu
-    private static final int SKINNY_ROWS_PER_CTA = 16, SKINNY_THREADS = 256; // as in matmul_tc.cu
+    private static final int SKINNY_ROWS_PER_CTA = 32, SKINNY_THREADS = 256; // as in matmul_tc.cu (2 tiles of 16)
+    /** As in matmul_tc.cu: k per chunk, and the chunks a CTA loads in one round (8 warps × UNROLL 4). */
+    static final int SKINNY_CHUNK = 32, SKINNY_ROUND_CHUNKS = 32;
+    /**
+     * CTAs per multiprocessor the skinny kernel's split rule aims for: 2 fit at once (100-128 registers × 256
+     * threads, 64 KB of weight loads in flight each), and a second wave lets a finished CTA's slot start the next
+     * one's loads.
+     */
+    static final int SKINNY_CTAS_PER_SM = 4;
+    /**
+     * Floats of the split sums' scratch (4 MB): allocated once at that size, never regrown, so that a recorded decode
+     * step's baked-in address stays valid. Holds 32 rows × 4 splits × 8192 columns.
+     */
+    static final long SPLIT_SCRATCH_FLOATS = 1L << 20;
     private static final int BM = 128, BN = 128, BK = 32, STAGES = 4, GEMM_THREADS = 256;
     private static final int GEMM_SHARED_BYTES = STAGES * (BM + BN) * BK * Short.BYTES;
     // As in matmul_wgmma.cu: 128-row tiles, k steps of 64, 3 warpgroups; 256 columns and 4 stages (WGMMA) or 128 and 6
@@ -96,7 +110,7 @@ public final class Matmul implements AutoCloseable {
 
     private final CudaDevice device;
     private final Precision precision;
-    private DeviceBuffer halfScratch;
+    private DeviceBuffer halfScratch, splitScratch;
 
     public Matmul(CudaDevice device, Precision precision) {
         this.device = device;
@@ -133,11 +147,7 @@ public final class Matmul implements AutoCloseable {
         switch (path) {
             case CUDA_CORES -> device.module("matmul").kernel("matmul_" + w.suffix())
                     .launch(ceilDiv(w.rows(), WARPS), ceilDiv(rows, ROW_TILE), 1, WARPS * 32, 0, params(w, x, rows, bias, y));
-            case SKINNY -> {
-                int tiles = rows <= 8 ? 1 : rows <= 16 ? 2 : 4; // 8-row B tiles of the MMA, as instantiated
-                device.module("matmul_tc").kernel("skinny_" + w.suffix() + "_b" + tiles)
-                        .launch(ceilDiv(w.rows(), SKINNY_ROWS_PER_CTA), 1, 1, SKINNY_THREADS, 0, params(w, x, rows, bias, y));
-            }
+            case SKINNY -> launchSkinny(w, x, rows, bias, y, skinnyChunksPerSplit(rows, w.cols(), w.rows(), device.multiprocessorCount()));
             case GEMM, WGMMA, WGMMA_NARROW -> {
                 long n = (long) rows * w.cols();
                 halfScratch = device.grow(halfScratch, n * Short.BYTES);
@@ -156,6 +166,46 @@ public final class Matmul implements AutoCloseable {
                 }
             }
         }
+    }
+
+    /**
+     * The skinny kernel with its k chunks (of {@link #SKINNY_CHUNK}) split into ranges of {@code chunksPerSplit}, one
+     * range per CTA row of the grid (all of them: no split), the splits then summed in order by skinny_reduce
+     * (matmul_tc.cu). Package-private so that tests can force splits on small shapes; {@link #launch} takes
+     * {@link #skinnyChunksPerSplit}.
+     */
+    void launchSkinny(DeviceMatrix w, DeviceBuffer.Slice x, int rows, DeviceBuffer bias, Outputs y, int chunksPerSplit) {
+        int splits = ceilDiv(ceilDiv(w.cols(), SKINNY_CHUNK), chunksPerSplit);
+        if ((long) splits * rows * w.rows() > (splits > 1 ? SPLIT_SCRATCH_FLOATS : Long.MAX_VALUE)) {
+            throw new IllegalArgumentException(splits + " splits of " + rows + "×" + w.rows() + " sums exceed the split scratch");
+        }
+        if (splits > 1 && splitScratch == null) splitScratch = device.allocate(SPLIT_SCRATCH_FLOATS * Float.BYTES);
+        KernelParams p = params(w, x, rows, bias, y);
+        int tiles = rows <= 8 ? 1 : rows <= 16 ? 2 : 4; // 8-row B tiles of the MMA, as instantiated
+        device.module("matmul_tc").kernel("skinny_" + w.suffix() + "_b" + tiles)
+                .launch(ceilDiv(w.rows(), SKINNY_ROWS_PER_CTA), splits, 1, SKINNY_THREADS, 0, p, splits > 1 ? splitScratch : null, chunksPerSplit);
+        if (splits > 1) {
+            device.module("matmul_tc").kernel("skinny_reduce").launch(ceilDiv((long) rows * w.rows(), 256), 1, 1, 256, 0, p, splitScratch, splits);
+        }
+    }
+
+    /**
+     * How many k chunks each CTA of the skinny kernel takes: all of them, unless the product has too few 32-row blocks
+     * to give each multiprocessor {@link #SKINNY_CTAS_PER_SM} CTAs (the 8B's q|k|v, o and down: 128-192 CTAs of 32 rows for
+     * 132 SMs): then k is split into that many more CTAs, each range a whole number of a CTA's load rounds
+     * ({@link #SKINNY_ROUND_CHUNKS}, so none is cut short), at most as many splits as the scratch holds sums for.
+     */
+    static int skinnyChunksPerSplit(int rows, int in, int out, int multiprocessors) {
+        int chunks = ceilDiv(in, SKINNY_CHUNK), rounds = ceilDiv(chunks, SKINNY_ROUND_CHUNKS);
+        int wanted = ceilDiv((long) SKINNY_CTAS_PER_SM * multiprocessors, ceilDiv(out, SKINNY_ROWS_PER_CTA));
+        long fit = SPLIT_SCRATCH_FLOATS / ((long) Math.max(rows, 1) * out);
+        int splits = (int) Math.min(Math.min(wanted, rounds), fit);
+        if (splits <= 1) return chunks;
+        // Rounds per split rounded down gives at least the splits wanted (down: 14 rounds, 5 wanted: 2 each, 7 splits); rounded
+        // up where that many would not fit the scratch.
+        int perSplit = Math.max(1, rounds / splits);
+        if (ceilDiv(rounds, perSplit) > fit) perSplit = ceilDiv(rounds, splits);
+        return perSplit * SKINNY_ROUND_CHUNKS;
     }
 
     /** The kernel a launch of {@code rows} rows into one output buffer (at a 16-byte-aligned offset) runs. */
@@ -282,6 +332,7 @@ public final class Matmul implements AutoCloseable {
     @Override
     public void close() {
         if (halfScratch != null) halfScratch.close();
-        halfScratch = null;
+        if (splitScratch != null) splitScratch.close();
+        halfScratch = splitScratch = null;
     }
 }

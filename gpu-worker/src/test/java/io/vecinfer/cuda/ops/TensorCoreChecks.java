@@ -8,6 +8,7 @@ import io.vecinfer.tensor.WeightMatrix;
 import java.util.Arrays;
 import java.util.List;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -31,29 +32,41 @@ final class TensorCoreChecks {
         this.random = random;
     }
 
+    /** One launch of a product: a {@link Matmul.Path} by name, or the skinny kernel with forced k splits. */
+    interface Launch {
+        void run(DeviceMatrix w, DeviceBuffer.Slice x, int rows, DeviceBuffer bias, Matmul.Outputs y);
+    }
+
     /** Both output layouts of y = x · wᵀ (+ bias) on {@code path}; {@code what} names the case in failures. */
     void check(Matmul matmul, Matmul.Path path, WeightMatrix w, float[] x, int rows, float[] bias, String what) {
+        check((dw, dx, r, db, y) -> matmul.launch(dw, dx, r, db, y, path), w, x, rows, bias, what);
+    }
+
+    /** Both output layouts of y = x · wᵀ (+ bias) by {@code launch}, each launched twice: the second must repeat the first bit for bit. */
+    void check(Launch launch, WeightMatrix w, float[] x, int rows, float[] bias, String what) {
         float[] expected = Matmul.tensorCoreReference(w, x, rows, bias);
         try (DeviceMatrix dw = DeviceMatrix.upload(device, w); DeviceBuffer dx = device.upload(x);
              DeviceBuffer db = bias == null ? null : device.upload(bias)) {
             System.out.println("checking " + what); // a launch that never returns then names its shape
-            compare(expected, unsplit(matmul, path, dw, dx, db, rows), w, x, rows, what + ", one output");
-            compare(expected, threeSegments(matmul, path, dw, dx, db, rows), w, x, rows, what + ", three segments");
+            float[] first = unsplit(launch, dw, dx, db, rows);
+            compare(expected, first, w, x, rows, what + ", one output");
+            assertArrayEquals(first, unsplit(launch, dw, dx, db, rows), what + ": a second launch differs");
+            compare(expected, threeSegments(launch, dw, dx, db, rows), w, x, rows, what + ", three segments");
         }
     }
 
-    private float[] unsplit(Matmul matmul, Matmul.Path path, DeviceMatrix w, DeviceBuffer x, DeviceBuffer bias, int rows) {
+    private float[] unsplit(Launch launch, DeviceMatrix w, DeviceBuffer x, DeviceBuffer bias, int rows) {
         try (DeviceBuffer y = poisoned(rows * w.rows())) {
-            matmul.launch(w, x.from(0), rows, bias, Matmul.Outputs.of(y.from(0), w.rows()), path);
+            launch.run(w, x.from(0), rows, bias, Matmul.Outputs.of(y.from(0), w.rows()));
             return y.readFloats();
         }
     }
 
     /** Columns split as 1/2, 1/4, the rest, written to three buffers, then put back side by side. */
-    private float[] threeSegments(Matmul matmul, Matmul.Path path, DeviceMatrix w, DeviceBuffer x, DeviceBuffer bias, int rows) {
+    private float[] threeSegments(Launch launch, DeviceMatrix w, DeviceBuffer x, DeviceBuffer bias, int rows) {
         int out = w.rows(), a = out / 2, b = out / 4, c = out - a - b;
         try (DeviceBuffer ya = poisoned(rows * a); DeviceBuffer yb = poisoned(rows * b); DeviceBuffer yc = poisoned(rows * c)) {
-            matmul.launch(w, x.from(0), rows, bias, Matmul.Outputs.split(List.of(ya.from(0), yb.from(0), yc.from(0)), a, b, c), path);
+            launch.run(w, x.from(0), rows, bias, Matmul.Outputs.split(List.of(ya.from(0), yb.from(0), yc.from(0)), a, b, c));
             float[] pa = ya.readFloats(), pb = yb.readFloats(), pc = yc.readFloats();
             float[] y = new float[rows * out];
             for (int r = 0; r < rows; r++) {

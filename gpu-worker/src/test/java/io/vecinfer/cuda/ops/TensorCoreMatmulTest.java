@@ -19,7 +19,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  *
  * <p>Shapes cover both kernels and their edges: 1, 3, 8, 9, 17 and 32 rows (the skinny kernel's 8-row B tiles,
  * full and partial), 33, 130 and 257 rows (gemm, rows not a multiple of its 128-row tile); outputs not a multiple
- * of 16 (skinny's weight rows per CTA) or 128 (gemm's columns per CTA); in = 136 (not a multiple of the 32-k chunk
+ * of 32 (skinny's weight rows per CTA, two tiles of 16: 33, 40, 48, 300 leave the second empty) or 128 (gemm's columns per CTA); in = 136 (not a multiple of the 32-k chunk
  * and tile: a partial last step) and a Llama-sized 4096. Every shape runs unsplit and with three output segments.
  */
 class TensorCoreMatmulTest {
@@ -49,6 +49,37 @@ class TensorCoreMatmulTest {
                 for (boolean withBias : new boolean[]{false, true}) {
                     checks.check(matmul, path, w, x, rows, withBias ? bias : null,
                             dtype + " " + path + " " + rows + "×" + in + "→" + out + (withBias ? " +bias" : ""));
+                }
+            }
+        }
+    }
+
+    /**
+     * The skinny kernel with k split across CTAs (partial sums to scratch, skinny_reduce adding them in split order
+     * and the bias once), forced on small shapes: {rows, in, out, chunks per split}. in = 136 is 5 chunks of 32 k, the
+     * last one partial: 1 chunk per split gives 5 splits, 2 gives 3 (the last split a single, partial chunk); 4096 in
+     * 64 or 48 chunks per split gives 2 splits or 3 (48, 48 and 32 chunks: splits that are not whole load rounds). Rows 1, 3, 8, 17, 32 (every B-tile
+     * instantiation, full and partial), outputs 33, 200, 250 (its last CTA's second 16-row tile partial) and 6144 (the 8B's q|k|v; 32 rows × 5 splits of it is the
+     * most the scratch holds). Each case is also launched twice and must repeat itself bit for bit
+     * ({@link TensorCoreChecks}). Then the rule's own choice on the 8B's q|k|v at one row, which splits on an H200.
+     */
+    @ParameterizedTest
+    @EnumSource(value = DType.class, names = {"BF16", "F16"})
+    void skinnyWithSplitKMatchesTheReference(DType dtype) {
+        int[][] shapes = {{1, 136, 33, 1}, {3, 136, 250, 2}, {8, 4096, 33, 64}, {17, 4096, 200, 48}, {32, 136, 6144, 1},
+                {1, 4096, 6144, 0}};
+        TensorCoreChecks checks = new TensorCoreChecks(gpu.device(), random);
+        try (Matmul matmul = new Matmul(gpu.device(), Matmul.Precision.TENSOR_CORES)) {
+            for (int[] shape : shapes) {
+                int rows = shape[0], in = shape[1], out = shape[2];
+                int chunksPerSplit = shape[3] > 0 ? shape[3] : Matmul.skinnyChunksPerSplit(rows, in, out, gpu.device().multiprocessorCount());
+                int splits = Matmul.ceilDiv(Matmul.ceilDiv(in, Matmul.SKINNY_CHUNK), chunksPerSplit);
+                WeightMatrix w = random.matrix(dtype, out, in, 0.5);
+                float[] x = random.floats(rows * in, 1);
+                float[] bias = random.floats(out, 1);
+                for (boolean withBias : new boolean[]{false, true}) {
+                    checks.check((dw, dx, r, db, y) -> matmul.launchSkinny(dw, dx, r, db, y, chunksPerSplit), w, x, rows, withBias ? bias : null,
+                            dtype + " SKINNY " + rows + "×" + in + "→" + out + " in " + splits + " k splits" + (withBias ? " +bias" : ""));
                 }
             }
         }
