@@ -155,7 +155,7 @@ public final class VqAttentionKernel implements AutoCloseable {
         if (isLut) {
             boolean half = plan.variant() == Variant.LUT_HALF_VALUES;
             if (!VqAttentionPlanner.lutServes(b) || keyLayout.codeBytes() != 1 || valueLayout.codeBytes() != 1
-                    || (half && (b.values().dims() < 2 || plan.threads() > VqAttentionPlanner.LUT_HALF_VALUES_THREADS))) {
+                    || (half && (!VqAttentionPlanner.lutHalfValuesServes(b) || plan.threads() > VqAttentionPlanner.LUT_HALF_VALUES_THREADS))) {
                 throw new IllegalArgumentException(plan + " for codes of " + keyLayout.codeBytes() + "/" + valueLayout.codeBytes()
                         + " bytes, " + b.keys() + " / " + b.values() + ": the LUT kernel does not serve it");
             }
