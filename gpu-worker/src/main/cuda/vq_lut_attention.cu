@@ -2,7 +2,7 @@
 // vq_attention.cu, serves the rest). Arithmetic and predictions: docs/results/gpu/vq-attention-notes.md.
 //
 // vq_lut_attention_k{KS}_v{VD}[_hv] (KS = key sub-spaces 16, 32, 64; VD = value sub-vector dims 1, 2, 4, 8; _hv: the
-// fp16 value path, VD 2, 4, 8, 256 threads: see step 5)
+// fp16 value path, VD 2, 4, 8, head_dim <= 256: see step 5)
 //   Serves: at most 4 query heads per KV head, key and value codes of at most 8 bits in uint8 containers, one
 //   value book for all value sub-spaces of a (layer, KV head) (scope=layer or head), head_dim / 16 dividing 32.
 //   Launch (io.vecinfer.cuda.vq.VqAttentionKernel, plan variant LUT): grid (rows of this pass, kv_heads, splits),
@@ -24,7 +24,10 @@
 //        conflict; fp32 accumulators, fmaf in token order. The _hv kernels keep 16 fp16 copies ([chunk][c][copy][4
 //        halves], copy lane & 15: an 8-byte phase's 16 lanes hit 16 bank pairs) and accumulate by HFMA2 in half2,
 //        flushed into the fp32 accumulators every VQ_LUT_FLUSH_TILES warp tiles, before a rescale and at the end
-//        (fp16 sums of many small weights would lose them): half the gathers' wavefronts, half the FMA instructions;
+//        (fp16 sums of many small weights would lose them): half the gathers' wavefronts, half the FMA instructions.
+//        A flush reduce-scatters the half2 sums over the token parts (HADD2 along the xor tree, offsets 16 ..
+//        head_dim / 16), so each lane keeps fp32 sums of 1/parts of the entries (16 floats, not 64, at head_dim 128):
+//        512-thread blocks within 128 registers. The weights are stored as half2 splats (rounded once per token);
 //     6. merge as vq_attention: lane sums and token parts by shuffles, then the warps in order; o and lse of the
 //        split to o/lse at (split * rows + row) * query_heads + head (merge_splits, vq_merge.cu, combines them).
 //   VqAttentionParams.skip leaves phases out for the benchmark's attribution runs (outputs then meaningless).
