@@ -2,7 +2,7 @@
 // vq_attention.cu, serves the rest). Arithmetic and predictions: docs/results/gpu/vq-attention-notes.md.
 //
 // vq_lut_attention_k{KS}_v{VD}[_hv] (KS = key sub-spaces 16, 32, 64; VD = value sub-vector dims 1, 2, 4, 8; _hv: the
-// fp16 value path, VD 2, 4, 8, 256 threads: see step 5)
+// fp16 value path, VD 2, 4, 8, head_dim <= 256: see step 5)
 //   Serves: at most 4 query heads per KV head, key and value codes of at most 8 bits in uint8 containers, one
 //   value book for all value sub-spaces of a (layer, KV head) (scope=layer or head), head_dim / 16 dividing 32.
 //   Launch (io.vecinfer.cuda.vq.VqAttentionKernel, plan variant LUT): grid (rows of this pass, kv_heads, splits),
@@ -24,7 +24,10 @@
 //        conflict; fp32 accumulators, fmaf in token order. The _hv kernels keep 16 fp16 copies ([chunk][c][copy][4
 //        halves], copy lane & 15: an 8-byte phase's 16 lanes hit 16 bank pairs) and accumulate by HFMA2 in half2,
 //        flushed into the fp32 accumulators every VQ_LUT_FLUSH_TILES warp tiles, before a rescale and at the end
-//        (fp16 sums of many small weights would lose them): half the gathers' wavefronts, half the FMA instructions;
+//        (fp16 sums of many small weights would lose them): half the gathers' wavefronts, half the FMA instructions.
+//        A flush reduce-scatters the half2 sums over the token parts (HADD2 along the xor tree, offsets 16 ..
+//        head_dim / 16), so each lane keeps fp32 sums of 1/parts of the entries (16 floats, not 64, at head_dim 128):
+//        512-thread blocks within 128 registers. The weights are stored as half2 splats (rounded once per token);
 //     6. merge as vq_attention: lane sums and token parts by shuffles, then the warps in order; o and lse of the
 //        split to o/lse at (split * rows + row) * query_heads + head (merge_splits, vq_merge.cu, combines them).
 //   VqAttentionParams.skip leaves phases out for the benchmark's attribution runs (outputs then meaningless).
@@ -59,6 +62,21 @@ template <int U> __device__ __forceinline__ void vq_lut_codes(unsigned (&w)[(U +
         w[0] = *reinterpret_cast<const unsigned short*>(at);
     } else {
         w[0] = *at;
+    }
+}
+
+// One reduce-scatter step of the fp16 value sums over lanes `offset` apart: the lane keeps entries [0, HALF) or
+// [HALF, 2 HALF) as its bit `offset` says, moved to [0, HALF), plus the partner's copy of them. Masks, not
+// `upper ? x[a] : x[b]`, which the compiler turns into a runtime index (local memory).
+template <int HALF, int N> __device__ __forceinline__ void vq_lut_scatter_step(__half2 (&x)[N], int lane, int offset) {
+    static_assert(2 * HALF <= N, "a step halves the active entries");
+    const unsigned upper = (lane & offset) ? 0xffffffffu : 0u;
+#pragma unroll
+    for (int j = 0; j < HALF; j++) {
+        const unsigned lo = *reinterpret_cast<const unsigned*>(&x[j]), hi = *reinterpret_cast<const unsigned*>(&x[j + HALF]);
+        const unsigned keep = (hi & upper) | (lo & ~upper), send = (lo & upper) | (hi & ~upper);
+        const unsigned got = __shfl_xor_sync(0xffffffffu, send, offset);
+        x[j] = __hadd2(*reinterpret_cast<const __half2*>(&keep), *reinterpret_cast<const __half2*>(&got));
     }
 }
 
@@ -172,29 +190,42 @@ __device__ __forceinline__ void vq_lut_attention(const VqAttentionParams& p) {
     const float* my_copy = vcopies + (lane & (VQ_LUT_COPIES - 1)) * WD;
     const __half* my_hcopy = hcopies + (lane & (VQ_LUT_HALF_COPIES - 1)) * WD;
     float m_run[G], l_lane[G], acc[U][G][VD];
-    __half2 hacc[HV ? U : 1][G][HP];
+    // _hv: hacc[(u * G + g) * HP + k] = dims 2k, 2k + 1 of sub-space sub0 + u, head g (32 half2 for every VD). A flush
+    // reduce-scatters them over the token parts (see flush), so the lane keeps fp32 sums of only its `owned` half2
+    // entries, f2 = part * owned + j: 32 / parts instead of 64 floats, which lets the block have 512 threads.
+    constexpr int HACC = HV ? U * G * HP : 1, OWN_MAX = HV ? HACC / 2 : 1; // parts >= 2 (the planner: head_dim <= 256)
+    const int owned = HACC * lanes_per_token / 32;
+    __half2 hacc[HACC];
+    float own[2 * OWN_MAX];
     int pending = 0; // warp tiles accumulated in hacc since the last flush
-    auto flush = [&]() {
+    // the head of owned entry j (selects: a runtime index into a register array would go to local memory)
+    auto head_of = [&](int j) { return ((part * owned + j) / HP) % G; };
+    auto pick = [](const float (&x)[G], int g) { return g == 0 ? x[0] : g == 1 ? x[1] : g == 2 ? x[2] : x[3]; };
+    auto flush = [&]() { // warp-collective (shuffles): called warp-uniformly
         if constexpr (HV) {
+            // reduce-scatter over the token parts (lanes lanes_per_token .. 16 apart), in fp16: at offset o the lane
+            // keeps the half of its active entries that its bit o selects and adds the partner's copy of that half
+            // (HADD2 is commutative, so every lane's sum is that of the full xor tree: the reference's order)
+            if (lanes_per_token <= 16) vq_lut_scatter_step<HACC / 2>(hacc, lane, 16); // warp-uniform conditions
+            if (lanes_per_token <= 8) vq_lut_scatter_step<HACC / 4>(hacc, lane, 8);
+            if (lanes_per_token <= 4) vq_lut_scatter_step<HACC / 8>(hacc, lane, 4);
+            if (lanes_per_token <= 2) vq_lut_scatter_step<HACC / 16>(hacc, lane, 2);
+            if (lanes_per_token <= 1) vq_lut_scatter_step<HACC / 32>(hacc, lane, 1);
 #pragma unroll
-            for (int u = 0; u < U; u++)
+            for (int j = 0; j < OWN_MAX; j++)
+                if (j < owned) {
+                    own[2 * j] = __fadd_rn(own[2 * j], __low2float(hacc[j]));
+                    own[2 * j + 1] = __fadd_rn(own[2 * j + 1], __high2float(hacc[j]));
+                }
 #pragma unroll
-                for (int g = 0; g < G; g++)
-#pragma unroll
-                    for (int h = 0; h < HP; h++) {
-                        acc[u][g][2 * h] = __fadd_rn(acc[u][g][2 * h], __low2float(hacc[u][g][h]));
-                        acc[u][g][2 * h + 1] = __fadd_rn(acc[u][g][2 * h + 1], __high2float(hacc[u][g][h]));
-                        hacc[u][g][h] = __float2half2_rn(0.f);
-                    }
+            for (int j = 0; j < HACC; j++) hacc[j] = __float2half2_rn(0.f);
         }
         pending = 0;
     };
 #pragma unroll
-    for (int u = 0; u < (HV ? U : 1); u++)
+    for (int j = 0; j < HACC; j++) hacc[j] = __float2half2_rn(0.f);
 #pragma unroll
-        for (int g = 0; g < G; g++)
-#pragma unroll
-            for (int h = 0; h < HP; h++) hacc[u][g][h] = __float2half2_rn(0.f);
+    for (int j = 0; j < 2 * OWN_MAX; j++) own[j] = 0.f;
 #pragma unroll
     for (int g = 0; g < G; g++) {
         m_run[g] = -CUDART_INF_F;
@@ -290,11 +321,20 @@ __device__ __forceinline__ void vq_lut_attention(const VqAttentionParams& p) {
 #pragma unroll
                     for (int g = 0; g < G; g++) {
                         l_lane[g] = __fmul_rn(l_lane[g], pr[g]);
+                        if constexpr (!HV)
 #pragma unroll
-                        for (int u = 0; u < U; u++)
+                            for (int u = 0; u < U; u++)
 #pragma unroll
-                            for (int v = 0; v < VD; v++) acc[u][g][v] = __fmul_rn(acc[u][g][v], pr[g]);
+                                for (int v = 0; v < VD; v++) acc[u][g][v] = __fmul_rn(acc[u][g][v], pr[g]);
                     }
+                    if constexpr (HV)
+#pragma unroll
+                        for (int j = 0; j < OWN_MAX; j++)
+                            if (j < owned) {
+                                const float alpha = pick(pr, head_of(j));
+                                own[2 * j] = __fmul_rn(own[2 * j], alpha);
+                                own[2 * j + 1] = __fmul_rn(own[2 * j + 1], alpha);
+                            }
                 }
 #pragma unroll
                 for (int g = 0; g < G; g++) {
@@ -302,15 +342,23 @@ __device__ __forceinline__ void vq_lut_attention(const VqAttentionParams& p) {
                     l_lane[g] = __fadd_rn(l_lane[g], pr[g]);
                 }
             }
-            *reinterpret_cast<float4*>(wts + lane * G) = make_float4(pr[0], pr[1], pr[2], pr[3]);
+            if constexpr (HV) { // the weights as the half2 splats HFMA2 takes, rounded once per token
+                __half2 h[G];
+#pragma unroll
+                for (int g = 0; g < G; g++) h[g] = __float2half2_rn(pr[g]);
+                *reinterpret_cast<uint4*>(wts + lane * G) = make_uint4(*reinterpret_cast<unsigned*>(&h[0]), *reinterpret_cast<unsigned*>(&h[1]),
+                                                                      *reinterpret_cast<unsigned*>(&h[2]), *reinterpret_cast<unsigned*>(&h[3]));
+            } else {
+                *reinterpret_cast<float4*>(wts + lane * G) = make_float4(pr[0], pr[1], pr[2], pr[3]);
+            }
             __syncwarp();
             // 5. values: lane = (token part, sub-spaces sub0 .. sub0 + U - 1), tokens in order
             if (HV && !(p.skip & VQ_SKIP_VALUES)) {
 #pragma unroll 1
                 for (int j = part; j < wn; j += parts) {
-                    const float4 pw4 = *reinterpret_cast<const float4*>(wts + j * G);
-                    const __half2 pw[G] = {__float2half2_rn(pw4.x), __float2half2_rn(pw4.y), __float2half2_rn(pw4.z),
-                                           __float2half2_rn(pw4.w)};
+                    const uint4 pw4 = *reinterpret_cast<const uint4*>(wts + j * G);
+                    const __half2 pw[G] = {*reinterpret_cast<const __half2*>(&pw4.x), *reinterpret_cast<const __half2*>(&pw4.y),
+                                           *reinterpret_cast<const __half2*>(&pw4.z), *reinterpret_cast<const __half2*>(&pw4.w)};
                     unsigned cw[(U + 3) / 4];
                     vq_lut_codes<U>(cw, vt + (t0 + j) * value_sub + sub0);
 #pragma unroll
@@ -331,7 +379,7 @@ __device__ __forceinline__ void vq_lut_attention(const VqAttentionParams& p) {
                             for (int g = 0; g < G; g++)
 #pragma unroll
                                 for (int h = 0; h < WD / 2; h++)
-                                    hacc[u][g][ch * (WD / 2) + h] = __hfma2(pw[g], wv[h], hacc[u][g][ch * (WD / 2) + h]);
+                                    hacc[(u * G + g) * HP + ch * (WD / 2) + h] = __hfma2(pw[g], wv[h], hacc[(u * G + g) * HP + ch * (WD / 2) + h]);
                         }
                     }
                 }
@@ -371,7 +419,7 @@ __device__ __forceinline__ void vq_lut_attention(const VqAttentionParams& p) {
 #pragma unroll
         for (int offset = 16; offset > 0; offset >>= 1)
             l_lane[g] = __fadd_rn(l_lane[g], __shfl_xor_sync(0xffffffffu, l_lane[g], offset));
-    for (int offset = lanes_per_token; offset < 32; offset <<= 1) {
+    for (int offset = lanes_per_token; offset < 32 && !HV; offset <<= 1) { // (_hv: merged by the flushes)
 #pragma unroll
         for (int u = 0; u < U; u++)
 #pragma unroll
@@ -407,7 +455,19 @@ __device__ __forceinline__ void vq_lut_attention(const VqAttentionParams& p) {
     }
     float* out = qt; // free now
     for (int w = 0; w < warps; w++) {
-        if (warp == w && part == 0) {
+        if (HV && warp == w) { // every lane writes its owned entries (a partition of the warp's)
+#pragma unroll
+            for (int j = 0; j < OWN_MAX; j++) {
+                const int f2 = part * owned + j, g = head_of(j);
+                if (j < owned && g < group) {
+                    float* at = out + g * head_dim + (sub0 + f2 / (G * HP)) * VD + 2 * (f2 % HP);
+                    const float f = pick(factor, g), x0 = __fmul_rn(own[2 * j], f), x1 = __fmul_rn(own[2 * j + 1], f);
+                    at[0] = w == 0 ? x0 : __fadd_rn(at[0], x0);
+                    at[1] = w == 0 ? x1 : __fadd_rn(at[1], x1);
+                }
+            }
+        }
+        if (!HV && warp == w && part == 0) {
 #pragma unroll
             for (int u = 0; u < U; u++)
 #pragma unroll
@@ -432,9 +492,9 @@ __device__ __forceinline__ void vq_lut_attention(const VqAttentionParams& p) {
             vq_lut_attention_k##KS##_v##VD(const VqAttentionParams p) {                                 \
         vq_lut_attention<KS, VD, false>(p);                                                             \
     }
-// fp16 values: 32 more registers (the half2 accumulators), so blocks of at most 256 threads
+// fp16 values: the half2 accumulators plus the lane's owned fp32 sums fit 512-thread blocks
 #define VQ_LUT_HV_ENTRY(KS, VD)                                                                           \
-    extern "C" __global__ void __launch_bounds__(VQ_LUT_MAX_THREADS / 2)                                \
+    extern "C" __global__ void __launch_bounds__(VQ_LUT_MAX_THREADS)                                    \
             vq_lut_attention_k##KS##_v##VD##_hv(const VqAttentionParams p) {                            \
         vq_lut_attention<KS, VD, true>(p);                                                              \
     }

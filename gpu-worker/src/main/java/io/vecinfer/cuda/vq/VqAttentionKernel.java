@@ -54,7 +54,7 @@ public final class VqAttentionKernel implements AutoCloseable {
             this(splits, chunkTokens, tableInShared, sharedBytes, rowsPerPass, false);
         }
 
-        /** The same cut with other splits (chunks stay multiples of the tile). */
+        /** The same cut with other splits (chunks multiples of a warp tile, 32 tokens, for the LUT kernel; of the tile for the general one). */
         public Plan withSplits(int splits, int chunkTokens) {
             return new Plan(splits, chunkTokens, tableInShared, sharedBytes, rowsPerPass, halfTable, variant, threads);
         }
@@ -98,8 +98,16 @@ public final class VqAttentionKernel implements AutoCloseable {
     /** Whether the decoder's plan may take the LUT kernel: yes unless {@code vecinfer.vq.kernel} is {@code general}. */
     static final boolean LUT_DEFAULT = !"general".equals(System.getProperty("vecinfer.vq.kernel"));
 
+    /**
+     * Whether the decoder's plan takes the LUT kernel's fp16 value path where it serves: only with {@code
+     * vecinfer.vq.values=half} until the device benchmark shows it faster (its error: VqReferencesTest.LUT_TOLERANCE).
+     */
+    static final boolean HALF_VALUES_DEFAULT = "half".equals(System.getProperty("vecinfer.vq.values"));
+
     /** The decoder's plan for {@code rows} query rows attending at most {@code maxCompressed} compressed tokens: the fastest kernel that serves it. */
     public Plan plan(FlatCodebooks books, int rows, int maxCompressed) {
+        Plan halfValues = LUT_DEFAULT && HALF_VALUES_DEFAULT ? lutHalfValuesPlan(books, rows, maxCompressed) : null;
+        if (halfValues != null) return halfValues;
         return LUT_DEFAULT ? VqAttentionPlanner.best(books, rows, maxCompressed, multiprocessors, maxSharedBytes, HALF_TABLE_DEFAULT)
                 : plan(books, rows, maxCompressed, HALF_TABLE_DEFAULT);
     }
@@ -155,7 +163,7 @@ public final class VqAttentionKernel implements AutoCloseable {
         if (isLut) {
             boolean half = plan.variant() == Variant.LUT_HALF_VALUES;
             if (!VqAttentionPlanner.lutServes(b) || keyLayout.codeBytes() != 1 || valueLayout.codeBytes() != 1
-                    || (half && (b.values().dims() < 2 || plan.threads() > VqAttentionPlanner.LUT_HALF_VALUES_THREADS))) {
+                    || (half && (!VqAttentionPlanner.lutHalfValuesServes(b) || plan.threads() > VqAttentionPlanner.LUT_HALF_VALUES_THREADS))) {
                 throw new IllegalArgumentException(plan + " for codes of " + keyLayout.codeBytes() + "/" + valueLayout.codeBytes()
                         + " bytes, " + b.keys() + " / " + b.values() + ": the LUT kernel does not serve it");
             }

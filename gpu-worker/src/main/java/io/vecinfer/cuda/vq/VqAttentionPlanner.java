@@ -19,12 +19,24 @@ final class VqAttentionPlanner {
     static final int LUT_GROUP = 4;
     /** LUT blocks: 512 threads where the shared memory allows it, else 256 (tiles of as many tokens). */
     static final int[] LUT_THREADS = {512, 256};
-    /** Most threads of an fp16-value LUT block (its half2 accumulators take 32 more registers). */
-    static final int LUT_HALF_VALUES_THREADS = 256;
+    /**
+     * Most threads of an fp16-value LUT block: its lanes keep fp32 sums of only the entries the flushes' reduce-scatter
+     * over token parts leaves them, so 512-thread blocks fit 128 registers. The reduce-scatter needs ≥ 2 token parts:
+     * head_dim ≤ {@link #LUT_HALF_VALUES_MAX_HEAD_DIM}.
+     */
+    static final int LUT_HALF_VALUES_THREADS = 512;
+    static final int LUT_HALF_VALUES_MAX_HEAD_DIM = 256;
     /** Value book copies of the LUT kernel (one per lane of a 16-byte phase). */
     static final int LUT_COPIES = 8;
     /** Fewest compressed tokens a split gets: each split rebuilds its table (when in shared memory). */
     static final int MIN_SPLIT_TOKENS = 2048;
+    /**
+     * The LUT kernel's splits: chunks in multiples of a warp tile (any start keeps its code rows 16-byte aligned) and
+     * down to this many tokens, so that a small batch still fills the SMs in one wave (batch 1, 8 KV heads, 32k: 16
+     * splits of 2048 tokens on 132 SMs, where whole 512-token tiles allowed only 13 of 2560).
+     */
+    static final int LUT_CHUNK_QUANTUM = 32;
+    static final int LUT_MIN_SPLIT_TOKENS = 1024;
     /** Most splits a plan makes. */
     static final int MAX_SPLITS = 64;
     /** A split's fixed cost (table build, merge) in tokens' worth of work, for the split choice. */
@@ -80,10 +92,15 @@ final class VqAttentionPlanner {
         return lut(books, rows, maxCompressed, multiprocessors, maxSharedBytes, Variant.LUT, LUT_THREADS);
     }
 
-    /** The fp16-value LUT plan (value dims ≥ 2, 256 threads; the same shared memory), or null. */
+    /** Whether the fp16-value LUT kernel serves these codebooks: the LUT kernel's, value dims ≥ 2, head_dim ≤ 256. */
+    static boolean lutHalfValuesServes(FlatCodebooks books) {
+        return lutServes(books) && books.values().dims() >= 2 && books.layout().headDim() <= LUT_HALF_VALUES_MAX_HEAD_DIM;
+    }
+
+    /** The fp16-value LUT plan (512 or 256 threads as {@link #lut}; the same shared memory), or null. */
     static Plan lutHalfValues(FlatCodebooks books, int rows, int maxCompressed, int multiprocessors, int maxSharedBytes) {
-        if (books.values().dims() < 2) return null;
-        return lut(books, rows, maxCompressed, multiprocessors, maxSharedBytes, Variant.LUT_HALF_VALUES, new int[]{LUT_HALF_VALUES_THREADS});
+        if (!lutHalfValuesServes(books)) return null;
+        return lut(books, rows, maxCompressed, multiprocessors, maxSharedBytes, Variant.LUT_HALF_VALUES, LUT_THREADS);
     }
 
     private static Plan lut(FlatCodebooks books, int rows, int maxCompressed, int multiprocessors, int maxSharedBytes, Variant variant,
@@ -93,7 +110,7 @@ final class VqAttentionPlanner {
             long shared = lutSharedBytes(books, threads);
             if (shared > maxSharedBytes) continue;
             long perSm = Math.max(1, Math.min((maxSharedBytes + RESERVED_SHARED_BYTES) / (shared + RESERVED_SHARED_BYTES), SM_THREADS / threads));
-            int chunk = chunk(books, rows, maxCompressed, perSm * multiprocessors, threads);
+            int chunk = chunk(books, rows, maxCompressed, perSm * multiprocessors, LUT_CHUNK_QUANTUM, LUT_MIN_SPLIT_TOKENS);
             return new Plan((int) ceilDiv(Math.max(maxCompressed, 1), chunk), chunk, true, (int) shared, rows, true, variant, threads);
         }
         return null;
@@ -144,19 +161,19 @@ final class VqAttentionPlanner {
                 : (int) Math.max(1, Math.min(rows, TABLE_SCRATCH_BYTES / (tableEntries(books) * (halfTable ? 2 : 4) * l.kvHeads())));
         long typical = sharedBytes(books, inShared, halfTable, books.keys().bits() <= 8 ? 1 : 2, books.values().bits() <= 8 ? 1 : 2, fits);
         long perSm = Math.max(1, Math.min((maxSharedBytes + RESERVED_SHARED_BYTES) / (typical + RESERVED_SHARED_BYTES), SM_THREADS / THREADS));
-        int chunk = chunk(books, rows, maxCompressed, Math.max(1, perSm * multiprocessors), THREADS);
+        int chunk = chunk(books, rows, maxCompressed, Math.max(1, perSm * multiprocessors), THREADS, MIN_SPLIT_TOKENS);
         return new Plan((int) ceilDiv(Math.max(maxCompressed, 1), chunk), chunk, inShared, sharedBytes, rowsPerPass, halfTable,
                 Variant.GENERAL, THREADS);
     }
 
     /**
-     * The split length: of the split counts up to {@link #MAX_SPLITS} with no split under {@link #MIN_SPLIT_TOKENS}
+     * The split length: of the split counts up to {@link #MAX_SPLITS} with no split under {@code minSplitTokens}
      * tokens, the one that minimises waves × (chunk + {@link #SPLIT_COST_TOKENS}), waves counted over the {@code slots}
-     * blocks the device holds at once; the fewest splits on a tie. Chunks are multiples of the tile.
+     * blocks the device holds at once; the fewest splits on a tie. Chunks are multiples of {@code tile}.
      */
-    private static int chunk(FlatCodebooks books, int rows, int maxCompressed, long slots, int tile) {
+    private static int chunk(FlatCodebooks books, int rows, int maxCompressed, long slots, int tile, int minSplitTokens) {
         long blocksPerSplit = (long) rows * books.layout().kvHeads();
-        int affordable = (int) Math.max(1, Math.min(MAX_SPLITS, maxCompressed / MIN_SPLIT_TOKENS));
+        int affordable = (int) Math.max(1, Math.min(MAX_SPLITS, maxCompressed / minSplitTokens));
         int bestChunk = 0;
         long bestCost = Long.MAX_VALUE;
         for (int s = 1; s <= affordable; s++) {

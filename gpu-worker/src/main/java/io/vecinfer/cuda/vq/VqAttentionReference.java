@@ -217,7 +217,12 @@ final class VqAttentionReference {
                     warpL[w][g] = xorTree(sums, 1)[0];
                 }
                 // token parts of one sub-space: lanes lanesPerToken apart: the shuffle tree over offsets lanesPerToken .. 16
+                // (the fp16 value path merged them at every flush, into part 0's sums)
                 float[] merged = new float[group * d];
+                if (halfValues) {
+                    warpAcc[w] = acc[w * parts].clone();
+                    continue;
+                }
                 for (int at = 0; at < group * d; at++) {
                     float[] byLane = new float[32];
                     for (int lane = 0; lane < 32; lane++) byLane[lane] = acc[w * parts + lane / lanesPerToken % parts][at];
@@ -240,12 +245,24 @@ final class VqAttentionReference {
             }
         }
 
-        /** acc += the fp16 sums of warp w's lanes (exact conversions, fp32 adds), which restart at 0. */
+        /**
+         * The fp16 sums of warp w's token parts, merged by the kernel's reduce-scatter (the xor tree over offsets 16 ..
+         * lanesPerToken, each add an HADD2: rounded to fp16), join the fp32 sums (exact conversion, fp32 add), kept in
+         * part 0's row here; the fp16 sums restart at 0.
+         */
         private void flush(float[][] acc, float[][] half, int w, int[] pending) {
-            for (int part = 0; part < parts; part++) {
-                for (int at = 0; at < acc[w * parts + part].length; at++) acc[w * parts + part][at] += half[w * parts + part][at];
-                Arrays.fill(half[w * parts + part], 0f);
+            float[] byLane = new float[32];
+            for (int at = 0; at < acc[w * parts].length; at++) {
+                for (int lane = 0; lane < 32; lane++) byLane[lane] = half[w * parts + lane / lanesPerToken % parts][at];
+                float[] x = byLane;
+                for (int offset = 16; offset >= lanesPerToken; offset >>= 1) {
+                    float[] next = new float[32];
+                    for (int lane = 0; lane < 32; lane++) next[lane] = toHalf((double) x[lane] + x[lane ^ offset]);
+                    x = next;
+                }
+                acc[w * parts][at] += x[0];
             }
+            for (int part = 0; part < parts; part++) Arrays.fill(half[w * parts + part], 0f);
             pending[w] = 0;
         }
 

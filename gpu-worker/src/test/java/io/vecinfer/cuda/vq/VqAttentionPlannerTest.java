@@ -37,7 +37,16 @@ class VqAttentionPlannerTest {
         long expected = 256L * keySub * 8 + 256L * dims * 8 * 4 + 4L * (4 * 128 + warps * 32 * 4 + 2 * warps * 4 + 8) + 2L * threads * (keySub + valueSub);
         assertEquals(expected, plan.sharedBytes());
         assertTrue(plan.sharedBytes() <= H200_SHARED);
-        assertTrue(plan.chunkTokens() % threads == 0 && (long) plan.splits() * plan.chunkTokens() >= 131056, plan.toString());
+        assertTrue(plan.chunkTokens() % VqAttentionPlanner.LUT_CHUNK_QUANTUM == 0 && (long) plan.splits() * plan.chunkTokens() >= 131056,
+                plan.toString());
+        VqAttentionKernel.Plan half = VqAttentionPlanner.lutHalfValues(flat, 8, 131056, H200_SMS, H200_SHARED);
+        if (flat.values().dims() >= 2) { // the fp16 value path: 512 threads as well now, the same shared memory
+            assertEquals(VqAttentionKernel.Variant.LUT_HALF_VALUES, half.variant());
+            assertEquals(threads, half.threads());
+            assertEquals(expected, half.sharedBytes());
+        } else {
+            assertNull(half);
+        }
     }
 
     /** GQA 7 (group > 4), 12-bit codes, per-sub-space value books, 8 key sub-spaces: the general kernel. */
@@ -61,6 +70,22 @@ class VqAttentionPlannerTest {
         VqAttentionKernel.Plan one = VqAttentionPlanner.lut(flat, 1, 131056, H200_SMS, H200_SHARED);
         assertTrue(one.splits() >= 16, one.toString()); // 8 blocks per split: at least 128 blocks
         assertEquals(1, VqAttentionPlanner.lut(flat, 8, 1000, H200_SMS, H200_SHARED).splits());
+        // batch 1 at 32k: 16 splits of 2048 tokens (128 blocks, one wave), not 13 of 2560 as whole tiles allowed
+        VqAttentionKernel.Plan short1 = VqAttentionPlanner.lut(flat, 1, 32752, H200_SMS, H200_SHARED);
+        assertEquals(16, short1.splits(), short1.toString());
+        assertEquals(2048, short1.chunkTokens(), short1.toString());
+        // never more blocks than one wave holds at these sizes, every token covered
+        for (int rows : new int[]{1, 2, 4, 8, 16}) {
+            for (int tokens : new int[]{4096, 32752, 131056, 196592}) {
+                VqAttentionKernel.Plan p = VqAttentionPlanner.lut(flat, rows, tokens, H200_SMS, H200_SHARED);
+                assertTrue((long) p.splits() * p.chunkTokens() >= tokens && (long) (p.splits() - 1) * p.chunkTokens() < tokens, p.toString());
+                assertTrue(p.chunkTokens() % VqAttentionPlanner.LUT_CHUNK_QUANTUM == 0, p.toString());
+                assertTrue(p.splits() == 1 || p.chunkTokens() >= VqAttentionPlanner.LUT_MIN_SPLIT_TOKENS, p.toString());
+            }
+        }
+        // head_dim 512 (one token part): no fp16 value path, whose flush reduce-scatters over ≥ 2 token parts
+        assertNull(VqAttentionPlanner.lutHalfValues(books("vecinfer:k=d4b8,v=d4b8,r=16", new KvLayout(1, 2, 8, 512)), 1, 4096, H200_SMS,
+                H200_SHARED));
     }
 
     /** The Java mirror has the C struct's size (vq_attention_params.cuh static_asserts 184). */

@@ -69,7 +69,12 @@ class VqLutAttentionGpuTest {
                 plans.add(new VqAttentionKernel.Plan(2, 1024, true, 0, rows, true, VqAttentionKernel.Variant.LUT, 256));
             }
             VqAttentionKernel.Plan halfValues = kernel.lutHalfValuesPlan(flat, rows, maxCompressed);
-            if (halfValues != null) plans.add(halfValues.withSplits(3, 512));
+            if (own.variant().lut()) plans.add(own.withSplits(3, 736)); // chunks in warp tiles, not whole tiles (the planner's now)
+            if (halfValues != null) { // 512 threads (the planner's), a chunk of no whole tile, and the 256-thread block
+                plans.add(halfValues.withSplits(3, 512));
+                plans.add(halfValues.withSplits(2, 1056));
+                plans.add(new VqAttentionKernel.Plan(2, 1024, true, 0, rows, true, VqAttentionKernel.Variant.LUT_HALF_VALUES, 256));
+            }
             for (VqAttentionKernel.Plan plan : plans) {
                 float[] nan = new float[states * d];
                 Arrays.fill(nan, Float.NaN);

@@ -201,7 +201,10 @@ class VqReferencesTest {
         if (VqAttentionPlanner.lutServes(flat)) { // the LUT kernel's arithmetic: 512- and 256-thread tiles, splits
             plans.add(new VqAttentionKernel.Plan(3, 512, true, 0, rows, true, VqAttentionKernel.Variant.LUT, 512));
             plans.add(new VqAttentionKernel.Plan(1, 256, true, 0, rows, true, VqAttentionKernel.Variant.LUT, 256));
-            if (flat.values().dims() >= 2) plans.add(new VqAttentionKernel.Plan(3, 256, true, 0, rows, true, VqAttentionKernel.Variant.LUT_HALF_VALUES, 256));
+            if (VqAttentionPlanner.lutHalfValuesServes(flat)) { // 512 threads too now; a chunk that is no tile multiple
+                plans.add(new VqAttentionKernel.Plan(3, 256, true, 0, rows, true, VqAttentionKernel.Variant.LUT_HALF_VALUES, 256));
+                plans.add(new VqAttentionKernel.Plan(2, 544, true, 0, rows, true, VqAttentionKernel.Variant.LUT_HALF_VALUES, 512));
+            }
         }
         for (VqAttentionKernel.Plan plan : plans) {
             float[] o = new float[states * d], lse = new float[states];
