@@ -447,6 +447,8 @@ __device__ __forceinline__ void vq_attention(const VqAttentionParams& args) {
                 for (int v = 0; v < VD; v++)
                     acc[k][g][v] = __fadd_rn(acc[k][g][v], __shfl_xor_sync(0xffffffffu, acc[k][g][v], offset));
     }
+    // The same merge as vq_common.cuh's merge_warp_softmax, kept inline: calling it here changes this kernel's code
+    // generation (its PTX grows by ~1,800 lines), so the switch waits for a GPU run of this kernel's tests.
     if (lane == 0) {
 #pragma unroll
         for (int g = 0; g < G; g++) {

@@ -53,3 +53,36 @@ __device__ void vq_hadamard_shared(float* x, int vectors, int d) {
 __device__ __forceinline__ int vq_compressed_tokens(int pos, int window, int capacity) {
     return (int)min(compressed_tokens((long long)pos + 1, window), (long long)capacity);
 }
+
+// The block's softmax state from its warps', in warp order (both fused VQ attention kernels end with it): lane 0 of
+// each warp publishes the warp's running max m_run and sum l_lane per head; then every thread gets in factor[g] the
+// scale exp(m_warp - m_block) of its warp's sums, and thread 0 writes the block's sum and max to block_l[g] and
+// block_l[G + g]. warp_m and warp_l are [warps][G] in shared memory.
+template <int G>
+__device__ __forceinline__ void merge_warp_softmax(const float (&m_run)[G], const float (&l_lane)[G], float* warp_m, float* warp_l,
+                                                   float* block_l, int warp, int lane, int warps, float (&factor)[G]) {
+    if (lane == 0) {
+#pragma unroll
+        for (int g = 0; g < G; g++) {
+            warp_m[warp * G + g] = m_run[g];
+            warp_l[warp * G + g] = l_lane[g];
+        }
+    }
+    __syncthreads();
+#pragma unroll
+    for (int g = 0; g < G; g++) {
+        float m = -CUDART_INF_F;
+        for (int w = 0; w < warps; w++) m = fmaxf(m, warp_m[w * G + g]);
+        const float mine = warp_m[warp * G + g];
+        factor[g] = mine == -CUDART_INF_F ? 0.f : expf(mine - m);
+        if (threadIdx.x == 0) {
+            float l = 0.f;
+            for (int w = 0; w < warps; w++) {
+                const float mw = warp_m[w * G + g];
+                if (mw != -CUDART_INF_F) l = __fadd_rn(l, __fmul_rn(expf(mw - m), warp_l[w * G + g]));
+            }
+            block_l[g] = l;
+            block_l[G + g] = m;
+        }
+    }
+}

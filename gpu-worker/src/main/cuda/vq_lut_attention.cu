@@ -428,31 +428,8 @@ __device__ __forceinline__ void vq_lut_attention(const VqAttentionParams& p) {
                 for (int v = 0; v < VD; v++)
                     acc[u][g][v] = __fadd_rn(acc[u][g][v], __shfl_xor_sync(0xffffffffu, acc[u][g][v], offset));
     }
-    if (lane == 0) {
-#pragma unroll
-        for (int g = 0; g < G; g++) {
-            warp_m[warp * G + g] = m_run[g];
-            warp_l[warp * G + g] = l_lane[g];
-        }
-    }
-    __syncthreads();
     float factor[G];
-#pragma unroll
-    for (int g = 0; g < G; g++) {
-        float m = -CUDART_INF_F;
-        for (int w = 0; w < warps; w++) m = fmaxf(m, warp_m[w * G + g]);
-        const float mine = warp_m[warp * G + g];
-        factor[g] = mine == -CUDART_INF_F ? 0.f : expf(mine - m);
-        if (threadIdx.x == 0) {
-            float l = 0.f;
-            for (int w = 0; w < warps; w++) {
-                const float mw = warp_m[w * G + g];
-                if (mw != -CUDART_INF_F) l = __fadd_rn(l, __fmul_rn(expf(mw - m), warp_l[w * G + g]));
-            }
-            block_l[g] = l;
-            block_l[G + g] = m;
-        }
-    }
+    merge_warp_softmax<G>(m_run, l_lane, warp_m, warp_l, block_l, warp, lane, warps, factor);
     float* out = qt; // free now
     for (int w = 0; w < warps; w++) {
         if (HV && warp == w) { // every lane writes its owned entries (a partition of the warp's)
