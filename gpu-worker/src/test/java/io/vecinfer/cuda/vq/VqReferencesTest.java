@@ -6,6 +6,7 @@ import io.vecinfer.quant.AttentionPath;
 import io.vecinfer.quant.ResidualWindow;
 import io.vecinfer.quant.TestData;
 import io.vecinfer.quant.VqSpec;
+import io.vecinfer.quant.vq.Codebook;
 import io.vecinfer.quant.vq.CodebookSet;
 import io.vecinfer.quant.vq.VqKvCache;
 import org.junit.jupiter.api.Test;
@@ -146,7 +147,7 @@ class VqReferencesTest {
 
         List<Integer> queried = new ArrayList<>();
         List<float[]> queries = new ArrayList<>(), expected = new ArrayList<>();
-        int encoded = 0;
+        int encoded = 0, nearTies = 0;
         for (int p = 0; p < tokens; p++) {
             for (int l = 0; l < LAYOUT.layers(); l++) {
                 short[] kl = l == layer ? keys : otherLayer;
@@ -159,6 +160,7 @@ class VqReferencesTest {
             if (compressed > encoded) { // a flush: the block just left the window, as the GPU cache will encode it
                 for (int l = 0; l < LAYOUT.layers(); l++) {
                     VqEncodeKernel.reference(flat, kRing[l], vRing[l], ring, sequence, l, encoded, compressed, keyCodes, keyLayout, valueCodes, valueLayout);
+                    nearTies += useTheCpuCodesAtNearTies(books, l, l == layer ? k : other, v, encoded, compressed, sequence, keyCodes, keyLayout, valueCodes, valueLayout);
                 }
                 encoded = compressed;
             }
@@ -171,6 +173,9 @@ class VqReferencesTest {
                 expected.add(out);
             }
         }
+        // The encode reference's search (squared distances) and the CPU cache's (norms and dot products) may part only on
+        // codes whose two nearest codewords are as good as equal; the attention below compares with the CPU's codes.
+        assertTrue(nearTies <= keyLayout.length() / 100, nearTies + " near-ties of " + keyLayout.length() + " codes");
         int rows = queried.size(), states = rows * LAYOUT.queryHeads();
         float[] q = new float[states * d];
         for (int i = 0; i < rows; i++) System.arraycopy(queries.get(i), 0, q, i * LAYOUT.queryHeads() * d, LAYOUT.queryHeads() * d);
@@ -288,5 +293,47 @@ class VqReferencesTest {
         FlatCodebooks raw = FlatCodebooks.of(VqTestInputs.randomBooks(spec, LAYOUT, new Random(4)));
         assertEquals(null, raw.lambda());
         assertEquals(7, raw.valueBookOf()[(1 * LAYOUT.kvHeads() + 1) * raw.valueSubspaces() + 7]); // one book per sub-space
+    }
+
+    /**
+     * Where the encode reference's code for [from, to) of layer {@code l} differs from the CPU cache's search
+     * (KeyTransform.key then Codebook.nearest, as VqKvCache encodes), the two codewords must be equally near (within
+     * 1e-5 of the squared norms); the CPU's code is then written over the reference's. Returns how many differed.
+     */
+    private static int useTheCpuCodesAtNearTies(CodebookSet books, int l, float[] k, float[] v, int from, int to, int sequence,
+                                                short[] keyCodes, VqCodeLayout keyLayout, short[] valueCodes, VqCodeLayout valueLayout) {
+        int d = LAYOUT.headDim(), width = LAYOUT.tokenWidth(), kn = books.spec().keys().dims(), vn = books.spec().values().dims();
+        float[] key = new float[d];
+        int ties = 0;
+        for (int pos = from; pos < to; pos++) {
+            for (int head = 0; head < LAYOUT.kvHeads(); head++) {
+                int base = pos * width + head * d;
+                books.keyTransform(l, head).key(k, base, key);
+                for (int s = 0; s < d / kn; s++) {
+                    int at = (int) keyLayout.index(sequence, l, head, pos, s);
+                    ties += resolve(books.keyBook(l, head, s), key, s * kn, keyCodes, at);
+                }
+                for (int s = 0; s < d / vn; s++) {
+                    int at = (int) valueLayout.index(sequence, l, head, pos, s);
+                    ties += resolve(books.valueBook(l, head, s), v, base + s * vn, valueCodes, at);
+                }
+            }
+        }
+        return ties;
+    }
+
+    private static int resolve(Codebook book, float[] x, int offset, short[] codes, int at) {
+        int cpu = book.nearest(x, offset), ours = codes[at];
+        if (cpu == ours) return 0;
+        double a = 0, b = 0, norms = 0;
+        for (int i = 0; i < book.dims(); i++) {
+            double xi = x[offset + i], da = xi - book.word(cpu, i), db = xi - book.word(ours, i);
+            a += da * da;
+            b += db * db;
+            norms += xi * xi + book.word(cpu, i) * (double) book.word(cpu, i);
+        }
+        assertTrue(Math.abs(a - b) <= 1e-5 * norms, "codes " + cpu + " (cpu) and " + ours + " (reference) at distances " + a + " and " + b);
+        codes[at] = (short) cpu;
+        return 1;
     }
 }
