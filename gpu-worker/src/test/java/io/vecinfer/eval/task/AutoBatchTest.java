@@ -1,11 +1,7 @@
 package io.vecinfer.eval.task;
 
-import io.vecinfer.decoder.DecoderBackend;
-import io.vecinfer.kvcache.KvCacheFactory;
-import io.vecinfer.kvcache.Prefill;
 import io.vecinfer.model.Model;
 import io.vecinfer.quant.MethodSpec;
-import io.vecinfer.quant.vq.CodebookSet;
 import io.vecinfer.testing.RepoPaths;
 import org.junit.jupiter.api.Test;
 
@@ -22,38 +18,13 @@ class AutoBatchTest {
     private static final Path DATASETS = RepoPaths.root().resolve("datasets");
 
     /** The CPU backend that claims room for {@code fits} sequences and records what it was asked. */
-    private static final class Fits implements ExecutionBackend {
-        private final CpuBackend cpu = new CpuBackend();
+    private static final class Fits extends CpuStandInBackend {
         private final int fits;
         final List<Integer> askedTokens = new ArrayList<>();
 
         Fits(int fits) {
+            super("fits-" + fits);
             this.fits = fits;
-        }
-
-        @Override
-        public String name() {
-            return "fits-" + fits;
-        }
-
-        @Override
-        public String device() {
-            return cpu.device();
-        }
-
-        @Override
-        public DecoderBackend decoder(Model model) {
-            return cpu.decoder(model);
-        }
-
-        @Override
-        public boolean supports(MethodSpec method, Prefill prefill) {
-            return true;
-        }
-
-        @Override
-        public KvCacheFactory caches(MethodSpec method, Model model, CodebookSet codebooks) {
-            return cpu.caches(method, model, codebooks);
         }
 
         @Override
@@ -61,19 +32,6 @@ class AutoBatchTest {
             askedTokens.add(tokens);
             if (fits == 0) throw new IllegalStateException(cell + ": not even one sequence fits");
             return fits;
-        }
-
-        @Override
-        public void resetPeakMemory() {
-        }
-
-        @Override
-        public long peakMemoryBytes() {
-            return 0;
-        }
-
-        @Override
-        public void close() {
         }
     }
 

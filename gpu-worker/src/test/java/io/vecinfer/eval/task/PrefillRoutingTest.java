@@ -1,11 +1,7 @@
 package io.vecinfer.eval.task;
 
-import io.vecinfer.decoder.DecoderBackend;
-import io.vecinfer.kvcache.KvCacheFactory;
 import io.vecinfer.kvcache.Prefill;
-import io.vecinfer.model.Model;
 import io.vecinfer.quant.MethodSpec;
-import io.vecinfer.quant.vq.CodebookSet;
 import io.vecinfer.testing.RepoPaths;
 import org.junit.jupiter.api.Test;
 
@@ -23,45 +19,14 @@ class PrefillRoutingTest {
     private static final Path DATASETS = RepoPaths.root().resolve("datasets");
 
     /** The CPU backend under another name, taking only compressed-prefill cells. */
-    private static final class CompressedOnly implements ExecutionBackend {
-        private final CpuBackend cpu = new CpuBackend();
-
-        @Override
-        public String name() {
-            return "compressed-only";
-        }
-
-        @Override
-        public String device() {
-            return cpu.device();
-        }
-
-        @Override
-        public DecoderBackend decoder(Model model) {
-            return cpu.decoder(model);
+    private static final class CompressedOnly extends CpuStandInBackend {
+        CompressedOnly() {
+            super("compressed-only");
         }
 
         @Override
         public boolean supports(MethodSpec method, Prefill prefill) {
             return prefill == Prefill.COMPRESSED;
-        }
-
-        @Override
-        public KvCacheFactory caches(MethodSpec method, Model model, CodebookSet codebooks) {
-            return cpu.caches(method, model, codebooks);
-        }
-
-        @Override
-        public void resetPeakMemory() {
-        }
-
-        @Override
-        public long peakMemoryBytes() {
-            return 0;
-        }
-
-        @Override
-        public void close() {
         }
     }
 
