@@ -1,0 +1,138 @@
+package io.vecinfer.eval.ruler;
+
+import io.vecinfer.dataset.Datasets;
+import io.vecinfer.dataset.TextDocument;
+import io.vecinfer.tokenizer.Tokenizer;
+
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Writes RULER-style training examples (JSON lines) for datasets/long-context-model/train.py, kept apart from
+ * what the evaluation ({@code RulerTask}) draws:
+ * <ul>
+ *   <li><b>Text.</b> The evaluation's haystacks and key words come from the held-out text (datasets/heldout).
+ *       These examples come from another text, by default the shipped calibration text (Moby-Dick chapters
+ *       116–125, State of the Union 2000–2009: part of the training split, no held-out document); the held-out
+ *       file itself is refused.</li>
+ *   <li><b>Seeds.</b> A sample's stream is seeded by (task, length, index) ({@link RulerGenerator#seed}), linear
+ *       in length and index with a step of 1,000,003 per length. The evaluation uses indices 0..31; these use
+ *       indices from {@link #FIRST_INDEX} to below 1,000,003, so no training seed equals an evaluation seed of
+ *       the same task at any length.</li>
+ * </ul>
+ * One line per example: kind, length, index, seed, prompt_ids (BOS first, exactly what the Java decoder would
+ * see), prompt (the decoded text after BOS) and answer (the references joined by ", ", as the task prints them).
+ *
+ * <pre>java -cp ... io.vecinfer.eval.ruler.RulerTrainingData --out FILE [--tokenizer tokenizer.json]
+ *     [--text some.jsonl] [--count 64] [--lengths 1024,2048,4096,8064] [--datasets DIR]</pre>
+ */
+public final class RulerTrainingData {
+    /** Training indices start here: far above the evaluation's 0..31 (RulerTask.SAMPLES). */
+    public static final int FIRST_INDEX = 100_000;
+    /** Below the seed's step per length, so index + length cannot alias another length's evaluation seeds. */
+    static final int INDEX_LIMIT = 1_000_003;
+
+    private RulerTrainingData() {
+    }
+
+    /** One training example: the sample and what seeded it. */
+    public record Example(RulerKind kind, int length, int index, RulerSample sample) {
+    }
+
+    /** The training examples of every kind at every length, {@code count} each, in a fixed order. */
+    public static List<Example> examples(RulerGenerator generator, int[] lengths, int count) {
+        if (count < 0 || FIRST_INDEX + (long) count > INDEX_LIMIT) throw new IllegalArgumentException("count " + count);
+        List<Example> out = new ArrayList<>();
+        for (int length : lengths) {
+            for (RulerKind kind : RulerKind.values()) {
+                for (int i = FIRST_INDEX; i < FIRST_INDEX + count; i++) out.add(new Example(kind, length, i, generator.sample(kind, length, i)));
+            }
+        }
+        return out;
+    }
+
+    /** One JSON line of an example. */
+    static String jsonLine(Tokenizer tokenizer, Example e) {
+        RulerSample s = e.sample();
+        StringBuilder b = new StringBuilder(s.prompt().length * 6);
+        b.append("{\"kind\":\"").append(e.kind().label()).append("\",\"length\":").append(e.length())
+                .append(",\"index\":").append(e.index()).append(",\"seed\":").append(RulerGenerator.seed(e.kind(), e.length(), e.index()))
+                .append(",\"prompt_ids\":[");
+        for (int t = 0; t < s.prompt().length; t++) b.append(t == 0 ? "" : ",").append(s.prompt()[t]);
+        b.append("],\"prompt\":");
+        quote(b, tokenizer.decode(Arrays.copyOfRange(s.prompt(), 1, s.prompt().length)));
+        b.append(",\"answer\":");
+        quote(b, String.join(", ", s.references()));
+        return b.append('}').toString();
+    }
+
+    public static void write(Tokenizer tokenizer, RulerGenerator generator, int[] lengths, int count, Writer out) throws IOException {
+        for (Example e : examples(generator, lengths, count)) {
+            out.write(jsonLine(tokenizer, e));
+            out.write('\n');
+        }
+    }
+
+    /** The training text: the documents of {@code textFile}, refusing the held-out file the evaluation draws from. */
+    static String trainingText(Path textFile, Path datasets) throws IOException {
+        Path heldout = Datasets.heldout(datasets);
+        if (Files.exists(heldout) && Files.isSameFile(textFile, heldout)) {
+            throw new IllegalArgumentException(textFile + " is the evaluation's held-out text");
+        }
+        return String.join("\n\n", TextDocument.load(textFile).stream().map(TextDocument::text).toList());
+    }
+
+    public static void main(String[] args) throws IOException {
+        Path datasets = Path.of("datasets"), tokenizerFile = null, text = null, out = null;
+        int count = 64;
+        int[] lengths = {1024, 2048, 4096, 8064};
+        for (int a = 0; a < args.length; a += 2) {
+            String v = args[a + 1];
+            switch (args[a]) {
+                case "--out" -> out = Path.of(v);
+                case "--datasets" -> datasets = Path.of(v);
+                case "--tokenizer" -> tokenizerFile = Path.of(v);
+                case "--text" -> text = Path.of(v);
+                case "--count" -> count = Integer.parseInt(v);
+                case "--lengths" -> lengths = Arrays.stream(v.split(",")).mapToInt(Integer::parseInt).toArray();
+                default -> throw new IllegalArgumentException("unknown option " + args[a]);
+            }
+        }
+        if (out == null) throw new IllegalArgumentException("--out FILE is required");
+        if (tokenizerFile == null) tokenizerFile = datasets.resolve("reference-model").resolve("tokenizer.json");
+        if (text == null) text = Datasets.calibration(datasets);
+        Tokenizer tokenizer = Tokenizer.load(tokenizerFile);
+        int bos = tokenizer.tokenId("<|begin_of_text|>").orElseThrow();
+        RulerGenerator generator = new RulerGenerator(tokenizer, bos, trainingText(text, datasets));
+        try (BufferedWriter w = Files.newBufferedWriter(out, StandardCharsets.UTF_8)) {
+            write(tokenizer, generator, lengths, count, w);
+        }
+        System.out.println("wrote " + count * lengths.length * RulerKind.values().length + " examples from " + text + " to " + out);
+    }
+
+    private static void quote(StringBuilder b, String s) {
+        b.append('"');
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            switch (c) {
+                case '"' -> b.append("\\\"");
+                case '\\' -> b.append("\\\\");
+                case '\n' -> b.append("\\n");
+                case '\r' -> b.append("\\r");
+                case '\t' -> b.append("\\t");
+                default -> {
+                    if (c < 0x20) b.append(String.format("\\u%04x", (int) c));
+                    else b.append(c);
+                }
+            }
+        }
+        b.append('"');
+    }
+}
