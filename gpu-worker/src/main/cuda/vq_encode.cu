@@ -50,6 +50,25 @@ __device__ __forceinline__ void vq_load_codeword(const float* w, float (&out)[DI
     }
 }
 
+// Squared L2 distance of x to w over `dims` floats, summed in Codebook.nearest's order with no FMA contraction, so a
+// tie is a tie on both sides; and the running nearest codeword (the lower index wins a tie: c grows per lane).
+template <typename X, typename W>
+__device__ __forceinline__ float vq_squared_distance(const X& x, const W& w, int dims) {
+    float dist = 0.f;
+    for (int i = 0; i < dims; i++) { // unrolled where dims is a constant (the fixed-size search)
+        float diff = __fsub_rn(x[i], w[i]);
+        dist = __fadd_rn(dist, __fmul_rn(diff, diff));
+    }
+    return dist;
+}
+
+__device__ __forceinline__ void vq_keep_nearer(float dist, int c, float& best, int& best_index) {
+    if (dist < best) {
+        best = dist;
+        best_index = c;
+    }
+}
+
 // Nearest of `count` codewords of DIMS floats to x (shared memory), computed by one whole warp; the sub-vector
 // sits in registers. Distances are summed in Codebook.nearest's order with no FMA contraction (the generic
 // version below does the same operations), so a tie is a tie on both sides.
@@ -64,16 +83,7 @@ __device__ int vq_warp_nearest_fixed(const float* x_shared, const float* words, 
     for (int c = threadIdx.x & 31; c < count; c += 32) {
         float w[DIMS];
         vq_load_codeword<DIMS>(words + (long long)c * DIMS, w);
-        float dist = 0.f;
-#pragma unroll
-        for (int i = 0; i < DIMS; i++) {
-            float diff = __fsub_rn(x[i], w[i]);
-            dist = __fadd_rn(dist, __fmul_rn(diff, diff));
-        }
-        if (dist < best) {
-            best = dist;
-            best_index = c;
-        }
+        vq_keep_nearer(vq_squared_distance(x, w, DIMS), c, best, best_index);
     }
     return vq_warp_argmin(best, best_index);
 }
@@ -91,15 +101,7 @@ __device__ int vq_warp_nearest(const float* x, const float* words, int dims, int
     int best_index = INT_MAX;
     for (int c = threadIdx.x & 31; c < count; c += 32) {
         const float* w = words + (long long)c * dims;
-        float dist = 0.f;
-        for (int i = 0; i < dims; i++) {
-            float diff = __fsub_rn(x[i], w[i]);
-            dist = __fadd_rn(dist, __fmul_rn(diff, diff));
-        }
-        if (dist < best) {
-            best = dist;
-            best_index = c;
-        }
+        vq_keep_nearer(vq_squared_distance(x, w, dims), c, best, best_index);
     }
     return vq_warp_argmin(best, best_index);
 }

@@ -1,5 +1,7 @@
 package io.vecinfer.eval.ruler;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.vecinfer.dataset.Datasets;
 import io.vecinfer.dataset.TextDocument;
 import io.vecinfer.tokenizer.Tokenizer;
@@ -12,7 +14,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Writes RULER-style training examples (JSON lines) for datasets/long-context-model/train.py, kept apart from
@@ -39,6 +43,8 @@ public final class RulerTrainingData {
     /** Below the seed's step per length, so index + length cannot alias another length's evaluation seeds. */
     static final int INDEX_LIMIT = 1_000_003;
 
+    private static final ObjectMapper JSON = new ObjectMapper();
+
     private RulerTrainingData() {
     }
 
@@ -61,16 +67,19 @@ public final class RulerTrainingData {
     /** One JSON line of an example. */
     static String jsonLine(Tokenizer tokenizer, Example e) {
         RulerSample s = e.sample();
-        StringBuilder b = new StringBuilder(s.prompt().length * 6);
-        b.append("{\"kind\":\"").append(e.kind().label()).append("\",\"length\":").append(e.length())
-                .append(",\"index\":").append(e.index()).append(",\"seed\":").append(RulerGenerator.seed(e.kind(), e.length(), e.index()))
-                .append(",\"prompt_ids\":[");
-        for (int t = 0; t < s.prompt().length; t++) b.append(t == 0 ? "" : ",").append(s.prompt()[t]);
-        b.append("],\"prompt\":");
-        quote(b, tokenizer.decode(Arrays.copyOfRange(s.prompt(), 1, s.prompt().length)));
-        b.append(",\"answer\":");
-        quote(b, String.join(", ", s.references()));
-        return b.append('}').toString();
+        Map<String, Object> line = new LinkedHashMap<>();
+        line.put("kind", e.kind().label());
+        line.put("length", e.length());
+        line.put("index", e.index());
+        line.put("seed", RulerGenerator.seed(e.kind(), e.length(), e.index()));
+        line.put("prompt_ids", s.prompt());
+        line.put("prompt", tokenizer.decode(Arrays.copyOfRange(s.prompt(), 1, s.prompt().length)));
+        line.put("answer", String.join(", ", s.references()));
+        try {
+            return JSON.writeValueAsString(line);
+        } catch (JsonProcessingException ex) {
+            throw new IllegalStateException(ex);
+        }
     }
 
     public static void write(Tokenizer tokenizer, RulerGenerator generator, int[] lengths, int count, Writer out) throws IOException {
@@ -115,24 +124,5 @@ public final class RulerTrainingData {
             write(tokenizer, generator, lengths, count, w);
         }
         System.out.println("wrote " + count * lengths.length * RulerKind.values().length + " examples from " + text + " to " + out);
-    }
-
-    private static void quote(StringBuilder b, String s) {
-        b.append('"');
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            switch (c) {
-                case '"' -> b.append("\\\"");
-                case '\\' -> b.append("\\\\");
-                case '\n' -> b.append("\\n");
-                case '\r' -> b.append("\\r");
-                case '\t' -> b.append("\\t");
-                default -> {
-                    if (c < 0x20) b.append(String.format("\\u%04x", (int) c));
-                    else b.append(c);
-                }
-            }
-        }
-        b.append('"');
     }
 }
