@@ -35,7 +35,7 @@ import java.util.Map;
  * see), prompt (the decoded text after BOS) and answer (the references joined by ", ", as the task prints them).
  *
  * <pre>java -cp ... io.vecinfer.eval.ruler.RulerTrainingData --out FILE [--tokenizer tokenizer.json]
- *     [--text some.jsonl] [--count 64] [--lengths 1024,2048,4096,8064] [--datasets DIR]</pre>
+ *     [--text some.jsonl] [--count 64] [--skip 0] [--lengths 1024,2048,4096,8064] [--datasets DIR]</pre>
  */
 public final class RulerTrainingData {
     /** Training indices start here: far above the evaluation's 0..31 (RulerTask.SAMPLES). */
@@ -54,11 +54,21 @@ public final class RulerTrainingData {
 
     /** The training examples of every kind at every length, {@code count} each, in a fixed order. */
     public static List<Example> examples(RulerGenerator generator, int[] lengths, int count) {
-        if (count < 0 || FIRST_INDEX + (long) count > INDEX_LIMIT) throw new IllegalArgumentException("count " + count);
+        return examples(generator, lengths, 0, count);
+    }
+
+    /**
+     * Indices {@code FIRST_INDEX + skip} to {@code FIRST_INDEX + skip + count - 1} of every kind at every length:
+     * several writers with disjoint {@code skip} ranges produce disjoint slices of one training set.
+     */
+    public static List<Example> examples(RulerGenerator generator, int[] lengths, int skip, int count) {
+        if (skip < 0) throw new IllegalArgumentException("skip " + skip);
+        if (count < 0 || FIRST_INDEX + (long) skip + count > INDEX_LIMIT) throw new IllegalArgumentException("count " + count);
         List<Example> out = new ArrayList<>();
+        int first = FIRST_INDEX + skip;
         for (int length : lengths) {
             for (RulerKind kind : RulerKind.values()) {
-                for (int i = FIRST_INDEX; i < FIRST_INDEX + count; i++) out.add(new Example(kind, length, i, generator.sample(kind, length, i)));
+                for (int i = first; i < first + count; i++) out.add(new Example(kind, length, i, generator.sample(kind, length, i)));
             }
         }
         return out;
@@ -83,7 +93,11 @@ public final class RulerTrainingData {
     }
 
     public static void write(Tokenizer tokenizer, RulerGenerator generator, int[] lengths, int count, Writer out) throws IOException {
-        for (Example e : examples(generator, lengths, count)) {
+        write(tokenizer, generator, lengths, 0, count, out);
+    }
+
+    public static void write(Tokenizer tokenizer, RulerGenerator generator, int[] lengths, int skip, int count, Writer out) throws IOException {
+        for (Example e : examples(generator, lengths, skip, count)) {
             out.write(jsonLine(tokenizer, e));
             out.write('\n');
         }
@@ -100,7 +114,7 @@ public final class RulerTrainingData {
 
     public static void main(String[] args) throws IOException {
         Path datasets = Path.of("datasets"), tokenizerFile = null, text = null, out = null;
-        int count = 64;
+        int count = 64, skip = 0;
         int[] lengths = {1024, 2048, 4096, 8064};
         for (int a = 0; a < args.length; a += 2) {
             String v = args[a + 1];
@@ -110,6 +124,7 @@ public final class RulerTrainingData {
                 case "--tokenizer" -> tokenizerFile = Path.of(v);
                 case "--text" -> text = Path.of(v);
                 case "--count" -> count = Integer.parseInt(v);
+                case "--skip" -> skip = Integer.parseInt(v);
                 case "--lengths" -> lengths = Arrays.stream(v.split(",")).mapToInt(Integer::parseInt).toArray();
                 default -> throw new IllegalArgumentException("unknown option " + args[a]);
             }
@@ -121,7 +136,7 @@ public final class RulerTrainingData {
         int bos = tokenizer.tokenId("<|begin_of_text|>").orElseThrow();
         RulerGenerator generator = new RulerGenerator(tokenizer, bos, trainingText(text, datasets));
         try (BufferedWriter w = Files.newBufferedWriter(out, StandardCharsets.UTF_8)) {
-            write(tokenizer, generator, lengths, count, w);
+            write(tokenizer, generator, lengths, skip, count, w);
         }
         System.out.println("wrote " + count * lengths.length * RulerKind.values().length + " examples from " + text + " to " + out);
     }

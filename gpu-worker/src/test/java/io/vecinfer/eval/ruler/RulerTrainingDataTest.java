@@ -92,6 +92,20 @@ class RulerTrainingDataTest {
     }
 
     @Test
+    void writersWithDisjointSkipsWriteSlicesOfOneSet() throws Exception {
+        StringWriter whole = new StringWriter(), first = new StringWriter(), second = new StringWriter();
+        RulerTrainingData.write(tokenizer, training, new int[]{1024}, 0, 3, whole);
+        RulerTrainingData.write(tokenizer, training, new int[]{1024}, 0, 1, first);
+        RulerTrainingData.write(tokenizer, training, new int[]{1024}, 1, 2, second);
+        List<String> wholeLines = List.of(whole.toString().split("\n"));
+        Set<String> slices = new HashSet<>(List.of(first.toString().split("\n")));
+        slices.addAll(List.of(second.toString().split("\n")));
+        assertEquals(3 * RulerKind.values().length, wholeLines.size());
+        assertEquals(new HashSet<>(wholeLines), slices);
+        assertThrows(IllegalArgumentException.class, () -> RulerTrainingData.examples(training, LENGTHS, -1, 1));
+    }
+
+    @Test
     void theOutputIsDeterministic() throws Exception {
         StringWriter a = new StringWriter(), b = new StringWriter();
         RulerTrainingData.write(tokenizer, training, new int[]{1024}, 2, a);
