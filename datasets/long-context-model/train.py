@@ -2,7 +2,7 @@
 """Trains the long-context reference model (issue 17) on the H200: NOT TRAINED YET, nothing here is a result.
 
     python3 datasets/long-context-model/train.py --out /tmp/long-context-model --ruler /tmp/ruler/*.jsonl \
-        [--text datasets/corpus/train.jsonl] [--steps 2400] [--seed 1234] [--no-k-decay]
+        [--text datasets/corpus/train.jsonl] [--steps 6000] [--seed 1234] [--no-k-decay] [--time-limit-s 440]
 
 Adapted from datasets/reference-model/train.py (shared/design/reference-model.md). What changes:
 - the shipped tokenizer (datasets/reference-model/tokenizer.json) instead of training one;
@@ -128,7 +128,7 @@ def main():
     ap.add_argument("--ruler", required=True, nargs="+", help="JSONL files from io.vecinfer.eval.ruler.RulerTrainingData")
     ap.add_argument("--text", default=os.path.join(DATASETS, "corpus", "train.jsonl"))
     ap.add_argument("--tokenizer", default=os.path.join(DATASETS, "reference-model", "tokenizer.json"))
-    ap.add_argument("--steps", type=int, default=2400)
+    ap.add_argument("--steps", type=int, default=6000)
     ap.add_argument("--seed", type=int, default=1234)
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--hidden", type=int, default=320)
@@ -139,7 +139,7 @@ def main():
     ap.add_argument("--weight-decay", type=float, default=0.1)
     ap.add_argument("--no-k-decay", action="store_true", help="no weight decay on k_proj")
     ap.add_argument("--ruler-fraction", type=float, default=0.75)
-    ap.add_argument("--val-per-cell", type=int, default=2)
+    ap.add_argument("--val-per-cell", type=int, default=1)
     ap.add_argument("--time-limit-s", type=float, default=360, help="seconds from start to the end of training; each phase stops at its share")
     args = ap.parse_args()
     t0 = time.time()
@@ -190,8 +190,11 @@ def main():
         groups.append({"params": k_params, "weight_decay": 0.0})
     opt = torch.optim.AdamW(groups, lr=args.lr, betas=(0.9, 0.95))
     warmup = max(1, args.steps // 30)
+    # Cosine over the run's progress: the larger of the steps done and the time used, so that a run stopped by
+    # --time-limit-s still ends at the low learning rate instead of being cut at a high one.
+    progress = {"time": 0.0}
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / warmup) *
-                                              (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, s / args.steps)))))
+                                              (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, max(s / args.steps, progress["time"]))))))
     # (fraction of steps, generated length, rows): about 65k tokens a step; short first so retrieval forms.
     shares = {1024: (0.30, 64), 2048: (0.35, 32), 4096: (0.20, 16)}
     phases = [(shares.get(n, (0.15, 8))[0], n, shares.get(n, (0.15, 8))[1]) for n in lengths]
@@ -201,13 +204,16 @@ def main():
     stopped_early = False
     model.train()
     # Each phase gets its share of the time left, so a slow phase cannot starve the 8k phase that follows it.
-    budget = args.time_limit_s - (time.time() - t0)
+    train_start = time.time()
+    budget = args.time_limit_s - (train_start - t0)
+    phase_end = train_start
     for frac, length, rows in phases:
-        phase_end = time.time() + frac * budget
+        phase_end += frac * budget
         for _ in range(round(frac * args.steps)):
             if time.time() > phase_end:
                 stopped_early = True
                 break
+            progress["time"] = (time.time() - train_start) / budget
             x, text_mask, ans_mask = batcher.batch(rows, length, args.ruler_fraction, device)
             with torch.autocast("cuda", dtype=torch.bfloat16):
                 logits = model(x).logits
