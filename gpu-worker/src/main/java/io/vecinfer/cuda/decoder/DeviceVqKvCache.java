@@ -77,6 +77,13 @@ final class DeviceVqKvCache extends DeviceWindowedKvCache {
                 keyCodes, keyLayout, valueCodes, valueLayout);
     }
 
+    /** Uniform random codes below 2^bits in the whole code arrays: for timing, where the step's cost does not depend on them. */
+    @Override
+    protected void fillEncoded(int positions, long seed) {
+        SyntheticKvFill.randomCodes(method.device, keyCodes, keyLayout.codeBytes(), method.flat.keys().bits(), seed);
+        SyntheticKvFill.randomCodes(method.device, valueCodes, valueLayout.codeBytes(), method.flat.values().bits(), seed + 1);
+    }
+
     @Override
     protected DeviceBuffer.Slice windowLse(int tokens, int start) {
         scratch = method.scratch(tokens, start);
