@@ -47,6 +47,11 @@ final class DeviceVqKvCache extends DeviceWindowedKvCache {
         valueCodes = method.device.allocate(valueLayout.bytes());
     }
 
+    /** Positions the code arrays hold now (tests: a synthetic fill reserves them ahead). */
+    int codeCapacity() {
+        return keyLayout.capacity();
+    }
+
     /** Grows the code arrays to hold {@code positions}, copying each (layer, head) run to its new place. */
     @Override
     protected void reserve(int positions) {
