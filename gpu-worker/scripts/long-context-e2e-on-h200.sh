@@ -60,7 +60,7 @@ except (OSError, ValueError) as e:
     run = {"rows": [], "error": f"no benchmark output: {e}"}
 keep = ["name", "method", "batch", "context", "ours_ms", "tokens_per_s", "cache_bytes", "cache_bytes_per_sequence",
         "device_bytes_per_sequence", "events_ms", "launches_per_step", "graph_replays", "ours_min_ms", "steps", "fill", "fill_s",
-        "fit", "auto_batch_rule", "skipped"]
+        "fit", "fit_batch", "fit_shortfall", "auto_batch_rule", "skipped"]
 rows = [{k: r[k] for k in keep if k in r} for r in run.get("rows", [])]
 def find(prefix, kind):
     return next((r for r in rows if r["name"].startswith(prefix + "-" + kind)), {})

@@ -206,7 +206,16 @@ public final class LongContextE2EBenchmark {
                 } catch (RuntimeException e) {
                     row.put("auto_batch_rule", brief(e));
                 }
-                for (int b = 1; b < batch; b++) sequences.add(filled(method, context, null));
+                row.put("fit_batch", batch);
+                for (int b = 1; b < batch; b++) {
+                    try {
+                        sequences.add(filled(method, context, null));
+                    } catch (RuntimeException | OutOfMemoryError e) { // the fit was too generous: time the batch that did fit, and say so
+                        row.put("fit_shortfall", "sequence " + (b + 1) + " of " + batch + " did not fit: " + brief(e));
+                        break;
+                    }
+                }
+                batch = sequences.size();
             }
             device.synchronize();
             row.put("batch", batch);
