@@ -62,6 +62,10 @@ public final class DecodeAttributionBenchmark {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final long ROTATION_BYTES = 400L << 20; // 8× the H200's 50 MB L2, as MatmulBenchmark
     private static final int REPLAYS = 5;
+    /** The eager twin of the last {@link #perCall} timing, µs per call. */
+    private double lastEagerMicros = Double.NaN;
+    /** batch → family → eager µs per call, for the eager step's prediction beside the graph's. */
+    private final Map<Integer, Map<String, Double>> eagerMicros = new LinkedHashMap<>();
 
     private final CudaDevice device;
     private final CudaTimer timer;
@@ -119,8 +123,7 @@ public final class DecodeAttributionBenchmark {
                 bench.ncuSteps(model, batches[0], context);
                 return;
             }
-            Map<Integer, DecodeAttribution.Prediction> predictions = new LinkedHashMap<>();
-            for (int b : batches) predictions.put(b, bench.kernels(DecodeAttribution.LLAMA_8B, b, context, calls));
+            Map<Integer, DecodeAttribution.Prediction> predictions = bench.kernels(DecodeAttribution.LLAMA_8B, batches, context, calls);
             if (model != null) bench.steps(model, batches, context, steps, predictions);
         } catch (RuntimeException | OutOfMemoryError e) {
             result.put("error", e.toString().lines().findFirst().orElse(""));
@@ -133,77 +136,107 @@ public final class DecodeAttributionBenchmark {
 
     // ---- part 1: call families inside a graph ----
 
-    /** Every family at {@code batch} rows; returns the predicted step and adds its rows. */
-    private DecodeAttribution.Prediction kernels(ModelConfig c, int batch, int context, int calls) {
-        Map<String, Double> micros = new LinkedHashMap<>();
+    /** Every family at each batch's rows; returns the predicted step of each batch and adds the rows. */
+    private Map<Integer, DecodeAttribution.Prediction> kernels(ModelConfig c, int[] batches, int context, int calls) {
+        Map<Integer, Map<String, Double>> micros = new LinkedHashMap<>();
+        for (int b : batches) micros.put(b, new LinkedHashMap<>());
         try (Matmul matmul = new Matmul(device, Matmul.Precision.TENSOR_CORES)) {
-            for (DecodeAttribution.Product p : DecodeAttribution.products(c)) micros.put(p.name(), product(matmul, p, batch, calls));
+            for (DecodeAttribution.Product p : DecodeAttribution.products(c)) product(matmul, p, batches, calls, micros);
         }
-        micros.putAll(elementwise(c, batch, calls));
-        micros.put(DecodeAttribution.ATTENTION, attention(c, batch, context));
-        DecodeAttribution.Prediction prediction = DecodeAttribution.predict(c, micros);
-        ObjectNode row = addRow("prediction", "step", batch);
-        row.put("predicted_step_ms", round(prediction.stepMs(), 3));
-        ObjectNode shares = row.putObject("family_ms");
-        prediction.familyMs().forEach((k, v) -> shares.put(k, round(v, 3)));
-        ObjectNode counts = row.putObject("calls_per_step");
-        DecodeAttribution.callsPerStep(c).forEach(counts::put);
+        elementwise(c, batches, calls, micros);
+        for (int b : batches) {
+            micros.get(b).put(DecodeAttribution.ATTENTION, attention(c, b, context));
+            eagerMicros.computeIfAbsent(b, x -> new LinkedHashMap<>()).put(DecodeAttribution.ATTENTION, lastEagerMicros);
+        }
+        Map<Integer, DecodeAttribution.Prediction> predictions = new LinkedHashMap<>();
+        for (int b : batches) {
+            DecodeAttribution.Prediction prediction = DecodeAttribution.predict(c, micros.get(b));
+            predictions.put(b, prediction);
+            ObjectNode row = addRow("prediction", "step", b);
+            row.put("predicted_step_ms", round(prediction.stepMs(), 3));
+            row.put("predicted_head_ms", round(prediction.headMs(), 3));
+            // The same sum of the families launched eagerly (host gaps included where the host is the slower).
+            row.put("predicted_eager_step_ms", round(DecodeAttribution.predict(c, eagerMicros.get(b)).stepMs(), 3));
+            ObjectNode shares = row.putObject("family_ms");
+            prediction.familyMs().forEach((k, v) -> shares.put(k, round(v, 3)));
+            ObjectNode counts = row.putObject("calls_per_step");
+            DecodeAttribution.callsPerStep(c).forEach(counts::put);
+            System.err.println(row);
+        }
         write(result, out);
-        return prediction;
+        return predictions;
     }
 
-    /** One projection: {@code calls} launches over rotated weight copies in one graph. */
-    private double product(Matmul matmul, DecodeAttribution.Product p, int batch, int calls) {
+    /** One projection at each batch: {@code calls} launches over rotated weight copies (uploaded once) in one graph. */
+    private void product(Matmul matmul, DecodeAttribution.Product p, int[] batches, int calls, Map<Integer, Map<String, Double>> micros) {
         long bytes = p.weightBytes(2);
         int copies = (int) Math.max(1, Math.min(8, (ROTATION_BYTES + bytes - 1) / bytes));
         List<DeviceMatrix> weights = new ArrayList<>();
-        try (DeviceBuffer x = device.upload(uniform(batch * p.in())); DeviceBuffer y = device.allocate(4L * batch * p.out())) {
+        try {
             for (int i = 0; i < copies; i++) weights.add(randomBf16(p.out(), p.in()));
-            Matmul.Outputs outputs = Matmul.Outputs.of(y.from(0), p.out());
-            double us = perCall(i -> matmul.launch(weights.get(i % copies), x.from(0), batch, null, outputs), calls);
-            ObjectNode row = addRow("kernels", p.name(), batch);
-            row.put("us_per_call", round(us, 2));
-            row.put("weight_bytes", bytes);
-            row.put("tb_per_s", round(DecodeAttribution.terabytesPerSecond(bytes, us), 2));
-            row.put("path", matmul.path(weights.get(0), x.from(0), batch, outputs).name());
-            row.put("weight_copies", copies);
-            write(result, out);
-            return us;
+            for (int batch : batches) {
+                try (DeviceBuffer x = device.upload(uniform(batch * p.in())); DeviceBuffer y = device.allocate(4L * batch * p.out())) {
+                    Matmul.Outputs outputs = Matmul.Outputs.of(y.from(0), p.out());
+                    double us = perCall(i -> matmul.launch(weights.get(i % copies), x.from(0), batch, null, outputs), calls);
+                    micros.get(batch).put(p.name(), us);
+                    eagerMicros.computeIfAbsent(batch, b -> new LinkedHashMap<>()).put(p.name(), lastEagerMicros);
+                    ObjectNode row = addRow("kernels", p.name(), batch);
+                    row.put("us_per_call", round(us, 2));
+                    row.put("eager_us_per_call", round(lastEagerMicros, 2));
+                    row.put("weight_bytes", bytes);
+                    row.put("tb_per_s", round(DecodeAttribution.terabytesPerSecond(bytes, us), 2));
+                    row.put("path", matmul.path(weights.get(0), x.from(0), batch, outputs).name());
+                    row.put("weight_copies", copies);
+                    System.err.println(row);
+                    write(result, out);
+                }
+            }
         } finally {
             weights.forEach(DeviceMatrix::close);
         }
     }
 
     /** rmsnorm, rope (q and k), silu-mul, add, embed (and Qwen3's head norms) at the step's sizes. */
-    private Map<String, Double> elementwise(ModelConfig c, int batch, int calls) {
+    private void elementwise(ModelConfig c, int[] batches, int calls, Map<Integer, Map<String, Double>> all) {
+        DeviceMatrix table = randomBf16(c.vocabSize(), c.hiddenSize());
+        try {
+            for (int batch : batches) {
+                Map<String, double[]> micros = elementwise(c, batch, calls, table);
+                micros.forEach((family, us) -> {
+                    all.get(batch).put(family, us[0]);
+                    eagerMicros.computeIfAbsent(batch, b -> new LinkedHashMap<>()).put(family, us[1]);
+                    addRow("kernels", family, batch).put("us_per_call", round(us[0], 2)).put("eager_us_per_call", round(us[1], 2));
+                });
+                write(result, out);
+            }
+        } finally {
+            table.close();
+        }
+    }
+
+    /** family → {µs per call in a graph, eagerly}. */
+    private Map<String, double[]> elementwise(ModelConfig c, int batch, int calls, DeviceMatrix table) {
         int dim = c.hiddenSize(), hd = c.headDim(), qDim = c.numHeads() * hd, kvDim = c.numKvHeads() * hd, ffn = c.intermediateSize();
         Elementwise ew = new Elementwise(device);
         RmsNorm norm = new RmsNorm(device);
         RotaryEmbedding rope = new RotaryEmbedding(device);
-        Map<String, Double> micros = new LinkedHashMap<>();
+        Map<String, double[]> micros = new LinkedHashMap<>();
         try (DeviceBuffer x = device.upload(uniform(batch * dim)); DeviceBuffer xb = device.allocate(4L * batch * dim);
              DeviceBuffer w = device.upload(uniform(dim)); DeviceBuffer q = device.upload(uniform(batch * qDim));
              DeviceBuffer k = device.upload(uniform(batch * kvDim)); DeviceBuffer cos = device.upload(uniform(batch * hd / 2));
              DeviceBuffer sin = device.upload(uniform(batch * hd / 2)); DeviceBuffer gate = device.upload(uniform(batch * ffn));
              DeviceBuffer up = device.upload(uniform(batch * ffn)); DeviceBuffer tokens = device.upload(random.ints(batch, 0, c.vocabSize()).toArray());
              DeviceBuffer headWeight = device.upload(uniform(hd))) {
-            DeviceMatrix table = randomBf16(c.vocabSize(), dim);
-            try {
-                micros.put(DecodeAttribution.RMSNORM, perCall(i -> norm.launch(x.from(0), w, c.rmsNormEps(), batch, dim, xb.from(0)), calls));
-                if (c.qkNorm()) {
-                    micros.put(DecodeAttribution.HEAD_NORM, perCall(i -> norm.launch(q.from(0), headWeight, c.rmsNormEps(), batch * c.numHeads(), hd, q.from(0)), calls));
-                }
-                micros.put(DecodeAttribution.ROPE_Q, perCall(i -> rope.launch(q.from(0), cos.from(0), sin.from(0), batch, c.numHeads(), hd), calls));
-                micros.put(DecodeAttribution.ROPE_K, perCall(i -> rope.launch(k.from(0), cos.from(0), sin.from(0), batch, c.numKvHeads(), hd), calls));
-                micros.put(DecodeAttribution.SILU_MUL, perCall(i -> ew.siluMul(gate.from(0), up.from(0), batch * ffn), calls));
-                micros.put(DecodeAttribution.ADD, perCall(i -> ew.add(x.from(0), xb.from(0), batch * dim), calls));
-                micros.put(DecodeAttribution.EMBED, perCall(i -> ew.embed(table, tokens.from(0), batch, x.from(0)), calls));
-            } finally {
-                table.close();
+            micros.put(DecodeAttribution.RMSNORM, timed(i -> norm.launch(x.from(0), w, c.rmsNormEps(), batch, dim, xb.from(0)), calls));
+            if (c.qkNorm()) {
+                micros.put(DecodeAttribution.HEAD_NORM, timed(i -> norm.launch(q.from(0), headWeight, c.rmsNormEps(), batch * c.numHeads(), hd, q.from(0)), calls));
             }
+            micros.put(DecodeAttribution.ROPE_Q, timed(i -> rope.launch(q.from(0), cos.from(0), sin.from(0), batch, c.numHeads(), hd), calls));
+            micros.put(DecodeAttribution.ROPE_K, timed(i -> rope.launch(k.from(0), cos.from(0), sin.from(0), batch, c.numKvHeads(), hd), calls));
+            micros.put(DecodeAttribution.SILU_MUL, timed(i -> ew.siluMul(gate.from(0), up.from(0), batch * ffn), calls));
+            micros.put(DecodeAttribution.ADD, timed(i -> ew.add(x.from(0), xb.from(0), batch * dim), calls));
+            micros.put(DecodeAttribution.EMBED, timed(i -> ew.embed(table, tokens.from(0), batch, x.from(0)), calls));
         }
-        micros.forEach((family, us) -> addRow("kernels", family, batch).put("us_per_call", round(us, 2)));
-        write(result, out);
         return micros;
     }
 
@@ -231,6 +264,7 @@ public final class DecodeAttributionBenchmark {
                     layout.layers());
             ObjectNode row = addRow("kernels", DecodeAttribution.ATTENTION, batch);
             row.put("us_per_call", round(us, 2));
+            row.put("eager_us_per_call", round(lastEagerMicros, 2));
             long kvBytes = (long) batch * (context + 1) * layout.tokenWidth() * 2 * Short.BYTES;
             row.put("kv_bytes_per_layer", kvBytes);
             row.put("tb_per_s", round(DecodeAttribution.terabytesPerSecond(kvBytes, us), 2));
@@ -246,10 +280,20 @@ public final class DecodeAttributionBenchmark {
     /**
      * µs per call of {@code call(i)}, i = 0..calls-1, all recorded into one graph: median CUDA-event time of
      * {@link #REPLAYS} replays after one, divided by the calls. The call runs once eagerly first (modules, scratch).
+     * The same calls launched eagerly, timed the same way, go to {@link #lastEagerMicros} (the host's launch gaps
+     * included where they exceed the kernels): a family that is slower in a graph than eagerly shows there.
      */
     private double perCall(IntConsumer call, int calls) {
         call.accept(0);
         device.synchronize();
+        double[] eager = new double[REPLAYS];
+        for (int r = 0; r < REPLAYS; r++) {
+            timer.start();
+            for (int i = 0; i < calls; i++) call.accept(i);
+            eager[r] = timer.stopMillis();
+        }
+        Arrays.sort(eager);
+        lastEagerMicros = eager[REPLAYS / 2] * 1e3 / calls;
         try (CudaGraph graph = new CudaGraph(device)) {
             graph.record(() -> {
                 for (int i = 0; i < calls; i++) call.accept(i);
@@ -264,6 +308,12 @@ public final class DecodeAttributionBenchmark {
             Arrays.sort(ms);
             return ms[REPLAYS / 2] * 1e3 / calls;
         }
+    }
+
+    /** {@link #perCall} and its eager twin. */
+    private double[] timed(IntConsumer call, int calls) {
+        double graph = perCall(call, calls);
+        return new double[]{graph, lastEagerMicros};
     }
 
     // ---- part 2: the decoder's step ----
@@ -372,11 +422,16 @@ public final class DecodeAttributionBenchmark {
         System.err.println(row);
     }
 
-    /** Nsight Compute's run: a short fill, 2 eager steps, then replayed ones (the first of them recorded). */
+    /**
+     * Nsight Compute's run: the fill, then 2 eager steps and 3 replayed ones (the first of them recorded), only these
+     * between cuProfilerStart and cuProfilerStop (ncu --profile-from-start off), so the fill's kernels are not profiled.
+     */
     private void ncuSteps(Path folder, int batch, int context) {
         if (folder == null) throw new IllegalArgumentException("--ncu needs --model");
         try (Model model = Model.load(folder); CudaDecoder decoder = new CudaDecoder(model, device)) {
             List<Sequence> sequences = fill(model, decoder, batch, context);
+            device.synchronize();
+            jcuda.driver.JCudaDriver.cuProfilerStart();
             try {
                 for (String mode : List.of("eager", "replay")) {
                     decoder.recordDecodeSteps(mode.equals("replay"));
@@ -388,6 +443,8 @@ public final class DecodeAttributionBenchmark {
                                 + ", launches " + decoder.lastStep().launches());
                     }
                 }
+                device.synchronize();
+                jcuda.driver.JCudaDriver.cuProfilerStop();
             } finally {
                 Sequence.closeAll(sequences);
             }
