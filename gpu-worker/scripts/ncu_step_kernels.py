@@ -8,6 +8,7 @@ lines may be mixed in and are skipped). The kernels are cut into steps at each e
 `eager + replay` steps are the benchmark's eager steps then its replayed ones (graph nodes profiled one by one,
 --graph-profiling node). For each kernel name: launches per step and µs per step, eager (median over its steps)
 against replayed, and their difference, largest first: which kernel makes the two modes differ.
+`--self-test` checks the parsing on a synthetic CSV.
 """
 import argparse
 import csv
@@ -80,7 +81,35 @@ def summarize(ks, eager, replay):
     return result
 
 
+def self_test():
+    """The parser on a synthetic CSV (run here, without a GPU): a fill pass, 2 eager steps, 3 replayed ones whose
+    attention is 50 µs slower, units mixed, ncu's own lines around the table."""
+    header = ('"ID","Process ID","Process Name","Host Name","Kernel Name","Context","Stream","Block Size","Grid Size","Device",'
+              '"CC","Section Name","Metric Name","Metric Unit","Metric Value"')
+    rows = []
+
+    def kernel(name, us, unit="nsecond"):
+        value = us * 1000 if unit == "nsecond" else us
+        rows.append(f'"{len(rows)}","1","java","h","{name}","1","7","(256, 1, 1)","(1, 1, 1)","0","9.0","Command line profiler metrics",'
+                    f'"gpu__time_duration.sum","{unit}","{value:,.0f}"')
+
+    for s in range(6):
+        kernel("embed_bf16", 2)
+        kernel("rmsnorm", 3)
+        kernel("attend_decode_batch_d128_r4", 100 + (50 if s >= 3 else 0), "usecond" if s == 4 else "nsecond")
+        kernel("skinny_bf16_b1", 20)
+    text = "==PROF== Connected\n" + header + "\n" + "\n".join(rows) + "\n==PROF== Disconnected\n"
+    r = summarize(kernels(text), 2, 3)
+    assert [s["mode"] for s in r["steps"]] == ["eager"] * 2 + ["replay"] * 3, r["steps"]
+    top = r["kernels"][0]
+    assert top["kernel"].startswith("attend") and abs(top["replay_minus_eager_us"] - 50) < 1e-6, top
+    assert r["eager_gpu_us_per_step"] == 125 and r["replay_gpu_us_per_step"] == 175, r
+    print("self-test passed")
+
+
 def main():
+    if sys.argv[1:] == ["--self-test"]:
+        return self_test()
     ap = argparse.ArgumentParser()
     ap.add_argument("csv")
     ap.add_argument("--eager", type=int, default=2)

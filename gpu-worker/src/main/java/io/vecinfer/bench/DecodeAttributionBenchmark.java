@@ -108,14 +108,7 @@ public final class DecodeAttributionBenchmark {
             }
             i++;
         }
-        ObjectNode result = JSON.createObjectNode();
-        result.put("benchmark", "decode-step attribution: each call family of a decode step timed inside a CUDA graph (µs per call, no"
-                + " host), summed into a predicted step, against the decoder's replayed and eager steps in the same call");
-        result.put("command", command);
-        result.put("date", Instant.now().toString());
-        result.put("commit", commit);
-        result.put("context", context);
-        result.put("calls_per_graph", calls);
+        ObjectNode result = newResult(command, commit, context, calls);
         try (CudaDevice device = CudaDevice.open(0); CudaTimer timer = new CudaTimer(device)) {
             result.put("device", device.name());
             DecodeAttributionBenchmark bench = new DecodeAttributionBenchmark(device, timer, result, out);
@@ -132,6 +125,20 @@ public final class DecodeAttributionBenchmark {
         }
         write(result, out);
         System.out.println(JSON.writerWithDefaultPrettyPrinter().writeValueAsString(result));
+    }
+
+    /** The JSON's head: what ran, where (device, filled in once open), when, at which commit; rows follow. */
+    static ObjectNode newResult(String command, String commit, int context, int calls) {
+        ObjectNode result = JSON.createObjectNode();
+        result.put("benchmark", "decode-step attribution: each call family of a decode step timed inside a CUDA graph (µs per call, no"
+                + " host), summed into a predicted step, against the decoder's replayed and eager steps in the same call");
+        result.put("command", command);
+        result.putNull("device");
+        result.put("date", Instant.now().toString());
+        result.put("commit", commit);
+        result.put("context", context);
+        result.put("calls_per_graph", calls);
+        return result;
     }
 
     // ---- part 1: call families inside a graph ----
