@@ -8,6 +8,7 @@ import io.vecinfer.cuda.CudaGraph;
 import io.vecinfer.cuda.CudaTimer;
 import io.vecinfer.cuda.DeviceBuffer;
 import io.vecinfer.cuda.attention.BatchDecodeAttention;
+import io.vecinfer.cuda.attention.DecodeAttention;
 import io.vecinfer.cuda.attention.Fp16KvRing;
 import io.vecinfer.cuda.decoder.CudaDecoder;
 import io.vecinfer.cuda.decoder.DeviceKvCaches;
@@ -151,10 +152,7 @@ public final class DecodeAttributionBenchmark {
             for (DecodeAttribution.Product p : DecodeAttribution.products(c)) product(matmul, p, batches, calls, micros);
         }
         elementwise(c, batches, calls, micros);
-        for (int b : batches) {
-            micros.get(b).put(DecodeAttribution.ATTENTION, attention(c, b, context));
-            eagerMicros.computeIfAbsent(b, x -> new LinkedHashMap<>()).put(DecodeAttribution.ATTENTION, lastEagerMicros);
-        }
+        for (int b : batches) micros.get(b).put(DecodeAttribution.ATTENTION, attention(c, b, context));
         Map<Integer, DecodeAttribution.Prediction> predictions = new LinkedHashMap<>();
         for (int b : batches) {
             DecodeAttribution.Prediction prediction = DecodeAttribution.predict(c, micros.get(b));
@@ -272,11 +270,26 @@ public final class DecodeAttributionBenchmark {
             ObjectNode row = addRow("kernels", DecodeAttribution.ATTENTION, batch);
             row.put("us_per_call", round(us, 2));
             row.put("eager_us_per_call", round(lastEagerMicros, 2));
+            eagerMicros.computeIfAbsent(batch, x -> new LinkedHashMap<>()).put(DecodeAttribution.ATTENTION, lastEagerMicros);
             long kvBytes = (long) batch * (context + 1) * layout.tokenWidth() * 2 * Short.BYTES;
             row.put("kv_bytes_per_layer", kvBytes);
             row.put("tb_per_s", round(DecodeAttribution.terabytesPerSecond(kvBytes, us), 2));
             BatchDecodeAttention.Plan plan = attention.plan();
             row.put("plan", plan.splits() + " splits × " + layout.kvHeads() + " kv heads × " + batch * plan.rowBlocks() + " row blocks");
+            // The split rule before this branch rounded up (a partial third wave at b8 and b32): timed beside it.
+            long perSplit = (long) layout.kvHeads() * plan.rowBlocks() * batch;
+            int roundedUp = (int) Math.max(1, ((long) DecodeAttention.CTAS_PER_SM * device.multiprocessorCount() + perSplit - 1) / perSplit);
+            if (roundedUp != plan.splits()) {
+                attention.prepare(rings, positions, roundedUp);
+                double upUs = perCall(i -> attention.storeAndAttend(i % layout.layers(), q.from(0), k.from(0), v.from(0), scale, o.from(0)),
+                        layout.layers());
+                ObjectNode up = addRow("kernels", DecodeAttribution.ATTENTION + "_splits_rounded_up", batch);
+                up.put("us_per_call", round(upUs, 2));
+                up.put("tb_per_s", round(DecodeAttribution.terabytesPerSecond(kvBytes, upUs), 2));
+                up.put("plan", roundedUp + " splits × " + layout.kvHeads() + " kv heads × " + batch * plan.rowBlocks() + " row blocks");
+                System.err.println(up);
+            }
+            System.err.println(row);
             write(result, out);
             return us;
         } finally {
