@@ -32,10 +32,17 @@ CP=".device-bundle/lib/*" # quoted where used: the JVM expands the *, the shell 
 timeout 120 python3 "$S/make_8b_checkpoint.py" --out "$MODEL" 2>&1 | tail -5 | tee "$OUT/decode-attr-checkpoint.txt"
 MODEL_ARG=""; [ -f "$MODEL/config.json" ] && MODEL_ARG="--model $MODEL"
 
-timeout -s QUIT -k 10 $(( $(left) - 10 )) $JAVA -cp "$CP" io.vecinfer.bench.DecodeAttributionBenchmark $MODEL_ARG ${ATTR_ARGS:-} \
+# Clocks, power and throttle reasons every 200 ms while the benchmark runs (read only: the clocks are left alone): an
+# order effect between the replayed and eager rounds (e.g. SM clocks lowered after the fill's heavy prefill) shows here.
+nvidia-smi --query-gpu=timestamp,clocks.sm,clocks.mem,power.draw,temperature.gpu,clocks_throttle_reasons.active \
+  --format=csv -lms 200 > "$OUT/decode-attr-clocks.csv" 2>/dev/null &
+CLOCKS_PID=$!
+JAVA_S=$(( $(left) - 10 )); (( JAVA_S > 170 )) && JAVA_S=170 # leave ncu its share
+timeout -s QUIT -k 10 $JAVA_S $JAVA -cp "$CP" io.vecinfer.bench.DecodeAttributionBenchmark $MODEL_ARG ${ATTR_ARGS:-} \
   --out "$OUT/decode-attribution-h200.json" --commit "$COMMIT" --command "bash $S/decode-attr-on-h200.sh" \
   2>"$OUT/decode-attr-stderr.txt" >/dev/null
 echo "benchmark rc $? at $(( $(date +%s) - START )) s"
+kill "$CLOCKS_PID" 2>/dev/null
 
 NCU_BIN=$(command -v ncu || ls /opt/nvidia/nsight-compute/*/ncu 2>/dev/null | head -1)
 if [ "${NCU:-1}" != 0 ] && [ -n "$NCU_BIN" ] && [ -n "$MODEL_ARG" ] && (( $(left) > 60 )); then
