@@ -52,8 +52,9 @@ import java.util.function.IntConsumer;
  *       ({@link CudaDecoder#timePhases}), with its launches: against the prediction.</li>
  * </ol>
  * The JSON (command, device, date, commit, rows) is rewritten after every row, so a run cut short keeps what finished.
- * {@code --ncu} runs only a short step sequence for Nsight Compute (decode-attr-on-h200.sh): fill, 2 eager steps, 3
- * replayed ones at {@code --batches}' first batch; ncu_step_kernels.py splits its kernels into steps at each embed.
+ * {@code --ncu} runs only a short step sequence for Nsight Compute (decode-attr-on-h200.sh): fill, 3 eager steps, 3
+ * replayed ones at {@code --batches}' first batch ({@link #ncuSteps}); ncu_step_kernels.py splits its kernels into
+ * steps at each embed.
  * <pre>
  *   java -cp CLASSPATH io.vecinfer.bench.DecodeAttributionBenchmark [--model /tmp/llama8b-random] [--batches 1,8,32]
  *       [--context 4096] [--calls 20] [--steps 6] [--out decode-attribution-h200.json] [--command S] [--commit C] [--ncu]
@@ -443,8 +444,10 @@ public final class DecodeAttributionBenchmark {
     }
 
     /**
-     * Nsight Compute's run: the fill, then 2 eager steps and 3 replayed ones (the first of them recorded), only these
-     * between cuProfilerStart and cuProfilerStop (ncu --profile-from-start off), so the fill's kernels are not profiled.
+     * Nsight Compute's run: the fill, then 2 eager steps, then with graphs on a first-sight step (eager too) and 3
+     * replayed ones (the first of them recorded), only these between cuProfilerStart and cuProfilerStop (ncu
+     * --profile-from-start off), so the fill's kernels are not profiled. ncu_step_kernels.py's defaults (the last 2 + 3
+     * steps: eager, eager, replay × 3) match.
      */
     private void ncuSteps(Path folder, int batch, int context) {
         if (folder == null) throw new IllegalArgumentException("--ncu needs --model");
@@ -455,7 +458,7 @@ public final class DecodeAttributionBenchmark {
             try {
                 for (String mode : List.of("eager", "replay")) {
                     decoder.recordDecodeSteps(mode.equals("replay"));
-                    for (int i = 0; i < (mode.equals("eager") ? 2 : 3); i++) {
+                    for (int i = 0; i < (mode.equals("eager") ? 2 : 4); i++) {
                         List<int[]> next = new ArrayList<>();
                         for (int s = 0; s < batch; s++) next.add(tokens(model.config(), 1));
                         decoder.forwardLast(sequences, next);
