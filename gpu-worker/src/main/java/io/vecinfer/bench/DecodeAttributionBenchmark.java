@@ -386,6 +386,7 @@ public final class DecodeAttributionBenchmark {
     private ObjectNode stepRound(CudaDecoder decoder, ModelConfig c, List<Sequence> batch, String mode, int round, int steps) {
         decoder.recordDecodeSteps(mode.equals("replay"));
         List<Double> host = new ArrayList<>(), events = new ArrayList<>(), uploads = new ArrayList<>(), layers = new ArrayList<>(), head = new ArrayList<>();
+        List<Double> rest = new ArrayList<>(); // the events' span beyond the three phases: mostly the logits' download
         long launches = 0;
         int replays = 0;
         for (int i = 0; i < 3 + steps; i++) {
@@ -404,6 +405,7 @@ public final class DecodeAttributionBenchmark {
             uploads.add((double) phases.uploadsMs());
             layers.add((double) phases.layersMs());
             head.add((double) phases.headMs());
+            rest.add(eventMs - (double) phases.uploadsMs() - phases.layersMs() - phases.headMs());
             launches = stats.launches();
             if (stats.replayed()) replays++;
         }
@@ -414,6 +416,7 @@ public final class DecodeAttributionBenchmark {
         row.put("uploads_ms", round(TimedRuns.median(uploads), 3));
         row.put("layers_ms", round(TimedRuns.median(layers), 3));
         row.put("head_ms", round(TimedRuns.median(head), 3));
+        row.put("download_and_rest_ms", round(TimedRuns.median(rest), 3));
         row.put("launches_per_step", launches);
         row.put("replayed_steps", replays);
         row.put("steps", steps);
@@ -432,7 +435,7 @@ public final class DecodeAttributionBenchmark {
             row.put("predicted_layers_ms", round(prediction.stepMs() - prediction.headMs(), 3));
         }
         for (Map.Entry<String, List<ObjectNode>> e : byMode.entrySet()) {
-            for (String key : List.of("events_ms", "layers_ms", "head_ms", "uploads_ms")) {
+            for (String key : List.of("events_ms", "layers_ms", "head_ms", "uploads_ms", "download_and_rest_ms")) {
                 row.put(e.getKey() + "_" + key, round(e.getValue().stream().mapToDouble(r -> r.get(key).asDouble()).min().orElse(Double.NaN), 3));
             }
             row.put(e.getKey() + "_launches_per_step", e.getValue().get(0).get("launches_per_step").asLong());
