@@ -73,13 +73,14 @@ public class ModelCellRunner implements CellRunner {
 
     /** The context of a cell: its model, decoder and caches on the backend that runs its method. */
     private synchronized TaskContext<?> context(Cell cell) {
+        Loaded loaded = load(cell.model());
         MethodSpec method = MethodSpec.parse(cell.method());
         OnBackend<?> runsOn = backend.backend().supports(method, cell.prefill()) ? backend : cpu;
-        return context(runsOn, cell, method);
+        return context(runsOn, loaded, cell, method);
     }
 
-    private <C extends SequenceCache> TaskContext<C> context(OnBackend<C> runsOn, Cell cell, MethodSpec method) {
-        Loaded loaded = load(cell.model());
+    /** Decoder and caches both from {@code runsOn}: of its one cache type. */
+    private <C extends SequenceCache> TaskContext<C> context(OnBackend<C> runsOn, Loaded loaded, Cell cell, MethodSpec method) {
         DecoderBackend<C> decoder = runsOn.decoder(cell.model(), loaded.model());
         ExecutionBackend<C> on = runsOn.backend();
         CacheFactory<C> compressed = on.caches(method, loaded.model(), methods.codebooks(method, loaded.model(), loaded.tokenizer(), cell.codebook()));
