@@ -46,10 +46,18 @@ public class ModelCellRunner implements CellRunner {
         }
     }
 
-    /** The runner of an executor on {@code backend}: datasets from {@link Datasets#checkedFolder()}, codebooks of its own. */
+    /**
+     * The runner of an executor on {@code backend}, which it closes (also when the datasets are missing): datasets from
+     * {@link Datasets#checkedFolder()}, codebooks of its own.
+     */
     public static ModelCellRunner on(ExecutionBackend<?> backend) {
-        Path datasets = Datasets.checkedFolder();
-        return new ModelCellRunner(datasets, new KvMethods(datasets), backend);
+        try {
+            Path datasets = Datasets.checkedFolder();
+            return new ModelCellRunner(datasets, new KvMethods(datasets), backend);
+        } catch (RuntimeException e) {
+            backend.close();
+            throw e;
+        }
     }
 
     /**
