@@ -11,6 +11,7 @@ import io.vecinfer.cuda.attention.BatchDecodeAttention;
 import io.vecinfer.cuda.attention.DecodeAttention;
 import io.vecinfer.cuda.attention.Fp16KvRing;
 import io.vecinfer.cuda.decoder.CudaDecoder;
+import io.vecinfer.cuda.decoder.DeviceKvCache;
 import io.vecinfer.cuda.decoder.DeviceKvCaches;
 import io.vecinfer.cuda.ops.DeviceMatrix;
 import io.vecinfer.cuda.ops.Elementwise;
@@ -344,11 +345,11 @@ public final class DecodeAttributionBenchmark {
     private void steps(Path folder, int[] batches, int context, int steps, Map<Integer, DecodeAttribution.Prediction> predictions) {
         int most = Arrays.stream(batches).max().orElse(1);
         try (Model model = Model.load(folder); CudaDecoder decoder = new CudaDecoder(model, device)) {
-            List<Sequence> sequences = fill(model, decoder, most, context);
+            List<Sequence<DeviceKvCache>> sequences = fill(model, decoder, most, context);
             decoder.timePhases(true);
             try {
                 for (int b : batches) {
-                    List<Sequence> batch = sequences.subList(0, b);
+                    List<Sequence<DeviceKvCache>> batch = sequences.subList(0, b);
                     Map<String, List<ObjectNode>> byMode = new LinkedHashMap<>();
                     for (int round = 0; round < MODES.length; round++) {
                         ObjectNode row = stepRound(decoder, model.config(), batch, MODES[round], round / 2, steps);
@@ -366,13 +367,13 @@ public final class DecodeAttributionBenchmark {
     }
 
     /** {@code most} sequences of {@code context} random tokens each, prefilled by the decoder (one forwardLast). */
-    private List<Sequence> fill(Model model, CudaDecoder decoder, int most, int context) {
+    private List<Sequence<DeviceKvCache>> fill(Model model, CudaDecoder decoder, int most, int context) {
         long t0 = System.nanoTime();
-        List<Sequence> sequences = new ArrayList<>();
+        List<Sequence<DeviceKvCache>> sequences = new ArrayList<>();
         List<int[]> prompts = new ArrayList<>();
         var caches = DeviceKvCaches.fp16(device);
         for (int s = 0; s < most; s++) {
-            sequences.add(new Sequence(caches.create(model.kvLayout())));
+            sequences.add(new Sequence<>(caches.create(model.kvLayout())));
             prompts.add(tokens(model.config(), context));
         }
         decoder.forwardLast(sequences, prompts);
@@ -383,7 +384,7 @@ public final class DecodeAttributionBenchmark {
     }
 
     /** One round of {@code steps} timed steps in one mode (after warm-ups: a replay needs one eager step and one recording). */
-    private ObjectNode stepRound(CudaDecoder decoder, ModelConfig c, List<Sequence> batch, String mode, int round, int steps) {
+    private ObjectNode stepRound(CudaDecoder decoder, ModelConfig c, List<Sequence<DeviceKvCache>> batch, String mode, int round, int steps) {
         decoder.recordDecodeSteps(mode.equals("replay"));
         List<Double> host = new ArrayList<>(), events = new ArrayList<>(), uploads = new ArrayList<>(), layers = new ArrayList<>(), head = new ArrayList<>();
         List<Double> rest = new ArrayList<>(); // the events' span beyond the three phases: mostly the logits' download
@@ -455,7 +456,7 @@ public final class DecodeAttributionBenchmark {
     private void ncuSteps(Path folder, int batch, int context) {
         if (folder == null) throw new IllegalArgumentException("--ncu needs --model");
         try (Model model = Model.load(folder); CudaDecoder decoder = new CudaDecoder(model, device)) {
-            List<Sequence> sequences = fill(model, decoder, batch, context);
+            List<Sequence<DeviceKvCache>> sequences = fill(model, decoder, batch, context);
             device.synchronize();
             jcuda.driver.JCudaDriver.cuProfilerStart();
             try {

@@ -3,6 +3,7 @@ package io.vecinfer.bench;
 import io.vecinfer.decoder.Decoder;
 import io.vecinfer.decoder.Sequence;
 import io.vecinfer.kvcache.DenseKvCache;
+import io.vecinfer.kvcache.KvCache;
 import io.vecinfer.kvcache.KvCacheFactory;
 import io.vecinfer.model.Model;
 import io.vecinfer.tensor.DotKernel;
@@ -49,14 +50,14 @@ public final class DecoderBenchmark {
             int[] prompt = random.ints(PROMPT, 3, model.config().vocabSize()).toArray();
             double[] prefill = new double[REPEATS], decode = new double[REPEATS];
             for (int rep = -1; rep < REPEATS; rep++) { // rep -1 warms the JIT up
-                Sequence one = new Sequence(fp32.create(model.kvLayout()));
+                Sequence<KvCache> one = new Sequence<>(fp32.create(model.kvLayout()));
                 long t0 = System.nanoTime();
                 decoder.forwardLast(List.of(one), List.of(prompt));
                 long t1 = System.nanoTime();
-                List<Sequence> batch = new ArrayList<>();
+                List<Sequence<KvCache>> batch = new ArrayList<>();
                 List<int[]> prompts = new ArrayList<>();
                 for (int b = 0; b < BATCH; b++) {
-                    batch.add(new Sequence(fp32.create(model.kvLayout())));
+                    batch.add(new Sequence<>(fp32.create(model.kvLayout())));
                     prompts.add(Arrays.copyOf(prompt, 64));
                 }
                 decoder.forwardLast(batch, prompts);

@@ -12,7 +12,7 @@ import io.vecinfer.cuda.decoder.DeviceKvCaches;
 import io.vecinfer.decoder.Batching;
 import io.vecinfer.decoder.Sequence;
 import io.vecinfer.decoder.TokenScores;
-import io.vecinfer.kvcache.KvCacheFactory;
+import io.vecinfer.kvcache.CacheFactory;
 import io.vecinfer.model.Model;
 import io.vecinfer.model.ModelConfig;
 
@@ -72,7 +72,7 @@ public final class DecoderE2EBenchmark {
     private final CudaDevice device;
     private final CudaDecoder decoder;
     private final Model model;
-    private final KvCacheFactory caches;
+    private final CacheFactory<DeviceKvCache> caches;
     private final int reps;
     private final boolean directFill;
     private final SplittableRandom random = new SplittableRandom(1);
@@ -168,7 +168,7 @@ public final class DecoderE2EBenchmark {
     /** Kernel modules loaded and activations allocated, then the first estimates: a chunk's prefill and a decode step. */
     private ObjectNode warmUp() {
         ObjectNode w = JSON.createObjectNode();
-        Sequence s = newSequence();
+        Sequence<DeviceKvCache> s = newSequence();
         try {
             double cold = timeMs(() -> score(List.of(s), List.of(tokens(warmUpTokens))));
             double warm = timeMs(() -> score(List.of(s), List.of(tokens(warmUpTokens))));
@@ -216,7 +216,7 @@ public final class DecoderE2EBenchmark {
         List<int[]> prompts = new ArrayList<>();
         for (int b = 0; b < shape.batch(); b++) prompts.add(tokens(shape.length()));
         TimedRuns.Samples samples = TimedRuns.repeat(() -> {
-            List<Sequence> sequences = newSequences(shape.batch());
+            List<Sequence<DeviceKvCache>> sequences = newSequences(shape.batch());
             try {
                 System.gc(); // the previous call's garbage, collected outside the timed call
                 return timeMs(() -> score(sequences, prompts));
@@ -230,7 +230,7 @@ public final class DecoderE2EBenchmark {
     }
 
     /** Perplexity's call: every token scored against its successor, on the device. */
-    private void score(List<Sequence> sequences, List<int[]> prompts) {
+    private void score(List<Sequence<DeviceKvCache>> sequences, List<int[]> prompts) {
         decoder.scoreAll(sequences, prompts, prompts.stream().map(TokenScores::nextTokens).toList());
     }
 
@@ -244,7 +244,7 @@ public final class DecoderE2EBenchmark {
                     estimate / 1e3, leftMs() / 1e3));
             return;
         }
-        List<Sequence> sequences = newSequences(batch);
+        List<Sequence<DeviceKvCache>> sequences = newSequences(batch);
         try {
             long t0 = System.nanoTime();
             String fill = fill(sequences, shape.length());
@@ -275,7 +275,7 @@ public final class DecoderE2EBenchmark {
      * events_ms, the GPU's span by CUDA events on the default stream around the call; launches_per_step (a graph replay
      * counts one); graph_replays. An issue time close to the step time means the GPU waited for the host.
      */
-    private TimedRuns.Samples timeSteps(List<Sequence> sequences, ObjectNode row, String prefix, double shareMs) {
+    private TimedRuns.Samples timeSteps(List<Sequence<DeviceKvCache>> sequences, ObjectNode row, String prefix, double shareMs) {
         int batch = sequences.size();
         List<Double> issueMs = new ArrayList<>(), eventsMs = new ArrayList<>();
         long[] launches = new long[1];
@@ -303,14 +303,14 @@ public final class DecoderE2EBenchmark {
     }
 
     /** Brings every sequence to {@code context} tokens; says how. */
-    private String fill(List<Sequence> sequences, int context) {
+    private String fill(List<Sequence<DeviceKvCache>> sequences, int context) {
         if (directFill) {
             try {
                 fillDirect(sequences, context);
                 return "direct: random keys and values through DeviceKvCache.appendAndAttend, " + Batching.CHUNK_ROWS + " tokens a call";
             } catch (RuntimeException e) {
                 // A cache that refuses (another type, a changed contract): start again from empty caches with real prompts.
-                List<Sequence> fresh = newSequences(sequences.size());
+                List<Sequence<DeviceKvCache>> fresh = newSequences(sequences.size());
                 Sequence.closeAll(sequences);
                 sequences.clear();
                 sequences.addAll(fresh);
@@ -322,19 +322,19 @@ public final class DecoderE2EBenchmark {
         return "prefill: random prompts through forwardLast";
     }
 
-    private void fillPrefill(List<Sequence> sequences, int context) {
-        for (Sequence s : sequences) decoder.forwardLast(List.of(s), List.of(tokens(context)));
+    private void fillPrefill(List<Sequence<DeviceKvCache>> sequences, int context) {
+        for (Sequence<DeviceKvCache> s : sequences) decoder.forwardLast(List.of(s), List.of(tokens(context)));
     }
 
     /** Random fp32 q, k, v chunks (the layout CudaDecoder hands its caches), appended layer by layer as the decoder would. */
-    private void fillDirect(List<Sequence> sequences, int context) {
+    private void fillDirect(List<Sequence<DeviceKvCache>> sequences, int context) {
         ModelConfig c = model.config();
         int chunk = Batching.CHUNK_ROWS, qDim = c.numHeads() * c.headDim(), kvDim = c.numKvHeads() * c.headDim();
         float scale = (float) (1.0 / Math.sqrt(c.headDim()));
         try (DeviceBuffer q = device.upload(floats(chunk * qDim)); DeviceBuffer k = device.upload(floats(chunk * kvDim));
              DeviceBuffer v = device.upload(floats(chunk * kvDim)); DeviceBuffer out = device.allocate((long) chunk * qDim * Float.BYTES)) {
-            for (Sequence s : sequences) {
-                DeviceKvCache cache = (DeviceKvCache) s.cache();
+            for (Sequence<DeviceKvCache> s : sequences) {
+                DeviceKvCache cache = s.cache();
                 while (s.position() < context) {
                     int n = Math.min(chunk, context - s.position());
                     for (int layer = 0; layer < c.numLayers(); layer++) {
@@ -363,12 +363,12 @@ public final class DecoderE2EBenchmark {
         row.put("skipped", why);
     }
 
-    private Sequence newSequence() {
-        return new Sequence(caches.create(model.kvLayout()));
+    private Sequence<DeviceKvCache> newSequence() {
+        return new Sequence<>(caches.create(model.kvLayout()));
     }
 
-    private List<Sequence> newSequences(int n) {
-        List<Sequence> list = new ArrayList<>();
+    private List<Sequence<DeviceKvCache>> newSequences(int n) {
+        List<Sequence<DeviceKvCache>> list = new ArrayList<>();
         for (int i = 0; i < n; i++) list.add(newSequence());
         return list;
     }

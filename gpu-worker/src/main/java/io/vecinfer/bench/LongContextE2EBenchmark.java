@@ -6,13 +6,13 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.vecinfer.cuda.CudaDevice;
 import io.vecinfer.cuda.CudaTimer;
 import io.vecinfer.cuda.decoder.CudaDecoder;
+import io.vecinfer.cuda.decoder.DeviceBatchFit;
 import io.vecinfer.cuda.decoder.DeviceKvCache;
 import io.vecinfer.cuda.decoder.DeviceKvCaches;
 import io.vecinfer.cuda.decoder.DeviceVqMethod;
 import io.vecinfer.cuda.decoder.SyntheticKvFill;
-import io.vecinfer.cuda.eval.DeviceBatchFit;
 import io.vecinfer.decoder.Sequence;
-import io.vecinfer.kvcache.KvCacheFactory;
+import io.vecinfer.kvcache.CacheFactory;
 import io.vecinfer.model.Model;
 import io.vecinfer.quant.MethodSpec;
 import io.vecinfer.quant.VqSpec;
@@ -153,17 +153,17 @@ public final class LongContextE2EBenchmark {
             result.put("load_s", round((System.nanoTime() - start) / 1e9, 1));
             write(result, o.out());
             LongContextE2EBenchmark bench = new LongContextE2EBenchmark(o, model, device, decoder, fill);
-            List<KvCacheFactory> methods = List.of(DeviceKvCaches.fp16(device), vq);
+            List<CacheFactory<DeviceKvCache>> methods = List.of(DeviceKvCaches.fp16(device), vq);
             if (o.only().contains("long")) {
                 if (o.longContext() > model.config().contextLength()) {
                     rows.addObject().put("name", "long").putNull("ours_ms").put("skipped", "context " + o.longContext()
                             + " beyond the checkpoint's max_position_embeddings " + model.config().contextLength());
                 } else {
-                    for (KvCacheFactory m : methods) bench.row(rows, result, "long-" + label(m) + "-b1-ctx" + o.longContext(), m, o.longContext(), false);
+                    for (CacheFactory<DeviceKvCache> m : methods) bench.row(rows, result, "long-" + label(m) + "-b1-ctx" + o.longContext(), m, o.longContext(), false);
                 }
             }
             if (o.only().contains("maxbatch")) {
-                for (KvCacheFactory m : methods) bench.row(rows, result, "maxbatch-" + label(m) + "-ctx" + o.batchContext(), m, o.batchContext(), true);
+                for (CacheFactory<DeviceKvCache> m : methods) bench.row(rows, result, "maxbatch-" + label(m) + "-ctx" + o.batchContext(), m, o.batchContext(), true);
             }
             result.put("device_peak_gib", round(device.peakAllocatedBytes() / (double) (1L << 30), 1));
         } catch (RuntimeException | OutOfMemoryError e) {
@@ -176,19 +176,19 @@ public final class LongContextE2EBenchmark {
         System.out.println(JSON.writerWithDefaultPrettyPrinter().writeValueAsString(result));
     }
 
-    private static String label(KvCacheFactory method) {
+    private static String label(CacheFactory<DeviceKvCache> method) {
         return method.spec().equals("fp16") ? "fp16" : "vq";
     }
 
     /** One row, with a placeholder written first so that a run cut short still says where it stopped. */
-    private void row(ArrayNode rows, ObjectNode result, String name, KvCacheFactory method, int context, boolean maxBatch) {
+    private void row(ArrayNode rows, ObjectNode result, String name, CacheFactory<DeviceKvCache> method, int context, boolean maxBatch) {
         rows.addObject().put("name", name).putNull("ours_ms").put("skipped", "unfinished: the run was stopped during this row");
         write(result, options.out());
         ObjectNode row = JSON.createObjectNode();
         row.put("name", name);
         row.put("method", method.spec());
         row.put("context", context);
-        List<Sequence> sequences = new ArrayList<>();
+        List<Sequence<DeviceKvCache>> sequences = new ArrayList<>();
         try {
             if (leftMs() <= 0) throw new IllegalStateException("no time left of the " + options.budgetS() + " s budget");
             long t0 = System.nanoTime(), before = device.allocatedBytes();
@@ -222,7 +222,7 @@ public final class LongContextE2EBenchmark {
             row.put("fill_s", round((System.nanoTime() - t0) / 1e9, 1));
             row.put("device_bytes_per_sequence", perSequence);
             long cacheBytes = 0;
-            for (Sequence s : sequences) cacheBytes += s.cache().storedBytes();
+            for (Sequence<DeviceKvCache> s : sequences) cacheBytes += s.cache().storedBytes();
             row.put("cache_bytes", cacheBytes);
             row.put("cache_bytes_per_sequence", cacheBytes / batch);
             timeSteps(sequences, row);
@@ -238,10 +238,10 @@ public final class LongContextE2EBenchmark {
         write(result, options.out());
     }
 
-    private Sequence filled(KvCacheFactory method, int context, ObjectNode row) {
-        Sequence s = new Sequence(method.create(model.kvLayout()));
+    private Sequence<DeviceKvCache> filled(CacheFactory<DeviceKvCache> method, int context, ObjectNode row) {
+        Sequence<DeviceKvCache> s = new Sequence<>(method.create(model.kvLayout()));
         try {
-            String how = fill.fill((DeviceKvCache) s.cache(), context, options.spare());
+            String how = fill.fill(s.cache(), context, options.spare());
             s.advance(context);
             if (row != null) row.put("fill", how);
             return s;
@@ -252,7 +252,7 @@ public final class LongContextE2EBenchmark {
     }
 
     /** Warm-up steps, then timed ones within the time left; what one step issued. */
-    private void timeSteps(List<Sequence> sequences, ObjectNode row) {
+    private void timeSteps(List<Sequence<DeviceKvCache>> sequences, ObjectNode row) {
         int batch = sequences.size();
         List<Double> eventsMs = new ArrayList<>();
         long[] launches = new long[1];

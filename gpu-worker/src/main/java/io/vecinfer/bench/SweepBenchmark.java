@@ -3,12 +3,12 @@ package io.vecinfer.bench;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.vecinfer.cuda.eval.CudaBackend;
+import io.vecinfer.cuda.decoder.CudaBackend;
+import io.vecinfer.decoder.CpuBackend;
+import io.vecinfer.decoder.ExecutionBackend;
 import io.vecinfer.eval.task.BatchSize;
 import io.vecinfer.eval.task.Cell;
-import io.vecinfer.eval.task.CpuBackend;
 import io.vecinfer.eval.task.DatasetSampleCatalog;
-import io.vecinfer.eval.task.ExecutionBackend;
 import io.vecinfer.eval.task.KvMethods;
 import io.vecinfer.eval.task.ModelCellRunner;
 import io.vecinfer.eval.task.SampleResult;
@@ -23,7 +23,7 @@ import java.util.function.Consumer;
 
 /**
  * Samples per second of a small evaluation sweep through {@link ModelCellRunner}, the path a Spark executor takes
- * (CudaCellRunner: {@link KvMethods}, the CUDA backend, the tasks' own implementations, {@link BatchSize#AUTO}): fp16
+ * (a GPU runner: {@link KvMethods}, {@link CudaBackend}, the tasks' own implementations, {@link BatchSize#AUTO}): fp16
  * cells of perplexity (consecutive held-out windows of --window tokens after BOS) and passkey (the prompts of
  * --passkey-context tokens, each answered by the task's greedy new tokens). sweep_peer.py does the same computation
  * with transformers on the same token ids, which --samples-out writes.
@@ -145,7 +145,7 @@ public final class SweepBenchmark {
     }
 
     /** The backend a Spark executor's runner would hold: GPU 0, or the CPU oracle. */
-    private static ExecutionBackend backend(String name) {
+    private static ExecutionBackend<?> backend(String name) {
         return name.equals("cuda") ? new CudaBackend(0) : new CpuBackend();
     }
 

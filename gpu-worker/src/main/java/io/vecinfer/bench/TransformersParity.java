@@ -12,9 +12,12 @@ import io.vecinfer.decoder.Decoder;
 import io.vecinfer.decoder.DecoderBackend;
 import io.vecinfer.decoder.Sampling;
 import io.vecinfer.decoder.Sequence;
+import io.vecinfer.kvcache.CacheFactory;
 import io.vecinfer.kvcache.DenseKvCache;
+import io.vecinfer.kvcache.KvCache;
 import io.vecinfer.kvcache.KvCacheFactory;
 import io.vecinfer.kvcache.KvLayout;
+import io.vecinfer.kvcache.SequenceCache;
 import io.vecinfer.model.Model;
 import io.vecinfer.safetensors.SafeTensorsFile;
 
@@ -39,18 +42,18 @@ import java.util.Locale;
  * {@code --backend cpu} puts the CPU decoder (fp16 KV cache) in the CUDA decoder's place: a check of this harness
  * without a GPU. Exits 1 when a greedy rule fails or the CUDA decoder leaves {@link TensorCoreTolerance}'s bound.
  */
-public final class TransformersParity {
+public final class TransformersParity<C extends SequenceCache> {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final KvCacheFactory CPU_FP32 = DenseKvCache.factory(DenseKvCache.Precision.FP32);
 
-    private final DecoderBackend tested;
-    private final KvCacheFactory testedCaches;
+    private final DecoderBackend<C> tested;
+    private final CacheFactory<C> testedCaches;
     private final Decoder oracle;
     private final KvLayout layout;
     private final int steps;
     private boolean failed;
 
-    private TransformersParity(Model model, DecoderBackend tested, KvCacheFactory testedCaches, int steps) {
+    private TransformersParity(Model model, DecoderBackend<C> tested, CacheFactory<C> testedCaches, int steps) {
         this.tested = tested;
         this.testedCaches = testedCaches;
         this.oracle = new Decoder(model);
@@ -93,16 +96,15 @@ public final class TransformersParity {
                 String name = entry.get("name").asText();
                 try (Model model = Model.load(repo.resolve(entry.get("checkpoint").asText()));
                      SafeTensorsFile theirs = SafeTensorsFile.open(peer.resolve(name + ".safetensors"))) {
-                    DecoderBackend tested = cuda ? new CudaDecoder(model, device) : new Decoder(model);
-                    KvCacheFactory caches = cuda ? DeviceKvCaches.fp16(device) : DenseKvCache.factory(DenseKvCache.Precision.FP16);
+                    TransformersParity<?> parity = cuda ? new TransformersParity<>(model, new CudaDecoder(model, device), DeviceKvCaches.fp16(device), steps)
+                            : new TransformersParity<>(model, new Decoder(model), DenseKvCache.factory(DenseKvCache.Precision.FP16), steps);
                     try {
-                        TransformersParity parity = new TransformersParity(model, tested, caches, steps);
                         ObjectNode row = parity.model(entry, theirs, model.config().vocabSize());
                         rows.add(row);
                         failed |= parity.failed;
                         System.out.println(summary(row));
                     } finally {
-                        if (tested instanceof AutoCloseable closeable) closeable.close();
+                        if (parity.tested instanceof AutoCloseable closeable) closeable.close();
                     }
                 } catch (RuntimeException e) {
                     // One model failing leaves the others' rows; the file says which and why.
@@ -159,7 +161,7 @@ public final class TransformersParity {
         ArrayNode greedy = JSON.createArrayNode();
         JsonNode prompts = entry.get("prompts");
         List<float[][]> lastRows = new ArrayList<>();
-        List<Sequence[]> sequences = new ArrayList<>();
+        List<Pair<C>> sequences = new ArrayList<>();
         try {
             for (int p = 0; p < prompts.size(); p++) {
                 int[] ids = ids(prompts.get(p));
@@ -169,12 +171,12 @@ public final class TransformersParity {
                     throw new IllegalStateException(entry.get("name") + " prompt " + p + ": " + flat.length + " transformers logits, not "
                             + ids.length + " × " + vocab);
                 }
-                Sequence[] pair = new Sequence[2]; // listed first, so the finally below closes whatever was created
+                Pair<C> pair = new Pair<>(); // listed first, so the finally below closes whatever was created
                 sequences.add(pair);
-                pair[0] = new Sequence(CPU_FP32.create(layout));
-                pair[1] = new Sequence(testedCaches.create(layout));
-                float[][] cpu = oracle.forwardAll(List.of(pair[0]), List.of(ids));
-                float[][] ours = tested.forwardAll(List.of(pair[1]), List.of(ids));
+                pair.cpu = new Sequence<>(CPU_FP32.create(layout));
+                pair.ours = new Sequence<>(testedCaches.create(layout));
+                float[][] cpu = oracle.forwardAll(List.of(pair.cpu), List.of(ids));
+                float[][] ours = tested.forwardAll(List.of(pair.ours), List.of(ids));
                 for (int r = 0; r < ids.length; r++) {
                     float[] transformers = Arrays.copyOfRange(flat, r * vocab, (r + 1) * vocab);
                     cudaVsTransformers.add(transformers, ours[r]);
@@ -194,19 +196,31 @@ public final class TransformersParity {
                 greedy.add(greedy(sequences.get(p), lastRows.get(p), prompts.get(p).size(), cudaVsCpu.maxAbsDifference()));
             }
         } finally {
-            for (Sequence[] pair : sequences) for (Sequence s : pair) if (s != null) s.close();
+            for (Pair<C> pair : sequences) pair.close();
         }
         row.set("greedy", greedy);
         return row;
     }
 
     /** Both decoders continue their prompt greedily, each from its own last logits and its own tokens. */
-    private ObjectNode greedy(Sequence[] pair, float[][] last, int promptLength, double prefillBound) {
+    /** One prompt's sequences: the CPU oracle's and the tested decoder's. */
+    private static final class Pair<C extends SequenceCache> implements AutoCloseable {
+        Sequence<KvCache> cpu;
+        Sequence<C> ours;
+
+        @Override
+        public void close() {
+            if (cpu != null) cpu.close();
+            if (ours != null) ours.close();
+        }
+    }
+
+    private ObjectNode greedy(Pair<C> pair, float[][] last, int promptLength, double prefillBound) {
         int[] cpuTokens = new int[steps], ourTokens = new int[steps];
         double[] gaps = new double[steps], differences = new double[steps];
         float[] cpu = last[0], ours = last[1];
-        pair[0].endPrompt();
-        pair[1].endPrompt();
+        pair.cpu.endPrompt();
+        pair.ours.endPrompt();
         boolean same = true;
         for (int t = 0; t < steps; t++) {
             cpuTokens[t] = Sampling.argmax(cpu);
@@ -215,8 +229,8 @@ public final class TransformersParity {
             differences[t] = same ? LogitComparison.maxAbsDifference(cpu, ours) : Double.NaN;
             same &= cpuTokens[t] == ourTokens[t];
             if (t + 1 < steps) {
-                cpu = oracle.forwardLast(List.of(pair[0]), List.of(new int[]{cpuTokens[t]}))[0];
-                ours = tested.forwardLast(List.of(pair[1]), List.of(new int[]{ourTokens[t]}))[0];
+                cpu = oracle.forwardLast(List.of(pair.cpu), List.of(new int[]{cpuTokens[t]}))[0];
+                ours = tested.forwardLast(List.of(pair.ours), List.of(new int[]{ourTokens[t]}))[0];
             }
         }
         int divergence = GreedyAgreement.firstDivergence(cpuTokens, ourTokens);

@@ -80,7 +80,7 @@ public final class Calibrator {
             int[] prompt = new int[settings.windowTokens() + 1];
             prompt[0] = bos;
             System.arraycopy(ids, w * settings.windowTokens(), prompt, 1, settings.windowTokens());
-            decoder.forwardLast(List.of(new Sequence(recording.create(model.kvLayout()))), List.of(prompt));
+            decoder.forwardLast(List.of(new Sequence<>(recording.create(model.kvLayout()))), List.of(prompt));
         }
         return samples;
     }

@@ -1,5 +1,6 @@
 package io.vecinfer.decoder;
 
+import io.vecinfer.kvcache.SequenceCache;
 import io.vecinfer.model.ModelConfig;
 
 import java.util.ArrayList;
@@ -19,8 +20,8 @@ public final class Batching {
 
     /** A backend's forward pass over at most a chunk of rows; it advances the sequences. */
     @FunctionalInterface
-    public interface Pass {
-        float[][] run(List<Sequence> sequences, List<int[]> newTokens, boolean everyPosition);
+    public interface Pass<C extends SequenceCache> {
+        float[][] run(List<Sequence<C>> sequences, List<int[]> newTokens, boolean everyPosition);
     }
 
     /**
@@ -28,7 +29,7 @@ public final class Batching {
      * ones of the whole input, sequence after sequence; {@code ends[i]} when it holds the last new token of sequence i
      * (whose row forwardLast keeps).
      */
-    public record Chunk(List<Sequence> sequences, List<int[]> newTokens, boolean[] ends) {
+    public record Chunk<C extends SequenceCache>(List<Sequence<C>> sequences, List<int[]> newTokens, boolean[] ends) {
         public int rows() {
             int rows = 0;
             for (int[] t : newTokens) rows += t.length;
@@ -37,21 +38,21 @@ public final class Batching {
     }
 
     /** Checks the input, then runs it in one pass or, when longer than {@link #CHUNK_ROWS}, sequence by sequence in chunks. */
-    public static float[][] forward(ModelConfig config, List<Sequence> sequences, List<int[]> newTokens, boolean everyPosition,
-                                    Pass pass) {
+    public static <C extends SequenceCache> float[][] forward(ModelConfig config, List<Sequence<C>> sequences, List<int[]> newTokens,
+                                                              boolean everyPosition, Pass<C> pass) {
         return forward(config, sequences, newTokens, everyPosition, CHUNK_ROWS, pass);
     }
 
     /** As {@link #forward(ModelConfig, List, List, boolean, Pass)} with chunks of at most {@code chunkRows} rows. */
-    public static float[][] forward(ModelConfig config, List<Sequence> sequences, List<int[]> newTokens, boolean everyPosition,
-                                    int chunkRows, Pass pass) {
+    public static <C extends SequenceCache> float[][] forward(ModelConfig config, List<Sequence<C>> sequences, List<int[]> newTokens,
+                                                              boolean everyPosition, int chunkRows, Pass<C> pass) {
         return forward(chunks(config, sequences, newTokens, chunkRows), everyPosition, pass);
     }
 
     /** Runs checked chunks in order: every row's logits, or ({@code everyPosition} false) each sequence's last. */
-    public static float[][] forward(List<Chunk> chunks, boolean everyPosition, Pass pass) {
+    public static <C extends SequenceCache> float[][] forward(List<Chunk<C>> chunks, boolean everyPosition, Pass<C> pass) {
         List<float[]> out = new ArrayList<>();
-        for (Chunk chunk : chunks) {
+        for (Chunk<C> chunk : chunks) {
             float[][] logits = pass.run(chunk.sequences(), chunk.newTokens(), everyPosition);
             for (int i = 0; i < logits.length; i++) if (everyPosition || chunk.ends()[i]) out.add(logits[i]);
         }
@@ -62,20 +63,20 @@ public final class Batching {
      * Checks the input, then splits it into passes: all of it in one when it has at most {@code chunkRows} rows,
      * else sequence by sequence, each in chunks of {@code chunkRows}. Nothing has run when this throws.
      */
-    public static List<Chunk> chunks(ModelConfig config, List<Sequence> sequences, List<int[]> newTokens, int chunkRows) {
+    public static <C extends SequenceCache> List<Chunk<C>> chunks(ModelConfig config, List<Sequence<C>> sequences, List<int[]> newTokens, int chunkRows) {
         if (chunkRows <= 0) throw new IllegalArgumentException("chunks of " + chunkRows + " rows");
         int total = check(config, sequences, newTokens);
         if (total <= chunkRows) {
             boolean[] ends = new boolean[sequences.size()];
             Arrays.fill(ends, true);
-            return List.of(new Chunk(sequences, newTokens, ends));
+            return List.of(new Chunk<>(sequences, newTokens, ends));
         }
-        List<Chunk> chunks = new ArrayList<>();
+        List<Chunk<C>> chunks = new ArrayList<>();
         for (int s = 0; s < sequences.size(); s++) {
             int[] tokens = newTokens.get(s);
             for (int from = 0; from < tokens.length; from += chunkRows) {
                 int to = Math.min(tokens.length, from + chunkRows);
-                chunks.add(new Chunk(List.of(sequences.get(s)), List.of(Arrays.copyOfRange(tokens, from, to)), new boolean[]{to == tokens.length}));
+                chunks.add(new Chunk<>(List.of(sequences.get(s)), List.of(Arrays.copyOfRange(tokens, from, to)), new boolean[]{to == tokens.length}));
             }
         }
         return chunks;
@@ -88,12 +89,12 @@ public final class Batching {
      * its tokens in order; rows stay sequence after sequence. For backends whose per-row results do not depend on which
      * rows share a pass (the CUDA decoder); the CPU keeps {@link #chunks}, the rule its results were recorded with.
      */
-    public static List<Chunk> packedChunks(ModelConfig config, List<Sequence> sequences, List<int[]> newTokens, int chunkRows) {
+    public static <C extends SequenceCache> List<Chunk<C>> packedChunks(ModelConfig config, List<Sequence<C>> sequences, List<int[]> newTokens, int chunkRows) {
         if (chunkRows <= 0) throw new IllegalArgumentException("chunks of " + chunkRows + " rows");
         int total = check(config, sequences, newTokens);
         if (total <= chunkRows) return chunks(config, sequences, newTokens, chunkRows);
-        List<Chunk> chunks = new ArrayList<>();
-        List<Sequence> passSequences = new ArrayList<>();
+        List<Chunk<C>> chunks = new ArrayList<>();
+        List<Sequence<C>> passSequences = new ArrayList<>();
         List<int[]> passTokens = new ArrayList<>();
         List<Boolean> passEnds = new ArrayList<>();
         int room = chunkRows;
@@ -117,10 +118,10 @@ public final class Batching {
     }
 
     /** A chunk of what has been gathered, which is then cleared for the next pass. */
-    private static Chunk chunk(List<Sequence> sequences, List<int[]> tokens, List<Boolean> ends) {
+    private static <C extends SequenceCache> Chunk<C> chunk(List<Sequence<C>> sequences, List<int[]> tokens, List<Boolean> ends) {
         boolean[] e = new boolean[ends.size()];
         for (int i = 0; i < e.length; i++) e[i] = ends.get(i);
-        Chunk chunk = new Chunk(List.copyOf(sequences), List.copyOf(tokens), e);
+        Chunk<C> chunk = new Chunk<>(List.copyOf(sequences), List.copyOf(tokens), e);
         sequences.clear();
         tokens.clear();
         ends.clear();
@@ -128,7 +129,7 @@ public final class Batching {
     }
 
     /** Validates lengths against the context and token ids against the vocabulary; returns the number of rows. */
-    public static int check(ModelConfig config, List<Sequence> sequences, List<int[]> newTokens) {
+    public static int check(ModelConfig config, List<? extends Sequence<?>> sequences, List<int[]> newTokens) {
         if (sequences.size() != newTokens.size()) throw new IllegalArgumentException("one token array per sequence");
         int total = 0;
         for (int s = 0; s < sequences.size(); s++) {

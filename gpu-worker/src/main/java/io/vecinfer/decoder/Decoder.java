@@ -1,5 +1,6 @@
 package io.vecinfer.decoder;
 
+import io.vecinfer.kvcache.KvCache;
 import io.vecinfer.model.Model;
 import io.vecinfer.model.ModelConfig;
 import io.vecinfer.model.Rope;
@@ -17,7 +18,7 @@ import java.util.List;
  * (each weight row is read once per batch), and attention runs per sequence in token order through the
  * sequence's KV cache, which is where a compressed cache changes the result.
  */
-public final class Decoder implements DecoderBackend {
+public final class Decoder implements DecoderBackend<KvCache> {
     private final ModelConfig config;
     private final Weights weights;
     private final Rope rope;
@@ -52,20 +53,20 @@ public final class Decoder implements DecoderBackend {
     }
 
     @Override
-    public float[][] forwardLast(List<Sequence> sequences, List<int[]> newTokens) {
+    public float[][] forwardLast(List<Sequence<KvCache>> sequences, List<int[]> newTokens) {
         return forward(sequences, newTokens, false);
     }
 
     @Override
-    public float[][] forwardAll(List<Sequence> sequences, List<int[]> newTokens) {
+    public float[][] forwardAll(List<Sequence<KvCache>> sequences, List<int[]> newTokens) {
         return forward(sequences, newTokens, true);
     }
 
-    private float[][] forward(List<Sequence> sequences, List<int[]> newTokens, boolean everyPosition) {
+    private float[][] forward(List<Sequence<KvCache>> sequences, List<int[]> newTokens, boolean everyPosition) {
         return Batching.forward(config, sequences, newTokens, everyPosition, this::run);
     }
 
-    private float[][] run(List<Sequence> sequences, List<int[]> newTokens, boolean everyPosition) {
+    private float[][] run(List<Sequence<KvCache>> sequences, List<int[]> newTokens, boolean everyPosition) {
         int dim = config.hiddenSize(), headDim = config.headDim();
         int qDim = config.numHeads() * headDim, kvDim = config.numKvHeads() * headDim;
         int rows = 0;
@@ -141,7 +142,7 @@ public final class Decoder implements DecoderBackend {
     }
 
     /** Qwen3's per-head q/k RMSNorm, then RoPE at each row's position. */
-    private void positionQueriesAndKeys(List<Sequence> sequences, int[] rowStart, Weights.Layer w, float[] q, float[] k) {
+    private void positionQueriesAndKeys(List<Sequence<KvCache>> sequences, int[] rowStart, Weights.Layer w, float[] q, float[] k) {
         int headDim = config.headDim();
         float[] cos = new float[headDim / 2], sin = new float[headDim / 2];
         for (int s = 0; s < sequences.size(); s++) {

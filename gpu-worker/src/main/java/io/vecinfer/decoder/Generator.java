@@ -1,20 +1,21 @@
 package io.vecinfer.decoder;
 
-import io.vecinfer.kvcache.KvCacheFactory;
+import io.vecinfer.kvcache.CacheFactory;
 import io.vecinfer.kvcache.KvLayout;
+import io.vecinfer.kvcache.SequenceCache;
 
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 
-/** Generates continuations for a batch of prompts of different lengths, each with its own KV cache. */
-public final class Generator {
-    private final DecoderBackend decoder;
-    private final KvCacheFactory caches;
+/** Generates continuations for a batch of prompts of different lengths, each with its own KV cache of the decoder's kind. */
+public final class Generator<C extends SequenceCache> {
+    private final DecoderBackend<C> decoder;
+    private final CacheFactory<C> caches;
     private final KvLayout layout;
 
-    public Generator(DecoderBackend decoder, KvCacheFactory caches, KvLayout layout) {
+    public Generator(DecoderBackend<C> decoder, CacheFactory<C> caches, KvLayout layout) {
         this.decoder = decoder;
         this.caches = caches;
         this.layout = layout;
@@ -23,10 +24,10 @@ public final class Generator {
     /** Up to maxNewTokens new tokens per prompt; a sequence stops after emitting stopToken (kept in its output). */
     public List<int[]> generate(List<int[]> prompts, int maxNewTokens, Sampling sampling, int stopToken) {
         int n = prompts.size();
-        List<Sequence> sequences = new ArrayList<>();
+        List<Sequence<C>> sequences = new ArrayList<>();
         List<SplittableRandom> randoms = new ArrayList<>();
         for (int i = 0; i < n; i++) {
-            sequences.add(new Sequence(caches.create(layout)));
+            sequences.add(new Sequence<>(caches.create(layout)));
             randoms.add(sampling.randomFor(i));
         }
         try {
@@ -37,7 +38,7 @@ public final class Generator {
     }
 
     private List<int[]> generate(List<int[]> prompts, int maxNewTokens, Sampling sampling, int stopToken,
-                                 List<Sequence> sequences, List<SplittableRandom> randoms) {
+                                 List<Sequence<C>> sequences, List<SplittableRandom> randoms) {
         int n = prompts.size();
         int[][] out = new int[n][maxNewTokens];
         int[] produced = new int[n];
@@ -55,7 +56,7 @@ public final class Generator {
                 if (token != stopToken && produced[i] < maxNewTokens) still.add(i);
             }
             if (still.isEmpty()) break;
-            List<Sequence> stepSequences = new ArrayList<>();
+            List<Sequence<C>> stepSequences = new ArrayList<>();
             List<int[]> stepTokens = new ArrayList<>();
             for (int i : still) {
                 stepSequences.add(sequences.get(i));
@@ -72,7 +73,7 @@ public final class Generator {
      * the given ones first, all sequences stepping together (no stop token), so every step is one batched forward
      * pass, reduced to its argmax where the logits are ({@link DecoderBackend#greedyLast}).
      */
-    public static int[][] continueGreedy(DecoderBackend decoder, List<Sequence> sequences, int[] firstTokens, int n) {
+    public static <C extends SequenceCache> int[][] continueGreedy(DecoderBackend<C> decoder, List<Sequence<C>> sequences, int[] firstTokens, int n) {
         int[][] generated = new int[sequences.size()][n];
         int[] tokens = firstTokens;
         for (int step = 0; step < n; step++) {

@@ -1,17 +1,21 @@
 package io.vecinfer.decoder;
 
-import io.vecinfer.kvcache.KvCache;
+import io.vecinfer.kvcache.SequenceCache;
 
-/** One sequence being decoded: its KV cache and how many tokens it has seen (the next position). Closing it frees the cache. */
-public final class Sequence implements AutoCloseable {
-    private final KvCache cache;
+/**
+ * One sequence being decoded: its KV cache and how many tokens it has seen (the next position). Closing it frees the cache.
+ * It is typed by its cache, as a decoder is by the caches it attends ({@code DecoderBackend<C>}): a sequence reaches only
+ * a decoder of its cache's backend.
+ */
+public final class Sequence<C extends SequenceCache> implements AutoCloseable {
+    private final C cache;
     private int position;
 
-    public Sequence(KvCache cache) {
+    public Sequence(C cache) {
         this.cache = cache;
     }
 
-    public KvCache cache() {
+    public C cache() {
         return cache;
     }
 
@@ -35,9 +39,9 @@ public final class Sequence implements AutoCloseable {
     }
 
     /** Closes every sequence (their device caches), also when one close fails. */
-    public static void closeAll(java.util.Collection<Sequence> sequences) {
+    public static void closeAll(java.util.Collection<? extends Sequence<?>> sequences) {
         RuntimeException failure = null;
-        for (Sequence s : sequences) {
+        for (Sequence<?> s : sequences) {
             try {
                 s.close();
             } catch (RuntimeException e) {

@@ -25,11 +25,16 @@ public enum Prefill {
     }
 
     /** Caches whose prompt is attended exactly and then encoded by {@code compressed}'s caches; the spec stays the method's. */
-    public KvCacheFactory apply(KvCacheFactory compressed) {
+    public <C extends SequenceCache> CacheFactory<C> apply(CacheFactory<C> compressed) {
         if (this == COMPRESSED) return compressed;
-        return new KvCacheFactory() {
+        return new CacheFactory<>() {
             @Override
-            public KvCache create(KvLayout layout) {
+            public C create(KvLayout layout) {
+                return compressed.createExactPrefill(layout);
+            }
+
+            @Override
+            public C createExactPrefill(KvLayout layout) {
                 return compressed.createExactPrefill(layout);
             }
 

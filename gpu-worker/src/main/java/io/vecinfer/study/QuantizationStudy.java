@@ -145,7 +145,7 @@ public final class QuantizationStudy {
         // The last held-out window, so it does not overlap the perplexity windows at the start.
         System.arraycopy(ids, ids.length - 1024, prompt, 1, 1024);
         ActivationProbe probe = new ActivationProbe(model.kvLayout());
-        new Decoder(model).forwardLast(List.of(new Sequence(probe)), List.of(prompt));
+        new Decoder(model).forwardLast(List.of(new Sequence<>(probe)), List.of(prompt));
         return probe;
     }
 

@@ -3,14 +3,15 @@ package io.vecinfer.decoder;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.vecinfer.kvcache.DenseKvCache;
+import io.vecinfer.kvcache.KvCache;
 import io.vecinfer.kvcache.KvCacheFactory;
 import io.vecinfer.model.Model;
 import io.vecinfer.safetensors.SafeTensorsFile;
 import io.vecinfer.tensor.ScalarDotKernel;
 import io.vecinfer.testing.RepoPaths;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.junit.jupiter.api.Test;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -47,7 +48,7 @@ class DecoderParityTest {
         Path fixture = RepoPaths.fixtures().resolve("reference-model");
         JsonNode reference = JSON.readTree(Files.readString(fixture.resolve("reference.json")));
         try (Model model = Model.load(RepoPaths.referenceModel())) {
-            Generator generator = new Generator(new Decoder(model), FP32, model.kvLayout());
+            Generator<KvCache> generator = new Generator<>(new Decoder(model), FP32, model.kvLayout());
             List<int[]> prompts = ids(reference.get("prompts"));
             List<int[]> expected = ids(reference.get("greedy_continuations"));
             List<int[]> actual = generator.generate(prompts, expected.get(0).length, Sampling.GREEDY, -1);
@@ -76,12 +77,12 @@ class DecoderParityTest {
             // Each prompt alone, with the SIMD and the scalar kernels; then all prompts as one batch.
             for (var decoder : List.of(new Decoder(model), new Decoder(model, ScalarDotKernel.INSTANCE))) {
                 for (int p = 0; p < prompts.size(); p++) {
-                    float[][] ours = decoder.forwardAll(List.of(new Sequence(FP32.create(model.kvLayout()))), List.of(prompts.get(p)));
+                    float[][] ours = decoder.forwardAll(List.of(new Sequence<>(FP32.create(model.kvLayout()))), List.of(prompts.get(p)));
                     assertClose(logits.readFloats("logits." + p), ours, checkpoint + " prompt " + p);
                 }
             }
-            List<Sequence> batch = new ArrayList<>();
-            for (int p = 0; p < prompts.size(); p++) batch.add(new Sequence(FP32.create(model.kvLayout())));
+            List<Sequence<KvCache>> batch = new ArrayList<>();
+            for (int p = 0; p < prompts.size(); p++) batch.add(new Sequence<>(FP32.create(model.kvLayout())));
             float[][] together = new Decoder(model).forwardAll(batch, prompts);
             int row = 0;
             for (int p = 0; p < prompts.size(); p++) {

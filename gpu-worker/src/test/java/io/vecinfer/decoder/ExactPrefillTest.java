@@ -1,6 +1,7 @@
 package io.vecinfer.decoder;
 
 import io.vecinfer.calibrate.Calibrator;
+import io.vecinfer.kvcache.CacheFactory;
 import io.vecinfer.kvcache.DenseKvCache;
 import io.vecinfer.kvcache.KvCache;
 import io.vecinfer.kvcache.KvCacheFactory;
@@ -64,12 +65,12 @@ class ExactPrefillTest {
         return random.ints(PROMPT, 0, model.config().vocabSize()).toArray();
     }
 
-    private static Sequence sequence(KvCacheFactory caches) {
-        return new Sequence(caches.create(model.kvLayout()));
+    private static Sequence<KvCache> sequence(CacheFactory<KvCache> caches) {
+        return new Sequence<>(caches.create(model.kvLayout()));
     }
 
-    private static float[][] allLogits(KvCacheFactory caches, int[] prompt) {
-        try (Sequence s = sequence(caches)) {
+    private static float[][] allLogits(CacheFactory<KvCache> caches, int[] prompt) {
+        try (Sequence<KvCache> s = sequence(caches)) {
             return decoder.forwardAll(List.of(s), List.of(prompt));
         }
     }
@@ -97,16 +98,16 @@ class ExactPrefillTest {
         // Reference: the prompt run with the fp16 cache, its KV (as stored) appended to a fresh compressed cache.
         KvCache fp16Prompt = FP16.create(layout);
         RecordingAppends recorded = new RecordingAppends(fp16Prompt);
-        Sequence reference = new Sequence(recorded);
+        Sequence<KvCache> reference = new Sequence<>(recorded);
         decoder.forwardLast(List.of(reference), List.of(prompt));
         KvCache encoded = method(name).create(layout);
         recorded.replayInto(encoded);
-        Sequence encodedSequence = new Sequence(encoded);
+        Sequence<KvCache> encodedSequence = new Sequence<>(encoded);
         encodedSequence.advance(PROMPT);
         float[] expected = decoder.forwardLast(List.of(encodedSequence), List.of(new int[]{next}))[0];
         float[] fp16Step = decoder.forwardLast(List.of(reference), List.of(new int[]{next}))[0];
 
-        try (Sequence exact = sequence(Prefill.EXACT.apply(method(name)))) {
+        try (Sequence<KvCache> exact = sequence(Prefill.EXACT.apply(method(name)))) {
             decoder.forwardLast(List.of(exact), List.of(prompt));
             exact.endPrompt();
             assertEquals(PROMPT, exact.cache().length(0));

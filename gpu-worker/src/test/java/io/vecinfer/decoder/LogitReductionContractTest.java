@@ -3,6 +3,7 @@ package io.vecinfer.decoder;
 import io.vecinfer.cuda.ops.LogitReductions;
 import io.vecinfer.eval.metrics.LogitFidelity;
 import io.vecinfer.kvcache.DenseKvCache;
+import io.vecinfer.kvcache.KvCache;
 import io.vecinfer.kvcache.KvCacheFactory;
 import io.vecinfer.model.Model;
 import io.vecinfer.testing.RepoPaths;
@@ -83,7 +84,7 @@ class LogitReductionContractTest {
     void targetsAreCheckedBeforeAnythingRuns() {
         try (Model model = Model.load(RepoPaths.fixtures().resolve("tiny/llama3"))) {
             Decoder decoder = new Decoder(model);
-            List<Sequence> s = sequences(model, 1);
+            List<Sequence<KvCache>> s = sequences(model, 1);
             int[] prompt = tokens(model, 4);
             assertThrows(IllegalArgumentException.class, () -> decoder.scoreAll(s, List.of(prompt), List.of(new int[3])));
             assertThrows(IllegalArgumentException.class, () -> decoder.scoreAll(s, List.of(prompt), List.of(new int[]{1, 2, 3, 384})));
@@ -141,11 +142,11 @@ class LogitReductionContractTest {
     void chunksFollowTheRule() {
         try (Model model = Model.load(RepoPaths.fixtures().resolve("tiny/llama3"))) {
             var config = model.config();
-            List<Sequence> two = sequences(model, 2);
-            List<Batching.Chunk> one = Batching.chunks(config, two, List.of(new int[100], new int[28]), 128);
+            List<Sequence<KvCache>> two = sequences(model, 2);
+            List<Batching.Chunk<KvCache>> one = Batching.chunks(config, two, List.of(new int[100], new int[28]), 128);
             assertEquals(1, one.size(), "128 rows fit one pass of 128");
             assertEquals(128, one.get(0).rows());
-            List<Batching.Chunk> split = Batching.chunks(config, two, List.of(new int[100], new int[29]), 64);
+            List<Batching.Chunk<KvCache>> split = Batching.chunks(config, two, List.of(new int[100], new int[29]), 64);
             assertEquals(List.of(64, 36, 29), split.stream().map(Batching.Chunk::rows).toList());
             assertEquals(List.of(false, true, true), split.stream().map(c -> c.ends()[0]).toList());
             assertEquals(two.get(1), split.get(2).sequences().get(0));
@@ -155,9 +156,9 @@ class LogitReductionContractTest {
     @Test
     void packedChunksFillWholePassesAndKeepRowOrder() {
         try (Model model = Model.load(RepoPaths.fixtures().resolve("tiny/llama3"))) {
-            List<Sequence> three = sequences(model, 3);
+            List<Sequence<KvCache>> three = sequences(model, 3);
             int[] a = tokens(model, 100), b = tokens(model, 20), c = tokens(model, 50);
-            List<Batching.Chunk> packed = Batching.packedChunks(model.config(), three, List.of(a, b, c), 64);
+            List<Batching.Chunk<KvCache>> packed = Batching.packedChunks(model.config(), three, List.of(a, b, c), 64);
             assertEquals(List.of(64, 64, 42), packed.stream().map(Batching.Chunk::rows).toList());
             // [64 of a], [36 of a, 20 of b, 8 of c], [42 of c]
             assertEquals(List.of(three.get(0)), packed.get(0).sequences());
@@ -168,7 +169,7 @@ class LogitReductionContractTest {
             assertArrayEquals(new boolean[]{true}, packed.get(2).ends());
             int[] rows = new int[170];
             int at = 0;
-            for (Batching.Chunk chunk : packed) for (int[] t : chunk.newTokens()) for (int x : t) rows[at++] = x;
+            for (Batching.Chunk<KvCache> chunk : packed) for (int[] t : chunk.newTokens()) for (int x : t) rows[at++] = x;
             int[] expected = new int[170];
             System.arraycopy(a, 0, expected, 0, 100);
             System.arraycopy(b, 0, expected, 100, 20);
@@ -191,13 +192,13 @@ class LogitReductionContractTest {
         return random.ints(n, 0, model.config().vocabSize()).toArray();
     }
 
-    private List<Sequence> sequences(Model model, int n) {
+    private List<Sequence<KvCache>> sequences(Model model, int n) {
         return sequences(model, FP16, n);
     }
 
-    private List<Sequence> sequences(Model model, KvCacheFactory caches, int n) {
-        List<Sequence> list = new ArrayList<>();
-        for (int i = 0; i < n; i++) list.add(new Sequence(caches.create(model.kvLayout())));
+    private List<Sequence<KvCache>> sequences(Model model, KvCacheFactory caches, int n) {
+        List<Sequence<KvCache>> list = new ArrayList<>();
+        for (int i = 0; i < n; i++) list.add(new Sequence<>(caches.create(model.kvLayout())));
         return list;
     }
 }

@@ -1,6 +1,7 @@
 package io.vecinfer.decoder;
 
 import io.vecinfer.kvcache.DenseKvCache;
+import io.vecinfer.kvcache.KvCache;
 import io.vecinfer.model.Model;
 import io.vecinfer.testing.RepoPaths;
 import org.junit.jupiter.api.Test;
@@ -54,7 +55,7 @@ class SamplingTest {
     @Test
     void seededGenerationIsReproducibleOnTheShippedModel() {
         try (Model model = Model.load(RepoPaths.referenceModel())) {
-            Generator generator = new Generator(new Decoder(model), DenseKvCache.factory(DenseKvCache.Precision.FP32), model.kvLayout());
+            Generator<KvCache> generator = new Generator<>(new Decoder(model), DenseKvCache.factory(DenseKvCache.Precision.FP32), model.kvLayout());
             List<int[]> prompts = List.of(new int[]{0, 400, 500, 600}, new int[]{0, 700, 800});
             Sampling seeded = new Sampling(1.0f, 0.95f, 123);
             List<int[]> first = generator.generate(prompts, 12, seeded, -1);

@@ -163,7 +163,7 @@ class CheckpointErrorsTest {
         try (Model model = Model.load(RepoPaths.fixtures().resolve("tiny/qwen2"))) {
             int context = model.config().contextLength();
             var decoder = new Decoder(model);
-            var sequence = new Sequence(DenseKvCache.factory(DenseKvCache.Precision.FP32).create(model.kvLayout()));
+            var sequence = new Sequence<>(DenseKvCache.factory(DenseKvCache.Precision.FP32).create(model.kvLayout()));
             var e = assertThrows(IllegalArgumentException.class,
                     () -> decoder.forwardLast(List.of(sequence), List.of(new int[context + 1])));
             assertMessage(e, String.valueOf(context + 1), "context of " + context, "max_position_embeddings");

@@ -21,8 +21,8 @@ class OutlierVariantTest {
              Model variant = Model.load(RepoPaths.root().resolve("datasets/reference-model-outliers"))) {
             var fp32 = DenseKvCache.factory(DenseKvCache.Precision.FP32);
             int[] prompt = new SplittableRandom(System.nanoTime()).ints(96, 2, plain.config().vocabSize()).toArray();
-            float[][] a = new Decoder(plain).forwardAll(List.of(new Sequence(fp32.create(plain.kvLayout()))), List.of(prompt));
-            float[][] b = new Decoder(variant).forwardAll(List.of(new Sequence(fp32.create(variant.kvLayout()))), List.of(prompt));
+            float[][] a = new Decoder(plain).forwardAll(List.of(new Sequence<>(fp32.create(plain.kvLayout()))), List.of(prompt));
+            float[][] b = new Decoder(variant).forwardAll(List.of(new Sequence<>(fp32.create(variant.kvLayout()))), List.of(prompt));
             double maxDiff = 0, maxRef = 0;
             for (int t = 0; t < a.length; t++) {
                 for (int i = 0; i < a[t].length; i++) {

@@ -1,7 +1,9 @@
 package io.vecinfer.spark;
 
+import io.vecinfer.cuda.decoder.CudaBackend;
 import io.vecinfer.eval.task.CellRunner;
 import io.vecinfer.eval.task.DatasetSampleCatalog;
+import io.vecinfer.eval.task.ModelCellRunner;
 import io.vecinfer.eval.task.SampleCatalog;
 import org.apache.spark.SparkConf;
 import org.slf4j.Logger;
@@ -34,8 +36,8 @@ public final class Runners {
     public static final String CUDA_CONF_KEY = "spark.vecinfer.cudaCellRunner";
     /** The worker's CPU runner. */
     public static final String DEFAULT_CLASS = "io.vecinfer.eval.task.CpuCellRunner";
-    /** The worker's CUDA runner. */
-    public static final String DEFAULT_CUDA_CLASS = "io.vecinfer.cuda.eval.CudaCellRunner";
+    /** The worker's CUDA runner: a {@code ModelCellRunner} on a {@code CudaBackend} of the task's GPU. */
+    public static final String DEFAULT_CUDA_CLASS = "io.vecinfer.eval.task.ModelCellRunner";
 
     /** The runner classes of a sweep: {@link #CONF_KEY} and {@link #CUDA_CONF_KEY}, defaulting to the worker's. */
     public record Classes(String cpu, String cuda) implements Serializable {
@@ -103,7 +105,7 @@ public final class Runners {
     /** A new runner: the worker's by their factories; another class by its public no-arg constructor or static create() (create(int) on a GPU). */
     static CellRunner create(RunnerKey key) {
         if (key instanceof RunnerKey.Gpu gpu) {
-            if (gpu.runnerClass().equals(DEFAULT_CUDA_CLASS)) return io.vecinfer.cuda.eval.CudaCellRunner.create(gpu.ordinal());
+            if (gpu.runnerClass().equals(DEFAULT_CUDA_CLASS)) return ModelCellRunner.on(new CudaBackend(gpu.ordinal()));
             return createByReflection(gpu.runnerClass(), CUDA_CONF_KEY, gpu.ordinal());
         }
         if (key.runnerClass().equals(DEFAULT_CLASS)) return io.vecinfer.eval.task.CpuCellRunner.create();

@@ -40,7 +40,7 @@ import java.util.List;
  * the weights' bf16/fp16 for the MMA, fp32 sums; fp32 checkpoints fall back to the exact path), or {@code EXACT},
  * the CPU decoder's fp32 arithmetic, with which the parity tests check the rest of the pipeline to fp32 tolerances.
  */
-public final class CudaDecoder implements DecoderBackend, AutoCloseable {
+public final class CudaDecoder implements DecoderBackend<DeviceKvCache>, AutoCloseable {
     /** The most rows of one forward pass: beyond 4096 rows the GEMMs gain little and activations grow linearly. */
     public static final int MAX_CHUNK_ROWS = 4096;
     /** The share of the device memory free after the weights that one chunk's activations may take; the rest is the caches'. */
@@ -118,9 +118,9 @@ public final class CudaDecoder implements DecoderBackend, AutoCloseable {
     }
 
     /** The chunk rows of a pass over {@code sequences}: this decoder's, or less where a cache takes fewer tokens per call. */
-    private int chunkRows(List<Sequence> sequences) {
+    private int chunkRows(List<Sequence<DeviceKvCache>> sequences) {
         int rows = chunkRows;
-        for (Sequence s : sequences) rows = Math.min(rows, ((DeviceKvCache) s.cache()).maxTokensPerPass());
+        for (Sequence<DeviceKvCache> s : sequences) rows = Math.min(rows, s.cache().maxTokensPerPass());
         return rows;
     }
 
@@ -140,25 +140,24 @@ public final class CudaDecoder implements DecoderBackend, AutoCloseable {
     }
 
     @Override
-    public synchronized float[][] forwardLast(List<Sequence> sequences, List<int[]> newTokens) {
+    public synchronized float[][] forwardLast(List<Sequence<DeviceKvCache>> sequences, List<int[]> newTokens) {
         return forward(sequences, newTokens, false);
     }
 
     @Override
-    public synchronized float[][] forwardAll(List<Sequence> sequences, List<int[]> newTokens) {
+    public synchronized float[][] forwardAll(List<Sequence<DeviceKvCache>> sequences, List<int[]> newTokens) {
         return forward(sequences, newTokens, true);
     }
 
     /** Per chunk: the LM head's rows stay on the device, reduced there to each row's target log-probability and argmax. */
     @Override
-    public synchronized TokenScores scoreAll(List<Sequence> sequences, List<int[]> newTokens, List<int[]> targets) {
-        requireDeviceCaches(sequences);
+    public synchronized TokenScores scoreAll(List<Sequence<DeviceKvCache>> sequences, List<int[]> newTokens, List<int[]> targets) {
         int[] flat = TokenScores.flatten(newTokens, targets, config.vocabSize());
         device.makeCurrent();
         double[] logProbs = new double[flat.length];
         int[] argmax = new int[flat.length];
         int row = 0;
-        for (Batching.Chunk chunk : Batching.packedChunks(config, sequences, newTokens, chunkRows(sequences))) {
+        for (Batching.Chunk<DeviceKvCache> chunk : Batching.packedChunks(config, sequences, newTokens, chunkRows(sequences))) {
             int rows = run(chunk.sequences(), chunk.newTokens(), true, null);
             LogitReductions.Scores s = reductions.score(activations.logits.from(0), Arrays.copyOfRange(flat, row, row + rows), rows, config.vocabSize());
             System.arraycopy(s.targetLogProb(), 0, logProbs, row, rows);
@@ -173,21 +172,19 @@ public final class CudaDecoder implements DecoderBackend, AutoCloseable {
      * then both are compared there; so device memory holds two chunks of logits, never a whole prefill's.
      */
     @Override
-    public synchronized LogitComparison compareAll(List<Sequence> tested, List<Sequence> reference, List<int[]> newTokens) {
-        requireDeviceCaches(tested);
-        requireDeviceCaches(reference);
+    public synchronized LogitComparison compareAll(List<Sequence<DeviceKvCache>> tested, List<Sequence<DeviceKvCache>> reference, List<int[]> newTokens) {
         if (tested.size() != reference.size()) throw new IllegalArgumentException(tested.size() + " tested sequences, " + reference.size() + " reference ones");
         device.makeCurrent();
         int rowsPerChunk = Math.min(chunkRows(tested), chunkRows(reference)), vocab = config.vocabSize();
-        List<Batching.Chunk> testedChunks = Batching.packedChunks(config, tested, newTokens, rowsPerChunk);
-        List<Batching.Chunk> referenceChunks = Batching.packedChunks(config, reference, newTokens, rowsPerChunk);
+        List<Batching.Chunk<DeviceKvCache>> testedChunks = Batching.packedChunks(config, tested, newTokens, rowsPerChunk);
+        List<Batching.Chunk<DeviceKvCache>> referenceChunks = Batching.packedChunks(config, reference, newTokens, rowsPerChunk);
         int total = 0;
         for (int[] t : newTokens) total += t.length;
         double[] kl = new double[total];
         int[] referenceArgmax = new int[total], testedArgmax = new int[total];
         int row = 0;
         for (int c = 0; c < testedChunks.size(); c++) {
-            Batching.Chunk t = testedChunks.get(c), r = referenceChunks.get(c);
+            Batching.Chunk<DeviceKvCache> t = testedChunks.get(c), r = referenceChunks.get(c);
             int rows = t.rows();
             testedLogits = device.grow(testedLogits, (long) rows * vocab * Float.BYTES);
             run(t.sequences(), t.newTokens(), true, testedLogits.from(0));
@@ -203,12 +200,11 @@ public final class CudaDecoder implements DecoderBackend, AutoCloseable {
 
     /** The last rows' argmax on the device: 4 bytes per sequence go to the host instead of a vocabulary of floats. */
     @Override
-    public synchronized int[] greedyLast(List<Sequence> sequences, List<int[]> newTokens) {
-        requireDeviceCaches(sequences);
+    public synchronized int[] greedyLast(List<Sequence<DeviceKvCache>> sequences, List<int[]> newTokens) {
         device.makeCurrent();
         int[] tokens = new int[sequences.size()];
         int at = 0;
-        for (Batching.Chunk chunk : Batching.packedChunks(config, sequences, newTokens, chunkRows(sequences))) {
+        for (Batching.Chunk<DeviceKvCache> chunk : Batching.packedChunks(config, sequences, newTokens, chunkRows(sequences))) {
             int outputs = run(chunk.sequences(), chunk.newTokens(), false, null);
             int[] argmax = reductions.argmax(activations.logits.from(0), outputs, config.vocabSize());
             for (int i = 0; i < outputs; i++) if (chunk.ends()[i]) tokens[at++] = argmax[i];
@@ -216,8 +212,7 @@ public final class CudaDecoder implements DecoderBackend, AutoCloseable {
         return tokens;
     }
 
-    private float[][] forward(List<Sequence> sequences, List<int[]> newTokens, boolean everyPosition) {
-        requireDeviceCaches(sequences);
+    private float[][] forward(List<Sequence<DeviceKvCache>> sequences, List<int[]> newTokens, boolean everyPosition) {
         device.makeCurrent();
         return Batching.forward(Batching.packedChunks(config, sequences, newTokens, chunkRows(sequences)), everyPosition, (s, t, e) -> {
             int outputs = run(s, t, e, null), vocab = config.vocabSize();
@@ -229,22 +224,12 @@ public final class CudaDecoder implements DecoderBackend, AutoCloseable {
         });
     }
 
-    private static void requireDeviceCaches(List<Sequence> sequences) {
-        for (int s = 0; s < sequences.size(); s++) {
-            var cache = sequences.get(s).cache();
-            if (!(cache instanceof DeviceKvCache)) {
-                throw new IllegalArgumentException("sequence " + s + " has a " + cache.getClass().getSimpleName() + ", a CPU KV cache:"
-                        + " the CUDA decoder needs device caches (a DeviceKvCache, e.g. from DeviceKvCaches.fp16(device))");
-            }
-        }
-    }
-
     /**
      * One forward pass of at most a chunk of rows: the logits of every new token ({@code everyPosition}) or of each
      * sequence's last, written to {@code logitsOut} (null: the activations' logits buffer) and left on the device.
      * Returns the number of logits rows.
      */
-    private int run(List<Sequence> sequences, List<int[]> newTokens, boolean everyPosition, DeviceBuffer.Slice logitsOut) {
+    private int run(List<Sequence<DeviceKvCache>> sequences, List<int[]> newTokens, boolean everyPosition, DeviceBuffer.Slice logitsOut) {
         long issueStart = System.nanoTime(), launchesBefore = device.launches();
         if (phases != null) phases.mark(PHASE_START);
         int dim = config.hiddenSize(), headDim = config.headDim(), heads = config.numHeads(), kvHeads = config.numKvHeads();
@@ -284,7 +269,7 @@ public final class CudaDecoder implements DecoderBackend, AutoCloseable {
                 if (batchedAttention) decodeBatch.storeAndAttend(layer, q, k, v, attentionScale, a.attended.from(0));
                 else for (int s = 0; s < sequences.size(); s++) {
                     int r = rowStart[s];
-                    ((DeviceKvCache) sequences.get(s).cache()).appendAndAttend(layer, a.q.from((long) r * qDim), a.k.from((long) r * kvDim),
+                    sequences.get(s).cache().appendAndAttend(layer, a.q.from((long) r * qDim), a.k.from((long) r * kvDim),
                             a.v.from((long) r * kvDim), sequences.get(s).position(), rowStart[s + 1] - r, attentionScale,
                             a.attended.from((long) r * qDim));
                 }

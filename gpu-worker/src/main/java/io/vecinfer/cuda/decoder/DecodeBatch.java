@@ -27,7 +27,7 @@ final class DecodeBatch implements AutoCloseable {
     }
 
     /** Whether the step can take the batch path (see the class comment). */
-    static boolean applies(List<Sequence> sequences, List<int[]> newTokens) {
+    static boolean applies(List<Sequence<DeviceKvCache>> sequences, List<int[]> newTokens) {
         for (int s = 0; s < sequences.size(); s++) {
             if (newTokens.get(s).length != 1) return false;
             if (!(sequences.get(s).cache() instanceof DenseDeviceKvCache cache)) return false;
@@ -40,7 +40,7 @@ final class DecodeBatch implements AutoCloseable {
      * Starts a step when it {@link #applies}: reserves one more slot in every sequence's rings and uploads the tables.
      * Returns false (and does nothing) when it does not apply.
      */
-    boolean begin(List<Sequence> sequences, List<int[]> newTokens) {
+    boolean begin(List<Sequence<DeviceKvCache>> sequences, List<int[]> newTokens) {
         caches = List.of();
         if (!applies(sequences, newTokens)) return false;
         List<DenseDeviceKvCache> stepCaches = new ArrayList<>(sequences.size());

@@ -5,8 +5,7 @@ import io.vecinfer.cuda.DeviceBuffer;
 import io.vecinfer.cuda.kivi.KiviAttentionKernel;
 import io.vecinfer.cuda.kivi.KiviEncodeKernel;
 import io.vecinfer.cuda.vq.MergeStatesKernel;
-import io.vecinfer.kvcache.KvCache;
-import io.vecinfer.kvcache.KvCacheFactory;
+import io.vecinfer.kvcache.CacheFactory;
 import io.vecinfer.kvcache.KvLayout;
 import io.vecinfer.kvcache.Prefill;
 import io.vecinfer.quant.KiviSpec;
@@ -16,7 +15,7 @@ import io.vecinfer.quant.KiviSpec;
  * and the scratch its caches share. Its caches are attended one at a time (CudaDecoder's forward passes are serialised),
  * which is what lets them share the scratch.
  */
-public final class DeviceKiviMethod implements KvCacheFactory, AutoCloseable {
+public final class DeviceKiviMethod implements CacheFactory<DeviceKvCache>, AutoCloseable {
     final CudaDevice device;
     final KiviSpec spec;
     final KiviEncodeKernel encode;
@@ -33,13 +32,13 @@ public final class DeviceKiviMethod implements KvCacheFactory, AutoCloseable {
     }
 
     @Override
-    public KvCache create(KvLayout layout) {
+    public DeviceKvCache create(KvLayout layout) {
         return new DeviceKiviKvCache(this, layout, Prefill.COMPRESSED);
     }
 
     /** The prompt stays on the device, attended by the fp16 kernels, and is encoded there when prefill ends. */
     @Override
-    public KvCache createExactPrefill(KvLayout layout) {
+    public DeviceKvCache createExactPrefill(KvLayout layout) {
         return new DeviceKiviKvCache(this, layout, Prefill.EXACT);
     }
 

@@ -1,14 +1,16 @@
 package io.vecinfer.cuda.decoder;
 
 import io.vecinfer.cuda.DeviceBuffer;
-import io.vecinfer.kvcache.KvCache;
 import io.vecinfer.kvcache.KvLayout;
+import io.vecinfer.kvcache.SequenceCache;
 
 /**
  * A KV cache whose contents live on the GPU: {@link CudaDecoder} hands it a whole chunk of a layer at once
- * (appendAndAttend) instead of the CPU path's token-by-token append and attend. Close it to free device memory.
+ * (appendAndAttend) where the CPU decoder appends and attends a heap {@link io.vecinfer.kvcache.KvCache} token by token.
+ * It is no {@code KvCache}: the CUDA decoder is a {@code DecoderBackend<DeviceKvCache>}, and the CPU decoder, which
+ * takes {@code KvCache}s, cannot be handed one. Close it to free device memory.
  */
-public abstract class DeviceKvCache implements KvCache, AutoCloseable {
+public abstract class DeviceKvCache implements SequenceCache {
     protected final KvLayout layout;
 
     protected DeviceKvCache(KvLayout layout) {
@@ -36,18 +38,6 @@ public abstract class DeviceKvCache implements KvCache, AutoCloseable {
     /** The most new tokens one {@link #appendAndAttend} takes; the decoder chunks its passes to fit. Unbounded by default. */
     public int maxTokensPerPass() {
         return Integer.MAX_VALUE;
-    }
-
-    @Override
-    public final void append(int layer, float[] k, int kOffset, float[] v, int vOffset) {
-        throw new UnsupportedOperationException(getClass().getSimpleName() + " keeps its keys and values on the GPU: it is"
-                + " appended and attended by CudaDecoder, not by the CPU Decoder");
-    }
-
-    @Override
-    public final void attend(int layer, float[] q, int qOffset, float scale, float[] out, int outOffset) {
-        throw new UnsupportedOperationException(getClass().getSimpleName() + " keeps its keys and values on the GPU: it is"
-                + " appended and attended by CudaDecoder, not by the CPU Decoder");
     }
 
     /** Frees the device memory. */

@@ -1,8 +1,7 @@
 package io.vecinfer.cuda.decoder;
 
 import io.vecinfer.cuda.CudaDevice;
-import io.vecinfer.kvcache.KvCache;
-import io.vecinfer.kvcache.KvCacheFactory;
+import io.vecinfer.kvcache.CacheFactory;
 import io.vecinfer.kvcache.KvLayout;
 
 /** Factories of device KV caches, one per method, for sequences that {@link CudaDecoder} runs. */
@@ -11,11 +10,17 @@ public final class DeviceKvCaches {
     }
 
     /** The fp16 dense cache on {@code device} (spec "fp16", the same method as DenseKvCache FP16). */
-    public static KvCacheFactory fp16(CudaDevice device) {
-        return new KvCacheFactory() {
+    public static CacheFactory<DeviceKvCache> fp16(CudaDevice device) {
+        return new CacheFactory<>() {
             @Override
-            public KvCache create(KvLayout layout) {
+            public DeviceKvCache create(KvLayout layout) {
                 return new DenseDeviceKvCache(device, layout);
+            }
+
+            /** An fp16 prompt is exact already. */
+            @Override
+            public DeviceKvCache createExactPrefill(KvLayout layout) {
+                return create(layout);
             }
 
             @Override

@@ -7,8 +7,7 @@ import io.vecinfer.cuda.vq.FlatCodebooks;
 import io.vecinfer.cuda.vq.MergeStatesKernel;
 import io.vecinfer.cuda.vq.VqAttentionKernel;
 import io.vecinfer.cuda.vq.VqEncodeKernel;
-import io.vecinfer.kvcache.KvCache;
-import io.vecinfer.kvcache.KvCacheFactory;
+import io.vecinfer.kvcache.CacheFactory;
 import io.vecinfer.kvcache.KvLayout;
 import io.vecinfer.kvcache.Prefill;
 import io.vecinfer.quant.vq.CodebookSet;
@@ -18,7 +17,7 @@ import io.vecinfer.quant.vq.CodebookSet;
  * once, the encode and lookup-table attention kernels, and the scratch they share. Its caches are attended
  * one at a time (CudaDecoder's forward passes are serialised), which is what lets them share the scratch.
  */
-public final class DeviceVqMethod implements KvCacheFactory, AutoCloseable {
+public final class DeviceVqMethod implements CacheFactory<DeviceKvCache>, AutoCloseable {
     final CudaDevice device;
     final CodebookSet books;
     final FlatCodebooks flat;
@@ -40,13 +39,13 @@ public final class DeviceVqMethod implements KvCacheFactory, AutoCloseable {
     }
 
     @Override
-    public KvCache create(KvLayout layout) {
+    public DeviceKvCache create(KvLayout layout) {
         return new DeviceVqKvCache(this, layout, Prefill.COMPRESSED);
     }
 
     /** The prompt stays on the device, attended by the fp16 kernels, and is encoded there when prefill ends. */
     @Override
-    public KvCache createExactPrefill(KvLayout layout) {
+    public DeviceKvCache createExactPrefill(KvLayout layout) {
         return new DeviceVqKvCache(this, layout, Prefill.EXACT);
     }
 

@@ -2,7 +2,7 @@ package io.vecinfer.eval.task;
 
 /**
  * A cell's requested batch: a fixed number of sequences decoded together, or {@link #AUTO}, as many of a
- * slice's sequences as the device has memory for ({@link ExecutionBackend#sequencesThatFit}). The request is
+ * slice's sequences as the device has memory for ({@link io.vecinfer.decoder.ExecutionBackend#sequencesThatFit}). The request is
  * part of the cell (its identity hashes it); the batch a sample actually ran in is its row's {@code device_batch}.
  *
  * <p>{@link Cell#batchSize()} and the rows' {@code batch_size} column keep the request as an int, with

@@ -1,6 +1,7 @@
 package io.vecinfer.eval.task;
 
 import io.vecinfer.dataset.Datasets;
+import io.vecinfer.decoder.CpuBackend;
 import java.nio.file.Path;
 
 /** Runs cells on the CPU backend: what executors without a GPU, the study and the tests use. */

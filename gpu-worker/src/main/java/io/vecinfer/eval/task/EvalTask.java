@@ -1,6 +1,7 @@
 package io.vecinfer.eval.task;
 
 import io.vecinfer.kvcache.Prefill;
+import io.vecinfer.kvcache.SequenceCache;
 
 import java.util.List;
 import java.util.Optional;
@@ -49,6 +50,6 @@ public interface EvalTask {
         return Optional.empty();
     }
 
-    /** Runs a batch of samples of one cell. */
-    List<SampleResult> run(TaskContext context, Cell cell, List<TaskSample> batch);
+    /** Runs a batch of samples of one cell, on the context's backend (whatever its caches are). */
+    <C extends SequenceCache> List<SampleResult> run(TaskContext<C> context, Cell cell, List<TaskSample> batch);
 }

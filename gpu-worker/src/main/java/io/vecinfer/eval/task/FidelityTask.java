@@ -1,10 +1,11 @@
 package io.vecinfer.eval.task;
 
-import io.vecinfer.kvcache.Prefill;
 import io.vecinfer.decoder.Generator;
+import io.vecinfer.decoder.LogitComparison;
 import io.vecinfer.decoder.Sequence;
 import io.vecinfer.eval.metrics.Continuations;
-import io.vecinfer.decoder.LogitComparison;
+import io.vecinfer.kvcache.Prefill;
+import io.vecinfer.kvcache.SequenceCache;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -52,12 +53,12 @@ public final class FidelityTask implements EvalTask {
     }
 
     @Override
-    public List<SampleResult> run(TaskContext context, Cell cell, List<TaskSample> batch) {
+    public <C extends SequenceCache> List<SampleResult> run(TaskContext<C> context, Cell cell, List<TaskSample> batch) {
         List<int[]> prompts = batch.stream().map(TaskSample::prompt).toList();
-        List<Sequence> tested = new ArrayList<>(), reference = new ArrayList<>();
+        List<Sequence<C>> tested = new ArrayList<>(), reference = new ArrayList<>();
         for (int i = 0; i < batch.size(); i++) {
-            tested.add(new Sequence(context.method().create(context.model().kvLayout())));
-            reference.add(new Sequence(context.fp16Reference().create(context.model().kvLayout())));
+            tested.add(context.newSequence());
+            reference.add(context.newReferenceSequence());
         }
         try {
             return run(context, batch, prompts, tested, reference);
@@ -67,8 +68,8 @@ public final class FidelityTask implements EvalTask {
         }
     }
 
-    private List<SampleResult> run(TaskContext context, List<TaskSample> batch, List<int[]> prompts,
-                                   List<Sequence> tested, List<Sequence> reference) {
+    private <C extends SequenceCache> List<SampleResult> run(TaskContext<C> context, List<TaskSample> batch, List<int[]> prompts,
+                                                             List<Sequence<C>> tested, List<Sequence<C>> reference) {
         var decoder = context.decoder();
         long t0 = System.nanoTime();
         // Both prefills, compared where the logits are: only KL and the two argmaxes per token leave the backend.

@@ -1,6 +1,7 @@
 package io.vecinfer.eval.task;
 
 import io.vecinfer.decoder.Sequence;
+import io.vecinfer.kvcache.SequenceCache;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -30,10 +31,10 @@ final class GreedyGeneration {
     private GreedyGeneration() {
     }
 
-    static List<SampleResult> run(TaskContext context, List<TaskSample> batch, StopRule stop,
-                                  BiFunction<TaskSample, String, Map<String, Double>> score) {
-        List<Sequence> sequences = new ArrayList<>();
-        for (int i = 0; i < batch.size(); i++) sequences.add(new Sequence(context.method().create(context.model().kvLayout())));
+    static <C extends SequenceCache> List<SampleResult> run(TaskContext<C> context, List<TaskSample> batch, StopRule stop,
+                                                            BiFunction<TaskSample, String, Map<String, Double>> score) {
+        List<Sequence<C>> sequences = new ArrayList<>();
+        for (int i = 0; i < batch.size(); i++) sequences.add(context.newSequence());
         try {
             return run(context, batch, stop, score, sequences);
         } finally {
@@ -41,8 +42,9 @@ final class GreedyGeneration {
         }
     }
 
-    private static List<SampleResult> run(TaskContext context, List<TaskSample> batch, StopRule stop,
-                                          BiFunction<TaskSample, String, Map<String, Double>> score, List<Sequence> sequences) {
+    private static <C extends SequenceCache> List<SampleResult> run(TaskContext<C> context, List<TaskSample> batch, StopRule stop,
+                                                                    BiFunction<TaskSample, String, Map<String, Double>> score,
+                                                                    List<Sequence<C>> sequences) {
         var decoder = context.decoder();
         var tokenizer = context.tokenizer();
         int[] ends = endTokens(context);
@@ -76,7 +78,7 @@ final class GreedyGeneration {
                 else if (produced[i] < generated[i].length) still.add(i);
             }
             if (still.isEmpty()) break;
-            List<Sequence> stepSequences = new ArrayList<>();
+            List<Sequence<C>> stepSequences = new ArrayList<>();
             List<int[]> stepTokens = new ArrayList<>();
             for (int i : still) {
                 stepSequences.add(sequences.get(i));
@@ -97,7 +99,7 @@ final class GreedyGeneration {
         return results;
     }
 
-    private static int[] endTokens(TaskContext context) {
+    private static int[] endTokens(TaskContext<?> context) {
         List<Integer> ids = new ArrayList<>(List.of(context.model().config().eosTokenId()));
         for (String t : END_TOKENS) context.tokenizer().tokenId(t).ifPresent(ids::add);
         return ids.stream().mapToInt(Integer::intValue).toArray();

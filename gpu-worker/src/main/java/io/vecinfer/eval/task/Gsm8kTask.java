@@ -4,6 +4,7 @@ import io.vecinfer.eval.data.Gsm8kRecord;
 import io.vecinfer.eval.metrics.Gsm8kExtraction;
 import io.vecinfer.eval.metrics.Gsm8kMatch;
 import io.vecinfer.kvcache.Prefill;
+import io.vecinfer.kvcache.SequenceCache;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -101,7 +102,7 @@ final class Gsm8kTask implements EvalTask {
     }
 
     @Override
-    public List<SampleResult> run(TaskContext context, Cell cell, List<TaskSample> batch) {
+    public <C extends SequenceCache> List<SampleResult> run(TaskContext<C> context, Cell cell, List<TaskSample> batch) {
         return GreedyGeneration.run(context, batch, Gsm8kTask::stopAt, (sample, text) -> Map.of(
                 "exact_match_strict", match(Gsm8kExtraction.STRICT_MATCH, text, sample.answer()),
                 "exact_match_flexible", match(Gsm8kExtraction.FLEXIBLE_EXTRACT, text, sample.answer())));

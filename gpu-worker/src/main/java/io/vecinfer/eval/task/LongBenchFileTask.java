@@ -6,6 +6,7 @@ import io.vecinfer.eval.data.LongBenchRecord;
 import io.vecinfer.eval.metrics.LongBenchScorer;
 import io.vecinfer.eval.metrics.LongBenchTask;
 import io.vecinfer.kvcache.Prefill;
+import io.vecinfer.kvcache.SequenceCache;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -97,7 +98,7 @@ final class LongBenchFileTask implements EvalTask {
     }
 
     @Override
-    public List<SampleResult> run(TaskContext context, Cell cell, List<TaskSample> batch) {
+    public <C extends SequenceCache> List<SampleResult> run(TaskContext<C> context, Cell cell, List<TaskSample> batch) {
         return GreedyGeneration.run(context, batch, GreedyGeneration.StopRule.NONE, (sample, text) -> {
             LongBenchTask subTask = LongBenchTask.fromDatasetName(sample.id().substring(0, sample.id().indexOf('/')));
             return Map.of(METRIC, LongBenchScorer.sampleScore(subTask, text, sample.references(), sample.classes()));

@@ -1,10 +1,11 @@
 package io.vecinfer.eval.task;
 
 import io.vecinfer.dataset.Datasets;
-import io.vecinfer.kvcache.Prefill;
 import io.vecinfer.decoder.Generator;
 import io.vecinfer.decoder.Sequence;
 import io.vecinfer.eval.data.PasskeyRecord;
+import io.vecinfer.kvcache.Prefill;
+import io.vecinfer.kvcache.SequenceCache;
 import io.vecinfer.tokenizer.Tokenizer;
 
 import java.util.ArrayList;
@@ -89,9 +90,9 @@ public final class PasskeyTask implements EvalTask {
     }
 
     @Override
-    public List<SampleResult> run(TaskContext context, Cell cell, List<TaskSample> batch) {
-        List<Sequence> sequences = new ArrayList<>();
-        for (int i = 0; i < batch.size(); i++) sequences.add(new Sequence(context.method().create(context.model().kvLayout())));
+    public <C extends SequenceCache> List<SampleResult> run(TaskContext<C> context, Cell cell, List<TaskSample> batch) {
+        List<Sequence<C>> sequences = new ArrayList<>();
+        for (int i = 0; i < batch.size(); i++) sequences.add(context.newSequence());
         try {
             return run(context, batch, sequences);
         } finally {
@@ -99,7 +100,7 @@ public final class PasskeyTask implements EvalTask {
         }
     }
 
-    private List<SampleResult> run(TaskContext context, List<TaskSample> batch, List<Sequence> sequences) {
+    private <C extends SequenceCache> List<SampleResult> run(TaskContext<C> context, List<TaskSample> batch, List<Sequence<C>> sequences) {
         var decoder = context.decoder();
         long t0 = System.nanoTime();
         int[] first = decoder.greedyLast(sequences, batch.stream().map(TaskSample::prompt).toList());

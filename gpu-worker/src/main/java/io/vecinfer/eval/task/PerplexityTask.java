@@ -1,8 +1,9 @@
 package io.vecinfer.eval.task;
 
-import io.vecinfer.kvcache.Prefill;
 import io.vecinfer.decoder.Sequence;
 import io.vecinfer.decoder.TokenScores;
+import io.vecinfer.kvcache.Prefill;
+import io.vecinfer.kvcache.SequenceCache;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -49,10 +50,10 @@ public final class PerplexityTask implements EvalTask {
     }
 
     @Override
-    public List<SampleResult> run(TaskContext context, Cell cell, List<TaskSample> batch) {
+    public <C extends SequenceCache> List<SampleResult> run(TaskContext<C> context, Cell cell, List<TaskSample> batch) {
         List<SampleResult> results = new ArrayList<>();
         for (TaskSample sample : batch) {
-            try (Sequence sequence = new Sequence(context.method().create(context.model().kvLayout()))) {
+            try (Sequence<C> sequence = context.newSequence()) {
                 long t0 = System.nanoTime();
                 // Only each token's log-probability of its successor leaves the backend, not rows × vocabulary logits.
                 TokenScores scores = context.decoder().scoreAll(List.of(sequence), List.of(sample.prompt()),

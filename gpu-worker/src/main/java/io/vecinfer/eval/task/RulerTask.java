@@ -6,6 +6,7 @@ import io.vecinfer.eval.ruler.RulerKind;
 import io.vecinfer.eval.ruler.RulerSample;
 import io.vecinfer.eval.ruler.RulerScoring;
 import io.vecinfer.kvcache.Prefill;
+import io.vecinfer.kvcache.SequenceCache;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -112,7 +113,7 @@ public final class RulerTask implements EvalTask {
     }
 
     @Override
-    public List<SampleResult> run(TaskContext context, Cell cell, List<TaskSample> batch) {
+    public <C extends SequenceCache> List<SampleResult> run(TaskContext<C> context, Cell cell, List<TaskSample> batch) {
         return GreedyGeneration.run(context, batch, GreedyGeneration.StopRule.NONE,
                 (sample, text) -> Map.of(METRIC, RulerScoring.stringMatchAll(text, sample.references())));
     }

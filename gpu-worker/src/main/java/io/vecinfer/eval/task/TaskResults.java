@@ -2,7 +2,7 @@ package io.vecinfer.eval.task;
 
 import io.vecinfer.decoder.Sequence;
 import io.vecinfer.eval.metrics.LengthBucket;
-import io.vecinfer.kvcache.KvCache;
+import io.vecinfer.kvcache.SequenceCache;
 
 import java.util.Map;
 
@@ -11,10 +11,10 @@ final class TaskResults {
     private TaskResults() {
     }
 
-    static SampleResult of(TaskContext context, TaskSample sample, Map<String, Double> scores, String prediction,
+    static SampleResult of(TaskContext<?> context, TaskSample sample, Map<String, Double> scores, String prediction,
                            String reference, double prefillMillis, double decodeMillisPerToken, int generated,
-                           Sequence sequence) {
-        KvCache cache = sequence.cache();
+                           Sequence<?> sequence) {
+        SequenceCache cache = sequence.cache();
         int tokens = cache.length(0);
         long bytes = cache.storedBytes();
         double perToken = tokens == 0 ? 0 : (double) bytes / tokens;

@@ -38,11 +38,11 @@ class DecodeGraphTest {
             eager.recordDecodeSteps(false);
             int vocab = model.config().vocabSize(), layers = model.config().numLayers();
             int[] lengths = {250, 1, 77, 254};
-            List<Sequence> a = new ArrayList<>(), b = new ArrayList<>();
+            List<Sequence<DeviceKvCache>> a = new ArrayList<>(), b = new ArrayList<>();
             try {
                 for (int n : lengths) {
-                    a.add(new Sequence(DeviceKvCaches.fp16(cuda.device()).create(model.kvLayout())));
-                    b.add(new Sequence(DeviceKvCaches.fp16(cuda.device()).create(model.kvLayout())));
+                    a.add(new Sequence<>(DeviceKvCaches.fp16(cuda.device()).create(model.kvLayout())));
+                    b.add(new Sequence<>(DeviceKvCaches.fp16(cuda.device()).create(model.kvLayout())));
                     int[] prompt = random.ints(n, vocab);
                     graphs.forwardLast(List.of(a.get(a.size() - 1)), List.of(prompt));
                     eager.forwardLast(List.of(b.get(b.size() - 1)), List.of(prompt));

@@ -33,11 +33,11 @@ class DecodePhasesTest {
             assertNull(timed.lastPhases(), "off by default");
             timed.timePhases(true);
             int vocab = model.config().vocabSize();
-            List<Sequence> a = new ArrayList<>(), b = new ArrayList<>();
+            List<Sequence<DeviceKvCache>> a = new ArrayList<>(), b = new ArrayList<>();
             try {
                 for (int n : new int[]{40, 3}) {
-                    a.add(new Sequence(DeviceKvCaches.fp16(cuda.device()).create(model.kvLayout())));
-                    b.add(new Sequence(DeviceKvCaches.fp16(cuda.device()).create(model.kvLayout())));
+                    a.add(new Sequence<>(DeviceKvCaches.fp16(cuda.device()).create(model.kvLayout())));
+                    b.add(new Sequence<>(DeviceKvCaches.fp16(cuda.device()).create(model.kvLayout())));
                     int[] prompt = random.ints(n, vocab);
                     timed.forwardLast(List.of(a.get(a.size() - 1)), List.of(prompt));
                     plain.forwardLast(List.of(b.get(b.size() - 1)), List.of(prompt));

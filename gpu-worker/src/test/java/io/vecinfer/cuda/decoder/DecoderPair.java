@@ -5,7 +5,8 @@ import io.vecinfer.cuda.RandomInputs;
 import io.vecinfer.cuda.ops.Matmul;
 import io.vecinfer.decoder.Decoder;
 import io.vecinfer.decoder.Sequence;
-import io.vecinfer.kvcache.KvCacheFactory;
+import io.vecinfer.kvcache.CacheFactory;
+import io.vecinfer.kvcache.KvCache;
 import io.vecinfer.model.Model;
 
 import java.util.ArrayList;
@@ -27,12 +28,13 @@ final class DecoderPair implements AutoCloseable {
     final Model model;
     final Decoder cpu;
     final CudaDecoder gpu;
-    final List<Sequence> cpuSequences = new ArrayList<>(), gpuSequences = new ArrayList<>();
+    final List<Sequence<KvCache>> cpuSequences = new ArrayList<>();
+    final List<Sequence<DeviceKvCache>> gpuSequences = new ArrayList<>();
     private final RandomInputs random;
     private final double relative;
     private double worstRelative;
 
-    DecoderPair(CudaDevice device, RandomInputs random, Model model, int sequences, KvCacheFactory cpuCaches, KvCacheFactory gpuCaches) {
+    DecoderPair(CudaDevice device, RandomInputs random, Model model, int sequences, CacheFactory<KvCache> cpuCaches, CacheFactory<DeviceKvCache> gpuCaches) {
         this(device, random, model, sequences, cpuCaches, gpuCaches, RELATIVE, Matmul.Precision.EXACT);
     }
 
@@ -40,13 +42,13 @@ final class DecoderPair implements AutoCloseable {
      * @param relative  the bound on max |logit difference| as a fraction of max |CPU logit|
      * @param precision the GPU decoder's projections: EXACT (the CPU's arithmetic) unless a test is about the other
      */
-    DecoderPair(CudaDevice device, RandomInputs random, Model model, int sequences, KvCacheFactory cpuCaches, KvCacheFactory gpuCaches,
+    DecoderPair(CudaDevice device, RandomInputs random, Model model, int sequences, CacheFactory<KvCache> cpuCaches, CacheFactory<DeviceKvCache> gpuCaches,
                 double relative, Matmul.Precision precision) {
         this(device, random, model, sequences, cpuCaches, gpuCaches, relative, precision, 0);
     }
 
     /** @param chunkRows the GPU decoder's rows per pass, 0 for what its device's memory gives */
-    DecoderPair(CudaDevice device, RandomInputs random, Model model, int sequences, KvCacheFactory cpuCaches, KvCacheFactory gpuCaches,
+    DecoderPair(CudaDevice device, RandomInputs random, Model model, int sequences, CacheFactory<KvCache> cpuCaches, CacheFactory<DeviceKvCache> gpuCaches,
                 double relative, Matmul.Precision precision, int chunkRows) {
         this.model = model;
         this.relative = relative;
@@ -54,8 +56,8 @@ final class DecoderPair implements AutoCloseable {
         cpu = new Decoder(model);
         gpu = new CudaDecoder(model, device, precision, chunkRows);
         for (int s = 0; s < sequences; s++) {
-            cpuSequences.add(new Sequence(cpuCaches.create(model.kvLayout())));
-            gpuSequences.add(new Sequence(gpuCaches.create(model.kvLayout())));
+            cpuSequences.add(new Sequence<>(cpuCaches.create(model.kvLayout())));
+            gpuSequences.add(new Sequence<>(gpuCaches.create(model.kvLayout())));
         }
     }
 

@@ -3,6 +3,7 @@ package io.vecinfer.cuda.decoder;
 import io.vecinfer.cuda.GpuDevice;
 import io.vecinfer.cuda.RandomInputs;
 import io.vecinfer.decoder.Sequence;
+import io.vecinfer.kvcache.KvCache;
 import io.vecinfer.kvcache.Prefill;
 import io.vecinfer.model.Model;
 import io.vecinfer.quant.KiviSpec;
@@ -53,7 +54,8 @@ class DeviceKiviKvCacheTest {
             DecoderPair pair = new DecoderPair(gpu.device(), random, model, 2, when.apply(KiviKvCache.factory(spec)), when.apply(onDevice),
                     RELATIVE, io.vecinfer.cuda.ops.Matmul.Precision.EXACT);
             int[] n = java.util.Arrays.stream(lengths.split(" ")).mapToInt(Integer::parseInt).toArray();
-            List<Sequence> cpu = pair.cpuSequences, gpu = pair.gpuSequences;
+            List<Sequence<KvCache>> cpu = pair.cpuSequences;
+            List<Sequence<DeviceKvCache>> gpu = pair.gpuSequences;
             pair.prefillThenDecode(n, steps);
             for (int s = 0; s < n.length; s++) {
                 assertEquals(cpu.get(s).cache().storedBytes(), gpu.get(s).cache().storedBytes(), method + ": stored bytes of sequence " + s);

@@ -2,6 +2,8 @@ package io.vecinfer.cuda.eval;
 
 import io.vecinfer.calibrate.Calibrator;
 import io.vecinfer.cuda.Gpu;
+import io.vecinfer.cuda.decoder.CudaBackend;
+import io.vecinfer.cuda.decoder.DeviceBatchFit;
 import io.vecinfer.eval.task.BatchSize;
 import io.vecinfer.eval.task.Cell;
 import io.vecinfer.eval.task.KvMethods;

@@ -4,6 +4,7 @@ import io.vecinfer.cuda.ops.Matmul;
 
 import io.vecinfer.calibrate.Calibrator;
 import io.vecinfer.cuda.Gpu;
+import io.vecinfer.cuda.decoder.CudaBackend;
 import io.vecinfer.eval.task.Cell;
 import io.vecinfer.eval.task.CpuCellRunner;
 import io.vecinfer.eval.task.KvMethods;

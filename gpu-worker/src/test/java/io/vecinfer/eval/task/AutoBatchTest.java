@@ -1,5 +1,6 @@
 package io.vecinfer.eval.task;
 
+import io.vecinfer.decoder.CpuBackend;
 import io.vecinfer.model.Model;
 import io.vecinfer.quant.MethodSpec;
 import io.vecinfer.testing.RepoPaths;

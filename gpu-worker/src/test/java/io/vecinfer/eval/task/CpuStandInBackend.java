@@ -1,6 +1,9 @@
 package io.vecinfer.eval.task;
 
+import io.vecinfer.decoder.CpuBackend;
 import io.vecinfer.decoder.DecoderBackend;
+import io.vecinfer.decoder.ExecutionBackend;
+import io.vecinfer.kvcache.KvCache;
 import io.vecinfer.kvcache.KvCacheFactory;
 import io.vecinfer.kvcache.Prefill;
 import io.vecinfer.model.Model;
@@ -11,7 +14,7 @@ import io.vecinfer.quant.vq.CodebookSet;
  * The CPU backend under another name, for tests of what a runner does with a backend's answers (which cells it
  * supports, how many sequences fit): it decodes and caches as the CPU does and meters nothing.
  */
-abstract class CpuStandInBackend implements ExecutionBackend {
+abstract class CpuStandInBackend implements ExecutionBackend<KvCache> {
     private final CpuBackend cpu = new CpuBackend();
     private final String name;
 
@@ -30,7 +33,7 @@ abstract class CpuStandInBackend implements ExecutionBackend {
     }
 
     @Override
-    public DecoderBackend decoder(Model model) {
+    public DecoderBackend<KvCache> decoder(Model model) {
         return cpu.decoder(model);
     }
 

@@ -1,6 +1,5 @@
-package io.vecinfer.cuda.eval;
+package io.vecinfer.cuda.decoder;
 
-import io.vecinfer.cuda.decoder.CudaDecoder;
 import io.vecinfer.decoder.Batching;
 import io.vecinfer.kvcache.KvLayout;
 import io.vecinfer.model.ModelConfig;

@@ -1,15 +1,10 @@
-package io.vecinfer.cuda.eval;
+package io.vecinfer.cuda.decoder;
 
 import io.vecinfer.cuda.CudaDevice;
-import io.vecinfer.cuda.decoder.CudaDecoder;
-import io.vecinfer.cuda.decoder.DeviceKiviMethod;
-import io.vecinfer.cuda.decoder.DeviceKvCaches;
-import io.vecinfer.cuda.decoder.DeviceVqMethod;
 import io.vecinfer.cuda.ops.Matmul;
-import io.vecinfer.decoder.DecoderBackend;
-import io.vecinfer.eval.task.ExecutionBackend;
+import io.vecinfer.decoder.ExecutionBackend;
+import io.vecinfer.kvcache.CacheFactory;
 import io.vecinfer.kvcache.DenseKvCache;
-import io.vecinfer.kvcache.KvCacheFactory;
 import io.vecinfer.kvcache.Prefill;
 import io.vecinfer.model.Model;
 import io.vecinfer.quant.DenseSpec;
@@ -24,10 +19,11 @@ import java.util.Map;
 
 /**
  * One GPU as an {@link ExecutionBackend}: the CUDA decoder, fp16, VQ (VecInfer, raw VQ) and KIVI caches on the
- * device, and device memory metered by what this JVM allocates there. The fp32 cache has no kernels: its cells
+ * device, and device memory metered by what this JVM allocates there. Its caches are {@link DeviceKvCache}s, the only
+ * caches its decoder takes. The fp32 cache has no kernels: its cells
  * run on the CPU backend, and their rows say so.
  */
-public final class CudaBackend implements ExecutionBackend {
+public final class CudaBackend implements ExecutionBackend<DeviceKvCache> {
     private final CudaDevice device;
     private final Matmul.Precision precision;
     /** Codebooks go to the device once per set (the runner keeps one set per model and method). */
@@ -59,7 +55,7 @@ public final class CudaBackend implements ExecutionBackend {
     }
 
     @Override
-    public DecoderBackend decoder(Model model) {
+    public CudaDecoder decoder(Model model) {
         return new CudaDecoder(model, device, precision);
     }
 
@@ -82,7 +78,7 @@ public final class CudaBackend implements ExecutionBackend {
     }
 
     @Override
-    public synchronized KvCacheFactory caches(MethodSpec method, Model model, CodebookSet codebooks) {
+    public synchronized CacheFactory<DeviceKvCache> caches(MethodSpec method, Model model, CodebookSet codebooks) {
         if (method instanceof VqSpec) return vqMethods.computeIfAbsent(codebooks, books -> new DeviceVqMethod(device, books));
         if (method instanceof KiviSpec kivi) return kiviMethods.computeIfAbsent(kivi, spec -> new DeviceKiviMethod(device, spec));
         if (isFp16(method)) return DeviceKvCaches.fp16(device);

@@ -1,4 +1,4 @@
-package io.vecinfer.cuda.eval;
+package io.vecinfer.cuda.decoder;
 
 import io.vecinfer.kvcache.Prefill;
 import io.vecinfer.quant.MethodSpec;

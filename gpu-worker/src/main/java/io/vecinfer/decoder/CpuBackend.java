@@ -1,7 +1,6 @@
-package io.vecinfer.eval.task;
+package io.vecinfer.decoder;
 
-import io.vecinfer.decoder.Decoder;
-import io.vecinfer.decoder.DecoderBackend;
+import io.vecinfer.kvcache.KvCache;
 import io.vecinfer.kvcache.KvCacheFactory;
 import io.vecinfer.kvcache.Prefill;
 import io.vecinfer.model.Model;
@@ -15,7 +14,7 @@ import java.lang.management.MemoryPoolMXBean;
 import java.lang.management.MemoryType;
 
 /** The pure-Java backend: the oracle, and what runs where no GPU is assigned. It supports every method under either prefill. */
-public final class CpuBackend implements ExecutionBackend {
+public final class CpuBackend implements ExecutionBackend<KvCache> {
 
     @Override
     public String name() {
@@ -28,7 +27,7 @@ public final class CpuBackend implements ExecutionBackend {
     }
 
     @Override
-    public DecoderBackend decoder(Model model) {
+    public Decoder decoder(Model model) {
         return new Decoder(model);
     }
 

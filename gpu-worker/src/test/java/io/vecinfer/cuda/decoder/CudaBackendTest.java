@@ -1,4 +1,4 @@
-package io.vecinfer.cuda.eval;
+package io.vecinfer.cuda.decoder;
 
 import io.vecinfer.cuda.CudaDevice;
 import io.vecinfer.cuda.CudaUnavailableException;
