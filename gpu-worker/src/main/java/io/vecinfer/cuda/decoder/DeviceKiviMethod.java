@@ -62,6 +62,7 @@ public final class DeviceKiviMethod implements KvCacheFactory, AutoCloseable {
 
     @Override
     public void close() {
+        attention.close();
         for (DeviceBuffer b : new DeviceBuffer[]{windowLse, encodedO, encodedLse}) {
             if (b != null) b.close();
         }
