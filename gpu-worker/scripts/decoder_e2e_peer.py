@@ -116,6 +116,18 @@ def decode_row(model, batch, reps):
             "peer_tokens_per_s": round(batch / ms * 1e3, 1)}
 
 
+def load_model(path):
+    """The checkpoint as the peers run it: AutoModelForCausalLM on the GPU, bf16, SDPA attention, eval mode."""
+    from transformers import AutoModelForCausalLM
+    kwargs = dict(dtype=torch.bfloat16, attn_implementation="sdpa")
+    try:
+        model = AutoModelForCausalLM.from_pretrained(path, device_map="cuda", **kwargs)
+    except Exception as e:  # device_map wants accelerate in some versions: load on the host, then move
+        print(f"device_map='cuda' failed ({e!r:.200}); loading on the host", file=sys.stderr)
+        model = AutoModelForCausalLM.from_pretrained(path, **kwargs).to("cuda")
+    return model.eval()
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="/tmp/llama8b-random")
@@ -123,7 +135,6 @@ def main():
     parser.add_argument("--reps", type=int, default=3, help="timed prefills per shape (decode: 5x as many steps)")
     args = parser.parse_args()
     import transformers
-    from transformers import AutoModelForCausalLM
 
     result = {"peer": "transformers AutoModelForCausalLM, bf16, attn_implementation=sdpa", "model": args.model,
               "torch": torch.__version__, "transformers": transformers.__version__,
@@ -138,13 +149,7 @@ def main():
                 json.dump(result, f, indent=1)
 
     start = time.time()
-    kwargs = dict(dtype=torch.bfloat16, attn_implementation="sdpa")
-    try:
-        model = AutoModelForCausalLM.from_pretrained(args.model, device_map="cuda", **kwargs)
-    except Exception as e:  # device_map wants accelerate in some versions: load on the host, then move
-        print(f"device_map='cuda' failed ({e!r:.200}); loading on the host", file=sys.stderr)
-        model = AutoModelForCausalLM.from_pretrained(args.model, **kwargs).to("cuda")
-    model.eval()
+    model = load_model(args.model)
     cfg = model.config
     result["load_s"] = round(time.time() - start, 1)
     emit()

@@ -16,10 +16,13 @@
 #   parity     transformers_parity_peer.py (transformers in the checkpoint's dtype, logits of every prompt position)
 #              then TransformersParity (CudaDecoder against it and against the fp32 CPU decoder, and 64-token greedy
 #              continuations CPU against CUDA) on the family fixtures and the shipped model:
-#              $OUT/transformers-parity-h200.json (for docs/results/gpu/).
+#              $OUT/transformers-parity-h200.json (for docs/results/gpu/);
+#   decode-attr  decode-attr-on-h200.sh: the decode step's call families timed inside CUDA graphs, the predicted step
+#              against replayed and eager steps, and (optional) ncu per-kernel times of a replayed step:
+#              $OUT/decode-attribution-h200.json (for docs/results/gpu/), ATTR_TOTAL_S bounds it (default 240 s).
 # Each Java step has a time limit (STEP_S, default 240 s); one that outlives it prints a thread dump (SIGQUIT)
 # before it is killed, so a hang names its place. Everything lands in $OUT as it is produced.
-#   bash gpu-worker/scripts/gpu-check-on-h200.sh [tests] [vq] [encode] [attention] [matmul] [parity]   (default: tests vq attention)
+#   bash gpu-worker/scripts/gpu-check-on-h200.sh [tests] [vq] [encode] [attention] [matmul] [parity] [decode-attr]   (default: tests vq attention)
 set -uo pipefail
 steps="${*:-tests vq attention}"
 rm -rf /tmp/jre && mkdir -p /tmp/jre && tar xJf .device-bundle/jre17b.tar.xz -C /tmp/jre
@@ -70,6 +73,7 @@ for step in $steps; do
       java_step io.vecinfer.bench.TransformersParity --peer /tmp/parity-peer --out "$OUT/transformers-parity-h200.json" \
         --command "STEP_S=${STEP_S:-240} bash gpu-worker/scripts/gpu-check-on-h200.sh parity" \
         --commit "$(cat .device-bundle/commit.txt 2>/dev/null || echo unknown)" 2>&1 | tee "$OUT/parity-log.txt" ;;
-    *) echo "unknown step $step (tests, vq, encode, attention, matmul, parity)" >&2; exit 2 ;;
+    decode-attr) bash gpu-worker/scripts/decode-attr-on-h200.sh 2>&1 | tee "$OUT/decode-attr-log.txt" ;;
+    *) echo "unknown step $step (tests, vq, encode, attention, matmul, parity, decode-attr)" >&2; exit 2 ;;
   esac
 done

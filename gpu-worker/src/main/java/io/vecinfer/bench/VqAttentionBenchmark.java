@@ -29,7 +29,8 @@ import java.util.SplittableRandom;
  *   java -cp CLASSPATH io.vecinfer.bench.VqAttentionBenchmark [--batches 1,8,32] [--contexts 32768,131072,196608]
  *        [--configs d4b8,d8b8,d2b8] [--runs 30]
  * </pre>
- * Kernels: {@code lut} (the decoder's plan for these configurations) and {@code lut_hv} (its fp16 value path) for every
+ * Kernels: {@code lut} (the decoder's plan for these configurations), {@code lut_hv} (its fp16 value path) and {@code mma}
+ * (vq_mma_attention: codebooks decoded into tensor-core fragments; with its attribution variants for d4b8 and d8b8) for every
  * configuration; for d4b8 also
  * {@code general} (the previous kernel, fp16 table) and the LUT kernel's attribution variants, each with one phase left
  * out (VqAttentionParams.SKIP_*: {@code no_keys}, {@code no_values}, {@code no_softmax}, {@code no_staging}), so that
@@ -128,10 +129,13 @@ public final class VqAttentionBenchmark {
             if (lut != null) cases.add(new Object[]{"lut", lut, 0});
             VqAttentionKernel.Plan halfValues = kernel.lutHalfValuesPlan(flat, batch, compressed);
             if (halfValues != null) cases.add(new Object[]{"lut_hv", halfValues, 0});
+            VqAttentionKernel.Plan mma = kernel.mmaPlan(flat, batch, compressed);
+            if (mma != null) cases.add(new Object[]{"mma", mma, 0});
             if (shape.dims() == 4) {
                 cases.add(new Object[]{"general", kernel.plan(flat, batch, compressed, true), 0});
                 if (lut != null) for (int v = 1; v < VARIANTS.length; v++) cases.add(new Object[]{"lut", lut, v});
             }
+            if (mma != null && shape.dims() >= 4) for (int v = 1; v < VARIANTS.length; v++) cases.add(new Object[]{"mma", mma, v});
             float scale = (float) (1 / Math.sqrt(HEAD_DIM));
             for (Object[] c : cases) {
                 VqAttentionKernel.Plan plan = (VqAttentionKernel.Plan) c[1];

@@ -48,8 +48,11 @@ public final class BatchDecodeAttention implements AutoCloseable {
     /**
      * How a batch is cut: rows per CTA (4 or 8, a kernel instantiation) and row blocks of a sequence's GQA group per KV
      * head, and at most {@code splits} position ranges per sequence, chosen from the batch size so that the grid fills
-     * {@link DecodeAttention#CTAS_PER_SM} CTAs per SM when every sequence is long. Each sequence then cuts its own
-     * positions into ranges of max({@link DecodeAttention#MIN_SPLIT_POSITIONS}, ceil(span / splits)) on the device.
+     * up to {@link DecodeAttention#CTAS_PER_SM} CTAs per SM when every sequence is long, never more: that is two whole
+     * waves of the R = 4 kernel (4 resident per SM), and a grid a little past it would add a third wave of a few CTAs,
+     * each as long as a full wave's (rounding up gave 1088 CTAs at batch 8 and 1280 at batch 32 for 1056 slots: 2.06 and
+     * 2.42 waves). Each sequence then cuts its own positions into ranges of
+     * max({@link DecodeAttention#MIN_SPLIT_POSITIONS}, ceil(span / splits)) on the device.
      */
     public record Plan(int rowsPerBlock, int rowBlocks, int splits) {
     }
@@ -59,7 +62,7 @@ public final class BatchDecodeAttention implements AutoCloseable {
         int rows = group <= 4 ? 4 : 8;
         int rowBlocks = (group + rows - 1) / rows;
         long perSplit = (long) layout.kvHeads() * rowBlocks * batch;
-        int splits = (int) Math.max(1, ((long) DecodeAttention.CTAS_PER_SM * multiprocessors + perSplit - 1) / perSplit);
+        int splits = (int) Math.max(1, (long) DecodeAttention.CTAS_PER_SM * multiprocessors / perSplit);
         return new Plan(rows, rowBlocks, splits);
     }
 
@@ -75,6 +78,14 @@ public final class BatchDecodeAttention implements AutoCloseable {
      * {@code rings.get(s)} and attends its positions [0, positions[s]]. Every ring must hold them (capacity > position).
      */
     public void prepare(List<Fp16KvRing> rings, int[] positions) {
+        prepare(rings, positions, 0);
+    }
+
+    /**
+     * As {@link #prepare(List, int[])} with {@code splits} position ranges per sequence instead of the plan's (0: the
+     * plan's), for benchmarks that time another split count against the plan's.
+     */
+    public void prepare(List<Fp16KvRing> rings, int[] positions, int splits) {
         int n = rings.size(), layers = layout.layers();
         if (positions.length != n) throw new IllegalArgumentException(n + " rings but " + positions.length + " positions");
         TableLayout t = new TableLayout(layers, n);
@@ -96,16 +107,18 @@ public final class BatchDecodeAttention implements AutoCloseable {
             }
             staging.putInt(Math.toIntExact(t.position(s)), positions[s]);
         }
-        if (n != batch || plan == null) {
-            plan = plan(layout, n, device.multiprocessorCount());
-            batch = n;
-        }
+        Plan wanted = plan(layout, n, device.multiprocessorCount());
+        if (splits > 0) wanted = new Plan(wanted.rowsPerBlock(), wanted.rowBlocks(), splits);
+        // A new plan is a new grid: a recorded step of the old one must not be replayed (generation below).
+        boolean replanned = !wanted.equals(plan);
+        plan = wanted;
+        batch = n;
         // Both only grow, so that the addresses in a step's launch parameters stay valid until generation() changes.
         DeviceBuffer oldTables = tables, oldScratch = scratch;
         tables = device.grow(tables, t.bytes());
         long partials = (long) n * layout.queryHeads() * plan.splits();
         scratch = device.grow(scratch, 4L * partials * (layout.headDim() + 2));
-        if (tables != oldTables || scratch != oldScratch) generation = GENERATIONS.incrementAndGet();
+        if (replanned || tables != oldTables || scratch != oldScratch) generation = GENERATIONS.incrementAndGet();
         tables.write(staging.duplicate().position(0).limit(Math.toIntExact(t.bytes())));
     }
 
@@ -126,8 +139,8 @@ public final class BatchDecodeAttention implements AutoCloseable {
     }
 
     /**
-     * Changes whenever the tables or the scratch move to new device memory: a recorded step (a CUDA graph) of the same
-     * batch size stays valid while this stays the same.
+     * Changes whenever the tables or the scratch move to new device memory or the plan (the grid) changes: a recorded
+     * step (a CUDA graph) of the same batch size stays valid while this stays the same.
      */
     public int generation() {
         return generation;

@@ -58,6 +58,8 @@ public final class CudaDecoder implements DecoderBackend, AutoCloseable {
     private final DecodeBatch decodeBatch;
     private final DecodeGraph decodeGraph;
     private StepStats lastStep;
+    /** Benchmarks only: events at the phases of a pass ({@link #timePhases}); null when off. */
+    private io.vecinfer.cuda.StepEvents phases;
     private final LogitReductions reductions;
     private final int chunkRows;
     private Activations activations;
@@ -244,6 +246,7 @@ public final class CudaDecoder implements DecoderBackend, AutoCloseable {
      */
     private int run(List<Sequence> sequences, List<int[]> newTokens, boolean everyPosition, DeviceBuffer.Slice logitsOut) {
         long issueStart = System.nanoTime(), launchesBefore = device.launches();
+        if (phases != null) phases.mark(PHASE_START);
         int dim = config.hiddenSize(), headDim = config.headDim(), heads = config.numHeads(), kvHeads = config.numKvHeads();
         int qDim = heads * headDim, kvDim = kvHeads * headDim, hidden = config.intermediateSize();
         float eps = config.rmsNormEps();
@@ -296,9 +299,11 @@ public final class CudaDecoder implements DecoderBackend, AutoCloseable {
             }
         };
         boolean replayed = false;
+        if (phases != null) phases.mark(PHASE_LAYERS);
         if (batchedAttention) replayed = decodeGraph.run(new DecodeGraph.Shape(a, rows, decodeBatch.generation()), layers);
         else layers.run();
         if (batchedAttention) decodeBatch.end();
+        if (phases != null) phases.mark(PHASE_HEAD);
         for (int s = 0; s < sequences.size(); s++) sequences.get(s).advance(newTokens.get(s).length);
 
         // The final norm of the rows whose logits are wanted, gathered into xb, then one lm_head pass; its rows stay on the device.
@@ -313,6 +318,7 @@ public final class CudaDecoder implements DecoderBackend, AutoCloseable {
             }
         }
         matmul.launch(weights.lmHead(), xb, outputs, null, logitsOut != null ? logitsOut : a.logits.from(0));
+        if (phases != null) phases.mark(PHASE_END);
         lastStep = new StepStats(System.nanoTime() - issueStart, device.launches() - launchesBefore, replayed);
         return outputs;
     }
@@ -327,6 +333,29 @@ public final class CudaDecoder implements DecoderBackend, AutoCloseable {
 
     public synchronized StepStats lastStep() {
         return lastStep;
+    }
+
+    /** The points {@link #lastPhases} spans: a pass's start, its layers' start (after the uploads), the head's start, its end. */
+    private static final int PHASE_START = 0, PHASE_LAYERS = 1, PHASE_HEAD = 2, PHASE_END = 3;
+
+    /** GPU milliseconds of the last pass's (last chunk's) phases: uploads (token ids, rotary and attention tables), layers, head. */
+    public record Phases(float uploadsMs, float layersMs, float headMs) {
+    }
+
+    /** Benchmarks: CUDA events at the phases of every pass from now on (on), or none (off, the default). */
+    public synchronized void timePhases(boolean on) {
+        if (on && phases == null) phases = new io.vecinfer.cuda.StepEvents(device, 4);
+        if (!on && phases != null) {
+            phases.close();
+            phases = null;
+        }
+    }
+
+    /** The last pass's phases (waits for its end), or null when {@link #timePhases} is off. */
+    public synchronized Phases lastPhases() {
+        if (phases == null) return null;
+        return new Phases(phases.millisBetween(PHASE_START, PHASE_LAYERS), phases.millisBetween(PHASE_LAYERS, PHASE_HEAD),
+                phases.millisBetween(PHASE_HEAD, PHASE_END));
     }
 
     /** Records and replays decode steps as CUDA graphs (on by default; -Dvecinfer.cuda.graphs=false turns it off). */
@@ -382,6 +411,7 @@ public final class CudaDecoder implements DecoderBackend, AutoCloseable {
         activations = null;
         decodeGraph.close();
         decodeBatch.close();
+        timePhases(false);
         if (testedLogits != null) testedLogits.close();
         testedLogits = null;
         reductions.close();

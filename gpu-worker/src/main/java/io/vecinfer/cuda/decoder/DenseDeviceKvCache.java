@@ -34,6 +34,16 @@ public final class DenseDeviceKvCache extends DeviceKvCache {
         lengths[layer] += tokens;
     }
 
+    /**
+     * Benchmarks only ({@link SyntheticKvFill}): stores {@code tokens} rows of k and v after what {@code layer} holds, not
+     * attended, the ring first grown to at least {@code capacity} positions, so that the steps timed after do not double it.
+     */
+    void storeUnattended(int layer, DeviceBuffer.Slice k, DeviceBuffer.Slice v, int tokens, int capacity) {
+        ring.reserve(layer, Math.max(capacity, lengths[layer] + tokens));
+        ring.store(layer, k, v, lengths[layer], tokens);
+        lengths[layer] += tokens;
+    }
+
     /** The rings (slot = position), e.g. for a VQ cache under prefill=exact to encode its prompt from. */
     Fp16KvRing ring() {
         return ring;

@@ -47,6 +47,11 @@ final class DeviceVqKvCache extends DeviceWindowedKvCache {
         valueCodes = method.device.allocate(valueLayout.bytes());
     }
 
+    /** Positions the code arrays hold now (tests: a synthetic fill reserves them ahead). */
+    int codeCapacity() {
+        return keyLayout.capacity();
+    }
+
     /** Grows the code arrays to hold {@code positions}, copying each (layer, head) run to its new place. */
     @Override
     protected void reserve(int positions) {
@@ -75,6 +80,13 @@ final class DeviceVqKvCache extends DeviceWindowedKvCache {
     protected void encode(int layer, Fp16KvRing source, int from, int to) {
         method.encode.launch(method.deviceBooks, source.keys(layer), source.values(layer), source.capacity(layer), 0, layer, from, to,
                 keyCodes, keyLayout, valueCodes, valueLayout);
+    }
+
+    /** Uniform random codes below 2^bits in the whole code arrays: for timing, where the step's cost does not depend on them. */
+    @Override
+    protected void fillEncoded(int positions, long seed) {
+        SyntheticKvFill.randomCodes(method.device, keyCodes, keyLayout.codeBytes(), method.flat.keys().bits(), seed);
+        SyntheticKvFill.randomCodes(method.device, valueCodes, valueLayout.codeBytes(), method.flat.values().bits(), seed + 1);
     }
 
     @Override

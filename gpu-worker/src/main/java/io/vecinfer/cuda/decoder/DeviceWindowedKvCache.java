@@ -67,6 +67,14 @@ abstract class DeviceWindowedKvCache extends DeviceKvCache {
     /** Frees the subclass's storage. */
     protected abstract void closeEncoded();
 
+    /**
+     * Benchmarks only: fills positions [0, positions) of every layer's encoded storage (already reserved) with valid
+     * codes of no particular meaning, for timing ({@link #fillUnattended}). Caches that cannot do so refuse.
+     */
+    protected void fillEncoded(int positions, long seed) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " has no synthetic fill");
+    }
+
     /** Tokens of {@code layer} encoded so far. */
     protected final int encoded(int layer) {
         return encoded[layer];
@@ -103,6 +111,26 @@ abstract class DeviceWindowedKvCache extends DeviceKvCache {
         ring.attend(layer, q, start, tokens, window, scale, out, lse);
         if (compressed > 0) attendEncodedAndMerge(layer, q, start, tokens, compressed, scale, out, lse);
         lengths[layer] = end;
+    }
+
+    /**
+     * Benchmarks only ({@link SyntheticKvFill}): brings an empty cache to {@code tokens} tokens in every layer without
+     * attending them: the encoded positions [0, c(n)) by {@link #fillEncoded}, the window [c(n), n) stored from the first
+     * rows of {@code k} and {@code v} ({@code rows} of them, reused when the window is longer). Room for {@code spare} more
+     * positions is reserved, so that the steps timed after do not grow the code arrays.
+     */
+    final void fillUnattended(int tokens, int spare, DeviceBuffer.Slice k, DeviceBuffer.Slice v, int rows, long seed) {
+        for (int l = 0; l < layout.layers(); l++) {
+            if (prompt != null || lengths[l] != 0) throw new IllegalStateException("a synthetic fill needs an empty cache under prefill=compressed");
+        }
+        int compressed = (int) ResidualWindow.compressedTokens(tokens, window);
+        reserve((int) ResidualWindow.compressedTokens((long) tokens + spare, window));
+        if (compressed > 0) fillEncoded(compressed, seed);
+        for (int l = 0; l < layout.layers(); l++) {
+            for (int at = compressed; at < tokens; at += rows) ring.store(l, k, v, at, Math.min(rows, tokens - at));
+            encoded[l] = compressed;
+            lengths[l] = tokens;
+        }
     }
 
     /**

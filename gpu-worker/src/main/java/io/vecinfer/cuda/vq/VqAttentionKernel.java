@@ -27,11 +27,13 @@ public final class VqAttentionKernel implements AutoCloseable {
     /**
      * The kernels: GENERAL = vq_attention (every configuration), LUT = vq_lut_attention (VqAttentionPlanner.lutServes),
      * LUT_HALF_VALUES = its fp16 value path (vq_lut_attention_*_hv: fp16 codeword copies, HFMA2 into half2 sums flushed to
-     * fp32 every two warp tiles; value dims ≥ 2; 256-thread blocks), not yet the decoder's default.
+     * fp32 every two warp tiles; value dims ≥ 2; 256-thread blocks), not yet the decoder's default; MMA = vq_mma_attention
+     * (VqMmaAttention: keys and values decoded from fp16 codebook copies into mma.sync fragments), not yet the decoder's
+     * default either: the planner takes it once the device benchmark has timed it against LUT.
      */
-    public enum Variant { GENERAL, LUT, LUT_HALF_VALUES;
+    public enum Variant { GENERAL, LUT, LUT_HALF_VALUES, MMA;
         boolean lut() {
-            return this != GENERAL;
+            return this == LUT || this == LUT_HALF_VALUES;
         }
     }
 
@@ -63,6 +65,7 @@ public final class VqAttentionKernel implements AutoCloseable {
     private final CudaDevice device;
     private final CudaModule general;
     private final CudaModule lut;
+    private final CudaModule mma;
     private final MergeStatesKernel merge;
     private final int multiprocessors;
     private final int maxSharedBytes;
@@ -74,6 +77,7 @@ public final class VqAttentionKernel implements AutoCloseable {
         this.device = device;
         general = device.module("vq_attention");
         lut = device.module("vq_lut_attention");
+        mma = device.module("vq_mma_attention");
         merge = new MergeStatesKernel(device);
         device.makeCurrent();
         CUdevice dev = new CUdevice();
@@ -127,6 +131,11 @@ public final class VqAttentionKernel implements AutoCloseable {
         return VqAttentionPlanner.lutHalfValues(books, rows, maxCompressed, multiprocessors, maxSharedBytes);
     }
 
+    /** The MMA kernel's plan on this device, or null where it does not serve the configuration. */
+    public Plan mmaPlan(FlatCodebooks books, int rows, int maxCompressed) {
+        return VqMmaAttention.plan(books, rows, maxCompressed, multiprocessors, maxSharedBytes);
+    }
+
     /** The general kernel's plan (fp32 table) for a device of these dimensions. */
     public static Plan plan(FlatCodebooks books, int rows, int maxCompressed, int multiprocessors, int maxSharedBytes) {
         return plan(books, rows, maxCompressed, multiprocessors, maxSharedBytes, false);
@@ -155,12 +164,16 @@ public final class VqAttentionKernel implements AutoCloseable {
         FlatCodebooks b = books.host();
         VqAttentionPlanner.checkCodes(b, layer, keyLayout, valueLayout);
         KvLayout l = b.layout();
-        boolean isLut = plan.variant().lut();
+        boolean isLut = plan.variant().lut() || plan.variant() == Variant.MMA;
         int states = rows * l.queryHeads(), g = VqAttentionPlanner.stride(l), entryBytes = plan.halfTable() ? 2 : 4;
         boolean valueBookShared = isLut || VqAttentionPlanner.valueBookShared(b, layer);
         int shared;
         CudaKernel attention;
-        if (isLut) {
+        if (plan.variant() == Variant.MMA) {
+            VqMmaAttention.checkLaunch(b, plan, keyLayout, valueLayout);
+            shared = (int) VqMmaAttention.sharedBytes(b, plan.threads());
+            attention = mma.kernel(VqMmaAttention.kernelName(b));
+        } else if (isLut) {
             boolean half = plan.variant() == Variant.LUT_HALF_VALUES;
             if (!VqAttentionPlanner.lutServes(b) || keyLayout.codeBytes() != 1 || valueLayout.codeBytes() != 1
                     || (half && (!VqAttentionPlanner.lutHalfValuesServes(b) || plan.threads() > VqAttentionPlanner.LUT_HALF_VALUES_THREADS))) {

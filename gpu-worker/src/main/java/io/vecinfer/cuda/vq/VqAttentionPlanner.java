@@ -48,7 +48,7 @@ final class VqAttentionPlanner {
     /** Global table scratch at most (the d8b12 table is 1 MB per row and KV head at group 4): rows go in passes. */
     static final long TABLE_SCRATCH_BYTES = 256L << 20;
     /** Most threads an SM holds. */
-    private static final int SM_THREADS = 2048;
+    static final int SM_THREADS = 2048;
 
     private VqAttentionPlanner() {
     }
@@ -171,7 +171,7 @@ final class VqAttentionPlanner {
      * tokens, the one that minimises waves × (chunk + {@link #SPLIT_COST_TOKENS}), waves counted over the {@code slots}
      * blocks the device holds at once; the fewest splits on a tie. Chunks are multiples of {@code tile}.
      */
-    private static int chunk(FlatCodebooks books, int rows, int maxCompressed, long slots, int tile, int minSplitTokens) {
+    static int chunk(FlatCodebooks books, int rows, int maxCompressed, long slots, int tile, int minSplitTokens) {
         long blocksPerSplit = (long) rows * books.layout().kvHeads();
         int affordable = (int) Math.max(1, Math.min(MAX_SPLITS, maxCompressed / minSplitTokens));
         int bestChunk = 0;
@@ -197,7 +197,7 @@ final class VqAttentionPlanner {
         return valueBookShared(books, layer, SHARED_VALUE_BOOK_BYTES);
     }
 
-    private static boolean valueBookShared(FlatCodebooks books, int layer, long maxBookBytes) {
+    static boolean valueBookShared(FlatCodebooks books, int layer, long maxBookBytes) {
         if (4L * books.values().codewords() * books.values().dims() > maxBookBytes) return false;
         int sub = books.valueSubspaces();
         for (int h = 0; h < books.layout().kvHeads(); h++) {

@@ -28,6 +28,11 @@ final class VqAttentionReference {
     static void attend(FlatCodebooks books, int layer, Plan plan, float[] q, int rows, int[] rowSequence, int[] rowPosition,
                        int window, float scale, short[] keyCodes, VqCodeLayout keyLayout, short[] valueCodes, VqCodeLayout valueLayout,
                        float[] o, float[] lse) {
+        if (plan.variant() == Variant.MMA) { // a math-level reference with a stated bound, not lane by lane
+            VqMmaAttention.reference(books, layer, q, rows, rowSequence, rowPosition, window, scale, keyCodes, keyLayout, valueCodes,
+                    valueLayout, o, lse);
+            return;
+        }
         VqAttentionPlanner.check(books);
         VqAttentionPlanner.checkCodes(books, layer, keyLayout, valueLayout);
         KvLayout l = books.layout();
@@ -51,6 +56,19 @@ final class VqAttentionReference {
         if (plan.splits() > 1) MergeStatesKernel.referenceSplits(outO, outLse, plan.splits(), states, d, o, lse);
     }
 
+    /** q̃ [group][headDim] of (row, kvHead): q · λ, then Hadamard (vq_transformed_queries; the MMA kernel's step 1 too). */
+    static float[] transformedQueries(FlatCodebooks books, int layer, int kvHead, float[] q, int row) {
+        KvLayout l = books.layout();
+        int d = l.headDim(), group = l.groupSize();
+        float[] qt = new float[group * d];
+        for (int i = 0; i < group * d; i++) {
+            float x = q[(row * l.queryHeads() + kvHead * group) * d + i];
+            qt[i] = books.lambda() == null ? x : x * books.lambda()[books.lambdaOffset(layer, kvHead) + i % d];
+        }
+        if (books.hadamard()) for (int g = 0; g < group; g++) Hadamard.transform(qt, g * d, d);
+        return qt;
+    }
+
     /**
      * table[(s × words + c) × G + g] = q̃_g,s · codeword c, q̃ = q · λ then Hadamard (vq_transformed_queries,
      * vq_fill_table), rounded to fp16 (to nearest, ties to even, as __float2half_rn) for a half table; 0 for g ≥ group.
@@ -59,12 +77,7 @@ final class VqAttentionReference {
     static float[] queryTable(FlatCodebooks books, int layer, int kvHead, float[] q, int row, boolean half) {
         KvLayout l = books.layout();
         int d = l.headDim(), group = l.groupSize(), n = books.keys().dims(), words = books.keys().codewords(), stride = VqAttentionPlanner.stride(l);
-        float[] qt = new float[group * d];
-        for (int i = 0; i < group * d; i++) {
-            float x = q[(row * l.queryHeads() + kvHead * group) * d + i];
-            qt[i] = books.lambda() == null ? x : x * books.lambda()[books.lambdaOffset(layer, kvHead) + i % d];
-        }
-        if (books.hadamard()) for (int g = 0; g < group; g++) Hadamard.transform(qt, g * d, d);
+        float[] qt = transformedQueries(books, layer, kvHead, q, row);
         float[] table = new float[books.keySubspaces() * words * stride];
         for (int s = 0; s < books.keySubspaces(); s++) {
             int book = books.keyBookOffset(layer, kvHead, s);

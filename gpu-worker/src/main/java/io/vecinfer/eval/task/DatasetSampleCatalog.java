@@ -51,10 +51,25 @@ public final class DatasetSampleCatalog implements SampleCatalog {
         return samples.computeIfAbsent(key, k -> TaskRegistry.task(cell.task()).samples(source(cell.model()), cell, 0));
     }
 
+    /**
+     * The cell's sample of that id: one of {@link #samples(Cell)}, or one its task builds by id past them (a
+     * limit larger than "all", listed by a driver and run here).
+     */
+    public TaskSample sample(Cell cell, String id) {
+        for (TaskSample s : samples(cell)) {
+            if (s.id().equals(id)) return s;
+        }
+        return TaskRegistry.task(cell.task()).sample(source(cell.model()), cell, id)
+                .orElseThrow(() -> new IllegalArgumentException("task " + cell.task() + " has no sample '" + id + "'"));
+    }
+
     @Override
     public List<String> sampleIds(Cell cell, int limit) {
+        List<TaskSample> listed = samples(cell);
+        // A limit past "all" asks the task itself, for tasks that generate more samples than they list by default.
+        if (limit > listed.size()) listed = TaskRegistry.task(cell.task()).samples(source(cell.model()), cell, limit);
         List<String> ids = new ArrayList<>();
-        for (TaskSample s : samples(cell)) {
+        for (TaskSample s : listed) {
             if (limit > 0 && ids.size() == limit) break;
             ids.add(s.id());
         }

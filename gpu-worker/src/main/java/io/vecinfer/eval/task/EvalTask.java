@@ -3,6 +3,7 @@ package io.vecinfer.eval.task;
 import io.vecinfer.kvcache.Prefill;
 
 import java.util.List;
+import java.util.Optional;
 
 /**
  * A task: where its data comes from, how a prompt is built, how it generates and what it scores.
@@ -38,6 +39,15 @@ public interface EvalTask {
      * need no weights, so that a Spark driver can list them without loading a model.
      */
     List<TaskSample> samples(SampleSource source, Cell cell, int limit);
+
+    /**
+     * One sample by id, for a task whose samples are generated per index and whose limit may reach past what
+     * "all" lists (an executor then builds the samples it was given without listing them all). Empty by default:
+     * a sample outside {@code samples(source, cell, 0)} does not exist.
+     */
+    default Optional<TaskSample> sample(SampleSource source, Cell cell, String id) {
+        return Optional.empty();
+    }
 
     /** Runs a batch of samples of one cell. */
     List<SampleResult> run(TaskContext context, Cell cell, List<TaskSample> batch);

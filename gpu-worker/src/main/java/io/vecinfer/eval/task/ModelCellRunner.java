@@ -9,7 +9,6 @@ import io.vecinfer.tokenizer.Tokenizer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -71,14 +70,8 @@ public class ModelCellRunner implements CellRunner {
     @Override
     public List<SampleResult> run(Cell cell, List<String> sampleIds) {
         TaskContext context = context(cell);
-        Map<String, TaskSample> byId = new LinkedHashMap<>();
-        for (TaskSample s : catalog.samples(cell)) byId.put(s.id(), s);
         List<TaskSample> wanted = new ArrayList<>();
-        for (String id : sampleIds) {
-            TaskSample s = byId.get(id);
-            if (s == null) throw new IllegalArgumentException("task " + cell.task() + " has no sample '" + id + "'");
-            wanted.add(s);
-        }
+        for (String id : sampleIds) wanted.add(catalog.sample(cell, id));
         EvalTask task = TaskRegistry.task(cell.task());
         int batch = deviceBatch(context, cell, wanted);
         List<SampleResult> results = new ArrayList<>();

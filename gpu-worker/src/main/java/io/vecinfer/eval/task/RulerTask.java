@@ -10,6 +10,7 @@ import io.vecinfer.kvcache.Prefill;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * One RULER-style task ({@link RulerKind}) on prompts generated from the shipped held-out text; each
@@ -20,6 +21,12 @@ import java.util.Map;
 public final class RulerTask implements EvalTask {
     /** Samples per (task, length), as "all" (limit 0) lists them. */
     static final int SAMPLES = 32;
+    /**
+     * The most a limit may ask for: prompts are generated per index, so a cell can have more than "all" when a
+     * sweep needs smaller standard errors. Indices stay far below RulerTrainingData.FIRST_INDEX, so no training
+     * example of the long-context model shares a seed with an evaluation sample.
+     */
+    static final int MAX_SAMPLES = 1000;
     static final int DEFAULT_LENGTH = 1024;
     private static final String METRIC = "string_match_all";
 
@@ -63,7 +70,28 @@ public final class RulerTask implements EvalTask {
 
     @Override
     public List<TaskSample> samples(SampleSource source, Cell cell, int limit) {
-        int length = cell.contextLength() > 0 ? cell.contextLength() : DEFAULT_LENGTH;
+        Prompts prompts = prompts(source, cell);
+        List<TaskSample> samples = new ArrayList<>();
+        for (int i = 0; i < (limit > 0 ? Math.min(limit, MAX_SAMPLES) : SAMPLES); i++) samples.add(prompts.sample(i));
+        return samples;
+    }
+
+    /** Ids are {@code <name>-<length>-<index>}: any index below {@link #MAX_SAMPLES} is a sample of the cell. */
+    @Override
+    public Optional<TaskSample> sample(SampleSource source, Cell cell, String id) {
+        String prefix = name() + "-" + length(cell) + "-";
+        if (!id.startsWith(prefix) || !id.substring(prefix.length()).matches("\\d{4,}")) return Optional.empty();
+        int index = Integer.parseInt(id.substring(prefix.length()));
+        return index < MAX_SAMPLES ? Optional.of(prompts(source, cell).sample(index)) : Optional.empty();
+    }
+
+    private static int length(Cell cell) {
+        return cell.contextLength() > 0 ? cell.contextLength() : DEFAULT_LENGTH;
+    }
+
+    /** The cell's prompt builder: its generator over the held-out text, in the cell's prompt format. */
+    private Prompts prompts(SampleSource source, Cell cell) {
+        int length = length(cell);
         int modelContext = source.config().contextLength();
         ChatPrompts format = ChatPrompts.of(source, cell);
         int promptTokens = length + (format.templated() ? format.overhead() - 1 : 0);
@@ -73,12 +101,14 @@ public final class RulerTask implements EvalTask {
         }
         RulerGenerator generator = new RulerGenerator(source.tokenizer(), source.bosId(),
                 String.join("\n\n", TaskData.texts(Datasets.heldout(source.datasets()))));
-        List<TaskSample> samples = new ArrayList<>();
-        for (int i = 0; i < (limit > 0 ? Math.min(limit, SAMPLES) : SAMPLES); i++) {
-            RulerSample s = generator.sample(kind, length, i);
-            samples.add(new TaskSample(s.id(), format.wrap(s.prompt()), String.join(", ", s.references()), s.maxNewTokens(), s.references()));
+        return new Prompts(kind, length, generator, format);
+    }
+
+    private record Prompts(RulerKind kind, int length, RulerGenerator generator, ChatPrompts format) {
+        TaskSample sample(int index) {
+            RulerSample s = generator.sample(kind, length, index);
+            return new TaskSample(s.id(), format.wrap(s.prompt()), String.join(", ", s.references()), s.maxNewTokens(), s.references());
         }
-        return samples;
     }
 
     @Override

@@ -61,11 +61,31 @@ class BatchDecodeAttentionPlanTest {
     }
 
     @Test
+    void theGridNeverPassesTheWavesItAimsFor() {
+        for (KvLayout layout : new KvLayout[]{LLAMA_8B, new KvLayout(1, 2, 14, 64), new KvLayout(1, 1, 16, 64), new KvLayout(1, 4, 4, 128)}) {
+            for (int sms : new int[]{108, 132}) {
+                for (int batch = 1; batch <= 200; batch++) {
+                    var plan = BatchDecodeAttention.plan(layout, batch, sms);
+                    long ctas = (long) plan.splits() * layout.kvHeads() * plan.rowBlocks() * batch, slots = (long) DecodeAttention.CTAS_PER_SM * sms;
+                    String what = layout + ", batch " + batch + ", " + sms + " SMs: " + plan;
+                    assertTrue(plan.splits() >= 1, what);
+                    if (plan.splits() > 1) {
+                        assertTrue(ctas <= slots, what + ": " + ctas + " CTAs for " + slots + " slots");
+                        // and one split more would pass them: the grid is as full as whole splits allow
+                        assertTrue(ctas + (long) layout.kvHeads() * plan.rowBlocks() * batch > slots, what);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
     void theGridDependsOnTheBatchSizeAndFillsTheDevice() {
         var one = BatchDecodeAttention.plan(LLAMA_8B, 1, 132);
         assertEquals(new BatchDecodeAttention.Plan(4, 1, 132), one, "8 KV heads × 132 splits = 8 CTAs per SM of 132");
         var eight = BatchDecodeAttention.plan(LLAMA_8B, 8, 132);
-        assertEquals(17, eight.splits());
+        assertEquals(16, eight.splits(), "1024 CTAs, two waves of 4 per SM; 17 splits (1088) would add a third wave of 32");
+        assertEquals(4, BatchDecodeAttention.plan(LLAMA_8B, 32, 132).splits(), "1024 CTAs; 5 splits (1280) would be 2.42 waves");
         var gqa7 = BatchDecodeAttention.plan(new KvLayout(1, 2, 14, 64), 5, 132);
         assertEquals(8, gqa7.rowsPerBlock());
         assertEquals(1, gqa7.rowBlocks());

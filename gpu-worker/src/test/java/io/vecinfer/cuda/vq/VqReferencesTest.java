@@ -211,6 +211,9 @@ class VqReferencesTest {
                 plans.add(new VqAttentionKernel.Plan(2, 544, true, 0, rows, true, VqAttentionKernel.Variant.LUT_HALF_VALUES, 512));
             }
         }
+        if (VqMmaAttention.serves(flat)) { // the MMA kernel's mathematics (fp16 q̃ · scale · log2 e, fp16 codewords)
+            plans.add(new VqAttentionKernel.Plan(1, 256, true, 0, rows, true, VqAttentionKernel.Variant.MMA, 512));
+        }
         for (VqAttentionKernel.Plan plan : plans) {
             float[] o = new float[states * d], lse = new float[states];
             VqAttentionKernel.reference(flat, layer, plan, q, rows, rowSequence, rowPosition, r, scale, keyCodes, keyLayout, valueCodes, valueLayout, o, lse);

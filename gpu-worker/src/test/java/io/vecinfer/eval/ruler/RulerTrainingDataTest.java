@@ -22,8 +22,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The training examples share no seed, needle or answer with the evaluation's samples, and are reproducible. */
 class RulerTrainingDataTest {
-    /** RulerTask.SAMPLES: the evaluation's indices are 0..31. */
+    /** RulerTask.SAMPLES: the evaluation's indices are 0..31 unless a limit asks for more. */
     private static final int EVAL_SAMPLES = 32;
+    /** RulerTask.MAX_SAMPLES: the most indices a limit can ask for. */
+    private static final int EVAL_MAX_SAMPLES = 1000;
     private static final int[] LENGTHS = {1024, 2048};
     private static final Pattern NEEDLE = Pattern.compile("One of the special magic numbers for \\w+ is: \\d{7}\\.|VAR [A-Z]{5} = [^.]+\\.");
 
@@ -67,6 +69,21 @@ class RulerTrainingDataTest {
         }
         assertThrows(IllegalArgumentException.class,
                 () -> RulerTrainingData.examples(training, LENGTHS, RulerTrainingData.INDEX_LIMIT - RulerTrainingData.FIRST_INDEX + 1));
+    }
+
+    @Test
+    void evenTheLargestEvaluationLimitStaysBelowEveryTrainingSeed() {
+        // Seeds rise with the index within a length and jump past every index at the next length, so per kind the
+        // evaluation's [L, 0..MAX) and training's [L, FIRST_INDEX..INDEX_LIMIT) are disjoint intervals in order.
+        for (RulerKind kind : RulerKind.values()) {
+            for (int length = 1; length <= 8192; length++) {
+                long lastEval = RulerGenerator.seed(kind, length, EVAL_MAX_SAMPLES - 1);
+                long firstTraining = RulerGenerator.seed(kind, length, RulerTrainingData.FIRST_INDEX);
+                long lastTraining = RulerGenerator.seed(kind, length, RulerTrainingData.INDEX_LIMIT - 1);
+                assertTrue(lastEval < firstTraining, kind + " " + length);
+                assertTrue(lastTraining < RulerGenerator.seed(kind, length + 1, 0), kind + " " + length);
+            }
+        }
     }
 
     @Test

@@ -55,6 +55,27 @@ class RulerTaskTest {
     }
 
     @Test
+    void aLimitCanAskForMoreThanTheDefaultSamplesUpToTheCap() {
+        Cell cell = new Cell(MODEL, "fp16", null, "ruler_niah_single", 1024, 1, 0);
+        assertEquals(RulerTask.SAMPLES, runner.sampleIds(cell, 0).size());
+        List<String> many = runner.sampleIds(cell, 40);
+        assertEquals(40, many.size());
+        assertEquals("ruler_niah_single-1024-0039", many.get(39));
+        assertEquals(40, new java.util.HashSet<>(many).size());
+        assertEquals(RulerTask.MAX_SAMPLES, runner.sampleIds(cell, RulerTask.MAX_SAMPLES + 5).size());
+        // A fresh runner (an executor that never listed them) runs an id past "all": the same prompt and answer.
+        try (CpuCellRunner fresh = new CpuCellRunner(RepoPaths.root().resolve("datasets"))) {
+            SampleResult r = fresh.run(cell, List.of("ruler_niah_single-1024-0039")).get(0);
+            assertEquals("ruler_niah_single-1024-0039", r.sampleId());
+            SampleResult again = runner.run(cell, List.of("ruler_niah_single-1024-0039")).get(0);
+            assertEquals(again.reference(), r.reference());
+            assertEquals(again.prediction(), r.prediction());
+        }
+        assertThrows(IllegalArgumentException.class, () -> runner.run(cell, List.of("ruler_niah_single-1024-1000")));
+        assertThrows(IllegalArgumentException.class, () -> runner.run(cell, List.of("ruler_niah_single-2048-0001")));
+    }
+
+    @Test
     void aLengthBeyondTheModelIsRefused() {
         Cell cell = new Cell(MODEL, "fp16", null, "ruler_cwe", 4096, 1, 0);
         var e = assertThrows(IllegalArgumentException.class, () -> runner.sampleIds(cell, 1));

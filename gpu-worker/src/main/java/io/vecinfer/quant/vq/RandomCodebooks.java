@@ -1,13 +1,15 @@
 package io.vecinfer.quant.vq;
 
 import io.vecinfer.kvcache.KvLayout;
-import io.vecinfer.quant.TestData;
 import io.vecinfer.quant.VqSpec;
 import io.vecinfer.tensor.Half;
 
 import java.util.Random;
 
-/** Codebook sets for tests that compare two ways of computing the same thing: no calibration needed. */
+/**
+ * Codebook sets of the right shape with random contents: for tests that compare two ways of computing the same thing,
+ * and for timing (LongContextE2EBenchmark), where a step's cost does not depend on the codewords. No calibration needed.
+ */
 public final class RandomCodebooks {
     private RandomCodebooks() {
     }
@@ -28,7 +30,11 @@ public final class RandomCodebooks {
 
     private static Codebook[] side(int dims, int size, int count, Random random) {
         Codebook[] books = new Codebook[count];
-        for (int b = 0; b < count; b++) books[b] = new Codebook(dims, size, TestData.gaussian(random, dims * size)).roundedToFp16();
+        for (int b = 0; b < count; b++) {
+            float[] words = new float[dims * size];
+            for (int i = 0; i < words.length; i++) words[i] = (float) random.nextGaussian();
+            books[b] = new Codebook(dims, size, words).roundedToFp16();
+        }
         return books;
     }
 }

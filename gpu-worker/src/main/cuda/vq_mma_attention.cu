@@ -1,0 +1,405 @@
+// vq_mma_attention: fused VQ decode attention on the tensor cores. Keys and values are decoded from per-lane fp16
+// copies of their codebooks straight into mma.sync fragments; no query table, no fp32 value FMAs. Count and
+// predictions: docs/results/gpu/vq-design-notes.md.
+//
+// vq_mma_attention_d{D}_k{KD}_v{VD} (D = head_dim 64 or 128; KD, VD = key and value sub-vector dims 2, 4 or 8)
+//   Serves: at most 8 query heads per KV head (the mma's N), codes of at most 8 bits in uint8 containers, one key
+//   book and one value book per (layer, KV head) (scope=layer or head). VqMmaAttention.serves says so on the host.
+//   Launch (io.vecinfer.cuda.vq.VqAttentionKernel, plan variant MMA): grid (rows of this pass, kv_heads, splits),
+//   block of T = 256 or 512 threads (VqAttentionPlanner.mma picks; tiles of T tokens, 32 per warp), dynamic shared
+//   memory VqMmaAttention.sharedBytes, parameters one VqAttentionParams (vq_attention_params.cuh).
+//   Lanes: gid = lane / 4, tig = lane % 4 (the mma fragment coordinates). Per warp and 16-token m-tile:
+//     keys    S^T[16 tok][8 heads] = K[16 tok][D] · Q^T[D][8 heads], D / 16 mma. A row = token (gid, gid + 8); lane tig
+//             owns dims [tig·D/4, (tig+1)·D/4), k-step ks takes its dims 4ks .. 4ks+3 (k = 2tig, 2tig+1, 2tig+8, 2tig+9):
+//             whole codewords of one token, so a gather is already an A register pair (no permute). Q^T (B) is built
+//             once per block: q̃ = Hadamard(q·λ) · scale · log2(e), rounded to fp16; heads past the group are 0.
+//     softmax scores in log2 units in the C fragment (lane: tokens gid, gid + 8; heads 2tig, 2tig + 1); the warp's
+//             running max per head (3 xor shuffles), one exp2 (MUFU.EX2) per score, rescale only when the max grows.
+//     P^T     the C fragment is repacked as fp16 (token gid, token gid+8) pairs per head and moved to the B layout
+//             of the value mma by 4 shuffles: value k 2j ↔ token j, k 2j+1 ↔ token j + 8.
+//     values  O^T[D][8 heads] += V^T[D][16 tok] · P^T, D / 16 mma. Lane gid owns dims [gid·D/8, (gid+1)·D/8); m-tile
+//             mt rows gid / gid + 8 = its dims 2mt / 2mt + 1. A registers pair two tokens of one dim: one PRMT per
+//             register from two gathered codewords.
+//   Codebook copies: entry (code, copy) = one codeword in fp16 (2·X bytes, X = its dims) at code·128 + copy·2X; a lane
+//   reads copy lane % (64 / X), so the lanes of one shared-memory phase (32 lanes at 4 B, 16 at 8 B, 8 at 16 B) hit
+//   different banks whatever the codes: conflict-free gathers. Always 256 codewords (zeros past 2^bits), so a stale
+//   code byte of a token past the end still reads a finite codeword (its weight is 0).
+//   Codes stream into shared memory by cp.async, VQ_MMA_STAGES tiles per block, VQ_MMA_STAGES - 1 in flight.
+//   Every lane runs every mma and shuffle (warp-wide): tokens past the end are masked in the scores, never skipped.
+//   Merge: the warps' (m, l) per head, then O in warp order in shared memory; o and lse (natural log) of the split to
+//   (split * rows + row) * query_heads + head, for merge_splits (vq_merge.cu).
+//   VqAttentionParams.skip leaves phases out for the benchmark's attribution runs (outputs then meaningless).
+#include "vq_attention_params.cuh"
+#include "vq_common.cuh"
+
+constexpr int VQ_MMA_MAX_THREADS = 512;
+constexpr int VQ_MMA_G = 8;           // heads of the mma's N (groups up to 8; zero past the group)
+constexpr int VQ_MMA_STAGES = 3;      // staged code tiles per block
+constexpr int VQ_MMA_BOOK_WORDS = 256; // codewords of a copied book, whatever the bits
+constexpr int VQ_MMA_ENTRY_ROW = 128; // bytes of one codeword's copies (one shared-memory wavefront)
+constexpr float VQ_MMA_LOG2E = 1.4426950408889634f;
+
+__device__ __forceinline__ void vq_mma_cp_async16(void* dst, const void* src) {
+    const unsigned d = (unsigned)__cvta_generic_to_shared(dst);
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16;\n" ::"r"(d), "l"(src) : "memory");
+}
+__device__ __forceinline__ void vq_mma_commit() { asm volatile("cp.async.commit_group;\n" ::: "memory"); }
+template <int N> __device__ __forceinline__ void vq_mma_wait() { asm volatile("cp.async.wait_group %0;\n" ::"n"(N) : "memory"); }
+
+// c += a·b, m16n8k16, fp16 inputs, fp32 accumulators (not volatile: the compiler may interleave it with the gathers).
+__device__ __forceinline__ void vq_mma_16816(float (&c)[4], const unsigned (&a)[4], unsigned b0, unsigned b1) {
+    asm("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
+        : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+}
+
+// 2^x by MUFU.EX2 (ex2.approx: ≤ 2 ulp; 2^-inf = 0).
+__device__ __forceinline__ float vq_mma_exp2(float x) {
+    float y;
+    asm("ex2.approx.ftz.f32 %0, %1;\n" : "=f"(y) : "f"(x));
+    return y;
+}
+
+__device__ __forceinline__ unsigned vq_mma_pack(float lo, float hi) {
+    const __half2 h = __floats2half2_rn(lo, hi);
+    return *reinterpret_cast<const unsigned*>(&h);
+}
+
+// N consecutive code bytes from shared memory as (N + 3) / 4 words (the low bytes of word 0 when N < 4).
+template <int N> __device__ __forceinline__ void vq_mma_codes(unsigned (&w)[(N + 3) / 4], const unsigned char* at) {
+    if constexpr (N == 16) {
+        const uint4 v = *reinterpret_cast<const uint4*>(at);
+        w[0] = v.x; w[1] = v.y; w[2] = v.z; w[3] = v.w;
+    } else if constexpr (N == 8) {
+        const uint2 v = *reinterpret_cast<const uint2*>(at);
+        w[0] = v.x; w[1] = v.y;
+    } else if constexpr (N == 4) {
+        w[0] = *reinterpret_cast<const unsigned*>(at);
+    } else if constexpr (N == 2) {
+        w[0] = *reinterpret_cast<const unsigned short*>(at);
+    } else {
+        w[0] = *at;
+    }
+}
+
+// Code byte j (PRMT: one instruction, where shift-and-mask takes two).
+template <int N> __device__ __forceinline__ unsigned vq_mma_byte(const unsigned (&w)[N], int j) {
+    return __byte_perm(w[j >> 2], 0u, 0x4440u | (unsigned)(j & 3));
+}
+
+// One codeword of X dims (X / 2 fp16 pairs) from the lane's copy. `lane_book` is the copy's 32-bit shared address,
+// made opaque (vq_mma_opaque) so that the address is one PRMT (the code) and one LEA (base + code · 128): the compiler
+// otherwise splits the copy offset out again and spends an OR and an ADD per gather.
+template <int X> __device__ __forceinline__ void vq_mma_gather(unsigned (&h)[X / 2], unsigned lane_book, unsigned code) {
+    const unsigned at = lane_book + (code << 7); // VQ_MMA_ENTRY_ROW = 128
+    if constexpr (X == 8) {
+        asm volatile("ld.shared.v4.u32 {%0,%1,%2,%3}, [%4];\n" : "=r"(h[0]), "=r"(h[1]), "=r"(h[2]), "=r"(h[3]) : "r"(at));
+    } else if constexpr (X == 4) {
+        asm volatile("ld.shared.v2.u32 {%0,%1}, [%2];\n" : "=r"(h[0]), "=r"(h[1]) : "r"(at));
+    } else {
+        asm volatile("ld.shared.u32 %0, [%1];\n" : "=r"(h[0]) : "r"(at));
+    }
+}
+
+__device__ __forceinline__ unsigned vq_mma_opaque(unsigned x) {
+    asm("mov.b32 %0, %1;\n" : "=r"(x) : "r"(x));
+    return x;
+}
+
+// The copies of one book: entry (code, copy) = codeword `code` in fp16 (round to nearest), zeros for code ≥ words.
+// Thread e writes entry e: consecutive threads read one codeword (a broadcast) and write consecutive entries.
+template <int X> __device__ __forceinline__ void vq_mma_fill_book(unsigned char* book, const float* words, int count) {
+    constexpr int COPIES = VQ_MMA_ENTRY_ROW / (2 * X);
+    for (int e = threadIdx.x; e < VQ_MMA_BOOK_WORDS * COPIES; e += blockDim.x) {
+        const int code = e / COPIES;
+        unsigned h[X / 2];
+#pragma unroll
+        for (int i = 0; i < X / 2; i++)
+            h[i] = code < count ? vq_mma_pack(words[code * X + 2 * i], words[code * X + 2 * i + 1]) : 0u;
+        unsigned* at = reinterpret_cast<unsigned*>(book + e * 2 * X);
+#pragma unroll
+        for (int i = 0; i < X / 2; i++) at[i] = h[i];
+    }
+}
+
+template <int D, int KD, int VD>
+__device__ __forceinline__ void vq_mma_attention(const VqAttentionParams& p) {
+    constexpr int G = VQ_MMA_G, KS = D / KD, VS = D / VD, KSTEPS = D / 16, MTILES = D / 16;
+    constexpr int KC = D / 4 / KD;   // key codes of one lane's dims (tig)
+    constexpr int VC = D / 8 / VD;   // value codes of one lane's dims (gid)
+    constexpr int WARP_MTILES = 2;   // 16-token m-tiles a warp takes from each staged tile (32 tokens)
+    static_assert(KC >= 1 && VC >= 1, "head_dim too small for these sub-vectors");
+    extern __shared__ __align__(128) unsigned char vq_smem[];
+    const int T = blockDim.x, warps = T / 32;
+    const int group = p.query_heads / p.kv_heads, kv_head = blockIdx.y, split = blockIdx.z;
+    const int row = p.row_offset + blockIdx.x, seq = p.row_seq[row], pos = p.row_pos[row];
+    const int slot = p.layer * p.kv_heads + kv_head;
+    // shared memory (VqMmaAttention.sharedBytes mirrors it)
+    unsigned char* key_book = vq_smem;                                        // [256][copies][KD] fp16
+    unsigned char* value_book = key_book + VQ_MMA_BOOK_WORDS * VQ_MMA_ENTRY_ROW; // [256][copies][VD] fp16
+    float* qt = reinterpret_cast<float*>(value_book + VQ_MMA_BOOK_WORDS * VQ_MMA_ENTRY_ROW); // [G][D]; then the output
+    float* warp_m = qt + G * D;                                               // [warp][G]
+    float* warp_l = warp_m + warps * G;                                       // [warp][G]
+    unsigned char* stages = reinterpret_cast<unsigned char*>(warp_l + warps * G); // VQ_MMA_STAGES x (keys [T][KS], values [T][VS])
+    const int key_tile = T * KS, stage_bytes = T * (KS + VS);
+
+    const int compressed = vq_compressed_tokens(pos, p.window, p.capacity);
+    const int begin = min(compressed, split * p.chunk_tokens);
+    const int end = split == (int)gridDim.z - 1 ? compressed : min(compressed, begin + p.chunk_tokens);
+    const long long out_state = ((long long)split * p.rows + row) * p.query_heads + (long long)kv_head * group;
+    if (begin >= end) {
+        for (int i = threadIdx.x; i < group * D; i += blockDim.x) p.o[out_state * D + i] = 0.f;
+        if (threadIdx.x < group) p.lse[out_state + threadIdx.x] = -CUDART_INF_F;
+        return;
+    }
+    const unsigned char* keys = p.key_codes + vq_code_base(seq, p.layer, kv_head, p.layers, p.kv_heads, p.capacity, KS);
+    const unsigned char* values = p.value_codes + vq_code_base(seq, p.layer, kv_head, p.layers, p.kv_heads, p.capacity, VS);
+    const int tiles = (end - begin + T - 1) / T;
+    const bool restage = !(p.skip & VQ_SKIP_STAGING);
+    // `begin` is a multiple of 32 tokens and capacity · sub-spaces of 16 bytes (the launcher checks), so every tile
+    // starts 16-byte aligned; a tile's last chunk may read up to 15 bytes past its rows (inside the padded array).
+    auto load_tile = [&](int i) {
+        if (i < tiles) {
+            const int first = begin + i * T, n = min(T, end - first);
+            unsigned char* dst = stages + (i % VQ_MMA_STAGES) * stage_bytes;
+            const int kb = (n * KS + 15) & ~15, vb = (n * VS + 15) & ~15;
+            for (int b = threadIdx.x * 16; b < kb; b += T * 16) vq_mma_cp_async16(dst + b, keys + (long long)first * KS + b);
+            for (int b = threadIdx.x * 16; b < vb; b += T * 16) vq_mma_cp_async16(dst + key_tile + b, values + (long long)first * VS + b);
+        }
+        vq_mma_commit(); // an empty group past the last tile keeps the wait counts uniform
+    };
+    for (int i = 0; i < VQ_MMA_STAGES - 1; i++) load_tile(restage || i == 0 ? i : tiles);
+
+    // 1. q̃ for the group, scaled into log2 units; the codebook copies in fp16 (zeros past 2^bits)
+    {
+        const float* src = p.q + ((long long)row * p.query_heads + (long long)kv_head * group) * D;
+        const float* lam = p.lambda ? p.lambda + (long long)slot * D : nullptr;
+        for (int i = threadIdx.x; i < G * D; i += blockDim.x) {
+            const float x = i < group * D ? src[i] : 0.f;
+            qt[i] = lam ? __fmul_rn(x, lam[i % D]) : x;
+        }
+        __syncthreads();
+        if (p.hadamard) vq_hadamard_shared(qt, G, D);
+        const float qscale = __fmul_rn(p.scale, VQ_MMA_LOG2E);
+        for (int i = threadIdx.x; i < G * D; i += blockDim.x) qt[i] = __fmul_rn(qt[i], qscale);
+        vq_mma_fill_book<KD>(key_book, p.key_words + (long long)p.key_book_of[slot * KS] * (1 << p.key_bits) * KD, 1 << p.key_bits);
+        vq_mma_fill_book<VD>(value_book, p.value_words + (long long)p.value_book_of[slot * VS] * (1 << p.value_bits) * VD, 1 << p.value_bits);
+        __syncthreads();
+    }
+    const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, gid = lane >> 2, tig = lane & 3;
+    // Q^T fragments: b0 = q̃[gid][tig·D/4 + 4ks + {0, 1}], b1 = the next two dims (fp16, round to nearest)
+    unsigned qf[KSTEPS][2];
+#pragma unroll
+    for (int ks = 0; ks < KSTEPS; ks++) {
+        const float* x = qt + gid * D + tig * (D / 4) + 4 * ks;
+        qf[ks][0] = vq_mma_pack(x[0], x[1]);
+        qf[ks][1] = vq_mma_pack(x[2], x[3]);
+    }
+    const unsigned my_key_book = vq_mma_opaque((unsigned)__cvta_generic_to_shared(key_book) + (lane % (64 / KD)) * 2 * KD);
+    const unsigned my_value_book = vq_mma_opaque((unsigned)__cvta_generic_to_shared(value_book) + (lane % (64 / VD)) * 2 * VD);
+    float acc[MTILES][4];
+#pragma unroll
+    for (int mt = 0; mt < MTILES; mt++) acc[mt][0] = acc[mt][1] = acc[mt][2] = acc[mt][3] = 0.f;
+    float m_run[2] = {-CUDART_INF_F, -CUDART_INF_F}, l_lane[2] = {0.f, 0.f}; // heads 2·tig, 2·tig + 1
+    // the P^T repack: this lane's b0 comes from the lane holding tokens (tig, tig + 8) of head gid, b1 from (tig + 4, tig + 12)
+    const int src01 = 4 * tig + (gid >> 1), src23 = 16 + 4 * tig + (gid >> 1);
+    const bool odd_head = gid & 1;
+
+    for (int i = 0; i < tiles; i++) {
+        vq_mma_wait<VQ_MMA_STAGES - 2>();
+        __syncthreads(); // tile i visible to every warp; every warp is done with the stage tile i + STAGES - 1 overwrites
+        load_tile(restage ? i + VQ_MMA_STAGES - 1 : tiles);
+        const unsigned char* kt = stages + (restage ? i % VQ_MMA_STAGES : 0) * stage_bytes;
+        const unsigned char* vt = kt + key_tile;
+        const int n = min(T, end - (begin + i * T)) - warp * 32; // this warp's valid tokens (may be ≤ 0)
+        if (n <= 0) continue; // warp-uniform
+        const int t0 = warp * 32;
+        // 2. keys: scores of tokens t0 + 16mt + gid (c0, c1) and + 8 (c2, c3), heads 2tig, 2tig + 1
+        float s[WARP_MTILES][4];
+#pragma unroll
+        for (int mt = 0; mt < WARP_MTILES; mt++) {
+            s[mt][0] = s[mt][1] = s[mt][2] = s[mt][3] = 0.f;
+            unsigned c0[(KC + 3) / 4], c1[(KC + 3) / 4];
+            vq_mma_codes<KC>(c0, kt + (t0 + 16 * mt + gid) * KS + tig * KC);
+            vq_mma_codes<KC>(c1, kt + (t0 + 16 * mt + gid + 8) * KS + tig * KC);
+            if (p.skip & VQ_SKIP_KEYS) {
+                s[mt][0] = s[mt][1] = (float)(c0[0] & 0xffu);
+                s[mt][2] = s[mt][3] = (float)(c1[0] & 0xffu);
+                continue;
+            }
+            if constexpr (KD == 8) { // one 16-byte gather serves two k-steps
+#pragma unroll
+                for (int j = 0; j < KC; j++) {
+                    unsigned h0[4], h1[4];
+                    vq_mma_gather<8>(h0, my_key_book, vq_mma_byte(c0, j));
+                    vq_mma_gather<8>(h1, my_key_book, vq_mma_byte(c1, j));
+                    const unsigned lo[4] = {h0[0], h1[0], h0[1], h1[1]}, hi[4] = {h0[2], h1[2], h0[3], h1[3]};
+                    vq_mma_16816(s[mt], lo, qf[2 * j][0], qf[2 * j][1]);
+                    vq_mma_16816(s[mt], hi, qf[2 * j + 1][0], qf[2 * j + 1][1]);
+                }
+            } else if constexpr (KD == 4) {
+#pragma unroll
+                for (int ks = 0; ks < KSTEPS; ks++) {
+                    unsigned h0[2], h1[2];
+                    vq_mma_gather<4>(h0, my_key_book, vq_mma_byte(c0, ks));
+                    vq_mma_gather<4>(h1, my_key_book, vq_mma_byte(c1, ks));
+                    const unsigned a[4] = {h0[0], h1[0], h0[1], h1[1]};
+                    vq_mma_16816(s[mt], a, qf[ks][0], qf[ks][1]);
+                }
+            } else { // KD == 2: two codewords a k-step
+#pragma unroll
+                for (int ks = 0; ks < KSTEPS; ks++) {
+                    unsigned x0[1], x1[1], y0[1], y1[1];
+                    vq_mma_gather<2>(x0, my_key_book, vq_mma_byte(c0, 2 * ks));
+                    vq_mma_gather<2>(x1, my_key_book, vq_mma_byte(c1, 2 * ks));
+                    vq_mma_gather<2>(y0, my_key_book, vq_mma_byte(c0, 2 * ks + 1));
+                    vq_mma_gather<2>(y1, my_key_book, vq_mma_byte(c1, 2 * ks + 1));
+                    const unsigned a[4] = {x0[0], x1[0], y0[0], y1[0]};
+                    vq_mma_16816(s[mt], a, qf[ks][0], qf[ks][1]);
+                }
+            }
+        }
+        // 3. the warp's online softmax, in log2 units; tokens past the end get -inf (weight 0)
+        if (n < 32) { // warp-uniform: only the last tile
+#pragma unroll
+            for (int mt = 0; mt < WARP_MTILES; mt++) {
+                if (16 * mt + gid >= n) s[mt][0] = s[mt][1] = -CUDART_INF_F;
+                if (16 * mt + gid + 8 >= n) s[mt][2] = s[mt][3] = -CUDART_INF_F;
+            }
+        }
+        if (!(p.skip & VQ_SKIP_SOFTMAX)) {
+            float mx[2] = {-CUDART_INF_F, -CUDART_INF_F};
+#pragma unroll
+            for (int mt = 0; mt < WARP_MTILES; mt++) {
+                mx[0] = fmaxf(mx[0], fmaxf(s[mt][0], s[mt][2]));
+                mx[1] = fmaxf(mx[1], fmaxf(s[mt][1], s[mt][3]));
+            }
+#pragma unroll
+            for (int e = 0; e < 2; e++)
+#pragma unroll
+                for (int offset = 4; offset < 32; offset <<= 1) mx[e] = fmaxf(mx[e], __shfl_xor_sync(0xffffffffu, mx[e], offset));
+            const bool grow = mx[0] > m_run[0] || mx[1] > m_run[1];
+            if (__any_sync(0xffffffffu, grow)) { // rare after the first tiles; alpha is exactly 1 where the max stays
+                float alpha[2];
+#pragma unroll
+                for (int e = 0; e < 2; e++) {
+                    const float m_new = fmaxf(m_run[e], mx[e]);
+                    alpha[e] = m_new == m_run[e] ? 1.f : vq_mma_exp2(m_run[e] - m_new); // 2^-inf = 0 for the first tile
+                    m_run[e] = m_new;
+                    l_lane[e] *= alpha[e];
+                }
+#pragma unroll
+                for (int mt = 0; mt < MTILES; mt++) {
+                    acc[mt][0] *= alpha[0]; acc[mt][2] *= alpha[0];
+                    acc[mt][1] *= alpha[1]; acc[mt][3] *= alpha[1];
+                }
+            }
+            // a head with no finite score yet (m = -inf) subtracts 0: 2^(-inf - 0) = 0, never -inf - -inf
+            const float base0 = m_run[0] == -CUDART_INF_F ? 0.f : m_run[0], base1 = m_run[1] == -CUDART_INF_F ? 0.f : m_run[1];
+#pragma unroll
+            for (int mt = 0; mt < WARP_MTILES; mt++) {
+                s[mt][0] = vq_mma_exp2(s[mt][0] - base0);
+                s[mt][2] = vq_mma_exp2(s[mt][2] - base0);
+                s[mt][1] = vq_mma_exp2(s[mt][1] - base1);
+                s[mt][3] = vq_mma_exp2(s[mt][3] - base1);
+            }
+        } else {
+#pragma unroll
+            for (int mt = 0; mt < WARP_MTILES; mt++)
+#pragma unroll
+                for (int e = 0; e < 4; e++) s[mt][e] = s[mt][e] == -CUDART_INF_F ? 0.f : s[mt][e];
+            m_run[0] = m_run[1] = 0.f;
+        }
+#pragma unroll
+        for (int mt = 0; mt < WARP_MTILES; mt++) {
+            l_lane[0] += s[mt][0] + s[mt][2];
+            l_lane[1] += s[mt][1] + s[mt][3];
+        }
+        if (p.skip & VQ_SKIP_VALUES) continue;
+        // 4. values, one m-tile of tokens at a time
+#pragma unroll
+        for (int mt = 0; mt < WARP_MTILES; mt++) {
+            // P^T B fragment: b0 = (p[tok tig][head gid], p[tok tig + 8][head gid]), b1 = tokens tig + 4, tig + 12
+            const unsigned ph0 = vq_mma_pack(s[mt][0], s[mt][2]), ph1 = vq_mma_pack(s[mt][1], s[mt][3]);
+            const unsigned x0 = __shfl_sync(0xffffffffu, ph0, src01), x1 = __shfl_sync(0xffffffffu, ph1, src01);
+            const unsigned y0 = __shfl_sync(0xffffffffu, ph0, src23), y1 = __shfl_sync(0xffffffffu, ph1, src23);
+            const unsigned b0 = odd_head ? x1 : x0, b1 = odd_head ? y1 : y0;
+            // codes of tokens tig, tig + 4, tig + 8, tig + 12 (k 2tig, 2tig + 8, 2tig + 1, 2tig + 9), this lane's dims
+            unsigned vc[4][(VC + 3) / 4];
+#pragma unroll
+            for (int j = 0; j < 4; j++) vq_mma_codes<VC>(vc[j], vt + (t0 + 16 * mt + tig + 4 * j) * VS + gid * VC);
+#pragma unroll
+            for (int u = 0; u < VC; u++) {
+                unsigned h[4][VD / 2];
+#pragma unroll
+                for (int j = 0; j < 4; j++) vq_mma_gather<VD>(h[j], my_value_book, vq_mma_byte(vc[j], u));
+#pragma unroll
+                for (int k = 0; k < VD / 2; k++) { // m-tile u·VD/2 + k: dims gid·D/8 + 2(u·VD/2 + k) (+1 in rows 8..15)
+                    const unsigned a[4] = {__byte_perm(h[0][k], h[2][k], 0x5410), __byte_perm(h[0][k], h[2][k], 0x7632),
+                                           __byte_perm(h[1][k], h[3][k], 0x5410), __byte_perm(h[1][k], h[3][k], 0x7632)};
+                    vq_mma_16816(acc[u * (VD / 2) + k], a, b0, b1);
+                }
+            }
+        }
+    }
+
+    // 5. merge: the lanes' sums (lanes of one tig share the heads), the warps' states, then O in warp order
+#pragma unroll
+    for (int e = 0; e < 2; e++)
+#pragma unroll
+        for (int offset = 4; offset < 32; offset <<= 1) l_lane[e] += __shfl_xor_sync(0xffffffffu, l_lane[e], offset);
+    if (gid == 0) {
+#pragma unroll
+        for (int e = 0; e < 2; e++) {
+            warp_m[warp * G + 2 * tig + e] = m_run[e];
+            warp_l[warp * G + 2 * tig + e] = l_lane[e];
+        }
+    }
+    __syncthreads();
+    float factor[2];
+#pragma unroll
+    for (int e = 0; e < 2; e++) {
+        const int h = 2 * tig + e;
+        float m = -CUDART_INF_F;
+        for (int w = 0; w < warps; w++) m = fmaxf(m, warp_m[w * G + h]);
+        factor[e] = m_run[e] == -CUDART_INF_F ? 0.f : vq_mma_exp2(m_run[e] - m);
+    }
+    float* out = qt; // free now: [G][D]
+    for (int w = 0; w < warps; w++) {
+        if (warp == w) {
+#pragma unroll
+            for (int mt = 0; mt < MTILES; mt++)
+#pragma unroll
+                for (int e = 0; e < 4; e++) {
+                    const int h = 2 * tig + (e & 1), dim = gid * (D / 8) + 2 * mt + (e >> 1);
+                    const float x = acc[mt][e] * factor[e & 1];
+                    out[h * D + dim] = w == 0 ? x : out[h * D + dim] + x;
+                }
+        }
+        __syncthreads();
+    }
+    for (int i = threadIdx.x; i < group * D; i += blockDim.x) {
+        const int h = i / D;
+        float m = -CUDART_INF_F, l = 0.f;
+        for (int w = 0; w < warps; w++) m = fmaxf(m, warp_m[w * G + h]);
+        for (int w = 0; w < warps; w++) {
+            const float mw = warp_m[w * G + h];
+            if (mw != -CUDART_INF_F) l += vq_mma_exp2(mw - m) * warp_l[w * G + h];
+        }
+        p.o[out_state * D + i] = out[i] / l;
+        if (i % D == 0) p.lse[out_state + h] = (m + log2f(l)) * 0.6931471805599453f;
+    }
+}
+
+#define VQ_MMA_ENTRY(D, KD, VD)                                                                           \
+    extern "C" __global__ void __launch_bounds__(VQ_MMA_MAX_THREADS)                                    \
+            vq_mma_attention_d##D##_k##KD##_v##VD(const VqAttentionParams p) {                          \
+        vq_mma_attention<D, KD, VD>(p);                                                                 \
+    }
+#define VQ_MMA_VALUES(D, KD) VQ_MMA_ENTRY(D, KD, 2) VQ_MMA_ENTRY(D, KD, 4) VQ_MMA_ENTRY(D, KD, 8)
+VQ_MMA_VALUES(128, 2)
+VQ_MMA_VALUES(128, 4)
+VQ_MMA_VALUES(128, 8)
+VQ_MMA_VALUES(64, 2)
+VQ_MMA_VALUES(64, 4)
+VQ_MMA_VALUES(64, 8)
