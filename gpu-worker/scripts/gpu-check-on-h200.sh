@@ -4,10 +4,12 @@
 #   tests      the GPU tests through the JUnit launcher (kernels against their CPU references, CudaDecoder
 #              against the CPU Decoder, the CUDA cell runner against the CPU one); GPU_TESTS names the
 #              packages or classes (default io.vecinfer.cuda);
-#   vq         the fused VQ decode-attention benchmark and its PyTorch SDPA (enable_gqa) peer, same shapes, joined into
-#              rows (vq_rows.py; with our fp16 decode rows when the attention step ran before it);
+#   vq         the fused VQ decode-attention benchmark, KIVI's split-KV attention (KiviAttentionBenchmark), the non-fused
+#              VQ ablation (VqNonFusedBenchmark: dequantize to fp16, then our fp16 decode) and their PyTorch SDPA
+#              (enable_gqa) peer, same shapes, joined into rows (vq_rows.py; with our fp16 decode rows when the attention
+#              step ran before it);
 #   encode     the whole-prompt encode benchmark (tokens/s of one vq_encode launch per layer, 32k prompt, 8B heads) and
-#              KIVI's fused-dequantization decode attention and whole-context encode (KiviAttentionBenchmark);
+#              KIVI's encode of 32k tokens (with its batch-1 attention rows: KiviAttentionBenchmark --batches 1);
 #   attention  the fp16 ring attention benchmark (tensor-core prefill, split-KV decode) and its SDPA peer;
 #   matmul     the projections on Llama-3.1-8B shapes and their torch.matmul peer (MATMUL_ARGS, e.g.
 #              "--rows 512,2048,4096 --runs 20", goes to both);
@@ -43,12 +45,20 @@ for step in $steps; do
       vq_shapes="--batches ${VQ_BATCHES:-1,8,32} --contexts ${VQ_CONTEXTS:-32768,131072,196608}"
       java_step io.vecinfer.bench.VqAttentionBenchmark $vq_shapes --configs "${VQ_CONFIGS:-d4b8,d8b8,d2b8}" \
         2>"$OUT/vq-benchmark-stderr.txt" | tee "$OUT/vq-attention-benchmark.json"
+      # KIVI_METHOD and VQ_NONFUSED_CONFIGS pick the KIVI and non-fused rows (defaults: 2-bit keys and values)
+      java_step io.vecinfer.bench.KiviAttentionBenchmark $vq_shapes --method "${KIVI_METHOD:-kivi:k=b2g128,v=b2g128,r=128}" \
+        2>"$OUT/kivi-stderr.txt" | tee "$OUT/kivi-attention-benchmark.json"
+      java_step io.vecinfer.bench.VqNonFusedBenchmark $vq_shapes --configs "${VQ_NONFUSED_CONFIGS:-d4b8}" \
+        2>"$OUT/vq-nonfused-stderr.txt" | tee "$OUT/vq-nonfused-benchmark.json"
       PYTHONUNBUFFERED=1 python3 gpu-worker/scripts/sdpa_peer.py $vq_shapes 2>&1 | tee "$OUT/sdpa-peer.json"
+      more_rows=""
+      for f in kivi-attention-benchmark vq-nonfused-benchmark; do [ -s "$OUT/$f.json" ] && more_rows="$more_rows --rows $OUT/$f.json"; done
       python3 gpu-worker/scripts/vq_rows.py "$OUT/vq-attention-benchmark.json" "$OUT/sdpa-peer.json" \
-        $( [ -s "$OUT/attention-benchmark.json" ] && echo "$OUT/attention-benchmark.json" ) > "$OUT/vq-attention-vs-sdpa.json" ;;
+        $( [ -s "$OUT/attention-benchmark.json" ] && echo "$OUT/attention-benchmark.json" ) $more_rows > "$OUT/vq-attention-vs-sdpa.json" ;;
     encode)
       java_step io.vecinfer.bench.VqEncodeBenchmark 2>"$OUT/vq-encode-stderr.txt" | tee "$OUT/vq-encode-benchmark.json"
-      java_step io.vecinfer.bench.KiviAttentionBenchmark 2>"$OUT/kivi-stderr.txt" | tee "$OUT/kivi-attention-benchmark.json" ;;
+      java_step io.vecinfer.bench.KiviAttentionBenchmark --batches 1 --contexts 32768,131072 2>"$OUT/kivi-encode-stderr.txt" \
+        | tee "$OUT/kivi-encode-benchmark.json" ;;
     attention)
       java_step io.vecinfer.bench.AttentionBenchmark 2>"$OUT/attention-benchmark-stderr.txt" | tee "$OUT/attention-benchmark.json"
       PYTHONUNBUFFERED=1 python3 gpu-worker/scripts/attention_peer.py 2>&1 | tee "$OUT/attention-peer.json" ;;

@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Joins the VQ attention benchmark (io.vecinfer.bench.VqAttentionBenchmark), its SDPA peer (sdpa_peer.py) and, where
-given, our fp16 decode kernel (io.vecinfer.bench.AttentionBenchmark) into one JSON of rows with method, batch, context,
-ours_ms, sdpa_ms and speedup_over_sdpa (sdpa_ms / ours_ms), all measured in the same device call.
+given, our fp16 decode kernel (io.vecinfer.bench.AttentionBenchmark) and other benchmarks' rows of the same form (--rows:
+KiviAttentionBenchmark, VqNonFusedBenchmark) into one JSON of rows with method, batch, context, ours_ms, sdpa_ms and
+speedup_over_sdpa (sdpa_ms / ours_ms), all measured in the same device call.
 
-    python3 gpu-worker/scripts/vq_rows.py VQ.json SDPA.json [ATTENTION.json] > rows.json
+    python3 gpu-worker/scripts/vq_rows.py VQ.json SDPA.json [ATTENTION.json] [--rows MORE.json ...] > rows.json
 """
 import json
 import sys
@@ -16,17 +17,24 @@ def load(path):
 
 
 def main():
-    vq, sdpa = load(sys.argv[1]), load(sys.argv[2])
+    args, more = [], []
+    argv = iter(sys.argv[1:])
+    for a in argv:
+        if a == "--rows":
+            more.append(next(argv))
+        else:
+            args.append(a)
+    vq, sdpa = load(args[0]), load(args[1])
     peer = {(r["batch"], r["context"]): r["median_ms"] for r in sdpa["results"]}
     rows = []
-    for r in vq["rows"]:
+    for r in vq["rows"] + [r for path in more for r in load(path)["rows"]]:
         row = dict(r)
         s = peer.get((r["batch"], r["context"]))
         row["sdpa_ms"] = s
         row["speedup_over_sdpa"] = round(s / r["ours_ms"], 3) if s else None
         rows.append(row)
-    if len(sys.argv) > 3:
-        for r in load(sys.argv[3]).get("decode", []):
+    if len(args) > 2:
+        for r in load(args[2]).get("decode", []):
             s = peer.get((r["batch"], r["context"]))
             rows.append({"method": "fp16", "kernel": "attention_decode", "variant": "full", "batch": r["batch"], "context": r["context"],
                          "ours_ms": r["median_ms"], "sdpa_ms": s, "speedup_over_sdpa": round(s / r["median_ms"], 3) if s else None,

@@ -89,7 +89,7 @@ public final class VqAttentionBenchmark {
     }
 
     /** "d4b8" → 4 dims, 8 bits. */
-    private static VqShape shape(String text) {
+    static VqShape shape(String text) {
         java.util.regex.Matcher m = java.util.regex.Pattern.compile("d(\\d+)b(\\d+)").matcher(text);
         if (!m.matches()) throw new IllegalArgumentException("a configuration is dNbM, not " + text);
         return new VqShape(Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2)));
@@ -168,7 +168,7 @@ public final class VqAttentionBenchmark {
         return out;
     }
 
-    private static FlatCodebooks randomBooks(VqShape shape, SplittableRandom random) {
+    static FlatCodebooks randomBooks(VqShape shape, SplittableRandom random) {
         KvLayout layout = new KvLayout(1, KV_HEADS, QUERY_HEADS, HEAD_DIM);
         int sub = shape.subspaces(HEAD_DIM);
         float[] keyWords = new float[shape.codewords() * shape.dims()], valueWords = new float[keyWords.length];
@@ -183,7 +183,7 @@ public final class VqAttentionBenchmark {
     }
 
     /** 16 MiB of uniform random bytes (8-bit codes: every codeword equally likely). */
-    private static DeviceBuffer randomBlock(CudaDevice device, SplittableRandom random) {
+    static DeviceBuffer randomBlock(CudaDevice device, SplittableRandom random) {
         int[] words = new int[(int) (BLOCK_BYTES / 4)];
         for (int i = 0; i < words.length; i++) words[i] = random.nextInt();
         DeviceBuffer b = device.allocate(BLOCK_BYTES);
@@ -192,13 +192,13 @@ public final class VqAttentionBenchmark {
     }
 
     /** A buffer of {@code bytes} holding the random block over and over (device-to-device copies). */
-    private static DeviceBuffer tiled(CudaDevice device, DeviceBuffer block, long bytes) {
+    static DeviceBuffer tiled(CudaDevice device, DeviceBuffer block, long bytes) {
         DeviceBuffer b = device.allocate(bytes);
         for (long at = 0; at < bytes; at += BLOCK_BYTES) b.copyFrom(block, 0, at, Math.min(BLOCK_BYTES, bytes - at));
         return b;
     }
 
-    private static double gaussian(SplittableRandom random) {
+    static double gaussian(SplittableRandom random) {
         double u = 1 - random.nextDouble(), v = random.nextDouble();
         return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
     }

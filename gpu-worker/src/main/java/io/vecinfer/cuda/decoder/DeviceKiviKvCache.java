@@ -10,8 +10,8 @@ import io.vecinfer.kvcache.Prefill;
 /**
  * A KIVI cache on the GPU, the device twin of {@link io.vecinfer.quant.kivi.KiviKvCache}: the window and prefill logic
  * of {@link DeviceWindowedKvCache}, flushed blocks quantized by kivi_encode (keys per channel over G tokens, values per
- * token over VG channels, fp16 zero and scale), and the encoded part attended with its dequantization fused
- * (kivi_attention), merged with the window by log-sum-exp.
+ * token over VG channels, fp16 zero and scale, codes packed), and the encoded part attended by the split-KV kernel
+ * with its dequantization fused (kivi_attention), merged with the window by log-sum-exp.
  */
 final class DeviceKiviKvCache extends DeviceWindowedKvCache {
     private static final int INITIAL_CAPACITY = 1024;
@@ -39,8 +39,8 @@ final class DeviceKiviKvCache extends DeviceWindowedKvCache {
     private KiviEncodeKernel.Storage allocate(KiviLayout l) {
         DeviceBuffer keyCodes = null, valueCodes = null, keyParams = null;
         try {
-            keyCodes = method.device.allocate(l.codeBytes());
-            valueCodes = method.device.allocate(l.codeBytes());
+            keyCodes = method.device.allocate(4 * l.keyCodeWords());
+            valueCodes = method.device.allocate(4 * l.valueCodeWords());
             keyParams = method.device.allocate(4 * l.keyParamFloats());
             DeviceBuffer valueParams = method.device.allocate(4 * l.valueParamFloats());
             return new KiviEncodeKernel.Storage(l, keyCodes, valueCodes, keyParams, valueParams);
@@ -61,9 +61,9 @@ final class DeviceKiviKvCache extends DeviceWindowedKvCache {
             int n = encoded(l);
             if (n == 0) continue;
             for (int h = 0; h < layout.kvHeads(); h++) {
-                long codes = (long) n * old.headDim();
-                copy(from.keyCodes(), to.keyCodes(), old.codeIndex(l, h, 0, 0), grown.codeIndex(l, h, 0, 0), codes);
-                copy(from.valueCodes(), to.valueCodes(), old.codeIndex(l, h, 0, 0), grown.codeIndex(l, h, 0, 0), codes);
+                int kw = old.keyWords(), vw = old.valueWords();
+                copy(from.keyCodes(), to.keyCodes(), 4 * old.rowIndex(l, h, 0, kw), 4 * grown.rowIndex(l, h, 0, kw), 4L * n * kw);
+                copy(from.valueCodes(), to.valueCodes(), 4 * old.rowIndex(l, h, 0, vw), 4 * grown.rowIndex(l, h, 0, vw), 4L * n * vw);
                 long keyFloats = (long) n / old.window() * old.keyGroupsPerBlock() * old.headDim() * 2;
                 copy(from.keyParams(), to.keyParams(), 4 * old.keyParamIndex(l, h, 0, 0), 4 * grown.keyParamIndex(l, h, 0, 0), 4 * keyFloats);
                 long valueFloats = (long) n * old.valueGroupsPerToken() * 2;

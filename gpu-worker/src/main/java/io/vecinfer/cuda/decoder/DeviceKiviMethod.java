@@ -61,6 +61,7 @@ public final class DeviceKiviMethod implements CacheFactory<DeviceKvCache>, Auto
 
     @Override
     public void close() {
+        attention.close();
         for (DeviceBuffer b : new DeviceBuffer[]{windowLse, encodedO, encodedLse}) {
             if (b != null) b.close();
         }

@@ -6,9 +6,9 @@ import io.vecinfer.tensor.Half;
 
 /**
  * KIVI's scalar quantization on the device (kivi_encode.cu): positions [from, to) of one layer (whole blocks of R),
- * read from fp16 K and V rings (capacity × kvHeads × headDim, slot = position % capacity), into the codes and fp16
- * parameters of {@link KiviLayout}, as {@code KiviKvCache.encodeBlock} makes them. {@link #reference} is the kernels'
- * arithmetic on the same layouts.
+ * read from fp16 K and V rings (capacity × kvHeads × headDim, slot = position % capacity), into the packed codes and
+ * fp16 parameters of {@link KiviLayout}, as {@code KiviKvCache.encodeBlock} makes them. {@link #reference} is the
+ * kernels' arithmetic on the same layouts.
  */
 public final class KiviEncodeKernel {
     static final int THREADS = 128; // as in kivi_encode.cu
@@ -32,13 +32,13 @@ public final class KiviEncodeKernel {
         device.module("kivi_encode").kernel("kivi_encode_values").launch(to - from, l.kvHeads(), 1, THREADS, 0, p);
     }
 
-    /** The mirror of KiviEncodeParams (kivi_encode.cu), field by field: 96 bytes, as its static_assert says. */
+    /** The mirror of KiviEncodeParams (kivi_encode.cu), field by field: 104 bytes, as its static_assert says. */
     static KernelParams params(Object keyRing, Object valueRing, Storage at, int ringCapacity, int layer, int from) {
         KiviLayout l = at.layout();
         return new KernelParams().pointer(keyRing).pointer(valueRing).pointer(at.keyCodes()).pointer(at.valueCodes())
                 .pointer(at.keyParams()).pointer(at.valueParams())
                 .i32(ringCapacity).i32(layer).i32(l.kvHeads()).i32(l.headDim()).i32(l.capacity()).i32(from).i32(l.window())
-                .i32(l.keyGroup()).i32(l.valueGroup()).i32(l.keyBits()).i32(l.valueBits());
+                .i32(l.keyGroup()).i32(l.valueGroup()).i32(l.keyBits()).i32(l.valueBits()).i32(l.keyWords()).i32(l.valueWords());
     }
 
     static void check(KiviLayout l, int ringCapacity, int layer, int from, int to) {
@@ -50,12 +50,13 @@ public final class KiviEncodeKernel {
         if (layer < 0 || layer >= l.layers()) throw new IllegalArgumentException("layer " + layer + " outside " + l);
     }
 
-    /** The kernels on the host: rings as fp16 bits, codes as bytes (unsigned), parameters as floats. */
+    /** The kernels on the host: rings as fp16 bits, codes as packed words, parameters as floats. */
     public static void reference(short[] keyRing, short[] valueRing, int ringCapacity, int layer, int from, int to, KiviLayout l,
-                                 byte[] keyCodes, byte[] valueCodes, float[] keyParams, float[] valueParams) {
+                                 int[] keyCodes, int[] valueCodes, float[] keyParams, float[] valueParams) {
         check(l, ringCapacity, layer, from, to);
         int d = l.headDim(), width = l.kvHeads() * d;
         int keyLevels = (1 << l.keyBits()) - 1, valueLevels = (1 << l.valueBits()) - 1;
+        int[][] keyRows = new int[to - from][d]; // one head's key codes, packed once a block's groups are done
         for (int head = 0; head < l.kvHeads(); head++) {
             for (int block = from; block < to; block += l.window()) {
                 for (int first = block; first < block + l.window(); first += l.keyGroup()) {
@@ -73,13 +74,18 @@ public final class KiviEncodeKernel {
                         keyParams[at + 1] = scale;
                         for (int t = first; t < first + count; t++) {
                             float x = Half.toFloat(keyRing[(t % ringCapacity) * width + head * d + i]);
-                            keyCodes[(int) l.codeIndex(layer, head, t, i)] = (byte) code(x, zero, scale, keyLevels);
+                            keyRows[t - from][i] = code(x, zero, scale, keyLevels);
                         }
                     }
                 }
             }
             for (int t = from; t < to; t++) {
+                int[] row = keyRows[t - from];
+                KiviLayout.packRow(keyCodes, l.rowIndex(layer, head, t, l.keyWords()), l.keyWords(), l.keyBits(), d, c -> row[c]);
+            }
+            for (int t = from; t < to; t++) {
                 int base = (t % ringCapacity) * width + head * d;
+                int[] row = new int[d];
                 for (int start = 0; start < d; start += l.valueGroup()) {
                     int count = Math.min(l.valueGroup(), d - start);
                     float min = Float.POSITIVE_INFINITY, max = Float.NEGATIVE_INFINITY;
@@ -93,9 +99,10 @@ public final class KiviEncodeKernel {
                     valueParams[at] = zero;
                     valueParams[at + 1] = scale;
                     for (int i = start; i < start + count; i++) {
-                        valueCodes[(int) l.codeIndex(layer, head, t, i)] = (byte) code(Half.toFloat(valueRing[base + i]), zero, scale, valueLevels);
+                        row[i] = code(Half.toFloat(valueRing[base + i]), zero, scale, valueLevels);
                     }
                 }
+                KiviLayout.packRow(valueCodes, l.rowIndex(layer, head, t, l.valueWords()), l.valueWords(), l.valueBits(), d, c -> row[c]);
             }
         }
     }

@@ -7,12 +7,17 @@ import io.vecinfer.quant.KiviSpec;
  * Where a KIVI cache's encoded tokens live on the device (kivi_encode.cu writes them, kivi_attention.cu reads them),
  * for every (layer, KV head) and positions below {@code capacity} (a multiple of R):
  * <ul>
- *   <li>codes: one uint8 per element, [layer][kvHead][position][d], for keys and for values;</li>
+ *   <li>codes: packed (kivi_common.cuh), [layer][kvHead][position][word], for keys and for values: a code of b bits in a
+ *       container of {@link #containerBits}(b) bits (1, 2, 4 or 8), 32 / container codes per little-endian int word,
+ *       channel d in word d / perWord at bit (d % perWord) · container; a position's row is {@link #keyWords} (or
+ *       {@link #valueWords}) words, a multiple of 4 (16 bytes), the padding channels 0;</li>
  *   <li>key parameters: float {zero, scale} per [layer][kvHead][key group][d], key group = position / R · ⌈R / G⌉ +
  *       position % R / G (keys are grouped per channel over G tokens of one flushed block, as KiviKvCache groups them);</li>
  *   <li>value parameters: float {zero, scale} per [layer][kvHead][position][⌈D / VG⌉] (values per token over VG channels).</li>
  * </ul>
- * The parameters hold fp16-rounded values in floats; codes sit in bytes whatever their width (the CPU counts them packed).
+ * The parameters hold fp16-rounded values in floats. The containers round 3, 5, 6 and 7 bits up ({@link #storedBytes}
+ * counts the exact width, as the CPU cache does; {@link #deviceBytes} what the device holds).
+ * Kernels may index the layers dimension as [sequence][layer] (several sequences' caches in one array).
  */
 public record KiviLayout(int layers, int kvHeads, int headDim, int capacity, int window, int keyGroup, int valueGroup, int keyBits,
                          int valueBits) {
@@ -54,11 +59,6 @@ public record KiviLayout(int layers, int kvHeads, int headDim, int capacity, int
         return position / window * keyGroupsPerBlock() + position % window / keyGroup;
     }
 
-    /** Code of element d of (layer, kvHead, position), an index into either side's code array. */
-    public long codeIndex(int layer, int kvHead, int position, int d) {
-        return (((long) layer * kvHeads + kvHead) * capacity + position) * headDim + d;
-    }
-
     /** Float index of the zero of the key group holding (position, channel d); the scale follows it. */
     public long keyParamIndex(int layer, int kvHead, int position, int d) {
         return ((((long) layer * kvHeads + kvHead) * keyGroupsPerHead() + keyGroup(position)) * headDim + d) * 2;
@@ -69,14 +69,62 @@ public record KiviLayout(int layers, int kvHeads, int headDim, int capacity, int
         return ((((long) layer * kvHeads + kvHead) * capacity + position) * valueGroupsPerToken() + d / valueGroup) * 2;
     }
 
-    /** Codes per side. */
-    public long codes() {
-        return (long) layers * kvHeads * capacity * headDim;
+    /** Bits of the container a code of {@code bits} bits sits in: 1, 2, 4 or 8. */
+    public static int containerBits(int bits) {
+        return bits <= 1 ? 1 : bits <= 2 ? 2 : bits <= 4 ? 4 : 8;
     }
 
-    /** Bytes of one side's code array, padded to 16. */
-    public long codeBytes() {
-        return (codes() + 15) / 16 * 16;
+    /** Words of one position's row for codes of {@code bits}: whole 16-byte chunks. */
+    static int rowWords(int headDim, int bits) {
+        int perWord = 32 / containerBits(bits);
+        return ((headDim + perWord - 1) / perWord + 3) / 4 * 4;
+    }
+
+    public int keyWords() {
+        return rowWords(headDim, keyBits);
+    }
+
+    public int valueWords() {
+        return rowWords(headDim, valueBits);
+    }
+
+    /** Index of the first word of (layer, kvHead, position)'s row in a code array of {@code words} words per row. */
+    public long rowIndex(int layer, int kvHead, int position, int words) {
+        return (((long) layer * kvHeads + kvHead) * capacity + position) * words;
+    }
+
+    /** Code of channel d in the row starting at word {@code row}. */
+    public static int code(int[] codes, long row, int d, int bits) {
+        int container = containerBits(bits), perWord = 32 / container;
+        return (codes[(int) (row + d / perWord)] >>> (d % perWord * container)) & ((1 << container) - 1);
+    }
+
+    /** The words of one row from its codes (padding channels 0), as kivi_encode packs them. */
+    public static void packRow(int[] codes, long row, int words, int bits, int headDim, java.util.function.IntUnaryOperator codeOf) {
+        int container = containerBits(bits), perWord = 32 / container;
+        for (int w = 0; w < words; w++) {
+            int word = 0;
+            for (int e = 0; e < perWord; e++) {
+                int d = w * perWord + e;
+                if (d < headDim) word |= codeOf.applyAsInt(d) << (e * container);
+            }
+            codes[(int) (row + w)] = word;
+        }
+    }
+
+    /** Words of the key code array (values: {@link #valueCodeWords}). */
+    public long keyCodeWords() {
+        return (long) layers * kvHeads * capacity * keyWords();
+    }
+
+    public long valueCodeWords() {
+        return (long) layers * kvHeads * capacity * valueWords();
+    }
+
+    /** Bytes the device holds for {@code tokens} encoded tokens of one layer: packed containers and float parameters. */
+    public long deviceBytes(int tokens) {
+        long params = 2L * ((long) tokens / window * keyGroupsPerBlock() * headDim + (long) tokens * valueGroupsPerToken());
+        return (long) kvHeads * (4L * tokens * (keyWords() + valueWords()) + 4 * params);
     }
 
     public long keyParamFloats() {

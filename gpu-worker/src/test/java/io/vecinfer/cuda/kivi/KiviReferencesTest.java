@@ -66,7 +66,7 @@ class KiviReferencesTest {
         }
         int encoded = (int) ResidualWindow.compressedTokens(tokens, r);
         KiviLayout l = KiviLayout.of(spec, layout, (encoded + r - 1) / r * r + r);
-        byte[] keyCodes = new byte[(int) l.codes()], valueCodes = new byte[(int) l.codes()];
+        int[] keyCodes = new int[(int) l.keyCodeWords()], valueCodes = new int[(int) l.valueCodeWords()];
         float[] keyParams = new float[(int) l.keyParamFloats()], valueParams = new float[(int) l.valueParamFloats()];
         KiviEncodeKernel.reference(kRing, vRing, tokens, layer, 0, encoded, l, keyCodes, valueCodes, keyParams, valueParams);
         int states = heads;
@@ -87,13 +87,14 @@ class KiviReferencesTest {
         assertTrue(encoded >= 2 * r, text + ": the case encodes at least two blocks");
     }
 
-    /** The Java mirrors of the two parameter structs have their C sizes (the .cu files static_assert 96). */
+    /** The Java mirrors of the two parameter structs have their C sizes (the .cu files static_assert 104 and 120). */
     @org.junit.jupiter.api.Test
     void theParameterMirrorsHaveTheStructSizes() {
         KiviLayout l = new KiviLayout(2, 8, 128, 256, 128, 32, 32, 2, 2);
         var storage = new KiviEncodeKernel.Storage(l, null, null, null, null);
-        assertEquals(96, KiviEncodeKernel.params(null, null, storage, 512, 1, 0).size());
-        assertEquals(96, KiviAttentionKernel.params(storage, 1, null, null, null, 0, 32, 0.1f).size());
+        assertEquals(104, KiviEncodeKernel.params(null, null, storage, 512, 1, 0).size());
+        var plan = KiviAttentionKernel.plan(l, 32, 1, 256, 132);
+        assertEquals(120, KiviAttentionKernel.params(storage, 1, 2, null, null, null, 0, 1, 32, plan, 0.1f).size());
     }
 
     /** Positions before the first flush, on both sides of each block edge, and the last. */
