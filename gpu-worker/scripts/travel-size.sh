@@ -8,7 +8,13 @@ cd "$(git -C "$(dirname "$0")" rev-parse --show-toplevel)"
 LIMIT=67108864
 # Sum of the sizes of NUL-separated file names; names missing from the work tree count nothing.
 sizes() { (xargs -0 -r stat -c %s -- 2>/dev/null || true) | awk '{s += $1} END {printf "%d\n", s}'; }
-total=$(git ls-files -z --cached --others --exclude-standard | sizes)
+# Carried paths are counted once, as carried, even where git does not ignore them.
+excluded=()
+for path in "$@"; do
+  rel=$(realpath -m --relative-to=. "$path")
+  case "$rel" in ..|../*) ;; *) excluded+=(":(exclude)$rel") ;; esac
+done
+total=$(git ls-files -z --cached --others --exclude-standard -- . "${excluded[@]}" | sizes)
 printf '%12d  work tree (tracked and untracked, not ignored)\n' "$total"
 for path in "$@"; do
   if [ ! -e "$path" ]; then echo "travel-size: carried path $path does not exist here" >&2; exit 2; fi
