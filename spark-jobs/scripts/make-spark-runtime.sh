@@ -13,7 +13,7 @@
 # .spark-runtime/SHA256SUMS checks a call); spark-runtime-on-h200.sh stages them there (in /tmp, which lasts while the machine is warm).
 #   spark-jobs/scripts/make-spark-runtime.sh          then see spark-runtime-on-h200.sh
 #   spark-jobs/scripts/make-spark-runtime.sh --app    only .spark-app/: this checkout's own jars, scripts and conf
-#                                                     (2.5 MB), which spark-runtime-on-h200.sh app lays over a
+#                                                     (about 5 MB), which spark-runtime-on-h200.sh app lays over a
 #                                                     staged runtime, so a code change needs no new parts
 #   PART_MB=20 spark-jobs/scripts/make-spark-runtime.sh --resplit   only splits the parts already built anew (SHA256SUMS
 #                                                     covers the whole stream, so it stays valid)
