@@ -18,15 +18,16 @@ TEXT=datasets/corpus/train.jsonl
 if [ ! -f "$TEXT" ] && [ -f .device-corpus/train.jsonl.xz ]; then mkdir -p datasets/corpus && xz -dc .device-corpus/train.jsonl.xz > "$TEXT"; fi
 [ -f "$TEXT" ] || { echo "no $TEXT carried: text rows from the calibration text"; TEXT=datasets/calibration/calibration.jsonl; }
 python3 -c 'import torch, transformers, tokenizers; print("torch", torch.__version__, "transformers", transformers.__version__, "tokenizers", tokenizers.__version__, torch.cuda.get_device_name(0))'
-rm -rf /tmp/jre /tmp/ruler && mkdir -p /tmp/jre /tmp/ruler && tar xJf .device-bundle/jre17b.tar.xz -C /tmp/jre
-JAVA="/tmp/jre/jre17b/bin/java --add-modules=jdk.incubator.vector -Dvecinfer.repo=$PWD"
+rm -rf /tmp/ruler && mkdir -p /tmp/ruler
+source gpu-worker/scripts/device-bundle-env.sh
+JAVA="$BUNDLE_JAVA --add-modules=jdk.incubator.vector -Dvecinfer.repo=$PWD"
 pids=()
 for cell in $COUNTS; do
   IFS=: read -r length count jvms <<< "$cell"
   per=$(( (count + jvms - 1) / jvms ))
   for ((j = 0; j < jvms; j++)); do
     skip=$(( j * per )); n=$(( count - skip < per ? count - skip : per ))
-    $JAVA -cp ".device-bundle/lib/*" io.vecinfer.eval.ruler.RulerTrainingData --datasets datasets \
+    $JAVA -cp "$BUNDLE_CP" io.vecinfer.eval.ruler.RulerTrainingData --datasets datasets \
       --lengths "$length" --skip "$skip" --count "$n" --out "/tmp/ruler/ruler-$length-$j.jsonl" >> "$OUT/generate.log" 2>&1 &
     pids+=($!)
   done

@@ -19,7 +19,7 @@ S=gpu-worker/scripts
   echo "commit: $(cat .device-bundle/commit.txt 2>/dev/null || echo unknown)"
   df -h /tmp | tail -1
 } | tee "$OUT/environment.txt"
-rm -rf /tmp/jre && mkdir -p /tmp/jre && tar xJf .device-bundle/jre17b.tar.xz -C /tmp/jre
+source $S/device-bundle-env.sh
 
 timeout 240 python3 "$S/make_8b_checkpoint.py" --out "$MODEL" 2>&1 | tee "$OUT/checkpoint.txt"
 
@@ -31,7 +31,7 @@ PYTHONUNBUFFERED=1 timeout $(( $(left) - 120 )) python3 "$S/decoder_e2e_peer.py"
 BUDGET=$(( $(left) - 90 )); (( BUDGET > 300 )) && BUDGET=300
 echo "java budget: ${BUDGET} s" | tee "$OUT/ours-log.txt"
 if (( BUDGET > 30 )); then
-  timeout $(( $(left) - 10 )) /tmp/jre/jre17b/bin/java --add-modules=jdk.incubator.vector -Xmx48g -cp ".device-bundle/lib/*" \
+  timeout $(( $(left) - 10 )) "$BUNDLE_JAVA" --add-modules=jdk.incubator.vector -Xmx48g -cp "$BUNDLE_CP" \
     io.vecinfer.bench.DecoderE2EBenchmark --model "$MODEL" --budget-s "$BUDGET" --out "$OUT/ours.json" "$@" \
     2>&1 >/dev/null | tee -a "$OUT/ours-log.txt"
 fi

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # One device call that checks and times the CUDA backend on the H200 (built here first by
-# scripts/make-device-bundle.sh; carry .device-bundle). Steps, in the order given:
+# scripts/make-device-bundle.sh; carry .device-bundle; gpu-worker/scripts/travel-size.sh .device-bundle checks that it
+# fits). Steps, in the order given:
 #   tests      the GPU tests through the JUnit launcher (kernels against their CPU references, CudaDecoder
 #              against the CPU Decoder, the CUDA cell runner against the CPU one); GPU_TESTS names the
 #              packages or classes (default io.vecinfer.cuda);
@@ -25,12 +26,13 @@
 #   bash gpu-worker/scripts/gpu-check-on-h200.sh [tests] [vq] [encode] [attention] [matmul] [parity] [decode-attr]   (default: tests vq attention)
 set -uo pipefail
 steps="${*:-tests vq attention}"
-rm -rf /tmp/jre && mkdir -p /tmp/jre && tar xJf .device-bundle/jre17b.tar.xz -C /tmp/jre
-JAVA="/tmp/jre/jre17b/bin/java --add-modules=jdk.incubator.vector -Dvecinfer.repo=$PWD"
+# The bundle into /tmp/device-bundle and the shipped weights beside their .xz, once per call.
+source gpu-worker/scripts/device-bundle-env.sh
+JAVA="$BUNDLE_JAVA --add-modules=jdk.incubator.vector -Dvecinfer.repo=$PWD"
 # The test classes as a folder: JUnit scans packages in jars through the zip file system, which the
 # jlink'd runtime leaves out (no jdk.zipfs).
-rm -rf /tmp/test-classes && python3 -m zipfile -e .device-bundle/lib/gpu-worker-tests.jar /tmp/test-classes
-CP="/tmp/test-classes:.device-bundle/lib/*:gpu-worker/src/test/resources"
+rm -rf /tmp/test-classes && python3 -m zipfile -e "$BUNDLE/lib/gpu-worker-tests.jar" /tmp/test-classes
+CP="/tmp/test-classes:$BUNDLE_CP:gpu-worker/src/test/resources"
 java_step() { timeout -s QUIT -k 10 "${STEP_S:-240}" $JAVA -cp "$CP" "$@"; }
 {
   echo "date: $(date -u +%FT%TZ)"

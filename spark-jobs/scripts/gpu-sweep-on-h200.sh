@@ -24,8 +24,12 @@ log() { echo "[$(date -u +%T)] $*" | tee -a "$LOG"; }
   echo "runtime commit: $(cat $R/commit.txt)"
   echo "cpus: $(nproc)"
 } | tee "$OUT/environment.txt"
-"$R/jre/bin/java" -cp "$R/app/spark-jobs.jar:$R/jars/*" io.vecinfer.outliers.VariantWeights \
-  datasets/reference-model datasets/reference-model-outliers 2>&1 | tee -a "$LOG"
+# The shipped weights travel as datasets/*/model.safetensors.xz: unpacked (and the outlier variant's derived) before
+# anything reads them, by the build's own steps; a wrong hash stops the sweep here.
+for main in "io.vecinfer.model.ShippedWeights datasets" "io.vecinfer.outliers.VariantWeights datasets/reference-model datasets/reference-model-outliers"; do
+  "$R/jre/bin/java" -cp "$R/app/spark-jobs.jar:$R/jars/*" $main 2>&1 | tee -a "$LOG"
+  [ "${PIPESTATUS[0]}" = 0 ] || { log "$main failed"; exit 1; }
+done
 seed_codebooks() { mkdir -p "$1/codebooks" && cp .spark-codebooks/*.safetensors "$1/codebooks/" 2>/dev/null; ls "$1/codebooks" | wc -l; }
 timed() { local began=$(date +%s%N); "$@" >> "$LOG" 2>&1; local rc=$?; log "rc=$rc in $(( ($(date +%s%N) - began) / 1000000 )) ms: $*"; return $rc; }
 for step in $steps; do

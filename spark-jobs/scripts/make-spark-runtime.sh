@@ -8,15 +8,24 @@
 #   app/     spark-jobs.jar, the application jar spark-submit is given
 #   conf/    log4j2.properties, gpu-discovery.sh, java-options (Spark's module options, from the root pom)
 #   bin/     spark-cluster.sh: start a master and a worker (GPUs from the discovery script), submit, stop
-# packed as one xz stream and split into parts of PART_MB (default 30) MB, so each part travels in its own call
-# beside the work tree; spark-runtime-on-h200.sh stages them there (in /tmp, which lasts while the machine is warm).
+# packed as one xz stream and split into parts of PART_MB (default 18) MiB, so each part travels in its own call
+# beside the work tree (about 44 MB tracked with both shipped models: gpu-worker/scripts/travel-size.sh .spark-runtime/part-00
+# .spark-runtime/SHA256SUMS checks a call); spark-runtime-on-h200.sh stages them there (in /tmp, which lasts while the machine is warm).
 #   spark-jobs/scripts/make-spark-runtime.sh          then see spark-runtime-on-h200.sh
 #   spark-jobs/scripts/make-spark-runtime.sh --app    only .spark-app/: this checkout's own jars, scripts and conf
-#                                                     (2.4 MB), which spark-runtime-on-h200.sh app lays over a
+#                                                     (about 5 MB), which spark-runtime-on-h200.sh app lays over a
 #                                                     staged runtime, so a code change needs no new parts
+#   spark-jobs/scripts/make-spark-runtime.sh --resplit   only splits the parts already built anew (SHA256SUMS
+#                                                     covers the whole stream, so it stays valid)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 R=.spark-runtime
+if [ "${1:-}" = "--resplit" ]; then
+  (cd "$R" && cat part-* > spark-runtime.tar.xz && sha256sum -c SHA256SUMS && rm part-* \
+    && split -b "${PART_MB:-18}M" -d spark-runtime.tar.xz part- && rm spark-runtime.tar.xz)
+  ls -l "$R"
+  exit 0
+fi
 STAGE=/tmp/spark-runtime-stage
 rm -rf "$STAGE" && mkdir -p "$STAGE/spark-runtime"/{jars,app,conf,bin}
 S="$STAGE/spark-runtime"
@@ -38,6 +47,8 @@ if [ "${1:-}" = "--app" ]; then
   rm -rf "$A" && mkdir -p "$A/jars"
   cp -r "$S"/{app,conf,bin,commit.txt} "$A/"
   cp gpu-worker/target/gpu-worker-0.1.0-SNAPSHOT.jar "$A/jars/"
+  # gpu-worker's own dependency for the shipped weights (ShippedWeights), absent from runtimes staged before it.
+  tr ':' '\n' < "$STAGE/classpath.txt" | grep '/org/tukaani/xz/' | xargs -r cp -t "$A/jars/"
   du -sh "$A"
   exit 0
 fi
@@ -52,5 +63,5 @@ jlink --add-modules java.se,jdk.unsupported,jdk.incubator.vector,jdk.management,
 strip --strip-unneeded "$S/jre/lib/server/libjvm.so"
 
 tar cf - -C "$STAGE" spark-runtime | xz -6 -T2 > "$R/spark-runtime.tar.xz"
-(cd "$R" && sha256sum spark-runtime.tar.xz > SHA256SUMS && split -b "${PART_MB:-30}M" -d spark-runtime.tar.xz part- && rm spark-runtime.tar.xz)
+(cd "$R" && sha256sum spark-runtime.tar.xz > SHA256SUMS && split -b "${PART_MB:-18}M" -d spark-runtime.tar.xz part- && rm spark-runtime.tar.xz)
 ls -l "$R"

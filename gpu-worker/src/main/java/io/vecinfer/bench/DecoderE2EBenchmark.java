@@ -47,7 +47,7 @@ import java.util.SplittableRandom;
  * would take most of the budget today); --fill prefill runs real prompts through forwardLast instead, and direct
  * falls back to that if the cache API refuses.
  * <pre>
- *   java --add-modules=jdk.incubator.vector -Xmx48g -cp '.device-bundle/lib/*' io.vecinfer.bench.DecoderE2EBenchmark \
+ *   java --add-modules=jdk.incubator.vector -Xmx48g -cp '/tmp/device-bundle/lib/*' io.vecinfer.bench.DecoderE2EBenchmark \
  *       --model /tmp/llama8b-random [--budget-s 300] [--out ours.json] [--fill direct|prefill] [--reps 3] [--only a,b]
  * </pre>
  */
