@@ -25,9 +25,9 @@ COMMIT=$(cat .device-bundle/commit.txt 2>/dev/null || echo unknown)
   echo "commit: $COMMIT"
   echo "ncu: $(command -v ncu || ls /opt/nvidia/nsight-compute/*/ncu 2>/dev/null | head -1 || echo none)"
 } | tee "$OUT/decode-attr-environment.txt"
-[ -x /tmp/jre/jre17b/bin/java ] || { rm -rf /tmp/jre && mkdir -p /tmp/jre && tar xJf .device-bundle/jre17b.tar.xz -C /tmp/jre; }
-JAVA="/tmp/jre/jre17b/bin/java --add-modules=jdk.incubator.vector -Xmx48g"
-CP=".device-bundle/lib/*" # quoted where used: the JVM expands the *, the shell must not
+source gpu-worker/scripts/device-bundle-env.sh
+JAVA="$BUNDLE_JAVA --add-modules=jdk.incubator.vector -Xmx48g"
+CP="$BUNDLE_CP" # quoted where used: the JVM expands the *, the shell must not
 
 timeout 120 python3 "$S/make_8b_checkpoint.py" --out "$MODEL" 2>&1 | tail -5 | tee "$OUT/decode-attr-checkpoint.txt"
 MODEL_ARG=""; [ -f "$MODEL/config.json" ] && MODEL_ARG="--model $MODEL"

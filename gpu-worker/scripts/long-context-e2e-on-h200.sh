@@ -23,7 +23,7 @@ DEVICE=$(nvidia-smi --query-gpu=name,driver_version --format=csv,noheader | head
   echo "device: $(nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader)"
   echo "commit: $COMMIT"
 } | tee "$OUT/environment.txt"
-rm -rf /tmp/jre && mkdir -p /tmp/jre && tar xJf .device-bundle/jre17b.tar.xz -C /tmp/jre
+source gpu-worker/scripts/device-bundle-env.sh
 
 timeout 240 python3 "$S/make_8b_checkpoint.py" --out "$BASE" 2>&1 | tee "$OUT/checkpoint.txt"
 python3 - "$BASE" "$MODEL" <<'EOF' 2>&1 | tee -a "$OUT/checkpoint.txt"
@@ -45,7 +45,7 @@ EOF
 BUDGET=$(( $(left) - 40 )); (( BUDGET > 240 )) && BUDGET=240
 echo "java budget: ${BUDGET} s" | tee "$OUT/ours-log.txt"
 if (( BUDGET > 20 )); then
-  timeout $(( $(left) - 10 )) /tmp/jre/jre17b/bin/java --add-modules=jdk.incubator.vector -Xmx32g -cp ".device-bundle/lib/*" \
+  timeout $(( $(left) - 10 )) "$BUNDLE_JAVA" --add-modules=jdk.incubator.vector -Xmx32g -cp "$BUNDLE_CP" \
     io.vecinfer.bench.LongContextE2EBenchmark --model "$MODEL" --budget-s "$BUDGET" --out "$OUT/ours.json" "$@" \
     2>&1 >/dev/null | tee -a "$OUT/ours-log.txt"
 fi

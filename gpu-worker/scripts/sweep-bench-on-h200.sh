@@ -21,14 +21,14 @@ SAMPLES=/tmp/sweep-samples.json
 left() { echo $((TOTAL - ($(date +%s) - START))); }
 S=gpu-worker/scripts
 # An array: the class path's * is for java to expand, not the shell.
-JAVA=(/tmp/jre/jre17b/bin/java --add-modules=jdk.incubator.vector -cp ".device-bundle/lib/*")
+source gpu-worker/scripts/device-bundle-env.sh
+JAVA=("$BUNDLE_JAVA" --add-modules=jdk.incubator.vector -cp "$BUNDLE_CP")
 {
   echo "date: $(date -u +%FT%TZ)"
   echo "device: $(nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader)"
   echo "commit: $(cat .device-bundle/commit.txt 2>/dev/null || echo unknown)"
   df -h /tmp | tail -1
 } | tee "$OUT/environment.txt"
-rm -rf /tmp/jre && mkdir -p /tmp/jre && tar xJf .device-bundle/jre17b.tar.xz -C /tmp/jre
 
 timeout 240 python3 "$S/make_8b_checkpoint.py" --out "$MODEL" 2>&1 | tee "$OUT/checkpoint.txt"
 cp datasets/reference-model/tokenizer.json "$MODEL/"
