@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One device call (issue 17): generate the RULER-style training examples with the device bundle's JRE, train the
 # long-context model (about 7 minutes of training, stopped by train.py's --time-limit-s), send model and log back.
-# NOT RUN YET. Before the call, here: build the bundle from this commit (gpu-worker/scripts/make-device-bundle.sh) and, for the
+# Run once (2026-12-02, see README.md). Before the call, here: build the bundle from this commit (gpu-worker/scripts/make-device-bundle.sh) and, for the
 # recipe's text, rebuild datasets/corpus (cd datasets && npm ci && python3 build_datasets.py). Carry .device-bundle
 # and datasets/corpus (or .device-corpus/train.jsonl.xz: xz -9 of it); without datasets/corpus the text rows fall back to the shipped calibration text (logged).
 #   bash datasets/long-context-model/train-on-h200.sh          (env: STEPS, TRAIN_S, COUNTS, TRAIN_ARGS)

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Trains the long-context reference model (issue 17) on the H200: NOT TRAINED YET, nothing here is a result.
+"""Trains the long-context reference model (issue 17) on the H200 (trained 2026-12-02: see README.md and training-log.json).
 
     python3 datasets/long-context-model/train.py --out /tmp/long-context-model --ruler /tmp/ruler/*.jsonl \
         [--text datasets/corpus/train.jsonl] [--steps 6000] [--seed 1234] [--no-k-decay] [--time-limit-s 440]
