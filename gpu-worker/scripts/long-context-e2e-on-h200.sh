@@ -4,8 +4,10 @@
 # values). Build .device-bundle/ here first (gpu-worker/scripts/make-device-bundle.sh) and carry it. Steps, bounded so
 # that the whole stays inside ~5 minutes (LONGCTX_TOTAL_S, default 300):
 #   1. the random bf16 checkpoint in /tmp/llama8b-random (make_8b_checkpoint.py; kept if already complete);
-#   2. /tmp/llama8b-196k: the same shards (symbolic links) under a config.json whose max_position_embeddings is 196608
-#      (RoPE is unchanged: llama3 scaling reads original_max_position_embeddings, 8192);
+#   2. /tmp/llama8b-196k: the same shards (symbolic links) under a config.json whose max_position_embeddings is
+#      197632 = 196608 + 1024 spare positions, because each warm-up and timed step appends one token past the filled
+#      196608 (the 2026-12-02 run had exactly 196608 and both 196k rows failed at 196609 tokens). RoPE is unchanged:
+#      llama3 scaling reads original_max_position_embeddings, 8192;
 #   3. the benchmark, with what is left as its budget, writing $OUT/ours.json as it goes;
 #   4. $OUT/long-context-e2e-h200.json: command, device, date, commit, the rows, and the two ratios the targets name.
 #        bash gpu-worker/scripts/long-context-e2e-on-h200.sh [LongContextE2EBenchmark args, e.g. --steps 4]
@@ -36,10 +38,10 @@ for name in os.listdir(base):
         os.symlink(os.path.join(base, name), os.path.join(out, name))
 with open(os.path.join(base, "config.json")) as f:
     config = json.load(f)
-config["max_position_embeddings"] = 196608
+config["max_position_embeddings"] = 196608 + 1024  # the filled context plus room for the steps that append to it
 with open(os.path.join(out, "config.json"), "w") as f:
     json.dump(config, f, indent=2)
-print(json.dumps({"checkpoint": out, "weights_from": base, "max_position_embeddings": 196608}))
+print(json.dumps({"checkpoint": out, "weights_from": base, "max_position_embeddings": config["max_position_embeddings"]}))
 EOF
 
 BUDGET=$(( $(left) - 40 )); (( BUDGET > 240 )) && BUDGET=240

@@ -41,6 +41,10 @@ PEER_S=$(( $(left) - 150 )); (( PEER_S > 180 )) && PEER_S=180
 if [ -s "$SAMPLES" ] && (( PEER_S > 20 )); then
   PYTHONUNBUFFERED=1 timeout "$PEER_S" python3 "$S/sweep_peer.py" --model "$MODEL" --samples "$SAMPLES" --out "$OUT/peer.json" \
     2>&1 >/dev/null | tee "$OUT/peer-log.txt"
+else
+  # Say why, or the merged JSON shows only a missing peer.json (the 2026-12-02 run at SWEEP_TOTAL_S=120 skipped it silently).
+  echo "peer skipped: samples $( [ -s "$SAMPLES" ] && echo present || echo missing ), peer budget ${PEER_S} s" \
+    "(the time left less the 150 s kept for the JVM; needs > 20 s, so SWEEP_TOTAL_S >= ~180)" | tee "$OUT/peer-log.txt"
 fi
 
 echo "java time left: $(( $(left) - 15 )) s" | tee "$OUT/ours-log.txt"

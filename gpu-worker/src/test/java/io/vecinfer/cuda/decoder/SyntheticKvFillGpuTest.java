@@ -78,7 +78,8 @@ class SyntheticKvFillGpuTest {
     }
 
     @ParameterizedTest
-    @CsvSource({"vecinfer:k=d4b8,v=d4b8,r=32; 128; 2; 14; 1000", "vecinfer:k=d8b12,v=d8b8,r=32; 64; 1; 7; 333",
+    // The method strings hold commas, so the columns are split on ';' (the default ',' split "v=d4b8" into the int column).
+    @CsvSource(delimiter = ';', value = {"vecinfer:k=d4b8,v=d4b8,r=32; 128; 2; 14; 1000", "vecinfer:k=d8b12,v=d8b8,r=32; 64; 1; 7; 333",
             "vecinfer:k=d4b8,v=d4b8,r=128; 128; 2; 4; 200"})
     void vqFillHoldsWhatAppendingHolds(String method, int headDim, int kvHeads, int queryHeads, int tokens) {
         KvLayout layout = new KvLayout(2, kvHeads, queryHeads, headDim);
