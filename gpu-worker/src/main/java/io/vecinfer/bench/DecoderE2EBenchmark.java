@@ -16,7 +16,6 @@ import io.vecinfer.kvcache.CacheFactory;
 import io.vecinfer.model.Model;
 import io.vecinfer.model.ModelConfig;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -24,6 +23,10 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
+
+import static io.vecinfer.bench.BenchJson.brief;
+import static io.vecinfer.bench.BenchJson.round;
+import static io.vecinfer.bench.BenchJson.write;
 
 /**
  * End-to-end prefill and decode times of {@link CudaDecoder} on a checkpoint (the 8B shape of make_8b_checkpoint.py),
@@ -383,29 +386,9 @@ public final class DecoderE2EBenchmark {
         return f;
     }
 
-    /** An exception's first line, short enough for a JSON field (JCuda's load errors run to pages). */
-    private static String brief(Throwable e) {
-        String text = e.toString().lines().findFirst().orElse("");
-        return text.length() > 300 ? text.substring(0, 300) + "…" : text;
-    }
-
     private static double timeMs(Runnable call) {
         long t0 = System.nanoTime();
         call.run();
         return (System.nanoTime() - t0) / 1e6;
-    }
-
-    private static double round(double x, int digits) {
-        double p = Math.pow(10, digits);
-        return Math.round(x * p) / p;
-    }
-
-    private static void write(ObjectNode result, Path out) {
-        if (out == null) return;
-        try {
-            Files.writeString(out, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(result));
-        } catch (Exception e) {
-            System.err.println("cannot write " + out + ": " + e);
-        }
     }
 }

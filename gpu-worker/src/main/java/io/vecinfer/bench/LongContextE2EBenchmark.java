@@ -18,13 +18,16 @@ import io.vecinfer.quant.MethodSpec;
 import io.vecinfer.quant.VqSpec;
 import io.vecinfer.quant.vq.RandomCodebooks;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.SplittableRandom;
+
+import static io.vecinfer.bench.BenchJson.brief;
+import static io.vecinfer.bench.BenchJson.round;
+import static io.vecinfer.bench.BenchJson.write;
 
 /**
  * Issue 12's end-to-end targets on the Llama-3.1-8B shape (random bf16 weights, make_8b_checkpoint.py): decode steps
@@ -288,24 +291,5 @@ public final class LongContextE2EBenchmark {
 
     private double leftMs() {
         return (deadline - System.nanoTime()) / 1e6;
-    }
-
-    private static String brief(Throwable e) {
-        String text = e.toString().lines().findFirst().orElse("");
-        return text.length() > 300 ? text.substring(0, 300) + "…" : text;
-    }
-
-    private static double round(double x, int digits) {
-        double p = Math.pow(10, digits);
-        return Math.round(x * p) / p;
-    }
-
-    private static void write(ObjectNode result, Path out) {
-        if (out == null) return;
-        try {
-            Files.writeString(out, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(result));
-        } catch (Exception e) {
-            System.err.println("cannot write " + out + ": " + e);
-        }
     }
 }
