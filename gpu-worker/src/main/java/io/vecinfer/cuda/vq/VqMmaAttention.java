@@ -36,22 +36,13 @@ public final class VqMmaAttention {
         if (l.groupSize() > GROUP || books.keys().bits() > 8 || books.values().bits() > 8) return false;
         if ((d != 64 && d != 128) || !sizeServed(kd) || !sizeServed(vd)) return false;
         for (int layer = 0; layer < l.layers(); layer++) {
-            if (!VqAttentionPlanner.valueBookShared(books, layer, Integer.MAX_VALUE) || !keyBookShared(books, layer)) return false;
+            if (!VqAttentionPlanner.valueBookShared(books, layer, Integer.MAX_VALUE) || !VqAttentionPlanner.keyBookShared(books, layer)) return false;
         }
         return true;
     }
 
     private static boolean sizeServed(int dims) {
         return dims == 2 || dims == 4 || dims == 8;
-    }
-
-    private static boolean keyBookShared(FlatCodebooks books, int layer) {
-        int sub = books.keySubspaces();
-        for (int h = 0; h < books.layout().kvHeads(); h++) {
-            int at = (layer * books.layout().kvHeads() + h) * sub;
-            for (int s = 1; s < sub; s++) if (books.keyBookOf()[at + s] != books.keyBookOf()[at]) return false;
-        }
-        return true;
     }
 
     /** The kernel's name: vq_mma_attention_d{headDim}_k{key dims}_v{value dims}. */
