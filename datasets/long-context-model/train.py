@@ -140,6 +140,9 @@ def main():
     ap.add_argument("--no-k-decay", action="store_true", help="no weight decay on k_proj")
     ap.add_argument("--ruler-fraction", type=float, default=0.75)
     ap.add_argument("--val-per-cell", type=int, default=1)
+    ap.add_argument("--init", help="start from this Hugging Face folder's weights (same architecture) instead of a fresh init")
+    ap.add_argument("--phases", help="LENGTH:SHARE:ROWS,... (shares of the steps and the time; default "
+                                     "1024:0.30:64,2048:0.35:32,4096:0.20:16,8064:0.15:8)")
     ap.add_argument("--time-limit-s", type=float, default=360, help="seconds from start to the end of training; each phase stops at its share")
     args = ap.parse_args()
     t0 = time.time()
@@ -178,7 +181,13 @@ def main():
     rope = getattr(config, "rope_parameters", None)
     theta = rope.get("rope_theta") if isinstance(rope, dict) else getattr(config, "rope_theta", None)
     assert theta == 500000.0, f"rope theta not applied: {rope}"
-    model = LlamaForCausalLM(config).to(device)
+    if args.init:
+        # Continued training: the saved bf16 weights, trained on in fp32 as a fresh model would be.
+        model = LlamaForCausalLM.from_pretrained(args.init, torch_dtype=torch.float32).to(device)
+        for field in ("hidden_size", "num_hidden_layers", "num_attention_heads", "num_key_value_heads", "intermediate_size", "vocab_size"):
+            assert getattr(model.config, field) == getattr(config, field), f"--init {args.init}: {field} differs"
+    else:
+        model = LlamaForCausalLM(config).to(device)
     n_params = sum(p.numel() for p in model.parameters())
     assert 2 * n_params <= MAX_BYTES, f"{n_params} parameters exceed {MAX_BYTES} bytes in bf16"
     print(f"model: {n_params:,} parameters, {2 * n_params / 1e6:.2f} MB bf16", flush=True)
@@ -196,8 +205,15 @@ def main():
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / warmup) *
                                               (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, max(s / args.steps, progress["time"]))))))
     # (fraction of steps, generated length, rows): about 65k tokens a step; short first so retrieval forms.
-    shares = {1024: (0.30, 64), 2048: (0.35, 32), 4096: (0.20, 16)}
-    phases = [(shares.get(n, (0.15, 8))[0], n, shares.get(n, (0.15, 8))[1]) for n in lengths]
+    if args.phases:
+        phases = []
+        for cell in args.phases.split(","):
+            length, share, rows = cell.split(":")
+            assert int(length) in ruler_by_length, f"--phases: no generated examples of length {length}"
+            phases.append((float(share), int(length), int(rows)))
+    else:
+        shares = {1024: (0.30, 64), 2048: (0.35, 32), 4096: (0.20, 16)}
+        phases = [(shares.get(n, (0.15, 8))[0], n, shares.get(n, (0.15, 8))[1]) for n in lengths]
     batcher = Batcher(text_ids, ruler_by_length, bos, eos, args.seed)
     curve = []
     step = 0
@@ -247,7 +263,7 @@ def main():
     log = {
         "command": "python3 " + " ".join(sys.argv),
         "seed": args.seed, "steps_planned": args.steps, "steps_done": step, "stopped_at_time_limit": stopped_early,
-        "lr": args.lr, "phases": phases, "ruler_fraction": args.ruler_fraction,
+        "lr": args.lr, "phases": phases, "init": args.init, "ruler_fraction": args.ruler_fraction,
         "hidden": args.hidden, "layers": args.layers, "intermediate": args.intermediate, "heads": args.heads,
         "kv_heads": args.kv_heads, "head_dim": 128, "context": CONTEXT,
         "weight_decay": args.weight_decay, "no_k_decay": args.no_k_decay,
