@@ -4,7 +4,7 @@
 # On a host without Java and Maven (the GPU machine), SPARK_RUNTIME names a runtime of
 # spark-jobs/scripts/make-spark-runtime.sh (staged by spark-runtime-on-h200.sh): its JRE and jars run the class
 # instead of a build, and the shipped weights are unpacked (datasets/*/model.safetensors.xz) and the outlier
-# model's weights derived first, as the build does.
+# variants' weights derived first, as the build does.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -15,7 +15,7 @@ if [ -n "${SPARK_RUNTIME:-}" ]; then
   module_options="$(cat "$SPARK_RUNTIME/conf/java-options")"
   classpath="$SPARK_RUNTIME/app/spark-jobs.jar:$SPARK_RUNTIME/jars/*"
   "$java" -cp "$classpath" io.vecinfer.model.ShippedWeights datasets
-  "$java" -cp "$classpath" io.vecinfer.outliers.VariantWeights datasets/reference-model datasets/reference-model-outliers
+  "$java" -cp "$classpath" io.vecinfer.outliers.VariantWeights datasets
 else
   # One reactor run, so that gpu-worker resolves to its freshly built jar (nothing is installed in ~/.m2).
   mvn -q -pl spark-jobs -am package dependency:build-classpath -DskipTests \

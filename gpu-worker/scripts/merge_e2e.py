@@ -33,6 +33,31 @@ def ratio(a, b):
     return round(a / b, 2) if isinstance(a, (int, float)) and isinstance(b, (int, float)) and b > 0 else None
 
 
+def merge_parser(description):
+    """The command line every merge script takes: both sides' JSON, the merged file, and what ran where at which commit."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--ours", required=True)
+    parser.add_argument("--peer", required=True)
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--command", default="")
+    parser.add_argument("--device", default="")
+    parser.add_argument("--commit", default="unknown")
+    return parser
+
+
+def result_head(benchmark, args, notes):
+    """The merged file's head (what, the command, device, UTC date, commit, the fields' notes); rows and both sides follow."""
+    return {"benchmark": benchmark, "command": args.command, "device": args.device,
+            "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "commit": args.commit, "notes": notes}
+
+
+def write_json(path, result):
+    with open(path, "w") as f:
+        json.dump(result, f, indent=1)
+        f.write("\n")
+
+
 def merge(ours, peer):
     by_name = {}
     for row in peer.get("rows", []):
@@ -59,24 +84,13 @@ def merge(ours, peer):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--ours", required=True)
-    parser.add_argument("--peer", required=True)
-    parser.add_argument("--out", required=True)
-    parser.add_argument("--command", default="")
-    parser.add_argument("--device", default="")
-    parser.add_argument("--commit", default="unknown")
-    args = parser.parse_args()
+    args = merge_parser(__doc__.splitlines()[0]).parse_args()
     ours, peer = load(args.ours), load(args.peer)
-    result = {"benchmark": "GPU decoder end to end on the Llama-3.1-8B shape (random bf16 weights), ours vs transformers",
-              "command": args.command, "device": args.device,
-              "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-              "commit": args.commit, "notes": NOTES, "rows": merge(ours, peer),
+    result = {**result_head("GPU decoder end to end on the Llama-3.1-8B shape (random bf16 weights), ours vs transformers", args, NOTES),
+              "rows": merge(ours, peer),
               "ours": {k: v for k, v in ours.items() if k != "rows"},
               "peer": {k: v for k, v in peer.items() if k != "rows"}}
-    with open(args.out, "w") as f:
-        json.dump(result, f, indent=1)
-        f.write("\n")
+    write_json(args.out, result)
     done = sum(r["ours_ms"] is not None for r in result["rows"])
     print(f"{args.out}: {len(result['rows'])} rows, {done} with ours_ms")
 

@@ -7,11 +7,7 @@ values are then null), so the merged file is written whatever failed.
     python3 gpu-worker/scripts/merge_sweep.py --ours ours.json --peer peer.json [--samples samples.json] \
         --out sweep-benchmark-h200.json --command "..." --device "..." --commit abc123
 """
-import argparse
-import datetime
-import json
-
-from merge_e2e import load, ratio
+from merge_e2e import load, merge_parser, ratio, result_head, write_json
 
 NOTES = {
     "ours_samples_per_s": "SweepBenchmark: the fp16 cell's samples through ModelCellRunner on the CUDA backend (KvMethods, "
@@ -47,27 +43,16 @@ def merge(ours, peer, listing):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--ours", required=True)
-    parser.add_argument("--peer", required=True)
+    parser = merge_parser(__doc__.splitlines()[0])
     parser.add_argument("--samples", default=None, help="SweepBenchmark --samples-out's file: a row per task even if both failed")
-    parser.add_argument("--out", required=True)
-    parser.add_argument("--command", default="")
-    parser.add_argument("--device", default="")
-    parser.add_argument("--commit", default="unknown")
     args = parser.parse_args()
     ours, peer = load(args.ours), load(args.peer)
-    result = {"benchmark": "a perplexity-window and passkey sweep on the Llama-3.1-8B shape (random bf16 weights): samples/s"
-                           " through the cell runner vs a plain transformers loop",
-              "command": args.command, "device": args.device,
-              "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-              "commit": args.commit, "notes": NOTES,
+    result = {**result_head("a perplexity-window and passkey sweep on the Llama-3.1-8B shape (random bf16 weights): samples/s"
+                            " through the cell runner vs a plain transformers loop", args, NOTES),
               "rows": merge(ours, peer, load(args.samples) if args.samples else {}),
               "ours": {k: v for k, v in ours.items() if k not in ("rows", "in_progress")},
               "peer": {k: v for k, v in peer.items() if k != "rows"}}
-    with open(args.out, "w") as f:
-        json.dump(result, f, indent=1)
-        f.write("\n")
+    write_json(args.out, result)
     for r in result["rows"]:
         print(f"{r['task']}: {r['samples']} samples, ours {r['ours_samples_per_s']}/s, peer {r['peer_samples_per_s']}/s,"
               f" ours/peer {r['ours_over_peer']}")

@@ -11,8 +11,8 @@ STUDY_ARGS="--ppl-windows 1 --fidelity-windows 1 --fidelity-context 1024 --passk
 source gpu-worker/scripts/device-bundle-env.sh
 JAVA="$BUNDLE_JAVA"
 $JAVA -version 2>&1 | head -1; nproc; date -u
-# The outlier variant's weights are derived at build time, not tracked, so the work tree there lacks them.
-$JAVA -cp "$BUNDLE_CP" io.vecinfer.outliers.VariantWeights datasets/reference-model datasets/reference-model-outliers || exit 1
+# The outlier variants' weights are derived at build time, not tracked, so the work tree there lacks them.
+$JAVA -cp "$BUNDLE_CP" io.vecinfer.outliers.VariantWeights datasets || exit 1
 i=0
 for model in reference-model reference-model-outliers; do
   for label in vecinfer-3 vecinfer-1.5 vecinfer-1.25 rawvq-3 rawvq-1.5 none-1.5 smooth-1.5 hadamard-1.5; do

@@ -24,9 +24,9 @@ log() { echo "[$(date -u +%T)] $*" | tee -a "$LOG"; }
   echo "runtime commit: $(cat $R/commit.txt)"
   echo "cpus: $(nproc)"
 } | tee "$OUT/environment.txt"
-# The shipped weights travel as datasets/*/model.safetensors.xz: unpacked (and the outlier variant's derived) before
+# The shipped weights travel as datasets/*/model.safetensors.xz: unpacked (and the outlier variants' derived) before
 # anything reads them, by the build's own steps; a wrong hash stops the sweep here.
-for main in "io.vecinfer.model.ShippedWeights datasets" "io.vecinfer.outliers.VariantWeights datasets/reference-model datasets/reference-model-outliers"; do
+for main in "io.vecinfer.model.ShippedWeights datasets" "io.vecinfer.outliers.VariantWeights datasets"; do
   "$R/jre/bin/java" -cp "$R/app/spark-jobs.jar:$R/jars/*" $main 2>&1 | tee -a "$LOG"
   [ "${PIPESTATUS[0]}" = 0 ] || { log "$main failed"; exit 1; }
 done

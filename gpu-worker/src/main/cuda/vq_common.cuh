@@ -54,6 +54,25 @@ __device__ __forceinline__ int vq_compressed_tokens(int pos, int window, int cap
     return (int)min(compressed_tokens((long long)pos + 1, window), (long long)capacity);
 }
 
+// N consecutive code bytes (uint8 codes; uint16 codes as byte pairs in the MMA kernel's wide books) from shared memory as (N + 3) / 4 words, one vector load where N is 16, 8, 4
+// or 2 (the low bytes of word 0 when N < 4); `at` aligned to N bytes. The LUT and MMA kernels read their tiles' codes
+// through it.
+template <int N> __device__ __forceinline__ void vq_code_words(unsigned (&w)[(N + 3) / 4], const unsigned char* at) {
+    if constexpr (N == 16) {
+        const uint4 v = *reinterpret_cast<const uint4*>(at);
+        w[0] = v.x; w[1] = v.y; w[2] = v.z; w[3] = v.w;
+    } else if constexpr (N == 8) {
+        const uint2 v = *reinterpret_cast<const uint2*>(at);
+        w[0] = v.x; w[1] = v.y;
+    } else if constexpr (N == 4) {
+        w[0] = *reinterpret_cast<const unsigned*>(at);
+    } else if constexpr (N == 2) {
+        w[0] = *reinterpret_cast<const unsigned short*>(at);
+    } else {
+        w[0] = *at;
+    }
+}
+
 // The block's softmax state from its warps', in warp order (both fused VQ attention kernels end with it): lane 0 of
 // each warp publishes the warp's running max m_run and sum l_lane per head; then every thread gets in factor[g] the
 // scale exp(m_warp - m_block) of its warp's sums, and thread 0 writes the block's sum and max to block_l[g] and

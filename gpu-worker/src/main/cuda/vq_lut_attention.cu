@@ -48,23 +48,6 @@ __device__ __forceinline__ void vq_lut_cp_async16(void* dst, const void* src) {
 __device__ __forceinline__ void vq_lut_commit() { asm volatile("cp.async.commit_group;\n" ::: "memory"); }
 template <int N> __device__ __forceinline__ void vq_lut_wait() { asm volatile("cp.async.wait_group %0;\n" ::"n"(N) : "memory"); }
 
-// U consecutive uint8 codes from shared memory, as U / 4 words (one word holding the low bytes when U < 4).
-template <int U> __device__ __forceinline__ void vq_lut_codes(unsigned (&w)[(U + 3) / 4], const unsigned char* at) {
-    if constexpr (U == 16) {
-        const uint4 v = *reinterpret_cast<const uint4*>(at);
-        w[0] = v.x; w[1] = v.y; w[2] = v.z; w[3] = v.w;
-    } else if constexpr (U == 8) {
-        const uint2 v = *reinterpret_cast<const uint2*>(at);
-        w[0] = v.x; w[1] = v.y;
-    } else if constexpr (U == 4) {
-        w[0] = *reinterpret_cast<const unsigned*>(at);
-    } else if constexpr (U == 2) {
-        w[0] = *reinterpret_cast<const unsigned short*>(at);
-    } else {
-        w[0] = *at;
-    }
-}
-
 // One reduce-scatter step of the fp16 value sums over lanes `offset` apart: the lane keeps entries [0, HALF) or
 // [HALF, 2 HALF) as its bit `offset` says, moved to [0, HALF), plus the partner's copy of them. Masks, not
 // `upper ? x[a] : x[b]`, which the compiler turns into a runtime index (local memory).
@@ -360,7 +343,7 @@ __device__ __forceinline__ void vq_lut_attention(const VqAttentionParams& p) {
                     const __half2 pw[G] = {*reinterpret_cast<const __half2*>(&pw4.x), *reinterpret_cast<const __half2*>(&pw4.y),
                                            *reinterpret_cast<const __half2*>(&pw4.z), *reinterpret_cast<const __half2*>(&pw4.w)};
                     unsigned cw[(U + 3) / 4];
-                    vq_lut_codes<U>(cw, vt + (t0 + j) * value_sub + sub0);
+                    vq_code_words<U>(cw, vt + (t0 + j) * value_sub + sub0);
 #pragma unroll
                     for (int u = 0; u < U; u++) {
                         const unsigned code = (cw[u >> 2] >> (8 * (u & 3))) & 0xffu & value_mask;
@@ -390,7 +373,7 @@ __device__ __forceinline__ void vq_lut_attention(const VqAttentionParams& p) {
                     const float4 pw4 = *reinterpret_cast<const float4*>(wts + j * G);
                     const float pw[G] = {pw4.x, pw4.y, pw4.z, pw4.w};
                     unsigned cw[(U + 3) / 4];
-                    vq_lut_codes<U>(cw, vt + (t0 + j) * value_sub + sub0);
+                    vq_code_words<U>(cw, vt + (t0 + j) * value_sub + sub0);
 #pragma unroll
                     for (int u = 0; u < U; u++) {
                         const unsigned code = (cw[u >> 2] >> (8 * (u & 3))) & 0xffu & value_mask;

@@ -82,23 +82,6 @@ __device__ __forceinline__ unsigned vq_mma_pack(float lo, float hi) {
     return *reinterpret_cast<const unsigned*>(&h);
 }
 
-// N consecutive code bytes from shared memory as (N + 3) / 4 words (the low bytes of word 0 when N < 4).
-template <int N> __device__ __forceinline__ void vq_mma_codes(unsigned (&w)[(N + 3) / 4], const unsigned char* at) {
-    if constexpr (N == 16) {
-        const uint4 v = *reinterpret_cast<const uint4*>(at);
-        w[0] = v.x; w[1] = v.y; w[2] = v.z; w[3] = v.w;
-    } else if constexpr (N == 8) {
-        const uint2 v = *reinterpret_cast<const uint2*>(at);
-        w[0] = v.x; w[1] = v.y;
-    } else if constexpr (N == 4) {
-        w[0] = *reinterpret_cast<const unsigned*>(at);
-    } else if constexpr (N == 2) {
-        w[0] = *reinterpret_cast<const unsigned short*>(at);
-    } else {
-        w[0] = *at;
-    }
-}
-
 // Code byte j (PRMT: one instruction, where shift-and-mask takes two).
 template <int N> __device__ __forceinline__ unsigned vq_mma_byte(const unsigned (&w)[N], int j) {
     return __byte_perm(w[j >> 2], 0u, 0x4440u | (unsigned)(j & 3));
@@ -248,8 +231,8 @@ __device__ __forceinline__ void vq_mma_attention(const VqAttentionParams& p) {
         for (int mt = 0; mt < WARP_MTILES; mt++) {
             s[mt][0] = s[mt][1] = s[mt][2] = s[mt][3] = 0.f;
             unsigned c0[(KC * KB + 3) / 4], c1[(KC * KB + 3) / 4];
-            vq_mma_codes<KC * KB>(c0, kt + ((t0 + 16 * mt + gid) * KS + tig * KC) * KB);
-            vq_mma_codes<KC * KB>(c1, kt + ((t0 + 16 * mt + gid + 8) * KS + tig * KC) * KB);
+            vq_code_words<KC * KB>(c0, kt + ((t0 + 16 * mt + gid) * KS + tig * KC) * KB);
+            vq_code_words<KC * KB>(c1, kt + ((t0 + 16 * mt + gid + 8) * KS + tig * KC) * KB);
             if (p.skip & VQ_SKIP_KEYS) {
                 s[mt][0] = s[mt][1] = (float)(c0[0] & 0xffu);
                 s[mt][2] = s[mt][3] = (float)(c1[0] & 0xffu);
@@ -355,7 +338,7 @@ __device__ __forceinline__ void vq_mma_attention(const VqAttentionParams& p) {
             // codes of tokens tig, tig + 4, tig + 8, tig + 12 (k 2tig, 2tig + 8, 2tig + 1, 2tig + 9), this lane's dims
             unsigned vc[4][(VC * VB + 3) / 4];
 #pragma unroll
-            for (int j = 0; j < 4; j++) vq_mma_codes<VC * VB>(vc[j], vt + ((t0 + 16 * mt + tig + 4 * j) * VS + gid * VC) * VB);
+            for (int j = 0; j < 4; j++) vq_code_words<VC * VB>(vc[j], vt + ((t0 + 16 * mt + tig + 4 * j) * VS + gid * VC) * VB);
 #pragma unroll
             for (int u = 0; u < VC; u++) {
                 unsigned h[4][VD / 2];

@@ -27,7 +27,6 @@ import io.vecinfer.tensor.Half;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -37,6 +36,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.function.IntConsumer;
+
+import static io.vecinfer.bench.BenchJson.round;
+import static io.vecinfer.bench.BenchJson.write;
 
 /**
  * Where a replayed decode step's GPU time goes (issue 11), in one run:
@@ -508,19 +510,5 @@ public final class DecodeAttributionBenchmark {
         DeviceBuffer data = device.allocate(bytes);
         for (long at = 0; at < bytes; at += block) data.write(b.duplicate().limit((int) Math.min(block, bytes - at)), at);
         return new DeviceMatrix(data, DType.BF16, rows, cols);
-    }
-
-    static double round(double x, int digits) {
-        double p = Math.pow(10, digits);
-        return Math.round(x * p) / p;
-    }
-
-    static void write(ObjectNode result, Path out) {
-        if (out == null) return;
-        try {
-            Files.writeString(out, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(result));
-        } catch (Exception e) {
-            System.err.println("cannot write " + out + ": " + e);
-        }
     }
 }

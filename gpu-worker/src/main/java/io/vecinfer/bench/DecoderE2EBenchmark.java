@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.vecinfer.cuda.CudaDevice;
 import io.vecinfer.cuda.DeviceBuffer;
-import io.vecinfer.cuda.CudaTimer;
 import io.vecinfer.cuda.decoder.CudaDecoder;
 import io.vecinfer.cuda.decoder.DeviceKvCache;
 import io.vecinfer.cuda.decoder.DeviceKvCaches;
@@ -16,7 +15,6 @@ import io.vecinfer.kvcache.CacheFactory;
 import io.vecinfer.model.Model;
 import io.vecinfer.model.ModelConfig;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -24,6 +22,10 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
+
+import static io.vecinfer.bench.BenchJson.brief;
+import static io.vecinfer.bench.BenchJson.round;
+import static io.vecinfer.bench.BenchJson.write;
 
 /**
  * End-to-end prefill and decode times of {@link CudaDecoder} on a checkpoint (the 8B shape of make_8b_checkpoint.py),
@@ -276,30 +278,12 @@ public final class DecoderE2EBenchmark {
      * counts one); graph_replays. An issue time close to the step time means the GPU waited for the host.
      */
     private TimedRuns.Samples timeSteps(List<Sequence<DeviceKvCache>> sequences, ObjectNode row, String prefix, double shareMs) {
-        int batch = sequences.size();
-        List<Double> issueMs = new ArrayList<>(), eventsMs = new ArrayList<>();
-        long[] launches = new long[1];
-        int[] replays = new int[1];
-        TimedRuns.Samples samples;
-        try (CudaTimer timer = new CudaTimer(device)) {
-            samples = TimedRuns.repeat(() -> {
-                List<int[]> next = new ArrayList<>();
-                for (int b = 0; b < batch; b++) next.add(tokens(1));
-                timer.start();
-                double ms = timeMs(() -> decoder.forwardLast(sequences, next));
-                eventsMs.add((double) timer.stopMillis());
-                CudaDecoder.StepStats step = decoder.lastStep();
-                issueMs.add(step.issueNanos() / 1e6);
-                launches[0] = step.launches();
-                if (step.replayed()) replays[0]++;
-                return ms;
-            }, 2, 5 * reps, shareMs);
-        }
-        row.put(prefix + "host_issue_ms", round(TimedRuns.median(issueMs), 3));
-        row.put(prefix + "events_ms", round(TimedRuns.median(eventsMs), 3));
-        row.put(prefix + "launches_per_step", launches[0]);
-        row.put(prefix + "graph_replays", replays[0]);
-        return samples;
+        DecodeStepTiming.Result steps = DecodeStepTiming.time(device, decoder, sequences, () -> tokens(1), 2, 5 * reps, shareMs);
+        row.put(prefix + "host_issue_ms", round(TimedRuns.median(steps.issueMs()), 3));
+        row.put(prefix + "events_ms", round(TimedRuns.median(steps.eventsMs()), 3));
+        row.put(prefix + "launches_per_step", steps.launches());
+        row.put(prefix + "graph_replays", steps.replays());
+        return steps.samples();
     }
 
     /** Brings every sequence to {@code context} tokens; says how. */
@@ -383,29 +367,9 @@ public final class DecoderE2EBenchmark {
         return f;
     }
 
-    /** An exception's first line, short enough for a JSON field (JCuda's load errors run to pages). */
-    private static String brief(Throwable e) {
-        String text = e.toString().lines().findFirst().orElse("");
-        return text.length() > 300 ? text.substring(0, 300) + "…" : text;
-    }
-
     private static double timeMs(Runnable call) {
         long t0 = System.nanoTime();
         call.run();
         return (System.nanoTime() - t0) / 1e6;
-    }
-
-    private static double round(double x, int digits) {
-        double p = Math.pow(10, digits);
-        return Math.round(x * p) / p;
-    }
-
-    private static void write(ObjectNode result, Path out) {
-        if (out == null) return;
-        try {
-            Files.writeString(out, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(result));
-        } catch (Exception e) {
-            System.err.println("cannot write " + out + ": " + e);
-        }
     }
 }

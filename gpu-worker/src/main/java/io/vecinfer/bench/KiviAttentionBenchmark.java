@@ -13,10 +13,12 @@ import io.vecinfer.quant.ResidualWindow;
 import io.vecinfer.tensor.Half;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
+
+import static io.vecinfer.bench.BenchArgs.ints;
+import static io.vecinfer.bench.TimedRuns.median;
 
 /**
  * Decode-step time of KIVI's split-KV fused-dequantization attention (kivi_attention and its split merge; the encoded
@@ -116,16 +118,6 @@ public final class KiviAttentionBenchmark {
                         + " \"tb_per_s\": %.3f, \"fraction_of_copy_ceiling\": %.3f, \"encode_tokens\": %d, \"encode_ms\": %.3f, \"encode_tokens_per_s\": %.4g}",
                 spec.spec(), batch, context, encoded, plan.splits(), plan.splitPositions(), copies, attendMs, bytes, bytes / attendMs / 1e9,
                 bytes / (attendMs / 1e3) / COPY_CEILING_BYTES_PER_S, timed, encodeMs, timed / (encodeMs / 1e3));
-    }
-
-    private static int[] ints(String list) {
-        return Arrays.stream(list.split(",")).mapToInt(Integer::parseInt).toArray();
-    }
-
-    private static double median(float[] ms) {
-        float[] s = ms.clone();
-        Arrays.sort(s);
-        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2.0;
     }
 
     private static DeviceBuffer fp16(CudaDevice device, int count, SplittableRandom random) {

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.vecinfer.cuda.CudaDevice;
-import io.vecinfer.cuda.CudaTimer;
 import io.vecinfer.cuda.decoder.CudaDecoder;
 import io.vecinfer.cuda.decoder.DeviceBatchFit;
 import io.vecinfer.cuda.decoder.DeviceKvCache;
@@ -18,13 +17,16 @@ import io.vecinfer.quant.MethodSpec;
 import io.vecinfer.quant.VqSpec;
 import io.vecinfer.quant.vq.RandomCodebooks;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.SplittableRandom;
+
+import static io.vecinfer.bench.BenchJson.brief;
+import static io.vecinfer.bench.BenchJson.round;
+import static io.vecinfer.bench.BenchJson.write;
 
 /**
  * Issue 12's end-to-end targets on the Llama-3.1-8B shape (random bf16 weights, make_8b_checkpoint.py): decode steps
@@ -255,32 +257,17 @@ public final class LongContextE2EBenchmark {
     /** Warm-up steps, then timed ones within the time left; what one step issued. */
     private void timeSteps(List<Sequence<DeviceKvCache>> sequences, ObjectNode row) {
         int batch = sequences.size();
-        List<Double> eventsMs = new ArrayList<>();
-        long[] launches = new long[1];
-        int[] replays = new int[1];
-        TimedRuns.Samples samples;
-        try (CudaTimer timer = new CudaTimer(device)) {
-            samples = TimedRuns.repeat(() -> {
-                List<int[]> next = new ArrayList<>();
-                for (int b = 0; b < batch; b++) next.add(new int[]{random.nextInt(3, model.config().vocabSize())});
-                timer.start();
-                long t0 = System.nanoTime();
-                decoder.forwardLast(sequences, next);
-                double ms = (System.nanoTime() - t0) / 1e6;
-                eventsMs.add((double) timer.stopMillis());
-                CudaDecoder.StepStats step = decoder.lastStep();
-                launches[0] = step.launches();
-                if (step.replayed()) replays[0]++;
-                return ms;
-            }, WARM_UP_STEPS, options.steps(), Math.max(0, leftMs()));
-        }
+        DecodeStepTiming.Result steps = DecodeStepTiming.time(device, decoder, sequences,
+                () -> new int[]{random.nextInt(3, model.config().vocabSize())}, WARM_UP_STEPS, options.steps(), Math.max(0, leftMs()));
+        TimedRuns.Samples samples = steps.samples();
+        List<Double> eventsMs = steps.eventsMs();
         double median = samples.median();
         row.put("ours_ms", round(median, 3));
         row.put("ours_min_ms", round(samples.min(), 3));
         row.put("events_ms", round(TimedRuns.median(eventsMs.subList(Math.min(WARM_UP_STEPS, eventsMs.size() - 1), eventsMs.size())), 3));
         row.put("tokens_per_s", round(batch / median * 1e3, 1));
-        row.put("launches_per_step", launches[0]);
-        row.put("graph_replays", replays[0]);
+        row.put("launches_per_step", steps.launches());
+        row.put("graph_replays", steps.replays());
         row.put("steps", samples.ms().size());
         row.put("warm_up_discarded", samples.warmUpDiscarded());
         ArrayNode all = row.putArray("ours_samples_ms");
@@ -289,24 +276,5 @@ public final class LongContextE2EBenchmark {
 
     private double leftMs() {
         return (deadline - System.nanoTime()) / 1e6;
-    }
-
-    private static String brief(Throwable e) {
-        String text = e.toString().lines().findFirst().orElse("");
-        return text.length() > 300 ? text.substring(0, 300) + "…" : text;
-    }
-
-    private static double round(double x, int digits) {
-        double p = Math.pow(10, digits);
-        return Math.round(x * p) / p;
-    }
-
-    private static void write(ObjectNode result, Path out) {
-        if (out == null) return;
-        try {
-            Files.writeString(out, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(result));
-        } catch (Exception e) {
-            System.err.println("cannot write " + out + ": " + e);
-        }
     }
 }

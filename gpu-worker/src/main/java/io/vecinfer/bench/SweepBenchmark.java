@@ -21,6 +21,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
 
+import static io.vecinfer.bench.BenchJson.brief;
+import static io.vecinfer.bench.BenchJson.round;
+import static io.vecinfer.bench.BenchJson.write;
+
 /**
  * Samples per second of a small evaluation sweep through {@link ModelCellRunner}, the path a Spark executor takes
  * (a GPU runner: {@link KvMethods}, {@link CudaBackend}, the tasks' own implementations, {@link BatchSize#AUTO}): fp16
@@ -229,25 +233,5 @@ public final class SweepBenchmark {
         row.put("ours_mean_" + metric, round(results.stream().mapToDouble(r -> r.scores().get(metric)).average().orElse(Double.NaN), 5));
         ArrayNode perSample = row.putArray("ours_" + metric);
         results.forEach(r -> perSample.add(round(r.scores().get(metric), 5)));
-    }
-
-    /** An exception's first line, short enough for a JSON field (JCuda's load errors run to pages). */
-    private static String brief(Throwable e) {
-        String text = e.toString().lines().findFirst().orElse("");
-        return text.length() > 300 ? text.substring(0, 300) + "…" : text;
-    }
-
-    private static double round(double x, int digits) {
-        double p = Math.pow(10, digits);
-        return Math.round(x * p) / p;
-    }
-
-    private static void write(ObjectNode result, Path out) {
-        if (out == null) return;
-        try {
-            Files.writeString(out, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(result));
-        } catch (Exception e) {
-            System.err.println("cannot write " + out + ": " + e);
-        }
     }
 }

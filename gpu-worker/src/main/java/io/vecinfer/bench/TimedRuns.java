@@ -1,6 +1,7 @@
 package io.vecinfer.bench;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.function.DoubleSupplier;
 
@@ -52,5 +53,15 @@ final class TimedRuns {
         double[] v = values.stream().mapToDouble(Double::doubleValue).sorted().toArray();
         int n = v.length;
         return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+    }
+
+    /**
+     * The median of kernel times (CudaTimer's floats), leaving {@code ms} as it is; the middle pair's mean is taken from
+     * their float sum, as the attention benchmarks always have.
+     */
+    static double median(float[] ms) {
+        float[] s = ms.clone();
+        Arrays.sort(s);
+        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2.0;
     }
 }

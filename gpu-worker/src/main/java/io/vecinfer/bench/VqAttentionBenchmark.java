@@ -18,6 +18,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
 
+import static io.vecinfer.bench.BenchArgs.ints;
+
 /**
  * Decode-step time of the fused VQ attention kernels (compressed part, split merge included; the fp16 window and the
  * window merge are other kernels) on Llama-3.1-8B shapes: 32 query heads, 8 KV heads, head_dim 128, one layer, window
@@ -103,10 +105,6 @@ public final class VqAttentionBenchmark {
         String[] parts = text.split("/");
         if (parts.length > 2) throw new IllegalArgumentException("a configuration is dNbM or KEYS/VALUES, not " + text);
         return new VqShape[]{shape(parts[0]), shape(parts[parts.length - 1])};
-    }
-
-    private static int[] ints(String list) {
-        return Arrays.stream(list.split(",")).mapToInt(Integer::parseInt).toArray();
     }
 
     private static List<String> measure(CudaDevice device, DeviceCodebooks books, VqAttentionKernel kernel, CudaTimer timer, DeviceBuffer block,

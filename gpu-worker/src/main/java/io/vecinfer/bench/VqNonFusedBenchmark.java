@@ -19,6 +19,9 @@ import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
 
+import static io.vecinfer.bench.BenchArgs.ints;
+import static io.vecinfer.bench.TimedRuns.median;
+
 /**
  * The non-fused VQ ablation row (issue 12): a decode step's attention as dequantize-then-attend. vq_dequantize rebuilds
  * every compressed position's keys and values as fp16 rows in a scratch ring per sequence, then our fp16 batch decode
@@ -126,15 +129,5 @@ public final class VqNonFusedBenchmark {
                         + " \"fraction_of_copy_ceiling\": %.3f}",
                 shape, shape, batch, context, compressed, ms, median(dequantOnly), median(attendOnly), codeBytes + fp16Bytes + books.bytes(), codeBytes,
                 fp16Bytes, bytes, bytes / ms / 1e9, bytes / (ms / 1e3) / COPY_CEILING_BYTES_PER_S);
-    }
-
-    private static int[] ints(String list) {
-        return Arrays.stream(list.split(",")).mapToInt(Integer::parseInt).toArray();
-    }
-
-    private static double median(float[] ms) {
-        float[] s = ms.clone();
-        Arrays.sort(s);
-        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2.0;
     }
 }

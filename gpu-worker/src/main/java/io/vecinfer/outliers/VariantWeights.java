@@ -1,5 +1,7 @@
 package io.vecinfer.outliers;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.vecinfer.model.Model;
 
 import java.io.IOException;
@@ -10,7 +12,10 @@ import java.nio.file.StandardCopyOption;
 import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.List;
+import java.util.stream.Stream;
 
 /**
  * Derives a shipped outlier variant's weights from its base model at build time, instead of shipping a second
@@ -19,14 +24,40 @@ import java.util.HexFormat;
  * those pairs, and checks the bytes against the recorded hash. The derivation is exact (power-of-two scales of
  * bf16 values), so the result is byte for byte the file {@link OutlierVariant} first wrote.
  * <pre>
- *   java ... io.vecinfer.outliers.VariantWeights datasets/reference-model datasets/reference-model-outliers
+ *   java ... io.vecinfer.outliers.VariantWeights datasets          (every variant folder under datasets/)
+ *   java ... io.vecinfer.outliers.VariantWeights BASE_FOLDER VARIANT_FOLDER
  * </pre>
+ * The one-argument form finds the variants itself (config.json records {@code vecinfer_outlier_variant.base_model},
+ * the base model's folder name beside it), so a new shipped variant needs no change to the build or the scripts.
  * A present file whose hash matches is left alone, so every build after the first costs one hash.
  */
 public final class VariantWeights {
-    static final String WEIGHTS = "model.safetensors", HASH = "model.safetensors.sha256";
+    static final String WEIGHTS = "model.safetensors", HASH = "model.safetensors.sha256", CONFIG = "config.json";
 
     private VariantWeights() {
+    }
+
+    /** The folders directly under {@code root} whose config.json records an outlier variant, in name order. */
+    public static List<Path> variants(Path root) throws IOException {
+        List<Path> folders = new ArrayList<>();
+        try (Stream<Path> children = Files.list(root)) {
+            for (Path child : children.sorted().toList()) {
+                if (Files.isRegularFile(child.resolve(CONFIG)) && recordedBaseName(child) != null) folders.add(child);
+            }
+        }
+        return folders;
+    }
+
+    /** The base model folder a variant's config.json names: its sibling of that name. */
+    public static Path recordedBase(Path variant) throws IOException {
+        String name = recordedBaseName(variant);
+        if (name == null) throw new IllegalArgumentException(variant.resolve(CONFIG) + ": no vecinfer_outlier_variant.base_model: not an outlier variant's config");
+        return variant.resolveSibling(name);
+    }
+
+    private static String recordedBaseName(Path variant) throws IOException {
+        JsonNode base = new ObjectMapper().readTree(variant.resolve(CONFIG).toFile()).path("vecinfer_outlier_variant").path("base_model");
+        return base.isTextual() && !base.asText().isEmpty() ? base.asText() : null;
     }
 
     /** Makes {@code variant}/model.safetensors match its recorded hash; returns whether it had to be written. */
@@ -38,7 +69,7 @@ public final class VariantWeights {
         if (Files.exists(weights) && sha256(weights).equals(expected)) return false;
         Path partial = variant.resolve(WEIGHTS + ".partial");
         try (Model model = Model.load(base)) {
-            OutlierVariant.writeWeights(model, OutlierVariant.recordedPairs(variant.resolve("config.json")), partial);
+            OutlierVariant.writeWeights(model, OutlierVariant.recordedPairs(variant.resolve(CONFIG)), partial);
         }
         String actual = sha256(partial);
         if (!actual.equals(expected)) {
@@ -60,11 +91,27 @@ public final class VariantWeights {
     }
 
     public static void main(String[] args) throws IOException {
-        if (args.length != 2) {
-            System.err.println("usage: VariantWeights BASE_MODEL_FOLDER VARIANT_FOLDER");
+        if (args.length != 1 && args.length != 2) {
+            System.err.println("usage: VariantWeights ROOT   (derives every ROOT/* whose config.json records a variant)\n"
+                    + "       VariantWeights BASE_MODEL_FOLDER VARIANT_FOLDER");
             System.exit(2);
         }
-        Path base = Path.of(args[0]), variant = Path.of(args[1]);
+        try {
+            if (args.length == 2) {
+                derive(Path.of(args[0]), Path.of(args[1]));
+                return;
+            }
+            List<Path> found = variants(Path.of(args[0]));
+            if (found.isEmpty()) System.out.println("[variant-weights] " + args[0] + ": no */" + CONFIG + " records an outlier variant");
+            for (Path variant : found) derive(recordedBase(variant), variant);
+        } catch (IllegalStateException | IllegalArgumentException | IOException e) {
+            // One line that names the file, not a stack trace, so the build or device log says what to fix.
+            System.err.println("[variant-weights] ERROR: " + e.getMessage());
+            System.exit(1);
+        }
+    }
+
+    private static void derive(Path base, Path variant) throws IOException {
         boolean wrote = ensure(base, variant);
         System.out.println("[variant-weights] " + variant.resolve(WEIGHTS) + (wrote ? ": derived from " + base : ": up to date"));
     }

@@ -74,9 +74,9 @@ class DecodeAttributionTest {
         var result = DecodeAttributionBenchmark.newResult("bash x.sh", "abc1234", 4096, 20);
         result.put("device", "NVIDIA H200");
         java.nio.file.Path out = dir.resolve("a.json");
-        DecodeAttributionBenchmark.write(result, out);
+        BenchJson.write(result, out);
         result.putArray("rows").addObject().put("part", "kernels").put("name", "qkv").put("batch", 1).put("us_per_call", 20.5);
-        DecodeAttributionBenchmark.write(result, out); // after every row: the file is always one whole JSON document
+        BenchJson.write(result, out); // after every row: the file is always one whole JSON document
         var read = new com.fasterxml.jackson.databind.ObjectMapper().readTree(out.toFile());
         for (String key : new String[]{"command", "device", "date", "commit", "rows"}) assertTrue(read.has(key), key);
         assertEquals("abc1234", read.get("commit").asText());

@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.PrimitiveIterator;
 import java.util.stream.DoubleStream;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -58,5 +59,14 @@ class TimedRunsTest {
         assertEquals(2.5, TimedRuns.median(List.of(4.0, 1.0, 2.0, 3.0)));
         assertTrue(Double.isNaN(TimedRuns.median(List.of())));
         assertThrows(IllegalArgumentException.class, () -> TimedRuns.repeat(calls(), 0, 1, 1));
+    }
+
+    /** Kernel times as CudaTimer gives them: the middle one, or the middle pair's mean; the caller's array unsorted after. */
+    @Test
+    void medianOfFloatTimesLeavesTheArray() {
+        float[] odd = {3f, 1f, 2f}, even = {4f, 1f, 3f, 2f};
+        assertEquals(2.0, TimedRuns.median(odd));
+        assertEquals(2.5, TimedRuns.median(even));
+        assertArrayEquals(new float[]{4f, 1f, 3f, 2f}, even);
     }
 }

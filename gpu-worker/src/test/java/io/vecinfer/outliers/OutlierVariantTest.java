@@ -10,6 +10,8 @@ import org.junit.jupiter.api.Test;
 import java.util.List;
 import java.util.SplittableRandom;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The shipped outlier variant computes the same function as the plain model, with outlier keys. */
@@ -31,6 +33,23 @@ class OutlierVariantTest {
                 }
             }
             assertTrue(maxDiff / maxRef <= 1e-5, "max relative logit error " + maxDiff / maxRef);
+        }
+    }
+
+    @Test
+    void longContextVariantLogitsEqualItsBaseModelsBitForBit() {
+        try (Model plain = Model.load(RepoPaths.root().resolve("datasets/long-context-model"));
+             Model variant = Model.load(RepoPaths.root().resolve("datasets/long-context-model-outliers"))) {
+            var fp32 = DenseKvCache.factory(DenseKvCache.Precision.FP32);
+            // Short: 6 layers at hidden 320 on 2 cores; every position's logits are compared.
+            int[] prompt = new SplittableRandom(System.nanoTime()).ints(24, 2, plain.config().vocabSize()).toArray();
+            float[][] a = new Decoder(plain).forwardAll(List.of(new Sequence<>(fp32.create(plain.kvLayout()))), List.of(prompt));
+            float[][] b = new Decoder(variant).forwardAll(List.of(new Sequence<>(fp32.create(variant.kvLayout()))), List.of(prompt));
+            assertEquals(prompt.length, a.length);
+            for (int t = 0; t < a.length; t++) {
+                // Power-of-two scales cancel exactly in each q·k product, so the fp32 logits are the same floats.
+                assertArrayEquals(a[t], b[t], 0f, "position " + t);
+            }
         }
     }
 

@@ -7,13 +7,14 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The shipped outlier variant's weights are derived at build time, byte for byte, and refused when they would differ. */
+/** The shipped outlier variants' weights are derived at build time, byte for byte, and refused when they would differ. */
 class VariantWeightsTest {
     private static final Path BASE = RepoPaths.referenceModel(), SHIPPED = RepoPaths.root().resolve("datasets/reference-model-outliers");
 
@@ -45,11 +46,41 @@ class VariantWeightsTest {
         assertTrue(e.getMessage().contains("config.json: no vecinfer_outlier_variant.scaled_pairs"), e.getMessage());
     }
 
+    @Test
+    void theShippedDatasetsFolderListsBothVariantsWithTheirBases() throws IOException {
+        Path datasets = RepoPaths.root().resolve("datasets");
+        assertEquals(List.of(datasets.resolve("long-context-model-outliers"), datasets.resolve("reference-model-outliers")),
+                VariantWeights.variants(datasets));
+        assertEquals(datasets.resolve("long-context-model"), VariantWeights.recordedBase(datasets.resolve("long-context-model-outliers")));
+        assertEquals(BASE, VariantWeights.recordedBase(SHIPPED));
+    }
+
+    @Test
+    void theFolderFormDerivesEveryVariantFromItsRecordedBase(@TempDir Path root) throws IOException {
+        // A copy of datasets/ holding just the two bases (linked, not copied: 42 MB) and the variants without weights.
+        for (String base : new String[]{"reference-model", "long-context-model"}) {
+            Path folder = Files.createDirectories(root.resolve(base));
+            for (String f : new String[]{"config.json", VariantWeights.WEIGHTS}) {
+                Files.createSymbolicLink(folder.resolve(f), RepoPaths.root().resolve("datasets").resolve(base).resolve(f));
+            }
+            copyWithoutWeights(RepoPaths.root().resolve("datasets").resolve(base + "-outliers"), root.resolve(base + "-outliers"));
+        }
+        List<Path> variants = VariantWeights.variants(root);
+        assertEquals(List.of(root.resolve("long-context-model-outliers"), root.resolve("reference-model-outliers")), variants);
+        for (Path variant : variants) {
+            assertTrue(VariantWeights.ensure(VariantWeights.recordedBase(variant), variant), "derives " + variant);
+            assertEquals(Files.readString(variant.resolve(VariantWeights.HASH)).split("\\s+")[0], VariantWeights.sha256(variant.resolve(VariantWeights.WEIGHTS)));
+        }
+    }
+
     private static Path copyWithoutWeights(Path dir) throws IOException {
-        Path variant = dir.resolve("variant");
+        return copyWithoutWeights(SHIPPED, dir.resolve("variant"));
+    }
+
+    private static Path copyWithoutWeights(Path shipped, Path variant) throws IOException {
         Files.createDirectories(variant);
         for (String f : new String[]{"config.json", "tokenizer.json", VariantWeights.HASH}) {
-            Files.copy(SHIPPED.resolve(f), variant.resolve(f));
+            Files.copy(shipped.resolve(f), variant.resolve(f));
         }
         return variant;
     }

@@ -199,10 +199,19 @@ final class VqAttentionPlanner {
 
     static boolean valueBookShared(FlatCodebooks books, int layer, long maxBookBytes) {
         if (4L * books.values().codewords() * books.values().dims() > maxBookBytes) return false;
-        int sub = books.valueSubspaces();
-        for (int h = 0; h < books.layout().kvHeads(); h++) {
-            int at = (layer * books.layout().kvHeads() + h) * sub;
-            for (int s = 1; s < sub; s++) if (books.valueBookOf()[at + s] != books.valueBookOf()[at]) return false;
+        return oneBookPerHead(books.valueBookOf(), books.valueSubspaces(), books.layout().kvHeads(), layer);
+    }
+
+    /** Whether every key sub-space of each KV head of {@code layer} uses one book. */
+    static boolean keyBookShared(FlatCodebooks books, int layer) {
+        return oneBookPerHead(books.keyBookOf(), books.keySubspaces(), books.layout().kvHeads(), layer);
+    }
+
+    /** bookOf [layer][kvHead][sub-space]: whether all sub-spaces of each KV head of {@code layer} name the same book. */
+    private static boolean oneBookPerHead(int[] bookOf, int sub, int kvHeads, int layer) {
+        for (int h = 0; h < kvHeads; h++) {
+            int at = (layer * kvHeads + h) * sub;
+            for (int s = 1; s < sub; s++) if (bookOf[at + s] != bookOf[at]) return false;
         }
         return true;
     }

@@ -48,7 +48,7 @@ public final class VqMmaAttention {
         if (!(kw || copied(books.keys())) || !(vw || copied(books.values()))) return false;
         if ((kw && vd == 2) || (vw && kd == 2)) return false;
         for (int layer = 0; layer < l.layers(); layer++) {
-            if (!VqAttentionPlanner.valueBookShared(books, layer, Integer.MAX_VALUE) || !keyBookShared(books, layer)) return false;
+            if (!VqAttentionPlanner.valueBookShared(books, layer, Integer.MAX_VALUE) || !VqAttentionPlanner.keyBookShared(books, layer)) return false;
         }
         return true;
     }
@@ -80,15 +80,6 @@ public final class VqMmaAttention {
     /** Bytes of one code: uint8 for a copied side, uint16 for a wide one. */
     static int codeBytes(VqShape side) {
         return wide(side) ? 2 : 1;
-    }
-
-    private static boolean keyBookShared(FlatCodebooks books, int layer) {
-        int sub = books.keySubspaces();
-        for (int h = 0; h < books.layout().kvHeads(); h++) {
-            int at = (layer * books.layout().kvHeads() + h) * sub;
-            for (int s = 1; s < sub; s++) if (books.keyBookOf()[at + s] != books.keyBookOf()[at]) return false;
-        }
-        return true;
     }
 
     /** The kernel's name: vq_mma_attention_d{headDim}_k{key dims}[w]_v{value dims}[w] (w: a wide book). */

@@ -5,8 +5,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-import java.util.Random;
-
+import static io.vecinfer.cuda.vq.VqTestInputs.H200_SHARED;
+import static io.vecinfer.cuda.vq.VqTestInputs.H200_SMS;
+import static io.vecinfer.cuda.vq.VqTestInputs.seededBooks;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -14,11 +15,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** Which kernel serves which configuration, the LUT kernel's shared memory and splits, and the params struct's layout. */
 class VqAttentionPlannerTest {
     private static final KvLayout LLAMA = new KvLayout(2, 8, 32, 128);
-    private static final int H200_SMS = 132, H200_SHARED = 232448;
-
-    private static FlatCodebooks books(String spec, KvLayout layout) {
-        return FlatCodebooks.of(VqTestInputs.randomBooks(VqTestInputs.spec(spec), layout, new Random(spec.hashCode())));
-    }
 
     /**
      * Llama-3.1-8B heads: the table [words][KS] of 8 bytes, 8 value book copies of words × dims floats, the queries [4][128],
@@ -29,7 +25,7 @@ class VqAttentionPlannerTest {
             "'vecinfer:k=d2b8,v=d2b8,r=16', 256, 64, 64", "'vecinfer:k=d8b8,v=d4b8,r=16', 512, 16, 32",
             "'vecinfer:k=d4b8,v=d4b8,r=16,scope=head', 512, 32, 32", "'vecinfer:k=d4b8,v=d8b8,r=16,smooth=off', 512, 32, 16"})
     void lutServesTheCommonConfigurations(String spec, int threads, int keySub, int valueSub) {
-        FlatCodebooks flat = books(spec, LLAMA);
+        FlatCodebooks flat = seededBooks(spec, LLAMA);
         VqAttentionKernel.Plan plan = VqAttentionPlanner.best(flat, 8, 131056, H200_SMS, H200_SHARED, true);
         assertEquals(VqAttentionKernel.Variant.LUT, plan.variant(), plan.toString());
         assertEquals(threads, plan.threads());
@@ -54,17 +50,17 @@ class VqAttentionPlannerTest {
     @CsvSource({"'vecinfer:k=d4b8,v=d4b8,r=16', 56", "'vecinfer:k=d8b12,v=d8b12,r=16', 32", "'vecinfer:k=d4b8,v=d4b8,r=16,scope=subspace', 32",
             "'vecinfer:k=d8b12,v=d8b8,r=16', 32"})
     void theGeneralKernelServesTheRest(String spec, int queryHeads) {
-        FlatCodebooks flat = books(spec, new KvLayout(1, 8, queryHeads, 128));
+        FlatCodebooks flat = seededBooks(spec, new KvLayout(1, 8, queryHeads, 128));
         assertNull(VqAttentionPlanner.lut(flat, 8, 131056, H200_SMS, H200_SHARED));
         assertEquals(VqAttentionKernel.Variant.GENERAL, VqAttentionPlanner.best(flat, 8, 131056, H200_SMS, H200_SHARED, true).variant());
         // head_dim 64 with d8 keys: 8 key sub-spaces, too few for the lane skew
-        assertNull(VqAttentionPlanner.lut(books("vecinfer:k=d8b8,v=d4b8,r=16", new KvLayout(1, 2, 8, 64)), 1, 4096, H200_SMS, H200_SHARED));
+        assertNull(VqAttentionPlanner.lut(seededBooks("vecinfer:k=d8b8,v=d4b8,r=16", new KvLayout(1, 2, 8, 64)), 1, 4096, H200_SMS, H200_SHARED));
     }
 
     /** One block per SM (16 warps): at batch 8 the 64 (row, KV head) blocks split twice fill 128 of 132 SMs. */
     @Test
     void lutSplitsFillTheDevice() {
-        FlatCodebooks flat = books("vecinfer:k=d4b8,v=d4b8,r=16", LLAMA);
+        FlatCodebooks flat = seededBooks("vecinfer:k=d4b8,v=d4b8,r=16", LLAMA);
         VqAttentionKernel.Plan plan = VqAttentionPlanner.lut(flat, 8, 131056, H200_SMS, H200_SHARED);
         assertEquals(2, plan.splits(), plan.toString());
         VqAttentionKernel.Plan one = VqAttentionPlanner.lut(flat, 1, 131056, H200_SMS, H200_SHARED);
@@ -84,7 +80,7 @@ class VqAttentionPlannerTest {
             }
         }
         // head_dim 512 (one token part): no fp16 value path, whose flush reduce-scatters over ≥ 2 token parts
-        assertNull(VqAttentionPlanner.lutHalfValues(books("vecinfer:k=d4b8,v=d4b8,r=16", new KvLayout(1, 2, 8, 512)), 1, 4096, H200_SMS,
+        assertNull(VqAttentionPlanner.lutHalfValues(seededBooks("vecinfer:k=d4b8,v=d4b8,r=16", new KvLayout(1, 2, 8, 512)), 1, 4096, H200_SMS,
                 H200_SHARED));
     }
 

@@ -1,18 +1,10 @@
 package io.vecinfer.cuda.vq;
 
-import io.vecinfer.cuda.CudaDevice;
-import io.vecinfer.cuda.DeviceBuffer;
-import io.vecinfer.cuda.Gpu;
-import io.vecinfer.kvcache.KvLayout;
-import io.vecinfer.quant.ResidualWindow;
-import io.vecinfer.quant.TestData;
-import io.vecinfer.quant.VqSpec;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 
@@ -24,7 +16,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * vq_mma_attention against {@link VqMmaAttention#reference} on fresh random inputs (skips without a GPU): rows of
  * different lengths, none a multiple of the 512- or 256-token tile nor of a 16-token m-tile, one with no compressed token
  * yet; the planner's plan, 3 splits of 736 tokens (chunks of warp tiles), and 256-thread blocks; GQA 8:1, 4:1, 7:1 and
- * 1:1; head_dim 128 and 64; outputs poisoned with NaN first. Bound (VqMmaAttention.reference): per output
+ * 1:1; head_dim 128 and 64; outputs poisoned with NaN first. Wide d8 books (variant MMA_WIDE: d8b12, the mixed pairs
+ * k=d8b12,v=d8b8 and k=d4b8,v=d8b12, a 10-bit book with zeros past 1024 entries) run the same checks; their 12-bit codes
+ * carry a random top nibble in the uint16 containers, which the kernel (12-bit mask) and the reference (the book's mask)
+ * both ignore, so a kernel reading past bit 11 fails. Bound (VqMmaAttention.reference): per output
  * |o − o_ref| ≤ 2^-10 · max|v'| (twice the fp16 weight rounding; n · 2^-25 ≤ 7e-5 at these lengths), lse within
  * 1e-4 · max(1, |lse|). An indexing, fragment-layout or softmax bug is off by O(1).
  */
@@ -37,85 +32,51 @@ class VqMmaAttentionGpuTest {
             "'vecinfer:k=d4b8,v=d4b8,r=64', 8, 128", "'vecinfer:k=d8b8,v=d8b8,r=64', 8, 128", "'vecinfer:k=d2b8,v=d2b8,r=64', 8, 128",
             "'vecinfer:k=d4b8,v=d4b8,r=64', 16, 128", "'vecinfer:k=d8b8,v=d4b8,r=64', 14, 128", "'vecinfer:k=d4b8,v=d2b8,r=64,scope=head', 2, 128",
             "'vecinfer:k=d4b8,v=d8b8,r=64,hadamard=off,smooth=off', 6, 128", "'vecinfer:k=d4b8,v=d4b8,r=64', 8, 64",
-            "'vecinfer:k=d8b8,v=d2b8,r=64', 16, 64", "'vecinfer:k=d2b6,v=d4b7,r=64', 8, 128"})
+            "'vecinfer:k=d8b8,v=d2b8,r=64', 16, 64", "'vecinfer:k=d2b6,v=d4b7,r=64', 8, 128",
+            "'vecinfer:k=d8b12,v=d8b12,r=64', 8, 128", "'vecinfer:k=d8b12,v=d8b8,r=64', 14, 128", "'vecinfer:k=d8b12,v=d4b8,r=64', 16, 128",
+            "'vecinfer:k=d4b8,v=d8b12,r=64,scope=head', 2, 128", "'vecinfer:k=d8b8,v=d8b12,r=64', 8, 64",
+            "'vecinfer:k=d8b12,v=d8b12,r=64,hadamard=off,smooth=off', 14, 64", "'vecinfer:k=d8b10,v=d8b12,r=64', 8, 128",
+            "'vecinfer:k=d8b12,v=d8b8,r=64,scope=head', 8, 64"})
     void matchesTheReference(String text, int queryHeads, int headDim) {
-        Random random = new Random(text.hashCode() ^ queryHeads ^ System.nanoTime());
-        VqSpec spec = VqTestInputs.spec(text);
-        KvLayout layout = new KvLayout(2, 2, queryHeads, headDim);
-        FlatCodebooks flat = FlatCodebooks.of(VqTestInputs.randomBooks(spec, layout, random));
-        int layer = 1, rows = ROW_POSITION.length, states = rows * queryHeads, d = layout.headDim();
-        VqCodeLayout keyLayout = VqCodeLayout.of(3, layout.layers(), layout.kvHeads(), CAPACITY, flat.keySubspaces(), spec.keys().bits());
-        VqCodeLayout valueLayout = VqCodeLayout.of(3, layout.layers(), layout.kvHeads(), CAPACITY, flat.valueSubspaces(), spec.values().bits());
-        short[] keyCodes = VqTestInputs.randomCodes(random, keyLayout.length(), spec.keys().bits());
-        short[] valueCodes = VqTestInputs.randomCodes(random, valueLayout.length(), spec.values().bits());
-        float[] q = TestData.gaussian(random, states * d);
-        float scale = (float) (1 / Math.sqrt(d));
-        int maxCompressed = (int) ResidualWindow.compressedTokens(CAPACITY, WINDOW);
-        float[] expectedO = new float[states * d], expectedLse = new float[states];
-        VqMmaAttention.reference(flat, layer, q, rows, ROW_SEQUENCE, ROW_POSITION, WINDOW, scale, keyCodes, keyLayout, valueCodes, valueLayout,
-                expectedO, expectedLse);
+        VqAttentionCase c = new VqAttentionCase(text, queryHeads, headDim, WINDOW, CAPACITY, ROW_SEQUENCE, ROW_POSITION);
+        Random random = new Random(System.nanoTime());
+        withTopNibbles(c.keyCodes, c.spec.keys().bits(), random); // before the reference and before open() packs them
+        withTopNibbles(c.valueCodes, c.spec.values().bits(), random);
+        VqAttentionCase.Outputs expected = c.mmaReference();
         double valueScale = 0;
-        for (int h = 0; h < layout.kvHeads(); h++) valueScale = Math.max(valueScale, VqMmaAttention.valueScale(flat, layer, h));
-        try (CudaDevice device = Gpu.device();
-             DeviceCodebooks books = new DeviceCodebooks(device, flat);
-             VqAttentionKernel kernel = new VqAttentionKernel(device);
-             DeviceBuffer kc = device.allocate(keyLayout.bytes()); DeviceBuffer vc = device.allocate(valueLayout.bytes());
-             DeviceBuffer qs = device.upload(q); DeviceBuffer seq = device.upload(ROW_SEQUENCE); DeviceBuffer pos = device.upload(ROW_POSITION);
-             DeviceBuffer o = device.allocate(4L * states * d); DeviceBuffer lse = device.allocate(4L * states)) {
-            kc.write(keyLayout.pack(keyCodes));
-            vc.write(valueLayout.pack(valueCodes));
-            VqAttentionKernel.Plan own = kernel.mmaPlan(flat, rows, maxCompressed);
+        for (int h = 0; h < c.layout.kvHeads(); h++) valueScale = Math.max(valueScale, VqMmaAttention.valueScale(c.flat, c.layer, h));
+        try (VqAttentionCase.OnDevice gpu = c.open()) {
+            VqAttentionKernel.Plan own = gpu.kernel.mmaPlan(c.flat, c.rows, c.maxCompressed);
             assertNotNull(own, "the MMA kernel serves " + text);
+            assertEquals(VqMmaAttention.variant(c.flat), own.variant(), own.toString());
+            assertEquals(c.spec.keys().bits() > 8 || c.spec.values().bits() > 8, own.variant() == VqAttentionKernel.Variant.MMA_WIDE, own.toString());
             List<VqAttentionKernel.Plan> plans = new ArrayList<>(List.of(own, own.withSplits(3, 736)));
-            plans.add(new VqAttentionKernel.Plan(2, 1024, true, 0, rows, true, VqAttentionKernel.Variant.MMA, 256));
+            plans.add(new VqAttentionKernel.Plan(2, 1024, true, 0, c.rows, true, own.variant(), 256));
             for (VqAttentionKernel.Plan plan : plans) {
-                float[] nan = new float[states * d];
-                Arrays.fill(nan, Float.NaN);
-                o.write(nan);
-                lse.write(Arrays.copyOf(nan, states));
-                kernel.launch(books, layer, plan, qs.from(0), rows, seq, pos, WINDOW, scale, kc, keyLayout, vc, valueLayout, o, lse);
-                device.synchronize();
-                float[] gotO = o.readFloats(), gotLse = lse.readFloats();
+                gpu.poisonOutputs();
+                gpu.launch(plan);
+                VqAttentionCase.Outputs got = gpu.read();
                 double worst = 0;
-                for (int i = 0; i < gotO.length; i++) {
-                    assertTrue(Float.isFinite(gotO[i]), plan + ": a non-finite output at " + i);
-                    worst = Math.max(worst, Math.abs(gotO[i] - expectedO[i]));
+                for (int i = 0; i < got.o().length; i++) {
+                    assertTrue(Float.isFinite(got.o()[i]), plan + ": a non-finite output at " + i);
+                    worst = Math.max(worst, Math.abs(got.o()[i] - expected.o()[i]));
                 }
                 System.out.printf("%s heads %d d %d %s: max |o - ref| %.2e of max|v'| %.2f%n", text, queryHeads, headDim, plan, worst, valueScale);
                 assertTrue(worst <= Math.scalb(valueScale, -10), plan + ": max |o - ref| " + worst + " > 2^-10 · " + valueScale);
-                for (int i = 0; i < states; i++) {
-                    if (expectedLse[i] == Float.NEGATIVE_INFINITY) assertEquals(Float.NEGATIVE_INFINITY, gotLse[i], plan + " state " + i);
-                    else assertEquals(expectedLse[i], gotLse[i], 1e-4 * Math.max(1, Math.abs(expectedLse[i])), plan + " state " + i);
-                }
+                c.assertLse(expected.lse(), got.lse(), 1e-4, plan);
             }
         }
+    }
+
+    /** A random top nibble on every 12-bit code (uint16 containers): the MMA kernel masks codes to 12 bits. */
+    private static void withTopNibbles(short[] codes, int bits, Random random) {
+        if (bits != 12) return;
+        for (int i = 0; i < codes.length; i++) codes[i] = (short) (codes[i] | random.nextInt(16) << 12);
     }
 
     /** The attribution variants run to completion (their outputs are meaningless by design). */
     @Test
     void attributionVariantsRun() {
-        VqSpec spec = VqTestInputs.spec("vecinfer:k=d4b8,v=d4b8,r=64");
-        KvLayout layout = new KvLayout(1, 2, 8, 128);
-        Random random = new Random(System.nanoTime());
-        FlatCodebooks flat = FlatCodebooks.of(VqTestInputs.randomBooks(spec, layout, random));
-        VqCodeLayout keyLayout = VqCodeLayout.of(1, 1, 2, CAPACITY, flat.keySubspaces(), 8);
-        VqCodeLayout valueLayout = VqCodeLayout.of(1, 1, 2, CAPACITY, flat.valueSubspaces(), 8);
-        int[] sequences = {0}, positions = {CAPACITY - 1};
-        try (CudaDevice device = Gpu.device();
-             DeviceCodebooks books = new DeviceCodebooks(device, flat);
-             VqAttentionKernel kernel = new VqAttentionKernel(device);
-             DeviceBuffer kc = device.allocate(keyLayout.bytes()); DeviceBuffer vc = device.allocate(valueLayout.bytes());
-             DeviceBuffer qs = device.upload(TestData.gaussian(random, 8 * 128)); DeviceBuffer seq = device.upload(sequences);
-             DeviceBuffer pos = device.upload(positions);
-             DeviceBuffer o = device.allocate(4L * 8 * 128); DeviceBuffer lse = device.allocate(4L * 8)) {
-            kc.write(keyLayout.pack(VqTestInputs.randomCodes(random, keyLayout.length(), 8)));
-            vc.write(valueLayout.pack(VqTestInputs.randomCodes(random, valueLayout.length(), 8)));
-            VqAttentionKernel.Plan plan = kernel.mmaPlan(flat, 1, (int) ResidualWindow.compressedTokens(CAPACITY, WINDOW));
-            for (int skip : new int[]{0, VqAttentionParams.SKIP_KEYS, VqAttentionParams.SKIP_VALUES, VqAttentionParams.SKIP_SOFTMAX,
-                    VqAttentionParams.SKIP_STAGING, 15}) {
-                kernel.launch(books, 0, plan, qs.from(0), 1, seq, pos, WINDOW, 0.088f, kc, keyLayout, vc, valueLayout, o, lse, skip);
-                device.synchronize();
-            }
-        }
+        VqAttentionCase.runAttributionVariants(CAPACITY, WINDOW, (kernel, flat, rows, maxCompressed) -> kernel.mmaPlan(flat, rows, maxCompressed));
     }
 }

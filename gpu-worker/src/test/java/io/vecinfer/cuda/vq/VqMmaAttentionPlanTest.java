@@ -4,8 +4,9 @@ import io.vecinfer.kvcache.KvLayout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-import java.util.Random;
-
+import static io.vecinfer.cuda.vq.VqTestInputs.H200_SHARED;
+import static io.vecinfer.cuda.vq.VqTestInputs.H200_SMS;
+import static io.vecinfer.cuda.vq.VqTestInputs.seededBooks;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -13,12 +14,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Which configurations the MMA kernel serves, its shared memory (vq_mma_attention's layout) and its splits on the H200. */
 class VqMmaAttentionPlanTest {
-    private static final int H200_SMS = 132, H200_SHARED = 232448;
-
-    private static FlatCodebooks books(String spec, KvLayout layout) {
-        return FlatCodebooks.of(VqTestInputs.randomBooks(VqTestInputs.spec(spec), layout, new Random(spec.hashCode())));
-    }
-
     /**
      * Llama-3.1-8B heads (and GQA 8 / 7, head_dim 64): two books' copies of 32 KB, q̃ [8][d], the warps' (m, l) [warp][8] twice,
      * three stages of T tokens' key and value codes; 512 threads where that fits (d2b8: 64 + 64 bytes a token, 256 threads).
@@ -29,7 +24,7 @@ class VqMmaAttentionPlanTest {
             "'vecinfer:k=d4b8,v=d4b8,r=16,scope=head', 64, 128, 512, 32, 32", "'vecinfer:k=d4b8,v=d4b8,r=16', 56, 128, 512, 32, 32",
             "'vecinfer:k=d4b8,v=d8b8,r=16', 32, 64, 512, 16, 8", "'vecinfer:k=d2b6,v=d4b8,r=16', 32, 128, 512, 64, 32"})
     void servesTheCommonConfigurations(String spec, int queryHeads, int headDim, int threads, int keySub, int valueSub) {
-        FlatCodebooks flat = books(spec, new KvLayout(2, 8, queryHeads, headDim));
+        FlatCodebooks flat = seededBooks(spec, new KvLayout(2, 8, queryHeads, headDim));
         assertTrue(VqMmaAttention.serves(flat), spec);
         VqAttentionKernel.Plan plan = VqMmaAttention.plan(flat, 8, 131056, H200_SMS, H200_SHARED);
         assertEquals(VqAttentionKernel.Variant.MMA, plan.variant());
@@ -53,7 +48,7 @@ class VqMmaAttentionPlanTest {
             "'vecinfer:k=d8b8,v=d8b12,r=16,scope=head', 56, 128, 177152, 3, _k8_v8w", "'vecinfer:k=d8b12,v=d8b12,r=16', 64, 64, 166912, 2, _k8w_v8w",
             "'vecinfer:k=d8b10,v=d8b12,r=16', 32, 128, 201728, 2, _k8w_v8w"})
     void servesWideBooks(String spec, int queryHeads, int headDim, long shared, int stages, String suffix) {
-        FlatCodebooks flat = books(spec, new KvLayout(2, 8, queryHeads, headDim));
+        FlatCodebooks flat = seededBooks(spec, new KvLayout(2, 8, queryHeads, headDim));
         assertTrue(VqMmaAttention.serves(flat), spec);
         assertEquals(stages, VqMmaAttention.stages(flat));
         VqAttentionKernel.Plan plan = VqMmaAttention.plan(flat, 8, 131056, H200_SMS, H200_SHARED);
@@ -80,7 +75,7 @@ class VqMmaAttentionPlanTest {
             "'vecinfer:k=d4b8,v=d8b8,r=16', MMA, LUT", "'vecinfer:k=d8b8,v=d8b12,r=16', MMA_WIDE, GENERAL",
             "'vecinfer:k=d4b8,v=d8b12,r=16', MMA_WIDE, GENERAL"})
     void routesEachConfiguration(String spec, VqAttentionKernel.Variant mma, VqAttentionKernel.Variant decoder) {
-        FlatCodebooks flat = books(spec, new KvLayout(2, 8, 32, 128));
+        FlatCodebooks flat = seededBooks(spec, new KvLayout(2, 8, 32, 128));
         assertEquals(mma, VqMmaAttention.plan(flat, 8, 131056, H200_SMS, H200_SHARED).variant(), spec);
         assertEquals(mma, VqMmaAttention.variant(flat), spec);
         assertEquals(decoder, VqAttentionPlanner.best(flat, 8, 131056, H200_SMS, H200_SHARED, true).variant(), spec);
@@ -96,7 +91,7 @@ class VqMmaAttentionPlanTest {
             "'vecinfer:k=d4b12,v=d4b8,r=16', 32, 128", "'vecinfer:k=d8b12,v=d2b8,r=16', 32, 128", "'vecinfer:k=d2b8,v=d8b12,r=16', 32, 128",
             "'vecinfer:k=d8b13,v=d8b8,r=16', 32, 128", "'vecinfer:k=d8b12,v=d8b12,r=16,scope=subspace', 32, 128"})
     void leavesTheRest(String spec, int queryHeads, int headDim) {
-        FlatCodebooks flat = books(spec, new KvLayout(1, 8, queryHeads, headDim));
+        FlatCodebooks flat = seededBooks(spec, new KvLayout(1, 8, queryHeads, headDim));
         assertFalse(VqMmaAttention.serves(flat), spec);
         assertNull(VqMmaAttention.plan(flat, 8, 131056, H200_SMS, H200_SHARED));
     }

@@ -10,6 +10,9 @@ import java.util.Random;
 
 /** Fresh random inputs for the VQ kernels and their references, shared by the CPU and GPU tests. */
 final class VqTestInputs {
+    /** The H200's SM count and its opt-in shared memory a block (bytes), for the planners' plan tests. */
+    static final int H200_SMS = 132, H200_SHARED = 232448;
+
     private VqTestInputs() {
     }
 
@@ -20,6 +23,11 @@ final class VqTestInputs {
     /** Random positive fp16 λ (smooth=on) and N(0,1) fp16 codewords for every book the scope asks for. */
     static CodebookSet randomBooks(VqSpec spec, KvLayout layout, Random random) {
         return io.vecinfer.quant.vq.RandomCodebooks.of(spec, layout, random);
+    }
+
+    /** {@link #randomBooks} flattened, seeded by the spec's text: the same books on every run (the plan tests need no fresh ones). */
+    static FlatCodebooks seededBooks(String spec, KvLayout layout) {
+        return FlatCodebooks.of(randomBooks(spec(spec), layout, new Random(spec.hashCode())));
     }
 
     /** N(0,1) values as fp16 bits, with channels 5 and 40 of every head vector scaled ×16 (key outliers). */
