@@ -7,7 +7,7 @@
 //   Serves: at most 8 query heads per KV head (the mma's N), codes of at most 8 bits in uint8 containers (or wide d8
 //   books: 9 to 12 bits in uint16 containers), one key
 //   book and one value book per (layer, KV head) (scope=layer or head). VqMmaAttention.serves says so on the host.
-//   Launch (io.vecinfer.cuda.vq.VqAttentionKernel, plan variant MMA): grid (rows of this pass, kv_heads, splits),
+//   Launch (io.vecinfer.cuda.vq.VqAttentionKernel, plan variant MMA or MMA_WIDE): grid (rows of this pass, kv_heads, splits),
 //   block of T = 256 or 512 threads (VqAttentionPlanner.mma picks; tiles of T tokens, 32 per warp), dynamic shared
 //   memory VqMmaAttention.sharedBytes, parameters one VqAttentionParams (vq_attention_params.cuh).
 //   Lanes: gid = lane / 4, tig = lane % 4 (the mma fragment coordinates). Per warp and 16-token m-tile:
