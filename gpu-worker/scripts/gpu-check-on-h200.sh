@@ -21,9 +21,11 @@
 #   decode-attr  decode-attr-on-h200.sh: the decode step's call families timed inside CUDA graphs, the predicted step
 #              against replayed and eager steps, and (optional) ncu per-kernel times of a replayed step:
 #              $OUT/decode-attribution-h200.json (for docs/results/gpu/), ATTR_TOTAL_S bounds it (default 240 s).
+#   sass       cuobjdump -sass of the kernels SASS_KERNELS names (default: the d8b8 mma and the d8b12 mma_wide loops) from the
+#              bundle's vq_mma_attention.fatbin, with an opcode count per kernel: $OUT/sass-*.txt (where the device has cuobjdump).
 # Each Java step has a time limit (STEP_S, default 240 s); one that outlives it prints a thread dump (SIGQUIT)
 # before it is killed, so a hang names its place. Everything lands in $OUT as it is produced.
-#   bash gpu-worker/scripts/gpu-check-on-h200.sh [tests] [vq] [encode] [attention] [matmul] [parity] [decode-attr]   (default: tests vq attention)
+#   bash gpu-worker/scripts/gpu-check-on-h200.sh [tests] [vq] [sass] [encode] [attention] [matmul] [parity] [decode-attr]   (default: tests vq attention)
 set -uo pipefail
 steps="${*:-tests vq attention}"
 # The bundle into /tmp/device-bundle and the shipped weights beside their .xz, once per call.
@@ -57,6 +59,14 @@ for step in $steps; do
       for f in kivi-attention-benchmark vq-nonfused-benchmark; do [ -s "$OUT/$f.json" ] && more_rows="$more_rows --rows $OUT/$f.json"; done
       python3 gpu-worker/scripts/vq_rows.py "$OUT/vq-attention-benchmark.json" "$OUT/sdpa-peer.json" \
         $( [ -s "$OUT/attention-benchmark.json" ] && echo "$OUT/attention-benchmark.json" ) $more_rows > "$OUT/vq-attention-vs-sdpa.json" ;;
+    sass)
+      rm -rf /tmp/sass && python3 -m zipfile -e "$(ls "$BUNDLE"/lib/gpu-worker-*.jar | grep -v tests | head -1)" /tmp/sass
+      command -v cuobjdump >/dev/null || { echo "sass: no cuobjdump on this device" | tee "$OUT/sass-summary.txt"; continue; }
+      for k in ${SASS_KERNELS:-vq_mma_attention_d128_k8_v8 vq_mma_attention_d128_k8w_v8 vq_mma_attention_d128_k8w_v8w}; do
+        cuobjdump -sass -arch sm_90 -fun "$k" /tmp/sass/cuda/vq_mma_attention.fatbin > "$OUT/sass-$k.txt" 2>&1
+        echo "$k: $(grep -cE '^\s+/\*[0-9a-f]{4,}\*/' "$OUT/sass-$k.txt") instructions;" \
+          "$(grep -oE '^\s+/\*[0-9a-f]{4,}\*/\s+(@!?U?P[0-9T] )?[A-Z0-9_.]+' "$OUT/sass-$k.txt" | awk '{print $NF}' | sort | uniq -c | sort -rn | head -12 | tr '\n' ' ')"
+      done | tee "$OUT/sass-summary.txt" ;;
     encode)
       java_step io.vecinfer.bench.VqEncodeBenchmark 2>"$OUT/vq-encode-stderr.txt" | tee "$OUT/vq-encode-benchmark.json"
       java_step io.vecinfer.bench.KiviAttentionBenchmark --batches 1 --contexts 32768,131072 2>"$OUT/kivi-encode-stderr.txt" \

@@ -5,15 +5,37 @@ a2/a3 the same rows at k + 8; B: b0 k 2tig, b1 k 2tig + 8, column gid; C: c0/c1 
 Checks the scores S = K·Q^T and the product P·V against direct sums for head_dim D and key / value sub-vector dims:
 
     python3 gpu-worker/scripts/vq_mma_fragment_check.py D KD VD     # e.g. 128 4 4; prints both max errors (~1e-15)
+    python3 gpu-worker/scripts/vq_mma_fragment_check.py 128 8w 8    # `w`: a wide d8 book (4096 words, uint16 codes)
+
+Codes are read as the kernel reads them: from the staged tile's bytes (uint8, or little-endian uint16 with a random top nibble
+for a wide side) at the kernel's byte offsets, then vq_mma_code (byte j, or halfword j masked to 12 bits).
 """
 import numpy as np, sys
 rng = np.random.default_rng(1)
-D, KD, VD = [int(x) for x in sys.argv[1:4]]
+D = int(sys.argv[1])
+KW, VW = sys.argv[2].endswith("w"), sys.argv[3].endswith("w")
+KD, VD = int(sys.argv[2].rstrip("w")), int(sys.argv[3].rstrip("w"))
+assert (not KW or KD == 8) and (not VW or VD == 8), "wide books are d8 only"
 KS, VS, KSTEPS, MTILES = D // KD, D // VD, D // 16, D // 16
 KC, VC = D // 4 // KD, D // 8 // VD
-kb = rng.standard_normal((256, KD)); vb = rng.standard_normal((256, VD))
+KB, VB = (2 if KW else 1), (2 if VW else 1)
+kwords, vwords = (4096 if KW else 256), (4096 if VW else 256)
+kb = rng.standard_normal((kwords, KD)); vb = rng.standard_normal((vwords, VD))
 q = rng.standard_normal((8, D))
-K = rng.integers(0, 256, (16, KS)); V = rng.integers(0, 256, (16, VS))
+K = rng.integers(0, kwords, (16, KS)); V = rng.integers(0, vwords, (16, VS))
+def staged(codes, width):  # the tile's bytes: uint8, or uint16 little-endian with a random top nibble (the kernel masks it)
+    if width == 1:
+        return bytes(int(c) for c in codes.flatten())
+    return b"".join((int(c) | int(rng.integers(0, 16)) << 12).to_bytes(2, "little") for c in codes.flatten())
+tile_k, tile_v = staged(K, KB), staged(V, VB)
+def code_words(tile, at, n):  # vq_mma_codes<n>: n bytes at `at` as (n + 3) / 4 little-endian words
+    return [int.from_bytes(tile[at + 4 * i: at + min(n, 4 * i + 4)], "little") for i in range((n + 3) // 4)]
+def code(w, j, wide):  # vq_mma_code<WIDE>
+    return (w[j >> 1] >> (16 * (j & 1))) & 0xfff if wide else (w[j >> 2] >> (8 * (j & 3))) & 0xff
+def key_code(row, t, j):  # c0 / c1 of the kernel: row gid or gid + 8 of m-tile 0, the lane's tig, code j
+    return code(code_words(tile_k, (row * KS + t * KC) * KB, KC * KB), j, KW)
+def value_code(tok, g, u):  # vc[j] of the kernel: token tig + 4j, the lane's gid, code u
+    return code(code_words(tile_v, (tok * VS + g * VC) * VB, VC * VB), u, VW)
 def mma(Afr, Bfr, Cfr):
     # Afr[lane] = 4 regs of 2 halves, Bfr[lane] = 2 regs, Cfr[lane] = 4 floats
     A = np.zeros((16, 16)); B = np.zeros((16, 8))
@@ -45,7 +67,7 @@ if KD == 8:
         lo, hi = [], []
         for l in range(32):
             g, t = l >> 2, l & 3
-            h0 = gather(kb, 8, K[g, t * KC + j]); h1 = gather(kb, 8, K[g + 8, t * KC + j])
+            h0 = gather(kb, 8, key_code(g, t, j)); h1 = gather(kb, 8, key_code(g + 8, t, j))
             lo.append([h0[0], h1[0], h0[1], h1[1]]); hi.append([h0[2], h1[2], h0[3], h1[3]])
         s = mma(lo, [qf[l][2 * j] for l in range(32)], s)
         s = mma(hi, [qf[l][2 * j + 1] for l in range(32)], s)
@@ -54,7 +76,7 @@ elif KD == 4:
         a = []
         for l in range(32):
             g, t = l >> 2, l & 3
-            h0 = gather(kb, 4, K[g, t * KC + ks]); h1 = gather(kb, 4, K[g + 8, t * KC + ks])
+            h0 = gather(kb, 4, key_code(g, t, ks)); h1 = gather(kb, 4, key_code(g + 8, t, ks))
             a.append([h0[0], h1[0], h0[1], h1[1]])
         s = mma(a, [qf[l][ks] for l in range(32)], s)
 else:
@@ -62,8 +84,8 @@ else:
         a = []
         for l in range(32):
             g, t = l >> 2, l & 3
-            x0 = gather(kb, 2, K[g, t * KC + 2 * ks])[0]; x1 = gather(kb, 2, K[g + 8, t * KC + 2 * ks])[0]
-            y0 = gather(kb, 2, K[g, t * KC + 2 * ks + 1])[0]; y1 = gather(kb, 2, K[g + 8, t * KC + 2 * ks + 1])[0]
+            x0 = gather(kb, 2, key_code(g, t, 2 * ks))[0]; x1 = gather(kb, 2, key_code(g + 8, t, 2 * ks))[0]
+            y0 = gather(kb, 2, key_code(g, t, 2 * ks + 1))[0]; y1 = gather(kb, 2, key_code(g + 8, t, 2 * ks + 1))[0]
             a.append([x0, x1, y0, y1])
         s = mma(a, [qf[l][ks] for l in range(32)], s)
 keys = np.array([np.concatenate([kb[K[t, j]] for j in range(KS)]) for t in range(16)])
@@ -87,7 +109,7 @@ for u in range(VC):
     hs = []
     for l in range(32):
         g, t = l >> 2, l & 3
-        hs.append([gather(vb, VD, V[t + 4 * j, g * VC + u]) for j in range(4)])
+        hs.append([gather(vb, VD, value_code(t + 4 * j, g, u)) for j in range(4)])
     for k in range(VD // 2):
         a = []
         for l in range(32):

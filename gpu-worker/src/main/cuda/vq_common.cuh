@@ -54,7 +54,7 @@ __device__ __forceinline__ int vq_compressed_tokens(int pos, int window, int cap
     return (int)min(compressed_tokens((long long)pos + 1, window), (long long)capacity);
 }
 
-// N consecutive code bytes (uint8 codes) from shared memory as (N + 3) / 4 words, one vector load where N is 16, 8, 4
+// N consecutive code bytes (uint8 codes; uint16 codes as byte pairs in the MMA kernel's wide books) from shared memory as (N + 3) / 4 words, one vector load where N is 16, 8, 4
 // or 2 (the low bytes of word 0 when N < 4); `at` aligned to N bytes. The LUT and MMA kernels read their tiles' codes
 // through it.
 template <int N> __device__ __forceinline__ void vq_code_words(unsigned (&w)[(N + 3) / 4], const unsigned char* at) {

@@ -2,10 +2,12 @@
 // copies of their codebooks straight into mma.sync fragments; no query table, no fp32 value FMAs. Count and
 // predictions: docs/results/gpu/vq-design-notes.md.
 //
-// vq_mma_attention_d{D}_k{KD}_v{VD} (D = head_dim 64 or 128; KD, VD = key and value sub-vector dims 2, 4 or 8)
-//   Serves: at most 8 query heads per KV head (the mma's N), codes of at most 8 bits in uint8 containers, one key
+// vq_mma_attention_d{D}_k{KD}[w]_v{VD}[w] (D = head_dim 64 or 128; KD, VD = key and value sub-vector dims 2, 4 or 8;
+//   `w` = a wide book: d8 codes of 9 to 12 bits in uint16 containers, plan variant MMA_WIDE)
+//   Serves: at most 8 query heads per KV head (the mma's N), codes of at most 8 bits in uint8 containers (or wide d8
+//   books: 9 to 12 bits in uint16 containers), one key
 //   book and one value book per (layer, KV head) (scope=layer or head). VqMmaAttention.serves says so on the host.
-//   Launch (io.vecinfer.cuda.vq.VqAttentionKernel, plan variant MMA): grid (rows of this pass, kv_heads, splits),
+//   Launch (io.vecinfer.cuda.vq.VqAttentionKernel, plan variant MMA or MMA_WIDE): grid (rows of this pass, kv_heads, splits),
 //   block of T = 256 or 512 threads (VqAttentionPlanner.mma picks; tiles of T tokens, 32 per warp), dynamic shared
 //   memory VqMmaAttention.sharedBytes, parameters one VqAttentionParams (vq_attention_params.cuh).
 //   Lanes: gid = lane / 4, tig = lane % 4 (the mma fragment coordinates). Per warp and 16-token m-tile:
@@ -24,7 +26,11 @@
 //   reads copy lane % (64 / X), so the lanes of one shared-memory phase (32 lanes at 4 B, 16 at 8 B, 8 at 16 B) hit
 //   different banks whatever the codes: conflict-free gathers. Always 256 codewords (zeros past 2^bits), so a stale
 //   code byte of a token past the end still reads a finite codeword (its weight is 0).
-//   Codes stream into shared memory by cp.async, VQ_MMA_STAGES tiles per block, VQ_MMA_STAGES - 1 in flight.
+//   Wide books (4096 codewords of 8 dims, 64 KB in fp16): too big to copy per lane, so one copy, entry code·16, codes
+//   masked to 12 bits. Random codes then collide in the 8 bank quads of a 16-byte phase: about 1.8–2.6× the
+//   wavefronts of a copied book (the count: docs/results/gpu/vq-design-notes.md, "d8b12 plan").
+//   Codes stream into shared memory by cp.async, STAGES tiles per block (3; 2 when both books are wide), STAGES - 1
+//   in flight.
 //   Every lane runs every mma and shuffle (warp-wide): tokens past the end are masked in the scores, never skipped.
 //   Merge: the warps' (m, l) per head, then O in warp order in shared memory; o and lse (natural log) of the split to
 //   (split * rows + row) * query_heads + head, for merge_splits (vq_merge.cu).
@@ -34,9 +40,20 @@
 
 constexpr int VQ_MMA_MAX_THREADS = 512;
 constexpr int VQ_MMA_G = 8;           // heads of the mma's N (groups up to 8; zero past the group)
-constexpr int VQ_MMA_STAGES = 3;      // staged code tiles per block
+constexpr int VQ_MMA_STAGES = 3;      // staged code tiles per block (2 when both books are wide: 128 KB of books)
 constexpr int VQ_MMA_BOOK_WORDS = 256; // codewords of a copied book, whatever the bits
 constexpr int VQ_MMA_ENTRY_ROW = 128; // bytes of one codeword's copies (one shared-memory wavefront)
+constexpr int VQ_MMA_WIDE_WORDS = 4096; // codewords of a wide book (codes of 9 to 12 bits), one fp16 copy of d8 words
+
+// A book's shared-memory shape: copied (256 codewords × 128 bytes of per-lane copies) or wide (4096 × one 16-byte copy).
+template <int X, bool WIDE> struct VqMmaBook {
+    static_assert(!WIDE || X == 8, "wide books are d8 only");
+    static constexpr int WORDS = WIDE ? VQ_MMA_WIDE_WORDS : VQ_MMA_BOOK_WORDS;
+    static constexpr int COPIES = WIDE ? 1 : VQ_MMA_ENTRY_ROW / (2 * X);
+    static constexpr int SHIFT = WIDE ? 4 : 7;  // log2 of an entry row: code · 16 or code · 128
+    static constexpr int BYTES = WORDS * COPIES * 2 * X;
+    static constexpr int CODE_BYTES = WIDE ? 2 : 1; // uint16 or uint8 containers
+};
 constexpr float VQ_MMA_LOG2E = 1.4426950408889634f;
 
 __device__ __forceinline__ void vq_mma_cp_async16(void* dst, const void* src) {
@@ -70,11 +87,18 @@ template <int N> __device__ __forceinline__ unsigned vq_mma_byte(const unsigned 
     return __byte_perm(w[j >> 2], 0u, 0x4440u | (unsigned)(j & 3));
 }
 
+// Code j of a lane's code words: byte j (uint8 containers), or halfword j masked to 12 bits (uint16; a code past the
+// book reads a zero codeword, never outside it).
+template <bool WIDE, int N> __device__ __forceinline__ unsigned vq_mma_code(const unsigned (&w)[N], int j) {
+    if constexpr (WIDE) return (w[j >> 1] >> (16 * (j & 1))) & (VQ_MMA_WIDE_WORDS - 1);
+    else return vq_mma_byte(w, j);
+}
+
 // One codeword of X dims (X / 2 fp16 pairs) from the lane's copy. `lane_book` is the copy's 32-bit shared address,
 // made opaque (vq_mma_opaque) so that the address is one PRMT (the code) and one LEA (base + code · 128): the compiler
 // otherwise splits the copy offset out again and spends an OR and an ADD per gather.
-template <int X> __device__ __forceinline__ void vq_mma_gather(unsigned (&h)[X / 2], unsigned lane_book, unsigned code) {
-    const unsigned at = lane_book + (code << 7); // VQ_MMA_ENTRY_ROW = 128
+template <int X, int SHIFT = 7> __device__ __forceinline__ void vq_mma_gather(unsigned (&h)[X / 2], unsigned lane_book, unsigned code) {
+    const unsigned at = lane_book + (code << SHIFT); // VqMmaBook::SHIFT: 7 for copied books (VQ_MMA_ENTRY_ROW), 4 for wide
     if constexpr (X == 8) {
         asm volatile("ld.shared.v4.u32 {%0,%1,%2,%3}, [%4];\n" : "=r"(h[0]), "=r"(h[1]), "=r"(h[2]), "=r"(h[3]) : "r"(at));
     } else if constexpr (X == 4) {
@@ -91,9 +115,9 @@ __device__ __forceinline__ unsigned vq_mma_opaque(unsigned x) {
 
 // The copies of one book: entry (code, copy) = codeword `code` in fp16 (round to nearest), zeros for code ≥ words.
 // Thread e writes entry e: consecutive threads read one codeword (a broadcast) and write consecutive entries.
-template <int X> __device__ __forceinline__ void vq_mma_fill_book(unsigned char* book, const float* words, int count) {
-    constexpr int COPIES = VQ_MMA_ENTRY_ROW / (2 * X);
-    for (int e = threadIdx.x; e < VQ_MMA_BOOK_WORDS * COPIES; e += blockDim.x) {
+template <int X, bool WIDE> __device__ __forceinline__ void vq_mma_fill_book(unsigned char* book, const float* words, int count) {
+    constexpr int COPIES = VqMmaBook<X, WIDE>::COPIES;
+    for (int e = threadIdx.x; e < VqMmaBook<X, WIDE>::WORDS * COPIES; e += blockDim.x) {
         const int code = e / COPIES;
         unsigned h[X / 2];
 #pragma unroll
@@ -105,9 +129,13 @@ template <int X> __device__ __forceinline__ void vq_mma_fill_book(unsigned char*
     }
 }
 
-template <int D, int KD, int VD>
+template <int D, int KD, int VD, bool KW, bool VW>
 __device__ __forceinline__ void vq_mma_attention(const VqAttentionParams& p) {
+    using KBook = VqMmaBook<KD, KW>;
+    using VBook = VqMmaBook<VD, VW>;
     constexpr int G = VQ_MMA_G, KS = D / KD, VS = D / VD, KSTEPS = D / 16, MTILES = D / 16;
+    constexpr int STAGES = KW && VW ? 2 : VQ_MMA_STAGES;        // two wide books leave room for two stages of 512 tokens
+    constexpr int KB = KBook::CODE_BYTES, VB = VBook::CODE_BYTES; // bytes of one code
     constexpr int KC = D / 4 / KD;   // key codes of one lane's dims (tig)
     constexpr int VC = D / 8 / VD;   // value codes of one lane's dims (gid)
     constexpr int WARP_MTILES = 2;   // 16-token m-tiles a warp takes from each staged tile (32 tokens)
@@ -118,13 +146,13 @@ __device__ __forceinline__ void vq_mma_attention(const VqAttentionParams& p) {
     const int row = p.row_offset + blockIdx.x, seq = p.row_seq[row], pos = p.row_pos[row];
     const int slot = p.layer * p.kv_heads + kv_head;
     // shared memory (VqMmaAttention.sharedBytes mirrors it)
-    unsigned char* key_book = vq_smem;                                        // [256][copies][KD] fp16
-    unsigned char* value_book = key_book + VQ_MMA_BOOK_WORDS * VQ_MMA_ENTRY_ROW; // [256][copies][VD] fp16
-    float* qt = reinterpret_cast<float*>(value_book + VQ_MMA_BOOK_WORDS * VQ_MMA_ENTRY_ROW); // [G][D]; then the output
+    unsigned char* key_book = vq_smem;                             // [words][copies][KD] fp16
+    unsigned char* value_book = key_book + KBook::BYTES;           // [words][copies][VD] fp16
+    float* qt = reinterpret_cast<float*>(value_book + VBook::BYTES); // [G][D]; then the output
     float* warp_m = qt + G * D;                                               // [warp][G]
     float* warp_l = warp_m + warps * G;                                       // [warp][G]
-    unsigned char* stages = reinterpret_cast<unsigned char*>(warp_l + warps * G); // VQ_MMA_STAGES x (keys [T][KS], values [T][VS])
-    const int key_tile = T * KS, stage_bytes = T * (KS + VS);
+    unsigned char* stages = reinterpret_cast<unsigned char*>(warp_l + warps * G); // STAGES x (keys [T][KS], values [T][VS])
+    const int key_tile = T * KS * KB, stage_bytes = T * (KS * KB + VS * VB);
 
     const int compressed = vq_compressed_tokens(pos, p.window, p.capacity);
     const int begin = min(compressed, split * p.chunk_tokens);
@@ -135,23 +163,23 @@ __device__ __forceinline__ void vq_mma_attention(const VqAttentionParams& p) {
         if (threadIdx.x < group) p.lse[out_state + threadIdx.x] = -CUDART_INF_F;
         return;
     }
-    const unsigned char* keys = p.key_codes + vq_code_base(seq, p.layer, kv_head, p.layers, p.kv_heads, p.capacity, KS);
-    const unsigned char* values = p.value_codes + vq_code_base(seq, p.layer, kv_head, p.layers, p.kv_heads, p.capacity, VS);
+    const unsigned char* keys = p.key_codes + KB * vq_code_base(seq, p.layer, kv_head, p.layers, p.kv_heads, p.capacity, KS);
+    const unsigned char* values = p.value_codes + VB * vq_code_base(seq, p.layer, kv_head, p.layers, p.kv_heads, p.capacity, VS);
     const int tiles = (end - begin + T - 1) / T;
     const bool restage = !(p.skip & VQ_SKIP_STAGING);
-    // `begin` is a multiple of 32 tokens and capacity · sub-spaces of 16 bytes (the launcher checks), so every tile
+    // `begin` is a multiple of 32 tokens and capacity · sub-spaces · code bytes of 16 bytes (the launcher checks), so every tile
     // starts 16-byte aligned; a tile's last chunk may read up to 15 bytes past its rows (inside the padded array).
     auto load_tile = [&](int i) {
         if (i < tiles) {
             const int first = begin + i * T, n = min(T, end - first);
-            unsigned char* dst = stages + (i % VQ_MMA_STAGES) * stage_bytes;
-            const int kb = (n * KS + 15) & ~15, vb = (n * VS + 15) & ~15;
-            for (int b = threadIdx.x * 16; b < kb; b += T * 16) vq_mma_cp_async16(dst + b, keys + (long long)first * KS + b);
-            for (int b = threadIdx.x * 16; b < vb; b += T * 16) vq_mma_cp_async16(dst + key_tile + b, values + (long long)first * VS + b);
+            unsigned char* dst = stages + (i % STAGES) * stage_bytes;
+            const int kb = (n * KS * KB + 15) & ~15, vb = (n * VS * VB + 15) & ~15;
+            for (int b = threadIdx.x * 16; b < kb; b += T * 16) vq_mma_cp_async16(dst + b, keys + (long long)first * KS * KB + b);
+            for (int b = threadIdx.x * 16; b < vb; b += T * 16) vq_mma_cp_async16(dst + key_tile + b, values + (long long)first * VS * VB + b);
         }
         vq_mma_commit(); // an empty group past the last tile keeps the wait counts uniform
     };
-    for (int i = 0; i < VQ_MMA_STAGES - 1; i++) load_tile(restage || i == 0 ? i : tiles);
+    for (int i = 0; i < STAGES - 1; i++) load_tile(restage || i == 0 ? i : tiles);
 
     // 1. q̃ for the group, scaled into log2 units; the codebook copies in fp16 (zeros past 2^bits)
     {
@@ -165,8 +193,8 @@ __device__ __forceinline__ void vq_mma_attention(const VqAttentionParams& p) {
         if (p.hadamard) vq_hadamard_shared(qt, G, D);
         const float qscale = __fmul_rn(p.scale, VQ_MMA_LOG2E);
         for (int i = threadIdx.x; i < G * D; i += blockDim.x) qt[i] = __fmul_rn(qt[i], qscale);
-        vq_mma_fill_book<KD>(key_book, p.key_words + (long long)p.key_book_of[slot * KS] * (1 << p.key_bits) * KD, 1 << p.key_bits);
-        vq_mma_fill_book<VD>(value_book, p.value_words + (long long)p.value_book_of[slot * VS] * (1 << p.value_bits) * VD, 1 << p.value_bits);
+        vq_mma_fill_book<KD, KW>(key_book, p.key_words + (long long)p.key_book_of[slot * KS] * (1 << p.key_bits) * KD, 1 << p.key_bits);
+        vq_mma_fill_book<VD, VW>(value_book, p.value_words + (long long)p.value_book_of[slot * VS] * (1 << p.value_bits) * VD, 1 << p.value_bits);
         __syncthreads();
     }
     const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, gid = lane >> 2, tig = lane & 3;
@@ -178,8 +206,8 @@ __device__ __forceinline__ void vq_mma_attention(const VqAttentionParams& p) {
         qf[ks][0] = vq_mma_pack(x[0], x[1]);
         qf[ks][1] = vq_mma_pack(x[2], x[3]);
     }
-    const unsigned my_key_book = vq_mma_opaque((unsigned)__cvta_generic_to_shared(key_book) + (lane % (64 / KD)) * 2 * KD);
-    const unsigned my_value_book = vq_mma_opaque((unsigned)__cvta_generic_to_shared(value_book) + (lane % (64 / VD)) * 2 * VD);
+    const unsigned my_key_book = vq_mma_opaque((unsigned)__cvta_generic_to_shared(key_book) + (lane % KBook::COPIES) * 2 * KD);
+    const unsigned my_value_book = vq_mma_opaque((unsigned)__cvta_generic_to_shared(value_book) + (lane % VBook::COPIES) * 2 * VD);
     float acc[MTILES][4];
 #pragma unroll
     for (int mt = 0; mt < MTILES; mt++) acc[mt][0] = acc[mt][1] = acc[mt][2] = acc[mt][3] = 0.f;
@@ -189,10 +217,10 @@ __device__ __forceinline__ void vq_mma_attention(const VqAttentionParams& p) {
     const bool odd_head = gid & 1;
 
     for (int i = 0; i < tiles; i++) {
-        vq_mma_wait<VQ_MMA_STAGES - 2>();
+        vq_mma_wait<STAGES - 2>();
         __syncthreads(); // tile i visible to every warp; every warp is done with the stage tile i + STAGES - 1 overwrites
-        load_tile(restage ? i + VQ_MMA_STAGES - 1 : tiles);
-        const unsigned char* kt = stages + (restage ? i % VQ_MMA_STAGES : 0) * stage_bytes;
+        load_tile(restage ? i + STAGES - 1 : tiles);
+        const unsigned char* kt = stages + (restage ? i % STAGES : 0) * stage_bytes;
         const unsigned char* vt = kt + key_tile;
         const int n = min(T, end - (begin + i * T)) - warp * 32; // this warp's valid tokens (may be ≤ 0)
         if (n <= 0) continue; // warp-uniform
@@ -202,9 +230,9 @@ __device__ __forceinline__ void vq_mma_attention(const VqAttentionParams& p) {
 #pragma unroll
         for (int mt = 0; mt < WARP_MTILES; mt++) {
             s[mt][0] = s[mt][1] = s[mt][2] = s[mt][3] = 0.f;
-            unsigned c0[(KC + 3) / 4], c1[(KC + 3) / 4];
-            vq_code_words<KC>(c0, kt + (t0 + 16 * mt + gid) * KS + tig * KC);
-            vq_code_words<KC>(c1, kt + (t0 + 16 * mt + gid + 8) * KS + tig * KC);
+            unsigned c0[(KC * KB + 3) / 4], c1[(KC * KB + 3) / 4];
+            vq_code_words<KC * KB>(c0, kt + ((t0 + 16 * mt + gid) * KS + tig * KC) * KB);
+            vq_code_words<KC * KB>(c1, kt + ((t0 + 16 * mt + gid + 8) * KS + tig * KC) * KB);
             if (p.skip & VQ_SKIP_KEYS) {
                 s[mt][0] = s[mt][1] = (float)(c0[0] & 0xffu);
                 s[mt][2] = s[mt][3] = (float)(c1[0] & 0xffu);
@@ -214,8 +242,8 @@ __device__ __forceinline__ void vq_mma_attention(const VqAttentionParams& p) {
 #pragma unroll
                 for (int j = 0; j < KC; j++) {
                     unsigned h0[4], h1[4];
-                    vq_mma_gather<8>(h0, my_key_book, vq_mma_byte(c0, j));
-                    vq_mma_gather<8>(h1, my_key_book, vq_mma_byte(c1, j));
+                    vq_mma_gather<8, KBook::SHIFT>(h0, my_key_book, vq_mma_code<KW>(c0, j));
+                    vq_mma_gather<8, KBook::SHIFT>(h1, my_key_book, vq_mma_code<KW>(c1, j));
                     const unsigned lo[4] = {h0[0], h1[0], h0[1], h1[1]}, hi[4] = {h0[2], h1[2], h0[3], h1[3]};
                     vq_mma_16816(s[mt], lo, qf[2 * j][0], qf[2 * j][1]);
                     vq_mma_16816(s[mt], hi, qf[2 * j + 1][0], qf[2 * j + 1][1]);
@@ -308,14 +336,14 @@ __device__ __forceinline__ void vq_mma_attention(const VqAttentionParams& p) {
             const unsigned y0 = __shfl_sync(0xffffffffu, ph0, src23), y1 = __shfl_sync(0xffffffffu, ph1, src23);
             const unsigned b0 = odd_head ? x1 : x0, b1 = odd_head ? y1 : y0;
             // codes of tokens tig, tig + 4, tig + 8, tig + 12 (k 2tig, 2tig + 8, 2tig + 1, 2tig + 9), this lane's dims
-            unsigned vc[4][(VC + 3) / 4];
+            unsigned vc[4][(VC * VB + 3) / 4];
 #pragma unroll
-            for (int j = 0; j < 4; j++) vq_code_words<VC>(vc[j], vt + (t0 + 16 * mt + tig + 4 * j) * VS + gid * VC);
+            for (int j = 0; j < 4; j++) vq_code_words<VC * VB>(vc[j], vt + ((t0 + 16 * mt + tig + 4 * j) * VS + gid * VC) * VB);
 #pragma unroll
             for (int u = 0; u < VC; u++) {
                 unsigned h[4][VD / 2];
 #pragma unroll
-                for (int j = 0; j < 4; j++) vq_mma_gather<VD>(h[j], my_value_book, vq_mma_byte(vc[j], u));
+                for (int j = 0; j < 4; j++) vq_mma_gather<VD, VBook::SHIFT>(h[j], my_value_book, vq_mma_code<VW>(vc[j], u));
 #pragma unroll
                 for (int k = 0; k < VD / 2; k++) { // m-tile u·VD/2 + k: dims gid·D/8 + 2(u·VD/2 + k) (+1 in rows 8..15)
                     const unsigned a[4] = {__byte_perm(h[0][k], h[2][k], 0x5410), __byte_perm(h[0][k], h[2][k], 0x7632),
@@ -374,11 +402,11 @@ __device__ __forceinline__ void vq_mma_attention(const VqAttentionParams& p) {
     }
 }
 
-#define VQ_MMA_ENTRY(D, KD, VD)                                                                           \
-    extern "C" __global__ void __launch_bounds__(VQ_MMA_MAX_THREADS)                                    \
-            vq_mma_attention_d##D##_k##KD##_v##VD(const VqAttentionParams p) {                          \
-        vq_mma_attention<D, KD, VD>(p);                                                                 \
+#define VQ_MMA_KERNEL(D, KD, VD, KW, VW, NAME)                                                            \
+    extern "C" __global__ void __launch_bounds__(VQ_MMA_MAX_THREADS) NAME(const VqAttentionParams p) { \
+        vq_mma_attention<D, KD, VD, KW, VW>(p);                                                         \
     }
+#define VQ_MMA_ENTRY(D, KD, VD) VQ_MMA_KERNEL(D, KD, VD, false, false, vq_mma_attention_d##D##_k##KD##_v##VD)
 #define VQ_MMA_VALUES(D, KD) VQ_MMA_ENTRY(D, KD, 2) VQ_MMA_ENTRY(D, KD, 4) VQ_MMA_ENTRY(D, KD, 8)
 VQ_MMA_VALUES(128, 2)
 VQ_MMA_VALUES(128, 4)
@@ -386,3 +414,13 @@ VQ_MMA_VALUES(128, 8)
 VQ_MMA_VALUES(64, 2)
 VQ_MMA_VALUES(64, 4)
 VQ_MMA_VALUES(64, 8)
+// Wide d8 books (variant MMA_WIDE): d8b12 keys with copied values of 4 or 8 dims or wide values; wide values with copied
+// d4 or d8 keys (VqMmaAttention.serves mirrors the list).
+#define VQ_MMA_WIDE(D)                                                                    \
+    VQ_MMA_KERNEL(D, 8, 4, true, false, vq_mma_attention_d##D##_k8w_v4)                   \
+    VQ_MMA_KERNEL(D, 8, 8, true, false, vq_mma_attention_d##D##_k8w_v8)                   \
+    VQ_MMA_KERNEL(D, 8, 8, true, true, vq_mma_attention_d##D##_k8w_v8w)                   \
+    VQ_MMA_KERNEL(D, 4, 8, false, true, vq_mma_attention_d##D##_k4_v8w)                   \
+    VQ_MMA_KERNEL(D, 8, 8, false, true, vq_mma_attention_d##D##_k8_v8w)
+VQ_MMA_WIDE(128)
+VQ_MMA_WIDE(64)

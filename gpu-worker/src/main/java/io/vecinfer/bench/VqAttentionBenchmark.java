@@ -29,11 +29,14 @@ import static io.vecinfer.bench.BenchArgs.ints;
  * (SDPA with enable_gqa=True), run in the same device call; gpu-worker/scripts/vq_rows.py joins the two.
  * <pre>
  *   java -cp CLASSPATH io.vecinfer.bench.VqAttentionBenchmark [--batches 1,8,32] [--contexts 32768,131072,196608]
- *        [--configs d4b8,d8b8,d2b8] [--runs 30]
+ *        [--configs d4b8,d8b8,d2b8,d8b12,d8b12/d8b8] [--runs 30]
  * </pre>
+ * A configuration is {@code dNbM} (keys and values alike) or {@code KEYS/VALUES} for a mixed pair, e.g. {@code d8b12/d8b8}
+ * (method {@code vecinfer:k=d8b12,v=d8b8}; a slash because the list itself is comma-separated).
  * Kernels: {@code lut} (the decoder's plan for these configurations), {@code lut_hv} (its fp16 value path) and {@code mma}
- * (vq_mma_attention: codebooks decoded into tensor-core fragments; with its attribution variants for d4b8 and d8b8) for every
- * configuration; for d4b8 also
+ * (vq_mma_attention: codebooks decoded into tensor-core fragments; with its attribution variants for d4 and d8 keys), or
+ * {@code mma_wide} (the same family with a wide d8 book, codes of 9 to 12 bits: d8b12 and its mixed pairs), for every
+ * configuration; for d4 keys and for wide books also
  * {@code general} (the previous kernel, fp16 table) and the LUT kernel's attribution variants, each with one phase left
  * out (VqAttentionParams.SKIP_*: {@code no_keys}, {@code no_values}, {@code no_softmax}, {@code no_staging}), so that
  * the full kernel's time is split by measurement. Codes are rotated over copies whose other traffic exceeds 2 × L2, so
@@ -70,12 +73,12 @@ public final class VqAttentionBenchmark {
             DeviceBuffer block = randomBlock(device, random);
             try {
                 for (String config : configs) {
-                    VqShape shape = shape(config);
-                    FlatCodebooks flat = randomBooks(shape, random);
+                    VqShape[] sides = sides(config);
+                    FlatCodebooks flat = randomBooks(sides[0], sides[1], random);
                     try (DeviceCodebooks books = new DeviceCodebooks(device, flat)) {
                         for (int batch : batches) {
                             for (int context : contexts) {
-                                rows.addAll(measure(device, books, kernel, timer, block, shape, batch, context, runs, random));
+                                rows.addAll(measure(device, books, kernel, timer, block, batch, context, runs, random));
                                 System.err.println("done " + config + " batch " + batch + " context " + context);
                             }
                         }
@@ -97,12 +100,21 @@ public final class VqAttentionBenchmark {
         return new VqShape(Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2)));
     }
 
+    /** "d4b8" → keys and values d4b8; "d8b12/d8b8" → keys d8b12, values d8b8. */
+    static VqShape[] sides(String text) {
+        String[] parts = text.split("/");
+        if (parts.length > 2) throw new IllegalArgumentException("a configuration is dNbM or KEYS/VALUES, not " + text);
+        return new VqShape[]{shape(parts[0]), shape(parts[parts.length - 1])};
+    }
+
     private static List<String> measure(CudaDevice device, DeviceCodebooks books, VqAttentionKernel kernel, CudaTimer timer, DeviceBuffer block,
-                                        VqShape shape, int batch, int context, int runs, SplittableRandom random) {
+                                        int batch, int context, int runs, SplittableRandom random) {
         FlatCodebooks flat = books.host();
+        VqShape keyShape = flat.keys(), valueShape = flat.values();
+        boolean wide = keyShape.bits() > 8 || valueShape.bits() > 8;
         int compressed = (int) ResidualWindow.compressedTokens(context, WINDOW);
-        VqCodeLayout keyLayout = VqCodeLayout.of(batch, 1, KV_HEADS, context, flat.keySubspaces(), shape.bits());
-        VqCodeLayout valueLayout = VqCodeLayout.of(batch, 1, KV_HEADS, context, flat.valueSubspaces(), shape.bits());
+        VqCodeLayout keyLayout = VqCodeLayout.of(batch, 1, KV_HEADS, context, flat.keySubspaces(), keyShape.bits());
+        VqCodeLayout valueLayout = VqCodeLayout.of(batch, 1, KV_HEADS, context, flat.valueSubspaces(), valueShape.bits());
         long codeBytes = keyLayout.bytes() + valueLayout.bytes();
         int copies = (int) Math.max(1, Math.min(16, 1 + (2 * L2_BYTES + codeBytes - 1) / codeBytes));
         int[] sequences = new int[batch], positions = new int[batch];
@@ -112,7 +124,7 @@ public final class VqAttentionBenchmark {
         }
         float[] q = new float[batch * QUERY_HEADS * HEAD_DIM];
         for (int i = 0; i < q.length; i++) q[i] = (float) gaussian(random);
-        String method = "vecinfer:k=" + shape + ",v=" + shape;
+        String method = "vecinfer:k=" + keyShape + ",v=" + valueShape;
         List<String> out = new ArrayList<>();
         List<DeviceBuffer> buffers = new ArrayList<>();
         try (DeviceBuffer qs = device.upload(q); DeviceBuffer seq = device.upload(sequences); DeviceBuffer pos = device.upload(positions);
@@ -128,12 +140,13 @@ public final class VqAttentionBenchmark {
             VqAttentionKernel.Plan halfValues = kernel.lutHalfValuesPlan(flat, batch, compressed);
             if (halfValues != null) cases.add(new Object[]{"lut_hv", halfValues, 0});
             VqAttentionKernel.Plan mma = kernel.mmaPlan(flat, batch, compressed);
-            if (mma != null) cases.add(new Object[]{"mma", mma, 0});
-            if (shape.dims() == 4) {
+            String mmaName = mma != null && mma.variant() == VqAttentionKernel.Variant.MMA_WIDE ? "mma_wide" : "mma";
+            if (mma != null) cases.add(new Object[]{mmaName, mma, 0});
+            if (keyShape.dims() == 4 || wide) { // the general kernel is today's plan for the wide books
                 cases.add(new Object[]{"general", kernel.plan(flat, batch, compressed, true), 0});
                 if (lut != null) for (int v = 1; v < VARIANTS.length; v++) cases.add(new Object[]{"lut", lut, v});
             }
-            if (mma != null && shape.dims() >= 4) for (int v = 1; v < VARIANTS.length; v++) cases.add(new Object[]{"mma", mma, v});
+            if (mma != null && keyShape.dims() >= 4) for (int v = 1; v < VARIANTS.length; v++) cases.add(new Object[]{mmaName, mma, v});
             float scale = (float) (1 / Math.sqrt(HEAD_DIM));
             for (Object[] c : cases) {
                 VqAttentionKernel.Plan plan = (VqAttentionKernel.Plan) c[1];
@@ -149,9 +162,10 @@ public final class VqAttentionBenchmark {
                 }
                 Arrays.sort(ms);
                 double median = runs % 2 == 1 ? ms[runs / 2] : (ms[runs / 2 - 1] + ms[runs / 2]) / 2.0;
-                long codes = (long) batch * KV_HEADS * compressed * (flat.keySubspaces() + flat.valueSubspaces());
-                long read = codes * keyLayout.codeBytes() + books.bytes() + 4L * q.length;
-                long packed = codes * shape.bits() / 8 + books.bytes() + 4L * q.length;
+                long tokens = (long) batch * KV_HEADS * compressed;
+                long keyCodes = tokens * flat.keySubspaces(), valueCodes = tokens * flat.valueSubspaces();
+                long read = keyCodes * keyLayout.codeBytes() + valueCodes * valueLayout.codeBytes() + books.bytes() + 4L * q.length;
+                long packed = (keyCodes * keyShape.bits() + valueCodes * valueShape.bits()) / 8 + books.bytes() + 4L * q.length;
                 double cycles = median * 1e-3 * CLOCK_HZ * SMS / ((double) batch * KV_HEADS * compressed);
                 out.add(String.format(Locale.ROOT, "{\"method\": \"%s\", \"kernel\": \"%s\", \"variant\": \"%s\", \"batch\": %d, \"context\": %d,"
                                 + " \"compressed_tokens\": %d, \"splits\": %d, \"chunk_tokens\": %d, \"threads\": %d, \"shared_bytes\": %d, \"code_copies\": %d,"
@@ -167,17 +181,19 @@ public final class VqAttentionBenchmark {
     }
 
     static FlatCodebooks randomBooks(VqShape shape, SplittableRandom random) {
+        return randomBooks(shape, shape, random);
+    }
+
+    static FlatCodebooks randomBooks(VqShape keys, VqShape values, SplittableRandom random) {
         KvLayout layout = new KvLayout(1, KV_HEADS, QUERY_HEADS, HEAD_DIM);
-        int sub = shape.subspaces(HEAD_DIM);
-        float[] keyWords = new float[shape.codewords() * shape.dims()], valueWords = new float[keyWords.length];
-        for (int i = 0; i < keyWords.length; i++) {
-            keyWords[i] = (float) gaussian(random);
-            valueWords[i] = (float) gaussian(random);
-        }
+        float[] keyWords = new float[keys.codewords() * keys.dims()], valueWords = new float[values.codewords() * values.dims()];
+        for (int i = 0; i < keyWords.length; i++) keyWords[i] = (float) gaussian(random);
+        for (int i = 0; i < valueWords.length; i++) valueWords[i] = (float) gaussian(random);
         float[] lambda = new float[KV_HEADS * HEAD_DIM];
         for (int i = 0; i < lambda.length; i++) lambda[i] = 0.5f + 3 * (float) random.nextDouble();
         // one codebook per layer (VecInfer's default scope): book 0 for every sub-vector
-        return new FlatCodebooks(layout, shape, shape, keyWords, valueWords, new int[KV_HEADS * sub], new int[KV_HEADS * sub], lambda, true);
+        return new FlatCodebooks(layout, keys, values, keyWords, valueWords, new int[KV_HEADS * keys.subspaces(HEAD_DIM)],
+                new int[KV_HEADS * values.subspaces(HEAD_DIM)], lambda, true);
     }
 
     /** 16 MiB of uniform random bytes (8-bit codes: every codeword equally likely). */

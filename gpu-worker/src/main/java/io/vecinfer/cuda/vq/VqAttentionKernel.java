@@ -29,11 +29,18 @@ public final class VqAttentionKernel implements AutoCloseable {
      * LUT_HALF_VALUES = its fp16 value path (vq_lut_attention_*_hv: fp16 codeword copies, HFMA2 into half2 sums flushed to
      * fp32 every two warp tiles; value dims ≥ 2; 256-thread blocks), not yet the decoder's default; MMA = vq_mma_attention
      * (VqMmaAttention: keys and values decoded from fp16 codebook copies into mma.sync fragments), not yet the decoder's
-     * default either: the planner takes it once the device benchmark has timed it against LUT.
+     * default either: the planner takes it once the device benchmark has timed it against LUT; MMA_WIDE = the same kernel
+     * family with a wide d8 book (codes of 9 to 12 bits, d8b12: one fp16 copy of 4096 codewords; VqMmaAttention.wide), for
+     * d8b12 and mixed pairs such as k=d8b12,v=d8b8, not the decoder's default either.
      */
-    public enum Variant { GENERAL, LUT, LUT_HALF_VALUES, MMA;
+    public enum Variant { GENERAL, LUT, LUT_HALF_VALUES, MMA, MMA_WIDE;
         boolean lut() {
             return this == LUT || this == LUT_HALF_VALUES;
+        }
+
+        /** vq_mma_attention, copied or wide books. */
+        boolean mma() {
+            return this == MMA || this == MMA_WIDE;
         }
     }
 
@@ -131,7 +138,7 @@ public final class VqAttentionKernel implements AutoCloseable {
         return VqAttentionPlanner.lutHalfValues(books, rows, maxCompressed, multiprocessors, maxSharedBytes);
     }
 
-    /** The MMA kernel's plan on this device, or null where it does not serve the configuration. */
+    /** The MMA kernel's plan on this device (MMA, or MMA_WIDE for a wide d8 book), or null where it does not serve the configuration. */
     public Plan mmaPlan(FlatCodebooks books, int rows, int maxCompressed) {
         return VqMmaAttention.plan(books, rows, maxCompressed, multiprocessors, maxSharedBytes);
     }
@@ -164,12 +171,12 @@ public final class VqAttentionKernel implements AutoCloseable {
         FlatCodebooks b = books.host();
         VqAttentionPlanner.checkCodes(b, layer, keyLayout, valueLayout);
         KvLayout l = b.layout();
-        boolean isLut = plan.variant().lut() || plan.variant() == Variant.MMA;
+        boolean isLut = plan.variant().lut() || plan.variant().mma();
         int states = rows * l.queryHeads(), g = VqAttentionPlanner.stride(l), entryBytes = plan.halfTable() ? 2 : 4;
         boolean valueBookShared = isLut || VqAttentionPlanner.valueBookShared(b, layer);
         int shared;
         CudaKernel attention;
-        if (plan.variant() == Variant.MMA) {
+        if (plan.variant().mma()) {
             VqMmaAttention.checkLaunch(b, plan, keyLayout, valueLayout);
             shared = (int) VqMmaAttention.sharedBytes(b, plan.threads());
             attention = mma.kernel(VqMmaAttention.kernelName(b));

@@ -28,7 +28,7 @@ final class VqAttentionReference {
     static void attend(FlatCodebooks books, int layer, Plan plan, float[] q, int rows, int[] rowSequence, int[] rowPosition,
                        int window, float scale, short[] keyCodes, VqCodeLayout keyLayout, short[] valueCodes, VqCodeLayout valueLayout,
                        float[] o, float[] lse) {
-        if (plan.variant() == Variant.MMA) { // a math-level reference with a stated bound, not lane by lane
+        if (plan.variant().mma()) { // a math-level reference with a stated bound, not lane by lane
             VqMmaAttention.reference(books, layer, q, rows, rowSequence, rowPosition, window, scale, keyCodes, keyLayout, valueCodes,
                     valueLayout, o, lse);
             return;

@@ -212,7 +212,7 @@ class VqReferencesTest {
             }
         }
         if (VqMmaAttention.serves(flat)) { // the MMA kernel's mathematics (fp16 q̃ · scale · log2 e, fp16 codewords)
-            plans.add(new VqAttentionKernel.Plan(1, 256, true, 0, rows, true, VqAttentionKernel.Variant.MMA, 512));
+            plans.add(new VqAttentionKernel.Plan(1, 256, true, 0, rows, true, VqMmaAttention.variant(flat), 512)); // MMA_WIDE for d8b12
         }
         for (VqAttentionKernel.Plan plan : plans) {
             float[] o = new float[states * d], lse = new float[states];
