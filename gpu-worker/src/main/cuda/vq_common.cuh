@@ -54,6 +54,26 @@ __device__ __forceinline__ int vq_compressed_tokens(int pos, int window, int cap
     return (int)min(compressed_tokens((long long)pos + 1, window), (long long)capacity);
 }
 
+// The compressed tokens [begin, end) that split `split` of a row attends, and where its merge state goes. An empty split
+// writes an empty state (o = 0, lse = -inf, which the merge skips) and returns false: the caller returns at once.
+// P is VqAttentionParams (the LUT and MMA kernels share it).
+struct VqSplitTokens {
+    int begin, end;
+    long long out_state;  // [split][row][query head] of the group's first query head
+};
+template <class P>
+__device__ __forceinline__ bool vq_split_tokens(const P& p, int pos, int split, int row, int kv_head, int group, int head_dim,
+                                                VqSplitTokens& t) {
+    const int compressed = vq_compressed_tokens(pos, p.window, p.capacity);
+    t.begin = min(compressed, split * p.chunk_tokens);
+    t.end = split == (int)gridDim.z - 1 ? compressed : min(compressed, t.begin + p.chunk_tokens);
+    t.out_state = ((long long)split * p.rows + row) * p.query_heads + (long long)kv_head * group;
+    if (t.begin < t.end) return true;
+    for (int i = threadIdx.x; i < group * head_dim; i += blockDim.x) p.o[t.out_state * head_dim + i] = 0.f;
+    if (threadIdx.x < group) p.lse[t.out_state + threadIdx.x] = -CUDART_INF_F;
+    return false;
+}
+
 // N consecutive code bytes (uint8 codes; uint16 codes as byte pairs in the MMA kernel's wide books) from shared memory as (N + 3) / 4 words, one vector load where N is 16, 8, 4
 // or 2 (the low bytes of word 0 when N < 4); `at` aligned to N bytes. The LUT and MMA kernels read their tiles' codes
 // through it.

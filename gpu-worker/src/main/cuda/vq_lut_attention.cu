@@ -100,15 +100,10 @@ __device__ __forceinline__ void vq_lut_attention(const VqAttentionParams& p) {
     unsigned char* stages = reinterpret_cast<unsigned char*>(block_l + 2 * G);      // 2 x (keys [T][KS], values [T][V])
     const int key_tile = T * KS, value_tile = T * value_sub;
 
-    const int compressed = vq_compressed_tokens(pos, p.window, p.capacity);
-    const int begin = min(compressed, split * p.chunk_tokens);
-    const int end = split == (int)gridDim.z - 1 ? compressed : min(compressed, begin + p.chunk_tokens);
-    const long long out_state = ((long long)split * p.rows + row) * p.query_heads + (long long)kv_head * group;
-    if (begin >= end) {
-        for (int i = threadIdx.x; i < group * head_dim; i += blockDim.x) p.o[out_state * head_dim + i] = 0.f;
-        if (threadIdx.x < group) p.lse[out_state + threadIdx.x] = -CUDART_INF_F;
-        return;
-    }
+    VqSplitTokens span;
+    if (!vq_split_tokens(p, pos, split, row, kv_head, group, head_dim, span)) return;
+    const int begin = span.begin, end = span.end;
+    const long long out_state = span.out_state;
     const unsigned char* keys = p.key_codes + vq_code_base(seq, p.layer, kv_head, p.layers, p.kv_heads, p.capacity, KS);
     const unsigned char* values =
             p.value_codes + vq_code_base(seq, p.layer, kv_head, p.layers, p.kv_heads, p.capacity, value_sub);

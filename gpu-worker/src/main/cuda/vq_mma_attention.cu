@@ -154,15 +154,10 @@ __device__ __forceinline__ void vq_mma_attention(const VqAttentionParams& p) {
     unsigned char* stages = reinterpret_cast<unsigned char*>(warp_l + warps * G); // STAGES x (keys [T][KS], values [T][VS])
     const int key_tile = T * KS * KB, stage_bytes = T * (KS * KB + VS * VB);
 
-    const int compressed = vq_compressed_tokens(pos, p.window, p.capacity);
-    const int begin = min(compressed, split * p.chunk_tokens);
-    const int end = split == (int)gridDim.z - 1 ? compressed : min(compressed, begin + p.chunk_tokens);
-    const long long out_state = ((long long)split * p.rows + row) * p.query_heads + (long long)kv_head * group;
-    if (begin >= end) {
-        for (int i = threadIdx.x; i < group * D; i += blockDim.x) p.o[out_state * D + i] = 0.f;
-        if (threadIdx.x < group) p.lse[out_state + threadIdx.x] = -CUDART_INF_F;
-        return;
-    }
+    VqSplitTokens span;
+    if (!vq_split_tokens(p, pos, split, row, kv_head, group, D, span)) return;
+    const int begin = span.begin, end = span.end;
+    const long long out_state = span.out_state;
     const unsigned char* keys = p.key_codes + KB * vq_code_base(seq, p.layer, kv_head, p.layers, p.kv_heads, p.capacity, KS);
     const unsigned char* values = p.value_codes + VB * vq_code_base(seq, p.layer, kv_head, p.layers, p.kv_heads, p.capacity, VS);
     const int tiles = (end - begin + T - 1) / T;
