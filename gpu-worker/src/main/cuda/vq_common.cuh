@@ -74,6 +74,21 @@ __device__ __forceinline__ bool vq_split_tokens(const P& p, int pos, int split, 
     return false;
 }
 
+// The group's queries in the space the codes were taken in, into shared `qt` [G][head_dim]: times the smoothing factors
+// λ (when the method smooths), zeros for the heads past `group`, then the Walsh–Hadamard rotation (when it rotates).
+// Ends with the block synchronized. P is VqAttentionParams.
+template <int G, class P>
+__device__ __forceinline__ void vq_transformed_queries(const P& p, int row, int kv_head, int group, int slot, int head_dim, float* qt) {
+    const float* src = p.q + ((long long)row * p.query_heads + (long long)kv_head * group) * head_dim;
+    const float* lam = p.lambda ? p.lambda + (long long)slot * head_dim : nullptr;
+    for (int i = threadIdx.x; i < G * head_dim; i += blockDim.x) {
+        const float x = i < group * head_dim ? src[i] : 0.f;
+        qt[i] = lam ? __fmul_rn(x, lam[i % head_dim]) : x;
+    }
+    __syncthreads();
+    if (p.hadamard) vq_hadamard_shared(qt, G, head_dim);
+}
+
 // N consecutive code bytes (uint8 codes; uint16 codes as byte pairs in the MMA kernel's wide books) from shared memory as (N + 3) / 4 words, one vector load where N is 16, 8, 4
 // or 2 (the low bytes of word 0 when N < 4); `at` aligned to N bytes. The LUT and MMA kernels read their tiles' codes
 // through it.

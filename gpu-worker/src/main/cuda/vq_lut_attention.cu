@@ -124,14 +124,7 @@ __device__ __forceinline__ void vq_lut_attention(const VqAttentionParams& p) {
 
     // 1. transformed queries, the table, the value book copies
     {
-        const float* src = p.q + ((long long)row * p.query_heads + (long long)kv_head * group) * head_dim;
-        const float* lam = p.lambda ? p.lambda + (long long)slot * head_dim : nullptr;
-        for (int i = threadIdx.x; i < G * head_dim; i += blockDim.x) {
-            const float x = i < group * head_dim ? src[i] : 0.f;
-            qt[i] = lam ? __fmul_rn(x, lam[i % head_dim]) : x;
-        }
-        __syncthreads();
-        if (p.hadamard) vq_hadamard_shared(qt, G, head_dim);
+        vq_transformed_queries<G>(p, row, kv_head, group, slot, head_dim, qt);
         const int* key_book = p.key_book_of + slot * KS;
         for (int e = threadIdx.x; e < key_words * KS; e += blockDim.x) {
             const int c = e / KS, s = e % KS;

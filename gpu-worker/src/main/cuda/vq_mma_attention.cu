@@ -178,14 +178,7 @@ __device__ __forceinline__ void vq_mma_attention(const VqAttentionParams& p) {
 
     // 1. q̃ for the group, scaled into log2 units; the codebook copies in fp16 (zeros past 2^bits)
     {
-        const float* src = p.q + ((long long)row * p.query_heads + (long long)kv_head * group) * D;
-        const float* lam = p.lambda ? p.lambda + (long long)slot * D : nullptr;
-        for (int i = threadIdx.x; i < G * D; i += blockDim.x) {
-            const float x = i < group * D ? src[i] : 0.f;
-            qt[i] = lam ? __fmul_rn(x, lam[i % D]) : x;
-        }
-        __syncthreads();
-        if (p.hadamard) vq_hadamard_shared(qt, G, D);
+        vq_transformed_queries<G>(p, row, kv_head, group, slot, D, qt);
         const float qscale = __fmul_rn(p.scale, VQ_MMA_LOG2E);
         for (int i = threadIdx.x; i < G * D; i += blockDim.x) qt[i] = __fmul_rn(qt[i], qscale);
         vq_mma_fill_book<KD, KW>(key_book, p.key_words + (long long)p.key_book_of[slot * KS] * (1 << p.key_bits) * KD, 1 << p.key_bits);
