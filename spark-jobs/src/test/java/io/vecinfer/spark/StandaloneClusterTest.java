@@ -25,7 +25,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -100,15 +99,23 @@ class StandaloneClusterTest {
     void aKilledExecutorLosesNothingOnRerun() throws Exception {
         Path out = dir.resolve("fault");
         Path sweep = Sweeps.write(dir, "fault.json", METHODS, 5, 4, out);
-        // maxFailures=1: losing the executor fails the job, so the rerun has a real gap to fill.
-        Process driver = cluster.submit("fault", Evaluate.class.getName(), conf(2, 600, "spark.task.maxFailures=1"), sweep.toString());
+        // maxFailures=1, so that losing a running task fails the job and the rerun has a gap to fill. Spark may also
+        // outlive the kill (the executor was between tasks, or its lost tasks went to the replacement executor the
+        // worker starts): either way the rows after the rerun must be exactly the sweep's, none lost, none twice.
+        Process driver = cluster.submit("fault", Evaluate.class.getName(), conf(2, 1500, "spark.task.maxFailures=1"), sweep.toString());
         awaitFirstCommit(out, Duration.ofSeconds(90));
         assertEquals(1, cluster.killExecutorsOf(1), "executor of worker 1");
         assertTrue(driver.waitFor(120, TimeUnit.SECONDS));
         long before = LocalSpark.sampleFiles(out).isEmpty() ? 0 : LocalSpark.rawSamples(out).count();
-        assertNotEquals(0, driver.exitValue(), "the job should have failed; committed " + before);
-        assertTrue(before < SAMPLES, "committed before the rerun: " + before);
-
+        if (driver.exitValue() == 0) {
+            // Spark retried what the kill lost: the first run alone holds every row once.
+            LocalEvaluateTest.assertExactlyOnceWithRightScores(out, SAMPLES);
+        } else {
+            // The failed run left some rows, none of them twice; the rerun fills the gap.
+            long distinct = before == 0 ? 0 : LocalSpark.rawSamples(out).select("config_hash", "sample_id").distinct().count();
+            assertEquals(before, distinct, "rows committed twice before the rerun");
+            assertTrue(before <= SAMPLES, "committed before the rerun: " + before);
+        }
         assertEquals(0, evaluate("fault-rerun", out, conf(2, 0)), Files.readString(cluster.log("fault-rerun")));
         LocalEvaluateTest.assertExactlyOnceWithRightScores(out, SAMPLES);
     }
