@@ -90,7 +90,7 @@ public final class AttentionBenchmark {
             for (int c = 0; c < copies; c++) {
                 buffers.add(keys[c] = tiled(device, block, ringBytes));
                 buffers.add(values[c] = tiled(device, block, ringBytes));
-                buffers.add(q[c] = device.upload(gaussians(random, Math.toIntExact(qFloats))));
+                buffers.add(q[c] = device.upload(BenchRandom.gaussians(random, Math.toIntExact(qFloats))));
                 buffers.add(out[c] = device.allocate(4 * qFloats));
             }
             float[] ms = new float[runs];
@@ -126,7 +126,7 @@ public final class AttentionBenchmark {
                 }
             }
             int rowFloats = QUERY_HEADS * HEAD_DIM;
-            DeviceBuffer q = device.upload(gaussians(random, batch * rowFloats));
+            DeviceBuffer q = device.upload(BenchRandom.gaussians(random, batch * rowFloats));
             buffers.add(q);
             DeviceBuffer out = device.allocate(4L * batch * rowFloats), lse = device.allocate(4L * batch * QUERY_HEADS);
             buffers.add(out);
@@ -175,14 +175,6 @@ public final class AttentionBenchmark {
         return b;
     }
 
-    private static float[] gaussians(SplittableRandom random, int n) {
-        float[] a = new float[n];
-        for (int i = 0; i < n; i++) {
-            double u = 1 - random.nextDouble(), v = random.nextDouble();
-            a[i] = (float) (Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v));
-        }
-        return a;
-    }
 
     private static double median(float[] ms) {
         Arrays.sort(ms);

@@ -85,7 +85,7 @@ public final class KiviAttentionBenchmark {
         KiviLayout l = new KiviLayout(batch * copies, KV_HEADS, HEAD_DIM, one.capacity(), one.window(), one.keyGroup(), one.valueGroup(),
                 one.keyBits(), one.valueBits());
         float[] q = new float[batch * QUERY_HEADS * HEAD_DIM];
-        for (int i = 0; i < q.length; i++) q[i] = (float) gaussian(random);
+        for (int i = 0; i < q.length; i++) q[i] = (float) BenchRandom.gaussian(random);
         float[] attend = new float[runs], encode = new float[runs];
         float scale = (float) (1 / Math.sqrt(HEAD_DIM));
         KiviAttentionKernel.Plan plan = KiviAttentionKernel.plan(l, QUERY_HEADS, batch, encoded, device.multiprocessorCount());
@@ -122,14 +122,10 @@ public final class KiviAttentionBenchmark {
 
     private static DeviceBuffer fp16(CudaDevice device, int count, SplittableRandom random) {
         short[] x = new short[count];
-        for (int i = 0; i < count; i++) x[i] = Half.fromFloat((float) gaussian(random));
+        for (int i = 0; i < count; i++) x[i] = Half.fromFloat((float) BenchRandom.gaussian(random));
         DeviceBuffer b = device.allocate(2L * count);
         b.write(x);
         return b;
     }
 
-    private static double gaussian(SplittableRandom random) {
-        double u = 1 - random.nextDouble(), v = random.nextDouble();
-        return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
-    }
 }

@@ -62,7 +62,7 @@ public final class MatmulBenchmark {
                 try {
                     for (int c = 0; c < copies; c++) weights.add(randomBf16(device, out, in, random));
                     for (int r : rowCounts) {
-                        try (DeviceBuffer x = device.upload(gaussians(random, r * in)); DeviceBuffer y = device.allocate(4L * r * out)) {
+                        try (DeviceBuffer x = device.upload(BenchRandom.gaussians(random, r * in)); DeviceBuffer y = device.allocate(4L * r * out)) {
                             Matmul.Outputs outputs = Matmul.Outputs.of(y.from(0), out);
                             Matmul.Path chosen = matmul.path(weights.get(0), x.from(0), r, outputs);
                             List<Matmul.Path> paths = chosen == Matmul.Path.SKINNY || chosen == Matmul.Path.CUDA_CORES
@@ -101,20 +101,12 @@ public final class MatmulBenchmark {
         long bytes = (long) rows * cols * 2;
         int block = (int) Math.min(bytes, 32L << 20);
         ByteBuffer b = ByteBuffer.allocateDirect(block).order(ByteOrder.LITTLE_ENDIAN);
-        while (b.remaining() >= 2) b.putShort(Half.floatToBf16((float) (gaussian(random) * 0.02)));
+        while (b.remaining() >= 2) b.putShort(Half.floatToBf16((float) (BenchRandom.gaussian(random) * 0.02)));
         b.flip();
         DeviceBuffer data = device.allocate(bytes);
         for (long at = 0; at < bytes; at += block) data.write(b.duplicate().limit((int) Math.min(block, bytes - at)), at);
         return new DeviceMatrix(data, DType.BF16, rows, cols);
     }
 
-    private static float[] gaussians(SplittableRandom random, int n) {
-        float[] a = new float[n];
-        for (int i = 0; i < n; i++) a[i] = (float) gaussian(random);
-        return a;
-    }
 
-    private static double gaussian(SplittableRandom random) {
-        return Math.sqrt(-2 * Math.log(1 - random.nextDouble())) * Math.cos(2 * Math.PI * random.nextDouble());
-    }
 }

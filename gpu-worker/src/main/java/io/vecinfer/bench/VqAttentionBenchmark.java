@@ -123,7 +123,7 @@ public final class VqAttentionBenchmark {
             positions[b] = context - 1;
         }
         float[] q = new float[batch * QUERY_HEADS * HEAD_DIM];
-        for (int i = 0; i < q.length; i++) q[i] = (float) gaussian(random);
+        for (int i = 0; i < q.length; i++) q[i] = (float) BenchRandom.gaussian(random);
         String method = "vecinfer:k=" + keyShape + ",v=" + valueShape;
         List<String> out = new ArrayList<>();
         List<DeviceBuffer> buffers = new ArrayList<>();
@@ -185,15 +185,20 @@ public final class VqAttentionBenchmark {
     }
 
     static FlatCodebooks randomBooks(VqShape keys, VqShape values, SplittableRandom random) {
-        KvLayout layout = new KvLayout(1, KV_HEADS, QUERY_HEADS, HEAD_DIM);
+        return randomBooks(new KvLayout(1, KV_HEADS, QUERY_HEADS, HEAD_DIM), keys, values, random);
+    }
+
+    /** One book per side for the layer (book 0 for every sub-vector), N(0,1) codewords, λ in [0.5, 3.5), Hadamard on. */
+    static FlatCodebooks randomBooks(KvLayout layout, VqShape keys, VqShape values, SplittableRandom random) {
         float[] keyWords = new float[keys.codewords() * keys.dims()], valueWords = new float[values.codewords() * values.dims()];
-        for (int i = 0; i < keyWords.length; i++) keyWords[i] = (float) gaussian(random);
-        for (int i = 0; i < valueWords.length; i++) valueWords[i] = (float) gaussian(random);
-        float[] lambda = new float[KV_HEADS * HEAD_DIM];
+        for (int i = 0; i < keyWords.length; i++) keyWords[i] = (float) BenchRandom.gaussian(random);
+        for (int i = 0; i < valueWords.length; i++) valueWords[i] = (float) BenchRandom.gaussian(random);
+        int kvHeads = layout.kvHeads(), headDim = layout.headDim();
+        float[] lambda = new float[kvHeads * headDim];
         for (int i = 0; i < lambda.length; i++) lambda[i] = 0.5f + 3 * (float) random.nextDouble();
         // one codebook per layer (VecInfer's default scope): book 0 for every sub-vector
-        return new FlatCodebooks(layout, keys, values, keyWords, valueWords, new int[KV_HEADS * keys.subspaces(HEAD_DIM)],
-                new int[KV_HEADS * values.subspaces(HEAD_DIM)], lambda, true);
+        return new FlatCodebooks(layout, keys, values, keyWords, valueWords, new int[kvHeads * keys.subspaces(headDim)],
+                new int[kvHeads * values.subspaces(headDim)], lambda, true);
     }
 
     /** 16 MiB of uniform random bytes (8-bit codes: every codeword equally likely). */
@@ -212,8 +217,4 @@ public final class VqAttentionBenchmark {
         return b;
     }
 
-    static double gaussian(SplittableRandom random) {
-        double u = 1 - random.nextDouble(), v = random.nextDouble();
-        return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
-    }
 }

@@ -55,7 +55,7 @@ public final class VqEncodeBenchmark {
             for (String shape : shapes) {
                 String[] kv = shape.split("/");
                 VqSpec spec = (VqSpec) MethodSpec.parse("vecinfer:k=" + kv[0] + ",v=" + kv[1] + ",r=128");
-                FlatCodebooks flat = randomBooks(layout, spec.keys(), spec.values(), random);
+                FlatCodebooks flat = VqAttentionBenchmark.randomBooks(layout, spec.keys(), spec.values(), random);
                 rows.add(measure(device, timer, kernel, flat, keys, values, tokens, runs));
             }
         }
@@ -91,25 +91,11 @@ public final class VqEncodeBenchmark {
     /** N(0,1) keys and values as fp16, slot = position (the prompt ring of prefill=exact), tokens × kvHeads × headDim. */
     private static DeviceBuffer fp16Ring(CudaDevice device, int tokens, KvLayout layout, SplittableRandom random) {
         short[] x = new short[tokens * layout.tokenWidth()];
-        for (int i = 0; i < x.length; i++) x[i] = Half.fromFloat((float) gaussian(random));
+        for (int i = 0; i < x.length; i++) x[i] = Half.fromFloat((float) BenchRandom.gaussian(random));
         DeviceBuffer ring = device.allocate(2L * x.length);
         ring.write(x);
         return ring;
     }
 
-    /** One book per side for the layer (book 0 for every sub-vector), N(0,1) codewords, λ in [0.5, 3.5), Hadamard on. */
-    private static FlatCodebooks randomBooks(KvLayout layout, VqShape keys, VqShape values, SplittableRandom random) {
-        float[] keyWords = new float[keys.codewords() * keys.dims()], valueWords = new float[values.codewords() * values.dims()];
-        for (int i = 0; i < keyWords.length; i++) keyWords[i] = (float) gaussian(random);
-        for (int i = 0; i < valueWords.length; i++) valueWords[i] = (float) gaussian(random);
-        float[] lambda = new float[KV_HEADS * HEAD_DIM];
-        for (int i = 0; i < lambda.length; i++) lambda[i] = 0.5f + 3 * (float) random.nextDouble();
-        return new FlatCodebooks(layout, keys, values, keyWords, valueWords, new int[KV_HEADS * keys.subspaces(HEAD_DIM)],
-                new int[KV_HEADS * values.subspaces(HEAD_DIM)], lambda, true);
-    }
 
-    private static double gaussian(SplittableRandom random) {
-        double u = 1 - random.nextDouble(), v = random.nextDouble();
-        return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
-    }
 }

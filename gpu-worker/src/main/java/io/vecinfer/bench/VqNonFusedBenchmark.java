@@ -86,8 +86,8 @@ public final class VqNonFusedBenchmark {
         VqCodeLayout keyLayout = VqCodeLayout.of(batch, 1, KV_HEADS, compressed, flat.keySubspaces(), shape.bits());
         VqCodeLayout valueLayout = VqCodeLayout.of(batch, 1, KV_HEADS, compressed, flat.valueSubspaces(), shape.bits());
         float[] q = new float[batch * QUERY_HEADS * HEAD_DIM], kv = new float[batch * layout.tokenWidth()];
-        for (int i = 0; i < q.length; i++) q[i] = (float) VqAttentionBenchmark.gaussian(random);
-        for (int i = 0; i < kv.length; i++) kv[i] = (float) VqAttentionBenchmark.gaussian(random);
+        for (int i = 0; i < q.length; i++) q[i] = (float) BenchRandom.gaussian(random);
+        for (int i = 0; i < kv.length; i++) kv[i] = (float) BenchRandom.gaussian(random);
         int[] positions = new int[batch];
         Arrays.fill(positions, compressed - 1); // the new token overwrites the last dequantized row: the step attends `compressed` positions
         float scale = (float) (1 / Math.sqrt(HEAD_DIM));
