@@ -32,27 +32,25 @@ import sys
 import time
 
 import torch
-import torch.nn.functional as F
 import tokenizers
 import transformers
 from tokenizers import Tokenizer
 from transformers import LlamaConfig, LlamaForCausalLM
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # datasets/, for lm_training
+from lm_training import (BOS, EOS, PPL_WINDOW, curve_row, encode, heldout_perplexity,  # noqa: E402
+                         read_jsonl, save_model, train_step)
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 DATASETS = os.path.dirname(HERE)
-BOS, EOS = "<|begin_of_text|>", "<|end_of_text|>"
 CONTEXT = 8192
 MAX_BYTES = 24_000_000
-PPL_WINDOW = 2048
 
 
-def read_jsonl(path):
-    with open(path, encoding="utf-8") as f:
-        return [json.loads(line) for line in f]
 
 
-def encode(tok, text):
-    return tok.encode(text, add_special_tokens=False).ids
+
+
 
 
 def ruler_row(tok, example, eos):
@@ -88,23 +86,11 @@ class Batcher:
         return x.to(device), text_mask.to(device), ans_mask.to(device)
 
 
-def masked_mean_nll(logits, x, mask):
-    nll = F.cross_entropy(logits[:, :-1].float().reshape(-1, logits.shape[-1]), x[:, 1:].reshape(-1),
-                          reduction="none").view(x.shape[0], -1)
-    m = mask[:, 1:]
-    return (nll * m).sum() / m.sum().clamp(min=1.0)
+
 
 
 @torch.no_grad()
-def heldout_perplexity(model, tok, text, device):
-    ids = encode(tok, text)
-    bos = tok.token_to_id(BOS)
-    windows = len(ids) // PPL_WINDOW
-    total = 0.0
-    for w in range(windows):
-        x = torch.tensor([[bos] + ids[w * PPL_WINDOW:(w + 1) * PPL_WINDOW]], device=device)
-        total += F.cross_entropy(model(x).logits.float()[0, :-1], x[0, 1:], reduction="sum").item()
-    return math.exp(total / (windows * PPL_WINDOW)), windows
+
 
 
 @torch.no_grad()
@@ -231,34 +217,19 @@ def main():
                 break
             progress["time"] = (time.time() - train_start) / budget
             x, text_mask, ans_mask = batcher.batch(rows, length, args.ruler_fraction, device)
-            with torch.autocast("cuda", dtype=torch.bfloat16):
-                logits = model(x).logits
-            text_loss = masked_mean_nll(logits, x, text_mask)
-            ans_loss = masked_mean_nll(logits, x, ans_mask)
-            loss = text_loss + ans_loss
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            opt.step()
-            sched.step()
+            text_loss, ans_loss = train_step(model, opt, sched, x, text_mask, ans_mask)
             step += 1
             if step % 100 == 0 or step == 1:
-                row = {"step": step, "length": length, "text_loss": round(text_loss.item(), 4),
-                       "answer_loss": round(ans_loss.item(), 4), "lr": sched.get_last_lr()[0],
-                       "elapsed_s": round(time.time() - t0, 1)}
-                curve.append(row)
-                print(json.dumps(row), flush=True)
+                curve.append(curve_row(step, length, text_loss, ans_loss, sched, t0))
     train_s = time.time() - t0
 
-    model.to(torch.bfloat16).save_pretrained(args.out, safe_serialization=True)
-    with open(os.path.join(args.out, "tokenizer_config.json"), "w") as f:
-        json.dump({"tokenizer_class": "PreTrainedTokenizerFast", "bos_token": BOS, "eos_token": EOS,
-                   "model_max_length": CONTEXT, "clean_up_tokenization_spaces": False}, f, indent=2)
+    save_model(model, args.out, CONTEXT)
 
     # Evaluate what ships: the saved bf16 weights computed in fp32, as the Java decoder runs them.
     shipped = LlamaForCausalLM.from_pretrained(args.out, torch_dtype=torch.float32).to(device).eval()
     heldout = read_jsonl(os.path.join(DATASETS, "heldout", "heldout.jsonl"))
-    ppl, windows = heldout_perplexity(shipped, tok, "\n\n".join(d["text"] for d in heldout), device)
+    ppl, per_window, _ = heldout_perplexity(shipped, tok, "\n\n".join(d["text"] for d in heldout), device)
+    windows = len(per_window)
     val_scores = validation_scores(shipped, tok, val, device)
     log = {
         "command": "python3 " + " ".join(sys.argv),

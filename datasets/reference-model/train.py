@@ -26,23 +26,22 @@ import sys
 import time
 
 import torch
-import torch.nn.functional as F
 import tokenizers
 import transformers
 from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers, trainers
 from transformers import LlamaConfig, LlamaForCausalLM
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # datasets/, for lm_training
+from lm_training import (BOS, EOS, PPL_WINDOW, curve_row, encode, heldout_perplexity,  # noqa: E402
+                         read_jsonl, save_model, train_step)
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 DATASETS = os.path.dirname(HERE)
-BOS, EOS = "<|begin_of_text|>", "<|end_of_text|>"
 # Qwen2's pre-tokenizer pattern: like Llama 3's, but \p{N} alone, so every digit is its own token.
 SPLIT_PATTERN = r"""(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"""
-PPL_WINDOW = 2048
 
 
-def read_jsonl(path):
-    with open(path, encoding="utf-8") as f:
-        return [json.loads(line) for line in f]
+
 
 
 def train_tokenizer(texts, vocab_size):
@@ -58,8 +57,7 @@ def train_tokenizer(texts, vocab_size):
     return tok
 
 
-def encode(tok, text):
-    return tok.encode(text, add_special_tokens=False).ids
+
 
 
 def passkey_prompt(tok, sample, bos_id):
@@ -110,28 +108,11 @@ class Batcher:
         return torch.tensor(seqs, dtype=torch.long, device=device), text_mask, ans_mask
 
 
-def masked_mean_nll(logits, x, mask):
-    # logits[:, t] predicts x[:, t + 1]
-    nll = F.cross_entropy(logits[:, :-1].float().reshape(-1, logits.shape[-1]), x[:, 1:].reshape(-1),
-                          reduction="none").view(x.shape[0], -1)
-    m = mask[:, 1:]
-    return (nll * m).sum() / m.sum().clamp(min=1.0)
+
 
 
 @torch.no_grad()
-def heldout_perplexity(model, tok, heldout_text, device):
-    ids = encode(tok, heldout_text)
-    bos = tok.token_to_id(BOS)
-    windows = len(ids) // PPL_WINDOW
-    per_window = []
-    total = 0.0
-    for w in range(windows):
-        x = torch.tensor([[bos] + ids[w * PPL_WINDOW:(w + 1) * PPL_WINDOW]], device=device)
-        logits = model(x).logits.float()
-        nll = F.cross_entropy(logits[0, :-1], x[0, 1:], reduction="sum").item()
-        per_window.append(nll / PPL_WINDOW)
-        total += nll
-    return math.exp(total / (windows * PPL_WINDOW)), per_window, len(ids)
+
 
 
 @torch.no_grad()
@@ -208,29 +189,13 @@ def main():
     for frac, length, rows in phases:
         for _ in range(round(frac * args.steps)):
             x, text_mask, ans_mask = batcher.batch(rows, length, args.passkey_fraction, device)
-            with torch.autocast("cuda", dtype=torch.bfloat16):
-                logits = model(x).logits
-            text_loss = masked_mean_nll(logits, x, text_mask)
-            ans_loss = masked_mean_nll(logits, x, ans_mask)
-            loss = text_loss + ans_loss
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            opt.step()
-            sched.step()
+            text_loss, ans_loss = train_step(model, opt, sched, x, text_mask, ans_mask)
             step += 1
             if step % 100 == 0 or step == 1:
-                row = {"step": step, "length": length, "text_loss": round(text_loss.item(), 4),
-                       "answer_loss": round(ans_loss.item(), 4), "lr": sched.get_last_lr()[0],
-                       "elapsed_s": round(time.time() - t0, 1)}
-                curve.append(row)
-                print(json.dumps(row), flush=True)
+                curve.append(curve_row(step, length, text_loss, ans_loss, sched, t0))
     train_s = time.time() - t0
 
-    model.to(torch.bfloat16).save_pretrained(args.out, safe_serialization=True)
-    with open(os.path.join(args.out, "tokenizer_config.json"), "w") as f:
-        json.dump({"tokenizer_class": "PreTrainedTokenizerFast", "bos_token": BOS, "eos_token": EOS,
-                   "model_max_length": 4096, "clean_up_tokenization_spaces": False}, f, indent=2)
+    save_model(model, args.out, 4096)
 
     # Evaluate exactly what ships: the saved bf16 weights, computed in fp32.
     shipped = LlamaForCausalLM.from_pretrained(args.out, torch_dtype=torch.float32).to(device).eval()
