@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -21,6 +22,7 @@ public final class DatasetSampleCatalog implements SampleCatalog {
     private final Path datasets;
     private final Map<String, SampleSource> sources = new HashMap<>();
     private final Map<String, List<TaskSample>> samples = new HashMap<>();
+    private final Map<String, Map<String, TaskSample>> samplesById = new HashMap<>();
 
     /** @param datasets the datasets/ folder holding heldout/ and passkey/ */
     public DatasetSampleCatalog(Path datasets) {
@@ -47,20 +49,34 @@ public final class DatasetSampleCatalog implements SampleCatalog {
 
     /** All samples of the cell's task at its context length, in their fixed order. */
     public synchronized List<TaskSample> samples(Cell cell) {
-        String key = cell.model() + "|" + cell.task() + "|" + cell.contextLength() + "|" + cell.inputs();
-        return samples.computeIfAbsent(key, k -> TaskRegistry.task(cell.task()).samples(source(cell.model()), cell, 0));
+        return samples.computeIfAbsent(key(cell), k -> TaskRegistry.task(cell.task()).samples(source(cell.model()), cell, 0));
+    }
+
+    private static String key(Cell cell) {
+        return cell.model() + "|" + cell.task() + "|" + cell.contextLength() + "|" + cell.inputs();
     }
 
     /**
-     * The cell's sample of that id: one of {@link #samples(Cell)}, or one its task builds by id past them (a
-     * limit larger than "all", listed by a driver and run here).
+     * The cell's samples of these ids, in their order: from {@link #samples(Cell)}, or built by their task past them
+     * (a limit larger than "all", listed by a driver and run here), each built once.
      */
-    public TaskSample sample(Cell cell, String id) {
-        for (TaskSample s : samples(cell)) {
-            if (s.id().equals(id)) return s;
+    public synchronized List<TaskSample> samples(Cell cell, List<String> ids) {
+        Map<String, TaskSample> byId = samplesById.computeIfAbsent(key(cell), k -> {
+            Map<String, TaskSample> listed = new LinkedHashMap<>();
+            for (TaskSample s : samples(cell)) listed.put(s.id(), s);
+            return listed;
+        });
+        List<String> missing = ids.stream().filter(id -> !byId.containsKey(id)).distinct().toList();
+        if (!missing.isEmpty()) {
+            for (TaskSample s : TaskRegistry.task(cell.task()).samplesById(source(cell.model()), cell, missing)) byId.put(s.id(), s);
         }
-        return TaskRegistry.task(cell.task()).sample(source(cell.model()), cell, id)
-                .orElseThrow(() -> new IllegalArgumentException("task " + cell.task() + " has no sample '" + id + "'"));
+        List<TaskSample> out = new ArrayList<>();
+        for (String id : ids) {
+            TaskSample s = byId.get(id);
+            if (s == null) throw new IllegalArgumentException("task " + cell.task() + " has no sample '" + id + "'");
+            out.add(s);
+        }
+        return out;
     }
 
     @Override

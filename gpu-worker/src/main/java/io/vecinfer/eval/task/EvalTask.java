@@ -4,7 +4,6 @@ import io.vecinfer.kvcache.Prefill;
 import io.vecinfer.kvcache.SequenceCache;
 
 import java.util.List;
-import java.util.Optional;
 
 /**
  * A task: where its data comes from, how a prompt is built, how it generates and what it scores.
@@ -42,12 +41,12 @@ public interface EvalTask {
     List<TaskSample> samples(SampleSource source, Cell cell, int limit);
 
     /**
-     * One sample by id, for a task whose samples are generated per index and whose limit may reach past what
-     * "all" lists (an executor then builds the samples it was given without listing them all). Empty by default:
-     * a sample outside {@code samples(source, cell, 0)} does not exist.
+     * The samples of these ids, for a task whose samples are generated per index and whose limit may reach past
+     * what "all" lists (an executor then builds the samples it was given without listing them all): those of the
+     * ids it knows, in their order. None by default: a sample outside {@code samples(source, cell, 0)} does not exist.
      */
-    default Optional<TaskSample> sample(SampleSource source, Cell cell, String id) {
-        return Optional.empty();
+    default List<TaskSample> samplesById(SampleSource source, Cell cell, List<String> ids) {
+        return List.of();
     }
 
     /** Runs a batch of samples of one cell, on the context's backend (whatever its caches are). */

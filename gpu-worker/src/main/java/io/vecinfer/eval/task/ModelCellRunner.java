@@ -107,8 +107,7 @@ public class ModelCellRunner implements CellRunner {
     @Override
     public List<SampleResult> run(Cell cell, List<String> sampleIds) {
         TaskContext<?> context = context(cell);
-        List<TaskSample> wanted = new ArrayList<>();
-        for (String id : sampleIds) wanted.add(catalog.sample(cell, id));
+        List<TaskSample> wanted = catalog.samples(cell, sampleIds);
         EvalTask task = TaskRegistry.task(cell.task());
         int batch = deviceBatch(context, cell, wanted);
         List<SampleResult> results = new ArrayList<>();

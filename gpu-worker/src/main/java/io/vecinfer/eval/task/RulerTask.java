@@ -11,7 +11,6 @@ import io.vecinfer.kvcache.SequenceCache;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 
 /**
  * One RULER-style task ({@link RulerKind}) on prompts generated from the shipped held-out text; each
@@ -79,11 +78,19 @@ public final class RulerTask implements EvalTask {
 
     /** Ids are {@code <name>-<length>-<index>}: any index below {@link #MAX_SAMPLES} is a sample of the cell. */
     @Override
-    public Optional<TaskSample> sample(SampleSource source, Cell cell, String id) {
+    public List<TaskSample> samplesById(SampleSource source, Cell cell, List<String> ids) {
         String prefix = name() + "-" + length(cell) + "-";
-        if (!id.startsWith(prefix) || !id.substring(prefix.length()).matches("\\d{4,}")) return Optional.empty();
-        int index = Integer.parseInt(id.substring(prefix.length()));
-        return index < MAX_SAMPLES ? Optional.of(prompts(source, cell).sample(index)) : Optional.empty();
+        List<Integer> indices = new ArrayList<>();
+        for (String id : ids) {
+            if (!id.startsWith(prefix) || !id.substring(prefix.length()).matches("\\d{4,}")) continue;
+            int index = Integer.parseInt(id.substring(prefix.length()));
+            if (index < MAX_SAMPLES) indices.add(index);
+        }
+        if (indices.isEmpty()) return List.of();
+        Prompts prompts = prompts(source, cell); // one generator (it tokenizes the whole held-out text) for all of them
+        List<TaskSample> samples = new ArrayList<>();
+        for (int index : indices) samples.add(prompts.sample(index));
+        return samples;
     }
 
     private static int length(Cell cell) {
