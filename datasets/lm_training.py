@@ -33,7 +33,7 @@ def masked_mean_nll(logits, x, mask):
 def train_step(model, opt, sched, x, text_mask, ans_mask):
     """One step on a batch whose rows are scored on their text (text_mask) or their answer (ans_mask):
     loss = mean text loss + mean answer loss, bf16 autocast, gradients clipped to norm 1. Returns both losses."""
-    with torch.autocast("cuda", dtype=torch.bfloat16):
+    with torch.autocast(x.device.type, dtype=torch.bfloat16):
         logits = model(x).logits
     text_loss = masked_mean_nll(logits, x, text_mask)
     ans_loss = masked_mean_nll(logits, x, ans_mask)

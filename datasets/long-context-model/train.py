@@ -47,12 +47,6 @@ CONTEXT = 8192
 MAX_BYTES = 24_000_000
 
 
-
-
-
-
-
-
 def ruler_row(tok, example, eos):
     """The generated prompt (BOS first, exactly as the Java decoder sees it), then the answer and EOS."""
     answer = encode(tok, " " + example["answer"]) + [eos]
@@ -84,13 +78,6 @@ class Batcher:
             x[i, :len(row)] = torch.tensor(row)
             (ans_mask if i < n_ruler else text_mask)[i, first_target:len(row)] = 1.0
         return x.to(device), text_mask.to(device), ans_mask.to(device)
-
-
-
-
-
-@torch.no_grad()
-
 
 
 @torch.no_grad()
@@ -130,10 +117,11 @@ def main():
     ap.add_argument("--phases", help="LENGTH:SHARE:ROWS,... (shares of the steps and the time; default "
                                      "1024:0.30:64,2048:0.35:32,4096:0.20:16,8064:0.15:8)")
     ap.add_argument("--time-limit-s", type=float, default=360, help="seconds from start to the end of training; each phase stops at its share")
+    ap.add_argument("--device", default="cuda", help="cuda on the H200; cpu only for a dry run of the script")
     args = ap.parse_args()
     t0 = time.time()
     torch.manual_seed(args.seed)
-    device = "cuda"
+    device = args.device
     os.makedirs(args.out, exist_ok=True)
 
     tok = Tokenizer.from_file(args.tokenizer)
@@ -240,7 +228,7 @@ def main():
         "weight_decay": args.weight_decay, "no_k_decay": args.no_k_decay,
         "text": os.path.relpath(args.text, os.path.dirname(DATASETS)), "ruler_files": [os.path.basename(p) for p in args.ruler],
         "ruler_examples": len(train),
-        "device": torch.cuda.get_device_name(0), "date": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
+        "device": torch.cuda.get_device_name(0) if device == "cuda" else device, "date": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
         "versions": {"python": platform.python_version(), "torch": torch.__version__,
                      "transformers": transformers.__version__, "tokenizers": tokenizers.__version__,
                      "cuda": torch.version.cuda},

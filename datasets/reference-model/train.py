@@ -41,9 +41,6 @@ DATASETS = os.path.dirname(HERE)
 SPLIT_PATTERN = r"""(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"""
 
 
-
-
-
 def train_tokenizer(texts, vocab_size):
     tok = Tokenizer(models.BPE())
     tok.pre_tokenizer = pre_tokenizers.Sequence([
@@ -55,9 +52,6 @@ def train_tokenizer(texts, vocab_size):
                                   initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
     tok.train_from_iterator(texts, trainer=trainer)
     return tok
-
-
-
 
 
 def passkey_prompt(tok, sample, bos_id):
@@ -106,13 +100,6 @@ class Batcher:
             seqs.append(row)
             (ans_mask if r < n_pass else text_mask)[r, first_target:] = 1.0
         return torch.tensor(seqs, dtype=torch.long, device=device), text_mask, ans_mask
-
-
-
-
-
-@torch.no_grad()
-
 
 
 @torch.no_grad()

@@ -26,8 +26,8 @@ if [ ! -f "$B/jre17b.tar.xz" ]; then
   # Uncompressed modules: xz -9 packs them far tighter than jlink's own zip compression.
   tar cf - -C /tmp jre17b | xz -9 -T2 > "$B/jre17b.tar.xz"
 fi
-mvn -q -o -B -pl gpu-worker package -DskipTests
-mvn -q -o -B -pl gpu-worker dependency:build-classpath -DincludeScope=test -Dmdep.outputFile=/tmp/device-cp.txt
+mvn -q -ntp -B -pl gpu-worker package -DskipTests
+mvn -q -ntp -B -pl gpu-worker dependency:build-classpath -DincludeScope=test -Dmdep.outputFile=/tmp/device-cp.txt
 STAGE=/tmp/device-bundle-stage
 rm -rf "$STAGE" "$B/lib" "$B/lib.tar.xz" && mkdir -p "$STAGE/lib"
 (cd gpu-worker/target/test-classes && jar --create --no-compress --file "$STAGE/gpu-worker-tests.jar" $(find . -name '*.class'))

@@ -28,10 +28,10 @@ public final class VqAttentionKernel implements AutoCloseable {
      * The kernels: GENERAL = vq_attention (every configuration), LUT = vq_lut_attention (VqAttentionPlanner.lutServes),
      * LUT_HALF_VALUES = its fp16 value path (vq_lut_attention_*_hv: fp16 codeword copies, HFMA2 into half2 sums flushed to
      * fp32 every two warp tiles; value dims ≥ 2; 256-thread blocks), not yet the decoder's default; MMA = vq_mma_attention
-     * (VqMmaAttention: keys and values decoded from fp16 codebook copies into mma.sync fragments), not yet the decoder's
-     * default either: the planner takes it once the device benchmark has timed it against LUT; MMA_WIDE = the same kernel
+     * (VqMmaAttention: keys and values decoded from fp16 codebook copies into mma.sync fragments), the decoder's default
+     * where it serves (KERNEL_DEFAULT); MMA_WIDE = the same kernel
      * family with a wide d8 book (codes of 9 to 12 bits, d8b12: one fp16 copy of 4096 codewords; VqMmaAttention.wide), for
-     * d8b12 and mixed pairs such as k=d8b12,v=d8b8, not the decoder's default either.
+     * d8b12 and mixed pairs such as k=d8b12,v=d8b8, taken by the decoder as MMA is.
      */
     public enum Variant { GENERAL, LUT, LUT_HALF_VALUES, MMA, MMA_WIDE;
         boolean lut() {
@@ -106,8 +106,21 @@ public final class VqAttentionKernel implements AutoCloseable {
      * CPU cache (VqReferencesTest.HALF_TABLE_TOLERANCE), inside the decoder test's 1e-2 · max |logit|.
      */
     static final boolean HALF_TABLE_DEFAULT = !"false".equals(System.getProperty("vecinfer.vq.halfTable"));
-    /** Whether the decoder's plan may take the LUT kernel: yes unless {@code vecinfer.vq.kernel} is {@code general}. */
-    static final boolean LUT_DEFAULT = !"general".equals(System.getProperty("vecinfer.vq.kernel"));
+    /**
+     * The kernel families the decoder's plan chooses from, fastest first: each falls back to the next where it does not
+     * serve the configuration (MMA: VqMmaAttention.serves; LUT: VqAttentionPlanner.lutServes; GENERAL: every one).
+     */
+    public enum Family { MMA, LUT, GENERAL;
+        /** The family named by the system property {@code vecinfer.vq.kernel} ({@code mma}, {@code lut} or {@code general}); MMA without it. */
+        static Family fromProperty() {
+            String name = System.getProperty("vecinfer.vq.kernel", "mma");
+            for (Family f : values()) if (f.name().equalsIgnoreCase(name)) return f;
+            throw new IllegalArgumentException("-Dvecinfer.vq.kernel=" + name + ": expected mma, lut or general");
+        }
+    }
+
+    /** The decoder's family: MMA, faster than LUT at every shape measured (vq-design-notes.md), unless the system property says otherwise. */
+    static final Family FAMILY_DEFAULT = Family.fromProperty();
 
     /**
      * Whether the decoder's plan takes the LUT kernel's fp16 value path where it serves: only with {@code
@@ -117,10 +130,17 @@ public final class VqAttentionKernel implements AutoCloseable {
 
     /** The decoder's plan for {@code rows} query rows attending at most {@code maxCompressed} compressed tokens: the fastest kernel that serves it. */
     public Plan plan(FlatCodebooks books, int rows, int maxCompressed) {
-        Plan halfValues = LUT_DEFAULT && HALF_VALUES_DEFAULT ? lutHalfValuesPlan(books, rows, maxCompressed) : null;
+        return plan(books, rows, maxCompressed, FAMILY_DEFAULT);
+    }
+
+    /** The plan of {@code family}'s kernel, or of the next family that serves these codebooks. */
+    public Plan plan(FlatCodebooks books, int rows, int maxCompressed, Family family) {
+        Plan mma = family == Family.MMA ? mmaPlan(books, rows, maxCompressed) : null;
+        if (mma != null) return mma;
+        if (family == Family.GENERAL) return plan(books, rows, maxCompressed, HALF_TABLE_DEFAULT);
+        Plan halfValues = HALF_VALUES_DEFAULT ? lutHalfValuesPlan(books, rows, maxCompressed) : null;
         if (halfValues != null) return halfValues;
-        return LUT_DEFAULT ? VqAttentionPlanner.best(books, rows, maxCompressed, multiprocessors, maxSharedBytes, HALF_TABLE_DEFAULT)
-                : plan(books, rows, maxCompressed, HALF_TABLE_DEFAULT);
+        return VqAttentionPlanner.best(books, rows, maxCompressed, multiprocessors, maxSharedBytes, HALF_TABLE_DEFAULT);
     }
 
     /** The general kernel's plan on this device. */

@@ -36,7 +36,7 @@ class VqLutAttentionGpuTest {
     void chosenKernelMatchesTheReference(String text, int queryHeads, int headDim, VqAttentionKernel.Variant expected) {
         VqAttentionCase c = new VqAttentionCase(text, queryHeads, headDim, WINDOW, CAPACITY, ROW_SEQUENCE, ROW_POSITION);
         try (VqAttentionCase.OnDevice gpu = c.open()) {
-            VqAttentionKernel.Plan own = gpu.kernel.plan(c.flat, c.rows, c.maxCompressed);
+            VqAttentionKernel.Plan own = gpu.kernel.plan(c.flat, c.rows, c.maxCompressed, VqAttentionKernel.Family.LUT);
             assertEquals(expected, own.variant(), own.toString());
             List<VqAttentionKernel.Plan> plans = new ArrayList<>(List.of(own, own.withSplits(3, 2 * own.threads())));
             if (own.variant() == VqAttentionKernel.Variant.LUT && own.threads() == 512) { // the 256-thread block too

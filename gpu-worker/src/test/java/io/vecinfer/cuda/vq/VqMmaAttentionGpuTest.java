@@ -50,6 +50,7 @@ class VqMmaAttentionGpuTest {
             assertNotNull(own, "the MMA kernel serves " + text);
             assertEquals(VqMmaAttention.variant(c.flat), own.variant(), own.toString());
             assertEquals(c.spec.keys().bits() > 8 || c.spec.values().bits() > 8, own.variant() == VqAttentionKernel.Variant.MMA_WIDE, own.toString());
+            assertEquals(own, gpu.kernel.plan(c.flat, c.rows, c.maxCompressed), "the decoder's plan is the MMA kernel's wherever it serves");
             List<VqAttentionKernel.Plan> plans = new ArrayList<>(List.of(own, own.withSplits(3, 736)));
             plans.add(new VqAttentionKernel.Plan(2, 1024, true, 0, c.rows, true, own.variant(), 256));
             for (VqAttentionKernel.Plan plan : plans) {
