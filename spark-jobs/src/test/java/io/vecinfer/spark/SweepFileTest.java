@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -106,6 +107,27 @@ class SweepFileTest {
         SweepSpecException.Problem p = onlyProblem("missing-input.json", missing);
         assertEquals("tasks[1].inputs.file", p.field());
         assertTrue(p.message().contains("file not found: " + dir.resolve("nowhere.jsonl")), p.message());
+    }
+
+    /**
+     * Every sweep file shipped in resources (the README's, the GPU runs' of docs/results) reads and validates, so none
+     * is found broken on a device call; a cuda sweep is validated as on a GPU host, the rest as here.
+     */
+    @Test
+    void everyShippedSweepFileIsValid() throws Exception {
+        Path resources = Sweeps.repoRoot().resolve("spark-jobs/src/main/resources");
+        List<Path> files;
+        try (var listing = Files.list(resources)) {
+            files = listing.filter(f -> f.getFileName().toString().endsWith("-sweep.json")).sorted().toList();
+        }
+        assertTrue(files.size() >= 9, "sweep files in " + resources + ": " + files);
+        for (Path file : files) {
+            String text = Files.readString(file).replace("\"datasets/", "\"" + Sweeps.repoRoot().resolve("datasets") + "/");
+            SweepFile sweep = SweepFile.read(Sweeps.writeText(dir.resolve(file.getFileName().toString()), text));
+            boolean cuda = "cuda".equals(sweep.spec().backend());
+            SweepValidator.validate(sweep, cuda ? new GpuPresence(true, "validated as on a GPU host") : NO_GPU, new Configuration());
+            assertFalse(Grid.expand(sweep.spec()).isEmpty(), file + ": no cells");
+        }
     }
 
     @Test
