@@ -53,7 +53,7 @@ public final class EvaluatePartition implements FlatMapFunction<Iterator<WorkIte
     private final Map<String, String> cellJsonByHash;
     private final Map<String, String> modelIdByHash;
     private final Runners.Classes runnerClasses;
-    private final String backend;
+    private final SweepBackend backend;
     private final String samplesUri;
 
     /**
@@ -62,7 +62,7 @@ public final class EvaluatePartition implements FlatMapFunction<Iterator<WorkIte
      * @param backend       the sweep's backend: cpu, or cuda (the task's GPU; the CPU where a task has none)
      */
     public EvaluatePartition(Map<String, String> cellJsonByHash, Map<String, String> modelIdByHash, Runners.Classes runnerClasses,
-                             String backend, Path samples) {
+                             SweepBackend backend, Path samples) {
         this.cellJsonByHash = new LinkedHashMap<>(cellJsonByHash);
         this.modelIdByHash = new LinkedHashMap<>(modelIdByHash);
         this.runnerClasses = runnerClasses;

@@ -14,9 +14,6 @@ public final class KnownNames {
     /** Tasks the worker can run (evaluation.md); sorted so that error messages list them stably. */
     public static final Set<String> TASKS = new TreeSet<>(io.vecinfer.eval.task.TaskRegistry.names());
 
-    /** Backends a sweep may ask for; cuda needs GPUs scheduled on the executors. */
-    public static final Set<String> BACKENDS = new TreeSet<>(Set.of("cpu", "cuda"));
-
     /** The method every other method is compared against in reports. */
     public static final String REFERENCE_METHOD = "fp16";
 }

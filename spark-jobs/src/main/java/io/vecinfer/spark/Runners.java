@@ -59,8 +59,8 @@ public final class Runners {
      * (the first if it has several; device 0 in local mode, which schedules no GPUs); otherwise, and for a
      * task without a GPU on a cluster, the CPU runner.
      */
-    static RunnerKey forTask(Classes classes, String backend, ResourceBinding binding) {
-        if (!backend.equals("cuda")) return new RunnerKey.Cpu(classes.cpu());
+    static RunnerKey forTask(Classes classes, SweepBackend backend, ResourceBinding binding) {
+        if (backend != SweepBackend.CUDA) return new RunnerKey.Cpu(classes.cpu());
         String gpu = binding.gpuAddress();
         if (gpu.equals(ResourceBinding.NO_GPU)) {
             return binding.localMode() ? new RunnerKey.Gpu(classes.cuda(), 0) : new RunnerKey.Cpu(classes.cpu());

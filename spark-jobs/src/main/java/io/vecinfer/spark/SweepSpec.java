@@ -28,14 +28,14 @@ import java.util.List;
  *                       present, {@link LocalMain} calibrates before evaluating ({@code {}} asks for the defaults)
  */
 public record SweepSpec(List<String> models, List<String> methods, List<Codebook> codebooks, List<Task> tasks,
-                        @JsonDeserialize(contentUsing = BatchSizeJson.class) List<BatchSize> batchSizes, List<Long> seeds, String output, String backend, Integer samplesPerTask,
+                        @JsonDeserialize(contentUsing = BatchSizeJson.class) List<BatchSize> batchSizes, List<Long> seeds, String output, SweepBackend backend, Integer samplesPerTask,
                         Calibration calibration) {
 
     public static final int CPU_SAMPLES_PER_TASK = 8, CUDA_SAMPLES_PER_TASK = 64;
 
     public SweepSpec {
-        backend = backend == null ? "cpu" : backend;
-        boolean cuda = backend.equals("cuda");
+        backend = backend == null ? SweepBackend.CPU : backend;
+        boolean cuda = backend == SweepBackend.CUDA;
         models = models == null ? List.of() : models;
         methods = methods == null ? List.of() : methods;
         codebooks = codebooks == null ? List.of() : codebooks;

@@ -132,9 +132,7 @@ public final class SweepValidator {
         if (spec.seeds().isEmpty() || spec.seeds().stream().anyMatch(s -> s == null)) problems.add(file.problemAt("/seeds", "needs at least one seed"));
         if (spec.samplesPerTask() < 1) problems.add(file.problemAt("/samplesPerTask", "must be >= 1"));
 
-        if (!KnownNames.BACKENDS.contains(spec.backend())) {
-            problems.add(file.problemAt("/backend", "unknown backend '" + spec.backend() + "' (known: " + String.join(", ", KnownNames.BACKENDS) + ")"));
-        } else if (spec.backend().equals("cuda") && !gpus.present()) {
+        if (spec.backend() == SweepBackend.CUDA && !gpus.present()) {
             problems.add(file.problemAt("/backend", "the sweep asks for the cuda backend but no GPU is available: " + gpus.how()
                     + "; run on a cluster with spark.executor.resource.gpu.amount=1 and spark.task.resource.gpu.amount=1, or use \"backend\": \"cpu\""));
         }

@@ -95,7 +95,7 @@ class FailedCellsTest {
             for (int i = 0; i < 3; i++) items.add(new WorkItem(hash, String.format("perplexity-%03d", i)));
         }
         EvaluatePartition task = new EvaluatePartition(cellJson, modelIds, new Runners.Classes(ErrorMidTaskRunner.class.getName(), Runners.DEFAULT_CUDA_CLASS),
-                "cpu", new org.apache.hadoop.fs.Path(samples.toUri()));
+                SweepBackend.CPU, new org.apache.hadoop.fs.Path(samples.toUri()));
         ErrorMidTaskRunner.RUNS.clear();
         // The first attempt and Spark's retries of it: the same items each time.
         for (int attempt = 0; attempt < 4; attempt++) assertThrows(OutOfMemoryError.class, () -> task.call(items.iterator()));

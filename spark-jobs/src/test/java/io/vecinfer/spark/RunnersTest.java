@@ -21,37 +21,37 @@ class RunnersTest {
 
     @Test
     void theCudaBackendBindsTheTasksGpu() {
-        assertEquals(new RunnerKey.Gpu(Runners.DEFAULT_CUDA_CLASS, 1), Runners.forTask(WORKER, "cuda", task("1", false)));
-        assertEquals(new RunnerKey.Gpu(Runners.DEFAULT_CUDA_CLASS, 0), Runners.forTask(WORKER, "cuda", task("0,3", false)), "the first of several addresses");
+        assertEquals(new RunnerKey.Gpu(Runners.DEFAULT_CUDA_CLASS, 1), Runners.forTask(WORKER, SweepBackend.CUDA, task("1", false)));
+        assertEquals(new RunnerKey.Gpu(Runners.DEFAULT_CUDA_CLASS, 0), Runners.forTask(WORKER, SweepBackend.CUDA, task("0,3", false)), "the first of several addresses");
     }
 
     @Test
     void localModeSchedulesNoGpusSoTheCudaBackendUsesDeviceZero() {
-        assertEquals(new RunnerKey.Gpu(Runners.DEFAULT_CUDA_CLASS, 0), Runners.forTask(WORKER, "cuda", task(ResourceBinding.NO_GPU, true)));
+        assertEquals(new RunnerKey.Gpu(Runners.DEFAULT_CUDA_CLASS, 0), Runners.forTask(WORKER, SweepBackend.CUDA, task(ResourceBinding.NO_GPU, true)));
     }
 
     @Test
     void aTaskWithoutAGpuOnAClusterRunsOnTheCpu() {
-        assertEquals(new RunnerKey.Cpu(Runners.DEFAULT_CLASS), Runners.forTask(WORKER, "cuda", task(ResourceBinding.NO_GPU, false)));
+        assertEquals(new RunnerKey.Cpu(Runners.DEFAULT_CLASS), Runners.forTask(WORKER, SweepBackend.CUDA, task(ResourceBinding.NO_GPU, false)));
     }
 
     @Test
     void theCpuBackendIgnoresGpus() {
-        assertEquals(new RunnerKey.Cpu(Runners.DEFAULT_CLASS), Runners.forTask(WORKER, "cpu", task("1", false)));
-        assertEquals(new RunnerKey.Cpu(HashCellRunner.class.getName()), Runners.forTask(STAND_INS, "cpu", task("1", false)));
+        assertEquals(new RunnerKey.Cpu(Runners.DEFAULT_CLASS), Runners.forTask(WORKER, SweepBackend.CPU, task("1", false)));
+        assertEquals(new RunnerKey.Cpu(HashCellRunner.class.getName()), Runners.forTask(STAND_INS, SweepBackend.CPU, task("1", false)));
     }
 
     @Test
     void aGpuAddressThatIsNoOrdinalIsRefusedWithTheReason() {
-        var e = assertThrows(IllegalStateException.class, () -> Runners.forTask(WORKER, "cuda", task("GPU-5f3a", false)));
+        var e = assertThrows(IllegalStateException.class, () -> Runners.forTask(WORKER, SweepBackend.CUDA, task("GPU-5f3a", false)));
         assertTrue(e.getMessage().contains("GPU address 'GPU-5f3a' is not a CUDA device ordinal"), e.getMessage());
     }
 
     @Test
     void anExecutorWithSeveralGpusHoldsOneRunnerPerGpuBesideItsCpuRunner() {
-        RunnerKey gpu0 = Runners.forTask(STAND_INS, "cuda", task("0", false));
-        RunnerKey gpu1 = Runners.forTask(STAND_INS, "cuda", task("1", false));
-        RunnerKey cpu = Runners.forTask(STAND_INS, "cuda", task(ResourceBinding.NO_GPU, false));
+        RunnerKey gpu0 = Runners.forTask(STAND_INS, SweepBackend.CUDA, task("0", false));
+        RunnerKey gpu1 = Runners.forTask(STAND_INS, SweepBackend.CUDA, task("1", false));
+        RunnerKey cpu = Runners.forTask(STAND_INS, SweepBackend.CUDA, task(ResourceBinding.NO_GPU, false));
         CellRunner first = Runners.shared(gpu0);
         assertSame(first, Runners.shared(gpu0), "one runner per GPU, reused by its tasks");
         assertNotSame(first, Runners.shared(gpu1));

@@ -66,7 +66,7 @@ class SweepFileTest {
         assertEquals(first.configHash(), CellCodec.configHash(CellCodec.fromJson(CellCodec.toJson(first.cell()))));
         assertEquals(CellCodec.configHash(first.cell()), Grid.expand(SweepFile.read(Sweeps.writeText(dir.resolve("again.json"), valid(""))).spec()).get(0).configHash());
         assertEquals(8, sweep.spec().samplesPerTask());
-        assertEquals("cpu", sweep.spec().backend());
+        assertEquals(SweepBackend.CPU, sweep.spec().backend());
         assertNull(first.cell().codebook());
     }
 
@@ -124,7 +124,7 @@ class SweepFileTest {
         for (Path file : files) {
             String text = Files.readString(file).replace("\"datasets/", "\"" + Sweeps.repoRoot().resolve("datasets") + "/");
             SweepFile sweep = SweepFile.read(Sweeps.writeText(dir.resolve(file.getFileName().toString()), text));
-            boolean cuda = "cuda".equals(sweep.spec().backend());
+            boolean cuda = sweep.spec().backend() == SweepBackend.CUDA;
             SweepValidator.validate(sweep, cuda ? new GpuPresence(true, "validated as on a GPU host") : NO_GPU, new Configuration());
             assertFalse(Grid.expand(sweep.spec()).isEmpty(), file + ": no cells");
         }
@@ -154,6 +154,17 @@ class SweepFileTest {
         // 2 models × 4 methods × 2 tasks × 2 prefill values
         assertEquals(32, cells.size());
         assertEquals(16, cells.stream().filter(c -> c.cell().prefill() == io.vecinfer.kvcache.Prefill.EXACT).count());
+    }
+
+    @Test
+    void theBackendIsParsedOnceAndAnUnknownOneIsNamedWithItsLine() {
+        Path cuda = Sweeps.writeText(dir.resolve("cuda.json"), valid(",\n  \"backend\": \"cuda\""));
+        assertEquals(SweepBackend.CUDA, SweepFile.read(cuda).spec().backend());
+        String text = valid(",\n  \"backend\": \"tpu\"");
+        SweepSpecException.Problem p = onlyProblem("bad-backend.json", text);
+        assertEquals("backend", p.field());
+        assertEquals(lineOf(text, "\"tpu\""), p.line());
+        assertTrue(p.message().contains("unknown backend 'tpu' (known: cpu, cuda)"), p.message());
     }
 
     @Test
