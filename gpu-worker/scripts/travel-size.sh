@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # What one device call carries, against its limit of 64 MiB (67,108,864 bytes): the work tree's tracked files and the
 # untracked files git does not ignore (both travel), plus the carried paths given (relative to the repository root,
-# as the call's carry names them). Prints each part and exits 1 when the total is over, so the call is not spent.
+# as the call's carry names them), in 4 KiB blocks. Prints each part and exits 1 when the total is over, so the call is not spent.
 #   gpu-worker/scripts/travel-size.sh [CARRY_PATH...]    e.g. .device-bundle, or .spark-runtime/part-00 .spark-runtime/SHA256SUMS
 set -euo pipefail
 cd "$(git -C "$(dirname "$0")" rev-parse --show-toplevel)"
 LIMIT=67108864
-# Sum of the sizes of NUL-separated file names; names missing from the work tree count nothing.
-sizes() { (xargs -0 -r stat -c %s -- 2>/dev/null || true) | awk '{s += $1} END {printf "%d\n", s}'; }
+# Sum of the sizes of NUL-separated file names, each rounded up to whole 4 KiB blocks; names missing from the work
+# tree count nothing. Blocks, not bytes: the device tool refused a call (2026-12-02) that counted 34 KB under the
+# limit in bytes and 2.2 MB over it in blocks (858 files), and accepted every call that fit in blocks.
+sizes() { (xargs -0 -r stat -c %s -- 2>/dev/null || true) | awk '{s += int(($1 + 4095) / 4096) * 4096} END {printf "%d\n", s}'; }
 # Carried paths are counted once, as carried, even where git does not ignore them.
 excluded=()
 for path in "$@"; do

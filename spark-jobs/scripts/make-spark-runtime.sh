@@ -9,7 +9,7 @@
 #   conf/    log4j2.properties, gpu-discovery.sh, java-options (Spark's module options, from the root pom)
 #   bin/     spark-cluster.sh: start a master and a worker (GPUs from the discovery script), submit, stop
 # packed as one xz stream and split into parts of PART_MB (default 18) MiB, so each part travels in its own call
-# beside the work tree (about 44 MB tracked with both shipped models: gpu-worker/scripts/travel-size.sh .spark-runtime/part-00
+# beside the work tree (about 47 MB tracked with both shipped models, in 4 KiB blocks: gpu-worker/scripts/travel-size.sh .spark-runtime/part-00
 # .spark-runtime/SHA256SUMS checks a call); spark-runtime-on-h200.sh stages them there (in /tmp, which lasts while the machine is warm).
 #   spark-jobs/scripts/make-spark-runtime.sh          then see spark-runtime-on-h200.sh
 #   spark-jobs/scripts/make-spark-runtime.sh --app    only .spark-app/: this checkout's own jars, scripts and conf

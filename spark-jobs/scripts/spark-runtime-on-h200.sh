@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Stages the Spark runtime of make-spark-runtime.sh on the GPU machine, whose /tmp lasts while the machine is
-# warm (about 30 s after a call) and whose calls carry at most 64 MiB, the tracked tree (about 44 MB with both shipped
+# warm (about 30 s after a call) and whose calls carry at most 64 MiB, the tracked tree (about 47 MB in 4 KiB blocks with both shipped
 # models) included: one part (18 MiB by default: six parts for the ~106 MB runtime) per call, calls back to back.
 # Check a call before making it: gpu-worker/scripts/travel-size.sh .spark-runtime/part-0K .spark-runtime/SHA256SUMS
 #   call k (carry .spark-runtime/part-0k and .spark-runtime/SHA256SUMS):  bash spark-jobs/scripts/spark-runtime-on-h200.sh stage
