@@ -37,6 +37,12 @@ class SweepFileTest {
                 """.formatted(Sweeps.referenceModel(), dir.resolve("out"), overrides);
     }
 
+    /** A sweep file shipped in resources, read with its datasets/ paths made absolute (the tests' working folder differs). */
+    private SweepFile shipped(Path file) throws java.io.IOException {
+        String text = Files.readString(file).replace("\"datasets/", "\"" + Sweeps.repoRoot().resolve("datasets") + "/");
+        return SweepFile.read(Sweeps.writeText(dir.resolve(file.getFileName().toString()), text));
+    }
+
     private SweepSpecException.Problem onlyProblem(String name, String text) {
         Path file = Sweeps.writeText(dir.resolve(name), text);
         SweepSpecException e = assertThrows(SweepSpecException.class,
@@ -122,8 +128,7 @@ class SweepFileTest {
         }
         assertTrue(files.size() >= 9, "sweep files in " + resources + ": " + files);
         for (Path file : files) {
-            String text = Files.readString(file).replace("\"datasets/", "\"" + Sweeps.repoRoot().resolve("datasets") + "/");
-            SweepFile sweep = SweepFile.read(Sweeps.writeText(dir.resolve(file.getFileName().toString()), text));
+            SweepFile sweep = shipped(file);
             boolean cuda = sweep.spec().backend() == SweepBackend.CUDA;
             SweepValidator.validate(sweep, cuda ? new GpuPresence(true, "validated as on a GPU host") : NO_GPU, new Configuration());
             assertFalse(Grid.expand(sweep.spec()).isEmpty(), file + ": no cells");
@@ -132,9 +137,7 @@ class SweepFileTest {
 
     @Test
     void theReadmesDeploymentSweepIsValidAndAllExactPrefill() throws Exception {
-        Path file = Sweeps.repoRoot().resolve("spark-jobs/src/main/resources/deployment-sweep.json");
-        String text = Files.readString(file).replace("\"datasets/", "\"" + Sweeps.repoRoot().resolve("datasets") + "/");
-        SweepFile sweep = SweepFile.read(Sweeps.writeText(dir.resolve("deployment-sweep.json"), text));
+        SweepFile sweep = shipped(Sweeps.repoRoot().resolve("spark-jobs/src/main/resources/deployment-sweep.json"));
         SweepValidator.validate(sweep, NO_GPU, new Configuration());
         List<PlannedCell> cells = Grid.expand(sweep.spec());
         // 3 methods × (3 LongBench files + GSM8K + 6 RULER tasks × 3 lengths)
@@ -146,9 +149,7 @@ class SweepFileTest {
 
     @Test
     void theReadmesPrefillSemanticsSweepHasBothValuesPerCell() throws Exception {
-        Path file = Sweeps.repoRoot().resolve("spark-jobs/src/main/resources/prefill-semantics-sweep.json");
-        String text = Files.readString(file).replace("\"datasets/", "\"" + Sweeps.repoRoot().resolve("datasets") + "/");
-        SweepFile sweep = SweepFile.read(Sweeps.writeText(dir.resolve("prefill-semantics-sweep.json"), text));
+        SweepFile sweep = shipped(Sweeps.repoRoot().resolve("spark-jobs/src/main/resources/prefill-semantics-sweep.json"));
         SweepValidator.validate(sweep, NO_GPU, new Configuration());
         List<PlannedCell> cells = Grid.expand(sweep.spec());
         // 2 models × 4 methods × 2 tasks × 2 prefill values

@@ -29,7 +29,7 @@ public final class VqAttentionKernel implements AutoCloseable {
      * LUT_HALF_VALUES = its fp16 value path (vq_lut_attention_*_hv: fp16 codeword copies, HFMA2 into half2 sums flushed to
      * fp32 every two warp tiles; value dims ≥ 2; 256-thread blocks), not yet the decoder's default; MMA = vq_mma_attention
      * (VqMmaAttention: keys and values decoded from fp16 codebook copies into mma.sync fragments), the decoder's default
-     * where it serves (KERNEL_DEFAULT); MMA_WIDE = the same kernel
+     * where it serves (FAMILY_DEFAULT); MMA_WIDE = the same kernel
      * family with a wide d8 book (codes of 9 to 12 bits, d8b12: one fp16 copy of 4096 codewords; VqMmaAttention.wide), for
      * d8b12 and mixed pairs such as k=d8b12,v=d8b8, taken by the decoder as MMA is.
      */
