@@ -22,10 +22,11 @@
 // decode_combine_dD: grid (tokens · query_heads), D threads, 4·splits bytes of dynamic shared memory (the splits'
 //   weights): merges a row's `splits` partials by log-sum-exp into out (thread d owns dim d) and lse.
 // The batch kernels (BatchDecodeParams): one new token for each sequence of a batch, each with its own fp16 ring and
-// length, in one launch per kernel for the whole batch (window 0, the fp16 dense cache):
+// length, in one launch per kernel for the whole batch; window 0 (the fp16 dense cache: positions [0, position]) or R
+// (a compressed cache's residual window: [window_start(position, R), position], lse written for the merge):
 //   store_decode_batch: grid (ceil(kv_heads·D / 256), batch), 256 threads: the new keys and values into their slots.
 //   attend_decode_batch_dD_rR: grid (splits, kv_heads, batch · row_blocks), as attend_decode_dD_rR per sequence, but
-//     a sequence cuts its own positions [0, position] into ranges of max(min_split_positions, ceil(span / splits)):
+//     a sequence cuts its own positions [lo, position] into ranges of max(min_split_positions, ceil(span / splits)):
 //     the grid depends on the batch size only, not on the lengths, and CTAs past a short sequence's ranges return.
 //   decode_combine_batch_dD: grid (batch · query_heads), D threads, 4·splits bytes of dynamic shared memory.
 //
@@ -60,7 +61,7 @@ struct DecodeParams {
 };
 static_assert(sizeof(DecodeParams) == 104, "DecodeAttention.params mirrors this layout");
 
-// Launch parameters of the batch kernels (one new token per sequence of a batch, window 0: the fp16 dense cache),
+// Launch parameters of the batch kernels (one new token per sequence of a batch),
 // io.vecinfer.cuda.attention.BatchDecodeAttention mirrors it. Everything that changes from one step to the next (the
 // positions, the rings when they grow) is read from device tables, so the launches of a step are the same every step
 // for a batch of the same size, and a CUDA graph of them can be replayed.
@@ -76,15 +77,17 @@ struct BatchDecodeParams {
     float* partial_max;         // [batch·query_heads][splits]
     float* partial_sum;         // [batch·query_heads][splits]
     float* out;                 // [batch][query_heads][D] fp32
+    float* lse;                 // [batch][query_heads] fp32 (natural log), or null
     int batch;
     int query_heads;
     int kv_heads;
     int head_dim;               // D (the store kernel is not templated on it)
     int splits;                 // gridDim.x of the split kernel: the most ranges a sequence is cut into
     int min_split_positions;    // fewest positions per range (a short sequence uses fewer ranges)
+    int window;                 // 0: attend from position 0; R: from window_start(position, R)
     float scale;                // softmax scale, > 0
 };
-static_assert(sizeof(BatchDecodeParams) == 120, "BatchDecodeAttention.params mirrors this layout");
+static_assert(sizeof(BatchDecodeParams) == 128, "BatchDecodeAttention.params mirrors this layout");
 
 namespace decode {
 constexpr int THREADS = 128;
@@ -291,13 +294,14 @@ __device__ __forceinline__ void combine_row(const float* partial_acc, const floa
     if (lse != nullptr && d == 0) lse[row] = (m + log2f(sum)) * LN2;
 }
 
-// A batch step's split of one sequence whose new token sits at `position` (window 0: positions [0, position]): at
-// least min_positions per range, at most `splits` ranges; `used` of them hold positions, the rest are skipped.
+// A batch step's split of one sequence whose new token sits at `position`, attending positions [window_start(position,
+// window), position]: at least min_positions per range, at most `splits` ranges; `used` of them hold positions, the rest
+// are skipped.
 struct SequenceSplits {
     int positions, used;
 };
-__device__ __forceinline__ SequenceSplits sequence_splits(int position, int splits, int min_positions) {
-    const int span = position + 1;
+__device__ __forceinline__ SequenceSplits sequence_splits(int position, int window, int splits, int min_positions) {
+    const int span = position + 1 - int(window_start(position, window));
     const int positions = max(min_positions, (span + splits - 1) / splits);
     return {positions, (span + positions - 1) / positions};
 }
@@ -315,11 +319,11 @@ __device__ __forceinline__ void attend_batch_split(const BatchDecodeParams& p) {
     const int group = p.query_heads / p.kv_heads, row_blocks = (group + ROWS - 1) / ROWS;
     const int sequence = blockIdx.z / row_blocks, block = blockIdx.z % row_blocks;
     const int position = p.positions[sequence];
-    const decode::SequenceSplits cut = decode::sequence_splits(position, p.splits, p.min_split_positions);
+    const decode::SequenceSplits cut = decode::sequence_splits(position, p.window, p.splits, p.min_split_positions);
     if (int(blockIdx.x) >= cut.used) return;  // past this sequence's positions: the combine reads only `used` partials
     const size_t rows = size_t(sequence) * p.query_heads;
     const decode::SplitTask task{p.q + rows * D, p.key_rings[sequence], p.value_rings[sequence], p.partial_acc + rows * p.splits * D,
-                                 p.partial_max + rows * p.splits, p.partial_sum + rows * p.splits, position, 1, p.capacities[sequence], 0,
+                                 p.partial_max + rows * p.splits, p.partial_sum + rows * p.splits, position, 1, p.capacities[sequence], p.window,
                                  p.query_heads, p.kv_heads, p.splits, cut.positions, p.scale};
     decode::attend_split<D, ROWS>(task, blockIdx.x, blockIdx.y, block);
 }
@@ -327,8 +331,8 @@ __device__ __forceinline__ void attend_batch_split(const BatchDecodeParams& p) {
 template <int D>
 __device__ __forceinline__ void combine_batch(const BatchDecodeParams& p) {
     const int sequence = blockIdx.x / p.query_heads;
-    const int used = decode::sequence_splits(p.positions[sequence], p.splits, p.min_split_positions).used;
-    decode::combine_row<D>(p.partial_acc, p.partial_max, p.partial_sum, blockIdx.x, p.splits, used, p.out, nullptr);
+    const int used = decode::sequence_splits(p.positions[sequence], p.window, p.splits, p.min_split_positions).used;
+    decode::combine_row<D>(p.partial_acc, p.partial_max, p.partial_sum, blockIdx.x, p.splits, used, p.out, p.lse);
 }
 
 // Resident CTAs per SM asked of ptxas: 4 for R = 4 (128 registers: the whole register file, as DecodeAttention's

@@ -179,7 +179,7 @@ __device__ __forceinline__ void vq_attention(const VqAttentionParams& args) {
     const int rows = args.rows, row_offset = args.row_offset, query_heads = args.query_heads, kv_heads = args.kv_heads;
     const int* row_seq = args.row_seq;
     const int* row_pos = args.row_pos;
-    const int head_dim = args.head_dim, layer = args.layer, layers = args.layers, capacity = args.capacity, window = args.window;
+    const int head_dim = args.head_dim, layer = args.layer, window = args.window;
     const float* key_words = args.key_words;
     const int* key_book_of = args.key_book_of;
     const int key_dims = args.key_dims, key_bits = args.key_bits, value_bits = args.value_bits, hadamard = args.hadamard;
@@ -187,8 +187,6 @@ __device__ __forceinline__ void vq_attention(const VqAttentionParams& args) {
     const int* value_book_of = args.value_book_of;
     const float* lambda = args.lambda;
     const float scale = args.scale;
-    const unsigned char* key_codes = args.key_codes;
-    const unsigned char* value_codes = args.value_codes;
     const int key_code_bytes = args.key_code_bytes, value_code_bytes = args.value_code_bytes;
     const int value_book_shared = args.value_book_shared, chunk_tokens = args.chunk_tokens;
     const E* table_scratch = reinterpret_cast<const E*>(args.table_scratch);
@@ -215,7 +213,8 @@ __device__ __forceinline__ void vq_attention(const VqAttentionParams& args) {
     float* block_l = warp_l + VQ_WARPS * G;                       // [G]
     unsigned char* stages = reinterpret_cast<unsigned char*>(block_l + 2 * G); // 2 x (key tile, value tile)
 
-    const int compressed = vq_compressed_tokens(pos, window, capacity);
+    const VqRunCodes codes = vq_run_codes(args, seq, kv_head, key_sub, value_sub);
+    const int compressed = vq_compressed_tokens(pos, window, codes.capacity);
     const int begin = min(compressed, split * chunk_tokens);
     // the last split takes whatever is left, so a plan made for a shorter context loses no token
     const int end = split == (int)gridDim.z - 1 ? compressed : min(compressed, begin + chunk_tokens);
@@ -226,10 +225,8 @@ __device__ __forceinline__ void vq_attention(const VqAttentionParams& args) {
         return;
     }
 
-    const unsigned char* keys =
-            key_codes + vq_code_base(seq, layer, kv_head, layers, kv_heads, capacity, key_sub) * key_code_bytes;
-    const unsigned char* values =
-            value_codes + vq_code_base(seq, layer, kv_head, layers, kv_heads, capacity, value_sub) * value_code_bytes;
+    const unsigned char* keys = codes.keys;
+    const unsigned char* values = codes.values;
     const int tiles = (end - begin + T - 1) / T;
     const bool vector = (((unsigned long long)(keys + (long long)begin * key_row)
                           | (unsigned long long)(values + (long long)begin * value_row)) & 15ull) == 0;

@@ -3,6 +3,8 @@
 // field, in this order, by io.vecinfer.cuda.vq.VqAttentionParams.kernelParams. Layouts: vq_common.cuh.
 #pragma once
 
+#include "vq_common.cuh"
+
 // Phases an attribution run leaves out (VqAttentionParams.skip; 0 in production): the benchmark times the
 // kernel without each one so that its cycles are attributed by measurement. Outputs are then meaningless.
 constexpr int VQ_SKIP_KEYS = 1;     // no table lookups: each score is its first code, scaled
@@ -21,13 +23,19 @@ struct VqAttentionParams {
     const float* lambda;                // [(layer * kv_heads + kv_head) * head_dim + i], or null
     const unsigned char* key_codes;     // [sequence][layer][kv_head][position][subspace], key_code_bytes each
     const unsigned char* value_codes;
+    // A batch of caches that each own their code arrays (a decode step of the batch, CudaDecoder's VqDecodeBatch):
+    // [sequence] tables of each sequence's key and value arrays, [layer][kv_head][position][subspace], and of the
+    // positions they hold; key_codes, value_codes and capacity are then unused. Null for the one-array form.
+    const unsigned char* const* seq_key_codes;
+    const unsigned char* const* seq_value_codes;
+    const int* seq_capacity;
     const void* table_scratch;          // the query tables built by vq_query_table (fp32 or fp16), or null
     float* o;                           // [split][row][query head][head_dim]
     float* lse;                         // [split][row][query head]
     int rows;                           // rows of the whole launch (the output's row count)
     int row_offset;                     // first row of this pass
     int query_heads, kv_heads, head_dim;
-    int layer, layers, capacity, window;
+    int layer, layers, capacity, window; // capacity: positions per (sequence, layer, kv_head) of the one-array form
     int key_dims, key_bits, value_bits;
     int hadamard;                       // 1: q̃ = Hadamard(q · λ)
     int key_code_bytes, value_code_bytes;
@@ -37,5 +45,22 @@ struct VqAttentionParams {
     float scale;                        // the softmax scale
 };
 
+// Where the codes of one (sequence, layer, KV head) start, and the positions its arrays hold, in either form.
+struct VqRunCodes {
+    const unsigned char* keys;
+    const unsigned char* values;
+    int capacity;
+};
+__device__ __forceinline__ VqRunCodes vq_run_codes(const VqAttentionParams& p, int seq, int kv_head, int key_subspaces,
+                                                   int value_subspaces) {
+    const bool own = p.seq_key_codes != nullptr;
+    const int capacity = own ? p.seq_capacity[seq] : p.capacity, at = own ? 0 : seq;
+    const unsigned char* keys = own ? p.seq_key_codes[seq] : p.key_codes;
+    const unsigned char* values = own ? p.seq_value_codes[seq] : p.value_codes;
+    return {keys + p.key_code_bytes * vq_code_base(at, p.layer, kv_head, p.layers, p.kv_heads, capacity, key_subspaces),
+            values + p.value_code_bytes * vq_code_base(at, p.layer, kv_head, p.layers, p.kv_heads, capacity, value_subspaces),
+            capacity};
+}
+
 // VqAttentionParamsTest checks the Java mirror against this size.
-static_assert(sizeof(VqAttentionParams) == 184, "VqAttentionParams changed: update io.vecinfer.cuda.vq.VqAttentionParams");
+static_assert(sizeof(VqAttentionParams) == 208, "VqAttentionParams changed: update io.vecinfer.cuda.vq.VqAttentionParams");

@@ -56,15 +56,16 @@ __device__ __forceinline__ int vq_compressed_tokens(int pos, int window, int cap
 
 // The compressed tokens [begin, end) that split `split` of a row attends, and where its merge state goes. An empty split
 // writes an empty state (o = 0, lse = -inf, which the merge skips) and returns false: the caller returns at once.
+// `capacity`: the positions the row's code arrays hold (VqRunCodes).
 // P is VqAttentionParams (the LUT and MMA kernels share it).
 struct VqSplitTokens {
     int begin, end;
     long long out_state;  // [split][row][query head] of the group's first query head
 };
 template <class P>
-__device__ __forceinline__ bool vq_split_tokens(const P& p, int pos, int split, int row, int kv_head, int group, int head_dim,
-                                                VqSplitTokens& t) {
-    const int compressed = vq_compressed_tokens(pos, p.window, p.capacity);
+__device__ __forceinline__ bool vq_split_tokens(const P& p, int pos, int capacity, int split, int row, int kv_head, int group,
+                                                int head_dim, VqSplitTokens& t) {
+    const int compressed = vq_compressed_tokens(pos, p.window, capacity);
     t.begin = min(compressed, split * p.chunk_tokens);
     t.end = split == (int)gridDim.z - 1 ? compressed : min(compressed, t.begin + p.chunk_tokens);
     t.out_state = ((long long)split * p.rows + row) * p.query_heads + (long long)kv_head * group;

@@ -100,13 +100,13 @@ __device__ __forceinline__ void vq_lut_attention(const VqAttentionParams& p) {
     unsigned char* stages = reinterpret_cast<unsigned char*>(block_l + 2 * G);      // 2 x (keys [T][KS], values [T][V])
     const int key_tile = T * KS, value_tile = T * value_sub;
 
+    const VqRunCodes codes = vq_run_codes(p, seq, kv_head, KS, value_sub); // uint8 codes
     VqSplitTokens span;
-    if (!vq_split_tokens(p, pos, split, row, kv_head, group, head_dim, span)) return;
+    if (!vq_split_tokens(p, pos, codes.capacity, split, row, kv_head, group, head_dim, span)) return;
     const int begin = span.begin, end = span.end;
     const long long out_state = span.out_state;
-    const unsigned char* keys = p.key_codes + vq_code_base(seq, p.layer, kv_head, p.layers, p.kv_heads, p.capacity, KS);
-    const unsigned char* values =
-            p.value_codes + vq_code_base(seq, p.layer, kv_head, p.layers, p.kv_heads, p.capacity, value_sub);
+    const unsigned char* keys = codes.keys;
+    const unsigned char* values = codes.values;
     const int tiles = (end - begin + T - 1) / T;
     const bool restage = !(p.skip & VQ_SKIP_STAGING);
     // Rows of KS and value_sub bytes: a tile starts 16-byte aligned when `begin` is a multiple of 16 tokens (the

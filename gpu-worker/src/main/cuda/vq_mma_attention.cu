@@ -154,12 +154,13 @@ __device__ __forceinline__ void vq_mma_attention(const VqAttentionParams& p) {
     unsigned char* stages = reinterpret_cast<unsigned char*>(warp_l + warps * G); // STAGES x (keys [T][KS], values [T][VS])
     const int key_tile = T * KS * KB, stage_bytes = T * (KS * KB + VS * VB);
 
+    const VqRunCodes codes = vq_run_codes(p, seq, kv_head, KS, VS); // KB, VB: the launcher checked the containers
     VqSplitTokens span;
-    if (!vq_split_tokens(p, pos, split, row, kv_head, group, D, span)) return;
+    if (!vq_split_tokens(p, pos, codes.capacity, split, row, kv_head, group, D, span)) return;
     const int begin = span.begin, end = span.end;
     const long long out_state = span.out_state;
-    const unsigned char* keys = p.key_codes + KB * vq_code_base(seq, p.layer, kv_head, p.layers, p.kv_heads, p.capacity, KS);
-    const unsigned char* values = p.value_codes + VB * vq_code_base(seq, p.layer, kv_head, p.layers, p.kv_heads, p.capacity, VS);
+    const unsigned char* keys = codes.keys;
+    const unsigned char* values = codes.values;
     const int tiles = (end - begin + T - 1) / T;
     const bool restage = !(p.skip & VQ_SKIP_STAGING);
     // `begin` is a multiple of 32 tokens and capacity · sub-spaces · code bytes of 16 bytes (the launcher checks), so every tile

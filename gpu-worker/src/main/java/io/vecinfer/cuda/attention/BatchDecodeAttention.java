@@ -11,8 +11,10 @@ import java.util.List;
 
 /**
  * The batch kernels of attention_decode.cu: a decode step of a whole batch (one new token per sequence, each sequence
- * with its own fp16 ring and length, window 0) in three launches per layer, whatever the batch size: store the new keys
- * and values, split-KV attention, combine. CPU reference: {@link #reference}, which is per sequence
+ * with its own fp16 ring and length) in three launches per layer, whatever the batch size: store the new keys
+ * and values, split-KV attention, combine. Window 0 attends every position (the fp16 dense cache); window R the
+ * positions [windowStart(p, R), p] of a compressed cache's residual-window ring, whose log-sum-exp the caller then
+ * merges with the compressed part's. CPU reference: {@link #reference}, which is per sequence
  * {@link WindowAttention#storeReference} then {@link WindowAttention#attendReference}.
  *
  * <p>What differs between sequences (their rings, capacities, positions) sits in device tables that {@link #prepare}
@@ -24,6 +26,7 @@ public final class BatchDecodeAttention implements AutoCloseable {
 
     private final CudaDevice device;
     private final KvLayout layout;
+    private final int window;
     private DeviceBuffer tables, scratch;
     private ByteBuffer staging;
     private int batch;
@@ -32,13 +35,24 @@ public final class BatchDecodeAttention implements AutoCloseable {
     /** Generations are unique in the JVM, so that two instances' never compare equal. */
     private static final java.util.concurrent.atomic.AtomicInteger GENERATIONS = new java.util.concurrent.atomic.AtomicInteger();
 
-    /** For rings of {@code layout} (every layer of every sequence); head_dim 64 or 128 ({@link DecodeAttention#supports}). */
+    /** For rings of {@code layout} (every layer of every sequence); head_dim 64 or 128 ({@link DecodeAttention#supports}); window 0. */
     public BatchDecodeAttention(CudaDevice device, KvLayout layout) {
+        this(device, layout, 0);
+    }
+
+    /** As above, each new token attending its ring's positions [windowStart(p, window), p]. */
+    public BatchDecodeAttention(CudaDevice device, KvLayout layout, int window) {
         if (!DecodeAttention.supports(layout.headDim())) {
             throw new IllegalArgumentException("the batch decode kernels have head_dim 64 and 128, not " + layout.headDim());
         }
+        if (window < 0) throw new IllegalArgumentException("window " + window);
         this.device = device;
         this.layout = layout;
+        this.window = window;
+    }
+
+    public int window() {
+        return window;
     }
 
     public KvLayout layout() {
@@ -67,15 +81,16 @@ public final class BatchDecodeAttention implements AutoCloseable {
     }
 
     /** The split a sequence with its new token at {@code position} uses, as sequence_splits in attention_decode.cu. */
-    public static int[] sequenceSplits(int position, int splits, int minPositions) {
-        int span = position + 1;
+    public static int[] sequenceSplits(int position, int window, int splits, int minPositions) {
+        int span = position + 1 - (int) WindowAttention.windowStart(position, window);
         int positions = Math.max(minPositions, (span + splits - 1) / splits);
         return new int[]{positions, (span + positions - 1) / positions};
     }
 
     /**
      * Uploads a step's tables, in one copy: sequence s stores its new token at {@code positions[s]} of
-     * {@code rings.get(s)} and attends its positions [0, positions[s]]. Every ring must hold them (capacity > position).
+     * {@code rings.get(s)} and attends its positions [windowStart(positions[s], window), positions[s]]. Every ring must
+     * hold them (capacity > the span).
      */
     public void prepare(List<Fp16KvRing> rings, int[] positions) {
         prepare(rings, positions, 0);
@@ -97,9 +112,10 @@ public final class BatchDecodeAttention implements AutoCloseable {
             Fp16KvRing ring = rings.get(s);
             if (!ring.layout().equals(layout)) throw new IllegalArgumentException("sequence " + s + " has a ring of " + ring.layout() + ", not " + layout);
             for (int l = 0; l < layers; l++) {
-                if (positions[s] < 0 || positions[s] >= ring.capacity(l)) {
-                    throw new IllegalArgumentException("sequence " + s + ", layer " + l + ": position " + positions[s] + " does not fit a ring of "
-                            + ring.capacity(l) + " slots (reserve it first)");
+                long span = positions[s] + 1L - WindowAttention.windowStart(positions[s], window);
+                if (positions[s] < 0 || span > ring.capacity(l) || (window == 0 && positions[s] >= ring.capacity(l))) {
+                    throw new IllegalArgumentException("sequence " + s + ", layer " + l + ": position " + positions[s] + " (window " + window
+                            + ") does not fit a ring of " + ring.capacity(l) + " slots (reserve it first)");
                 }
                 staging.putLong(Math.toIntExact(t.keyRing(l, s)), ring.keys(l).address());
                 staging.putLong(Math.toIntExact(t.valueRing(l, s)), ring.values(l).address());
@@ -127,9 +143,15 @@ public final class BatchDecodeAttention implements AutoCloseable {
      * out (batch × queryHeads × headDim) = each sequence's new query row's attention over its positions [0, position].
      */
     public void storeAndAttend(int layer, DeviceBuffer.Slice q, DeviceBuffer.Slice k, DeviceBuffer.Slice v, float scale, DeviceBuffer.Slice out) {
+        storeAndAttend(layer, q, k, v, scale, out, null);
+    }
+
+    /** As above, and each row's natural log-sum-exp of its scaled scores into {@code lse} (batch × queryHeads), unless null. */
+    public void storeAndAttend(int layer, DeviceBuffer.Slice q, DeviceBuffer.Slice k, DeviceBuffer.Slice v, float scale, DeviceBuffer.Slice out,
+                               DeviceBuffer.Slice lse) {
         if (plan == null) throw new IllegalStateException("prepare a step first");
         int d = layout.headDim();
-        KernelParams params = params(layer, q, k, v, out, scale);
+        KernelParams params = params(layer, q, k, v, out, lse, scale);
         var module = device.module("attention_decode");
         int width = layout.tokenWidth();
         module.kernel("store_decode_batch").launch((width + STORE_THREADS - 1) / STORE_THREADS, batch, 1, STORE_THREADS, 0, params);
@@ -152,20 +174,22 @@ public final class BatchDecodeAttention implements AutoCloseable {
     }
 
     /** Layer {@code layer}'s launch parameters over the prepared tables and scratch. */
-    private KernelParams params(int layer, DeviceBuffer.Slice q, DeviceBuffer.Slice k, DeviceBuffer.Slice v, DeviceBuffer.Slice out, float scale) {
+    private KernelParams params(int layer, DeviceBuffer.Slice q, DeviceBuffer.Slice k, DeviceBuffer.Slice v, DeviceBuffer.Slice out,
+                                DeviceBuffer.Slice lse, float scale) {
         TableLayout t = new TableLayout(layout.layers(), batch);
         long partials = (long) batch * layout.queryHeads() * plan.splits();
         return params(q, k, v, byteSlice(tables, t.keyRing(layer, 0)), byteSlice(tables, t.valueRing(layer, 0)), byteSlice(tables, t.capacity(layer, 0)),
                 byteSlice(tables, t.position(0)), scratch.from(0), scratch.from(partials * layout.headDim()),
-                scratch.from(partials * (layout.headDim() + 1)), out, batch, layout, plan, scale);
+                scratch.from(partials * (layout.headDim() + 1)), out, lse, batch, layout, plan, window, scale);
     }
 
-    /** The mirror of BatchDecodeParams (attention_decode.cu), field by field: 120 bytes, as its static_assert says. */
+    /** The mirror of BatchDecodeParams (attention_decode.cu), field by field: 128 bytes, as its static_assert says. */
     static KernelParams params(Object q, Object k, Object v, Object keyRings, Object valueRings, Object capacities, Object positions,
-                               Object partialAcc, Object partialMax, Object partialSum, Object out, int batch, KvLayout layout, Plan plan, float scale) {
+                               Object partialAcc, Object partialMax, Object partialSum, Object out, Object lse, int batch, KvLayout layout,
+                               Plan plan, int window, float scale) {
         return new KernelParams().pointer(q).pointer(k).pointer(v).pointer(keyRings).pointer(valueRings).pointer(capacities).pointer(positions)
-                .pointer(partialAcc).pointer(partialMax).pointer(partialSum).pointer(out).i32(batch).i32(layout.queryHeads()).i32(layout.kvHeads())
-                .i32(layout.headDim()).i32(plan.splits()).i32(DecodeAttention.MIN_SPLIT_POSITIONS).f32(scale);
+                .pointer(partialAcc).pointer(partialMax).pointer(partialSum).pointer(out).pointer(lse).i32(batch).i32(layout.queryHeads())
+                .i32(layout.kvHeads()).i32(layout.headDim()).i32(plan.splits()).i32(DecodeAttention.MIN_SPLIT_POSITIONS).i32(window).f32(scale);
     }
 
     private static DeviceBuffer.Slice byteSlice(DeviceBuffer buffer, long byteOffset) {
@@ -200,18 +224,21 @@ public final class BatchDecodeAttention implements AutoCloseable {
 
     /**
      * The batch kernels' function: for each sequence s, store_kv of its new key and value rows (k and v hold batch ×
-     * tokenWidth floats) into slot positions[s] % capacities[s] of its rings, then its one query row's window-0 attention
-     * over positions [0, positions[s]] into out (batch × queryHeads × headDim), as {@link WindowAttention#attendReference}.
+     * tokenWidth floats) into slot positions[s] % capacities[s] of its rings, then its one query row's attention over
+     * positions [windowStart(positions[s], window), positions[s]] into out (batch × queryHeads × headDim) and, unless null,
+     * lse (batch × queryHeads), as {@link WindowAttention#attendReference}.
      */
     public static void reference(float[] q, float[] k, float[] v, short[][] keyRings, short[][] valueRings, int[] capacities, int[] positions,
-                                 KvLayout layout, float scale, float[] out) {
+                                 KvLayout layout, int window, float scale, float[] out, float[] lse) {
         int width = layout.tokenWidth(), rowWidth = layout.queryHeads() * layout.headDim();
         for (int s = 0; s < positions.length; s++) {
             float[] ks = java.util.Arrays.copyOfRange(k, s * width, (s + 1) * width), vs = java.util.Arrays.copyOfRange(v, s * width, (s + 1) * width);
             WindowAttention.storeReference(ks, vs, keyRings[s], valueRings[s], layout, capacities[s], positions[s], 1);
             float[] qs = java.util.Arrays.copyOfRange(q, s * rowWidth, (s + 1) * rowWidth), os = new float[rowWidth];
-            WindowAttention.attendReference(qs, keyRings[s], valueRings[s], layout, capacities[s], 0, positions[s], 1, scale, os, null);
+            float[] ls = lse == null ? null : new float[layout.queryHeads()];
+            WindowAttention.attendReference(qs, keyRings[s], valueRings[s], layout, capacities[s], window, positions[s], 1, scale, os, ls);
             System.arraycopy(os, 0, out, s * rowWidth, rowWidth);
+            if (ls != null) System.arraycopy(ls, 0, lse, s * layout.queryHeads(), ls.length);
         }
     }
 

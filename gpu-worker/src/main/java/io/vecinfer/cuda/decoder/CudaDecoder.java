@@ -23,8 +23,8 @@ import java.util.List;
 /**
  * The Llama-family forward pass on a CUDA device, step for step the CPU {@link io.vecinfer.decoder.Decoder}:
  * every new token of every sequence is a row, projections run over all rows at once, and each sequence's
- * {@link DeviceKvCache} stores and attends its rows of each layer (a decode step of fp16 dense caches does so for the
- * whole batch in one launch per kernel: {@link DecodeBatch}, recorded once as a CUDA graph and replayed:
+ * {@link DeviceKvCache} stores and attends its rows of each layer (a decode step of fp16 dense or VQ caches does so for
+ * the whole batch in one launch per kernel: {@link DecodeBatch}, recorded once as a CUDA graph and replayed:
  * {@link DecodeGraph}). Activations stay on the device. forwardAll and
  * forwardLast download the logits once per chunk; scoreAll, compareAll and greedyLast reduce them on the device
  * ({@link LogitReductions}) and download a few numbers per token. One forward pass at a time (the activation buffers
@@ -285,7 +285,7 @@ public final class CudaDecoder implements DecoderBackend<DeviceKvCache>, AutoClo
         };
         boolean replayed = false;
         if (phases != null) phases.mark(PHASE_LAYERS);
-        if (batchedAttention) replayed = decodeGraph.run(new DecodeGraph.Shape(a, rows, decodeBatch.generation()), layers);
+        if (batchedAttention) replayed = decodeGraph.run(new DecodeGraph.Shape(a, rows, decodeBatch.step(), decodeBatch.generation()), layers);
         else layers.run();
         if (batchedAttention) decodeBatch.end();
         if (phases != null) phases.mark(PHASE_HEAD);

@@ -13,8 +13,8 @@ import java.util.logging.Logger;
  * (token ids, rotary tables, the batch attention's positions and ring tables).
  *
  * <p>A recording is valid for one {@link Shape}: the activation buffers (their addresses are baked in), the row count
- * (the batch size: grids and row counts are baked in) and the batch attention's {@link DecodeBatch#generation} (its
- * tables and scratch). Another shape is first run eagerly, then recorded when it comes again; a batch that grows and
+ * (the batch size: grids and row counts are baked in), the kind of batch step ({@link DecodeBatch#step}: dense or VQ)
+ * and its {@link DecodeBatch#generation} (its tables, plan and scratch). Another shape is first run eagerly, then recorded when it comes again; a batch that grows and
  * shrinks each step would thus never be recorded, which costs only the eager launches. Steps of more than
  * {@link #MAX_ROWS} rows are never recorded: their projections take Matmul's gemm path, whose fp16 copy of the
  * activations lives in a scratch that a later, bigger prefill may move.
@@ -28,7 +28,7 @@ final class DecodeGraph implements AutoCloseable {
     static final int MAX_ROWS = 32;
 
     /** What a recording is valid for (see the class comment); identity of the activations, values of the rest. */
-    record Shape(Object activations, int rows, int attentionGeneration) {
+    record Shape(Object activations, int rows, Object attentionStep, int attentionGeneration) {
     }
 
     private final CudaDevice device;

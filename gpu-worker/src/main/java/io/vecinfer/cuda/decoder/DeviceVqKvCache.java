@@ -40,11 +40,34 @@ final class DeviceVqKvCache extends DeviceWindowedKvCache {
         return layout;
     }
 
-    private void allocateCodes(int capacity) {
+    /** Capacities are multiples of 16 positions, so every (layer, KV head) run of any code width starts 16-byte aligned. */
+    private void allocateCodes(int positions) {
+        int capacity = (positions + 15) / 16 * 16;
         keyLayout = VqCodeLayout.of(1, layout.layers(), layout.kvHeads(), capacity, method.flat.keySubspaces(), method.flat.keys().bits());
         valueLayout = VqCodeLayout.of(1, layout.layers(), layout.kvHeads(), capacity, method.flat.valueSubspaces(), method.flat.values().bits());
         keyCodes = method.device.allocate(keyLayout.bytes());
         valueCodes = method.device.allocate(valueLayout.bytes());
+    }
+
+    DeviceVqMethod method() {
+        return method;
+    }
+
+    /** The code arrays and their layouts as they are now (they move when {@link #reserve} grows them). */
+    DeviceBuffer keyCodes() {
+        return keyCodes;
+    }
+
+    DeviceBuffer valueCodes() {
+        return valueCodes;
+    }
+
+    VqCodeLayout keyLayout() {
+        return keyLayout;
+    }
+
+    VqCodeLayout valueLayout() {
+        return valueLayout;
     }
 
     /** Positions the code arrays hold now (tests: a synthetic fill reserves them ahead). */

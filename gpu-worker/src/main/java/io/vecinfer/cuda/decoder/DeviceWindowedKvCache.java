@@ -113,6 +113,40 @@ abstract class DeviceWindowedKvCache extends DeviceKvCache {
         lengths[layer] = end;
     }
 
+    /** Whether a decode step of a whole batch ({@link VqDecodeBatch}) can take this cache: not while an exact prompt is dense. */
+    final boolean takesBatchSteps() {
+        return prompt == null;
+    }
+
+    /**
+     * For a decode step of a whole batch ({@link VqDecodeBatch}), before it: checks that every layer holds {@code position}
+     * tokens, and encodes in every layer the block that the new token at {@code position} pushes out of the window, as
+     * {@link #appendAndAttend} would (those tokens are older than the window, so they are in the ring already; codes do not
+     * depend on when a token is encoded). Returns the window ring, where the step stores the new token.
+     */
+    final Fp16KvRing beginBatchStep(int position) {
+        if (prompt != null) throw new IllegalStateException("an exact prompt is still dense: end the prefill before a batch decode step");
+        int compressed = (int) ResidualWindow.compressedTokens(position + 1L, window);
+        for (int l = 0; l < layout.layers(); l++) {
+            if (lengths[l] != position) {
+                throw new IllegalStateException("layer " + l + " holds " + lengths[l] + " tokens; the new token must go there, not at " + position);
+            }
+        }
+        reserve(compressed);
+        for (int l = 0; l < layout.layers(); l++) {
+            if (compressed > encoded[l]) {
+                encode(l, ring, encoded[l], compressed);
+                encoded[l] = compressed;
+            }
+        }
+        return ring;
+    }
+
+    /** After a batch decode step stored and attended one token in every layer. */
+    final void endBatchStep() {
+        for (int l = 0; l < layout.layers(); l++) lengths[l]++;
+    }
+
     /**
      * Benchmarks only ({@link SyntheticKvFill}): brings an empty cache to {@code tokens} tokens in every layer without
      * attending them: the encoded positions [0, c(n)) by {@link #fillEncoded}, the window [c(n), n) stored from the first

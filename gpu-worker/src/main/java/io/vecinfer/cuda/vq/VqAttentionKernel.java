@@ -79,6 +79,7 @@ public final class VqAttentionKernel implements AutoCloseable {
     private DeviceBuffer tableScratch;
     private DeviceBuffer partO;
     private DeviceBuffer partLse;
+    private int scratchGeneration;
 
     public VqAttentionKernel(CudaDevice device) {
         this.device = device;
@@ -188,11 +189,33 @@ public final class VqAttentionKernel implements AutoCloseable {
     public void launch(DeviceCodebooks books, int layer, Plan plan, DeviceBuffer.Slice q, int rows, DeviceBuffer rowSequence, DeviceBuffer rowPosition,
                        int window, float scale, DeviceBuffer keyCodes, VqCodeLayout keyLayout, DeviceBuffer valueCodes, VqCodeLayout valueLayout,
                        DeviceBuffer o, DeviceBuffer lse, int skip) {
+        launch(books, layer, plan, q, rows, rowSequence, rowPosition, window, scale, new Codes(keyCodes, valueCodes, null, keyLayout, valueLayout),
+                o, lse, skip);
+    }
+
+    /**
+     * As above over caches that each own their code arrays: row r reads the arrays of sequence rowSequence[r] in
+     * {@code codes}' tables (a decode step of a batch in one launch).
+     */
+    public void launch(DeviceCodebooks books, int layer, Plan plan, DeviceBuffer.Slice q, int rows, DeviceBuffer.Slice rowSequence,
+                       DeviceBuffer.Slice rowPosition, int window, float scale, VqSequenceCodes codes, DeviceBuffer o, DeviceBuffer lse) {
+        launch(books, layer, plan, q, rows, rowSequence, rowPosition, window, scale, new Codes(null, null, codes, codes.keyShape(), codes.valueShape()),
+                o, lse, 0);
+    }
+
+    /** One array for every sequence ({@code keys}, {@code values}), or per-sequence tables ({@code sequences}); the layouts the checks see. */
+    private record Codes(DeviceBuffer keys, DeviceBuffer values, VqSequenceCodes sequences, VqCodeLayout keyLayout, VqCodeLayout valueLayout) {
+    }
+
+    private void launch(DeviceCodebooks books, int layer, Plan plan, DeviceBuffer.Slice q, int rows, Object rowSequence, Object rowPosition,
+                        int window, float scale, Codes codes, DeviceBuffer o, DeviceBuffer lse, int skip) {
+        VqCodeLayout keyLayout = codes.keyLayout(), valueLayout = codes.valueLayout();
+        VqSequenceCodes perSequence = codes.sequences();
         FlatCodebooks b = books.host();
         VqAttentionPlanner.checkCodes(b, layer, keyLayout, valueLayout);
         KvLayout l = b.layout();
         boolean isLut = plan.variant().lut() || plan.variant().mma();
-        int states = rows * l.queryHeads(), g = VqAttentionPlanner.stride(l), entryBytes = plan.halfTable() ? 2 : 4;
+        int states = rows * l.queryHeads(), g = VqAttentionPlanner.stride(l);
         boolean valueBookShared = isLut || VqAttentionPlanner.valueBookShared(b, layer);
         int shared;
         CudaKernel attention;
@@ -216,24 +239,21 @@ public final class VqAttentionKernel implements AutoCloseable {
         }
         if (shared > maxSharedBytes) throw new IllegalArgumentException(plan + " needs " + shared + " bytes of shared memory; the device has " + maxSharedBytes);
         DeviceBuffer outO = o, outLse = lse;
+        reserveScratch(b, plan, rows);
         if (plan.splits() > 1) {
-            partO = device.grow(partO, 4L * plan.splits() * states * l.headDim());
-            partLse = device.grow(partLse, 4L * plan.splits() * states);
             outO = partO;
             outLse = partLse;
         }
         VqAttentionParams params = new VqAttentionParams(q, rowSequence, rowPosition, books.keyWords, books.keyBookOf, books.valueWords,
-                books.valueBookOf, books.lambda, keyCodes, valueCodes, null, outO, outLse, rows, 0, l.queryHeads(), l.kvHeads(), l.headDim(),
-                layer, keyLayout.layers(), keyLayout.capacity(), window, b.keys().dims(), b.keys().bits(), b.values().bits(), b.hadamard(),
+                books.valueBookOf, books.lambda, codes.keys(), codes.values(), perSequence == null ? null : perSequence.keyArrays(),
+                perSequence == null ? null : perSequence.valueArrays(), perSequence == null ? null : perSequence.capacities(), null, outO, outLse,
+                rows, 0, l.queryHeads(), l.kvHeads(), l.headDim(), layer, keyLayout.layers(), keyLayout.capacity(), window, b.keys().dims(), b.keys().bits(), b.values().bits(), b.hadamard(),
                 keyLayout.codeBytes(), valueLayout.codeBytes(), valueBookShared, plan.chunkTokens(), skip, scale);
         int passRows = isLut ? rows : plan.rowsPerPass();
         for (int first = 0; first < rows; first += passRows) {
             int n = Math.min(passRows, rows - first);
             DeviceBuffer table = null;
-            if (!isLut && !plan.tableInShared()) {
-                tableScratch = device.grow(tableScratch, entryBytes * VqAttentionPlanner.tableEntries(b) * l.kvHeads() * n);
-                table = tableScratch;
-            }
+            if (!isLut && !plan.tableInShared()) table = tableScratch;
             VqAttentionParams pass = params.forPass(first, table);
             if (table != null) {
                 general.kernel("vq_query_table_" + (plan.halfTable() ? "f16" : "f32"))
@@ -242,6 +262,32 @@ public final class VqAttentionKernel implements AutoCloseable {
             attention.launch(n, l.kvHeads(), plan.splits(), plan.threads(), shared, pass.kernelParams());
         }
         if (plan.splits() > 1) merge.launchSplits(partO, partLse, plan.splits(), states, l.headDim(), o, lse);
+    }
+
+    /**
+     * Sizes the scratch a launch of {@code plan} over {@code rows} rows uses (split partials, global query tables), so
+     * that such a launch allocates nothing: what a recorded decode step (a CUDA graph) needs. {@link #scratchGeneration}
+     * changes whenever this moves a scratch buffer.
+     */
+    public void reserveScratch(FlatCodebooks books, Plan plan, int rows) {
+        KvLayout l = books.layout();
+        long states = (long) rows * l.queryHeads();
+        DeviceBuffer o = partO, lse = partLse, table = tableScratch;
+        if (plan.splits() > 1) {
+            partO = device.grow(partO, 4L * plan.splits() * states * l.headDim());
+            partLse = device.grow(partLse, 4L * plan.splits() * states);
+        }
+        boolean isLut = plan.variant().lut() || plan.variant().mma();
+        if (!isLut && !plan.tableInShared()) {
+            int passRows = Math.min(rows, plan.rowsPerPass());
+            tableScratch = device.grow(tableScratch, (plan.halfTable() ? 2L : 4L) * VqAttentionPlanner.tableEntries(books) * l.kvHeads() * passRows);
+        }
+        if (o != partO || lse != partLse || table != tableScratch) scratchGeneration++;
+    }
+
+    /** See {@link #reserveScratch}. */
+    public int scratchGeneration() {
+        return scratchGeneration;
     }
 
     /** Frees the scratch buffers. */

@@ -25,6 +25,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
  * fp16, as the reference): the tolerance is the decode kernels' fp32 one, 2e-5. Lengths: 1 (position 0, one position),
  * lengths that are not multiples of the 128-position split, and one long enough that its ranges exceed 128 positions.
  * Every case runs a 2-layer ring and attends layer 1, so the layer offsets into the tables are used.
+ *
+ * <p>Windowed cases (a compressed cache's residual-window ring, window R): rings of about 2R slots that have wrapped,
+ * each new token attending [windowStart(p, R), p]; every slot outside those positions is NaN, and lse (natural log)
+ * must match the reference's within 2e-5 · max(1, |lse|).
  */
 class BatchDecodeAttentionKernelTest {
     private static final double FP32 = 2e-5;
@@ -37,6 +41,10 @@ class BatchDecodeAttentionKernelTest {
     final GpuDevice gpu = new GpuDevice();
 
     private void check(int kvHeads, int queryHeads, int headDim, int... positions) {
+        checkWindowed(0, kvHeads, queryHeads, headDim, positions);
+    }
+
+    private void checkWindowed(int window, int kvHeads, int queryHeads, int headDim, int... positions) {
         KvLayout layout = new KvLayout(LAYERS, kvHeads, queryHeads, headDim);
         int batch = positions.length, width = layout.tokenWidth(), rowWidth = queryHeads * headDim;
         float scale = (float) (1 / Math.sqrt(headDim));
@@ -45,11 +53,18 @@ class BatchDecodeAttentionKernelTest {
         List<Fp16KvRing> rings = new ArrayList<>();
         try {
             for (int s = 0; s < batch; s++) {
-                capacities[s] = positions[s] + 1 + s * 3; // room past the position, NaN there
+                // window 0: room past the position; windowed: a ring of about 2R slots, wrapped
+                capacities[s] = window == 0 ? positions[s] + 1 + s * 3 : 2 * window + s * 3;
                 keys[s] = random.halves(capacities[s] * width, 1);
                 values[s] = random.halves(capacities[s] * width, 1);
-                Arrays.fill(keys[s], positions[s] * width, keys[s].length, HALF_NAN); // the new slot too: the store must write it
-                Arrays.fill(values[s], positions[s] * width, values[s].length, HALF_NAN);
+                // NaN in every slot but those of the positions attended before the new one (the new slot too: the store must write it)
+                boolean[] live = new boolean[capacities[s]];
+                for (long p = WindowAttention.windowStart(positions[s], window); p < positions[s]; p++) live[(int) (p % capacities[s])] = true;
+                for (int slot = 0; slot < capacities[s]; slot++) {
+                    if (live[slot]) continue;
+                    Arrays.fill(keys[s], slot * width, (slot + 1) * width, HALF_NAN);
+                    Arrays.fill(values[s], slot * width, (slot + 1) * width, HALF_NAN);
+                }
                 Fp16KvRing ring = new Fp16KvRing(gpu.device(), layout, capacities[s]);
                 rings.add(ring);
                 for (int l = 0; l < LAYERS; l++) {
@@ -62,22 +77,24 @@ class BatchDecodeAttentionKernelTest {
             float[] q = random.floats(batch * rowWidth, 1), k = random.floats(batch * width, 1), v = random.floats(batch * width, 1);
             float[] poison = new float[batch * rowWidth];
             Arrays.fill(poison, Float.NaN);
-            float[] actual;
+            float[] actual, actualLse = null;
             short[][] storedKeys = new short[batch][], storedValues = new short[batch][];
-            try (BatchDecodeAttention attention = new BatchDecodeAttention(gpu.device(), layout);
+            try (BatchDecodeAttention attention = new BatchDecodeAttention(gpu.device(), layout, window);
                  DeviceBuffer dq = gpu.device().upload(q); DeviceBuffer dk = gpu.device().upload(k); DeviceBuffer dv = gpu.device().upload(v);
-                 DeviceBuffer out = gpu.device().upload(poison)) {
+                 DeviceBuffer out = gpu.device().upload(poison);
+                 DeviceBuffer lse = gpu.device().upload(Arrays.copyOf(poison, batch * queryHeads))) {
                 attention.prepare(rings, positions);
-                attention.storeAndAttend(LAYER, dq.from(0), dk.from(0), dv.from(0), scale, out.from(0));
+                attention.storeAndAttend(LAYER, dq.from(0), dk.from(0), dv.from(0), scale, out.from(0), window == 0 ? null : lse.from(0));
                 actual = out.readFloats();
+                if (window > 0) actualLse = lse.readFloats();
                 for (int s = 0; s < batch; s++) {
                     storedKeys[s] = rings.get(s).keys(LAYER).readShorts(0, keys[s].length);
                     storedValues[s] = rings.get(s).values(LAYER).readShorts(0, values[s].length);
                 }
             }
-            float[] expected = new float[batch * rowWidth];
-            BatchDecodeAttention.reference(q, k, v, keys, values, capacities, positions, layout, scale, expected);
-            String what = "kvHeads " + kvHeads + ", queryHeads " + queryHeads + ", headDim " + headDim + ", positions " + Arrays.toString(positions)
+            float[] expected = new float[batch * rowWidth], expectedLse = new float[batch * queryHeads];
+            BatchDecodeAttention.reference(q, k, v, keys, values, capacities, positions, layout, window, scale, expected, expectedLse);
+            String what = "window " + window + ", kvHeads " + kvHeads + ", queryHeads " + queryHeads + ", headDim " + headDim + ", positions " + Arrays.toString(positions)
                     + ", " + random;
             for (int s = 0; s < batch; s++) {
                 int sequence = s;
@@ -88,6 +105,11 @@ class BatchDecodeAttentionKernelTest {
                     String element = "out[sequence " + s + "][head " + h + "][" + c + "]";
                     assertFalse(Float.isNaN(actual[i]), () -> element + " is NaN (unwritten, or a stale slot was read), " + what);
                     assertEquals(expected[i], actual[i], FP32, () -> element + ", " + what);
+                }
+                for (int h = 0; h < queryHeads && actualLse != null; h++) {
+                    float e = expectedLse[s * queryHeads + h], a = actualLse[s * queryHeads + h];
+                    String element = "lse[sequence " + s + "][head " + h + "]";
+                    assertEquals(e, a, FP32 * Math.max(1, Math.abs(e)), () -> element + ", " + what);
                 }
             }
         } finally {
@@ -119,6 +141,15 @@ class BatchDecodeAttentionKernelTest {
     @Test
     void llamaHeadsAtBatchOne() {
         check(8, 32, 128, 4095);
+    }
+
+    @Test
+    void windowedRingsThatHaveWrapped() {
+        // R = 32 (DeviceVqKvCacheTest's) and 128 (the e2e benchmark's): positions before 2R (no compressed token yet, the
+        // whole sequence in the window), at and around block boundaries, and long past them
+        checkWindowed(32, 2, 8, 128, 0, 63, 64, 95, 96, 1000, 4095);
+        checkWindowed(128, 8, 32, 128, 255, 256, 383, 384, 32767, 196607);
+        checkWindowed(32, 2, 14, 64, 70, 5, 129);
     }
 
     @Test

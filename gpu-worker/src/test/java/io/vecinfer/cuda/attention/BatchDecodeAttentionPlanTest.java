@@ -13,8 +13,8 @@ class BatchDecodeAttentionPlanTest {
     @Test
     void paramsMirrorTheStructSize() {
         var plan = BatchDecodeAttention.plan(LLAMA_8B, 8, 132);
-        var p = BatchDecodeAttention.params(null, null, null, null, null, null, null, null, null, null, null, 8, LLAMA_8B, plan, 0.1f);
-        assertEquals(120, p.size(), "sizeof(BatchDecodeParams) in attention_decode.cu");
+        var p = BatchDecodeAttention.params(null, null, null, null, null, null, null, null, null, null, null, null, 8, LLAMA_8B, plan, 128, 0.1f);
+        assertEquals(128, p.size(), "sizeof(BatchDecodeParams) in attention_decode.cu");
     }
 
     @Test
@@ -47,11 +47,12 @@ class BatchDecodeAttentionPlanTest {
 
     @Test
     void aSequenceIsCutIntoAtMostSplitsRangesCoveringItsPositions() {
-        for (int splits : new int[]{1, 2, 5, 33, 132, 264}) {
+        for (int window : new int[]{0, 32, 128}) for (int splits : new int[]{1, 2, 5, 33, 132, 264}) {
             for (int position : new int[]{0, 1, 126, 127, 128, 129, 1000, 4095, 4096, 39999, 131071}) {
-                int[] cut = BatchDecodeAttention.sequenceSplits(position, splits, DecodeAttention.MIN_SPLIT_POSITIONS);
-                int positions = cut[0], used = cut[1], span = position + 1;
-                String what = "position " + position + ", splits " + splits;
+                int[] cut = BatchDecodeAttention.sequenceSplits(position, window, splits, DecodeAttention.MIN_SPLIT_POSITIONS);
+                int positions = cut[0], used = cut[1], span = position + 1 - (int) WindowAttention.windowStart(position, window);
+                String what = "position " + position + ", window " + window + ", splits " + splits;
+                assertTrue(span >= 1 && (window == 0 ? span == position + 1 : span < 2 * window), what + ": span " + span);
                 assertTrue(used >= 1 && used <= splits, what + ": " + used + " ranges");
                 assertTrue((long) used * positions >= span, what + ": the ranges cover the positions");
                 assertTrue((long) (used - 1) * positions < span, what + ": no empty range is used");

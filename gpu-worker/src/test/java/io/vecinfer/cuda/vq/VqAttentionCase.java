@@ -129,8 +129,70 @@ final class VqAttentionCase {
 
         /** Launches the plan on this case and waits for it. */
         void launch(VqAttentionKernel.Plan plan) {
-            kernel.launch(books, layer, plan, qs.from(0), rows, seq, pos, window, scale, kc, keyLayout, vc, valueLayout, o, lse);
-            device.synchronize();
+            launch(plan, false);
+        }
+
+        /**
+         * As above, or ({@code perSequence}) with each sequence's codes in an array of its own, as a batch of decoder caches
+         * holds them (VqSequenceCodes): sequence s's arrays hold capacity + 16 (s + 1) positions (random codes past the
+         * case's), in separate allocations, so a kernel that took the one-array offsets or another sequence's capacity reads
+         * the wrong runs.
+         */
+        void launch(VqAttentionKernel.Plan plan, boolean perSequence) {
+            if (!perSequence) {
+                kernel.launch(books, layer, plan, qs.from(0), rows, seq, pos, window, scale, kc, keyLayout, vc, valueLayout, o, lse);
+                device.synchronize();
+                return;
+            }
+            int sequences = keyLayout.sequences();
+            Random random = new Random(System.nanoTime());
+            Deque<DeviceBuffer> arrays = new ArrayDeque<>();
+            java.nio.ByteBuffer table = java.nio.ByteBuffer.allocateDirect(20 * sequences).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            VqCodeLayout keyShape = null, valueShape = null;
+            try {
+                for (int s = 0; s < sequences; s++) {
+                    int capacity = keyLayout.capacity() + 16 * (s + 1);
+                    VqCodeLayout keys = own(keyLayout, capacity), values = own(valueLayout, capacity);
+                    if (s == 0) {
+                        keyShape = keys;
+                        valueShape = values;
+                    }
+                    DeviceBuffer k = device.allocate(keys.bytes()), v = device.allocate(values.bytes());
+                    arrays.push(k);
+                    arrays.push(v);
+                    k.write(keys.pack(sequenceCodes(keyCodes, keyLayout, keys, s, spec.keys().bits(), random)));
+                    v.write(values.pack(sequenceCodes(valueCodes, valueLayout, values, s, spec.values().bits(), random)));
+                    table.putLong(8 * s, k.address());
+                    table.putLong(8 * (sequences + s), v.address());
+                    table.putInt(16 * sequences + 4 * s, capacity);
+                }
+                DeviceBuffer tables = device.allocate(20L * sequences);
+                arrays.push(tables);
+                tables.write(table);
+                VqSequenceCodes codes = new VqSequenceCodes(tables.from(0), new DeviceBuffer.Slice(tables, 8L * sequences),
+                        new DeviceBuffer.Slice(tables, 16L * sequences), keyShape, valueShape);
+                kernel.launch(books, layer, plan, qs.from(0), rows, seq.from(0), pos.from(0), window, scale, codes, o, lse);
+                device.synchronize();
+            } finally {
+                arrays.forEach(DeviceBuffer::close);
+            }
+        }
+
+        /** One sequence's layout of {@code shared} with its own capacity. */
+        private static VqCodeLayout own(VqCodeLayout shared, int capacity) {
+            return new VqCodeLayout(1, shared.layers(), shared.kvHeads(), capacity, shared.subspaces(), shared.codeBytes());
+        }
+
+        /** Sequence {@code s}'s codes of {@code all} in the layout {@code own}, random codes below 2^bits past {@code all}'s capacity. */
+        private static short[] sequenceCodes(short[] all, VqCodeLayout allLayout, VqCodeLayout own, int s, int bits, Random random) {
+            short[] codes = VqTestInputs.randomCodes(random, own.length(), bits);
+            for (int l = 0; l < own.layers(); l++) {
+                for (int h = 0; h < own.kvHeads(); h++) {
+                    int run = allLayout.capacity() * allLayout.subspaces();
+                    System.arraycopy(all, (int) allLayout.index(s, l, h, 0, 0), codes, (int) own.index(0, l, h, 0, 0), run);
+                }
+            }
+            return codes;
         }
 
         Outputs read() {

@@ -41,13 +41,14 @@ class VqAttentionKernelGpuTest {
                     new VqAttentionKernel.Plan(3, 512, own.tableInShared(), own.sharedBytes(), own.rowsPerPass()),
                     new VqAttentionKernel.Plan(2, 768, false, global.sharedBytes(), 1),
                     new VqAttentionKernel.Plan(3, 512, false, global.sharedBytes(), 2, true));
-            for (VqAttentionKernel.Plan plan : plans) {
+            for (VqAttentionKernel.Plan plan : plans) for (boolean perSequence : new boolean[]{false, true}) {
                 gpu.o.clear();
-                gpu.launch(plan);
+                gpu.launch(plan, perSequence);
+                String what = plan + (perSequence ? " (per-sequence arrays)" : "");
                 VqAttentionCase.Outputs want = c.kernelReference(plan), got = gpu.read();
                 double error = TestData.relativeError(got.o(), want.o());
-                assertTrue(error <= 1e-5, plan + ": relative difference " + error);
-                c.assertLse(want.lse(), got.lse(), 1e-5, plan);
+                assertTrue(error <= 1e-5, what + ": relative difference " + error);
+                c.assertLse(want.lse(), got.lse(), 1e-5, what);
             }
         }
     }

@@ -84,12 +84,12 @@ class VqAttentionPlannerTest {
                 H200_SHARED));
     }
 
-    /** The Java mirror has the C struct's size (vq_attention_params.cuh static_asserts 184). */
+    /** The Java mirror has the C struct's size (vq_attention_params.cuh static_asserts 208). */
     @Test
     void paramsMirrorTheStruct() {
-        VqAttentionParams p = new VqAttentionParams(null, null, null, null, null, null, null, null, null, null, null, null, null,
+        VqAttentionParams p = new VqAttentionParams(null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null,
                 1, 0, 32, 8, 128, 0, 1, 1024, 16, 4, 8, 8, true, 1, 1, true, 512, 0, 0.088f);
-        assertEquals(184, p.kernelParams().size());
+        assertEquals(208, p.kernelParams().size());
         assertEquals(7, p.forPass(7, null).rowOffset());
     }
 }

@@ -49,17 +49,18 @@ class VqLutAttentionGpuTest {
                 plans.add(halfValues.withSplits(2, 1056));
                 plans.add(new VqAttentionKernel.Plan(2, 1024, true, 0, c.rows, true, VqAttentionKernel.Variant.LUT_HALF_VALUES, 256));
             }
-            for (VqAttentionKernel.Plan plan : plans) {
+            for (VqAttentionKernel.Plan plan : plans) for (boolean perSequence : new boolean[]{false, true}) {
                 gpu.poisonOutputs();
-                gpu.launch(plan);
+                gpu.launch(plan, perSequence);
+                String what = plan + (perSequence ? " (per-sequence arrays)" : "");
                 VqAttentionCase.Outputs want = c.kernelReference(plan), got = gpu.read();
-                for (float x : got.o()) assertTrue(Float.isFinite(x), plan + ": a non-finite output");
+                for (float x : got.o()) assertTrue(Float.isFinite(x), what + ": a non-finite output");
                 double error = TestData.relativeError(got.o(), want.o());
                 // fp16 value path: a weight within an fp32 ulp (expf against exp) of an fp16 rounding boundary rounds the other
                 // way, 2^-11 of that one token's share: far below 1e-4 unless one token dominates (random inputs: none)
                 double bound = plan.variant() == VqAttentionKernel.Variant.LUT_HALF_VALUES ? 1e-4 : 1e-5;
-                assertTrue(error <= bound, plan + ": relative difference " + error);
-                c.assertLse(want.lse(), got.lse(), 1e-5, plan);
+                assertTrue(error <= bound, what + ": relative difference " + error);
+                c.assertLse(want.lse(), got.lse(), 1e-5, what);
             }
         }
     }

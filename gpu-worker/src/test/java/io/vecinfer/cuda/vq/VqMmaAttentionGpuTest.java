@@ -53,18 +53,19 @@ class VqMmaAttentionGpuTest {
             assertEquals(own, gpu.kernel.plan(c.flat, c.rows, c.maxCompressed), "the decoder's plan is the MMA kernel's wherever it serves");
             List<VqAttentionKernel.Plan> plans = new ArrayList<>(List.of(own, own.withSplits(3, 736)));
             plans.add(new VqAttentionKernel.Plan(2, 1024, true, 0, c.rows, true, own.variant(), 256));
-            for (VqAttentionKernel.Plan plan : plans) {
+            for (VqAttentionKernel.Plan plan : plans) for (boolean perSequence : new boolean[]{false, true}) {
                 gpu.poisonOutputs();
-                gpu.launch(plan);
+                gpu.launch(plan, perSequence);
+                String what = plan + (perSequence ? " (per-sequence arrays)" : "");
                 VqAttentionCase.Outputs got = gpu.read();
                 double worst = 0;
                 for (int i = 0; i < got.o().length; i++) {
-                    assertTrue(Float.isFinite(got.o()[i]), plan + ": a non-finite output at " + i);
+                    assertTrue(Float.isFinite(got.o()[i]), what + ": a non-finite output at " + i);
                     worst = Math.max(worst, Math.abs(got.o()[i] - expected.o()[i]));
                 }
                 System.out.printf("%s heads %d d %d %s: max |o - ref| %.2e of max|v'| %.2f%n", text, queryHeads, headDim, plan, worst, valueScale);
-                assertTrue(worst <= Math.scalb(valueScale, -10), plan + ": max |o - ref| " + worst + " > 2^-10 · " + valueScale);
-                c.assertLse(expected.lse(), got.lse(), 1e-4, plan);
+                assertTrue(worst <= Math.scalb(valueScale, -10), what + ": max |o - ref| " + worst + " > 2^-10 · " + valueScale);
+                c.assertLse(expected.lse(), got.lse(), 1e-4, what);
             }
         }
     }
