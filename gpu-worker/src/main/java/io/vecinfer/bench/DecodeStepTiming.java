@@ -11,12 +11,31 @@ import java.util.List;
 import java.util.function.Supplier;
 
 /**
- * Timed decode steps through {@link CudaDecoder#forwardLast}, one new token per sequence, as the end-to-end benchmarks
- * measure them: the host time of each call (the samples, under {@link TimedRuns}'s warm-up and time share), and beside
- * it what the step issued, so a row can say whether the GPU waited for the host.
+ * Timed decode steps, one new token per sequence, as the end-to-end benchmarks measure them: the host time of each call
+ * (the samples, under {@link TimedRuns}'s warm-up and time share), and beside it what the step issued, so a row can say
+ * whether the GPU waited for the host. The step is the call a {@link StepCall} names.
  */
 final class DecodeStepTiming {
     private DecodeStepTiming() {
+    }
+
+    /**
+     * Which decoder call a step is. GREEDY: {@link CudaDecoder#greedyLast}, the logits reduced to their argmax on the
+     * device and one int per sequence downloaded, what greedy generation calls (io.vecinfer.decoder.Generator) and the
+     * comparison with a peer whose logits stay on the GPU; LOGITS: {@link CudaDecoder#forwardLast}, every sequence's
+     * vocabulary of fp32 logits downloaded into Java arrays (101 MB at batch 198 and a 128k vocabulary: ~40 ms of
+     * pageable copy), what a sampler on the host needs.
+     */
+    enum StepCall { GREEDY, LOGITS;
+        /** {@code greedy} or {@code logits}, as a command line gives it. */
+        static StepCall parse(String flag, String value) {
+            for (StepCall c : values()) if (c.name().equalsIgnoreCase(value)) return c;
+            throw new IllegalArgumentException(flag + " " + value + ": expected greedy or logits");
+        }
+
+        String call() {
+            return this == GREEDY ? "greedyLast" : "forwardLast";
+        }
     }
 
     /**
@@ -30,7 +49,7 @@ final class DecodeStepTiming {
 
     /** @param nextToken one sequence's next token, drawn for each sequence before each step (outside the timed part) */
     static Result time(CudaDevice device, CudaDecoder decoder, List<Sequence<DeviceKvCache>> sequences, Supplier<int[]> nextToken,
-                       int warmUps, int maxReps, double shareMs) {
+                       StepCall call, int warmUps, int maxReps, double shareMs) {
         int batch = sequences.size();
         List<Double> issueMs = new ArrayList<>(), eventsMs = new ArrayList<>();
         long[] launches = new long[1];
@@ -42,7 +61,8 @@ final class DecodeStepTiming {
                 for (int b = 0; b < batch; b++) next.add(nextToken.get());
                 timer.start();
                 long t0 = System.nanoTime();
-                decoder.forwardLast(sequences, next);
+                if (call == StepCall.GREEDY) decoder.greedyLast(sequences, next);
+                else decoder.forwardLast(sequences, next);
                 double ms = (System.nanoTime() - t0) / 1e6;
                 eventsMs.add((double) timer.stopMillis());
                 CudaDecoder.StepStats step = decoder.lastStep();

@@ -35,7 +35,9 @@ import static io.vecinfer.bench.BenchJson.write;
  *       perplexity runs. Every position's logits are computed and reduced on the device (log-softmax, the target's
  *       log-probability, the argmax); only those per-token results reach the host, not rows × vocabulary floats.
  *       Long inputs run in chunks of {@link CudaDecoder#chunkRows()} rows;</li>
- *   <li>decode-bB-ctx4096: one forwardLast of one token per sequence, B sequences already holding 4096 tokens.</li>
+ *   <li>decode-bB-ctx4096: one decode step of one token per sequence (--step greedy, the default: greedyLast, the
+ *       argmax on the device as greedy generation takes it and as the peer's logits stay on the GPU; --step logits:
+ *       forwardLast, the logits downloaded), B sequences already holding 4096 tokens.</li>
  * </ul>
  * A call returns its results on the host, so it has synchronized: host time around it is the call's time.
  * <p>
@@ -77,6 +79,7 @@ public final class DecoderE2EBenchmark {
     private final CacheFactory<DeviceKvCache> caches;
     private final int reps;
     private final boolean directFill;
+    private final DecodeStepTiming.StepCall step;
     private final SplittableRandom random = new SplittableRandom(1);
     private final long deadline;
     /** One full prefill chunk: the warm-up allocates the activations the prefill rows use. */
@@ -85,7 +88,9 @@ public final class DecoderE2EBenchmark {
     private double prefillMsPerToken, decodeMsPerSequence, fillMsPerSequence = Double.NaN;
     private int longestPrefill;
 
-    private DecoderE2EBenchmark(Model model, CudaDevice device, CudaDecoder decoder, int reps, boolean directFill, double budgetS) {
+    private DecoderE2EBenchmark(Model model, CudaDevice device, CudaDecoder decoder, int reps, boolean directFill, DecodeStepTiming.StepCall step,
+                                double budgetS) {
+        this.step = step;
         this.model = model;
         this.device = device;
         this.decoder = decoder;
@@ -103,6 +108,7 @@ public final class DecoderE2EBenchmark {
         int reps = 3;
         boolean direct = true;
         List<String> only = null;
+        DecodeStepTiming.StepCall step = DecodeStepTiming.StepCall.GREEDY;
         for (int i = 0; i < args.length; i++) {
             String value = i + 1 < args.length ? args[i + 1] : "";
             switch (args[i]) {
@@ -116,13 +122,14 @@ public final class DecoderE2EBenchmark {
                     default -> throw new IllegalArgumentException("--fill direct|prefill, not " + value);
                 };
                 case "--only" -> only = Arrays.asList(value.split(","));
-                default -> throw new IllegalArgumentException("unknown argument " + args[i] + " (--model --out --budget-s --reps --fill --only)");
+                case "--step" -> step = DecodeStepTiming.StepCall.parse(args[i], value);
+                default -> throw new IllegalArgumentException("unknown argument " + args[i] + " (--model --out --budget-s --reps --fill --only --step)");
             }
             i++;
         }
         ObjectNode result = JSON.createObjectNode();
         result.put("benchmark", "CudaDecoder end to end: scoreAll prefill (perplexity's path: every position's logits reduced on"
-                + " the device to the next token's log-probability and the argmax), forwardLast decode step;"
+                + " the device to the next token's log-probability and the argmax), " + step.call() + " decode step;"
                 + " fp16 device KV caches; host time per call, median of timed repeats after a warm-up");
         result.put("model", folder.toString());
         result.put("date", Instant.now().toString());
@@ -136,7 +143,7 @@ public final class DecoderE2EBenchmark {
             result.put("prefill_chunk_rows", decoder.chunkRows());
             result.put("load_s", round((System.nanoTime() - start) / 1e9, 1));
             write(result, out);
-            DecoderE2EBenchmark bench = new DecoderE2EBenchmark(model, device, decoder, reps, direct, budget);
+            DecoderE2EBenchmark bench = new DecoderE2EBenchmark(model, device, decoder, reps, direct, step, budget);
             result.set("warm_up", bench.warmUp());
             write(result, out);
             List<String> names = only;
@@ -278,7 +285,8 @@ public final class DecoderE2EBenchmark {
      * counts one); graph_replays. An issue time close to the step time means the GPU waited for the host.
      */
     private TimedRuns.Samples timeSteps(List<Sequence<DeviceKvCache>> sequences, ObjectNode row, String prefix, double shareMs) {
-        DecodeStepTiming.Result steps = DecodeStepTiming.time(device, decoder, sequences, () -> tokens(1), 2, 5 * reps, shareMs);
+        DecodeStepTiming.Result steps = DecodeStepTiming.time(device, decoder, sequences, () -> tokens(1), step, 2, 5 * reps, shareMs);
+        row.put(prefix + "step_call", step.call());
         row.put(prefix + "host_issue_ms", round(TimedRuns.median(steps.issueMs()), 3));
         row.put(prefix + "events_ms", round(TimedRuns.median(steps.eventsMs()), 3));
         row.put(prefix + "launches_per_step", steps.launches());

@@ -30,7 +30,8 @@ import static io.vecinfer.bench.BenchJson.write;
 
 /**
  * Issue 12's end-to-end targets on the Llama-3.1-8B shape (random bf16 weights, make_8b_checkpoint.py): decode steps
- * of {@link CudaDecoder} through forwardLast, fp16 device caches beside 2-bit VecInfer ones (d4b8 keys and values), in
+ * of {@link CudaDecoder} (--step greedy, the default: greedyLast, the argmax on the device as greedy generation takes it;
+ * --step logits: forwardLast, every logit downloaded), fp16 device caches beside 2-bit VecInfer ones (d4b8 keys and values), in
  * one device call:
  * <ul>
  *   <li>long-*: batch 1 at {@code --long-context} tokens (196608 by default; the checkpoint's max_position_embeddings
@@ -43,7 +44,7 @@ import static io.vecinfer.bench.BenchJson.write;
  * The caches are filled without a prefill ({@link SyntheticKvFill}: random fp16 rows, random valid codes; codebooks of
  * the right shape with random N(0,1) codewords, {@link RandomCodebooks}): a decode step's time does not depend on the
  * values. Each row reports host time per step (median after warm-up steps), CUDA-event time, the launches one step
- * issues (a graph replay counts one; the VQ caches' decode is per sequence and not recorded), tokens/s (batch per step
+ * issues (a graph replay counts one; a batch of more than 32 rows is not recorded), tokens/s (batch per step
  * time) and the cache's bytes (the method's, as CacheFootprint counts them, and the device bytes allocated).
  * The JSON is rewritten to --out after every row.
  * <pre>
@@ -62,13 +63,14 @@ public final class LongContextE2EBenchmark {
 
     /** The command line; every field has a default. */
     record Options(Path model, Path out, String method, int longContext, int batchContext, int steps, int maxBatch, double budgetS,
-                   List<String> only) {
+                   List<String> only, DecodeStepTiming.StepCall step) {
         static Options parse(String[] args) {
             Path model = Path.of("/tmp/llama8b-196k"), out = null;
             String method = "vecinfer:k=d4b8,v=d4b8";
             int longContext = 196608, batchContext = 32768, steps = 8, maxBatch = 4096;
             double budget = 240;
             List<String> only = List.of("long", "maxbatch");
+            DecodeStepTiming.StepCall step = DecodeStepTiming.StepCall.GREEDY;
             for (int i = 0; i < args.length; i += 2) {
                 if (i + 1 >= args.length) throw new IllegalArgumentException(args[i] + " needs a value");
                 String value = args[i + 1];
@@ -82,13 +84,14 @@ public final class LongContextE2EBenchmark {
                     case "--max-batch" -> maxBatch = positive(args[i], value);
                     case "--budget-s" -> budget = Double.parseDouble(value);
                     case "--only" -> only = List.of(value.split(","));
+                    case "--step" -> step = DecodeStepTiming.StepCall.parse(args[i], value);
                     default -> throw new IllegalArgumentException("unknown argument " + args[i]
-                            + " (--model --out --method --long-context --batch-context --steps --max-batch --budget-s --only)");
+                            + " (--model --out --method --long-context --batch-context --steps --max-batch --budget-s --only --step)");
                 }
             }
             for (String o : only) if (!o.equals("long") && !o.equals("maxbatch")) throw new IllegalArgumentException("--only long,maxbatch, not " + o);
             if (!(MethodSpec.parse(method) instanceof VqSpec)) throw new IllegalArgumentException("--method must be a VQ spec, not " + method);
-            return new Options(model, out, method, longContext, batchContext, steps, maxBatch, budget, only);
+            return new Options(model, out, method, longContext, batchContext, steps, maxBatch, budget, only, step);
         }
 
         /** Positions each cache reserves beyond its context: every step of a row (warm-ups and timed ones) adds one. */
@@ -137,7 +140,7 @@ public final class LongContextE2EBenchmark {
     public static void main(String[] args) throws Exception {
         Options o = Options.parse(args);
         ObjectNode result = JSON.createObjectNode();
-        result.put("benchmark", "CudaDecoder decode steps (forwardLast, one new token per sequence) on the Llama-3.1-8B shape:"
+        result.put("benchmark", "CudaDecoder decode steps (" + o.step().call() + ", one new token per sequence) on the Llama-3.1-8B shape:"
                 + " fp16 device caches beside VQ ones; caches filled synthetically (no prefill), random codebooks;"
                 + " host time per step, median of timed steps after " + WARM_UP_STEPS + " warm-up steps");
         result.put("model", o.model().toString());
@@ -258,10 +261,11 @@ public final class LongContextE2EBenchmark {
     private void timeSteps(List<Sequence<DeviceKvCache>> sequences, ObjectNode row) {
         int batch = sequences.size();
         DecodeStepTiming.Result steps = DecodeStepTiming.time(device, decoder, sequences,
-                () -> new int[]{random.nextInt(3, model.config().vocabSize())}, WARM_UP_STEPS, options.steps(), Math.max(0, leftMs()));
+                () -> new int[]{random.nextInt(3, model.config().vocabSize())}, options.step(), WARM_UP_STEPS, options.steps(), Math.max(0, leftMs()));
         TimedRuns.Samples samples = steps.samples();
         List<Double> eventsMs = steps.eventsMs();
         double median = samples.median();
+        row.put("step_call", options.step().call());
         row.put("ours_ms", round(median, 3));
         row.put("ours_min_ms", round(samples.min(), 3));
         row.put("events_ms", round(TimedRuns.median(eventsMs.subList(Math.min(WARM_UP_STEPS, eventsMs.size() - 1), eventsMs.size())), 3));

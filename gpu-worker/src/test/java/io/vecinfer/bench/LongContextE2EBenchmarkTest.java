@@ -22,6 +22,7 @@ class LongContextE2EBenchmarkTest {
         assertEquals(196608, o.longContext());
         assertEquals(32768, o.batchContext());
         assertEquals(List.of("long", "maxbatch"), o.only());
+        assertEquals(DecodeStepTiming.StepCall.GREEDY, o.step(), "greedyLast, the call greedy generation makes");
         assertEquals(2 + o.steps(), o.spare(), "every step, warm-ups included, takes a reserved position");
     }
 
@@ -29,15 +30,15 @@ class LongContextE2EBenchmarkTest {
     void everyOptionIsRead() {
         LongContextE2EBenchmark.Options o = LongContextE2EBenchmark.Options.parse(new String[]{"--model", "/m", "--out", "o.json",
                 "--method", "vecinfer:k=d8b8,v=d8b8", "--long-context", "1000", "--batch-context", "500", "--steps", "3",
-                "--max-batch", "7", "--budget-s", "12.5", "--only", "maxbatch"});
+                "--max-batch", "7", "--budget-s", "12.5", "--only", "maxbatch", "--step", "logits"});
         assertEquals(new LongContextE2EBenchmark.Options(Path.of("/m"), Path.of("o.json"), "vecinfer:k=d8b8,v=d8b8", 1000, 500, 3, 7, 12.5,
-                List.of("maxbatch")), o);
+                List.of("maxbatch"), DecodeStepTiming.StepCall.LOGITS), o);
     }
 
     @Test
     void badCommandLinesAreRefused() {
         for (String[] args : List.of(new String[]{"--steps"}, new String[]{"--steps", "0"}, new String[]{"--bogus", "1"},
-                new String[]{"--only", "long,short"}, new String[]{"--method", "fp16"}, new String[]{"--method", "kivi:k=b2g128,v=b2g128"})) {
+                new String[]{"--only", "long,short"}, new String[]{"--method", "fp16"}, new String[]{"--step", "sample"}, new String[]{"--method", "kivi:k=b2g128,v=b2g128"})) {
             assertThrows(IllegalArgumentException.class, () -> LongContextE2EBenchmark.Options.parse(args), String.join(" ", args));
         }
     }
