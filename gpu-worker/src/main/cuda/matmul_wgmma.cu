@@ -3,9 +3,13 @@
 // y = x · Wᵀ (+ bias), x already in W's 16-bit type (matmul_tc.cu's to_bf16 / to_f16 convert it), fp32 sums,
 // fp32 outputs split into ProjectionParams' segments (projection.cuh): the contract of matmul_tc.cu's gemm.
 //
-// Launch: wgmma_gemm_<type> (BN = 256) or wgmma_gemm_<type>_n128 (BN = 128), grid (ceil(rows / BM) · ceil(out / BN)),
-// 384 threads (three warpgroups), TileShape<BN>::SHARED_BYTES of dynamic shared memory, one CTA per multiprocessor.
-// The narrow tile is for products whose wide tiles would leave multiprocessors idle (Matmul chooses).
+// Launch: wgmma_gemm_<type> (BN = 256) or wgmma_gemm_<type>_n128 (BN = 128), grid (ceil(rows / BM) · ceil(out / BN),
+// splits), 384 threads (three warpgroups), TileShape<BN>::SHARED_BYTES of dynamic shared memory, one CTA per
+// multiprocessor. The narrow tile is for products whose wide tiles would leave multiprocessors idle (Matmul chooses).
+// Split k (splits = gridDim.y > 1, for products whose tiles still leave most multiprocessors idle: a few hundred rows of
+// the 8B's o and down): CTA (tile, y) takes k tiles [y · k_tiles_per_split, +k_tiles_per_split) and writes its fp32
+// sums (no bias) to partials[y][rows][out]; matmul_tc.cu's skinny_reduce then adds the splits in split order and the
+// bias once, into the segments. No atomics, so the sums' order is fixed by the shape (a launch repeats bit for bit).
 // Needs in % BK == 0 (no partial k tile), every segment end % 8 == 0 and 8-byte-aligned outputs (float2 stores
 // of column pairs); rows and out are free (rows and columns past the ends load zeros and are not stored).
 //
@@ -164,45 +168,48 @@ __device__ __forceinline__ Tile tile_of(int id, int m_tiles, int n_tiles) {
 
 // Warpgroup 0: fills the stages. Thread t copies chunk t % 8 of rows t / 8 + 16 i; the row's swizzle (r % 8) is
 // then the same for all its rows, and each warp reads 4 whole 128-byte row segments per copy.
+// Its k tiles are [kt0, kt1); i counts them from 0, which sets the stage and the barriers' parity.
 template <typename Shape>
-__device__ __forceinline__ void produce(const ProjectionParams& p, Tile tile, uint32_t stages, uint32_t full, uint32_t empty) {
+__device__ __forceinline__ void produce(const ProjectionParams& p, Tile tile, int kt0, int kt1, uint32_t stages, uint32_t full,
+                                        uint32_t empty) {
     constexpr int BN = Shape::BN, STAGES = Shape::STAGES, STAGE_BYTES = Shape::STAGE_BYTES;
-    const int t = threadIdx.x, row = t / 8, j = t % 8, k_tiles = p.in / BK;
+    const int t = threadIdx.x, row = t / 8, j = t % 8;
     const uint32_t chunk_offset = row * ROW_BYTES + ((j ^ (row % 8)) << 4);
     const uint16_t* x = static_cast<const uint16_t*>(p.x) + size_t(tile.m0 + row) * p.in + j * 8;
     const uint16_t* w = static_cast<const uint16_t*>(p.w) + size_t(tile.n0 + row) * p.in + j * 8;
     const size_t step = size_t(16) * p.in;  // 16 rows
-    for (int kt = 0; kt < k_tiles; kt++) {
-        const int s = kt % STAGES;
-        barrier_wait(empty + 8 * s, ((kt / STAGES) & 1) ^ 1);
+    for (int i = 0, kt = kt0; kt < kt1; i++, kt++) {
+        const int s = i % STAGES;
+        barrier_wait(empty + 8 * s, ((i / STAGES) & 1) ^ 1);
         const uint32_t a_stage = stages + s * STAGE_BYTES + chunk_offset, b_stage = a_stage + A_BYTES;
         const int k = kt * BK;
 #pragma unroll
-        for (int i = 0; i < BM / 16; i++) {
-            const bool valid = tile.m0 + row + 16 * i < p.rows;
-            copy_16(a_stage + i * 16 * ROW_BYTES, valid ? x + i * step + k : static_cast<const uint16_t*>(p.x), valid);
+        for (int q = 0; q < BM / 16; q++) {
+            const bool valid = tile.m0 + row + 16 * q < p.rows;
+            copy_16(a_stage + q * 16 * ROW_BYTES, valid ? x + q * step + k : static_cast<const uint16_t*>(p.x), valid);
         }
 #pragma unroll
-        for (int i = 0; i < BN / 16; i++) {
-            const bool valid = tile.n0 + row + 16 * i < p.out;
-            copy_16(b_stage + i * 16 * ROW_BYTES, valid ? w + i * step + k : static_cast<const uint16_t*>(p.w), valid);
+        for (int q = 0; q < BN / 16; q++) {
+            const bool valid = tile.n0 + row + 16 * q < p.out;
+            copy_16(b_stage + q * 16 * ROW_BYTES, valid ? w + q * step + k : static_cast<const uint16_t*>(p.w), valid);
         }
         barrier_arrive_after_copies(full + 8 * s);
     }
     asm volatile("cp.async.wait_all;" ::: "memory");  // no thread leaves with copies in flight
 }
 
-// Warpgroups 1 and 2: consumer c multiplies rows 64c..64c+63 of the tile, then stores them.
+// Warpgroups 1 and 2: consumer c multiplies rows 64c..64c+63 of the tile over k tiles [kt0, kt1), then stores them: into
+// the segments (one split), or its split's partial sums.
 template <bool BF16, typename Shape>
-__device__ __forceinline__ void consume(const ProjectionParams& p, Tile tile, int c, uint32_t stages, uint32_t full, uint32_t empty) {
+__device__ __forceinline__ void consume(const ProjectionParams& p, Tile tile, int c, int kt0, int kt1, float* partials, uint32_t stages,
+                                        uint32_t full, uint32_t empty) {
     constexpr int BN = Shape::BN, STAGES = Shape::STAGES, STAGE_BYTES = Shape::STAGE_BYTES;
     float d[BN / 2];
 #pragma unroll
     for (int i = 0; i < BN / 2; i++) d[i] = 0.f;
-    const int k_tiles = p.in / BK;
-    for (int kt = 0; kt < k_tiles; kt++) {
-        const int s = kt % STAGES;
-        barrier_wait(full + 8 * s, (kt / STAGES) & 1);
+    for (int i = 0; i < kt1 - kt0; i++) {
+        const int s = i % STAGES;
+        barrier_wait(full + 8 * s, (i / STAGES) & 1);
         // The stage was written by cp.async (the generic proxy); wgmma reads it through the async proxy.
         asm volatile("fence.proxy.async.shared::cta;" ::: "memory");
         const uint32_t a_tile = stages + s * STAGE_BYTES + c * 64 * ROW_BYTES, b_tile = stages + s * STAGE_BYTES + A_BYTES;
@@ -214,7 +221,7 @@ __device__ __forceinline__ void consume(const ProjectionParams& p, Tile tile, in
         // One group stays in flight (consecutive wgmmas into the same accumulators are ordered by the hardware):
         // once only this tile's is pending, the previous tile's stage has been read and goes back to the producer.
         asm volatile("wgmma.wait_group.sync.aligned 1;" ::: "memory");
-        if (kt > 0) barrier_arrive(empty + 8 * ((kt - 1) % STAGES));
+        if (i > 0) barrier_arrive(empty + 8 * ((i - 1) % STAGES));
     }
     asm volatile("wgmma.wait_group.sync.aligned 0;" ::: "memory");
 
@@ -225,18 +232,22 @@ __device__ __forceinline__ void consume(const ProjectionParams& p, Tile tile, in
     for (int n = 0; n < BN / 8; n++) {
         const int o = tile.n0 + 8 * n + 2 * (lane % 4);
         if (o >= p.out) continue;  // out % 8 == 0: the pair is inside or past the end
-        const float b0 = p.bias != nullptr ? p.bias[o] : 0.f, b1 = p.bias != nullptr ? p.bias[o + 1] : 0.f;
+        const bool split = gridDim.y > 1;
+        const float b0 = p.bias != nullptr && !split ? p.bias[o] : 0.f, b1 = p.bias != nullptr && !split ? p.bias[o + 1] : 0.f;
 #pragma unroll
         for (int half = 0; half < 2; half++) {
             const int r = row + 8 * half;
-            // Segment ends % 8 == 0: both columns of the pair lie in one segment, 8-byte aligned.
-            if (r < p.rows) *reinterpret_cast<float2*>(projection_out(p, r, o)) = make_float2(d[4 * n + 2 * half] + b0, d[4 * n + 2 * half + 1] + b1);
+            if (r >= p.rows) continue;
+            const float2 v = make_float2(d[4 * n + 2 * half] + b0, d[4 * n + 2 * half + 1] + b1);
+            // Segment ends and out % 8 == 0: both columns of the pair lie in one segment (or partial row), 8-byte aligned.
+            float* at = split ? partials + (size_t(blockIdx.y) * p.rows + r) * p.out + o : projection_out(p, r, o);
+            *reinterpret_cast<float2*>(at) = v;
         }
     }
 }
 
 template <bool BF16, int BN>
-__device__ void wgmma_gemm(const ProjectionParams& p) {
+__device__ void wgmma_gemm(const ProjectionParams& p, float* partials, int k_tiles_per_split) {
     using Shape = TileShape<BN>;
     constexpr int STAGES = Shape::STAGES;
     extern __shared__ __align__(1024) uint8_t shared[];
@@ -254,19 +265,23 @@ __device__ void wgmma_gemm(const ProjectionParams& p) {
 
     const int m_tiles = (p.rows + BM - 1) / BM, n_tiles = (p.out + BN - 1) / BN;
     const Tile tile = tile_of<BN>(blockIdx.x, m_tiles, n_tiles);
+    const int kt0 = blockIdx.y * k_tiles_per_split, kt1 = min(p.in / BK, kt0 + k_tiles_per_split); // the host leaves no split empty
     const int warpgroup = threadIdx.x / 128;
     // setmaxnreg moves registers from the producer, which needs few, to the consumers' BN / 2 accumulators.
     if (warpgroup == 0) {
         asm volatile("setmaxnreg.dec.sync.aligned.u32 56;");
-        produce<Shape>(p, tile, stages, full, empty);
+        produce<Shape>(p, tile, kt0, kt1, stages, full, empty);
     } else {
         asm volatile("setmaxnreg.inc.sync.aligned.u32 224;");
-        consume<BF16, Shape>(p, tile, warpgroup - 1, stages, full, empty);
+        consume<BF16, Shape>(p, tile, warpgroup - 1, kt0, kt1, partials, stages, full, empty);
     }
 }
 
 #define WGMMA_KERNEL(name, BF16, BN) \
-    extern "C" __global__ void __launch_bounds__(THREADS, 1) name(const __grid_constant__ ProjectionParams p) { wgmma_gemm<BF16, BN>(p); }
+    extern "C" __global__ void __launch_bounds__(THREADS, 1) name(const __grid_constant__ ProjectionParams p, float* partials, \
+                                                                  int k_tiles_per_split) {                                       \
+        wgmma_gemm<BF16, BN>(p, partials, k_tiles_per_split);                                                                     \
+    }
 WGMMA_KERNEL(wgmma_gemm_bf16, true, 256)
 WGMMA_KERNEL(wgmma_gemm_f16, false, 256)
 WGMMA_KERNEL(wgmma_gemm_bf16_n128, true, 128)

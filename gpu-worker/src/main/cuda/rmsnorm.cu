@@ -2,19 +2,35 @@
 // io.vecinfer.tensor.FloatMath.rmsNorm compute it in fp32. One kernel serves both uses: the hidden rows
 // (vectors = rows, n = hidden size) and Qwen3's per-head q/k norm (vectors = rows × heads, n = head_dim).
 //
-// Launch: grid (vectors), threads a multiple of 32 (up to 1024; the wrapper picks n rounded up to 32,
-// at most 256), no dynamic shared memory. One CTA per vector: threads stride over it for the sum of squares,
-// a block reduction combines them, then each thread scales the elements it read. out may equal x (in place):
-// every element is read and written by the same thread, and the reduction synchronises in between.
+// Launch: grid (vectors), threads a multiple of 32 (up to 1024; the wrapper gives each thread about 4 elements:
+// 1024 threads for a 4096 hidden row), no dynamic shared memory. One CTA per vector: thread t holds elements
+// t, t + T, ... (up to RMSNORM_KEPT of them) in registers, all loaded before the first is used, so the row is read
+// once and its loads are in flight together (the old 256-thread loop issued 16 dependent rounds and read the row
+// twice: 6.5 µs a call in a decode step, 65 calls a step); elements past RMSNORM_KEPT · T (n > 8192 at 1024
+// threads) are read again after the reduction. A block reduction combines the sums of squares, then each thread
+// scales the elements it read. out may equal x (in place): every element is read and written by the same
+// thread, and the reduction synchronises in between.
 #include "numeric.cuh"
+
+constexpr int RMSNORM_KEPT = 8;
 
 extern "C" __global__ void rmsnorm(const float* x, const float* __restrict__ weight, float* out, int n, float eps) {
     const float* v = x + size_t(blockIdx.x) * n;
     float* o = out + size_t(blockIdx.x) * n;
+    const int t = threadIdx.x, T = blockDim.x;
+    float kept[RMSNORM_KEPT];
+#pragma unroll
+    for (int j = 0; j < RMSNORM_KEPT; j++) kept[j] = t + j * T < n ? v[t + j * T] : 0.f;
     float ss = 0.f;
-    for (int i = threadIdx.x; i < n; i += blockDim.x) ss += v[i] * v[i];
+#pragma unroll
+    for (int j = 0; j < RMSNORM_KEPT; j++) ss += kept[j] * kept[j];
+    for (int i = t + RMSNORM_KEPT * T; i < n; i += T) ss += v[i] * v[i];
     ss = block_sum(ss);
     // The CPU computes 1 / sqrt in double and rounds once to float; so does this (one double op per CTA).
     const float inv = float(1.0 / sqrt(double(ss / float(n) + eps)));
-    for (int i = threadIdx.x; i < n; i += blockDim.x) o[i] = weight[i] * (v[i] * inv);
+#pragma unroll
+    for (int j = 0; j < RMSNORM_KEPT; j++) {
+        if (t + j * T < n) o[t + j * T] = weight[t + j * T] * (kept[j] * inv);
+    }
+    for (int i = t + RMSNORM_KEPT * T; i < n; i += T) o[i] = weight[i] * (v[i] * inv);
 }

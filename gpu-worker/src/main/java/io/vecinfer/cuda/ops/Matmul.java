@@ -25,7 +25,8 @@ import java.util.List;
  *       {@link #WGMMA_MIN_ROWS} rows, when in % 64 == 0 and every output segment ends at a multiple of 8 columns in an
  *       8-byte-aligned buffer (the kernel's k step and paired stores); GEMM takes every other shape.
  *       {@link Path#WGMMA_NARROW} is the same kernel with 128- instead of 256-column tiles, for products whose wide
- *       tiles would leave multiprocessors idle ({@link #narrowTilesFaster}).</li>
+ *       tiles would leave multiprocessors idle ({@link #narrowTilesFaster}); products whose tiles still leave most of
+ *       them idle also split k ({@link #wgmmaKTilesPerSplit}), summed by skinny_reduce's deterministic pass.</li>
  * </ul>
  * Output columns can be split into segments ({@link Outputs}), so a stacked q|k|v or gate|up weight is one launch.
  * One launch at a time per instance (the scratch buffer is shared).
@@ -110,7 +111,7 @@ public final class Matmul implements AutoCloseable {
 
     private final CudaDevice device;
     private final Precision precision;
-    private DeviceBuffer halfScratch, splitScratch;
+    private DeviceBuffer halfScratch, splitScratch, wgmmaScratch;
 
     public Matmul(CudaDevice device, Precision precision) {
         this.device = device;
@@ -149,23 +150,62 @@ public final class Matmul implements AutoCloseable {
                     .launch(ceilDiv(w.rows(), WARPS), ceilDiv(rows, ROW_TILE), 1, WARPS * 32, 0, params(w, x, rows, bias, y));
             case SKINNY -> launchSkinny(w, x, rows, bias, y, skinnyChunksPerSplit(rows, w.cols(), w.rows(), device.multiprocessorCount()));
             case GEMM, WGMMA, WGMMA_NARROW -> {
-                long n = (long) rows * w.cols();
-                halfScratch = device.grow(halfScratch, n * Short.BYTES);
-                device.module("matmul_tc").kernel("to_" + w.suffix()).launch(ceilDiv(n, 1024), 1, 1, 256, 0, x, halfScratch, n);
-                KernelParams p = params(w, halfScratch.from(0), rows, bias, y);
+                KernelParams p = params(w, sixteenBit(w, x, rows), rows, bias, y);
                 if (path == Path.GEMM) {
                     device.module("matmul_tc").kernel("gemm_" + w.suffix()).launch(ceilDiv(w.rows(), BN), ceilDiv(rows, BM), 1, GEMM_THREADS,
                             GEMM_SHARED_BYTES, p);
                 } else {
                     boolean narrow = path == Path.WGMMA_NARROW;
-                    int bn = narrow ? 128 : 256, stages = narrow ? 6 : 4;
-                    int shared = stages * (WGMMA_BM + bn) * WGMMA_BK * Short.BYTES + 1024 + 2 * stages * 8;
-                    int tiles = Math.multiplyExact(ceilDiv(rows, WGMMA_BM), ceilDiv(w.rows(), bn)); // a 1-D grid of tiles
-                    device.module("matmul_wgmma").kernel("wgmma_gemm_" + w.suffix() + (narrow ? "_n128" : ""))
-                            .launch(tiles, 1, 1, WGMMA_THREADS, shared, p);
+                    launchWgmma(w, p, rows, narrow, wgmmaKTilesPerSplit(rows, w.cols(), w.rows(), narrow ? 128 : 256, device.multiprocessorCount()));
                 }
             }
         }
+    }
+
+    /**
+     * matmul_wgmma.cu over {@code p} (x already converted), its k tiles (of 64) split into ranges of {@code kTilesPerSplit}
+     * (all of them: no split), the splits' sums then added in order by skinny_reduce. Package-private so that tests can
+     * force splits; {@link #launch} takes {@link #wgmmaKTilesPerSplit}.
+     */
+    void launchWgmma(DeviceMatrix w, KernelParams p, int rows, boolean narrow, int kTilesPerSplit) {
+        int bn = narrow ? 128 : 256, stages = narrow ? 6 : 4, kTiles = w.cols() / WGMMA_BK;
+        int shared = stages * (WGMMA_BM + bn) * WGMMA_BK * Short.BYTES + 1024 + 2 * stages * 8;
+        int tiles = Math.multiplyExact(ceilDiv(rows, WGMMA_BM), ceilDiv(w.rows(), bn)); // a 1-D grid of tiles
+        int splits = ceilDiv(kTiles, kTilesPerSplit);
+        if (splits > 1) wgmmaScratch = device.grow(wgmmaScratch, (long) splits * rows * w.rows() * Float.BYTES);
+        device.module("matmul_wgmma").kernel("wgmma_gemm_" + w.suffix() + (narrow ? "_n128" : ""))
+                .launch(tiles, splits, 1, WGMMA_THREADS, shared, p, splits > 1 ? wgmmaScratch : null, kTilesPerSplit);
+        if (splits > 1) {
+            device.module("matmul_tc").kernel("skinny_reduce").launch(ceilDiv((long) rows * w.rows(), 256), 1, 1, 256, 0, p, wgmmaScratch, splits);
+        }
+    }
+
+    /** Tests: {@link #launchWgmma} of x (fp32) into y, converting x as {@link #launch} does. */
+    void launchWgmma(DeviceMatrix w, DeviceBuffer.Slice x, int rows, DeviceBuffer bias, Outputs y, boolean narrow, int kTilesPerSplit) {
+        launchWgmma(w, params(w, sixteenBit(w, x, rows), rows, bias, y), rows, narrow, kTilesPerSplit);
+    }
+
+    /** x (rows × w.cols() fp32) rounded to the weight's 16-bit type in the scratch buffer, as GEMM and WGMMA read it. */
+    private DeviceBuffer.Slice sixteenBit(DeviceMatrix w, DeviceBuffer.Slice x, int rows) {
+        long n = (long) rows * w.cols();
+        halfScratch = device.grow(halfScratch, n * Short.BYTES);
+        device.module("matmul_tc").kernel("to_" + w.suffix()).launch(ceilDiv(n, 1024), 1, 1, 256, 0, x, halfScratch, n);
+        return halfScratch.from(0);
+    }
+
+    /** Fewest k tiles (of 64) a split of a WGMMA product takes: shorter ones would spend more on their pipeline's fill and on the reduce than they gain. */
+    static final int WGMMA_MIN_SPLIT_K_TILES = 8;
+
+    /**
+     * The k tiles per split of a WGMMA product: all of them (no split) when its tiles fill the multiprocessors; else k is cut
+     * into as many splits as there are multiprocessors per tile (rounded down: never a second wave), each at least
+     * {@link #WGMMA_MIN_SPLIT_K_TILES} long. E.g. 198 rows of the 8B's o or down on 132 SMs: 64 narrow tiles, 2 splits.
+     */
+    static int wgmmaKTilesPerSplit(int rows, int in, int out, int bn, int multiprocessors) {
+        int kTiles = in / WGMMA_BK;
+        long tiles = (long) ceilDiv(rows, WGMMA_BM) * ceilDiv(out, bn);
+        long splits = Math.min(multiprocessors / tiles, kTiles / WGMMA_MIN_SPLIT_K_TILES);
+        return splits <= 1 ? kTiles : ceilDiv(kTiles, (int) splits);
     }
 
     /**
@@ -333,6 +373,7 @@ public final class Matmul implements AutoCloseable {
     public void close() {
         if (halfScratch != null) halfScratch.close();
         if (splitScratch != null) splitScratch.close();
-        halfScratch = splitScratch = null;
+        if (wgmmaScratch != null) wgmmaScratch.close();
+        halfScratch = splitScratch = wgmmaScratch = null;
     }
 }

@@ -13,7 +13,7 @@ public final class RmsNorm {
 
     /** out[v] = weight ⊙ x[v] / sqrt(mean(x[v]²) + eps) for v < vectors; out may be x. */
     public void launch(DeviceBuffer.Slice x, DeviceBuffer weight, float eps, int vectors, int n, DeviceBuffer.Slice out) {
-        int threads = Math.min(256, Matmul.ceilDiv(n, 32) * 32); // a head of 16..256 floats needs no more
+        int threads = Math.min(1024, Matmul.ceilDiv(Matmul.ceilDiv(n, 4), 32) * 32); // ~4 elements a thread: 1024 for 4096, 32 for a head
         device.module("rmsnorm").kernel("rmsnorm").launch(vectors, 1, 1, threads, 0, x, weight, out, n, eps);
     }
 

@@ -67,12 +67,14 @@ class OpsKernelTest {
     }
 
     /**
-     * Hidden rows (n = 256, 8 warps) and Qwen3-style heads (n = 16 and 128, in place). Tolerance: the sum of
-     * squares has relative error ≤ n·u on each side, the inverse square root half of that, then three roundings.
+     * Hidden rows (n = 256, 4096: 1024 threads) and Qwen3-style heads (n = 16 and 128, in place); n = 100 (not a multiple
+     * of the 32-thread step) and n = 9000 (past the 8 elements a thread keeps at 1024 threads: the rest read twice).
+     * Tolerance: the sum of squares has relative error ≤ n·u on each side, the inverse square root half of that, then
+     * three roundings.
      */
     @Test
     void rmsNormMatchesReference() {
-        int[][] shapes = {{5, 256}, {24, 16}, {9, 128}, {2, 4096}};
+        int[][] shapes = {{5, 256}, {24, 16}, {9, 128}, {2, 4096}, {3, 100}, {2, 9000}};
         for (int[] shape : shapes) {
             int vectors = shape[0], n = shape[1];
             float[] x = random.floats(vectors * n, 3), weight = random.floats(n, 2);

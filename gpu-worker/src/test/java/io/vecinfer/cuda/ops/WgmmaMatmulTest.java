@@ -113,8 +113,36 @@ class WgmmaMatmulTest {
         }
     }
 
-    @Test
+    /**
+     * Split k (matmul_wgmma.cu's gridDim.y, summed by skinny_reduce): forced split lengths of 1 k tile (every k tile its own
+     * split), 3 (a shorter last split) and the rule's, on both tile widths, with a bias (added once, by the reduce) and
+     * three segments; a second launch must repeat the first bit for bit (no atomics). 198 × 4096 → 512 is the shape of
+     * the 8B's o at the long-context benchmark's batch, cut to 512 columns.
+     */
+    @ParameterizedTest
     @Order(4)
+    @EnumSource(value = DType.class, names = {"BF16", "F16"})
+    void splitKMatchesTheReference(DType dtype) {
+        int[][] shapes = {{40, 1024, 512}, {198, 4096, 512}, {129, 640, 288}};
+        for (int[] shape : shapes) {
+            int rows = shape[0], in = shape[1], out = shape[2];
+            WeightMatrix w = random.matrix(dtype, out, in, 0.5);
+            float[] x = random.floats(rows * in, 1), bias = random.floats(out, 1);
+            for (boolean narrow : new boolean[]{false, true}) {
+                int rule = Matmul.wgmmaKTilesPerSplit(rows, in, out, narrow ? 128 : 256, gpu.device().multiprocessorCount());
+                for (int perSplit : new int[]{1, 3, rule}) {
+                    try (Matmul matmul = new Matmul(gpu.device(), Matmul.Precision.TENSOR_CORES)) {
+                        new TensorCoreChecks(gpu.device(), random).check((dw, dx, r, db, y) -> matmul.launchWgmma(dw, dx, r, db, y, narrow, perSplit),
+                                w, x, rows, bias, dtype + (narrow ? " narrow" : " wide") + " " + rows + "×" + in + "→" + out + " +bias, k tiles per split "
+                                        + perSplit);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    @Order(5)
     void isChosenWhereItFitsAndRefusedElsewhere() {
         try (Matmul matmul = new Matmul(gpu.device(), Matmul.Precision.TENSOR_CORES);
              DeviceMatrix fits = DeviceMatrix.upload(gpu.device(), random.matrix(DType.BF16, 256, 128, 0.5));

@@ -5,6 +5,7 @@ import org.junit.jupiter.api.Test;
 
 import java.util.List;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -48,5 +49,29 @@ class WgmmaPathRuleTest {
         assertFalse(Matmul.narrowTilesFaster(512, 128256, sms), "lm_head at 512 rows: many waves either way");
         assertFalse(Matmul.narrowTilesFaster(4096, 4096, sms), "o at 4096 rows: 512 wide tiles");
         assertFalse(Matmul.narrowTilesFaster(4096, 28672, sms));
+    }
+
+    @Test
+    void kIsSplitOnlyWhereTheTilesLeaveMostMultiprocessorsIdle() {
+        int sms = 132;
+        assertEquals(112, Matmul.wgmmaKTilesPerSplit(198, 14336, 4096, 128, sms), "down at 198 rows: 64 narrow tiles, 2 splits of 112 k tiles");
+        assertEquals(32, Matmul.wgmmaKTilesPerSplit(198, 4096, 4096, 128, sms), "o at 198 rows: 2 splits of 32");
+        assertEquals(64, Matmul.wgmmaKTilesPerSplit(198, 4096, 6144, 128, sms), "qkv at 198 rows: 96 tiles, no second split");
+        assertEquals(64, Matmul.wgmmaKTilesPerSplit(4096, 4096, 4096, 256, sms), "prefill: 512 tiles, no split");
+        assertEquals(8, Matmul.wgmmaKTilesPerSplit(300, 4096, 256, 256, sms), "3 tiles: 44 wanted, 8 splits of the shortest allowed 8 k tiles");
+        assertEquals(1, Matmul.wgmmaKTilesPerSplit(1, 64, 256, 256, sms), "one k tile: nothing to split");
+        for (int rows : new int[]{33, 64, 128, 198, 256, 512, 1024}) {
+            for (int in : new int[]{64, 512, 4096, 14336}) {
+                for (int out : new int[]{256, 4096, 6144, 28672}) {
+                    int perSplit = Matmul.wgmmaKTilesPerSplit(rows, in, out, 128, sms), kTiles = in / 64;
+                    int splits = (kTiles + perSplit - 1) / perSplit;
+                    long tiles = (long) ((rows + 127) / 128) * ((out + 127) / 128);
+                    assertTrue(perSplit >= 1 && perSplit <= kTiles, rows + "x" + in + "x" + out);
+                    assertTrue(splits == 1 || (perSplit >= Matmul.WGMMA_MIN_SPLIT_K_TILES - 1 && tiles * splits <= sms),
+                            rows + "x" + in + "x" + out + ": " + splits + " splits of " + perSplit + " for " + tiles + " tiles");
+                    assertTrue((long) (splits - 1) * perSplit < kTiles, "no empty split");
+                }
+            }
+        }
     }
 }
