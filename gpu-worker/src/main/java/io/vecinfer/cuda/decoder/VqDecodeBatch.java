@@ -10,11 +10,13 @@ import io.vecinfer.cuda.vq.VqCodeLayout;
 import io.vecinfer.cuda.vq.VqSequenceCodes;
 import io.vecinfer.decoder.Sequence;
 import io.vecinfer.kvcache.KvLayout;
+import io.vecinfer.quant.ResidualWindow;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A decode step of VQ caches of one method for the whole batch in five launches per layer, whatever the batch size,
@@ -26,7 +28,7 @@ import java.util.List;
  *       plan over {@link VqSequenceCodes} tables: row r is sequence r);</li>
  *   <li>merge the two parts by log-sum-exp.</li>
  * </ol>
- * c(p) = {@link io.vecinfer.quant.ResidualWindow#compressedTokens}(p + 1, R), as the per-sequence path splits. A block
+ * c(p) = {@link ResidualWindow#compressedTokens}(p + 1, R), as the per-sequence path splits. A block
  * that leaves the window is encoded before the step, per cache ({@link DeviceWindowedKvCache#beginBatchStep}), so
  * the layers launch the same kernels every step: what changes (positions, code arrays when they grow) is in tables
  * {@link #begin} uploads, and {@link #generation} changes when a recorded step ({@link DecodeGraph}) would be stale.
@@ -47,7 +49,7 @@ final class VqDecodeBatch implements AutoCloseable {
     private List<DeviceVqKvCache> caches = List.of();
     private int batch, generation, windowGeneration = -1, scratchGeneration = -1;
     /** Shared with nothing else: a recording of this step never equals one of the dense step ({@link DecodeGraph.Shape} holds the step too). */
-    private static final java.util.concurrent.atomic.AtomicInteger GENERATIONS = new java.util.concurrent.atomic.AtomicInteger();
+    private static final AtomicInteger GENERATIONS = new AtomicInteger();
 
     VqDecodeBatch(CudaDevice device) {
         this.device = device;
@@ -86,7 +88,7 @@ final class VqDecodeBatch implements AutoCloseable {
             positions[s] = sequences.get(s).position();
             rings.add(cache.beginBatchStep(positions[s]));
             stepCaches.add(cache);
-            maxCompressed = Math.max(maxCompressed, (int) io.vecinfer.quant.ResidualWindow.compressedTokens(positions[s] + 1L, cache.window));
+            maxCompressed = Math.max(maxCompressed, (int) ResidualWindow.compressedTokens(positions[s] + 1L, cache.window));
         }
         DeviceVqMethod stepMethod = stepCaches.get(0).method();
         KvLayout layout = rings.get(0).layout();
