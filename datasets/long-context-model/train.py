@@ -38,6 +38,7 @@ from tokenizers import Tokenizer
 from transformers import LlamaConfig, LlamaForCausalLM
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # datasets/, for lm_training
+from phase_schedule import PhaseSchedule  # noqa: E402
 from lm_training import (BOS, EOS, PPL_WINDOW, curve_row, encode, heldout_perplexity,  # noqa: E402
                          read_jsonl, save_model, train_step)
 
@@ -118,6 +119,9 @@ def main():
                                      "1024:0.30:64,2048:0.35:32,4096:0.20:16,8064:0.15:8)")
     ap.add_argument("--time-limit-s", type=float, default=360, help="seconds from start to the end of training; each phase stops at its share")
     ap.add_argument("--device", default="cuda", help="cuda on the H200; cpu only for a dry run of the script")
+    ap.add_argument("--gate-answer-loss", type=float, help="the first phase lasts until the mean answer loss of 50 steps falls "
+                    "below this (at least its share, at most --gate-max-share of the time); later phases share the rest (phase_schedule.py)")
+    ap.add_argument("--gate-max-share", type=float, default=0.6)
     args = ap.parse_args()
     t0 = time.time()
     torch.manual_seed(args.seed)
@@ -191,24 +195,23 @@ def main():
     batcher = Batcher(text_ids, ruler_by_length, bos, eos, args.seed)
     curve = []
     step = 0
-    stopped_early = False
     model.train()
-    # Each phase gets its share of the time left, so a slow phase cannot starve the 8k phase that follows it.
+    # Each phase gets its share of the time, so a slow phase cannot starve the 8k phase that follows it; with a gate, the
+    # first phase lasts until retrieval forms (phase_schedule.py).
     train_start = time.time()
     budget = args.time_limit_s - (train_start - t0)
-    phase_end = train_start
-    for frac, length, rows in phases:
-        phase_end += frac * budget
-        for _ in range(round(frac * args.steps)):
-            if time.time() > phase_end:
-                stopped_early = True
-                break
-            progress["time"] = (time.time() - train_start) / budget
-            x, text_mask, ans_mask = batcher.batch(rows, length, args.ruler_fraction, device)
-            text_loss, ans_loss = train_step(model, opt, sched, x, text_mask, ans_mask)
-            step += 1
-            if step % 100 == 0 or step == 1:
-                curve.append(curve_row(step, length, text_loss, ans_loss, sched, t0))
+    schedule = PhaseSchedule(phases, budget, train_start, args.steps, gate_loss=args.gate_answer_loss,
+                             gate_max_share=args.gate_max_share)
+    while (phase := schedule.phase(time.time())) is not None:
+        _, length, rows = phases[phase]
+        progress["time"] = (time.time() - train_start) / budget
+        x, text_mask, ans_mask = batcher.batch(rows, length, args.ruler_fraction, device)
+        text_loss, ans_loss = train_step(model, opt, sched, x, text_mask, ans_mask)
+        schedule.record(float(ans_loss) if args.gate_answer_loss is not None else 0.0, time.time())  # float(): a sync, only when gated
+        step += 1
+        if step % 100 == 0 or step == 1:
+            curve.append(curve_row(step, length, text_loss, ans_loss, sched, t0))
+    stopped_early = schedule.stopped_at_time_limit()
     train_s = time.time() - t0
 
     save_model(model, args.out, CONTEXT)
@@ -222,7 +225,7 @@ def main():
     log = {
         "command": "python3 " + " ".join(sys.argv),
         "seed": args.seed, "steps_planned": args.steps, "steps_done": step, "stopped_at_time_limit": stopped_early,
-        "lr": args.lr, "phases": phases, "init": args.init, "ruler_fraction": args.ruler_fraction,
+        "lr": args.lr, "phases": phases, "phase_schedule": schedule.summary(), "init": args.init, "ruler_fraction": args.ruler_fraction,
         "hidden": args.hidden, "layers": args.layers, "intermediate": args.intermediate, "heads": args.heads,
         "kv_heads": args.kv_heads, "head_dim": 128, "context": CONTEXT,
         "weight_decay": args.weight_decay, "no_k_decay": args.no_k_decay,
