@@ -6,7 +6,8 @@
 # Here first: gpu-worker/scripts/make-device-bundle.sh, datasets/long-context-model/build-quick-eval.sh, the corpus
 # (cd datasets && npm ci && python3 build_datasets.py; xz -9 -c datasets/corpus/train.jsonl > .device-corpus/train.jsonl.xz).
 # Carry .device-bundle, .device-corpus and .lcm-quick-eval.
-#   bash datasets/long-context-model/stage3-on-h200.sh      (env: TRAIN_S, STEPS, TOTAL_S, QE_LIMIT, QE_CELLS)
+#   bash datasets/long-context-model/stage3-on-h200.sh      (env: TRAIN_S, STEPS, TOTAL_S, QE_LIMIT, QE_CELLS; and LCM_COUNTS,
+#   LCM_TRAIN_ARGS to train another recipe than stage 3's, e.g. the README's next one with --gate-answer-loss)
 # Back in $OUT: environment.txt, train-on-h200.sh's files (train.log, training-log.json, generate.log,
 # long-context-model.tgz.part-*), quick-eval.json and quick-eval.log.
 set -uo pipefail
@@ -21,8 +22,8 @@ TOTAL=${TOTAL_S:-590}
 # Unpacked once here; train-on-h200.sh, sourcing it again, sees DEVICE_BUNDLE_UNPACKED and does not unpack anew.
 source gpu-worker/scripts/device-bundle-env.sh
 export DEVICE_BUNDLE_UNPACKED
-COUNTS="1024:4000:4 2048:3000:4 4096:2000:4 8064:1500:4" STEPS=${STEPS:-9000} TRAIN_S=${TRAIN_S:-380} \
-  TRAIN_ARGS="--no-k-decay --hidden 256 --layers 8 --intermediate 1024 --phases 1024:0.2:64,2048:0.25:32,4096:0.25:16,8064:0.3:8" \
+COUNTS=${LCM_COUNTS:-"1024:4000:4 2048:3000:4 4096:2000:4 8064:1500:4"} STEPS=${STEPS:-9000} TRAIN_S=${TRAIN_S:-380} \
+  TRAIN_ARGS=${LCM_TRAIN_ARGS:-"--no-k-decay --hidden 256 --layers 8 --intermediate 1024 --phases 1024:0.2:64,2048:0.25:32,4096:0.25:16,8064:0.3:8"} \
   bash datasets/long-context-model/train-on-h200.sh
 echo "training call done at $(( $(date +%s) - START )) s" | tee -a "$OUT/environment.txt"
 left=$(( TOTAL - ($(date +%s) - START) ))
