@@ -113,7 +113,7 @@ public final class BatchDecodeAttention implements AutoCloseable {
             if (!ring.layout().equals(layout)) throw new IllegalArgumentException("sequence " + s + " has a ring of " + ring.layout() + ", not " + layout);
             for (int l = 0; l < layers; l++) {
                 long span = positions[s] + 1L - WindowAttention.windowStart(positions[s], window);
-                if (positions[s] < 0 || span > ring.capacity(l) || (window == 0 && positions[s] >= ring.capacity(l))) {
+                if (positions[s] < 0 || span > ring.capacity(l)) { // window 0: span = position + 1
                     throw new IllegalArgumentException("sequence " + s + ", layer " + l + ": position " + positions[s] + " (window " + window
                             + ") does not fit a ring of " + ring.capacity(l) + " slots (reserve it first)");
                 }

@@ -102,11 +102,7 @@ abstract class DeviceWindowedKvCache extends DeviceKvCache {
         int end = start + tokens;
         ring.store(layer, k, v, start, tokens);
         int compressed = (int) ResidualWindow.compressedTokens(end, window);
-        if (compressed > encoded[layer]) {
-            reserve(compressed);
-            encode(layer, ring, encoded[layer], compressed);
-            encoded[layer] = compressed;
-        }
+        encodeUpTo(layer, compressed);
         DeviceBuffer.Slice lse = windowLse(tokens, start);
         ring.attend(layer, q, start, tokens, window, scale, out, lse);
         if (compressed > 0) attendEncodedAndMerge(layer, q, start, tokens, compressed, scale, out, lse);
@@ -132,14 +128,16 @@ abstract class DeviceWindowedKvCache extends DeviceKvCache {
                 throw new IllegalStateException("layer " + l + " holds " + lengths[l] + " tokens; the new token must go there, not at " + position);
             }
         }
-        reserve(compressed);
-        for (int l = 0; l < layout.layers(); l++) {
-            if (compressed > encoded[l]) {
-                encode(l, ring, encoded[l], compressed);
-                encoded[l] = compressed;
-            }
-        }
+        for (int l = 0; l < layout.layers(); l++) encodeUpTo(l, compressed);
         return ring;
+    }
+
+    /** Encodes {@code layer}'s window-ring positions [encoded, compressed), the blocks the CPU cache would have flushed by now. */
+    private void encodeUpTo(int layer, int compressed) {
+        if (compressed <= encoded[layer]) return;
+        reserve(compressed);
+        encode(layer, ring, encoded[layer], compressed);
+        encoded[layer] = compressed;
     }
 
     /** After a batch decode step stored and attended one token in every layer. */

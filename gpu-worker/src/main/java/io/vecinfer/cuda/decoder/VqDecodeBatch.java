@@ -46,6 +46,8 @@ final class VqDecodeBatch implements AutoCloseable {
     private ByteBuffer staging;
     private VqAttentionKernel.Plan plan;
     private VqSequenceCodes codes;
+    /** The rows' sequences and positions in {@link #tables}, as the VQ kernel reads them. */
+    private DeviceBuffer.Slice rowSequence, rowPosition;
     private List<DeviceVqKvCache> caches = List.of();
     private int batch, generation, windowGeneration = -1, scratchGeneration = -1;
     /** Shared with nothing else: a recording of this step never equals one of the dense step ({@link DecodeGraph.Shape} holds the step too). */
@@ -119,7 +121,8 @@ final class VqDecodeBatch implements AutoCloseable {
      */
     private boolean upload(List<DeviceVqKvCache> stepCaches, int[] positions, KvLayout layout) {
         int n = stepCaches.size();
-        long bytes = 28L * n;
+        TableLayout t = new TableLayout(n);
+        long bytes = t.bytes();
         if (staging == null || staging.capacity() < bytes) staging = ByteBuffer.allocateDirect(Math.toIntExact(bytes)).order(ByteOrder.LITTLE_ENDIAN);
         staging.clear();
         VqCodeLayout keyShape = null, valueShape = null;
@@ -133,11 +136,11 @@ final class VqDecodeBatch implements AutoCloseable {
                 keyShape = keys;
                 valueShape = values;
             }
-            staging.putLong(8 * s, cache.keyCodes().address());
-            staging.putLong(8 * (n + s), cache.valueCodes().address());
-            staging.putInt(16 * n + 4 * s, keys.capacity());
-            staging.putInt(20 * n + 4 * s, s);
-            staging.putInt(24 * n + 4 * s, positions[s]);
+            staging.putLong(t.keyArray(s), cache.keyCodes().address());
+            staging.putLong(t.valueArray(s), cache.valueCodes().address());
+            staging.putInt(t.capacity(s), keys.capacity());
+            staging.putInt(t.rowSequence(s), s);
+            staging.putInt(t.rowPosition(s), positions[s]);
         }
         DeviceBuffer oldTables = tables, oldLse = windowLse, oldO = compressedO, oldCompressedLse = compressedLse;
         long states = (long) n * layout.queryHeads();
@@ -146,9 +149,44 @@ final class VqDecodeBatch implements AutoCloseable {
         compressedO = device.grow(compressedO, 4 * states * layout.headDim());
         compressedLse = device.grow(compressedLse, 4 * states);
         tables.write(staging.duplicate().position(0).limit(Math.toIntExact(bytes)));
-        codes = new VqSequenceCodes(tables.from(0), new DeviceBuffer.Slice(tables, 8L * n), new DeviceBuffer.Slice(tables, 16L * n),
-                keyShape, valueShape);
+        codes = new VqSequenceCodes(at(t.keyArray(0)), at(t.valueArray(0)), at(t.capacity(0)), keyShape, valueShape);
+        rowSequence = at(t.rowSequence(0));
+        rowPosition = at(t.rowPosition(0));
         return tables != oldTables || windowLse != oldLse || compressedO != oldO || compressedLse != oldCompressedLse;
+    }
+
+    private DeviceBuffer.Slice at(int byteOffset) {
+        return new DeviceBuffer.Slice(tables, byteOffset);
+    }
+
+    /**
+     * Where the step's tables sit in the one uploaded buffer, in bytes: key and value code array addresses [batch]
+     * (8 bytes each), then capacities, row sequences and row positions [batch] (4 bytes each).
+     */
+    private record TableLayout(int batch) {
+        int keyArray(int s) {
+            return 8 * s;
+        }
+
+        int valueArray(int s) {
+            return 8 * (batch + s);
+        }
+
+        int capacity(int s) {
+            return 16 * batch + 4 * s;
+        }
+
+        int rowSequence(int s) {
+            return 20 * batch + 4 * s;
+        }
+
+        int rowPosition(int s) {
+            return 24 * batch + 4 * s;
+        }
+
+        int bytes() {
+            return 28 * batch;
+        }
     }
 
     /** Layer {@code layer} of the step begun: rows are sequences; out (batch × queryHeads × headDim) gets the merged attention. */
@@ -156,8 +194,7 @@ final class VqDecodeBatch implements AutoCloseable {
         int n = batch, r = window.window();
         KvLayout layout = window.layout();
         window.storeAndAttend(layer, q, k, v, scale, out, windowLse.from(0));
-        method.attention.launch(method.deviceBooks, layer, plan, q, n, new DeviceBuffer.Slice(tables, 20L * n), new DeviceBuffer.Slice(tables, 24L * n),
-                r, scale, codes, compressedO, compressedLse);
+        method.attention.launch(method.deviceBooks, layer, plan, q, n, rowSequence, rowPosition, r, scale, codes, compressedO, compressedLse);
         method.merge.launch(out, windowLse, compressedO, compressedLse, n * layout.queryHeads(), layout.headDim(), out, windowLse);
     }
 

@@ -189,7 +189,7 @@ public final class VqAttentionKernel implements AutoCloseable {
     public void launch(DeviceCodebooks books, int layer, Plan plan, DeviceBuffer.Slice q, int rows, DeviceBuffer rowSequence, DeviceBuffer rowPosition,
                        int window, float scale, DeviceBuffer keyCodes, VqCodeLayout keyLayout, DeviceBuffer valueCodes, VqCodeLayout valueLayout,
                        DeviceBuffer o, DeviceBuffer lse, int skip) {
-        launch(books, layer, plan, q, rows, rowSequence, rowPosition, window, scale, new Codes(keyCodes, valueCodes, null, keyLayout, valueLayout),
+        launch(books, layer, plan, q, rows, rowSequence, rowPosition, window, scale, Codes.arrays(keyCodes, keyLayout, valueCodes, valueLayout),
                 o, lse, skip);
     }
 
@@ -199,18 +199,28 @@ public final class VqAttentionKernel implements AutoCloseable {
      */
     public void launch(DeviceCodebooks books, int layer, Plan plan, DeviceBuffer.Slice q, int rows, DeviceBuffer.Slice rowSequence,
                        DeviceBuffer.Slice rowPosition, int window, float scale, VqSequenceCodes codes, DeviceBuffer o, DeviceBuffer lse) {
-        launch(books, layer, plan, q, rows, rowSequence, rowPosition, window, scale, new Codes(null, null, codes, codes.keyShape(), codes.valueShape()),
+        launch(books, layer, plan, q, rows, rowSequence, rowPosition, window, scale, Codes.perSequence(codes),
                 o, lse, 0);
     }
 
-    /** One array for every sequence ({@code keys}, {@code values}), or per-sequence tables ({@code sequences}); the layouts the checks see. */
-    private record Codes(DeviceBuffer keys, DeviceBuffer values, VqSequenceCodes sequences, VqCodeLayout keyLayout, VqCodeLayout valueLayout) {
+    /**
+     * The code pointers of VqAttentionParams: one array for every sequence (keys, values), or per-sequence tables
+     * (sequenceKeys, sequenceValues, sequenceCapacity), the other ones null; and the layouts the checks see.
+     */
+    private record Codes(Object keys, Object values, Object sequenceKeys, Object sequenceValues, Object sequenceCapacity,
+                         VqCodeLayout keyLayout, VqCodeLayout valueLayout) {
+        static Codes arrays(DeviceBuffer keys, VqCodeLayout keyLayout, DeviceBuffer values, VqCodeLayout valueLayout) {
+            return new Codes(keys, values, null, null, null, keyLayout, valueLayout);
+        }
+
+        static Codes perSequence(VqSequenceCodes c) {
+            return new Codes(null, null, c.keyArrays(), c.valueArrays(), c.capacities(), c.keyShape(), c.valueShape());
+        }
     }
 
     private void launch(DeviceCodebooks books, int layer, Plan plan, DeviceBuffer.Slice q, int rows, Object rowSequence, Object rowPosition,
                         int window, float scale, Codes codes, DeviceBuffer o, DeviceBuffer lse, int skip) {
         VqCodeLayout keyLayout = codes.keyLayout(), valueLayout = codes.valueLayout();
-        VqSequenceCodes perSequence = codes.sequences();
         FlatCodebooks b = books.host();
         VqAttentionPlanner.checkCodes(b, layer, keyLayout, valueLayout);
         KvLayout l = b.layout();
@@ -245,9 +255,9 @@ public final class VqAttentionKernel implements AutoCloseable {
             outLse = partLse;
         }
         VqAttentionParams params = new VqAttentionParams(q, rowSequence, rowPosition, books.keyWords, books.keyBookOf, books.valueWords,
-                books.valueBookOf, books.lambda, codes.keys(), codes.values(), perSequence == null ? null : perSequence.keyArrays(),
-                perSequence == null ? null : perSequence.valueArrays(), perSequence == null ? null : perSequence.capacities(), null, outO, outLse,
-                rows, 0, l.queryHeads(), l.kvHeads(), l.headDim(), layer, keyLayout.layers(), keyLayout.capacity(), window, b.keys().dims(), b.keys().bits(), b.values().bits(), b.hadamard(),
+                books.valueBookOf, books.lambda, codes.keys(), codes.values(), codes.sequenceKeys(), codes.sequenceValues(),
+                codes.sequenceCapacity(), null, outO, outLse, rows, 0, l.queryHeads(), l.kvHeads(), l.headDim(), layer, keyLayout.layers(),
+                keyLayout.capacity(), window, b.keys().dims(), b.keys().bits(), b.values().bits(), b.hadamard(),
                 keyLayout.codeBytes(), valueLayout.codeBytes(), valueBookShared, plan.chunkTokens(), skip, scale);
         int passRows = isLut ? rows : plan.rowsPerPass();
         for (int first = 0; first < rows; first += passRows) {
