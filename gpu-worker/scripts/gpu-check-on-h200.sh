@@ -21,11 +21,15 @@
 #   decode-attr  decode-attr-on-h200.sh: the decode step's call families timed inside CUDA graphs, the predicted step
 #              against replayed and eager steps, and (optional) ncu per-kernel times of a replayed step:
 #              $OUT/decode-attribution-h200.json (for docs/results/gpu/), ATTR_TOTAL_S bounds it (default 240 s).
+#   ncu-vq     Nsight Compute on one launch of the mma kernel (NCU_VQ_KERNEL, default vq_mma_attention_d128_k4_v4;
+#              its time against the row's ours_ms, which adds the merge) in VqAttentionBenchmark (NCU_VQ_CONFIG, default
+#              d4b8) at each NCU_VQ_SHAPES batch:context (default 8:131072 1:196608): warp stall reasons, issue,
+#              shared-memory wavefronts and bank conflicts, --clock-control none: $OUT/ncu-vq-b{batch}-{context}.csv;
 #   sass       cuobjdump -sass of the kernels SASS_KERNELS names (default: the d8b8 mma and the d8b12 mma_wide loops) from the
 #              bundle's vq_mma_attention.fatbin, with an opcode count per kernel: $OUT/sass-*.txt (where the device has cuobjdump).
 # Each Java step has a time limit (STEP_S, default 240 s); one that outlives it prints a thread dump (SIGQUIT)
 # before it is killed, so a hang names its place. Everything lands in $OUT as it is produced.
-#   bash gpu-worker/scripts/gpu-check-on-h200.sh [tests] [vq] [sass] [encode] [attention] [matmul] [parity] [decode-attr]   (default: tests vq attention)
+#   bash gpu-worker/scripts/gpu-check-on-h200.sh [tests] [vq] [ncu-vq] [sass] [encode] [attention] [matmul] [parity] [decode-attr]   (default: tests vq attention)
 set -uo pipefail
 steps="${*:-tests vq attention}"
 # The bundle into /tmp/device-bundle and the shipped weights beside their .xz, once per call.
@@ -50,15 +54,26 @@ for step in $steps; do
       java_step io.vecinfer.bench.VqAttentionBenchmark $vq_shapes --configs "${VQ_CONFIGS:-d4b8,d8b8,d2b8}" \
         2>"$OUT/vq-benchmark-stderr.txt" | tee "$OUT/vq-attention-benchmark.json"
       # KIVI_METHOD and VQ_NONFUSED_CONFIGS pick the KIVI and non-fused rows (defaults: 2-bit keys and values)
-      java_step io.vecinfer.bench.KiviAttentionBenchmark $vq_shapes --method "${KIVI_METHOD:-kivi:k=b2g128,v=b2g128,r=128}" \
+      # VQ_PEERS=sdpa leaves out the KIVI and non-fused rows (a kernel-only call)
+      [ "${VQ_PEERS:-all}" = all ] && java_step io.vecinfer.bench.KiviAttentionBenchmark $vq_shapes --method "${KIVI_METHOD:-kivi:k=b2g128,v=b2g128,r=128}" \
         2>"$OUT/kivi-stderr.txt" | tee "$OUT/kivi-attention-benchmark.json"
-      java_step io.vecinfer.bench.VqNonFusedBenchmark $vq_shapes --configs "${VQ_NONFUSED_CONFIGS:-d4b8}" \
+      [ "${VQ_PEERS:-all}" = all ] && java_step io.vecinfer.bench.VqNonFusedBenchmark $vq_shapes --configs "${VQ_NONFUSED_CONFIGS:-d4b8}" \
         2>"$OUT/vq-nonfused-stderr.txt" | tee "$OUT/vq-nonfused-benchmark.json"
       PYTHONUNBUFFERED=1 python3 gpu-worker/scripts/sdpa_peer.py $vq_shapes 2>&1 | tee "$OUT/sdpa-peer.json"
       more_rows=""
       for f in kivi-attention-benchmark vq-nonfused-benchmark; do [ -s "$OUT/$f.json" ] && more_rows="$more_rows --rows $OUT/$f.json"; done
       python3 gpu-worker/scripts/vq_rows.py "$OUT/vq-attention-benchmark.json" "$OUT/sdpa-peer.json" \
         $( [ -s "$OUT/attention-benchmark.json" ] && echo "$OUT/attention-benchmark.json" ) $more_rows > "$OUT/vq-attention-vs-sdpa.json" ;;
+    ncu-vq)
+      command -v ncu >/dev/null || { echo "ncu-vq: no ncu on this device" | tee "$OUT/ncu-vq.csv"; continue; }
+      for shape in ${NCU_VQ_SHAPES:-8:131072 1:196608}; do # batch:context, one ncu run each
+        timeout -k 10 "${STEP_S:-240}" ncu --clock-control none --kernel-name "regex:${NCU_VQ_KERNEL:-vq_mma_attention_d128_k4_v4}\$" \
+          --launch-skip 1 --launch-count 1 --section WarpStateStats --section SchedulerStats --section LaunchStats \
+          --metrics smsp__inst_executed.sum,l1tex__data_pipe_lsu_wavefronts_mem_shared_op_ld.sum,l1tex__data_bank_conflicts_pipe_lsu_mem_shared_op_ld.sum,smsp__cycles_active.avg,gpu__time_duration.sum \
+          --csv --page details $JAVA -cp "$CP" io.vecinfer.bench.VqAttentionBenchmark --batches "${shape%%:*}" --contexts "${shape##*:}" \
+          --configs "${NCU_VQ_CONFIG:-d4b8}" --runs 20 > "$OUT/ncu-vq-b${shape%%:*}-${shape##*:}.csv" 2>"$OUT/ncu-vq-stderr.txt"
+        tail -3 "$OUT/ncu-vq-stderr.txt"
+      done ;;
     sass)
       rm -rf /tmp/sass && python3 -m zipfile -e "$(ls "$BUNDLE"/lib/gpu-worker-*.jar | grep -v tests | head -1)" /tmp/sass
       command -v cuobjdump >/dev/null || { echo "sass: no cuobjdump on this device" | tee "$OUT/sass-summary.txt"; continue; }

@@ -8,7 +8,7 @@
 //   books: 9 to 12 bits in uint16 containers), one key
 //   book and one value book per (layer, KV head) (scope=layer or head). VqMmaAttention.serves says so on the host.
 //   Launch (io.vecinfer.cuda.vq.VqAttentionKernel, plan variant MMA or MMA_WIDE): grid (rows of this pass, kv_heads, splits),
-//   block of T = 256 or 512 threads (VqAttentionPlanner.mma picks; tiles of T tokens, 32 per warp), dynamic shared
+//   block of T = 256 or 512 threads (VqMmaAttention.plan picks; chunks of 32 tokens per warp), dynamic shared
 //   memory VqMmaAttention.sharedBytes, parameters one VqAttentionParams (vq_attention_params.cuh).
 //   Lanes: gid = lane / 4, tig = lane % 4 (the mma fragment coordinates). Per warp and 16-token m-tile:
 //     keys    S^T[16 tok][8 heads] = K[16 tok][D] · Q^T[D][8 heads], D / 16 mma. A row = token (gid, gid + 8); lane tig
@@ -29,8 +29,11 @@
 //   Wide books (4096 codewords of 8 dims, 64 KB in fp16): too big to copy per lane, so one copy, entry code·16, codes
 //   masked to 12 bits. Random codes then collide in the 8 bank quads of a 16-byte phase: about 1.8–2.6× the
 //   wavefronts of a copied book (the count: docs/results/gpu/vq-design-notes.md, "d8b12 plan").
-//   Codes stream into shared memory by cp.async, STAGES tiles per block (3; 2 when both books are wide), STAGES - 1
-//   in flight.
+//   Codes stream into shared memory by cp.async, per warp: warp w takes the split's 32-token chunks w, w + warps, ...
+//   into its own ring of STAGES chunks (4; one fewer per wide book and with a d2 side), STAGES - 1 in flight, and waits only for
+//   its own copies (cp.async.wait_group, then __syncwarp). No block barrier in the token loop: a barrier per tile kept
+//   the 16 warps in the same phase (all gathering, then all in the softmax), so shared memory and issue took turns
+//   instead of overlapping (vq-design-notes.md, "Warp-private staging").
 //   Every lane runs every mma and shuffle (warp-wide): tokens past the end are masked in the scores, never skipped.
 //   Merge: the warps' (m, l) per head, then O in warp order in shared memory; o and lse (natural log) of the split to
 //   (split * rows + row) * query_heads + head, for merge_splits (vq_merge.cu).
@@ -40,7 +43,12 @@
 
 constexpr int VQ_MMA_MAX_THREADS = 512;
 constexpr int VQ_MMA_G = 8;           // heads of the mma's N (groups up to 8; zero past the group)
-constexpr int VQ_MMA_STAGES = 3;      // staged code tiles per block (2 when both books are wide: 128 KB of books)
+constexpr int VQ_MMA_CHUNK = 32;      // tokens of one warp's staged chunk (its two 16-token m-tiles)
+// Staged chunks per warp ring (VqMmaAttention.stages mirrors it): 4, one fewer per wide book (96 or 128 KB of books) and
+// one fewer with a d2 side (128 or 96 bytes of codes a token), so that 512 threads still fit where they did.
+template <int KD, int VD, bool KW, bool VW> __host__ __device__ constexpr int vq_mma_stages() {
+    return 4 - (KW ? 1 : 0) - (VW ? 1 : 0) - (KD == 2 || VD == 2 ? 1 : 0);
+}
 constexpr int VQ_MMA_BOOK_WORDS = 256; // codewords of a copied book, whatever the bits
 constexpr int VQ_MMA_ENTRY_ROW = 128; // bytes of one codeword's copies (one shared-memory wavefront)
 constexpr int VQ_MMA_WIDE_WORDS = 4096; // codewords of a wide book (codes of 9 to 12 bits), one fp16 copy of d8 words
@@ -134,11 +142,11 @@ __device__ __forceinline__ void vq_mma_attention(const VqAttentionParams& p) {
     using KBook = VqMmaBook<KD, KW>;
     using VBook = VqMmaBook<VD, VW>;
     constexpr int G = VQ_MMA_G, KS = D / KD, VS = D / VD, KSTEPS = D / 16, MTILES = D / 16;
-    constexpr int STAGES = KW && VW ? 2 : VQ_MMA_STAGES;        // two wide books leave room for two stages of 512 tokens
+    constexpr int STAGES = vq_mma_stages<KD, VD, KW, VW>();
     constexpr int KB = KBook::CODE_BYTES, VB = VBook::CODE_BYTES; // bytes of one code
     constexpr int KC = D / 4 / KD;   // key codes of one lane's dims (tig)
     constexpr int VC = D / 8 / VD;   // value codes of one lane's dims (gid)
-    constexpr int WARP_MTILES = 2;   // 16-token m-tiles a warp takes from each staged tile (32 tokens)
+    constexpr int WARP_MTILES = VQ_MMA_CHUNK / 16; // 16-token m-tiles of one staged chunk
     static_assert(KC >= 1 && VC >= 1, "head_dim too small for these sub-vectors");
     extern __shared__ __align__(128) unsigned char vq_smem[];
     const int T = blockDim.x, warps = T / 32;
@@ -151,8 +159,10 @@ __device__ __forceinline__ void vq_mma_attention(const VqAttentionParams& p) {
     float* qt = reinterpret_cast<float*>(value_book + VBook::BYTES); // [G][D]; then the output
     float* warp_m = qt + G * D;                                               // [warp][G]
     float* warp_l = warp_m + warps * G;                                       // [warp][G]
-    unsigned char* stages = reinterpret_cast<unsigned char*>(warp_l + warps * G); // STAGES x (keys [T][KS], values [T][VS])
-    const int key_tile = T * KS * KB, stage_bytes = T * (KS * KB + VS * VB);
+    // per warp: STAGES chunks of (keys [32][KS], values [32][VS])
+    constexpr int KEY_CHUNK = VQ_MMA_CHUNK * KS * KB, STAGE_BYTES = VQ_MMA_CHUNK * (KS * KB + VS * VB);
+    const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, gid = lane >> 2, tig = lane & 3;
+    unsigned char* ring = reinterpret_cast<unsigned char*>(warp_l + warps * G) + warp * STAGES * STAGE_BYTES;
 
     const VqRunCodes codes = vq_run_codes(p, seq, kv_head, KS, VS); // KB, VB: the launcher checked the containers
     VqSplitTokens span;
@@ -161,21 +171,22 @@ __device__ __forceinline__ void vq_mma_attention(const VqAttentionParams& p) {
     const long long out_state = span.out_state;
     const unsigned char* keys = codes.keys;
     const unsigned char* values = codes.values;
-    const int tiles = (end - begin + T - 1) / T;
+    const int chunks = (end - begin + VQ_MMA_CHUNK - 1) / VQ_MMA_CHUNK;
+    const int mine = warp < chunks ? (chunks - warp + warps - 1) / warps : 0; // this warp's chunks: warp, warp + warps, ...
     const bool restage = !(p.skip & VQ_SKIP_STAGING);
-    // `begin` is a multiple of 32 tokens and capacity · sub-spaces · code bytes of 16 bytes (the launcher checks), so every tile
-    // starts 16-byte aligned; a tile's last chunk may read up to 15 bytes past its rows (inside the padded array).
-    auto load_tile = [&](int i) {
-        if (i < tiles) {
-            const int first = begin + i * T, n = min(T, end - first);
-            unsigned char* dst = stages + (i % STAGES) * stage_bytes;
+    // `begin` is a multiple of 32 tokens and capacity · sub-spaces · code bytes of 16 bytes (the launcher checks), so every
+    // chunk starts 16-byte aligned; a chunk's last copy may read up to 15 bytes past its rows (inside the padded array).
+    auto load_chunk = [&](int j) { // the warp's j-th chunk into its stage j % STAGES
+        if (j < mine) {
+            const int first = begin + (warp + j * warps) * VQ_MMA_CHUNK, n = min(VQ_MMA_CHUNK, end - first);
+            unsigned char* dst = ring + (j % STAGES) * STAGE_BYTES;
             const int kb = (n * KS * KB + 15) & ~15, vb = (n * VS * VB + 15) & ~15;
-            for (int b = threadIdx.x * 16; b < kb; b += T * 16) vq_mma_cp_async16(dst + b, keys + (long long)first * KS * KB + b);
-            for (int b = threadIdx.x * 16; b < vb; b += T * 16) vq_mma_cp_async16(dst + key_tile + b, values + (long long)first * VS * VB + b);
+            for (int b = lane * 16; b < kb; b += 32 * 16) vq_mma_cp_async16(dst + b, keys + (long long)first * KS * KB + b);
+            for (int b = lane * 16; b < vb; b += 32 * 16) vq_mma_cp_async16(dst + KEY_CHUNK + b, values + (long long)first * VS * VB + b);
         }
-        vq_mma_commit(); // an empty group past the last tile keeps the wait counts uniform
+        vq_mma_commit(); // an empty group past the last chunk keeps the wait counts uniform
     };
-    for (int i = 0; i < STAGES - 1; i++) load_tile(restage || i == 0 ? i : tiles);
+    for (int j = 0; j < STAGES - 1; j++) load_chunk(restage || j == 0 ? j : mine);
 
     // 1. q̃ for the group, scaled into log2 units; the codebook copies in fp16 (zeros past 2^bits)
     {
@@ -186,7 +197,6 @@ __device__ __forceinline__ void vq_mma_attention(const VqAttentionParams& p) {
         vq_mma_fill_book<VD, VW>(value_book, p.value_words + (long long)p.value_book_of[slot * VS] * (1 << p.value_bits) * VD, 1 << p.value_bits);
         __syncthreads();
     }
-    const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, gid = lane >> 2, tig = lane & 3;
     // Q^T fragments: b0 = q̃[gid][tig·D/4 + 4ks + {0, 1}], b1 = the next two dims (fp16, round to nearest)
     unsigned qf[KSTEPS][2];
 #pragma unroll
@@ -205,23 +215,21 @@ __device__ __forceinline__ void vq_mma_attention(const VqAttentionParams& p) {
     const int src01 = 4 * tig + (gid >> 1), src23 = 16 + 4 * tig + (gid >> 1);
     const bool odd_head = gid & 1;
 
-    for (int i = 0; i < tiles; i++) {
+    for (int chunk = 0; chunk < mine; chunk++) {
         vq_mma_wait<STAGES - 2>();
-        __syncthreads(); // tile i visible to every warp; every warp is done with the stage tile i + STAGES - 1 overwrites
-        load_tile(restage ? i + STAGES - 1 : tiles);
-        const unsigned char* kt = stages + (restage ? i % STAGES : 0) * stage_bytes;
-        const unsigned char* vt = kt + key_tile;
-        const int n = min(T, end - (begin + i * T)) - warp * 32; // this warp's valid tokens (may be ≤ 0)
-        if (n <= 0) continue; // warp-uniform
-        const int t0 = warp * 32;
-        // 2. keys: scores of tokens t0 + 16mt + gid (c0, c1) and + 8 (c2, c3), heads 2tig, 2tig + 1
+        __syncwarp(); // this chunk visible to every lane; every lane is done with the stage that chunk + STAGES - 1 overwrites
+        load_chunk(restage ? chunk + STAGES - 1 : mine);
+        const unsigned char* kt = ring + (restage ? chunk % STAGES : 0) * STAGE_BYTES;
+        const unsigned char* vt = kt + KEY_CHUNK;
+        const int n = min(VQ_MMA_CHUNK, end - (begin + (warp + chunk * warps) * VQ_MMA_CHUNK)); // valid tokens, ≥ 1
+        // 2. keys: scores of tokens 16mt + gid (c0, c1) and + 8 (c2, c3) of the chunk, heads 2tig, 2tig + 1
         float s[WARP_MTILES][4];
 #pragma unroll
         for (int mt = 0; mt < WARP_MTILES; mt++) {
             s[mt][0] = s[mt][1] = s[mt][2] = s[mt][3] = 0.f;
             unsigned c0[(KC * KB + 3) / 4], c1[(KC * KB + 3) / 4];
-            vq_code_words<KC * KB>(c0, kt + ((t0 + 16 * mt + gid) * KS + tig * KC) * KB);
-            vq_code_words<KC * KB>(c1, kt + ((t0 + 16 * mt + gid + 8) * KS + tig * KC) * KB);
+            vq_code_words<KC * KB>(c0, kt + ((16 * mt + gid) * KS + tig * KC) * KB);
+            vq_code_words<KC * KB>(c1, kt + ((16 * mt + gid + 8) * KS + tig * KC) * KB);
             if (p.skip & VQ_SKIP_KEYS) {
                 s[mt][0] = s[mt][1] = (float)(c0[0] & 0xffu);
                 s[mt][2] = s[mt][3] = (float)(c1[0] & 0xffu);
@@ -260,7 +268,7 @@ __device__ __forceinline__ void vq_mma_attention(const VqAttentionParams& p) {
             }
         }
         // 3. the warp's online softmax, in log2 units; tokens past the end get -inf (weight 0)
-        if (n < 32) { // warp-uniform: only the last tile
+        if (n < VQ_MMA_CHUNK) { // warp-uniform: only the split's last chunk
 #pragma unroll
             for (int mt = 0; mt < WARP_MTILES; mt++) {
                 if (16 * mt + gid >= n) s[mt][0] = s[mt][1] = -CUDART_INF_F;
@@ -279,7 +287,7 @@ __device__ __forceinline__ void vq_mma_attention(const VqAttentionParams& p) {
 #pragma unroll
                 for (int offset = 4; offset < 32; offset <<= 1) mx[e] = fmaxf(mx[e], __shfl_xor_sync(0xffffffffu, mx[e], offset));
             const bool grow = mx[0] > m_run[0] || mx[1] > m_run[1];
-            if (__any_sync(0xffffffffu, grow)) { // rare after the first tiles; alpha is exactly 1 where the max stays
+            if (__any_sync(0xffffffffu, grow)) { // rare after the first chunks; alpha is exactly 1 where the max stays
                 float alpha[2];
 #pragma unroll
                 for (int e = 0; e < 2; e++) {
@@ -327,7 +335,7 @@ __device__ __forceinline__ void vq_mma_attention(const VqAttentionParams& p) {
             // codes of tokens tig, tig + 4, tig + 8, tig + 12 (k 2tig, 2tig + 8, 2tig + 1, 2tig + 9), this lane's dims
             unsigned vc[4][(VC * VB + 3) / 4];
 #pragma unroll
-            for (int j = 0; j < 4; j++) vq_code_words<VC * VB>(vc[j], vt + ((t0 + 16 * mt + tig + 4 * j) * VS + gid * VC) * VB);
+            for (int j = 0; j < 4; j++) vq_code_words<VC * VB>(vc[j], vt + ((16 * mt + tig + 4 * j) * VS + gid * VC) * VB);
 #pragma unroll
             for (int u = 0; u < VC; u++) {
                 unsigned h[4][VD / 2];

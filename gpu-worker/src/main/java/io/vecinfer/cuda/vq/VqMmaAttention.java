@@ -19,8 +19,8 @@ import io.vecinfer.tensor.Half;
 public final class VqMmaAttention {
     /** Query heads per KV head (the mma's N). */
     static final int GROUP = 8;
-    /** Staged code tiles per block (VQ_MMA_STAGES). */
-    static final int STAGES = 3;
+    /** Staged 32-token chunks per warp ring with copied books of 4 or 8 dims (vq_mma_stages); see {@link #stages}. */
+    static final int STAGES = 4;
     /** Bytes of one codebook's copies: 256 codewords (zeros past 2^bits) × 128 bytes (VQ_MMA_BOOK_WORDS × VQ_MMA_ENTRY_ROW). */
     static final int BOOK_BYTES = 256 * 128;
     /** Bytes of a wide book: 4096 d8 codewords in fp16, one copy (VQ_MMA_WIDE_WORDS × 16). */
@@ -72,9 +72,14 @@ public final class VqMmaAttention {
         return wide(side) ? WIDE_BOOK_BYTES : BOOK_BYTES;
     }
 
-    /** Code tiles staged per block: 3, or 2 with two wide books (VQ_MMA_STAGES and the kernel's STAGES). */
+    /**
+     * Chunks of 32 tokens staged per warp (the kernel's vq_mma_stages): 4, one fewer per wide book (96 or 128 KB of books)
+     * and one fewer with a d2 side (96 or 128 bytes of codes a token), so that 512 threads fit where they did with 3 stages.
+     */
     static int stages(FlatCodebooks books) {
-        return wide(books.keys()) && wide(books.values()) ? 2 : STAGES;
+        int fewer = (wide(books.keys()) ? 1 : 0) + (wide(books.values()) ? 1 : 0)
+                + (books.keys().dims() == 2 || books.values().dims() == 2 ? 1 : 0);
+        return STAGES - fewer;
     }
 
     /** Bytes of one code: uint8 for a copied side, uint16 for a wide one. */
@@ -90,7 +95,7 @@ public final class VqMmaAttention {
 
     /**
      * Dynamic shared memory of one block (vq_mma_attention's layout): the two books (copied or wide), q̃ [8][headDim], the
-     * warps' (m, l), the stages of T tokens' key and value codes.
+     * warps' (m, l), each warp's ring of staged 32-token chunks of key and value codes (T / 32 warps × stages × 32 tokens).
      */
     static long sharedBytes(FlatCodebooks books, int threads) {
         int warps = threads / 32;

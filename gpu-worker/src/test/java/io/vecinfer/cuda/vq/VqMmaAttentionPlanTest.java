@@ -16,7 +16,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class VqMmaAttentionPlanTest {
     /**
      * Llama-3.1-8B heads (and GQA 8 / 7, head_dim 64): two books' copies of 32 KB, q̃ [8][d], the warps' (m, l) [warp][8] twice,
-     * three stages of T tokens' key and value codes; 512 threads where that fits (d2b8: 64 + 64 bytes a token, 256 threads).
+     * four stages of 32 tokens' key and value codes per warp (three with a d2 side); 512 threads where that fits (d2b8:
+     * 64 + 64 bytes a token, 256 threads).
      */
     @ParameterizedTest
     @CsvSource({"'vecinfer:k=d4b8,v=d4b8,r=16', 32, 128, 512, 32, 32", "'vecinfer:k=d8b8,v=d8b8,r=16', 32, 128, 512, 16, 16",
@@ -30,7 +31,7 @@ class VqMmaAttentionPlanTest {
         assertEquals(VqAttentionKernel.Variant.MMA, plan.variant());
         assertEquals(threads, plan.threads());
         int warps = threads / 32;
-        long expected = 2L * 256 * 128 + 4L * (8 * headDim + 2 * warps * 8) + 3L * threads * (keySub + valueSub);
+        long expected = 2L * 256 * 128 + 4L * (8 * headDim + 2 * warps * 8) + (flat.keys().dims() == 2 || flat.values().dims() == 2 ? 3L : 4L) * threads * (keySub + valueSub);
         assertEquals(expected, plan.sharedBytes());
         assertTrue(plan.sharedBytes() <= H200_SHARED);
         assertTrue(plan.chunkTokens() % 32 == 0 && (long) plan.splits() * plan.chunkTokens() >= 131056, plan.toString());
@@ -39,8 +40,8 @@ class VqMmaAttentionPlanTest {
 
     /**
      * Wide d8 books (MMA_WIDE): one fp16 copy of 4096 × 16 bytes per wide side, a copied side's 32 KB, q̃ and the warps' (m, l),
-     * stages of uint16 codes for a wide side and uint8 for a copied one; two stages when both sides are wide (three would need
-     * 234,496 bytes at 512 threads), else three. Llama-3.1-8B heads, GQA 7 and 8, head_dim 64.
+     * stages of uint16 codes for a wide side and uint8 for a copied one; two stages per warp when both sides are wide (three
+     * would need 234,496 bytes at 512 threads), three with one wide side. Llama-3.1-8B heads, GQA 7 and 8, head_dim 64.
      */
     @ParameterizedTest
     @CsvSource({"'vecinfer:k=d8b12,v=d8b12,r=16', 32, 128, 201728, 2, _k8w_v8w", "'vecinfer:k=d8b12,v=d8b8,r=16', 32, 128, 177152, 3, _k8w_v8",
