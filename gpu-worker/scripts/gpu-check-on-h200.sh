@@ -66,10 +66,11 @@ for step in $steps; do
         $( [ -s "$OUT/attention-benchmark.json" ] && echo "$OUT/attention-benchmark.json" ) $more_rows > "$OUT/vq-attention-vs-sdpa.json" ;;
     ncu-vq)
       command -v ncu >/dev/null || { echo "ncu-vq: no ncu on this device" | tee "$OUT/ncu-vq.csv"; continue; }
+      stalls=smsp__average_warps_issue_stalled_barrier_per_issue_active.ratio,smsp__average_warps_issue_stalled_long_scoreboard_per_issue_active.ratio,smsp__average_warps_issue_stalled_short_scoreboard_per_issue_active.ratio,smsp__average_warps_issue_stalled_mio_throttle_per_issue_active.ratio,smsp__average_warps_issue_stalled_math_pipe_throttle_per_issue_active.ratio,smsp__average_warps_issue_stalled_wait_per_issue_active.ratio,smsp__average_warps_issue_stalled_not_selected_per_issue_active.ratio,smsp__average_warps_issue_stalled_selected_per_issue_active.ratio,smsp__average_warps_issue_stalled_dispatch_stall_per_issue_active.ratio,smsp__average_warps_issue_stalled_lg_throttle_per_issue_active.ratio,smsp__average_warps_issue_stalled_no_instruction_per_issue_active.ratio,smsp__average_warps_issue_stalled_drain_per_issue_active.ratio,smsp__average_warps_issue_stalled_branch_resolving_per_issue_active.ratio,smsp__average_warps_issue_stalled_membar_per_issue_active.ratio,smsp__average_warps_issue_stalled_sleeping_per_issue_active.ratio,smsp__average_warps_issue_stalled_tex_throttle_per_issue_active.ratio,smsp__average_warps_issue_stalled_misc_per_issue_active.ratio
       for shape in ${NCU_VQ_SHAPES:-8:131072 1:196608}; do # batch:context, one ncu run each
         timeout -k 10 "${STEP_S:-240}" ncu --clock-control none --kernel-name "regex:${NCU_VQ_KERNEL:-vq_mma_attention_d128_k4_v4}\$" \
           --launch-skip 1 --launch-count 1 --section WarpStateStats --section SchedulerStats --section LaunchStats \
-          --metrics smsp__inst_executed.sum,l1tex__data_pipe_lsu_wavefronts_mem_shared_op_ld.sum,l1tex__data_bank_conflicts_pipe_lsu_mem_shared_op_ld.sum,smsp__cycles_active.avg,gpu__time_duration.sum \
+          --metrics $stalls,smsp__inst_executed.sum,l1tex__data_pipe_lsu_wavefronts_mem_shared_op_ld.sum,l1tex__data_bank_conflicts_pipe_lsu_mem_shared_op_ld.sum,smsp__cycles_active.avg,gpu__time_duration.sum \
           --csv --page details $JAVA -cp "$CP" io.vecinfer.bench.VqAttentionBenchmark --batches "${shape%%:*}" --contexts "${shape##*:}" \
           --configs "${NCU_VQ_CONFIG:-d4b8}" --runs 20 > "$OUT/ncu-vq-b${shape%%:*}-${shape##*:}.csv" 2>"$OUT/ncu-vq-stderr.txt"
         tail -3 "$OUT/ncu-vq-stderr.txt"
