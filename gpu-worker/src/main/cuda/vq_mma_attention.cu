@@ -25,15 +25,12 @@
 //   Codebook copies: entry (code, copy) = one codeword in fp16 (2·X bytes, X = its dims) at code·128 + copy·2X; a lane
 //   reads copy lane % (64 / X), so the lanes of one shared-memory phase (32 lanes at 4 B, 16 at 8 B, 8 at 16 B) hit
 //   different banks whatever the codes: conflict-free gathers. Always 256 codewords (zeros past 2^bits), so a stale
-//   code byte of a token past the end still reads a finite codeword (its weight is 0). When both books are copied they
-//   are paired: row code·256 holds the key copies, then the value copies at +128, so a gather's offset is one PRMT of
-//   the code byte and the lane's offset (vq_mma_paired_offset); with a wide side the books lie one after the other.
+//   code byte of a token past the end still reads a finite codeword (its weight is 0).
 //   Wide books (4096 codewords of 8 dims, 64 KB in fp16): too big to copy per lane, so one copy, entry code·16, codes
 //   masked to 12 bits. Random codes then collide in the 8 bank quads of a 16-byte phase: about 1.8–2.6× the
 //   wavefronts of a copied book (the count: docs/results/gpu/vq-design-notes.md, "d8b12 plan").
 //   Codes stream into shared memory by cp.async, per warp: warp w takes the split's 32-token chunks w, w + warps, ...
-//   for its first STAGES - 1, then claims each next one from a shared counter (no warp idles at the end), into its own
-//   ring of STAGES chunks (4; one fewer per wide book and with a d2 side), STAGES - 1 in flight, and waits only for
+//   into its own ring of STAGES chunks (4; one fewer per wide book and with a d2 side), STAGES - 1 in flight, and waits only for
 //   its own copies (cp.async.wait_group, then __syncwarp). No block barrier in the token loop: a barrier per tile kept
 //   the 16 warps in the same phase (all gathering, then all in the softmax), so shared memory and issue took turns
 //   instead of overlapping (vq-design-notes.md, "Warp-private staging").
@@ -119,37 +116,9 @@ template <int X, int SHIFT = 7> __device__ __forceinline__ void vq_mma_gather(un
     }
 }
 
-// Paired books (both sides copied): row c of the shared books is [key copies of c, 128 B][value copies of c, 128 B], so
-// the gather of code byte j sits at books + ((code << 8) | lane_offset) with lane_offset < 256 (key: copy · 2X, value:
-// 128 + copy · 2X). One PRMT builds that offset (byte 0 from lane_offset, byte 1 the code byte, bytes 2 and 3 zero
-// from lane_offset's), and the books' base is the load's immediate: PRMT + LDS where a copied book alone needs PRMT + LEA
-// + LDS.
-template <int N> __device__ __forceinline__ unsigned vq_mma_paired_offset(const unsigned (&w)[N], int j, unsigned lane_offset) {
-    return __byte_perm(w[j >> 2], lane_offset, 0x7604u | ((unsigned)(j & 3) << 4));
-}
-template <int H> __device__ __forceinline__ void vq_mma_paired_gather(unsigned (&h)[H], const unsigned char* books, unsigned offset) {
-    if constexpr (H == 4) {
-        const uint4 v = *reinterpret_cast<const uint4*>(books + offset);
-        h[0] = v.x; h[1] = v.y; h[2] = v.z; h[3] = v.w;
-    } else if constexpr (H == 2) {
-        const uint2 v = *reinterpret_cast<const uint2*>(books + offset);
-        h[0] = v.x; h[1] = v.y;
-    } else {
-        h[0] = *reinterpret_cast<const unsigned*>(books + offset);
-    }
-}
-
 __device__ __forceinline__ unsigned vq_mma_opaque(unsigned x) {
     asm("mov.b32 %0, %1;\n" : "=r"(x) : "r"(x));
     return x;
-}
-
-// Code j of the lane's code words `w` gathered into h (H = X / 2 fp16 pairs): from paired books (lane_book = the lane's
-// offset, see vq_mma_paired_offset) or from one book (lane_book = the lane's copy address, entry rows of 2^SHIFT bytes).
-template <bool PAIRED, bool WIDE, int SHIFT, int H, int N>
-__device__ __forceinline__ void vq_mma_gather_code(unsigned (&h)[H], const unsigned (&w)[N], int j, const unsigned char* books, unsigned lane_book) {
-    if constexpr (PAIRED) vq_mma_paired_gather(h, books, vq_mma_paired_offset(w, j, lane_book));
-    else vq_mma_gather<2 * H, SHIFT>(h, lane_book, vq_mma_code<WIDE>(w, j));
 }
 
 // The copies of one book: entry (code, copy) = codeword `code` in fp16 (round to nearest), zeros for code ≥ words.
@@ -157,8 +126,7 @@ __device__ __forceinline__ void vq_mma_gather_code(unsigned (&h)[H], const unsig
 // entries' codewords are loaded before any is stored: the stores to shared memory would otherwise order each load
 // after the previous store (the compiler cannot tell the pointers apart), one L2 round trip per entry, which was most
 // of a launch's fixed cost at batch 1 (16 entries per thread and book at d4 and 512 threads).
-// ROW: bytes from one codeword's copies to the next (128, 256 for paired books, 16 for a wide book).
-template <int X, bool WIDE, int ROW> __device__ __forceinline__ void vq_mma_fill_book(unsigned char* __restrict__ book, const float* __restrict__ words, int count) {
+template <int X, bool WIDE> __device__ __forceinline__ void vq_mma_fill_book(unsigned char* __restrict__ book, const float* __restrict__ words, int count) {
     constexpr int COPIES = VqMmaBook<X, WIDE>::COPIES, ENTRIES = VqMmaBook<X, WIDE>::WORDS * COPIES, FILL = 4;
     for (int e0 = threadIdx.x; e0 < ENTRIES; e0 += FILL * blockDim.x) {
         unsigned h[FILL][X / 2];
@@ -173,7 +141,7 @@ template <int X, bool WIDE, int ROW> __device__ __forceinline__ void vq_mma_fill
         for (int f = 0; f < FILL; f++) {
             const int e = e0 + f * blockDim.x;
             if (e >= ENTRIES) break;
-            unsigned* at = reinterpret_cast<unsigned*>(book + (e / COPIES) * ROW + (e % COPIES) * 2 * X);
+            unsigned* at = reinterpret_cast<unsigned*>(book + e * 2 * X);
 #pragma unroll
             for (int i = 0; i < X / 2; i++) at[i] = h[f][i];
         }
@@ -196,13 +164,10 @@ __device__ __forceinline__ void vq_mma_attention(const VqAttentionParams& p) {
     const int group = p.query_heads / p.kv_heads, kv_head = blockIdx.y, split = blockIdx.z;
     const int row = p.row_offset + blockIdx.x, seq = p.row_seq[row], pos = p.row_pos[row];
     const int slot = p.layer * p.kv_heads + kv_head;
-    // shared memory (VqMmaAttention.sharedBytes mirrors it): the books, paired ([256][keys | values][128 B]) when both are
-    // copied, else one after the other ([words][copies][KD], [words][copies][VD], fp16)
-    constexpr bool PAIRED = !KW && !VW;
-    constexpr int KROW = PAIRED ? 2 * VQ_MMA_ENTRY_ROW : 1 << KBook::SHIFT, VROW = PAIRED ? 2 * VQ_MMA_ENTRY_ROW : 1 << VBook::SHIFT;
-    unsigned char* key_book = vq_smem;
-    unsigned char* value_book = PAIRED ? vq_smem + VQ_MMA_ENTRY_ROW : key_book + KBook::BYTES;
-    float* qt = reinterpret_cast<float*>(vq_smem + KBook::BYTES + VBook::BYTES); // [G][D]; then the output
+    // shared memory (VqMmaAttention.sharedBytes mirrors it)
+    unsigned char* key_book = vq_smem;                             // [words][copies][KD] fp16
+    unsigned char* value_book = key_book + KBook::BYTES;           // [words][copies][VD] fp16
+    float* qt = reinterpret_cast<float*>(value_book + VBook::BYTES); // [G][D]; then the output
     float* warp_m = qt + G * D;                                               // [warp][G]
     float* warp_l = warp_m + warps * G;                                       // [warp][G]
     // per warp: STAGES chunks of (keys [32][KS], values [32][VS])
@@ -218,38 +183,29 @@ __device__ __forceinline__ void vq_mma_attention(const VqAttentionParams& p) {
     const unsigned char* keys = codes.keys;
     const unsigned char* values = codes.values;
     const int chunks = (end - begin + VQ_MMA_CHUNK - 1) / VQ_MMA_CHUNK;
+    const int mine = warp < chunks ? (chunks - warp + warps - 1) / warps : 0; // this warp's chunks: warp, warp + warps, ...
     const bool restage = !(p.skip & VQ_SKIP_STAGING);
-    // A warp's chunks, in the order it takes them: warp + k · warps for its first STAGES - 1, then each claimed from
-    // next_chunk when its copies are issued, so that warps that run ahead take more and none waits at the merge for a
-    // slow one by more than a chunk. `fifo` holds the claimed chunks whose copies are in flight, oldest first; the
-    // claims of one warp increase, so its first chunk past the end ends its loop.
-    __shared__ int next_chunk;
-    if (threadIdx.x == 0) next_chunk = (STAGES - 1) * warps; // read only after the book fill's barrier below
-    int fifo[STAGES - 1];
-#pragma unroll
-    for (int k = 0; k < STAGES - 1; k++) fifo[k] = warp + k * warps;
     // `begin` is a multiple of 32 tokens and capacity · sub-spaces · code bytes of 16 bytes (the launcher checks), so every
     // chunk starts 16-byte aligned; a chunk's last copy may read up to 15 bytes past its rows (inside the padded array).
-    auto load_chunk = [&](int chunk, int stage) { // chunk ≥ chunks: nothing to copy
-        if (chunk < chunks) {
-            const int first = begin + chunk * VQ_MMA_CHUNK, n = min(VQ_MMA_CHUNK, end - first);
-            unsigned char* dst = ring + stage * STAGE_BYTES;
+    auto load_chunk = [&](int j) { // the warp's j-th chunk into its stage j % STAGES
+        if (j < mine) {
+            const int first = begin + (warp + j * warps) * VQ_MMA_CHUNK, n = min(VQ_MMA_CHUNK, end - first);
+            unsigned char* dst = ring + (j % STAGES) * STAGE_BYTES;
             const int kb = (n * KS * KB + 15) & ~15, vb = (n * VS * VB + 15) & ~15;
             for (int b = lane * 16; b < kb; b += 32 * 16) vq_mma_cp_async16(dst + b, keys + (long long)first * KS * KB + b);
             for (int b = lane * 16; b < vb; b += 32 * 16) vq_mma_cp_async16(dst + KEY_CHUNK + b, values + (long long)first * VS * VB + b);
         }
         vq_mma_commit(); // an empty group past the last chunk keeps the wait counts uniform
     };
-#pragma unroll
-    for (int k = 0; k < STAGES - 1; k++) load_chunk(restage || k == 0 ? fifo[k] : chunks, k);
+    for (int j = 0; j < STAGES - 1; j++) load_chunk(restage || j == 0 ? j : mine);
 
     // 1. q̃ for the group, scaled into log2 units; the codebook copies in fp16 (zeros past 2^bits)
     {
         vq_transformed_queries<G>(p, row, kv_head, group, slot, D, qt);
         const float qscale = __fmul_rn(p.scale, VQ_MMA_LOG2E);
         for (int i = threadIdx.x; i < G * D; i += blockDim.x) qt[i] = __fmul_rn(qt[i], qscale);
-        vq_mma_fill_book<KD, KW, KROW>(key_book, p.key_words + (long long)p.key_book_of[slot * KS] * (1 << p.key_bits) * KD, 1 << p.key_bits);
-        vq_mma_fill_book<VD, VW, VROW>(value_book, p.value_words + (long long)p.value_book_of[slot * VS] * (1 << p.value_bits) * VD, 1 << p.value_bits);
+        vq_mma_fill_book<KD, KW>(key_book, p.key_words + (long long)p.key_book_of[slot * KS] * (1 << p.key_bits) * KD, 1 << p.key_bits);
+        vq_mma_fill_book<VD, VW>(value_book, p.value_words + (long long)p.value_book_of[slot * VS] * (1 << p.value_bits) * VD, 1 << p.value_bits);
         __syncthreads();
     }
     // Q^T fragments: b0 = q̃[gid][tig·D/4 + 4ks + {0, 1}], b1 = the next two dims (fp16, round to nearest)
@@ -260,10 +216,8 @@ __device__ __forceinline__ void vq_mma_attention(const VqAttentionParams& p) {
         qf[ks][0] = vq_mma_pack(x[0], x[1]);
         qf[ks][1] = vq_mma_pack(x[2], x[3]);
     }
-    // the lane's copy: its offset in a paired row, or its address in its book
-    const unsigned key_copy = (lane % KBook::COPIES) * 2 * KD, value_copy = (lane % VBook::COPIES) * 2 * VD;
-    const unsigned my_key_book = PAIRED ? key_copy : vq_mma_opaque((unsigned)__cvta_generic_to_shared(key_book) + key_copy);
-    const unsigned my_value_book = PAIRED ? VQ_MMA_ENTRY_ROW + value_copy : vq_mma_opaque((unsigned)__cvta_generic_to_shared(value_book) + value_copy);
+    const unsigned my_key_book = vq_mma_opaque((unsigned)__cvta_generic_to_shared(key_book) + (lane % KBook::COPIES) * 2 * KD);
+    const unsigned my_value_book = vq_mma_opaque((unsigned)__cvta_generic_to_shared(value_book) + (lane % VBook::COPIES) * 2 * VD);
     float acc[MTILES][4];
 #pragma unroll
     for (int mt = 0; mt < MTILES; mt++) acc[mt][0] = acc[mt][1] = acc[mt][2] = acc[mt][3] = 0.f;
@@ -272,20 +226,13 @@ __device__ __forceinline__ void vq_mma_attention(const VqAttentionParams& p) {
     const int src01 = 4 * tig + (gid >> 1), src23 = 16 + 4 * tig + (gid >> 1);
     const bool odd_head = gid & 1;
 
-    for (int stage = 0; fifo[0] < chunks; stage = stage + 1 == STAGES ? 0 : stage + 1) {
-        const int chunk = fifo[0];
+    for (int chunk = 0; chunk < mine; chunk++) {
         vq_mma_wait<STAGES - 2>();
-        __syncwarp(); // this chunk visible to every lane; every lane is done with the stage the next copies overwrite
-        int claimed = 0;
-        if (lane == 0) claimed = atomicAdd(&next_chunk, 1);
-        claimed = __shfl_sync(0xffffffffu, claimed, 0);
-#pragma unroll
-        for (int k = 0; k + 1 < STAGES - 1; k++) fifo[k] = fifo[k + 1];
-        fifo[STAGES - 2] = claimed;
-        load_chunk(restage ? claimed : chunks, stage == 0 ? STAGES - 1 : stage - 1); // the stage this chunk's predecessor used
-        const unsigned char* kt = ring + (restage ? stage : 0) * STAGE_BYTES;
+        __syncwarp(); // this chunk visible to every lane; every lane is done with the stage that chunk + STAGES - 1 overwrites
+        load_chunk(restage ? chunk + STAGES - 1 : mine);
+        const unsigned char* kt = ring + (restage ? chunk % STAGES : 0) * STAGE_BYTES;
         const unsigned char* vt = kt + KEY_CHUNK;
-        const int n = min(VQ_MMA_CHUNK, end - (begin + chunk * VQ_MMA_CHUNK)); // valid tokens, ≥ 1
+        const int n = min(VQ_MMA_CHUNK, end - (begin + (warp + chunk * warps) * VQ_MMA_CHUNK)); // valid tokens, ≥ 1
         // 2. keys: scores of tokens 16mt + gid (c0, c1) and + 8 (c2, c3) of the chunk, heads 2tig, 2tig + 1
         float s[WARP_MTILES][4];
 #pragma unroll
@@ -303,8 +250,8 @@ __device__ __forceinline__ void vq_mma_attention(const VqAttentionParams& p) {
 #pragma unroll
                 for (int j = 0; j < KC; j++) {
                     unsigned h0[4], h1[4];
-                    vq_mma_gather_code<PAIRED, KW, KBook::SHIFT>(h0, c0, j, vq_smem, my_key_book);
-                    vq_mma_gather_code<PAIRED, KW, KBook::SHIFT>(h1, c1, j, vq_smem, my_key_book);
+                    vq_mma_gather<8, KBook::SHIFT>(h0, my_key_book, vq_mma_code<KW>(c0, j));
+                    vq_mma_gather<8, KBook::SHIFT>(h1, my_key_book, vq_mma_code<KW>(c1, j));
                     const unsigned lo[4] = {h0[0], h1[0], h0[1], h1[1]}, hi[4] = {h0[2], h1[2], h0[3], h1[3]};
                     vq_mma_16816(s[mt], lo, qf[2 * j][0], qf[2 * j][1]);
                     vq_mma_16816(s[mt], hi, qf[2 * j + 1][0], qf[2 * j + 1][1]);
@@ -313,8 +260,8 @@ __device__ __forceinline__ void vq_mma_attention(const VqAttentionParams& p) {
 #pragma unroll
                 for (int ks = 0; ks < KSTEPS; ks++) {
                     unsigned h0[2], h1[2];
-                    vq_mma_gather_code<PAIRED, false, KBook::SHIFT>(h0, c0, ks, vq_smem, my_key_book);
-                    vq_mma_gather_code<PAIRED, false, KBook::SHIFT>(h1, c1, ks, vq_smem, my_key_book);
+                    vq_mma_gather<4>(h0, my_key_book, vq_mma_byte(c0, ks));
+                    vq_mma_gather<4>(h1, my_key_book, vq_mma_byte(c1, ks));
                     const unsigned a[4] = {h0[0], h1[0], h0[1], h1[1]};
                     vq_mma_16816(s[mt], a, qf[ks][0], qf[ks][1]);
                 }
@@ -322,10 +269,10 @@ __device__ __forceinline__ void vq_mma_attention(const VqAttentionParams& p) {
 #pragma unroll
                 for (int ks = 0; ks < KSTEPS; ks++) {
                     unsigned x0[1], x1[1], y0[1], y1[1];
-                    vq_mma_gather_code<PAIRED, false, KBook::SHIFT>(x0, c0, 2 * ks, vq_smem, my_key_book);
-                    vq_mma_gather_code<PAIRED, false, KBook::SHIFT>(x1, c1, 2 * ks, vq_smem, my_key_book);
-                    vq_mma_gather_code<PAIRED, false, KBook::SHIFT>(y0, c0, 2 * ks + 1, vq_smem, my_key_book);
-                    vq_mma_gather_code<PAIRED, false, KBook::SHIFT>(y1, c1, 2 * ks + 1, vq_smem, my_key_book);
+                    vq_mma_gather<2>(x0, my_key_book, vq_mma_byte(c0, 2 * ks));
+                    vq_mma_gather<2>(x1, my_key_book, vq_mma_byte(c1, 2 * ks));
+                    vq_mma_gather<2>(y0, my_key_book, vq_mma_byte(c0, 2 * ks + 1));
+                    vq_mma_gather<2>(y1, my_key_book, vq_mma_byte(c1, 2 * ks + 1));
                     const unsigned a[4] = {x0[0], x1[0], y0[0], y1[0]};
                     vq_mma_16816(s[mt], a, qf[ks][0], qf[ks][1]);
                 }
@@ -404,7 +351,7 @@ __device__ __forceinline__ void vq_mma_attention(const VqAttentionParams& p) {
             for (int u = 0; u < VC; u++) {
                 unsigned h[4][VD / 2];
 #pragma unroll
-                for (int j = 0; j < 4; j++) vq_mma_gather_code<PAIRED, VW, VBook::SHIFT>(h[j], vc[j], u, vq_smem, my_value_book);
+                for (int j = 0; j < 4; j++) vq_mma_gather<VD, VBook::SHIFT>(h[j], my_value_book, vq_mma_code<VW>(vc[j], u));
 #pragma unroll
                 for (int k = 0; k < VD / 2; k++) { // m-tile u·VD/2 + k: dims gid·D/8 + 2(u·VD/2 + k) (+1 in rows 8..15)
                     const unsigned a[4] = {__byte_perm(h[0][k], h[2][k], 0x5410), __byte_perm(h[0][k], h[2][k], 0x7632),

@@ -27,8 +27,6 @@ public final class VqMmaAttention {
     static final int WIDE_BOOK_BYTES = 4096 * 16;
     /** Most bits of a wide book's codes (its 4096 entries); the fewest are 9 (8 bits fit a copied book). */
     static final int WIDE_BITS = 12;
-    /** Static shared memory of the kernel (the chunk counter, aligned to the dynamic array's 128 bytes), beside the dynamic. */
-    static final int STATIC_SHARED_BYTES = 128;
     /** Blocks: 512 threads where the shared memory allows it, else 256 (tiles of as many tokens). */
     static final int[] THREADS = {512, 256};
     static final float LOG2E = 1.4426950408889634f;
@@ -96,8 +94,7 @@ public final class VqMmaAttention {
     }
 
     /**
-     * Dynamic shared memory of one block (vq_mma_attention's layout): the two books (copied, paired row by row when both
-     * are, or wide), q̃ [8][headDim], the
+     * Dynamic shared memory of one block (vq_mma_attention's layout): the two books (copied or wide), q̃ [8][headDim], the
      * warps' (m, l), each warp's ring of staged 32-token chunks of key and value codes (T / 32 warps × stages × 32 tokens).
      */
     static long sharedBytes(FlatCodebooks books, int threads) {
@@ -112,8 +109,8 @@ public final class VqMmaAttention {
         if (!serves(books)) return null;
         for (int threads : THREADS) {
             long shared = sharedBytes(books, threads);
-            if (shared + STATIC_SHARED_BYTES > maxSharedBytes) continue;
-            long perSm = Math.max(1, Math.min((maxSharedBytes + VqAttentionPlanner.RESERVED_SHARED_BYTES) / (shared + STATIC_SHARED_BYTES + VqAttentionPlanner.RESERVED_SHARED_BYTES),
+            if (shared > maxSharedBytes) continue;
+            long perSm = Math.max(1, Math.min((maxSharedBytes + VqAttentionPlanner.RESERVED_SHARED_BYTES) / (shared + VqAttentionPlanner.RESERVED_SHARED_BYTES),
                     VqAttentionPlanner.SM_THREADS / threads));
             int chunk = VqAttentionPlanner.chunk(books, rows, maxCompressed, perSm * multiprocessors, VqAttentionPlanner.LUT_CHUNK_QUANTUM,
                     VqAttentionPlanner.LUT_MIN_SPLIT_TOKENS);
