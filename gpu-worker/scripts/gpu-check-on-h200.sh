@@ -25,11 +25,13 @@
 #              its time against the row's ours_ms, which adds the merge) in VqAttentionBenchmark (NCU_VQ_CONFIG, default
 #              d4b8) at each NCU_VQ_SHAPES batch:context (default 8:131072 1:196608): warp stall reasons, issue,
 #              shared-memory wavefronts and bank conflicts, --clock-control none: $OUT/ncu-vq-b{batch}-{context}.csv;
+#   ncu-vq-source  the same ncu launch at batch 8 / 128k with per-instruction stall samples (SourceCounters), the SASS
+#              source page as CSV: $OUT/ncu-vq-source.csv;
 #   sass       cuobjdump -sass of the kernels SASS_KERNELS names (default: the d8b8 mma and the d8b12 mma_wide loops) from the
 #              bundle's vq_mma_attention.fatbin, with an opcode count per kernel: $OUT/sass-*.txt (where the device has cuobjdump).
 # Each Java step has a time limit (STEP_S, default 240 s); one that outlives it prints a thread dump (SIGQUIT)
 # before it is killed, so a hang names its place. Everything lands in $OUT as it is produced.
-#   bash gpu-worker/scripts/gpu-check-on-h200.sh [tests] [vq] [ncu-vq] [sass] [encode] [attention] [matmul] [parity] [decode-attr]   (default: tests vq attention)
+#   bash gpu-worker/scripts/gpu-check-on-h200.sh [tests] [vq] [ncu-vq] [ncu-vq-source] [sass] [encode] [attention] [matmul] [parity] [decode-attr]   (default: tests vq attention)
 set -uo pipefail
 steps="${*:-tests vq attention}"
 # The bundle into /tmp/device-bundle and the shipped weights beside their .xz, once per call.
@@ -75,6 +77,16 @@ for step in $steps; do
           --configs "${NCU_VQ_CONFIG:-d4b8}" --runs 20 > "$OUT/ncu-vq-b${shape%%:*}-${shape##*:}.csv" 2>"$OUT/ncu-vq-stderr.txt"
         tail -3 "$OUT/ncu-vq-stderr.txt"
       done ;;
+    ncu-vq-source)
+      # the same launch at batch 8 / 128k with per-SASS-instruction stall samples (SourceCounters): $OUT/ncu-vq-source.csv
+      command -v ncu >/dev/null || { echo "ncu-vq-source: no ncu on this device" | tee "$OUT/ncu-vq-source.csv"; continue; }
+      rm -f /tmp/vq-source.ncu-rep
+      timeout -k 10 "${STEP_S:-240}" ncu --clock-control none --kernel-name "regex:${NCU_VQ_KERNEL:-vq_mma_attention_d128_k4_v4}\$" \
+        --launch-skip 1 --launch-count 1 --section SourceCounters --section WarpStateStats -o /tmp/vq-source \
+        $JAVA -cp "$CP" io.vecinfer.bench.VqAttentionBenchmark --batches 8 --contexts 131072 --configs "${NCU_VQ_CONFIG:-d4b8}" --runs 20 \
+        > "$OUT/ncu-vq-source-stderr.txt" 2>&1
+      ncu --import /tmp/vq-source.ncu-rep --page source --csv --print-source sass > "$OUT/ncu-vq-source.csv" 2>>"$OUT/ncu-vq-source-stderr.txt"
+      tail -2 "$OUT/ncu-vq-source-stderr.txt" ;;
     sass)
       rm -rf /tmp/sass && python3 -m zipfile -e "$(ls "$BUNDLE"/lib/gpu-worker-*.jar | grep -v tests | head -1)" /tmp/sass
       command -v cuobjdump >/dev/null || { echo "sass: no cuobjdump on this device" | tee "$OUT/sass-summary.txt"; continue; }
