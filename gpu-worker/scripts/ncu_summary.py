@@ -1,6 +1,7 @@
 """Summarise an ncu --csv --page details file (gpu-check-on-h200.sh's ncu-vq step): per profiled kernel, its duration,
 the issue and shared-memory counters, and the warp stall reasons (warps stalled per issue cycle), largest first.
-    python3 gpu-worker/scripts/ncu_summary.py ncu-vq-b8-131072.csv"""
+    python3 gpu-worker/scripts/ncu_summary.py ncu-vq-b8-131072.csv
+    python3 gpu-worker/scripts/ncu_summary.py --source ncu-vq-source.csv   # the ncu-vq-source step: stall samples by opcode"""
 import csv
 import sys
 from collections import defaultdict
@@ -33,6 +34,40 @@ def summarise(path):
                 print(f"  stall {reason}: {v:.3f} warps per issue")
 
 
+def summarise_source(path, top=25):
+    """The SASS source page: every column whose name holds "Sampl" (ncu's stall samples, all and per reason), summed by
+    opcode, largest first, with each opcode's share of all samples."""
+    with open(path, newline="") as f:
+        lines = [line for line in f if line.startswith('"')]
+    rows = list(csv.DictReader(lines))
+    if not rows:
+        print(f"{path}: no rows")
+        return
+    sample_columns = [c for c in rows[0] if "Sampl" in c]
+    source = next(c for c in rows[0] if c.strip().lower() == "source")
+    by_op = defaultdict(lambda: defaultdict(float))
+    for r in rows:
+        words = r[source].split()
+        words = [w for w in words if not w.startswith("@")]
+        op = words[0] if words else "?"
+        for c in sample_columns:
+            try:
+                by_op[op][c] += float((r[c] or "0").replace(",", ""))
+            except ValueError:
+                pass
+    main = sample_columns[0]
+    total = sum(v[main] for v in by_op.values()) or 1.0
+    print(f"{path}: {len(rows)} instructions; columns: {', '.join(sample_columns)}")
+    for op, v in sorted(by_op.items(), key=lambda kv: -kv[1][main])[:top]:
+        detail = ", ".join(f"{c}: {v[c]:.0f}" for c in sample_columns[1:] if v[c] > 0)
+        print(f"  {op}: {v[main]:.0f} ({100 * v[main] / total:.1f}%)  {detail}")
+
+
 if __name__ == "__main__":
-    for p in sys.argv[1:]:
-        summarise(p)
+    args = sys.argv[1:]
+    if args and args[0] == "--source":
+        for p in args[1:]:
+            summarise_source(p)
+    else:
+        for p in args:
+            summarise(p)
