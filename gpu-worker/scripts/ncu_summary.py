@@ -35,15 +35,16 @@ def summarise(path):
 
 
 def summarise_source(path, top=25):
-    """The SASS source page: every column whose name holds "Sampl" (ncu's stall samples, all and per reason), summed by
-    opcode, largest first, with each opcode's share of all samples."""
+    """The SASS source page: the stall samples (all, then per reason: the stall_* columns), summed by opcode, largest
+    first, with each opcode's share of all samples."""
     with open(path, newline="") as f:
         lines = [line for line in f if line.startswith('"')]
-    rows = list(csv.DictReader(lines))
+    header = next((i for i, line in enumerate(lines) if line.startswith('"Address"')), 0)  # after a "Kernel Name" line
+    rows = list(csv.DictReader(lines[header:]))
     if not rows:
         print(f"{path}: no rows")
         return
-    sample_columns = [c for c in rows[0] if "Sampl" in c]
+    sample_columns = [c for c in rows[0] if c and ("All Samples" in c or (c.startswith("stall_") and "Not Issued" not in c))]
     source = next(c for c in rows[0] if c.strip().lower() == "source")
     by_op = defaultdict(lambda: defaultdict(float))
     for r in rows:
