@@ -363,6 +363,7 @@ __device__ __forceinline__ void vq_mma_attention(const VqAttentionParams& p) {
     }
 
     // 5. merge: the lanes' sums (lanes of one tig share the heads), the warps' states, then O in warp order
+    vq_mma_wait<0>(); // only empty groups can be pending here; the slices below reuse the rings
 #pragma unroll
     for (int e = 0; e < 2; e++)
 #pragma unroll
@@ -383,29 +384,40 @@ __device__ __forceinline__ void vq_mma_attention(const VqAttentionParams& p) {
         for (int w = 0; w < warps; w++) m = fmaxf(m, warp_m[w * G + h]);
         factor[e] = m_run[e] == -CUDART_INF_F ? 0.f : vq_mma_exp2(m_run[e] - m);
     }
-    float* out = qt; // free now: [G][D]
-    for (int w = 0; w < warps; w++) {
-        if (warp == w) {
+    // Every warp's O, scaled to the block's max, into its own slice of the rings (free now: each warp's last copies were
+    // waited for, and the barrier above follows every warp's last read), then one barrier and each output summed over
+    // the slices in warp order. Slice row h holds dims gid · DG + (c ^ swizzle): the lanes of one store (dims
+    // gid · DG + c, heads 2tig + e) would otherwise hit 2 (D = 128) or 4 (D = 64) banks, the 16- and 8-way conflicts
+    // of the old per-warp read-modify-write, which with a barrier per warp was most of a launch's fixed cost.
+    constexpr int DG = D / 8;                                  // dims of one lane group (gid)
+    static_assert(STAGES * (KS * KB + VS * VB) >= D, "the rings must hold the warps' [G][D] fp32 slices");
+    float* slices = reinterpret_cast<float*>(warp_l + warps * G); // [warp][G][D]
+    auto swizzled = [](int h, int dim) { // the slice column of (head h, dim): c XOR (tig · DG/4 + gid / (32/DG))
+        const int g = dim / DG, c = dim % DG;
+        return g * DG + (c ^ ((h >> 1) * (DG / 4) + g / (32 / DG)));
+    };
+    {
+        float* slice = slices + warp * G * D;
 #pragma unroll
-            for (int mt = 0; mt < MTILES; mt++)
+        for (int mt = 0; mt < MTILES; mt++)
 #pragma unroll
-                for (int e = 0; e < 4; e++) {
-                    const int h = 2 * tig + (e & 1), dim = gid * (D / 8) + 2 * mt + (e >> 1);
-                    const float x = acc[mt][e] * factor[e & 1];
-                    out[h * D + dim] = w == 0 ? x : out[h * D + dim] + x;
-                }
-        }
-        __syncthreads();
+            for (int e = 0; e < 4; e++) {
+                const int h = 2 * tig + (e & 1), dim = gid * DG + 2 * mt + (e >> 1);
+                slice[h * D + swizzled(h, dim)] = acc[mt][e] * factor[e & 1];
+            }
     }
+    __syncthreads();
     for (int i = threadIdx.x; i < group * D; i += blockDim.x) {
         const int h = i / D;
-        float m = -CUDART_INF_F, l = 0.f;
+        float m = -CUDART_INF_F, l = 0.f, o = 0.f;
         for (int w = 0; w < warps; w++) m = fmaxf(m, warp_m[w * G + h]);
         for (int w = 0; w < warps; w++) {
             const float mw = warp_m[w * G + h];
             if (mw != -CUDART_INF_F) l += vq_mma_exp2(mw - m) * warp_l[w * G + h];
         }
-        p.o[out_state * D + i] = out[i] / l;
+        const int at = h * D + swizzled(h, i % D);
+        for (int w = 0; w < warps; w++) o += slices[w * G * D + at]; // warp order, as the old running sum
+        p.o[out_state * D + i] = o / l;
         if (i % D == 0) p.lse[out_state + h] = (m + log2f(l)) * 0.6931471805599453f;
     }
 }
