@@ -389,6 +389,7 @@ __device__ __forceinline__ void vq_mma_attention(const VqAttentionParams& p) {
     // the slices in warp order. Slice row h holds dims gid · DG + (c ^ swizzle): the lanes of one store (dims
     // gid · DG + c, heads 2tig + e) would otherwise hit 2 (D = 128) or 4 (D = 64) banks, the 16- and 8-way conflicts
     // of the old per-warp read-modify-write, which with a barrier per warp was most of a launch's fixed cost.
+    // Host check of the swizzle: gpu-worker/scripts/vq_mma_merge_swizzle_check.py.
     constexpr int DG = D / 8;                                  // dims of one lane group (gid)
     static_assert(STAGES * (KS * KB + VS * VB) >= D, "the rings must hold the warps' [G][D] fp32 slices");
     float* slices = reinterpret_cast<float*>(warp_l + warps * G); // [warp][G][D]
