@@ -42,6 +42,14 @@ JAVA="$BUNDLE_JAVA --add-modules=jdk.incubator.vector -Dvecinfer.repo=$PWD"
 rm -rf /tmp/test-classes && python3 -m zipfile -e "$BUNDLE/lib/gpu-worker-tests.jar" /tmp/test-classes
 CP="/tmp/test-classes:$BUNDLE_CP:gpu-worker/src/test/resources"
 java_step() { timeout -s QUIT -k 10 "${STEP_S:-240}" $JAVA -cp "$CP" "$@"; }
+# ncu on one launch of the mma kernel (NCU_VQ_KERNEL) in VqAttentionBenchmark at batch $1, context $2 (NCU_VQ_CONFIG);
+# the rest of the arguments are ncu's (sections, metrics, output)
+ncu_vq_launch() {
+  local batch=$1 context=$2; shift 2
+  timeout -k 10 "${STEP_S:-240}" ncu --clock-control none --kernel-name "regex:${NCU_VQ_KERNEL:-vq_mma_attention_d128_k4_v4}\$" \
+    --launch-skip 1 --launch-count 1 "$@" $JAVA -cp "$CP" io.vecinfer.bench.VqAttentionBenchmark --batches "$batch" \
+    --contexts "$context" --configs "${NCU_VQ_CONFIG:-d4b8}" --runs 20
+}
 {
   echo "date: $(date -u +%FT%TZ)"
   echo "device: $(nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader)"
@@ -68,23 +76,20 @@ for step in $steps; do
         $( [ -s "$OUT/attention-benchmark.json" ] && echo "$OUT/attention-benchmark.json" ) $more_rows > "$OUT/vq-attention-vs-sdpa.json" ;;
     ncu-vq)
       command -v ncu >/dev/null || { echo "ncu-vq: no ncu on this device" | tee "$OUT/ncu-vq.csv"; continue; }
-      stalls=smsp__average_warps_issue_stalled_barrier_per_issue_active.ratio,smsp__average_warps_issue_stalled_long_scoreboard_per_issue_active.ratio,smsp__average_warps_issue_stalled_short_scoreboard_per_issue_active.ratio,smsp__average_warps_issue_stalled_mio_throttle_per_issue_active.ratio,smsp__average_warps_issue_stalled_math_pipe_throttle_per_issue_active.ratio,smsp__average_warps_issue_stalled_wait_per_issue_active.ratio,smsp__average_warps_issue_stalled_not_selected_per_issue_active.ratio,smsp__average_warps_issue_stalled_selected_per_issue_active.ratio,smsp__average_warps_issue_stalled_dispatch_stall_per_issue_active.ratio,smsp__average_warps_issue_stalled_lg_throttle_per_issue_active.ratio,smsp__average_warps_issue_stalled_no_instruction_per_issue_active.ratio,smsp__average_warps_issue_stalled_drain_per_issue_active.ratio,smsp__average_warps_issue_stalled_branch_resolving_per_issue_active.ratio,smsp__average_warps_issue_stalled_membar_per_issue_active.ratio,smsp__average_warps_issue_stalled_sleeping_per_issue_active.ratio,smsp__average_warps_issue_stalled_tex_throttle_per_issue_active.ratio,smsp__average_warps_issue_stalled_misc_per_issue_active.ratio
+      stalls=$(for r in barrier long_scoreboard short_scoreboard mio_throttle math_pipe_throttle wait not_selected selected \
+        dispatch_stall lg_throttle no_instruction drain branch_resolving membar sleeping tex_throttle misc; do
+        printf 'smsp__average_warps_issue_stalled_%s_per_issue_active.ratio,' "$r"; done)
       for shape in ${NCU_VQ_SHAPES:-8:131072 1:196608}; do # batch:context, one ncu run each
-        timeout -k 10 "${STEP_S:-240}" ncu --clock-control none --kernel-name "regex:${NCU_VQ_KERNEL:-vq_mma_attention_d128_k4_v4}\$" \
-          --launch-skip 1 --launch-count 1 --section WarpStateStats --section SchedulerStats --section LaunchStats \
-          --metrics $stalls,smsp__inst_executed.sum,l1tex__data_pipe_lsu_wavefronts_mem_shared_op_ld.sum,l1tex__data_bank_conflicts_pipe_lsu_mem_shared_op_ld.sum,smsp__cycles_active.avg,gpu__time_duration.sum \
-          --csv --page details $JAVA -cp "$CP" io.vecinfer.bench.VqAttentionBenchmark --batches "${shape%%:*}" --contexts "${shape##*:}" \
-          --configs "${NCU_VQ_CONFIG:-d4b8}" --runs 20 > "$OUT/ncu-vq-b${shape%%:*}-${shape##*:}.csv" 2>"$OUT/ncu-vq-stderr.txt"
+        ncu_vq_launch "${shape%%:*}" "${shape##*:}" --section WarpStateStats --section SchedulerStats --section LaunchStats \
+          --metrics "${stalls}smsp__inst_executed.sum,l1tex__data_pipe_lsu_wavefronts_mem_shared_op_ld.sum,l1tex__data_bank_conflicts_pipe_lsu_mem_shared_op_ld.sum,smsp__cycles_active.avg,gpu__time_duration.sum" \
+          --csv --page details > "$OUT/ncu-vq-b${shape%%:*}-${shape##*:}.csv" 2>"$OUT/ncu-vq-stderr.txt"
         tail -3 "$OUT/ncu-vq-stderr.txt"
       done ;;
     ncu-vq-source)
       # the same launch at batch 8 / 128k with per-SASS-instruction stall samples (SourceCounters): $OUT/ncu-vq-source.csv
       command -v ncu >/dev/null || { echo "ncu-vq-source: no ncu on this device" | tee "$OUT/ncu-vq-source.csv"; continue; }
       rm -f /tmp/vq-source.ncu-rep
-      timeout -k 10 "${STEP_S:-240}" ncu --clock-control none --kernel-name "regex:${NCU_VQ_KERNEL:-vq_mma_attention_d128_k4_v4}\$" \
-        --launch-skip 1 --launch-count 1 --section SourceCounters --section WarpStateStats -o /tmp/vq-source \
-        $JAVA -cp "$CP" io.vecinfer.bench.VqAttentionBenchmark --batches 8 --contexts 131072 --configs "${NCU_VQ_CONFIG:-d4b8}" --runs 20 \
-        > "$OUT/ncu-vq-source-stderr.txt" 2>&1
+      ncu_vq_launch 8 131072 --section SourceCounters --section WarpStateStats -o /tmp/vq-source > "$OUT/ncu-vq-source-stderr.txt" 2>&1
       ncu --import /tmp/vq-source.ncu-rep --page source --csv --print-source sass > "$OUT/ncu-vq-source.csv" 2>>"$OUT/ncu-vq-source-stderr.txt"
       tail -2 "$OUT/ncu-vq-source-stderr.txt" ;;
     sass)

@@ -35,7 +35,8 @@
 //   the 16 warps in the same phase (all gathering, then all in the softmax), so shared memory and issue took turns
 //   instead of overlapping (vq-design-notes.md, "Warp-private staging").
 //   Every lane runs every mma and shuffle (warp-wide): tokens past the end are masked in the scores, never skipped.
-//   Merge: the warps' (m, l) per head, then O in warp order in shared memory; o and lse (natural log) of the split to
+//   Merge: the warps' (m, l) per head, then each warp's scaled O into its own swizzled slice of the freed rings and the
+//   slices summed in warp order after one barrier; o and lse (natural log) of the split to
 //   (split * rows + row) * query_heads + head, for merge_splits (vq_merge.cu).
 //   VqAttentionParams.skip leaves phases out for the benchmark's attribution runs (outputs then meaningless).
 #include "vq_attention_params.cuh"
