@@ -3,7 +3,10 @@
 shapes and row counts, x already bf16 (torch's own activation type), weights rotated over copies that exceed L2,
 median of torch.cuda event times after warm-up; prints JSON. Also the 8192³ product, the bf16 matrix ceiling.
 
-    python3 gpu-worker/scripts/matmul_peer.py [--rows 1,8,32,512,2048,4096] [--runs 30]
+    python3 gpu-worker/scripts/matmul_peer.py [--rows 1,8,32,512,2048,4096] [--runs 30] [--graph 20]
+
+With --graph N, each timing is one replay of a CUDA graph of N products over the rotated copies, divided by N: the
+time per call without launch gaps, as skinny_bench.cu and DecodeAttributionBenchmark time ours.
 """
 import argparse
 import json
@@ -28,10 +31,26 @@ def median_ms(fn, runs):
     return statistics.median(times), min(times)
 
 
+def graph_ms(x, weights, calls, runs):
+    """Median and best ms per product over replays of one CUDA graph of `calls` products, copies in rotation."""
+    stream = torch.cuda.Stream()
+    with torch.cuda.stream(stream):  # warm-up outside capture (cuBLAS workspace and heuristics)
+        for i in range(3):
+            torch.matmul(x, weights[i % len(weights)].t())
+    torch.cuda.synchronize()
+    graph = torch.cuda.CUDAGraph()
+    with torch.cuda.graph(graph):
+        for i in range(calls):
+            torch.matmul(x, weights[i % len(weights)].t())
+    median, best = median_ms(lambda i: graph.replay(), max(5, runs // 3))
+    return median / calls, best / calls
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", default="1,8,32,512,2048,4096")
     parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--graph", type=int, default=0, help="products per timed CUDA graph (0: one product per event pair)")
     args = parser.parse_args()
     torch.manual_seed(0)
     rows = []
@@ -40,7 +59,10 @@ def main():
         weights = [torch.randn(out, inner, device="cuda", dtype=torch.bfloat16) * 0.02 for _ in range(copies)]
         for r in (int(v) for v in args.rows.split(",")):
             x = torch.randn(r, inner, device="cuda", dtype=torch.bfloat16)
-            median, best = median_ms(lambda i: torch.matmul(x, weights[i % copies].t()), args.runs)
+            if args.graph:
+                median, best = graph_ms(x, weights, args.graph, args.runs)
+            else:
+                median, best = median_ms(lambda i: torch.matmul(x, weights[i % copies].t()), args.runs)
             rows.append({"name": name, "rows": r, "out": out, "in": inner, "median_ms": round(median, 4), "min_ms": round(best, 4),
                          "tflops": round(2 * r * out * inner / median / 1e9, 1),
                          "weight_gb_per_s": round(out * inner * 2 / median / 1e6)})
@@ -50,7 +72,7 @@ def main():
     b = torch.randn(8192, 8192, device="cuda", dtype=torch.bfloat16)
     median, _ = median_ms(lambda i: torch.matmul(a, b), args.runs)
     print(json.dumps({"benchmark": "torch.matmul bf16, Llama-3.1-8B projection shapes", "device": torch.cuda.get_device_name(),
-                      "torch": torch.__version__, "runs": args.runs, "matmul_8192_tflops": round(2 * 8192 ** 3 / median / 1e9, 1),
+                      "torch": torch.__version__, "runs": args.runs, "graph_calls": args.graph, "matmul_8192_tflops": round(2 * 8192 ** 3 / median / 1e9, 1),
                       "rows": rows}, indent=1))
 
 

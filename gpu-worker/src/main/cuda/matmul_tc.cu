@@ -85,6 +85,8 @@ __device__ void to_half(const float* __restrict__ x, uint16_t* __restrict__ y, l
 extern "C" __global__ void to_bf16(const float* x, uint16_t* y, long long n) { to_half<Bf16Operand>(x, y, n); }
 extern "C" __global__ void to_f16(const float* x, uint16_t* y, long long n) { to_half<F16Operand>(x, y, n); }
 
+__device__ __forceinline__ uint32_t shared_address(const void* p) { return uint32_t(__cvta_generic_to_shared(p)); }
+
 // ---- skinny: few rows, W streamed once ----
 
 constexpr int SKINNY_WARPS = 8;
@@ -196,6 +198,112 @@ __device__ void skinny(const ProjectionParams& p, float* __restrict__ partials, 
     }
 }
 
+// ---- skinny_staged: the same product and the same sums as skinny, its weight loads asynchronous ----
+//
+// skinny keeps its in-flight weights in registers: a warp loads UNROLL chunks, waits, computes, then loads again, so
+// between rounds a warp has nothing in flight, and a CTA of one or two rounds (q|k|v, o) spends most of its life
+// waiting. Here each lane copies its 16-byte weight pieces with cp.async into a per-warp ring of STAGES chunks of
+// shared memory and reads back only the bytes it copied itself (so no barrier is needed, and the 16-byte slots of a
+// chunk are laid out by lane: a quarter-warp touches 128 contiguous bytes, conflict-free). While chunk i is
+// multiplied, chunks i + 1 .. i + STAGES - 1 are on their way, so every warp always has memory requests
+// outstanding, without the registers to hold them.
+//   Same grid, split and chunk order as skinny: chunk sums in the same order, so the outputs are bit-identical.
+//   Dynamic shared memory: skinny_staged_shared_bytes(STAGES, B) (the ring; after the loop it holds the warps'
+//   partial sums).
+constexpr int STAGED_SLOT_BYTES = SKINNY_TILES * 2 * 32 * 16;  // one chunk of one warp: 2 tiles × (lo, hi) × 32 lanes × 16 B
+
+__device__ __forceinline__ void copy_16_async(uint32_t target, const void* source, bool valid) {
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;" ::"r"(target), "l"(source), "r"(valid ? 16 : 0));
+}
+
+template <typename Op, int B, int STAGES>
+__device__ void skinny_staged(const ProjectionParams& p, float* __restrict__ partials, int chunks_per_split) {
+    extern __shared__ __align__(16) unsigned char staged_ring[];  // [SKINNY_WARPS][STAGES][STAGED_SLOT_BYTES]
+    const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
+    const int g = lane / 4, c = lane % 4;
+    const int in = p.in;
+    const int row0 = blockIdx.x * 16 * SKINNY_TILES;
+    const uint16_t* __restrict__ w = static_cast<const uint16_t*>(p.w);
+    const float* __restrict__ x = static_cast<const float*>(p.x);
+    bool lo_valid[SKINNY_TILES], hi_valid[SKINNY_TILES];
+    const uint16_t* w_lo_row[SKINNY_TILES];
+    const uint16_t* w_hi_row[SKINNY_TILES];
+#pragma unroll
+    for (int m = 0; m < SKINNY_TILES; m++) {
+        const int lo = row0 + 16 * m + g, hi = lo + 8;
+        lo_valid[m] = lo < p.out;
+        hi_valid[m] = hi < p.out;
+        w_lo_row[m] = w + size_t(lo_valid[m] ? lo : 0) * in;
+        w_hi_row[m] = w + size_t(hi_valid[m] ? hi : 0) * in;
+    }
+    // Lane's 16-byte slot of piece (tile m, half h) in stage s: s · SLOT + ((2m + h) · 32 + lane) · 16.
+    const uint32_t ring = shared_address(staged_ring) + warp * STAGES * STAGED_SLOT_BYTES + lane * 16;
+
+    const int chunks = (in + CHUNK - 1) / CHUNK;
+    const int first = blockIdx.y * chunks_per_split, last = min(chunks, first + chunks_per_split);
+    // This warp's chunks: first + warp + SKINNY_WARPS · i for i < mine.
+    const int mine = last > first + warp ? (last - first - warp + SKINNY_WARPS - 1) / SKINNY_WARPS : 0;
+    auto issue = [&](int i) {  // chunk i's copies into stage i % STAGES (zeros past the row's end); always one group
+        if (i < mine) {
+            const int k = (first + warp + SKINNY_WARPS * i) * CHUNK + 8 * c;
+            const bool inside = k < in;
+            const uint32_t slot = ring + (i % STAGES) * STAGED_SLOT_BYTES;
+#pragma unroll
+            for (int m = 0; m < SKINNY_TILES; m++) {
+                copy_16_async(slot + (2 * m) * 512, w_lo_row[m] + (inside && lo_valid[m] ? k : 0), inside && lo_valid[m]);
+                copy_16_async(slot + (2 * m + 1) * 512, w_hi_row[m] + (inside && hi_valid[m] ? k : 0), inside && hi_valid[m]);
+            }
+        }
+        asm volatile("cp.async.commit_group;");
+    };
+
+    float acc[SKINNY_TILES][B][4];
+#pragma unroll
+    for (int m = 0; m < SKINNY_TILES; m++)
+#pragma unroll
+        for (int b = 0; b < B; b++) acc[m][b][0] = acc[m][b][1] = acc[m][b][2] = acc[m][b][3] = 0.f;
+
+#pragma unroll
+    for (int i = 0; i < STAGES - 1; i++) issue(i);
+    for (int i = 0; i < mine; i++) {
+        // Stage (i - 1) % STAGES was read into registers by the last iteration's MMAs, which have issued: refill it.
+        issue(i + STAGES - 1);
+        asm volatile("cp.async.wait_group %0;" ::"n"(STAGES - 1));  // chunk i's group has landed
+        const uint32_t slot = ring + (i % STAGES) * STAGED_SLOT_BYTES;
+        uint4 w_lo[SKINNY_TILES], w_hi[SKINNY_TILES];
+#pragma unroll
+        for (int m = 0; m < SKINNY_TILES; m++) {
+            asm volatile("ld.shared.v4.u32 {%0,%1,%2,%3}, [%4];"
+                         : "=r"(w_lo[m].x), "=r"(w_lo[m].y), "=r"(w_lo[m].z), "=r"(w_lo[m].w) : "r"(slot + (2 * m) * 512));
+            asm volatile("ld.shared.v4.u32 {%0,%1,%2,%3}, [%4];"
+                         : "=r"(w_hi[m].x), "=r"(w_hi[m].y), "=r"(w_hi[m].z), "=r"(w_hi[m].w) : "r"(slot + (2 * m + 1) * 512));
+        }
+        const int k = (first + warp + SKINNY_WARPS * i) * CHUNK + 8 * c;
+        skinny_chunk<Op, B>(acc, w_lo, w_hi, x, p.rows, in, k, k < in, g);
+    }
+    asm volatile("cp.async.wait_group 0;");
+    __syncthreads();  // every warp is done with its ring: it now holds the partial sums
+
+    float (*partial)[SKINNY_TILES * B * 4][32] = reinterpret_cast<float (*)[SKINNY_TILES * B * 4][32]>(staged_ring);
+#pragma unroll
+    for (int m = 0; m < SKINNY_TILES; m++)
+#pragma unroll
+        for (int b = 0; b < B; b++)
+#pragma unroll
+            for (int j = 0; j < 4; j++) partial[warp][(m * B + b) * 4 + j][lane] = acc[m][b][j];
+    __syncthreads();
+    for (int e = threadIdx.x; e < SKINNY_TILES * B * 4 * 32; e += blockDim.x) {
+        const int slot = e / 32, l = e % 32, m = slot / (B * 4), b = slot / 4 % B, j = slot % 4;
+        float sum = 0.f;
+#pragma unroll
+        for (int v = 0; v < SKINNY_WARPS; v++) sum += partial[v][slot][l];
+        const int o = row0 + 16 * m + l / 4 + 8 * (j / 2), r = 8 * b + 2 * (l % 4) + j % 2;
+        if (o >= p.out || r >= p.rows) continue;
+        if (gridDim.y == 1) *projection_out(p, r, o) = sum + (p.bias != nullptr ? p.bias[o] : 0.f);
+        else partials[(size_t(blockIdx.y) * p.rows + r) * p.out + o] = sum;
+    }
+}
+
 // The splits' sums of each output in split order, plus the bias once, into the output segments.
 extern "C" __global__ void __launch_bounds__(256) skinny_reduce(const ProjectionParams p, const float* __restrict__ partials, int splits) {
     const long long e = (long long)blockIdx.x * blockDim.x + threadIdx.x, outputs = (long long)p.rows * p.out;
@@ -218,12 +326,26 @@ SKINNY_KERNEL(f16, F16Operand, 1)
 SKINNY_KERNEL(f16, F16Operand, 2)
 SKINNY_KERNEL(f16, F16Operand, 4)
 
+#define SKINNY_STAGED_KERNEL(type, Op, B, S)                                                                           \
+    extern "C" __global__ void __launch_bounds__(SKINNY_WARPS * 32)                                                    \
+        skinny_staged##S##_##type##_b##B(const ProjectionParams p, float* partials, int chunks_per_split) {           \
+        skinny_staged<Op, B, S>(p, partials, chunks_per_split);                                                        \
+    }
+#define SKINNY_STAGED_KERNELS(S)                                                                                       \
+    SKINNY_STAGED_KERNEL(bf16, Bf16Operand, 1, S)                                                                      \
+    SKINNY_STAGED_KERNEL(bf16, Bf16Operand, 2, S)                                                                      \
+    SKINNY_STAGED_KERNEL(bf16, Bf16Operand, 4, S)                                                                      \
+    SKINNY_STAGED_KERNEL(f16, F16Operand, 1, S)                                                                        \
+    SKINNY_STAGED_KERNEL(f16, F16Operand, 2, S)                                                                        \
+    SKINNY_STAGED_KERNEL(f16, F16Operand, 4, S)
+SKINNY_STAGED_KERNELS(4)
+SKINNY_STAGED_KERNELS(6)
+SKINNY_STAGED_KERNELS(8)
+
 // ---- gemm: many rows, MMA-bound ----
 
 constexpr int BM = 128, BN = 128, BK = 32, STAGES = 4, GEMM_THREADS = 256;
 constexpr int STAGE_HALVES = (BM + BN) * BK;
-
-__device__ __forceinline__ uint32_t shared_address(const void* p) { return uint32_t(__cvta_generic_to_shared(p)); }
 
 // The 16-byte chunk (row, j) of a stage, swizzled: see the file comment.
 __device__ __forceinline__ int stage_offset(int row, int j) { return row * BK + ((j ^ ((row >> 1) & 3)) << 3); }

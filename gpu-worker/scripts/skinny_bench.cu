@@ -1,0 +1,200 @@
+// The decode projections' kernels (matmul_tc.cu: skinny and skinny_staged<STAGES>) timed side by side on the
+// Llama-3.1-8B shapes, each inside a CUDA graph of CALLS launches (as a replayed decode step runs them), weights
+// rotated over copies that exceed L2 so HBM serves them. A variant is (kernel, k splits); a split launch includes
+// its skinny_reduce. Every variant's output is checked against skinny's unsplit output (the same sums up to the
+// order of the splits' additions; bit-identical for an equal split). Prints JSON rows to stdout.
+//
+//   nvcc -O3 -std=c++17 -arch=sm_90 -I gpu-worker/src/main/cuda -o /tmp/skinny_bench gpu-worker/scripts/skinny_bench.cu
+//   /tmp/skinny_bench [rows,rows,...]          (default 1,8,32)
+//
+// A benchmark harness for the device machine: it uses the CUDA runtime API, which the Java backend does not.
+#include "matmul_tc.cu"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#define CHECK(call)                                                                                      \
+    do {                                                                                                 \
+        cudaError_t e = (call);                                                                          \
+        if (e != cudaSuccess) {                                                                          \
+            fprintf(stderr, "%s:%d %s: %s\n", __FILE__, __LINE__, #call, cudaGetErrorString(e));           \
+            exit(1);                                                                                     \
+        }                                                                                                \
+    } while (0)
+
+struct Shape { const char* name; int out, in; };
+static const Shape SHAPES[] = {{"qkv", 6144, 4096}, {"o", 4096, 4096}, {"gate_up", 28672, 4096}, {"down", 4096, 14336}, {"lm_head", 128256, 4096}};
+constexpr int CALLS = 20, WARMUP = 3, TIMED = 9;
+constexpr size_t ROTATION_BYTES = size_t(480) << 20;  // 8 × L2
+
+typedef void (*Kernel)(const ProjectionParams, float*, int);
+
+static Kernel kernel_for(int stages, int tiles) {
+    switch (stages * 10 + tiles) {
+        case 1: return skinny_bf16_b1;
+        case 2: return skinny_bf16_b2;
+        case 4: return skinny_bf16_b4;
+        case 41: return skinny_staged4_bf16_b1;
+        case 42: return skinny_staged4_bf16_b2;
+        case 44: return skinny_staged4_bf16_b4;
+        case 61: return skinny_staged6_bf16_b1;
+        case 62: return skinny_staged6_bf16_b2;
+        case 64: return skinny_staged6_bf16_b4;
+        case 81: return skinny_staged8_bf16_b1;
+        case 82: return skinny_staged8_bf16_b2;
+        case 84: return skinny_staged8_bf16_b4;
+    }
+    fprintf(stderr, "no kernel for stages %d tiles %d\n", stages, tiles);
+    exit(1);
+}
+
+static size_t staged_bytes(int stages) { return size_t(stages) * SKINNY_WARPS * STAGED_SLOT_BYTES; }
+
+// Matmul.skinnyChunksPerSplit with SKINNY_CTAS_PER_SM = 4 (the production rule for skinny).
+static int rule_chunks_per_split(int rows, int in, int out, int sms) {
+    const int chunks = (in + 31) / 32, rounds = (chunks + 31) / 32;
+    const int blocks = (out + 31) / 32;
+    const int wanted = (4 * sms + blocks - 1) / blocks;
+    const long fit = (1L << 20) / (long(std::max(rows, 1)) * out);
+    const int splits = int(std::min<long>(std::min(wanted, rounds), fit));
+    if (splits <= 1) return chunks;
+    int per = std::max(1, rounds / splits);
+    if ((rounds + per - 1) / per > fit) per = (rounds + splits - 1) / splits;
+    return per * 32;
+}
+
+int main(int argc, char** argv) {
+    std::vector<int> row_counts = {1, 8, 32};
+    if (argc > 1) {
+        row_counts.clear();
+        for (char* t = strtok(argv[1], ","); t; t = strtok(nullptr, ",")) row_counts.push_back(atoi(t));
+    }
+    cudaDeviceProp prop;
+    CHECK(cudaGetDeviceProperties(&prop, 0));
+    const int sms = prop.multiProcessorCount;
+    for (int s : {4, 6, 8})
+        for (int t : {1, 2, 4})
+            CHECK(cudaFuncSetAttribute(kernel_for(s, t), cudaFuncAttributeMaxDynamicSharedMemorySize, int(staged_bytes(s))));
+    cudaStream_t stream;
+    CHECK(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
+    cudaEvent_t start, stop;
+    CHECK(cudaEventCreate(&start));
+    CHECK(cudaEventCreate(&stop));
+
+    printf("{\"benchmark\": \"skinny_bench: decode projection kernels in CUDA graphs of %d calls\", \"device\": \"%s\", \"sms\": %d, \"rows\": [\n",
+           CALLS, prop.name, sms);
+    bool first_row = true;
+    for (const Shape& shape : SHAPES) {
+        const size_t weight_bytes = size_t(shape.out) * shape.in * 2;
+        const int copies = int(std::max<size_t>(1, std::min<size_t>(8, (ROTATION_BYTES + weight_bytes - 1) / weight_bytes)));
+        std::vector<uint16_t*> weights(copies);
+        {
+            std::vector<uint16_t> host(size_t(shape.out) * shape.in);
+            uint32_t state = 12345u + shape.out;
+            for (auto& v : host) {  // bf16 in about [-0.03, 0.03]: random sign and mantissa, exponent near 2^-6
+                state = state * 1664525u + 1013904223u;
+                v = uint16_t(((state >> 16) & 0x807f) | 0x3c00);
+            }
+            for (auto& w : weights) {
+                CHECK(cudaMalloc(&w, weight_bytes));
+                CHECK(cudaMemcpy(w, host.data(), weight_bytes, cudaMemcpyHostToDevice));
+            }
+        }
+        for (int rows : row_counts) {
+            const int tiles = rows <= 8 ? 1 : rows <= 16 ? 2 : 4;
+            float *x, *y, *reference, *partials;
+            std::vector<float> hx(size_t(rows) * shape.in);
+            for (size_t i = 0; i < hx.size(); i++) hx[i] = float((i * 2654435761u) % 2001) / 1000.f - 1.f;
+            CHECK(cudaMalloc(&x, hx.size() * 4));
+            CHECK(cudaMemcpy(x, hx.data(), hx.size() * 4, cudaMemcpyHostToDevice));
+            CHECK(cudaMalloc(&y, size_t(rows) * shape.out * 4));
+            CHECK(cudaMalloc(&reference, size_t(rows) * shape.out * 4));
+            CHECK(cudaMalloc(&partials, size_t(16) * rows * shape.out * 4));
+            const int chunks = (shape.in + 31) / 32;
+            const int rule = rule_chunks_per_split(rows, shape.in, shape.out, sms);
+            struct Variant { std::string name; int stages, chunks_per_split; };
+            std::vector<Variant> variants = {{"skinny split=rule", 0, rule}, {"skinny split=1", 0, chunks}};
+            for (int stages : {4, 6, 8}) {
+                variants.push_back({"staged" + std::to_string(stages) + " split=rule", stages, rule});
+                for (int splits : {1, 2, 4, 8}) {
+                    int per = ((chunks + splits - 1) / splits + 7) / 8 * 8;
+                    if (splits > 1 && per >= chunks) continue;
+                    variants.push_back({"staged" + std::to_string(stages) + " split=" + std::to_string(splits), stages, per});
+                }
+            }
+            auto launch = [&](const Variant& v, const uint16_t* w, float* out) {
+                ProjectionParams p{};
+                p.x = x;
+                p.w = w;
+                p.bias = nullptr;
+                p.y[0] = out;
+                p.end[0] = p.end[1] = p.end[2] = shape.out;
+                p.rows = rows;
+                p.in = shape.in;
+                p.out = shape.out;
+                const int splits = (chunks + v.chunks_per_split - 1) / v.chunks_per_split;
+                dim3 grid((shape.out + 31) / 32, splits);
+                kernel_for(v.stages, tiles)<<<grid, 256, v.stages ? staged_bytes(v.stages) : 0, stream>>>(p, partials, v.chunks_per_split);
+                if (splits > 1) skinny_reduce<<<(rows * shape.out + 255) / 256, 256, 0, stream>>>(p, partials, splits);
+            };
+            // The reference: skinny, unsplit, on copy 0.
+            launch(variants[1], weights[0], reference);
+            CHECK(cudaStreamSynchronize(stream));
+            std::vector<float> href(size_t(rows) * shape.out), hy(href.size());
+            CHECK(cudaMemcpy(href.data(), reference, href.size() * 4, cudaMemcpyDeviceToHost));
+            double ref_max = 0;
+            for (float v : href) ref_max = std::max(ref_max, double(fabsf(v)));
+            for (const Variant& v : variants) {
+                CHECK(cudaMemset(y, 0xff, href.size() * 4));  // NaN poison
+                launch(v, weights[0], y);
+                CHECK(cudaStreamSynchronize(stream));
+                CHECK(cudaGetLastError());
+                CHECK(cudaMemcpy(hy.data(), y, hy.size() * 4, cudaMemcpyDeviceToHost));
+                double max_diff = 0;
+                bool finite = true;
+                for (size_t i = 0; i < hy.size(); i++) {
+                    if (!std::isfinite(hy[i])) finite = false;
+                    max_diff = std::max(max_diff, double(fabsf(hy[i] - href[i])));
+                }
+                cudaGraph_t graph;
+                cudaGraphExec_t exec;
+                CHECK(cudaStreamBeginCapture(stream, cudaStreamCaptureModeGlobal));
+                for (int i = 0; i < CALLS; i++) launch(v, weights[i % copies], y);
+                CHECK(cudaStreamEndCapture(stream, &graph));
+                CHECK(cudaGraphInstantiate(&exec, graph, 0));
+                std::vector<float> times;
+                for (int r = 0; r < WARMUP + TIMED; r++) {
+                    CHECK(cudaEventRecord(start, stream));
+                    CHECK(cudaGraphLaunch(exec, stream));
+                    CHECK(cudaEventRecord(stop, stream));
+                    CHECK(cudaEventSynchronize(stop));
+                    float ms;
+                    CHECK(cudaEventElapsedTime(&ms, start, stop));
+                    if (r >= WARMUP) times.push_back(ms);
+                }
+                std::sort(times.begin(), times.end());
+                const double us = times[times.size() / 2] * 1000.0 / CALLS;
+                const int splits = (chunks + v.chunks_per_split - 1) / v.chunks_per_split;
+                printf("%s {\"shape\": \"%s\", \"rows\": %d, \"variant\": \"%s\", \"splits\": %d, \"ctas\": %d, \"us_per_call\": %.2f, "
+                       "\"weight_tb_per_s\": %.3f, \"max_abs_diff\": %.3g, \"max_abs_ref\": %.3g, \"finite\": %s}",
+                       first_row ? "" : ",\n", shape.name, rows, v.name.c_str(), splits, (shape.out + 31) / 32 * splits, us,
+                       weight_bytes / us / 1e6, max_diff, ref_max, finite ? "true" : "false");
+                first_row = false;
+                fflush(stdout);
+                CHECK(cudaGraphExecDestroy(exec));
+                CHECK(cudaGraphDestroy(graph));
+            }
+            CHECK(cudaFree(x));
+            CHECK(cudaFree(y));
+            CHECK(cudaFree(reference));
+            CHECK(cudaFree(partials));
+        }
+        for (auto w : weights) CHECK(cudaFree(w));
+    }
+    printf("\n]}\n");
+    return 0;
+}
