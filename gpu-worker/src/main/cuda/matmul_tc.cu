@@ -124,6 +124,34 @@ __device__ __forceinline__ void skinny_chunk(float (&acc)[SKINNY_TILES][B][4], c
     }
 }
 
+// The warps' sums meet: acc[m][b][j] is output (weight row row0 + 16m + g + 8·(j / 2), activation row 8b + 2c + j % 2),
+// summed over this warp's k; `partial` ([SKINNY_WARPS][SKINNY_TILES·B·4][32] floats of shared memory) takes them all,
+// then one thread per output adds the warps in order and writes the output (one split: plus the bias) or its
+// split's sum to partials[split][rows][out].
+template <int B>
+__device__ __forceinline__ void skinny_epilogue(const float (&acc)[SKINNY_TILES][B][4], float* partial, const ProjectionParams& p,
+                                                float* __restrict__ partials, int row0) {
+    const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
+    constexpr int SLOTS = SKINNY_TILES * B * 4;
+#pragma unroll
+    for (int m = 0; m < SKINNY_TILES; m++)
+#pragma unroll
+        for (int b = 0; b < B; b++)
+#pragma unroll
+            for (int j = 0; j < 4; j++) partial[(warp * SLOTS + (m * B + b) * 4 + j) * 32 + lane] = acc[m][b][j];
+    __syncthreads();
+    for (int e = threadIdx.x; e < SLOTS * 32; e += blockDim.x) {
+        const int slot = e / 32, l = e % 32, m = slot / (B * 4), b = slot / 4 % B, j = slot % 4;
+        float sum = 0.f;
+#pragma unroll
+        for (int v = 0; v < SKINNY_WARPS; v++) sum += partial[(v * SLOTS + slot) * 32 + l];
+        const int o = row0 + 16 * m + l / 4 + 8 * (j / 2), r = 8 * b + 2 * (l % 4) + j % 2;
+        if (o >= p.out || r >= p.rows) continue;
+        if (gridDim.y == 1) *projection_out(p, r, o) = sum + (p.bias != nullptr ? p.bias[o] : 0.f);
+        else partials[(size_t(blockIdx.y) * p.rows + r) * p.out + o] = sum;
+    }
+}
+
 template <typename Op, int B>
 __device__ void skinny(const ProjectionParams& p, float* __restrict__ partials, int chunks_per_split) {
     __shared__ float partial[SKINNY_WARPS][SKINNY_TILES * B * 4][32];
@@ -177,25 +205,7 @@ __device__ void skinny(const ProjectionParams& p, float* __restrict__ partials, 
         }
     }
 
-    // acc[m][b][j] is output (weight row row0 + 16m + g + 8·(j / 2), activation row 8b + 2c + j % 2), summed over
-    // this warp's k.
-#pragma unroll
-    for (int m = 0; m < SKINNY_TILES; m++)
-#pragma unroll
-        for (int b = 0; b < B; b++)
-#pragma unroll
-            for (int j = 0; j < 4; j++) partial[warp][(m * B + b) * 4 + j][lane] = acc[m][b][j];
-    __syncthreads();
-    for (int e = threadIdx.x; e < SKINNY_TILES * B * 4 * 32; e += blockDim.x) {
-        const int slot = e / 32, l = e % 32, m = slot / (B * 4), b = slot / 4 % B, j = slot % 4;
-        float sum = 0.f;
-#pragma unroll
-        for (int v = 0; v < SKINNY_WARPS; v++) sum += partial[v][slot][l];
-        const int o = row0 + 16 * m + l / 4 + 8 * (j / 2), r = 8 * b + 2 * (l % 4) + j % 2;
-        if (o >= p.out || r >= p.rows) continue;
-        if (gridDim.y == 1) *projection_out(p, r, o) = sum + (p.bias != nullptr ? p.bias[o] : 0.f);
-        else partials[(size_t(blockIdx.y) * p.rows + r) * p.out + o] = sum;
-    }
+    skinny_epilogue<B>(acc, &partial[0][0][0], p, partials, row0);
 }
 
 // ---- skinny_staged: the same product and the same sums as skinny, its weight loads asynchronous ----
@@ -216,7 +226,17 @@ __device__ __forceinline__ void copy_16_async(uint32_t target, const void* sourc
     asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;" ::"r"(target), "l"(source), "r"(valid ? 16 : 0));
 }
 
-template <typename Op, int B, int STAGES>
+// A benchmark variant's stand-in for skinny_chunk that keeps the loaded weights live and multiplies nothing: the
+// loads' own time (skinny_bench.cu times it beside the real kernel).
+template <int B>
+__device__ __forceinline__ void loads_only_sink(float (&acc)[SKINNY_TILES][B][4], const uint4 (&w_lo)[SKINNY_TILES],
+                                                const uint4 (&w_hi)[SKINNY_TILES]) {
+#pragma unroll
+    for (int m = 0; m < SKINNY_TILES; m++)
+        acc[m][0][0] += __uint_as_float((w_lo[m].x ^ w_lo[m].y ^ w_lo[m].z ^ w_lo[m].w ^ w_hi[m].x ^ w_hi[m].y ^ w_hi[m].z ^ w_hi[m].w) & 0x3f);
+}
+
+template <typename Op, int B, int STAGES, bool LOADS_ONLY = false>
 __device__ void skinny_staged(const ProjectionParams& p, float* __restrict__ partials, int chunks_per_split) {
     extern __shared__ __align__(16) unsigned char staged_ring[];  // [SKINNY_WARPS][STAGES][STAGED_SLOT_BYTES]
     const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
@@ -279,29 +299,90 @@ __device__ void skinny_staged(const ProjectionParams& p, float* __restrict__ par
                          : "=r"(w_hi[m].x), "=r"(w_hi[m].y), "=r"(w_hi[m].z), "=r"(w_hi[m].w) : "r"(slot + (2 * m + 1) * 512));
         }
         const int k = (first + warp + SKINNY_WARPS * i) * CHUNK + 8 * c;
-        skinny_chunk<Op, B>(acc, w_lo, w_hi, x, p.rows, in, k, k < in, g);
+        if constexpr (LOADS_ONLY) loads_only_sink(acc, w_lo, w_hi);
+        else skinny_chunk<Op, B>(acc, w_lo, w_hi, x, p.rows, in, k, k < in, g);
     }
     asm volatile("cp.async.wait_group 0;");
     __syncthreads();  // every warp is done with its ring: it now holds the partial sums
 
-    float (*partial)[SKINNY_TILES * B * 4][32] = reinterpret_cast<float (*)[SKINNY_TILES * B * 4][32]>(staged_ring);
+    skinny_epilogue<B>(acc, reinterpret_cast<float*>(staged_ring), p, partials, row0);
+}
+
+// ---- skinny_rows: skinny's sums, its weights copied a CTA stage at a time in whole 512-byte row pieces ----
+//
+// skinny and skinny_staged load as the MMA fragment wants: one warp instruction takes 64 bytes of each of 16 rows.
+// Here the CTA's 8 warps copy a stage of ROWS_STAGE_K = 256 k of its 32 weight rows together, each copy instruction
+// 512 contiguous bytes of one row (warp w copies rows 4w..4w+3; lane l the 16-byte unit l), into a STAGES-deep ring;
+// then warp w multiplies its chunk of the stage (k 32w..32w+31, chunk first + 8t + w of stage t: the same chunks in
+// the same order as skinny, so the same sums bit for bit), reading the units its fragments need. Unit j of row r
+// is stored at j ^ 4(r & 1): the 8 lanes of one 16-byte shared-load phase (rows g = 0, 1 × 4 units) then hit 8
+// distinct 16-byte bank groups. One barrier per stage (the ring is shared by the warps).
+//   Dynamic shared memory: STAGES × 32 rows × 512 bytes (after the loop it holds the warps' partial sums).
+constexpr int ROWS_STAGE_K = SKINNY_WARPS * CHUNK, ROWS_STAGE_BYTES = 16 * SKINNY_TILES * ROWS_STAGE_K * 2;
+
+template <typename Op, int B, int STAGES, bool LOADS_ONLY = false>
+__device__ void skinny_rows(const ProjectionParams& p, float* __restrict__ partials, int chunks_per_split) {
+    extern __shared__ __align__(16) unsigned char rows_ring[];  // [STAGES][32 rows][32 units of 16 B], swizzled
+    const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
+    const int g = lane / 4, c = lane % 4;
+    const int in = p.in;
+    const int row0 = blockIdx.x * 16 * SKINNY_TILES;
+    const uint16_t* __restrict__ w = static_cast<const uint16_t*>(p.w);
+    const float* __restrict__ x = static_cast<const float*>(p.x);
+    const uint32_t ring = shared_address(rows_ring);
+    const int chunks = (in + CHUNK - 1) / CHUNK;
+    const int first = blockIdx.y * chunks_per_split, last = min(chunks, first + chunks_per_split);
+    const int stages = (last - first + SKINNY_WARPS - 1) / SKINNY_WARPS;
+
+    // Copies: rows 4·warp + q (q < 4), unit `lane` (k = stage's k0 + 8·lane), chunk first + 8t + lane / 4.
+    auto issue = [&](int t) {
+        if (t < stages) {
+            const int chunk = first + SKINNY_WARPS * t + lane / 4, k = chunk * CHUNK + 8 * c;
+            const uint32_t stage = ring + (t % STAGES) * ROWS_STAGE_BYTES;
+#pragma unroll
+            for (int q = 0; q < 4; q++) {
+                const int r = 4 * warp + q, row = row0 + r;
+                const bool valid = row < p.out && chunk < last && k < in;
+                copy_16_async(stage + (r * 32 + (lane ^ ((r & 1) << 2))) * 16, w + (valid ? size_t(row) * in + k : 0), valid);
+            }
+        }
+        asm volatile("cp.async.commit_group;");
+    };
+
+    float acc[SKINNY_TILES][B][4];
 #pragma unroll
     for (int m = 0; m < SKINNY_TILES; m++)
 #pragma unroll
-        for (int b = 0; b < B; b++)
+        for (int b = 0; b < B; b++) acc[m][b][0] = acc[m][b][1] = acc[m][b][2] = acc[m][b][3] = 0.f;
+
 #pragma unroll
-            for (int j = 0; j < 4; j++) partial[warp][(m * B + b) * 4 + j][lane] = acc[m][b][j];
-    __syncthreads();
-    for (int e = threadIdx.x; e < SKINNY_TILES * B * 4 * 32; e += blockDim.x) {
-        const int slot = e / 32, l = e % 32, m = slot / (B * 4), b = slot / 4 % B, j = slot % 4;
-        float sum = 0.f;
+    for (int t = 0; t < STAGES - 1; t++) issue(t);
+    for (int t = 0; t < stages; t++) {
+        asm volatile("cp.async.wait_group %0;" ::"n"(STAGES - 2));  // this thread's copies of stage t have landed
+        __syncthreads();  // everyone's have, and every warp is done with stage t - 1: refill it
+        issue(t + STAGES - 1);
+        const int chunk = first + SKINNY_WARPS * t + warp;
+        if (chunk >= last) continue;  // the same for the whole warp
+        const uint32_t stage = ring + (t % STAGES) * ROWS_STAGE_BYTES;
+        const int unit = 4 * warp + c;
+        uint4 w_lo[SKINNY_TILES], w_hi[SKINNY_TILES];
 #pragma unroll
-        for (int v = 0; v < SKINNY_WARPS; v++) sum += partial[v][slot][l];
-        const int o = row0 + 16 * m + l / 4 + 8 * (j / 2), r = 8 * b + 2 * (l % 4) + j % 2;
-        if (o >= p.out || r >= p.rows) continue;
-        if (gridDim.y == 1) *projection_out(p, r, o) = sum + (p.bias != nullptr ? p.bias[o] : 0.f);
-        else partials[(size_t(blockIdx.y) * p.rows + r) * p.out + o] = sum;
+        for (int m = 0; m < SKINNY_TILES; m++) {
+            const int lo = 16 * m + g, hi = lo + 8;
+            asm volatile("ld.shared.v4.u32 {%0,%1,%2,%3}, [%4];"
+                         : "=r"(w_lo[m].x), "=r"(w_lo[m].y), "=r"(w_lo[m].z), "=r"(w_lo[m].w)
+                         : "r"(stage + (lo * 32 + (unit ^ ((lo & 1) << 2))) * 16));
+            asm volatile("ld.shared.v4.u32 {%0,%1,%2,%3}, [%4];"
+                         : "=r"(w_hi[m].x), "=r"(w_hi[m].y), "=r"(w_hi[m].z), "=r"(w_hi[m].w)
+                         : "r"(stage + (hi * 32 + (unit ^ ((hi & 1) << 2))) * 16));
+        }
+        const int k = chunk * CHUNK + 8 * c;
+        if constexpr (LOADS_ONLY) loads_only_sink(acc, w_lo, w_hi);
+        else skinny_chunk<Op, B>(acc, w_lo, w_hi, x, p.rows, in, k, k < in, g);
     }
+    asm volatile("cp.async.wait_group 0;");
+    __syncthreads();
+    skinny_epilogue<B>(acc, reinterpret_cast<float*>(rows_ring), p, partials, row0);
 }
 
 // The splits' sums of each output in split order, plus the bias once, into the output segments.
@@ -339,8 +420,6 @@ SKINNY_KERNEL(f16, F16Operand, 4)
     SKINNY_STAGED_KERNEL(f16, F16Operand, 2, S)                                                                        \
     SKINNY_STAGED_KERNEL(f16, F16Operand, 4, S)
 SKINNY_STAGED_KERNELS(4)
-SKINNY_STAGED_KERNELS(6)
-SKINNY_STAGED_KERNELS(8)
 
 // ---- gemm: many rows, MMA-bound ----
 
