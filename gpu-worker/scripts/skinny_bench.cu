@@ -1,8 +1,10 @@
-// The decode projections' kernels (matmul_tc.cu: skinny and skinny_staged<STAGES>) timed side by side on the
-// Llama-3.1-8B shapes, each inside a CUDA graph of CALLS launches (as a replayed decode step runs them), weights
-// rotated over copies that exceed L2 so HBM serves them. A variant is (kernel, k splits); a split launch includes
-// its skinny_reduce. Every variant's output is checked against skinny's unsplit output (the same sums up to the
-// order of the splits' additions; bit-identical for an equal split). Prints JSON rows to stdout.
+// The decode projections' kernel (matmul_tc.cu's skinny) and variants of it timed side by side on the Llama-3.1-8B
+// shapes, each inside a CUDA graph of CALLS launches (as a replayed decode step runs them), weights rotated over
+// copies that exceed L2 so HBM serves them. A variant is (kernel, k splits); a split launch includes its
+// skinny_reduce. Variants: stage counts, activations staged or read from global memory, the loads alone (no
+// multiply), and stream_read (every weight byte once, the read ceiling). Every computing variant's output is checked
+// against the production kernel's unsplit output, NaN-poisoned first (the same sums up to the order of the splits'
+// additions; bit-identical for an equal split). Prints JSON rows to stdout.
 //
 //   nvcc -O3 -std=c++17 -arch=sm_90 -I gpu-worker/src/main/cuda -o /tmp/skinny_bench gpu-worker/scripts/skinny_bench.cu
 //   /tmp/skinny_bench [rows,rows,...]          (default 1,8,32)
@@ -33,14 +35,10 @@ constexpr size_t ROTATION_BYTES = size_t(480) << 20;  // 8 × L2
 
 typedef void (*Kernel)(const ProjectionParams, float*, int);
 
-// Variants that are not extern "C" kernels of matmul_tc.cu: its templates instantiated here.
-template <int B, int S, bool LOADS_ONLY>
-__global__ void __launch_bounds__(SKINNY_WARPS * 32) staged_kernel(const ProjectionParams p, float* partials, int chunks_per_split) {
-    skinny_staged<Bf16Operand, B, S, LOADS_ONLY>(p, partials, chunks_per_split);
-}
-template <int B, int S, bool LOADS_ONLY>
+// Variants of the production kernel: matmul_tc.cu's skinny_rows template instantiated here.
+template <int B, int S, bool LOADS_ONLY, bool STAGE_X>
 __global__ void __launch_bounds__(SKINNY_WARPS * 32) rows_kernel(const ProjectionParams p, float* partials, int chunks_per_split) {
-    skinny_rows<Bf16Operand, B, S, LOADS_ONLY>(p, partials, chunks_per_split);
+    skinny_rows<Bf16Operand, B, S, LOADS_ONLY, STAGE_X>(p, partials, chunks_per_split);
 }
 // The read ceiling: every byte of W once, 16-byte loads, consecutive lanes on consecutive bytes, grid-stride.
 __global__ void __launch_bounds__(256) stream_read(const ProjectionParams p, float* sink, int) {
@@ -62,30 +60,30 @@ __global__ void __launch_bounds__(256) stream_read(const ProjectionParams p, flo
 struct Family {
     const char* name;
     Kernel b1, b2, b4;
-    size_t shared_bytes;
-    bool checks;  // computes the product (loads-only variants do not)
+    size_t s1, s2, s4;  // dynamic shared memory for 1, 2, 4 B tiles
+    bool checks;        // computes the product (loads-only variants do not)
     Kernel pick(int tiles) const { return tiles == 1 ? b1 : tiles == 2 ? b2 : b4; }
+    size_t shared_bytes(int tiles) const { return tiles == 1 ? s1 : tiles == 2 ? s2 : s4; }
 };
-#define STAGED(S, L) {"staged" #S #L, staged_kernel<1, S, L>, staged_kernel<2, S, L>, staged_kernel<4, S, L>, size_t(S) * SKINNY_WARPS * STAGED_SLOT_BYTES, !L}
-#define ROWS(S, L) {"rows" #S #L, rows_kernel<1, S, L>, rows_kernel<2, S, L>, rows_kernel<4, S, L>, size_t(S) * ROWS_STAGE_BYTES, !L}
+#define ROWS(NAME, S, L, X) {NAME, rows_kernel<1, S, L, X>, rows_kernel<2, S, L, X>, rows_kernel<4, S, L, X>, \
+    size_t(S) * rows_stage_bytes(1, X), size_t(S) * rows_stage_bytes(2, X), size_t(S) * rows_stage_bytes(4, X), !L}
 static const Family FAMILIES[] = {
-    {"skinny", skinny_bf16_b1, skinny_bf16_b2, skinny_bf16_b4, 0, true},
-    STAGED(4, false), STAGED(4, true),
-    ROWS(3, false), ROWS(4, false), ROWS(6, false), ROWS(4, true),
-    {"stream_read", stream_read, stream_read, stream_read, 0, false},
+    {"skinny", skinny_bf16_b1, skinny_bf16_b2, skinny_bf16_b4, size_t(skinny_shared_bytes(1)), size_t(skinny_shared_bytes(2)),
+     size_t(skinny_shared_bytes(4)), true},  // production
+    ROWS("x from global, 3 stages", 3, false, false), ROWS("x from global, 4 stages", 4, false, false),
+    ROWS("loads only, 4 stages", 4, true, false),
+    ROWS("x staged, 2 stages", 2, false, true), ROWS("x staged, 3 stages", 3, false, true), ROWS("x staged, 4 stages", 4, false, true),
+    {"stream_read", stream_read, stream_read, stream_read, 0, 0, 0, false},
 };
 
-// Matmul.skinnyChunksPerSplit with SKINNY_CTAS_PER_SM = 4 (the production rule for skinny).
+// The production split rule, as Matmul.skinnyChunksPerSplit (SkinnySplitRuleTest pins its 8B choices).
 static int rule_chunks_per_split(int rows, int in, int out, int sms) {
-    const int chunks = (in + 31) / 32, rounds = (chunks + 31) / 32;
-    const int blocks = (out + 31) / 32;
-    const int wanted = (4 * sms + blocks - 1) / blocks;
-    const long fit = (1L << 20) / (long(std::max(rows, 1)) * out);
-    const int splits = int(std::min<long>(std::min(wanted, rounds), fit));
-    if (splits <= 1) return chunks;
-    int per = std::max(1, rounds / splits);
-    if ((rounds + per - 1) / per > fit) per = (rounds + splits - 1) / splits;
-    return per * 32;
+    const int tiles = rows <= 8 ? 1 : rows <= 16 ? 2 : 4;
+    const int chunks = (in + 31) / 32, stages = (chunks + 7) / 8, blocks = (out + 31) / 32;
+    const long resident = long(std::min(8, 228 * 1024 / (skinny_shared_bytes(tiles) + 1024))) * sms;
+    const long wanted = std::lround(double(resident) / blocks), fit = (1L << 20) / (long(std::max(rows, 1)) * out);
+    const int splits = int(std::min(std::min(wanted, long(stages / 2)), fit));
+    return splits <= 1 ? chunks : (stages + splits - 1) / splits * 8;
 }
 
 int main(int argc, char** argv) {
@@ -99,7 +97,7 @@ int main(int argc, char** argv) {
     const int sms = prop.multiProcessorCount;
     for (const Family& f : FAMILIES)
         for (int t : {1, 2, 4})
-            if (f.shared_bytes) CHECK(cudaFuncSetAttribute(f.pick(t), cudaFuncAttributeMaxDynamicSharedMemorySize, int(f.shared_bytes)));
+            if (f.shared_bytes(t)) CHECK(cudaFuncSetAttribute(f.pick(t), cudaFuncAttributeMaxDynamicSharedMemorySize, int(f.shared_bytes(t))));
     cudaStream_t stream;
     CHECK(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
     cudaEvent_t start, stop;
@@ -166,7 +164,7 @@ int main(int argc, char** argv) {
                 }
                 const int splits = (chunks + v.chunks_per_split - 1) / v.chunks_per_split;
                 dim3 grid((shape.out + 31) / 32, splits);
-                v.family->pick(tiles)<<<grid, 256, v.family->shared_bytes, stream>>>(p, partials, v.chunks_per_split);
+                v.family->pick(tiles)<<<grid, 256, v.family->shared_bytes(tiles), stream>>>(p, partials, v.chunks_per_split);
                 if (splits > 1 && v.family->checks) skinny_reduce<<<(rows * shape.out + 255) / 256, 256, 0, stream>>>(p, partials, splits);
             };
             // The reference: skinny, unsplit, on copy 0.

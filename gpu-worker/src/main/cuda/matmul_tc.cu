@@ -7,23 +7,24 @@
 // skinny_<type>_b<B> (at most 8·B rows: decode and small batches), bound by reading W once.
 //   The product is computed transposed, yᵀ = W · xᵀ ("swap AB"): W's rows fill the 16-row A side of
 //   mma.m16n8k16 and the few activation rows its 8-column B side, B tiles of 8 rows each.
-//   grid (ceil(out / 32)), SKINNY_WARPS warps, static shared memory for the final reduction.
-//   All warps of a CTA own the same SKINNY_TILES = 2 tiles of 16 weight rows (32 rows); warp w takes the k chunks
-//   w, w + SKINNY_WARPS, ... of CHUNK = 32 k each. In a chunk, lane (g = lane / 4, c = lane % 4) loads 16 bytes of
-//   weight rows g and g + 8 of each tile at k = 8c..8c+7, and the same 8 k of activation row g of each B tile (fp32,
-//   rounded to the 16-bit type in registers), which then feeds both weight tiles: activations are read from L2 once
-//   per 32 weight rows, not per 16 (at 32 rows they are 4 bytes × 32 per weight k, against 2 bytes × 32 of
-//   weights). An MMA sums its 16 k in any order, so those 32 loaded k feed two MMAs per tile, the fragment layout's logical k mapped to loaded k by the same rule on both sides (see
-//   skinny_chunk). UNROLL chunks are loaded before the first is used: several 16-byte weight loads in flight
-//   per lane (16: 64 KB per CTA), which is what streaming W at the memory's rate takes. The warps' partial sums
-//   meet in shared memory.
-//   Split k (grid (ceil(out / 32), splits)): a product with too few 32-row blocks to fill the device (the 8B's
-//   q|k|v, o and down: 128-192 CTAs for 132 SMs, each only a few dependent load rounds long) also splits
-//   its k chunks into gridDim.y consecutive ranges of chunks_per_split chunks. With one split the CTA adds the
-//   bias and writes the output segments itself; with more, it writes its fp32 sums (no bias) to
-//   partials[split][rows][out] and skinny_reduce adds the splits in split order, then the bias once, and writes
-//   the segments. No atomics: the sums' order is fixed by the shape, so a replayed step is bit-identical to an
-//   eager one.
+//   grid (ceil(out / 32), splits), SKINNY_WARPS = 8 warps, skinny_shared_bytes(B) of dynamic shared memory.
+//   A CTA owns SKINNY_TILES = 2 tiles of 16 weight rows (32 rows) and the k chunks (CHUNK = 32 k) of its split,
+//   [blockIdx.y · chunks_per_split, + chunks_per_split). They pass through a ring of skinny_stages(B) stages of
+//   8 chunks (256 k), filled by cp.async:
+//   - the weights: 32 rows × 512 bytes, warp w copying rows 4w..4w+3, every copy instruction 512 contiguous bytes of
+//     one row. This is what reads W at the memory's rate: loads shaped like the MMA fragment (64 bytes of each of 16
+//     rows per instruction) streamed 10-15% slower, with more bytes in flight or fewer (skinny-staged-notes.md);
+//   - the activations' 8·B rows × 256 k, fp32, so that the multiply reads no global memory.
+//   Warp w multiplies chunk w of each stage: lane (g = lane / 4, c = lane % 4) reads 16 bytes of weight rows g and
+//   g + 8 of each tile at k = 8c..8c+7, and the same 8 k of activation row g of each B tile (rounded to the 16-bit
+//   type in registers), which then feeds both weight tiles. An MMA sums its 16 k in any order, so those 32 loaded k
+//   feed two MMAs per tile, the fragment layout's logical k mapped to loaded k by the same rule on both sides (see
+//   skinny_chunk). Shared memory is swizzled so that both the copies and these reads are conflict-free. One barrier
+//   per stage; the warps' partial sums meet in shared memory at the end.
+//   With one split the CTA adds the bias and writes the output segments itself; with more, it writes its fp32 sums
+//   (no bias) to partials[split][rows][out] and skinny_reduce adds the splits in split order, then the bias once, and
+//   writes the segments. No atomics: the sums' order is fixed by the shape, so a replayed step is bit-identical to an
+//   eager one. Splits are for products with too few 32-row blocks to fill the device (Matmul.skinnyChunksPerSplit).
 //
 // skinny_reduce: grid (ceil(rows · out / 256)), 256 threads; one thread per output, splits summed in order.
 //
@@ -90,9 +91,12 @@ __device__ __forceinline__ uint32_t shared_address(const void* p) { return uint3
 // ---- skinny: few rows, W streamed once ----
 
 constexpr int SKINNY_WARPS = 8;
-constexpr int CHUNK = 32;  // k per warp per chunk: 4 lanes × 8 halves
-constexpr int UNROLL = 4;  // chunks whose weights are loaded before the first is used
+constexpr int CHUNK = 32;        // k per warp per chunk: 4 lanes × 8 halves
 constexpr int SKINNY_TILES = 2;  // 16-row weight tiles per CTA, all fed by each activation fragment a lane loads
+
+__device__ __forceinline__ void copy_16_async(uint32_t target, const void* source, bool valid) {
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;" ::"r"(target), "l"(source), "r"(valid ? 16 : 0));
+}
 
 // One loaded chunk into the accumulators of every B tile. w_lo / w_hi: 8 halves of weight rows g and g + 8 at
 // loaded k 8c..8c+7. The MMA's fragments hold logical k {2c, 2c+1, 2c+8, 2c+9} in lane c's registers (A: reg 0
@@ -100,17 +104,18 @@ constexpr int SKINNY_TILES = 2;  // 16-row weight tiles per CTA, all fed by each
 // {2c,2c+1 | 2c+8,2c+9} in the first MMA and 8c + {4,5 | 6,7} in the second: one rule for both operands.
 // Every lane of the warp must run it (mma.sync is warp-wide): a lane past the row's end (inside == false) takes
 // part with zeros.
-template <typename Op, int B>
+// load_x(r, lo, hi) fetches activation row r's 8 fp32 values at this lane's k (from global memory or a staged copy);
+// it is called only for rows and k inside the product.
+template <typename Op, int B, typename LoadX>
 __device__ __forceinline__ void skinny_chunk(float (&acc)[SKINNY_TILES][B][4], const uint4 (&w_lo)[SKINNY_TILES],
-                                             const uint4 (&w_hi)[SKINNY_TILES], const float* __restrict__ x, int rows, int in, int k,
-                                             bool inside, int g) {
+                                             const uint4 (&w_hi)[SKINNY_TILES], LoadX load_x, int rows, bool inside, int g) {
 #pragma unroll
     for (int b = 0; b < B; b++) {
         const int r = 8 * b + g;
         uint32_t x01 = 0, x23 = 0, x45 = 0, x67 = 0;
         if (inside && r < rows) {
-            const float4 lo = __ldg(reinterpret_cast<const float4*>(x + size_t(r) * in + k));
-            const float4 hi = __ldg(reinterpret_cast<const float4*>(x + size_t(r) * in + k + 4));
+            float4 lo, hi;
+            load_x(r, lo, hi);
             x01 = Op::pack(lo.x, lo.y);
             x23 = Op::pack(lo.z, lo.w);
             x45 = Op::pack(hi.x, hi.y);
@@ -123,6 +128,16 @@ __device__ __forceinline__ void skinny_chunk(float (&acc)[SKINNY_TILES][B][4], c
         }
     }
 }
+
+// load_x for skinny_chunk: activation row r at k, straight from global memory (through L1).
+struct GlobalX {
+    const float* __restrict__ x;
+    int in, k;
+    __device__ __forceinline__ void operator()(int r, float4& lo, float4& hi) const {
+        lo = __ldg(reinterpret_cast<const float4*>(x + size_t(r) * in + k));
+        hi = __ldg(reinterpret_cast<const float4*>(x + size_t(r) * in + k + 4));
+    }
+};
 
 // The warps' sums meet: acc[m][b][j] is output (weight row row0 + 16m + g + 8·(j / 2), activation row 8b + 2c + j % 2),
 // summed over this warp's k; `partial` ([SKINNY_WARPS][SKINNY_TILES·B·4][32] floats of shared memory) takes them all,
@@ -152,80 +167,6 @@ __device__ __forceinline__ void skinny_epilogue(const float (&acc)[SKINNY_TILES]
     }
 }
 
-template <typename Op, int B>
-__device__ void skinny(const ProjectionParams& p, float* __restrict__ partials, int chunks_per_split) {
-    __shared__ float partial[SKINNY_WARPS][SKINNY_TILES * B * 4][32];
-    const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
-    const int g = lane / 4, c = lane % 4;
-    const int in = p.in;
-    const int row0 = blockIdx.x * 16 * SKINNY_TILES;
-    const uint16_t* __restrict__ w = static_cast<const uint16_t*>(p.w);
-    const float* __restrict__ x = static_cast<const float*>(p.x);
-    // Tile m: weight rows row0 + 16m + g (lo) and + 8 (hi); rows past the end point at row 0 and load nothing.
-    bool lo_valid[SKINNY_TILES], hi_valid[SKINNY_TILES];
-    const uint16_t* w_lo_row[SKINNY_TILES];
-    const uint16_t* w_hi_row[SKINNY_TILES];
-#pragma unroll
-    for (int m = 0; m < SKINNY_TILES; m++) {
-        const int lo = row0 + 16 * m + g, hi = lo + 8;
-        lo_valid[m] = lo < p.out;
-        hi_valid[m] = hi < p.out;
-        w_lo_row[m] = w + size_t(lo_valid[m] ? lo : 0) * in;
-        w_hi_row[m] = w + size_t(hi_valid[m] ? hi : 0) * in;
-    }
-
-    float acc[SKINNY_TILES][B][4];
-#pragma unroll
-    for (int m = 0; m < SKINNY_TILES; m++)
-#pragma unroll
-        for (int b = 0; b < B; b++) acc[m][b][0] = acc[m][b][1] = acc[m][b][2] = acc[m][b][3] = 0.f;
-
-    // This CTA's chunks: [first, last). A chunk past `last` belongs to the next split and must not be loaded.
-    const int chunks = (in + CHUNK - 1) / CHUNK;
-    const int first = blockIdx.y * chunks_per_split, last = min(chunks, first + chunks_per_split);
-    for (int base = first + warp; base < last; base += SKINNY_WARPS * UNROLL) {
-        uint4 w_lo[UNROLL][SKINNY_TILES], w_hi[UNROLL][SKINNY_TILES];
-#pragma unroll
-        for (int u = 0; u < UNROLL; u++) {
-            const int chunk = base + u * SKINNY_WARPS;
-            const int k = chunk * CHUNK + 8 * c;  // in % 8 == 0: [k, k + 8) is inside or past the row
-            const bool inside = chunk < last && k < in;
-#pragma unroll
-            for (int m = 0; m < SKINNY_TILES; m++) {
-                w_lo[u][m] = inside && lo_valid[m] ? __ldcs(reinterpret_cast<const uint4*>(w_lo_row[m] + k)) : make_uint4(0, 0, 0, 0);
-                w_hi[u][m] = inside && hi_valid[m] ? __ldcs(reinterpret_cast<const uint4*>(w_hi_row[m] + k)) : make_uint4(0, 0, 0, 0);
-            }
-        }
-#pragma unroll
-        for (int u = 0; u < UNROLL; u++) {
-            const int chunk = base + u * SKINNY_WARPS, k = chunk * CHUNK + 8 * c;
-            // The branch is on the chunk, the same for the whole warp; lanes past the end of a last, partial chunk
-            // still run the MMAs (with zeros), as a warp-wide instruction requires.
-            if (chunk < last) skinny_chunk<Op, B>(acc, w_lo[u], w_hi[u], x, p.rows, in, k, k < in, g);
-        }
-    }
-
-    skinny_epilogue<B>(acc, &partial[0][0][0], p, partials, row0);
-}
-
-// ---- skinny_staged: the same product and the same sums as skinny, its weight loads asynchronous ----
-//
-// skinny keeps its in-flight weights in registers: a warp loads UNROLL chunks, waits, computes, then loads again, so
-// between rounds a warp has nothing in flight, and a CTA of one or two rounds (q|k|v, o) spends most of its life
-// waiting. Here each lane copies its 16-byte weight pieces with cp.async into a per-warp ring of STAGES chunks of
-// shared memory and reads back only the bytes it copied itself (so no barrier is needed, and the 16-byte slots of a
-// chunk are laid out by lane: a quarter-warp touches 128 contiguous bytes, conflict-free). While chunk i is
-// multiplied, chunks i + 1 .. i + STAGES - 1 are on their way, so every warp always has memory requests
-// outstanding, without the registers to hold them.
-//   Same grid, split and chunk order as skinny: chunk sums in the same order, so the outputs are bit-identical.
-//   Dynamic shared memory: skinny_staged_shared_bytes(STAGES, B) (the ring; after the loop it holds the warps'
-//   partial sums).
-constexpr int STAGED_SLOT_BYTES = SKINNY_TILES * 2 * 32 * 16;  // one chunk of one warp: 2 tiles × (lo, hi) × 32 lanes × 16 B
-
-__device__ __forceinline__ void copy_16_async(uint32_t target, const void* source, bool valid) {
-    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;" ::"r"(target), "l"(source), "r"(valid ? 16 : 0));
-}
-
 // A benchmark variant's stand-in for skinny_chunk that keeps the loaded weights live and multiplies nothing: the
 // loads' own time (skinny_bench.cu times it beside the real kernel).
 template <int B>
@@ -236,93 +177,29 @@ __device__ __forceinline__ void loads_only_sink(float (&acc)[SKINNY_TILES][B][4]
         acc[m][0][0] += __uint_as_float((w_lo[m].x ^ w_lo[m].y ^ w_lo[m].z ^ w_lo[m].w ^ w_hi[m].x ^ w_hi[m].y ^ w_hi[m].z ^ w_hi[m].w) & 0x3f);
 }
 
-template <typename Op, int B, int STAGES, bool LOADS_ONLY = false>
-__device__ void skinny_staged(const ProjectionParams& p, float* __restrict__ partials, int chunks_per_split) {
-    extern __shared__ __align__(16) unsigned char staged_ring[];  // [SKINNY_WARPS][STAGES][STAGED_SLOT_BYTES]
-    const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
-    const int g = lane / 4, c = lane % 4;
-    const int in = p.in;
-    const int row0 = blockIdx.x * 16 * SKINNY_TILES;
-    const uint16_t* __restrict__ w = static_cast<const uint16_t*>(p.w);
-    const float* __restrict__ x = static_cast<const float*>(p.x);
-    bool lo_valid[SKINNY_TILES], hi_valid[SKINNY_TILES];
-    const uint16_t* w_lo_row[SKINNY_TILES];
-    const uint16_t* w_hi_row[SKINNY_TILES];
-#pragma unroll
-    for (int m = 0; m < SKINNY_TILES; m++) {
-        const int lo = row0 + 16 * m + g, hi = lo + 8;
-        lo_valid[m] = lo < p.out;
-        hi_valid[m] = hi < p.out;
-        w_lo_row[m] = w + size_t(lo_valid[m] ? lo : 0) * in;
-        w_hi_row[m] = w + size_t(hi_valid[m] ? hi : 0) * in;
-    }
-    // Lane's 16-byte slot of piece (tile m, half h) in stage s: s · SLOT + ((2m + h) · 32 + lane) · 16.
-    const uint32_t ring = shared_address(staged_ring) + warp * STAGES * STAGED_SLOT_BYTES + lane * 16;
-
-    const int chunks = (in + CHUNK - 1) / CHUNK;
-    const int first = blockIdx.y * chunks_per_split, last = min(chunks, first + chunks_per_split);
-    // This warp's chunks: first + warp + SKINNY_WARPS · i for i < mine.
-    const int mine = last > first + warp ? (last - first - warp + SKINNY_WARPS - 1) / SKINNY_WARPS : 0;
-    auto issue = [&](int i) {  // chunk i's copies into stage i % STAGES (zeros past the row's end); always one group
-        if (i < mine) {
-            const int k = (first + warp + SKINNY_WARPS * i) * CHUNK + 8 * c;
-            const bool inside = k < in;
-            const uint32_t slot = ring + (i % STAGES) * STAGED_SLOT_BYTES;
-#pragma unroll
-            for (int m = 0; m < SKINNY_TILES; m++) {
-                copy_16_async(slot + (2 * m) * 512, w_lo_row[m] + (inside && lo_valid[m] ? k : 0), inside && lo_valid[m]);
-                copy_16_async(slot + (2 * m + 1) * 512, w_hi_row[m] + (inside && hi_valid[m] ? k : 0), inside && hi_valid[m]);
-            }
-        }
-        asm volatile("cp.async.commit_group;");
-    };
-
-    float acc[SKINNY_TILES][B][4];
-#pragma unroll
-    for (int m = 0; m < SKINNY_TILES; m++)
-#pragma unroll
-        for (int b = 0; b < B; b++) acc[m][b][0] = acc[m][b][1] = acc[m][b][2] = acc[m][b][3] = 0.f;
-
-#pragma unroll
-    for (int i = 0; i < STAGES - 1; i++) issue(i);
-    for (int i = 0; i < mine; i++) {
-        // Stage (i - 1) % STAGES was read into registers by the last iteration's MMAs, which have issued: refill it.
-        issue(i + STAGES - 1);
-        asm volatile("cp.async.wait_group %0;" ::"n"(STAGES - 1));  // chunk i's group has landed
-        const uint32_t slot = ring + (i % STAGES) * STAGED_SLOT_BYTES;
-        uint4 w_lo[SKINNY_TILES], w_hi[SKINNY_TILES];
-#pragma unroll
-        for (int m = 0; m < SKINNY_TILES; m++) {
-            asm volatile("ld.shared.v4.u32 {%0,%1,%2,%3}, [%4];"
-                         : "=r"(w_lo[m].x), "=r"(w_lo[m].y), "=r"(w_lo[m].z), "=r"(w_lo[m].w) : "r"(slot + (2 * m) * 512));
-            asm volatile("ld.shared.v4.u32 {%0,%1,%2,%3}, [%4];"
-                         : "=r"(w_hi[m].x), "=r"(w_hi[m].y), "=r"(w_hi[m].z), "=r"(w_hi[m].w) : "r"(slot + (2 * m + 1) * 512));
-        }
-        const int k = (first + warp + SKINNY_WARPS * i) * CHUNK + 8 * c;
-        if constexpr (LOADS_ONLY) loads_only_sink(acc, w_lo, w_hi);
-        else skinny_chunk<Op, B>(acc, w_lo, w_hi, x, p.rows, in, k, k < in, g);
-    }
-    asm volatile("cp.async.wait_group 0;");
-    __syncthreads();  // every warp is done with its ring: it now holds the partial sums
-
-    skinny_epilogue<B>(acc, reinterpret_cast<float*>(staged_ring), p, partials, row0);
-}
-
-// ---- skinny_rows: skinny's sums, its weights copied a CTA stage at a time in whole 512-byte row pieces ----
-//
-// skinny and skinny_staged load as the MMA fragment wants: one warp instruction takes 64 bytes of each of 16 rows.
-// Here the CTA's 8 warps copy a stage of ROWS_STAGE_K = 256 k of its 32 weight rows together, each copy instruction
-// 512 contiguous bytes of one row (warp w copies rows 4w..4w+3; lane l the 16-byte unit l), into a STAGES-deep ring;
-// then warp w multiplies its chunk of the stage (k 32w..32w+31, chunk first + 8t + w of stage t: the same chunks in
-// the same order as skinny, so the same sums bit for bit), reading the units its fragments need. Unit j of row r
-// is stored at j ^ 4(r & 1): the 8 lanes of one 16-byte shared-load phase (rows g = 0, 1 × 4 units) then hit 8
-// distinct 16-byte bank groups. One barrier per stage (the ring is shared by the warps).
-//   Dynamic shared memory: STAGES × 32 rows × 512 bytes (after the loop it holds the warps' partial sums).
+// The skinny kernel's body (the file comment describes it). STAGES, STAGE_X (activations copied into each stage, or
+// read from global memory by the multiply) and LOADS_ONLY (no multiply: the loads' own time) are there for
+// skinny_bench.cu, which times variants of them side by side; the production kernels are instantiated below.
+// A stage: 32 weight rows × 32 units of 16 bytes, unit j of row r at j ^ 4(r & 1) (the 8 lanes of one 16-byte
+// shared-load phase, rows g = 0, 1 × 4 units, then hit 8 distinct bank groups); with STAGE_X then 8·B activation rows ×
+// 64 units (fp32), unit u of row r at u ^ (r & 1) for the same reason. After the loop the ring holds the warps' sums.
 constexpr int ROWS_STAGE_K = SKINNY_WARPS * CHUNK, ROWS_STAGE_BYTES = 16 * SKINNY_TILES * ROWS_STAGE_K * 2;
+__host__ __device__ constexpr int rows_stage_bytes(int b, bool stage_x) { return ROWS_STAGE_BYTES + (stage_x ? 8 * b * ROWS_STAGE_K * 4 : 0); }
 
-template <typename Op, int B, int STAGES, bool LOADS_ONLY = false>
+// load_x for skinny_chunk from a stage's activation copy (STAGE_X), this lane's k at `unit` (its first of two units).
+struct StagedX {
+    uint32_t x_stage;
+    int unit;
+    __device__ __forceinline__ void operator()(int r, float4& lo, float4& hi) const {
+        const uint32_t row = x_stage + r * ROWS_STAGE_K * 4, flip = r & 1;
+        asm volatile("ld.shared.v4.f32 {%0,%1,%2,%3}, [%4];" : "=f"(lo.x), "=f"(lo.y), "=f"(lo.z), "=f"(lo.w) : "r"(row + ((unit ^ flip) << 4)));
+        asm volatile("ld.shared.v4.f32 {%0,%1,%2,%3}, [%4];" : "=f"(hi.x), "=f"(hi.y), "=f"(hi.z), "=f"(hi.w) : "r"(row + (((unit + 1) ^ flip) << 4)));
+    }
+};
+
+template <typename Op, int B, int STAGES, bool LOADS_ONLY = false, bool STAGE_X = false>
 __device__ void skinny_rows(const ProjectionParams& p, float* __restrict__ partials, int chunks_per_split) {
-    extern __shared__ __align__(16) unsigned char rows_ring[];  // [STAGES][32 rows][32 units of 16 B], swizzled
+    extern __shared__ __align__(16) unsigned char rows_ring[];  // [STAGES][rows_stage_bytes(B, STAGE_X)]
     const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
     const int g = lane / 4, c = lane % 4;
     const int in = p.in;
@@ -334,16 +211,26 @@ __device__ void skinny_rows(const ProjectionParams& p, float* __restrict__ parti
     const int first = blockIdx.y * chunks_per_split, last = min(chunks, first + chunks_per_split);
     const int stages = (last - first + SKINNY_WARPS - 1) / SKINNY_WARPS;
 
+    constexpr int STAGE_BYTES = rows_stage_bytes(B, STAGE_X);
     // Copies: rows 4·warp + q (q < 4), unit `lane` (k = stage's k0 + 8·lane), chunk first + 8t + lane / 4.
     auto issue = [&](int t) {
         if (t < stages) {
             const int chunk = first + SKINNY_WARPS * t + lane / 4, k = chunk * CHUNK + 8 * c;
-            const uint32_t stage = ring + (t % STAGES) * ROWS_STAGE_BYTES;
+            const uint32_t stage = ring + (t % STAGES) * STAGE_BYTES;
 #pragma unroll
             for (int q = 0; q < 4; q++) {
                 const int r = 4 * warp + q, row = row0 + r;
                 const bool valid = row < p.out && chunk < last && k < in;
                 copy_16_async(stage + (r * 32 + (lane ^ ((r & 1) << 2))) * 16, w + (valid ? size_t(row) * in + k : 0), valid);
+            }
+            if constexpr (STAGE_X) {  // 8·B rows × 64 units; rows past p.rows, k past the split or the row: not copied
+                const int k0 = (first + SKINNY_WARPS * t) * CHUNK, k_end = min(in, last * CHUNK);
+#pragma unroll
+                for (int e = threadIdx.x; e < 8 * B * 64; e += SKINNY_WARPS * 32) {
+                    const int r = e / 64, u = e % 64, k = k0 + 4 * u;
+                    if (r < p.rows && k < k_end)
+                        copy_16_async(stage + ROWS_STAGE_BYTES + (r * 64 + (u ^ (r & 1))) * 16, x + size_t(r) * in + k, true);
+                }
             }
         }
         asm volatile("cp.async.commit_group;");
@@ -363,7 +250,7 @@ __device__ void skinny_rows(const ProjectionParams& p, float* __restrict__ parti
         issue(t + STAGES - 1);
         const int chunk = first + SKINNY_WARPS * t + warp;
         if (chunk >= last) continue;  // the same for the whole warp
-        const uint32_t stage = ring + (t % STAGES) * ROWS_STAGE_BYTES;
+        const uint32_t stage = ring + (t % STAGES) * STAGE_BYTES;
         const int unit = 4 * warp + c;
         uint4 w_lo[SKINNY_TILES], w_hi[SKINNY_TILES];
 #pragma unroll
@@ -378,12 +265,18 @@ __device__ void skinny_rows(const ProjectionParams& p, float* __restrict__ parti
         }
         const int k = chunk * CHUNK + 8 * c;
         if constexpr (LOADS_ONLY) loads_only_sink(acc, w_lo, w_hi);
-        else skinny_chunk<Op, B>(acc, w_lo, w_hi, x, p.rows, in, k, k < in, g);
+        else if constexpr (STAGE_X) skinny_chunk<Op, B>(acc, w_lo, w_hi, StagedX{stage + ROWS_STAGE_BYTES, 8 * warp + 2 * c}, p.rows, k < in, g);
+        else skinny_chunk<Op, B>(acc, w_lo, w_hi, GlobalX{x, in, k}, p.rows, k < in, g);
     }
     asm volatile("cp.async.wait_group 0;");
     __syncthreads();
     skinny_epilogue<B>(acc, reinterpret_cast<float*>(rows_ring), p, partials, row0);
 }
+
+// The production instantiations: activations staged, 3 stages for 1 or 2 B tiles (72 or 96 KB: 3 or 2 CTAs an SM on
+// Hopper's 228 KB), 2 for 4 (96 KB). io.vecinfer.cuda.ops.Matmul mirrors skinny_shared_bytes.
+__host__ __device__ constexpr int skinny_stages(int b) { return b == 4 ? 2 : 3; }
+__host__ __device__ constexpr int skinny_shared_bytes(int b) { return skinny_stages(b) * rows_stage_bytes(b, true); }
 
 // The splits' sums of each output in split order, plus the bias once, into the output segments.
 extern "C" __global__ void __launch_bounds__(256) skinny_reduce(const ProjectionParams p, const float* __restrict__ partials, int splits) {
@@ -398,7 +291,7 @@ extern "C" __global__ void __launch_bounds__(256) skinny_reduce(const Projection
 #define SKINNY_KERNEL(type, Op, B)                                                                                     \
     extern "C" __global__ void __launch_bounds__(SKINNY_WARPS * 32)                                                    \
         skinny_##type##_b##B(const ProjectionParams p, float* partials, int chunks_per_split) {                        \
-        skinny<Op, B>(p, partials, chunks_per_split);                                                                  \
+        skinny_rows<Op, B, skinny_stages(B), false, true>(p, partials, chunks_per_split);                              \
     }
 SKINNY_KERNEL(bf16, Bf16Operand, 1)
 SKINNY_KERNEL(bf16, Bf16Operand, 2)
@@ -407,20 +300,6 @@ SKINNY_KERNEL(f16, F16Operand, 1)
 SKINNY_KERNEL(f16, F16Operand, 2)
 SKINNY_KERNEL(f16, F16Operand, 4)
 
-#define SKINNY_STAGED_KERNEL(type, Op, B, S)                                                                           \
-    extern "C" __global__ void __launch_bounds__(SKINNY_WARPS * 32)                                                    \
-        skinny_staged##S##_##type##_b##B(const ProjectionParams p, float* partials, int chunks_per_split) {           \
-        skinny_staged<Op, B, S>(p, partials, chunks_per_split);                                                        \
-    }
-#define SKINNY_STAGED_KERNELS(S)                                                                                       \
-    SKINNY_STAGED_KERNEL(bf16, Bf16Operand, 1, S)                                                                      \
-    SKINNY_STAGED_KERNEL(bf16, Bf16Operand, 2, S)                                                                      \
-    SKINNY_STAGED_KERNEL(bf16, Bf16Operand, 4, S)                                                                      \
-    SKINNY_STAGED_KERNEL(f16, F16Operand, 1, S)                                                                        \
-    SKINNY_STAGED_KERNEL(f16, F16Operand, 2, S)                                                                        \
-    SKINNY_STAGED_KERNEL(f16, F16Operand, 4, S)
-SKINNY_STAGED_KERNELS(4)
-
 // ---- gemm: many rows, MMA-bound ----
 
 constexpr int BM = 128, BN = 128, BK = 32, STAGES = 4, GEMM_THREADS = 256;
@@ -428,10 +307,6 @@ constexpr int STAGE_HALVES = (BM + BN) * BK;
 
 // The 16-byte chunk (row, j) of a stage, swizzled: see the file comment.
 __device__ __forceinline__ int stage_offset(int row, int j) { return row * BK + ((j ^ ((row >> 1) & 3)) << 3); }
-
-__device__ __forceinline__ void copy_16(uint32_t target, const void* source, bool valid) {
-    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;" ::"r"(target), "l"(source), "r"(valid ? 16 : 0));
-}
 
 __device__ __forceinline__ void ldmatrix_x4(uint32_t (&r)[4], uint32_t address) {
     asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];"
@@ -461,7 +336,7 @@ __device__ void gemm(const ProjectionParams& p) {
             const int source_row = is_x ? m0 + row : n0 + row - BM;
             const bool valid = k < in && source_row < (is_x ? rows : out);
             const uint16_t* source = (is_x ? a : w) + (valid ? size_t(source_row) * in + k : 0);
-            copy_16(shared_address(s + stage_offset(row, j)), source, valid);
+            copy_16_async(shared_address(s + stage_offset(row, j)), source, valid);
         }
     };
 

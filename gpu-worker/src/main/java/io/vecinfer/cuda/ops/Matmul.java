@@ -46,14 +46,34 @@ public final class Matmul implements AutoCloseable {
     static final int SKINNY_MAX_ROWS = 32;
     private static final int WARPS = 8, ROW_TILE = 8;                 // as in matmul.cu
     private static final int SKINNY_ROWS_PER_CTA = 32, SKINNY_THREADS = 256; // as in matmul_tc.cu (2 tiles of 16)
-    /** As in matmul_tc.cu: k per chunk, and the chunks a CTA loads in one round (8 warps × UNROLL 4). */
-    static final int SKINNY_CHUNK = 32, SKINNY_ROUND_CHUNKS = 32;
+    /** As in matmul_tc.cu: k per chunk, and the chunks of one stage of the skinny kernel's ring (one per warp). */
+    static final int SKINNY_CHUNK = 32, SKINNY_STAGE_CHUNKS = 8;
     /**
-     * CTAs per multiprocessor the skinny kernel's split rule aims for: 2 fit at once (100-128 registers × 256
-     * threads, 64 KB of weight loads in flight each), and a second wave lets a finished CTA's slot start the next
-     * one's loads.
+     * Shared memory per multiprocessor on Hopper (H100/H200), the 1 KB the driver reserves per CTA, and the thread
+     * limit: what the split rule counts resident CTAs with. On an A100 (164 KB) it over-counts, which only splits more.
      */
-    static final int SKINNY_CTAS_PER_SM = 4;
+    private static final int SHARED_PER_SM = 228 * 1024, SHARED_RESERVED_PER_CTA = 1024, MAX_CTAS_PER_SM = 2048 / SKINNY_THREADS;
+    /** The fewest stages (of 256 k) a split of the skinny kernel takes, so that its ring still overlaps copies and MMAs. */
+    static final int SKINNY_MIN_SPLIT_STAGES = 2;
+
+    /** B tiles (8 activation rows each) of the skinny instantiation that takes {@code rows} rows: 1, 2 or 4. */
+    static int skinnyTiles(int rows) {
+        return rows <= 8 ? 1 : rows <= 16 ? 2 : 4;
+    }
+
+    /**
+     * Dynamic shared memory of the skinny kernel with {@code tiles} B tiles, as skinny_shared_bytes in matmul_tc.cu: its
+     * stages (3, or 2 for 4 tiles) of 32 weight rows × 256 k (16 KB) and 8·tiles activation rows × 256 fp32 (8 KB a tile).
+     */
+    static int skinnySharedBytes(int tiles) {
+        int stages = tiles == 4 ? 2 : 3;
+        return stages * (16 * 1024 + tiles * 8 * 1024);
+    }
+
+    /** CTAs of the skinny kernel resident on one multiprocessor at once (their shared memory bounds it): 3, 2 or 2. */
+    static int skinnyCtasPerSm(int tiles) {
+        return Math.min(MAX_CTAS_PER_SM, SHARED_PER_SM / (skinnySharedBytes(tiles) + SHARED_RESERVED_PER_CTA));
+    }
     /**
      * Floats of the split sums' scratch (4 MB): allocated once at that size, never regrown, so that a recorded decode
      * step's baked-in address stays valid. Holds 32 rows × 4 splits × 8192 columns.
@@ -221,31 +241,30 @@ public final class Matmul implements AutoCloseable {
         }
         if (splits > 1 && splitScratch == null) splitScratch = device.allocate(SPLIT_SCRATCH_FLOATS * Float.BYTES);
         KernelParams p = params(w, x, rows, bias, y);
-        int tiles = rows <= 8 ? 1 : rows <= 16 ? 2 : 4; // 8-row B tiles of the MMA, as instantiated
-        device.module("matmul_tc").kernel("skinny_" + w.suffix() + "_b" + tiles)
-                .launch(ceilDiv(w.rows(), SKINNY_ROWS_PER_CTA), splits, 1, SKINNY_THREADS, 0, p, splits > 1 ? splitScratch : null, chunksPerSplit);
+        int tiles = skinnyTiles(rows);
+        device.module("matmul_tc").kernel("skinny_" + w.suffix() + "_b" + tiles).launch(ceilDiv(w.rows(), SKINNY_ROWS_PER_CTA), splits, 1,
+                SKINNY_THREADS, skinnySharedBytes(tiles), p, splits > 1 ? splitScratch : null, chunksPerSplit);
         if (splits > 1) {
             device.module("matmul_tc").kernel("skinny_reduce").launch(ceilDiv((long) rows * w.rows(), 256), 1, 1, 256, 0, p, splitScratch, splits);
         }
     }
 
     /**
-     * How many k chunks each CTA of the skinny kernel takes: all of them, unless the product has too few 32-row blocks
-     * to give each multiprocessor {@link #SKINNY_CTAS_PER_SM} CTAs (the 8B's q|k|v, o and down: 128-192 CTAs of 32 rows for
-     * 132 SMs): then k is split into that many more CTAs, each range a whole number of a CTA's load rounds
-     * ({@link #SKINNY_ROUND_CHUNKS}, so none is cut short), at most as many splits as the scratch holds sums for.
+     * How many k chunks each CTA of the skinny kernel takes: all of them, unless the product's 32-row blocks are too few
+     * to fill the multiprocessors with {@link #skinnyCtasPerSm} CTAs each. Then k is cut into splits, as many as the
+     * resident CTAs per block (rounded to nearest: a little past one wave costs less than a long tail of idle slots),
+     * each a whole number of stages and at least {@link #SKINNY_MIN_SPLIT_STAGES}, at most as many as the scratch holds
+     * sums for. On an H200 at 1-8 rows (3 CTAs an SM): the 8B's q|k|v 2 splits, o 3, down 3, gate|up and lm_head none
+     * (skinny-staged-notes.md has the measurements behind it).
      */
     static int skinnyChunksPerSplit(int rows, int in, int out, int multiprocessors) {
-        int chunks = ceilDiv(in, SKINNY_CHUNK), rounds = ceilDiv(chunks, SKINNY_ROUND_CHUNKS);
-        int wanted = ceilDiv((long) SKINNY_CTAS_PER_SM * multiprocessors, ceilDiv(out, SKINNY_ROWS_PER_CTA));
+        int chunks = ceilDiv(in, SKINNY_CHUNK), stages = ceilDiv(chunks, SKINNY_STAGE_CHUNKS);
+        long resident = (long) skinnyCtasPerSm(skinnyTiles(rows)) * multiprocessors;
+        long wanted = Math.round((double) resident / ceilDiv(out, SKINNY_ROWS_PER_CTA));
         long fit = SPLIT_SCRATCH_FLOATS / ((long) Math.max(rows, 1) * out);
-        int splits = (int) Math.min(Math.min(wanted, rounds), fit);
+        int splits = (int) Math.min(Math.min(wanted, stages / SKINNY_MIN_SPLIT_STAGES), fit);
         if (splits <= 1) return chunks;
-        // Rounds per split rounded down gives at least the splits wanted (down: 14 rounds, 5 wanted: 2 each, 7 splits); rounded
-        // up where that many would not fit the scratch.
-        int perSplit = Math.max(1, rounds / splits);
-        if (ceilDiv(rounds, perSplit) > fit) perSplit = ceilDiv(rounds, splits);
-        return perSplit * SKINNY_ROUND_CHUNKS;
+        return ceilDiv(stages, splits) * SKINNY_STAGE_CHUNKS;
     }
 
     /** The kernel a launch of {@code rows} rows into one output buffer (at a 16-byte-aligned offset) runs. */

@@ -9,8 +9,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * CPU: {@link Matmul#skinnyChunksPerSplit}, the rule that splits the skinny kernel's k across CTAs. On the 8B's shapes
- * and an H200's 132 multiprocessors it splits the products with few 16-row tiles (q|k|v, o, down) and leaves the wide
- * ones (gate|up, lm_head) alone; on any shape its splits are whole load rounds, cover k, and fit the scratch.
+ * and an H200's 132 multiprocessors it splits the products with few 32-row blocks (q|k|v, o, down) and leaves the wide
+ * ones (gate|up, lm_head) alone; on any shape its splits are whole stages, at least two of them, cover k without an
+ * empty split, and fit the scratch.
  */
 class SkinnySplitRuleTest {
     private static int splits(int rows, int in, int out, int multiprocessors) {
@@ -19,17 +20,34 @@ class SkinnySplitRuleTest {
 
     @Test
     void splitsTheNarrowLlamaProjectionsOnAnH200() {
-        for (int rows : new int[]{1, 8, 32}) {
-            assertEquals(4, splits(rows, 4096, 6144, 132), "qkv");     // 192 blocks of 32 rows: 768 CTAs
-            assertEquals(4, splits(rows, 4096, 4096, 132), "o");       // 128 blocks, 4 rounds: 512 CTAs
-            assertEquals(7, splits(rows, 14336, 4096, 132), "down");   // 128 blocks, 14 rounds of 2 each: 896 CTAs
+        for (int rows : new int[]{1, 8}) { // 3 CTAs an SM: 396 resident
+            assertEquals(2, splits(rows, 4096, 6144, 132), "qkv");     // 192 blocks of 32 rows: 396 / 192 ≈ 2
+            assertEquals(3, splits(rows, 4096, 4096, 132), "o");       // 128 blocks: 3.1
+            assertEquals(3, splits(rows, 14336, 4096, 132), "down");
             assertEquals(1, splits(rows, 4096, 28672, 132), "gate_up"); // 896 blocks already
             assertEquals(1, splits(rows, 4096, 128256, 132), "lm_head");
+        }
+        for (int rows : new int[]{16, 32}) { // 2 CTAs an SM: 264 resident
+            assertEquals(1, splits(rows, 4096, 6144, 132), "qkv");     // 1.4 rounds to 1
+            assertEquals(2, splits(rows, 4096, 4096, 132), "o");
+            assertEquals(2, splits(rows, 14336, 4096, 132), "down");
+            assertEquals(1, splits(rows, 4096, 28672, 132), "gate_up");
         }
     }
 
     @Test
-    void splitsAreWholeRoundsCoverKAndFitTheScratch() {
+    void residentCtasFollowTheSharedMemory() {
+        assertEquals(3, Matmul.skinnyCtasPerSm(1)); // 72 KB each
+        assertEquals(2, Matmul.skinnyCtasPerSm(2)); // 96 KB
+        assertEquals(2, Matmul.skinnyCtasPerSm(4)); // 96 KB
+        assertEquals(1, Matmul.skinnyTiles(1));
+        assertEquals(1, Matmul.skinnyTiles(8));
+        assertEquals(2, Matmul.skinnyTiles(9));
+        assertEquals(4, Matmul.skinnyTiles(17));
+    }
+
+    @Test
+    void splitsAreWholeStagesCoverKAndFitTheScratch() {
         SplittableRandom random = new SplittableRandom();
         for (int trial = 0; trial < 10_000; trial++) {
             int rows = 1 + random.nextInt(Matmul.SKINNY_MAX_ROWS), in = 8 * (1 + random.nextInt(4096)), out = 1 + random.nextInt(40_000);
@@ -39,10 +57,12 @@ class SkinnySplitRuleTest {
             String what = rows + "×" + in + "→" + out + " on " + multiprocessors + ": " + perSplit + " chunks per split";
             assertTrue(perSplit >= 1, what);
             if (splits == 1) continue;
-            assertEquals(0, perSplit % Matmul.SKINNY_ROUND_CHUNKS, what);
+            assertEquals(0, perSplit % Matmul.SKINNY_STAGE_CHUNKS, what);
+            assertTrue(perSplit >= Matmul.SKINNY_MIN_SPLIT_STAGES * Matmul.SKINNY_STAGE_CHUNKS, what + ": a split too short");
             assertTrue((long) (splits - 1) * perSplit < chunks, what + ": an empty split");
             assertTrue((long) splits * rows * out <= Matmul.SPLIT_SCRATCH_FLOATS, what + ": scratch");
-            assertTrue(Matmul.ceilDiv(out, 32) < Matmul.SKINNY_CTAS_PER_SM * multiprocessors, what + ": split a wide product");
+            long resident = (long) Matmul.skinnyCtasPerSm(Matmul.skinnyTiles(rows)) * multiprocessors;
+            assertTrue(3L * Matmul.ceilDiv(out, 32) <= 2 * resident, what + ": split a product that fills the device"); // round(resident / blocks) ≥ 2
         }
     }
 }
