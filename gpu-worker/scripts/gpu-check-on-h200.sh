@@ -14,6 +14,9 @@
 #   attention  the fp16 ring attention benchmark (tensor-core prefill, split-KV decode) and its SDPA peer;
 #   matmul     the projections on Llama-3.1-8B shapes and their torch.matmul peer (MATMUL_ARGS, e.g.
 #              "--rows 512,2048,4096 --runs 20", goes to both);
+#   skinny     skinny_bench.cu (built here by nvcc): the decode projections' kernel and its variants in CUDA graphs on the
+#              8B shapes at SKINNY_ROWS (default 1,8,32) rows, outputs checked against the production kernel's, then
+#              matmul_peer.py --graph 20 (torch.matmul timed the same way): $OUT/skinny-bench.json, $OUT/matmul-peer-graph.json;
 #   parity     transformers_parity_peer.py (transformers in the checkpoint's dtype, logits of every prompt position)
 #              then TransformersParity (CudaDecoder against it and against the fp32 CPU decoder, and 64-token greedy
 #              continuations CPU against CUDA) on the family fixtures and the shipped model:
@@ -31,7 +34,7 @@
 #              bundle's vq_mma_attention.fatbin, with an opcode count per kernel: $OUT/sass-*.txt (where the device has cuobjdump).
 # Each Java step has a time limit (STEP_S, default 240 s); one that outlives it prints a thread dump (SIGQUIT)
 # before it is killed, so a hang names its place. Everything lands in $OUT as it is produced.
-#   bash gpu-worker/scripts/gpu-check-on-h200.sh [tests] [vq] [ncu-vq] [ncu-vq-source] [sass] [encode] [attention] [matmul] [parity] [decode-attr]   (default: tests vq attention)
+#   bash gpu-worker/scripts/gpu-check-on-h200.sh [tests] [vq] [ncu-vq] [ncu-vq-source] [sass] [encode] [attention] [matmul] [skinny] [parity] [decode-attr]   (default: tests vq attention)
 set -uo pipefail
 steps="${*:-tests vq attention}"
 # The bundle into /tmp/device-bundle and the shipped weights beside their .xz, once per call.
@@ -110,6 +113,13 @@ for step in $steps; do
     matmul)
       java_step io.vecinfer.bench.MatmulBenchmark ${MATMUL_ARGS:-} 2>"$OUT/matmul-stderr.txt" | tee "$OUT/matmul-benchmark.json"
       PYTHONUNBUFFERED=1 python3 gpu-worker/scripts/matmul_peer.py ${MATMUL_ARGS:-} 2>&1 | tee "$OUT/matmul-peer.json" ;;
+    skinny)
+      nvcc -O3 -std=c++17 -arch=sm_90 -I gpu-worker/src/main/cuda -o /tmp/skinny_bench gpu-worker/scripts/skinny_bench.cu \
+        > "$OUT/skinny-build.txt" 2>&1 && timeout "${STEP_S:-240}" /tmp/skinny_bench "${SKINNY_ROWS:-1,8,32}" > "$OUT/skinny-bench.json" \
+        2> "$OUT/skinny-stderr.txt"
+      echo "skinny_bench rc $?" | tee -a "$OUT/skinny-build.txt"
+      PYTHONUNBUFFERED=1 timeout "${STEP_S:-240}" python3 gpu-worker/scripts/matmul_peer.py --rows "${SKINNY_ROWS:-1,8,32}" --graph 20 \
+        > "$OUT/matmul-peer-graph.json" 2> "$OUT/matmul-peer-graph-stderr.txt" ;;
     parity)
       # The peer exits (freeing the GPU) before the JVM starts; its logits stay in /tmp, only the merged JSON lands in $OUT.
       rm -rf /tmp/parity-peer
@@ -119,6 +129,6 @@ for step in $steps; do
         --command "STEP_S=${STEP_S:-240} bash gpu-worker/scripts/gpu-check-on-h200.sh parity" \
         --commit "$(cat .device-bundle/commit.txt 2>/dev/null || echo unknown)" 2>&1 | tee "$OUT/parity-log.txt" ;;
     decode-attr) bash gpu-worker/scripts/decode-attr-on-h200.sh 2>&1 | tee "$OUT/decode-attr-log.txt" ;;
-    *) echo "unknown step $step (tests, vq, encode, attention, matmul, parity, decode-attr)" >&2; exit 2 ;;
+    *) echo "unknown step $step (tests, vq, ncu-vq, ncu-vq-source, sass, encode, attention, matmul, skinny, parity, decode-attr)" >&2; exit 2 ;;
   esac
 done
