@@ -31,6 +31,7 @@ public final class BatchDecodeAttention implements AutoCloseable {
     private ByteBuffer staging;
     private int batch;
     private Plan plan;
+    private int minSplitPositions = DecodeAttention.MIN_SPLIT_POSITIONS;
     private int generation;
     /** Generations are unique in the JVM, so that two instances' never compare equal. */
     private static final java.util.concurrent.atomic.AtomicInteger GENERATIONS = new java.util.concurrent.atomic.AtomicInteger();
@@ -101,6 +102,15 @@ public final class BatchDecodeAttention implements AutoCloseable {
      * plan's), for benchmarks that time another split count against the plan's.
      */
     public void prepare(List<Fp16KvRing> rings, int[] positions, int splits) {
+        prepare(rings, positions, splits, DecodeAttention.MIN_SPLIT_POSITIONS);
+    }
+
+    /**
+     * As {@link #prepare(List, int[], int)} with at least {@code minSplitPositions} positions per range instead of
+     * {@link DecodeAttention#MIN_SPLIT_POSITIONS}, for benchmarks that time shorter ranges of short contexts.
+     */
+    public void prepare(List<Fp16KvRing> rings, int[] positions, int splits, int minSplitPositions) {
+        if (minSplitPositions < 1) throw new IllegalArgumentException("minSplitPositions " + minSplitPositions + " < 1");
         int n = rings.size(), layers = layout.layers();
         if (positions.length != n) throw new IllegalArgumentException(n + " rings but " + positions.length + " positions");
         TableLayout t = new TableLayout(layers, n);
@@ -126,8 +136,9 @@ public final class BatchDecodeAttention implements AutoCloseable {
         Plan wanted = plan(layout, n, device.multiprocessorCount());
         if (splits > 0) wanted = new Plan(wanted.rowsPerBlock(), wanted.rowBlocks(), splits);
         // A new plan is a new grid: a recorded step of the old one must not be replayed (generation below).
-        boolean replanned = !wanted.equals(plan);
+        boolean replanned = !wanted.equals(plan) || minSplitPositions != this.minSplitPositions;
         plan = wanted;
+        this.minSplitPositions = minSplitPositions;
         batch = n;
         // Both only grow, so that the addresses in a step's launch parameters stay valid until generation() changes.
         DeviceBuffer oldTables = tables, oldScratch = scratch;
@@ -180,16 +191,16 @@ public final class BatchDecodeAttention implements AutoCloseable {
         long partials = (long) batch * layout.queryHeads() * plan.splits();
         return params(q, k, v, byteSlice(tables, t.keyRing(layer, 0)), byteSlice(tables, t.valueRing(layer, 0)), byteSlice(tables, t.capacity(layer, 0)),
                 byteSlice(tables, t.position(0)), scratch.from(0), scratch.from(partials * layout.headDim()),
-                scratch.from(partials * (layout.headDim() + 1)), out, lse, batch, layout, plan, window, scale);
+                scratch.from(partials * (layout.headDim() + 1)), out, lse, batch, layout, plan, minSplitPositions, window, scale);
     }
 
     /** The mirror of BatchDecodeParams (attention_decode.cu), field by field: 128 bytes, as its static_assert says. */
     static KernelParams params(Object q, Object k, Object v, Object keyRings, Object valueRings, Object capacities, Object positions,
                                Object partialAcc, Object partialMax, Object partialSum, Object out, Object lse, int batch, KvLayout layout,
-                               Plan plan, int window, float scale) {
+                               Plan plan, int minSplitPositions, int window, float scale) {
         return new KernelParams().pointer(q).pointer(k).pointer(v).pointer(keyRings).pointer(valueRings).pointer(capacities).pointer(positions)
                 .pointer(partialAcc).pointer(partialMax).pointer(partialSum).pointer(out).pointer(lse).i32(batch).i32(layout.queryHeads())
-                .i32(layout.kvHeads()).i32(layout.headDim()).i32(plan.splits()).i32(DecodeAttention.MIN_SPLIT_POSITIONS).i32(window).f32(scale);
+                .i32(layout.kvHeads()).i32(layout.headDim()).i32(plan.splits()).i32(minSplitPositions).i32(window).f32(scale);
     }
 
     private static DeviceBuffer.Slice byteSlice(DeviceBuffer buffer, long byteOffset) {

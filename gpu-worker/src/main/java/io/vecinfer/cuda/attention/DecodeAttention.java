@@ -23,7 +23,7 @@ public final class DecodeAttention implements AutoCloseable {
      * Fewest positions per split: 128 positions are 64 KiB of keys and values at head_dim 128, against a partial of
      * rows × (head_dim + 2) floats written and merged, so the split's fixed cost stays a few percent.
      */
-    static final int MIN_SPLIT_POSITIONS = 128;
+    public static final int MIN_SPLIT_POSITIONS = 128;
 
     private final CudaDevice device;
     private DeviceBuffer scratch;
