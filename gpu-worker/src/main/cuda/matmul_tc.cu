@@ -273,9 +273,11 @@ __device__ void skinny_rows(const ProjectionParams& p, float* __restrict__ parti
     skinny_epilogue<B>(acc, reinterpret_cast<float*>(rows_ring), p, partials, row0);
 }
 
-// The production instantiations: activations staged, 3 stages for 1 or 2 B tiles (72 or 96 KB: 3 or 2 CTAs an SM on
-// Hopper's 228 KB), 2 for 4 (96 KB). io.vecinfer.cuda.ops.Matmul mirrors skinny_shared_bytes.
-__host__ __device__ constexpr int skinny_stages(int b) { return b == 4 ? 2 : 3; }
+// The production instantiations: activations staged; 2 stages at 1 B tile (48 KB: 4 CTAs an SM on Hopper's 228 KB),
+// 3 at 2 (96 KB: 2 an SM), 2 at 4 (96 KB). At one to eight rows 2 stages and 4 CTAs an SM beat 3 stages and 3 CTAs
+// on the 8B's products, by 9% on gate|up, except q|k|v by 1 µs and lm_head by 1%; skinny_bench.cu measured both
+// (skinny-staged-notes.md). io.vecinfer.cuda.ops.Matmul mirrors skinny_shared_bytes.
+__host__ __device__ constexpr int skinny_stages(int b) { return b == 2 ? 3 : 2; }
 __host__ __device__ constexpr int skinny_shared_bytes(int b) { return skinny_stages(b) * rows_stage_bytes(b, true); }
 
 // The splits' sums of each output in split order, plus the bias once, into the output segments.

@@ -20,10 +20,12 @@ public final class DecodeAttention implements AutoCloseable {
      */
     public static final int CTAS_PER_SM = 8;
     /**
-     * Fewest positions per split: 128 positions are 64 KiB of keys and values at head_dim 128, against a partial of
-     * rows × (head_dim + 2) floats written and merged, so the split's fixed cost stays a few percent.
+     * Fewest positions per split: 64 positions are 32 KiB of keys and values at head_dim 128, against a partial of
+     * rows × (head_dim + 2) floats written and merged. Measured on the 8B's batch-1 step at 4k
+     * (decode-attribution-kernels-h200.json): 64 positions 19.0 µs a layer, 128 positions 22.1, 32 positions 24.0 (the
+     * partials and the merge then cost more than the parallelism buys).
      */
-    public static final int MIN_SPLIT_POSITIONS = 128;
+    public static final int MIN_SPLIT_POSITIONS = 64;
 
     private final CudaDevice device;
     private DeviceBuffer scratch;

@@ -63,14 +63,14 @@ public final class Matmul implements AutoCloseable {
 
     /**
      * Dynamic shared memory of the skinny kernel with {@code tiles} B tiles, as skinny_shared_bytes in matmul_tc.cu: its
-     * stages (3, or 2 for 4 tiles) of 32 weight rows × 256 k (16 KB) and 8·tiles activation rows × 256 fp32 (8 KB a tile).
+     * stages (3 for 2 tiles, else 2) of 32 weight rows × 256 k (16 KB) and 8·tiles activation rows × 256 fp32 (8 KB a tile).
      */
     static int skinnySharedBytes(int tiles) {
-        int stages = tiles == 4 ? 2 : 3;
+        int stages = tiles == 2 ? 3 : 2;
         return stages * (16 * 1024 + tiles * 8 * 1024);
     }
 
-    /** CTAs of the skinny kernel resident on one multiprocessor at once (their shared memory bounds it): 3, 2 or 2. */
+    /** CTAs of the skinny kernel resident on one multiprocessor at once (their shared memory bounds it): 4, 2 or 2. */
     static int skinnyCtasPerSm(int tiles) {
         return Math.min(MAX_CTAS_PER_SM, SHARED_PER_SM / (skinnySharedBytes(tiles) + SHARED_RESERVED_PER_CTA));
     }
@@ -254,7 +254,7 @@ public final class Matmul implements AutoCloseable {
      * to fill the multiprocessors with {@link #skinnyCtasPerSm} CTAs each. Then k is cut into splits, as many as the
      * resident CTAs per block (rounded to nearest: a little past one wave costs less than a long tail of idle slots),
      * each a whole number of stages and at least {@link #SKINNY_MIN_SPLIT_STAGES}, at most as many as the scratch holds
-     * sums for. On an H200 at 1-8 rows (3 CTAs an SM): the 8B's q|k|v 2 splits, o 3, down 3, gate|up and lm_head none
+     * sums for. On an H200 at 1-8 rows (4 CTAs an SM): the 8B's q|k|v 3 splits, o 4, down 4, gate|up and lm_head none
      * (skinny-staged-notes.md has the measurements behind it).
      */
     static int skinnyChunksPerSplit(int rows, int in, int out, int multiprocessors) {

@@ -20,11 +20,11 @@ class SkinnySplitRuleTest {
 
     @Test
     void splitsTheNarrowLlamaProjectionsOnAnH200() {
-        for (int rows : new int[]{1, 8}) { // 3 CTAs an SM: 396 resident
-            assertEquals(2, splits(rows, 4096, 6144, 132), "qkv");     // 192 blocks of 32 rows: 396 / 192 ≈ 2
-            assertEquals(3, splits(rows, 4096, 4096, 132), "o");       // 128 blocks: 3.1
-            assertEquals(3, splits(rows, 14336, 4096, 132), "down");
-            assertEquals(1, splits(rows, 4096, 28672, 132), "gate_up"); // 896 blocks already
+        for (int rows : new int[]{1, 8}) { // 4 CTAs an SM: 528 resident
+            assertEquals(3, splits(rows, 4096, 6144, 132), "qkv");     // 192 blocks of 32 rows: 528 / 192 ≈ 2.75
+            assertEquals(4, splits(rows, 4096, 4096, 132), "o");       // 128 blocks: 4.1
+            assertEquals(4, splits(rows, 14336, 4096, 132), "down");
+            assertEquals(1, splits(rows, 4096, 28672, 132), "gate_up"); // 896 blocks already: 0.6
             assertEquals(1, splits(rows, 4096, 128256, 132), "lm_head");
         }
         for (int rows : new int[]{16, 32}) { // 2 CTAs an SM: 264 resident
@@ -37,7 +37,7 @@ class SkinnySplitRuleTest {
 
     @Test
     void residentCtasFollowTheSharedMemory() {
-        assertEquals(3, Matmul.skinnyCtasPerSm(1)); // 72 KB each
+        assertEquals(4, Matmul.skinnyCtasPerSm(1)); // 48 KB each
         assertEquals(2, Matmul.skinnyCtasPerSm(2)); // 96 KB
         assertEquals(2, Matmul.skinnyCtasPerSm(4)); // 96 KB
         assertEquals(1, Matmul.skinnyTiles(1));

@@ -61,8 +61,8 @@ class TensorCoreMatmulTest {
      * 64 or 48 chunks per split gives 2 splits or 3 (48, 48 and 32 chunks: splits that are not whole load rounds). Rows 1, 3, 8, 17, 32 (every B-tile
      * instantiation, full and partial), outputs 33, 200, 250 (its last CTA's second 16-row tile partial) and 6144 (the 8B's q|k|v; 32 rows × 5 splits of it is the
      * most the scratch holds). Each case is also launched twice and must repeat itself bit for bit
-     * ({@link TensorCoreChecks}). Then the rule's own choice on the 8B's q|k|v at one row (2 splits on an H200) and on a
-     * narrow product with the 8B's down k (14336 in, 512 out: 19 splits of 3 stages).
+     * ({@link TensorCoreChecks}). Then the rule's own choice on the 8B's q|k|v at one row (3 splits on an H200) and on a
+     * narrow product with the 8B's down k (14336 in, 512 out: 28 splits of 2 stages).
      */
     @ParameterizedTest
     @EnumSource(value = DType.class, names = {"BF16", "F16"})
