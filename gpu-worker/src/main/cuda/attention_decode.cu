@@ -6,7 +6,7 @@
 // Decoding reads every key and value once per step and does ~2 FMAs per fp16 element per query head, so the kernel
 // is a stream: its job is to keep enough 16-byte loads in flight on every SM. Two kernels, one DecodeParams:
 //
-// attend_decode_dD_rR: grid (splits, kv_heads, row_blocks), THREADS = 128, static shared memory only.
+// attend_decode_dD_rR: grid (splits, kv_heads, row_blocks), THREADS = 128, ring_bytes(R) of dynamic shared memory.
 //   Rows are (query token, head of the group) pairs of one KV head, pair = token·group + g, in blocks of R ≤ 8
 //   (row_blocks = ceil(tokens·group / R); R = 4 when tokens·group ≤ 4, as for one decode token of Llama-3.1-8B or
 //   the shipped model, else 8): each K/V element a CTA loads serves all R rows. The CTA's positions are
@@ -15,7 +15,11 @@
 //   several CTAs per SM; a range past the end is empty and writes an empty partial).
 //   Thread t: position group g = t / (D/8) and 8 dims [8j, 8j+8), j = t % (D/8): D/8 lanes read one position's
 //   key (or value) row as 16-byte loads, consecutive groups read consecutive slots (coalesced). Per iteration a
-//   group takes U positions (stride GROUPS), issuing its U key and U value loads before using any of them.
+//   group takes U positions (stride GROUPS). The loads are cp.async copies into a ring of ring_stages(R) iterations in
+//   shared memory, each thread's own 16-byte pieces at consecutive addresses (conflict-free; no barrier, since a
+//   thread reads back only what it copied): while one iteration is computed the next STAGES - 1 are in flight, so
+//   every thread keeps memory requests outstanding without the registers to hold them. (Loads into registers, U = 4
+//   at a time then computed, streamed the 8B's batch-8 step at 2.0 TB/s.)
 //   Scores: fp32 dot of the 8 dims × R rows, summed over the D/8 lanes by xor shuffles; each group keeps an online
 //   softmax (max, sum) per row and 8 fp32 accumulators per row. At the end the GROUPS groups merge in shared memory
 //   and the CTA writes its partial (max, sum, Σ p·v) per row to scratch.
@@ -93,6 +97,22 @@ namespace decode {
 constexpr int THREADS = 128;
 constexpr float LOG2E = 1.4426950408889634f, LN2 = 0.6931471805599453f;
 
+// The split kernels' ring (attend_split): positions per group per iteration, stages, and bytes of dynamic shared
+// memory, by rows per CTA (4: 3 stages of 4 positions, 48 KB, 4 CTAs an SM; 8: 5 stages of 2, 40 KB, 2 an SM by
+// registers). io.vecinfer.cuda.attention.DecodeAttention.ringBytes mirrors ring_bytes.
+__host__ __device__ constexpr int ring_positions(int rows) { return rows > 4 ? 2 : 4; }
+__host__ __device__ constexpr int ring_stages(int rows) { return rows > 4 ? 5 : 3; }
+__host__ __device__ constexpr int ring_bytes(int rows) { return ring_stages(rows) * 2 * ring_positions(rows) * THREADS * 16; }
+
+__device__ __forceinline__ void copy_16_async(uint32_t target, const void* source, bool valid) {
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;" ::"r"(target), "l"(source), "r"(valid ? 16 : 0));
+}
+__device__ __forceinline__ uint4 load_shared_16(uint32_t address) {
+    uint4 v;
+    asm volatile("ld.shared.v4.u32 {%0,%1,%2,%3}, [%4];" : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w) : "r"(address));
+    return v;
+}
+
 // The 8 fp16 values of a 16-byte load, exactly as fp32.
 __device__ __forceinline__ void widen8(const uint4& raw, float (&f)[8]) {
     const uint32_t words[4] = {raw.x, raw.y, raw.z, raw.w};
@@ -123,10 +143,19 @@ template <int D, int ROWS>
 __device__ __forceinline__ void attend_split(const SplitTask& p, int split, int kv_head, int block) {
     constexpr int LANES = D / 8;               // threads per position row (16-byte chunks)
     constexpr int GROUPS = THREADS / LANES;    // positions the CTA loads at once
-    constexpr int U = ROWS > 4 ? 2 : 4;        // positions per group per iteration: 2U loads in flight per thread
+    constexpr int U = ring_positions(ROWS);    // positions per group per iteration: 2U 16-byte copies per thread
+    constexpr int STAGES = ring_stages(ROWS);
     static_assert(32 % LANES == 0, "a position's lanes must sit in one warp");
-    __shared__ float merge_max[GROUPS][ROWS], merge_sum[GROUPS][ROWS];
-    __shared__ __align__(16) float merge_acc[GROUPS][ROWS][D];
+    // The ring: [STAGES][key, value][U][THREADS] 16-byte pieces, each thread's own (see the file comment); after the
+    // loop the same memory holds the groups' merge.
+    extern __shared__ __align__(16) unsigned char split_ring[];
+    using MergeAcc = float[GROUPS][ROWS][D];
+    using MergeStat = float[GROUPS][ROWS];
+    static_assert(sizeof(MergeAcc) + 2 * sizeof(MergeStat) <= ring_bytes(ROWS), "the merge must fit in the ring");
+    MergeAcc& merge_acc = *reinterpret_cast<MergeAcc*>(split_ring);
+    MergeStat& merge_max = *reinterpret_cast<MergeStat*>(split_ring + sizeof(MergeAcc));
+    MergeStat& merge_sum = *reinterpret_cast<MergeStat*>(split_ring + sizeof(MergeAcc) + sizeof(MergeStat));
+    const uint32_t ring = uint32_t(__cvta_generic_to_shared(split_ring)) + threadIdx.x * 16;
 
     const int group = p.query_heads / p.kv_heads;
     const int pairs = p.tokens * group;
@@ -179,18 +208,38 @@ __device__ __forceinline__ void attend_split(const SplitTask& p, int split, int 
         for (int c = 0; c < 8; c++) acc[r][c] = 0.f;
     }
 
-    for (int base = begin; base < end; base += GROUPS * U) {
+    // Iteration i covers positions begin + i·GROUPS·U + u·GROUPS + position_group (u < U); its copies go to stage i % STAGES.
+    const int iterations = (end - begin + GROUPS * U - 1) / (GROUPS * U);
+    auto piece = [&](int stage, int kv, int u) { return ring + ((stage * 2 + kv) * U + u) * THREADS * 16; };
+    auto issue = [&](int i) {  // always one commit group, so that the waits below count iterations
+        if (i < iterations) {
+#pragma unroll
+            for (int u = 0; u < U; u++) {
+                const int position = begin + i * GROUPS * U + u * GROUPS + position_group;
+                unsigned slot = first_slot + unsigned(position - begin);
+                if (slot >= unsigned(p.capacity)) slot -= p.capacity;
+                // Positions past the split are not loaded (zeros instead): their slots may hold anything, and 0·NaN would spread.
+                const bool inside = position < end;
+                copy_16_async(piece(i % STAGES, 0, u), inside ? keys + size_t(slot) * width : keys, inside);
+                copy_16_async(piece(i % STAGES, 1, u), inside ? values + size_t(slot) * width : values, inside);
+            }
+        }
+        asm volatile("cp.async.commit_group;");
+    };
+#pragma unroll
+    for (int i = 0; i < STAGES - 1; i++) issue(i);
+    for (int i = 0; i < iterations; i++) {
+        // Stage (i - 1) % STAGES was read into registers last iteration, by this thread alone: refill it.
+        issue(i + STAGES - 1);
+        asm volatile("cp.async.wait_group %0;" ::"n"(STAGES - 1));  // iteration i's copies have landed
+        const int base = begin + i * GROUPS * U;
         uint4 key_raw[U], value_raw[U];
         int position[U];
 #pragma unroll
         for (int u = 0; u < U; u++) {
             position[u] = base + u * GROUPS + position_group;
-            unsigned slot = first_slot + unsigned(position[u] - begin);
-            if (slot >= unsigned(p.capacity)) slot -= p.capacity;
-            // Positions past the split are not loaded: their slots may hold anything, and 0·NaN would spread.
-            const bool inside = position[u] < end;
-            key_raw[u] = inside ? __ldg(reinterpret_cast<const uint4*>(keys + size_t(slot) * width)) : make_uint4(0, 0, 0, 0);
-            value_raw[u] = inside ? __ldg(reinterpret_cast<const uint4*>(values + size_t(slot) * width)) : make_uint4(0, 0, 0, 0);
+            key_raw[u] = load_shared_16(piece(i % STAGES, 0, u));
+            value_raw[u] = load_shared_16(piece(i % STAGES, 1, u));
         }
         float score[U][ROWS];
 #pragma unroll
@@ -232,7 +281,10 @@ __device__ __forceinline__ void attend_split(const SplitTask& p, int split, int 
         }
     }
 
-    // Merge the position groups (each saw every GROUPS-th position) and write this split's partial per row.
+    // Merge the position groups (each saw every GROUPS-th position) and write this split's partial per row, in the ring's
+    // memory once every thread is done with its pieces.
+    asm volatile("cp.async.wait_group 0;");
+    __syncthreads();
 #pragma unroll
     for (int r = 0; r < ROWS; r++) {
         if (chunk == 0) {

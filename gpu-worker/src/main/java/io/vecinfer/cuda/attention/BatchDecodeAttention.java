@@ -167,7 +167,8 @@ public final class BatchDecodeAttention implements AutoCloseable {
         int width = layout.tokenWidth();
         module.kernel("store_decode_batch").launch((width + STORE_THREADS - 1) / STORE_THREADS, batch, 1, STORE_THREADS, 0, params);
         module.kernel("attend_decode_batch_d" + d + "_r" + plan.rowsPerBlock())
-                .launch(plan.splits(), layout.kvHeads(), batch * plan.rowBlocks(), DecodeAttention.THREADS, 0, params);
+                .launch(plan.splits(), layout.kvHeads(), batch * plan.rowBlocks(), DecodeAttention.THREADS,
+                        DecodeAttention.ringBytes(plan.rowsPerBlock()), params);
         module.kernel("decode_combine_batch_d" + d).launch(batch * layout.queryHeads(), 1, 1, d, Float.BYTES * plan.splits(), params);
     }
 

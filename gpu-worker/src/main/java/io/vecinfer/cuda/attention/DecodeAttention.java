@@ -14,6 +14,16 @@ import io.vecinfer.kvcache.KvLayout;
  */
 public final class DecodeAttention implements AutoCloseable {
     static final int THREADS = 128; // as in attention_decode.cu
+
+    /**
+     * Dynamic shared memory of the split kernel with {@code rowsPerBlock} rows per CTA, as ring_bytes in
+     * attention_decode.cu: its cp.async ring of 3 iterations × 4 positions (4 rows) or 5 × 2 (8 rows), keys and values,
+     * 16 bytes a thread each: 48 or 40 KB.
+     */
+    static int ringBytes(int rowsPerBlock) {
+        int positions = rowsPerBlock > 4 ? 2 : 4, stages = rowsPerBlock > 4 ? 5 : 3;
+        return stages * 2 * positions * THREADS * 16;
+    }
     /**
      * CTAs to aim for per SM: the R = 4 kernel (128 registers × 128 threads) fits 4 per SM, so this is two waves,
      * enough for the loads in flight that stream at full bandwidth, and a short tail.
@@ -94,7 +104,8 @@ public final class DecodeAttention implements AutoCloseable {
         KernelParams params = params(q, keyRing, valueRing, scratch.from(0), scratch.from(partials * d), scratch.from(partials * (d + 1)),
                 out, lse, start, tokens, capacity, window, layout, plan, scale);
         var module = device.module("attention_decode");
-        module.kernel("attend_decode_d" + d + "_r" + plan.rowsPerBlock()).launch(plan.splits(), layout.kvHeads(), plan.rowBlocks(), THREADS, 0, params);
+        module.kernel("attend_decode_d" + d + "_r" + plan.rowsPerBlock())
+                .launch(plan.splits(), layout.kvHeads(), plan.rowBlocks(), THREADS, ringBytes(plan.rowsPerBlock()), params);
         module.kernel("decode_combine_d" + d).launch(Math.toIntExact(rows), 1, 1, d, Float.BYTES * plan.splits(), params);
     }
 
