@@ -42,6 +42,7 @@
 #include <cstdint>
 #include "numeric.cuh"
 #include "attention_common.cuh"
+#include "async_copy.cuh"
 
 // Launch parameters of both kernels, one by-value struct (io.vecinfer.cuda.attention.DecodeAttention mirrors it).
 struct DecodeParams {
@@ -104,15 +105,6 @@ __host__ __device__ constexpr int ring_positions(int rows) { return rows > 4 ? 2
 __host__ __device__ constexpr int ring_stages(int rows) { return rows > 4 ? 5 : 3; }
 __host__ __device__ constexpr int ring_bytes(int rows) { return ring_stages(rows) * 2 * ring_positions(rows) * THREADS * 16; }
 
-__device__ __forceinline__ void copy_16_async(uint32_t target, const void* source, bool valid) {
-    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;" ::"r"(target), "l"(source), "r"(valid ? 16 : 0));
-}
-__device__ __forceinline__ uint4 load_shared_16(uint32_t address) {
-    uint4 v;
-    asm volatile("ld.shared.v4.u32 {%0,%1,%2,%3}, [%4];" : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w) : "r"(address));
-    return v;
-}
-
 // The 8 fp16 values of a 16-byte load, exactly as fp32.
 __device__ __forceinline__ void widen8(const uint4& raw, float (&f)[8]) {
     const uint32_t words[4] = {raw.x, raw.y, raw.z, raw.w};
@@ -155,7 +147,7 @@ __device__ __forceinline__ void attend_split(const SplitTask& p, int split, int 
     MergeAcc& merge_acc = *reinterpret_cast<MergeAcc*>(split_ring);
     MergeStat& merge_max = *reinterpret_cast<MergeStat*>(split_ring + sizeof(MergeAcc));
     MergeStat& merge_sum = *reinterpret_cast<MergeStat*>(split_ring + sizeof(MergeAcc) + sizeof(MergeStat));
-    const uint32_t ring = uint32_t(__cvta_generic_to_shared(split_ring)) + threadIdx.x * 16;
+    const uint32_t ring = shared_address(split_ring) + threadIdx.x * 16;
 
     const int group = p.query_heads / p.kv_heads;
     const int pairs = p.tokens * group;

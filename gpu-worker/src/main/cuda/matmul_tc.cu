@@ -39,6 +39,7 @@
 //   Needs in % 8 == 0 (16-byte rows); the wrapper uses matmul.cu otherwise.
 #include "numeric.cuh"
 #include "projection.cuh"
+#include "async_copy.cuh"
 #include <cuda_bf16.h>
 
 // ---- The two 16-bit operand types: how fp32 rounds to each, and the MMA that multiplies them ----
@@ -86,17 +87,11 @@ __device__ void to_half(const float* __restrict__ x, uint16_t* __restrict__ y, l
 extern "C" __global__ void to_bf16(const float* x, uint16_t* y, long long n) { to_half<Bf16Operand>(x, y, n); }
 extern "C" __global__ void to_f16(const float* x, uint16_t* y, long long n) { to_half<F16Operand>(x, y, n); }
 
-__device__ __forceinline__ uint32_t shared_address(const void* p) { return uint32_t(__cvta_generic_to_shared(p)); }
-
 // ---- skinny: few rows, W streamed once ----
 
 constexpr int SKINNY_WARPS = 8;
 constexpr int CHUNK = 32;        // k per warp per chunk: 4 lanes × 8 halves
 constexpr int SKINNY_TILES = 2;  // 16-row weight tiles per CTA, all fed by each activation fragment a lane loads
-
-__device__ __forceinline__ void copy_16_async(uint32_t target, const void* source, bool valid) {
-    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;" ::"r"(target), "l"(source), "r"(valid ? 16 : 0));
-}
 
 // One loaded chunk into the accumulators of every B tile. w_lo / w_hi: 8 halves of weight rows g and g + 8 at
 // loaded k 8c..8c+7. The MMA's fragments hold logical k {2c, 2c+1, 2c+8, 2c+9} in lane c's registers (A: reg 0
@@ -256,12 +251,8 @@ __device__ void skinny_rows(const ProjectionParams& p, float* __restrict__ parti
 #pragma unroll
         for (int m = 0; m < SKINNY_TILES; m++) {
             const int lo = 16 * m + g, hi = lo + 8;
-            asm volatile("ld.shared.v4.u32 {%0,%1,%2,%3}, [%4];"
-                         : "=r"(w_lo[m].x), "=r"(w_lo[m].y), "=r"(w_lo[m].z), "=r"(w_lo[m].w)
-                         : "r"(stage + (lo * 32 + (unit ^ ((lo & 1) << 2))) * 16));
-            asm volatile("ld.shared.v4.u32 {%0,%1,%2,%3}, [%4];"
-                         : "=r"(w_hi[m].x), "=r"(w_hi[m].y), "=r"(w_hi[m].z), "=r"(w_hi[m].w)
-                         : "r"(stage + (hi * 32 + (unit ^ ((hi & 1) << 2))) * 16));
+            w_lo[m] = load_shared_16(stage + (lo * 32 + (unit ^ ((lo & 1) << 2))) * 16);
+            w_hi[m] = load_shared_16(stage + (hi * 32 + (unit ^ ((hi & 1) << 2))) * 16);
         }
         const int k = chunk * CHUNK + 8 * c;
         if constexpr (LOADS_ONLY) loads_only_sink(acc, w_lo, w_hi);

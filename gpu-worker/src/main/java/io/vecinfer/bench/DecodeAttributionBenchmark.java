@@ -294,7 +294,6 @@ public final class DecodeAttributionBenchmark {
                 variant.put("ranges_per_kv_head", ranges);
                 System.err.println(variant);
             }
-            attention.prepare(rings, positions); // the plan's, for whatever runs next
             System.err.println(row);
             write(result, out);
             return us;

@@ -25,7 +25,7 @@ public final class DecodeAttention implements AutoCloseable {
         return stages * 2 * positions * THREADS * 16;
     }
     /**
-     * CTAs to aim for per SM: the R = 4 kernel (128 registers × 128 threads) fits 4 per SM, so this is two waves,
+     * CTAs to aim for per SM: the R = 4 kernel (128 registers × 128 threads, a 48 KB ring) fits 4 per SM, so this is two waves,
      * enough for the loads in flight that stream at full bandwidth, and a short tail.
      */
     public static final int CTAS_PER_SM = 8;
