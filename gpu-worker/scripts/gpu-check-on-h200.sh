@@ -17,6 +17,9 @@
 #   skinny     skinny_bench.cu (built here by nvcc): the decode projections' kernel and its variants in CUDA graphs on the
 #              8B shapes at SKINNY_ROWS (default 1,8,32) rows, outputs checked against the production kernel's, then
 #              matmul_peer.py --graph 20 (torch.matmul timed the same way): $OUT/skinny-bench.json, $OUT/matmul-peer-graph.json;
+#   decode-attention  decode_attention_bench.cu (built here by nvcc): the batch decode attention (store, split, combine) and
+#              its variants in CUDA graphs of 32 layers at 4096 positions (DECODE_BATCHES, default 1,8,32), checked against a
+#              CPU reference, then ncu on the split kernel (DECODE_NCU_BATCHES): $OUT/decode-attention-bench.json, ncu-decode-*;
 #   parity     transformers_parity_peer.py (transformers in the checkpoint's dtype, logits of every prompt position)
 #              then TransformersParity (CudaDecoder against it and against the fp32 CPU decoder, and 64-token greedy
 #              continuations CPU against CUDA) on the family fixtures and the shipped model:
@@ -34,7 +37,7 @@
 #              bundle's vq_mma_attention.fatbin, with an opcode count per kernel: $OUT/sass-*.txt (where the device has cuobjdump).
 # Each Java step has a time limit (STEP_S, default 240 s); one that outlives it prints a thread dump (SIGQUIT)
 # before it is killed, so a hang names its place. Everything lands in $OUT as it is produced.
-#   bash gpu-worker/scripts/gpu-check-on-h200.sh [tests] [vq] [ncu-vq] [ncu-vq-source] [sass] [encode] [attention] [matmul] [skinny] [parity] [decode-attr]   (default: tests vq attention)
+#   bash gpu-worker/scripts/gpu-check-on-h200.sh [tests] [vq] [ncu-vq] [ncu-vq-source] [sass] [encode] [attention] [matmul] [skinny] [decode-attention] [parity] [decode-attr]   (default: tests vq attention)
 set -uo pipefail
 steps="${*:-tests vq attention}"
 # The bundle into /tmp/device-bundle and the shipped weights beside their .xz, once per call.
@@ -120,6 +123,22 @@ for step in $steps; do
       echo "skinny_bench rc $?" | tee -a "$OUT/skinny-build.txt"
       PYTHONUNBUFFERED=1 timeout "${STEP_S:-240}" python3 gpu-worker/scripts/matmul_peer.py --rows "${SKINNY_ROWS:-1,8,32}" --graph 20 \
         > "$OUT/matmul-peer-graph.json" 2> "$OUT/matmul-peer-graph-stderr.txt" ;;
+    decode-attention)
+      # The batch decode attention's kernels and variants in graphs of 32 layers (decode_attention_bench.cu), then ncu on
+      # the production split kernel at each batch of DECODE_NCU_BATCHES (default 1 8), --clock-control none.
+      nvcc -O3 -std=c++17 -arch=sm_90 -I gpu-worker/src/main/cuda -o /tmp/decode_attention_bench gpu-worker/scripts/decode_attention_bench.cu \
+        > "$OUT/decode-attention-build.txt" 2>&1 && timeout "${STEP_S:-240}" /tmp/decode_attention_bench "${DECODE_BATCHES:-1,8,32}" \
+        > "$OUT/decode-attention-bench.json" 2> "$OUT/decode-attention-stderr.txt"
+      echo "decode_attention_bench rc $?" | tee -a "$OUT/decode-attention-build.txt"
+      if command -v ncu >/dev/null; then
+        for b in ${DECODE_NCU_BATCHES:-1 8}; do
+          timeout -k 10 120 ncu --clock-control none --kernel-name "regex:attend_decode_batch_d128_r4" --launch-skip 2 --launch-count 1 \
+            --section SpeedOfLight --section Occupancy --section LaunchStats --section WarpStateStats --section SchedulerStats \
+            --section MemoryWorkloadAnalysis --csv --page details /tmp/decode_attention_bench --ncu "$b" \
+            > "$OUT/ncu-decode-split-b$b.csv" 2> "$OUT/ncu-decode-stderr-b$b.txt"
+          echo "ncu b$b rc $?" | tee -a "$OUT/decode-attention-build.txt"
+        done
+      fi ;;
     parity)
       # The peer exits (freeing the GPU) before the JVM starts; its logits stay in /tmp, only the merged JSON lands in $OUT.
       rm -rf /tmp/parity-peer
@@ -129,6 +148,6 @@ for step in $steps; do
         --command "STEP_S=${STEP_S:-240} bash gpu-worker/scripts/gpu-check-on-h200.sh parity" \
         --commit "$(cat .device-bundle/commit.txt 2>/dev/null || echo unknown)" 2>&1 | tee "$OUT/parity-log.txt" ;;
     decode-attr) bash gpu-worker/scripts/decode-attr-on-h200.sh 2>&1 | tee "$OUT/decode-attr-log.txt" ;;
-    *) echo "unknown step $step (tests, vq, ncu-vq, ncu-vq-source, sass, encode, attention, matmul, skinny, parity, decode-attr)" >&2; exit 2 ;;
+    *) echo "unknown step $step (tests, vq, ncu-vq, ncu-vq-source, sass, encode, attention, matmul, skinny, decode-attention, parity, decode-attr)" >&2; exit 2 ;;
   esac
 done

@@ -3,46 +3,43 @@
 // ring positions [lo(p), p] of KV head h / group (lo from window_start, attention_common.cuh), slot = position %
 // capacity; out = normalised fp32 attention, lse = natural log-sum-exp of the scaled scores (lse may be null).
 //
-// Decoding reads every key and value once per step and does ~2 FMAs per fp16 element per query head, so the kernel
-// is a stream: its job is to keep enough 16-byte loads in flight on every SM. Two kernels, one DecodeParams:
+// Decoding reads every key and value once per step, so the kernel is a stream: its job is to keep enough 16-byte
+// loads in flight on every SM and to spend few instructions on each byte. Two kernels, one DecodeParams:
 //
-// attend_decode_dD_rR: grid (splits, kv_heads, row_blocks), THREADS = 128, ring_bytes(R) of dynamic shared memory.
-//   Rows are (query token, head of the group) pairs of one KV head, pair = token·group + g, in blocks of R ≤ 8
-//   (row_blocks = ceil(tokens·group / R); R = 4 when tokens·group ≤ 4, as for one decode token of Llama-3.1-8B or
-//   the shipped model, else 8): each K/V element a CTA loads serves all R rows. The CTA's positions are
-//   the union [lo(first token), last token] of its rows, cut into `splits` ranges of split_positions; CTA
-//   (s, kv_head, block) takes range s (the host picks splits from the context and the SM count so that there are
-//   several CTAs per SM; a range past the end is empty and writes an empty partial).
-//   Thread t: position group g = t / (D/8) and 8 dims [8j, 8j+8), j = t % (D/8): D/8 lanes read one position's
-//   key (or value) row as 16-byte loads, consecutive groups read consecutive slots (coalesced). Per iteration a
-//   group takes U positions (stride GROUPS). The loads are cp.async copies into a ring of ring_stages(R) iterations in
-//   shared memory, each thread's own 16-byte pieces at consecutive addresses (conflict-free; no barrier, since a
-//   thread reads back only what it copied): while one iteration is computed the next STAGES - 1 are in flight, so
-//   every thread keeps memory requests outstanding without the registers to hold them. (Loads into registers, U = 4
-//   at a time then computed, streamed the 8B's batch-8 step at 2.0 TB/s.)
-//   Scores: fp32 dot of the 8 dims × R rows, summed over the D/8 lanes by xor shuffles; each group keeps an online
-//   softmax (max, sum) per row and 8 fp32 accumulators per row. At the end the GROUPS groups merge in shared memory
-//   and the CTA writes its partial (max, sum, Σ p·v) per row to scratch.
+// attend_decode_dD: grid (splits, kv_heads, row_blocks), THREADS = 128 (4 warps), mma_ring_bytes(D, SPLIT_STAGES)
+//   bytes of dynamic shared memory (96 KB at D 128: 2 CTAs an SM). Rows are (query token, head of the group) pairs of one KV head,
+//   pair = token·group + g, in blocks of MMA_ROWS = 8 (row_blocks = ceil(tokens·group / 8)): each K/V element a
+//   CTA loads serves all its rows. The CTA's positions are the union [lo(first token), last token] of its rows, cut
+//   into `splits` ranges of split_positions; CTA (s, kv_head, block) takes range s (the host picks splits from the
+//   context and the SM count; a range past the end is empty and writes an empty partial).
+//   On tensor cores (attend_split below): a warp takes 16 consecutive positions an iteration through its own
+//   cp.async ring, Sᵀ = K·Qᵀ and Oᵀ += Vᵀ·Pᵀ by mma.sync m16n8k16 (N = the 8 rows), an online softmax per row
+//   in fp32; at the end the 4 warps merge in shared memory and the CTA writes its partial (max, sum, Σ p·v) a row.
 // decode_combine_dD: grid (tokens · query_heads), D threads, 4·splits bytes of dynamic shared memory (the splits'
 //   weights): merges a row's `splits` partials by log-sum-exp into out (thread d owns dim d) and lse.
 // The batch kernels (BatchDecodeParams): one new token for each sequence of a batch, each with its own fp16 ring and
 // length, in one launch per kernel for the whole batch; window 0 (the fp16 dense cache: positions [0, position]) or R
 // (a compressed cache's residual window: [window_start(position, R), position], lse written for the merge):
 //   store_decode_batch: grid (ceil(kv_heads·D / 256), batch), 256 threads: the new keys and values into their slots.
-//   attend_decode_batch_dD_rR: grid (splits, kv_heads, batch · row_blocks), as attend_decode_dD_rR per sequence, but
+//   attend_decode_batch_dD: grid (splits, kv_heads, batch · row_blocks), as attend_decode_dD per sequence, but
 //     a sequence cuts its own positions [lo, position] into ranges of max(min_split_positions, ceil(span / splits)):
 //     the grid depends on the batch size only, not on the lengths, and CTAs past a short sequence's ranges return.
 //   decode_combine_batch_dD: grid (batch · query_heads), D threads, 4·splits bytes of dynamic shared memory.
 //
-// Arithmetic: fp16 keys and values widen exactly to fp32 (__half22float2); products, sums and the softmax are fp32.
-// The queries stay fp32, pre-multiplied by scale·log2 e (so scores are in log2 units and exp is one exp2), which
-// rounds once in fp32. No half2 arithmetic: an fp16 product of an fp16-rounded query would add a relative 2^-11
-// per term and an fp16 sum over 128 dims far more, for no gain in a kernel that waits on memory anyway.
+// Arithmetic: fp32 accuracy from fp16 tensor cores. The queries, pre-multiplied by scale·log2 e (scores in log2
+// units, exp is one exp2), and the softmax weights P are each split into fp16 hi + lo (hi + lo carries a value to
+// about 2^-22 of it), and each product runs on both: mma multiplies fp16 exactly and sums in fp32, and fp16 keys and
+// values enter as they are stored. So the result stays within the fp32 reference's tolerance (2e-5; measured ≤ 1.3e-7
+// on the 8B heads, docs/results/gpu/decode-attention-notes.md), where an fp16 query alone would cost 2^-11 a term.
 // Partial maxima are in those log2 units; the combine converts lse back to natural log.
+// Until session 10 the split ran on CUDA cores (a thread per 8 dims of a position, 16 lanes a dot, shuffles to sum
+// them): ~720 instructions a thread per 4 positions × 4 rows, which bounded it by issue at 2.6 TB/s at batch 8 where
+// its loads alone streamed 3.6; the tensor-core split issues about an eighth of that.
 #include <cstdint>
 #include "numeric.cuh"
 #include "attention_common.cuh"
 #include "async_copy.cuh"
+#include "mma_fragments.cuh"
 
 // Launch parameters of both kernels, one by-value struct (io.vecinfer.cuda.attention.DecodeAttention mirrors it).
 struct DecodeParams {
@@ -98,24 +95,6 @@ namespace decode {
 constexpr int THREADS = 128;
 constexpr float LOG2E = 1.4426950408889634f, LN2 = 0.6931471805599453f;
 
-// The split kernels' ring (attend_split): positions per group per iteration, stages, and bytes of dynamic shared
-// memory, by rows per CTA (4: 3 stages of 4 positions, 48 KB, 4 CTAs an SM; 8: 5 stages of 2, 40 KB, 2 an SM by
-// registers). io.vecinfer.cuda.attention.DecodeAttention.ringBytes mirrors ring_bytes.
-__host__ __device__ constexpr int ring_positions(int rows) { return rows > 4 ? 2 : 4; }
-__host__ __device__ constexpr int ring_stages(int rows) { return rows > 4 ? 5 : 3; }
-__host__ __device__ constexpr int ring_bytes(int rows) { return ring_stages(rows) * 2 * ring_positions(rows) * THREADS * 16; }
-
-// The 8 fp16 values of a 16-byte load, exactly as fp32.
-__device__ __forceinline__ void widen8(const uint4& raw, float (&f)[8]) {
-    const uint32_t words[4] = {raw.x, raw.y, raw.z, raw.w};
-#pragma unroll
-    for (int i = 0; i < 4; i++) {
-        const float2 pair = __half22float2(*reinterpret_cast<const __half2*>(&words[i]));
-        f[2 * i] = pair.x;
-        f[2 * i + 1] = pair.y;
-    }
-}
-
 // What one split CTA reads and writes, from either launch's parameters: one sequence's queries, ring and partials.
 struct SplitTask {
     const float* q;                      // the sequence's [tokens][query_heads][D]
@@ -130,174 +109,216 @@ struct SplitTask {
     float scale;
 };
 
-// Split `split` of KV head `kv_head` and row block `block` of one sequence (see the file comment).
-template <int D, int ROWS>
+// Phases a benchmark variant leaves out (gpu-worker/scripts/decode_attention_bench.cu times them); production is 0.
+enum Skip { SKIP_NONE = 0, SKIP_COMPUTE = 1 /* loads and waits only */, SKIP_MERGE = 2 /* no merge, no partials */ };
+
+
+// Split `split` of KV head `kv_head` and row block `block` of one sequence, on tensor cores: a CTA's 4 warps each take 16 consecutive positions an iteration (warp w
+// positions begin + 64·i + 16·w + [0, 16)), copied by the warp itself through its own ring of STAGES tiles (keys
+// and values, [16][D] fp16 each, 16-byte chunk c of row r at chunk c ^ (r % 8): the 8 rows an ldmatrix phase reads
+// fall in 8 bank groups); a warp waits only for its own copies (cp.async.wait_group, then __syncwarp for its
+// lanes' pieces), no CTA barrier until the merge. Rows (query token, head of the group) in blocks of MMA_ROWS = 8,
+// the mma's N. Per tile:
+//   Sᵀ[16 positions][8 rows] = K · Qᵀ: mma m16n8k16 over D/16 steps, A = K by ldmatrix, B = Qᵀ from registers;
+//   online softmax per row in fp32 (the max over the warp's 16 positions by shuffles; sums kept per lane);
+//   Oᵀ[D][8 rows] += Vᵀ · Pᵀ: A = Vᵀ by ldmatrix.trans, B = Pᵀ, which is the Sᵀ accumulators' layout transposed
+//   (movmatrix), so P never leaves registers.
+// Both products run twice, on the fp16 split hi + lo of the query and of P (split_half2; see the file comment): four
+// mma per 16 positions and 16 dims. Then the 4 warps merge their (max, sum, Oᵀ) in the rings' memory (one barrier)
+// and the CTA writes one partial per row.
+// STAGES tiles a warp: SPLIT_STAGES in production (3: two tiles in flight while one is computed); mma_ring_bytes
+// gives the dynamic shared memory, DecodeAttention.ringBytes mirrors it. (Measured at 3 against 2 stages with 3 CTAs
+// an SM, and 4 with 1: docs/results/gpu/decode-attention-notes.md.)
+constexpr int MMA_ROWS = 8, MMA_TILE = 16, MMA_WARPS = THREADS / 32, SPLIT_STAGES = 3;
+__host__ __device__ constexpr int mma_ring_bytes(int head_dim, int stages) { return MMA_WARPS * stages * 2 * MMA_TILE * head_dim * 2; }
+
+template <int D, int STAGES, int SKIP = SKIP_NONE>
 __device__ __forceinline__ void attend_split(const SplitTask& p, int split, int kv_head, int block) {
-    constexpr int LANES = D / 8;               // threads per position row (16-byte chunks)
-    constexpr int GROUPS = THREADS / LANES;    // positions the CTA loads at once
-    constexpr int U = ring_positions(ROWS);    // positions per group per iteration: 2U 16-byte copies per thread
-    constexpr int STAGES = ring_stages(ROWS);
-    static_assert(32 % LANES == 0, "a position's lanes must sit in one warp");
-    // The ring: [STAGES][key, value][U][THREADS] 16-byte pieces, each thread's own (see the file comment); after the
-    // loop the same memory holds the groups' merge.
-    extern __shared__ __align__(16) unsigned char split_ring[];
-    using MergeAcc = float[GROUPS][ROWS][D];
-    using MergeStat = float[GROUPS][ROWS];
-    static_assert(sizeof(MergeAcc) + 2 * sizeof(MergeStat) <= ring_bytes(ROWS), "the merge must fit in the ring");
+    constexpr int CHUNKS = D / 8, KSTEPS = D / 16, DIM_TILES = D / 16;
+    constexpr int TILE_BYTES = MMA_TILE * D * 2, STAGE_BYTES = 2 * TILE_BYTES, WARP_RING = STAGES * STAGE_BYTES;
+    constexpr int PIECES = MMA_TILE * CHUNKS / 32;  // 16-byte pieces of a tile per lane
+    static_assert(MMA_TILE * CHUNKS % 32 == 0, "a tile's pieces must divide among the lanes");
+    extern __shared__ __align__(128) unsigned char split_ring[];
+    using MergeAcc = float[MMA_WARPS][MMA_ROWS][D];
+    using MergeStat = float[MMA_WARPS][MMA_ROWS];
+    static_assert(sizeof(MergeAcc) + 2 * sizeof(MergeStat) <= MMA_WARPS * WARP_RING, "the merge must fit in the rings");
     MergeAcc& merge_acc = *reinterpret_cast<MergeAcc*>(split_ring);
     MergeStat& merge_max = *reinterpret_cast<MergeStat*>(split_ring + sizeof(MergeAcc));
     MergeStat& merge_sum = *reinterpret_cast<MergeStat*>(split_ring + sizeof(MergeAcc) + sizeof(MergeStat));
-    const uint32_t ring = shared_address(split_ring) + threadIdx.x * 16;
 
+    const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, g = lane / 4, t = lane % 4;
+    const uint32_t ring = shared_address(split_ring) + warp * WARP_RING;
     const int group = p.query_heads / p.kv_heads;
     const int pairs = p.tokens * group;
-    const int first_pair = block * ROWS;
-    const int last_pair = min(first_pair + ROWS, pairs) - 1;
+    const int first_pair = block * MMA_ROWS;
+    const int last_pair = min(first_pair + MMA_ROWS, pairs) - 1;
     const int width = p.kv_heads * D;
-    const int position_group = threadIdx.x / LANES, chunk = threadIdx.x % LANES;
-
-    // This CTA's rows: bounds and the query's 8 dims of this thread, pre-scaled (see the file comment).
     const float q_scale = p.scale * LOG2E;
-    float query[ROWS][8];
-    int row_lo[ROWS], row_hi[ROWS];
+
+    // Qᵀ as B fragments (column g = row first_pair + g; k = dims), hi and lo; a padding row is zeros.
+    uint32_t q_hi[KSTEPS][2], q_lo[KSTEPS][2];
+    {
+        const int pair = first_pair + g;
+        const float* q = nullptr;
+        if (pair < pairs) q = p.q + (size_t(pair / group) * p.query_heads + kv_head * group + pair % group) * D;
 #pragma unroll
-    for (int r = 0; r < ROWS; r++) {
-        const int pair = first_pair + r;
+        for (int ks = 0; ks < KSTEPS; ks++) {
+#pragma unroll
+            for (int half = 0; half < 2; half++) {
+                float2 v = make_float2(0.f, 0.f);
+                if (q != nullptr) v = *reinterpret_cast<const float2*>(q + ks * 16 + half * 8 + 2 * t);
+                const HalfSplit s = split_half2(v.x * q_scale, v.y * q_scale);
+                q_hi[ks][half] = s.hi;
+                q_lo[ks][half] = s.lo;
+            }
+        }
+    }
+    // The bounds of this lane's two rows (Sᵀ columns 2t, 2t+1); a padding row attends nothing.
+    int row_lo[2], row_hi[2];
+#pragma unroll
+    for (int j = 0; j < 2; j++) {
+        const int pair = first_pair + 2 * t + j;
+        row_lo[j] = 1;
+        row_hi[j] = 0;
         if (pair < pairs) {
-            const int token = pair / group, head = kv_head * group + pair % group;
-            const int position = p.start + token;
-            row_lo[r] = int(window_start(position, p.window));
-            row_hi[r] = position;
-            const float4* src = reinterpret_cast<const float4*>(p.q + (size_t(token) * p.query_heads + head) * D + chunk * 8);
-            const float4 a = src[0], b = src[1];
-            const float v[8] = {a.x, a.y, a.z, a.w, b.x, b.y, b.z, b.w};
-#pragma unroll
-            for (int c = 0; c < 8; c++) query[r][c] = v[c] * q_scale;
-        } else {  // padding row: an empty range, never written
-            row_lo[r] = 1;
-            row_hi[r] = 0;
-#pragma unroll
-            for (int c = 0; c < 8; c++) query[r][c] = 0.f;
+            const int position = p.start + pair / group;
+            row_lo[j] = int(window_start(position, p.window));
+            row_hi[j] = position;
         }
     }
 
-    // Positions [begin, end) of this split within the block's union [lo(first token), last token].
     const int range_lo = int(window_start((long long)p.start + first_pair / group, p.window));
     const int range_end = p.start + last_pair / group + 1;
     const int begin = min(range_end, range_lo + split * p.split_positions);
     const int end = min(range_end, begin + p.split_positions);
-    // A split covers at most capacity positions (the ring holds the whole union), so one wrap at most.
     const unsigned first_slot = unsigned(begin) % unsigned(p.capacity);
-    const __half* keys = p.key_ring + size_t(kv_head) * D + chunk * 8;
-    const __half* values = p.value_ring + size_t(kv_head) * D + chunk * 8;
+    const __half* keys = p.key_ring + size_t(kv_head) * D;
+    const __half* values = p.value_ring + size_t(kv_head) * D;
 
-    float run_max[ROWS], run_sum[ROWS], acc[ROWS][8];
-#pragma unroll
-    for (int r = 0; r < ROWS; r++) {
-        run_max[r] = -INFINITY;
-        run_sum[r] = 0.f;
-#pragma unroll
-        for (int c = 0; c < 8; c++) acc[r][c] = 0.f;
-    }
-
-    // Iteration i covers positions begin + i·GROUPS·U + u·GROUPS + position_group (u < U); its copies go to stage i % STAGES.
-    const int iterations = (end - begin + GROUPS * U - 1) / (GROUPS * U);
-    auto piece = [&](int stage, int kv, int u) { return ring + ((stage * 2 + kv) * U + u) * THREADS * 16; };
+    const int iterations = (end - begin + MMA_WARPS * MMA_TILE - 1) / (MMA_WARPS * MMA_TILE);
+    auto tile_begin = [&](int i) { return begin + i * MMA_WARPS * MMA_TILE + warp * MMA_TILE; };
     auto issue = [&](int i) {  // always one commit group, so that the waits below count iterations
         if (i < iterations) {
+            const uint32_t stage = ring + (i % STAGES) * STAGE_BYTES;
 #pragma unroll
-            for (int u = 0; u < U; u++) {
-                const int position = begin + i * GROUPS * U + u * GROUPS + position_group;
+            for (int j = 0; j < PIECES; j++) {
+                const int e = j * 32 + lane, row = e / CHUNKS, chunk = e % CHUNKS;
+                const int position = tile_begin(i) + row;
                 unsigned slot = first_slot + unsigned(position - begin);
                 if (slot >= unsigned(p.capacity)) slot -= p.capacity;
                 // Positions past the split are not loaded (zeros instead): their slots may hold anything, and 0·NaN would spread.
                 const bool inside = position < end;
-                copy_16_async(piece(i % STAGES, 0, u), inside ? keys + size_t(slot) * width : keys, inside);
-                copy_16_async(piece(i % STAGES, 1, u), inside ? values + size_t(slot) * width : values, inside);
+                const size_t at = size_t(slot) * width + chunk * 8;
+                const uint32_t offset = row * D * 2 + ((chunk ^ (row & 7)) * 16);
+                copy_16_async(stage + offset, inside ? keys + at : keys, inside);
+                copy_16_async(stage + TILE_BYTES + offset, inside ? values + at : values, inside);
             }
         }
         asm volatile("cp.async.commit_group;");
     };
+
+    float run_max[2] = {-INFINITY, -INFINITY}, run_sum[2] = {0.f, 0.f};  // rows 2t, 2t+1; sums over this lane's positions
+    float o[DIM_TILES][4];  // Oᵀ: (dim 16·m + g (+8), rows 2t, 2t+1)
+#pragma unroll
+    for (int m = 0; m < DIM_TILES; m++) o[m][0] = o[m][1] = o[m][2] = o[m][3] = 0.f;
+    // ldmatrix lane addresses within a tile: K (A = [positions][dims]) rows lane % 16 at chunk 2·ks + lane / 16;
+    // Vᵀ (A = [dims][positions] from [positions][dims], transposed) rows 8·(lane / 16) + lane % 8 at chunk 2·m + (lane / 8) % 2.
+    const int key_row = lane % 16, key_chunk = lane / 16;
+    const int value_row = 8 * (lane / 16) + lane % 8, value_chunk = (lane / 8) % 2;
+
 #pragma unroll
     for (int i = 0; i < STAGES - 1; i++) issue(i);
     for (int i = 0; i < iterations; i++) {
-        // Stage (i - 1) % STAGES was read into registers last iteration, by this thread alone: refill it.
+        __syncwarp();  // every lane is done with the stage refilled next
         issue(i + STAGES - 1);
-        asm volatile("cp.async.wait_group %0;" ::"n"(STAGES - 1));  // iteration i's copies have landed
-        const int base = begin + i * GROUPS * U;
-        uint4 key_raw[U], value_raw[U];
-        int position[U];
-#pragma unroll
-        for (int u = 0; u < U; u++) {
-            position[u] = base + u * GROUPS + position_group;
-            key_raw[u] = load_shared_16(piece(i % STAGES, 0, u));
-            value_raw[u] = load_shared_16(piece(i % STAGES, 1, u));
+        asm volatile("cp.async.wait_group %0;" ::"n"(STAGES - 1));
+        __syncwarp();  // the lanes' copies of iteration i are visible to the whole warp
+        const uint32_t key_tile = ring + (i % STAGES) * STAGE_BYTES, value_tile = key_tile + TILE_BYTES;
+        if constexpr ((SKIP & SKIP_COMPUTE) != 0) {
+            uint32_t a[4];
+            ldmatrix_x4(a, key_tile + key_row * D * 2 + ((key_chunk ^ (key_row & 7)) * 16));
+            o[0][0] += __uint_as_float((a[0] ^ a[3]) & 0x3fffffffu);
+            continue;
         }
-        float score[U][ROWS];
+        float s[4] = {0.f, 0.f, 0.f, 0.f};  // Sᵀ: (position g, rows 2t, 2t+1), (position g + 8, rows 2t, 2t+1)
 #pragma unroll
-        for (int u = 0; u < U; u++) {
-            float k[8];
-            widen8(key_raw[u], k);
-#pragma unroll
-            for (int r = 0; r < ROWS; r++) {
-                float dot = 0.f;
-#pragma unroll
-                for (int c = 0; c < 8; c++) dot = fmaf(query[r][c], k[c], dot);
-#pragma unroll
-                for (int offset = LANES / 2; offset > 0; offset /= 2) dot += __shfl_xor_sync(0xffffffffu, dot, offset);
-                const bool attended = position[u] < end && position[u] >= row_lo[r] && position[u] <= row_hi[r];
-                score[u][r] = attended ? dot : -INFINITY;
-            }
+        for (int ks = 0; ks < KSTEPS; ks++) {
+            uint32_t a[4];
+            ldmatrix_x4(a, key_tile + key_row * D * 2 + (((2 * ks + key_chunk) ^ (key_row & 7)) * 16));
+            mma_16816(s, a, q_hi[ks][0], q_hi[ks][1]);
+            mma_16816(s, a, q_lo[ks][0], q_lo[ks][1]);
         }
+        const int position0 = tile_begin(i) + g, position1 = position0 + 8;
+        float weight[4];
 #pragma unroll
-        for (int r = 0; r < ROWS; r++) {
-            float new_max = run_max[r];
+        for (int j = 0; j < 2; j++) {
+            const bool in0 = position0 < end && position0 >= row_lo[j] && position0 <= row_hi[j];
+            const bool in1 = position1 < end && position1 >= row_lo[j] && position1 <= row_hi[j];
+            const float s0 = in0 ? s[j] : -INFINITY, s1 = in1 ? s[2 + j] : -INFINITY;
+            float tile_max = fmaxf(s0, s1);
 #pragma unroll
-            for (int u = 0; u < U; u++) new_max = fmaxf(new_max, score[u][r]);
+            for (int offset = 4; offset < 32; offset *= 2) tile_max = fmaxf(tile_max, __shfl_xor_sync(0xffffffffu, tile_max, offset));
+            const float new_max = fmaxf(run_max[j], tile_max);
             // Nothing attended yet: keep subtracting 0, so that exp2(-inf) = 0 rather than NaN.
             const float offset = new_max == -INFINITY ? 0.f : new_max;
-            const float rescale = exp2f(run_max[r] - offset);
-            run_max[r] = new_max;
-            run_sum[r] *= rescale;
+            const float rescale = exp2f(run_max[j] - offset);
+            run_max[j] = new_max;
+            weight[j] = exp2f(s0 - offset);
+            weight[2 + j] = exp2f(s1 - offset);
+            run_sum[j] = run_sum[j] * rescale + weight[j] + weight[2 + j];
 #pragma unroll
-            for (int c = 0; c < 8; c++) acc[r][c] *= rescale;
-#pragma unroll
-            for (int u = 0; u < U; u++) {
-                const float weight = exp2f(score[u][r] - offset);
-                run_sum[r] += weight;
-                float v[8];
-                widen8(value_raw[u], v);
-#pragma unroll
-                for (int c = 0; c < 8; c++) acc[r][c] = fmaf(weight, v[c], acc[r][c]);
+            for (int m = 0; m < DIM_TILES; m++) {
+                o[m][j] *= rescale;
+                o[m][2 + j] *= rescale;
             }
+        }
+        // Pᵀ as B fragments: Sᵀ's 8x8 halves (positions 0-7 and 8-15 × rows) transposed.
+        const HalfSplit p0 = split_half2(weight[0], weight[1]), p1 = split_half2(weight[2], weight[3]);
+        const uint32_t b_hi0 = movmatrix_trans(p0.hi), b_hi1 = movmatrix_trans(p1.hi);
+        const uint32_t b_lo0 = movmatrix_trans(p0.lo), b_lo1 = movmatrix_trans(p1.lo);
+#pragma unroll
+        for (int m = 0; m < DIM_TILES; m++) {
+            uint32_t a[4];
+            ldmatrix_x4_trans(a, value_tile + value_row * D * 2 + (((2 * m + value_chunk) ^ (value_row & 7)) * 16));
+            mma_16816(o[m], a, b_hi0, b_hi1);
+            mma_16816(o[m], a, b_lo0, b_lo1);
         }
     }
 
-    // Merge the position groups (each saw every GROUPS-th position) and write this split's partial per row, in the ring's
-    // memory once every thread is done with its pieces.
-    asm volatile("cp.async.wait_group 0;");
-    __syncthreads();
+    // The warp's sums over its lanes' positions, then the 4 warps merged in the rings' memory.
 #pragma unroll
-    for (int r = 0; r < ROWS; r++) {
-        if (chunk == 0) {
-            merge_max[position_group][r] = run_max[r];
-            merge_sum[position_group][r] = run_sum[r];
-        }
-        *reinterpret_cast<float4*>(&merge_acc[position_group][r][chunk * 8]) = make_float4(acc[r][0], acc[r][1], acc[r][2], acc[r][3]);
-        *reinterpret_cast<float4*>(&merge_acc[position_group][r][chunk * 8 + 4]) = make_float4(acc[r][4], acc[r][5], acc[r][6], acc[r][7]);
+    for (int j = 0; j < 2; j++)
+#pragma unroll
+        for (int offset = 4; offset < 32; offset *= 2) run_sum[j] += __shfl_xor_sync(0xffffffffu, run_sum[j], offset);
+    asm volatile("cp.async.wait_group 0;");
+    if constexpr ((SKIP & SKIP_MERGE) != 0) {
+        if (o[0][0] + run_sum[0] == 1.2345e-30f) p.partial_sum[0] = o[DIM_TILES - 1][3];
+        return;
     }
     __syncthreads();
-    for (int e = threadIdx.x; e < ROWS * D; e += THREADS) {
+    if (g == 0) {
+#pragma unroll
+        for (int j = 0; j < 2; j++) {
+            merge_max[warp][2 * t + j] = run_max[j];
+            merge_sum[warp][2 * t + j] = run_sum[j];
+        }
+    }
+#pragma unroll
+    for (int m = 0; m < DIM_TILES; m++)
+#pragma unroll
+        for (int c = 0; c < 4; c++) merge_acc[warp][2 * t + (c & 1)][16 * m + g + 8 * (c >> 1)] = o[m][c];
+    __syncthreads();
+    for (int e = threadIdx.x; e < MMA_ROWS * D; e += THREADS) {
         const int r = e / D, d = e % D, pair = first_pair + r;
         if (pair >= pairs) continue;
         float m = -INFINITY;
-        for (int g = 0; g < GROUPS; g++) m = fmaxf(m, merge_max[g][r]);
+        for (int w = 0; w < MMA_WARPS; w++) m = fmaxf(m, merge_max[w][r]);
         const float offset = m == -INFINITY ? 0.f : m;
         float sum = 0.f, a = 0.f;
-        for (int g = 0; g < GROUPS; g++) {
-            const float w = exp2f(merge_max[g][r] - offset);
-            sum += merge_sum[g][r] * w;
-            a += merge_acc[g][r][d] * w;
+        for (int w = 0; w < MMA_WARPS; w++) {
+            const float weight = exp2f(merge_max[w][r] - offset);
+            sum += merge_sum[w][r] * weight;
+            a += merge_acc[w][r][d] * weight;
         }
         const int token = pair / group, head = kv_head * group + pair % group;
         const size_t row = size_t(token) * p.query_heads + head;
@@ -358,18 +379,18 @@ __device__ __forceinline__ decode::SplitTask task_of(const DecodeParams& p) {
 }
 
 // The batch launch (BatchDecodeParams): blockIdx.z = sequence · row_blocks + block, one new token per sequence.
-template <int D, int ROWS>
+template <int D, int STAGES = decode::SPLIT_STAGES, int SKIP = decode::SKIP_NONE>
 __device__ __forceinline__ void attend_batch_split(const BatchDecodeParams& p) {
-    const int group = p.query_heads / p.kv_heads, row_blocks = (group + ROWS - 1) / ROWS;
+    const int group = p.query_heads / p.kv_heads, row_blocks = (group + decode::MMA_ROWS - 1) / decode::MMA_ROWS;
     const int sequence = blockIdx.z / row_blocks, block = blockIdx.z % row_blocks;
     const int position = p.positions[sequence];
     const decode::SequenceSplits cut = decode::sequence_splits(position, p.window, p.splits, p.min_split_positions);
-    if (int(blockIdx.x) >= cut.used) return;  // past this sequence's positions: the combine reads only `used` partials
+    if (int(blockIdx.x) >= cut.used) return;
     const size_t rows = size_t(sequence) * p.query_heads;
     const decode::SplitTask task{p.q + rows * D, p.key_rings[sequence], p.value_rings[sequence], p.partial_acc + rows * p.splits * D,
                                  p.partial_max + rows * p.splits, p.partial_sum + rows * p.splits, position, 1, p.capacities[sequence], p.window,
                                  p.query_heads, p.kv_heads, p.splits, cut.positions, p.scale};
-    decode::attend_split<D, ROWS>(task, blockIdx.x, blockIdx.y, block);
+    decode::attend_split<D, STAGES, SKIP>(task, blockIdx.x, blockIdx.y, block);
 }
 
 template <int D>
@@ -379,21 +400,18 @@ __device__ __forceinline__ void combine_batch(const BatchDecodeParams& p) {
     decode::combine_row<D>(p.partial_acc, p.partial_max, p.partial_sum, blockIdx.x, p.splits, used, p.out, p.lse);
 }
 
-// Resident CTAs per SM asked of ptxas: 4 for R = 4 (128 registers: the whole register file, as DecodeAttention's
-// CTAS_PER_SM assumes; sm_80 would otherwise take 131 and fit 3), 2 for R = 8 (~218 registers: at 3 it spills).
-#define DECODE_SPLIT(D, R)                                                                                              \
-    extern "C" __global__ void __launch_bounds__(decode::THREADS, R == 4 ? 4 : 2) attend_decode_d##D##_r##R(          \
-        const __grid_constant__ DecodeParams p) {                                                                       \
-        decode::attend_split<D, R>(task_of(p), blockIdx.x, blockIdx.y, blockIdx.z);                                     \
-    }                                                                                                                   \
-    extern "C" __global__ void __launch_bounds__(decode::THREADS, R == 4 ? 4 : 2) attend_decode_batch_d##D##_r##R(    \
-        const __grid_constant__ BatchDecodeParams p) {                                                                  \
-        attend_batch_split<D, R>(p);                                                                                    \
+// Two CTAs an SM (96 KB of rings each at D 128, the whole shared memory); ptxas then keeps the fragments, the
+// accumulators and both rows' softmax state in registers (no spills).
+#define DECODE_SPLIT(D)                                                                                                  \
+    extern "C" __global__ void __launch_bounds__(decode::THREADS, 2) attend_decode_d##D(const __grid_constant__ DecodeParams p) { \
+        decode::attend_split<D, decode::SPLIT_STAGES>(task_of(p), blockIdx.x, blockIdx.y, blockIdx.z);                  \
+    }                                                                                                                    \
+    extern "C" __global__ void __launch_bounds__(decode::THREADS, 2) attend_decode_batch_d##D(                          \
+        const __grid_constant__ BatchDecodeParams p) {                                                                   \
+        attend_batch_split<D>(p);                                                                                        \
     }
-DECODE_SPLIT(64, 4)
-DECODE_SPLIT(64, 8)
-DECODE_SPLIT(128, 4)
-DECODE_SPLIT(128, 8)
+DECODE_SPLIT(64)
+DECODE_SPLIT(128)
 
 #define DECODE_COMBINE(D)                                                                                                        \
     extern "C" __global__ void __launch_bounds__(D) decode_combine_d##D(const __grid_constant__ DecodeParams p) {             \

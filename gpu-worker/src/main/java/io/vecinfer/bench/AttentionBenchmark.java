@@ -19,10 +19,10 @@ import java.util.SplittableRandom;
  * prints one JSON object. Its torch peer is gpu-worker/scripts/attention_peer.py (SDPA on the same shapes), to be run
  * in the same session:
  * <pre>
- *   java -cp CLASSPATH io.vecinfer.bench.AttentionBenchmark [--runs 30] [--ctas-per-sm 8,4,16]
+ *   java -cp CLASSPATH io.vecinfer.bench.AttentionBenchmark [--runs 30] [--ctas-per-sm 2,1,4]
  * </pre>
  * {@code --ctas-per-sm} times decode with splits aimed at each of these CTAs per SM (default: DecodeAttention's
- * CTAS_PER_SM alone), for tuning that constant on the device at hand.
+ * RESIDENT_CTAS_PER_SM alone, one wave), for tuning that constant on the device at hand.
  * <ul>
  *   <li>prefill: 4096 query tokens of one sequence at positions 0..4095, causal, through the tensor-core kernel
  *       (attention_prefill.cu). FLOPs count 4·head_dim per (query head, query, key) pair inside the causal mask
@@ -47,7 +47,7 @@ public final class AttentionBenchmark {
 
     public static void main(String[] args) {
         int runs = 30;
-        int[] ctasPerSm = {DecodeAttention.CTAS_PER_SM};
+        int[] ctasPerSm = {DecodeAttention.RESIDENT_CTAS_PER_SM};
         for (int i = 0; i < args.length; i += 2) {
             switch (args[i]) {
                 case "--runs" -> runs = Math.max(10, Integer.parseInt(args[i + 1]));

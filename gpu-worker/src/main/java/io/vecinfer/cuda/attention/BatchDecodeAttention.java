@@ -61,24 +61,24 @@ public final class BatchDecodeAttention implements AutoCloseable {
     }
 
     /**
-     * How a batch is cut: rows per CTA (4 or 8, a kernel instantiation) and row blocks of a sequence's GQA group per KV
-     * head, and at most {@code splits} position ranges per sequence, chosen from the batch size so that the grid fills
-     * up to {@link DecodeAttention#CTAS_PER_SM} CTAs per SM when every sequence is long, never more: that is two whole
-     * waves of the R = 4 kernel (4 resident per SM), and a grid a little past it would add a third wave of a few CTAs,
-     * each as long as a full wave's (rounding up gave 1088 CTAs at batch 8 and 1280 at batch 32 for 1056 slots: 2.06 and
-     * 2.42 waves). Each sequence then cuts its own positions into ranges of
+     * How a batch is cut: row blocks of {@link DecodeAttention#ROWS_PER_BLOCK} of a sequence's GQA group per KV head, and
+     * at most {@code splits} position ranges per sequence, chosen from the batch size so that the grid fills one wave of
+     * {@link DecodeAttention#RESIDENT_CTAS_PER_SM} CTAs per SM when every sequence is long, never more; if one wave
+     * leaves a sequence fewer than 2 ranges, two waves (a second wave evens out the CTAs' uneven pace, which one long
+     * range per sequence cannot). Measured on the 8B heads at 4096 positions (decode-attention-notes.md): one wave at
+     * batch 1 (33 splits) and 8 (4), 14.4 and 43.7 µs a layer against 19.9 and 47.2 for two; at batch 32 two waves
+     * (2 splits) 137.2 against one's 142.5. Each sequence then cuts its own positions into ranges of
      * max({@link DecodeAttention#MIN_SPLIT_POSITIONS}, ceil(span / splits)) on the device.
      */
-    public record Plan(int rowsPerBlock, int rowBlocks, int splits) {
+    public record Plan(int rowBlocks, int splits) {
     }
 
     public static Plan plan(KvLayout layout, int batch, int multiprocessors) {
-        int group = layout.groupSize();
-        int rows = group <= 4 ? 4 : 8;
-        int rowBlocks = (group + rows - 1) / rows;
-        long perSplit = (long) layout.kvHeads() * rowBlocks * batch;
-        int splits = (int) Math.max(1, (long) DecodeAttention.CTAS_PER_SM * multiprocessors / perSplit);
-        return new Plan(rows, rowBlocks, splits);
+        int rowBlocks = (layout.groupSize() + DecodeAttention.ROWS_PER_BLOCK - 1) / DecodeAttention.ROWS_PER_BLOCK;
+        long perSplit = (long) layout.kvHeads() * rowBlocks * batch, wave = (long) DecodeAttention.RESIDENT_CTAS_PER_SM * multiprocessors;
+        long splits = wave / perSplit;
+        if (splits < 2) splits = 2 * wave / perSplit;
+        return new Plan(rowBlocks, (int) Math.max(1, splits));
     }
 
     /** The split a sequence with its new token at {@code position} uses, as sequence_splits in attention_decode.cu. */
@@ -134,7 +134,7 @@ public final class BatchDecodeAttention implements AutoCloseable {
             staging.putInt(Math.toIntExact(t.position(s)), positions[s]);
         }
         Plan wanted = plan(layout, n, device.multiprocessorCount());
-        if (splits > 0) wanted = new Plan(wanted.rowsPerBlock(), wanted.rowBlocks(), splits);
+        if (splits > 0) wanted = new Plan(wanted.rowBlocks(), splits);
         // A new plan is a new grid: a recorded step of the old one must not be replayed (generation below).
         boolean replanned = !wanted.equals(plan) || minSplitPositions != this.minSplitPositions;
         plan = wanted;
@@ -166,9 +166,8 @@ public final class BatchDecodeAttention implements AutoCloseable {
         var module = device.module("attention_decode");
         int width = layout.tokenWidth();
         module.kernel("store_decode_batch").launch((width + STORE_THREADS - 1) / STORE_THREADS, batch, 1, STORE_THREADS, 0, params);
-        module.kernel("attend_decode_batch_d" + d + "_r" + plan.rowsPerBlock())
-                .launch(plan.splits(), layout.kvHeads(), batch * plan.rowBlocks(), DecodeAttention.THREADS,
-                        DecodeAttention.ringBytes(plan.rowsPerBlock()), params);
+        module.kernel("attend_decode_batch_d" + d)
+                .launch(plan.splits(), layout.kvHeads(), batch * plan.rowBlocks(), DecodeAttention.THREADS, DecodeAttention.ringBytes(d), params);
         module.kernel("decode_combine_batch_d" + d).launch(batch * layout.queryHeads(), 1, 1, d, Float.BYTES * plan.splits(), params);
     }
 

@@ -8,32 +8,32 @@ import io.vecinfer.kvcache.KvLayout;
 /**
  * The attention_decode family (attention_decode.cu): split-KV attention for a few query tokens over long contexts,
  * with exactly the semantics of {@link WindowAttention#attend} (CPU reference: {@link WindowAttention#attendReference}).
- * The positions are cut into {@link Plan#splits} ranges, one CTA per (range, KV head, block of up to 8 query rows),
- * each writing a partial (max, sum, Σ p·v) to scratch that this object owns; a second kernel merges them by
- * log-sum-exp. Arithmetic is fp32 on exactly widened fp16 keys and values, queries stay fp32.
+ * The positions are cut into {@link Plan#splits} ranges, one CTA per (range, KV head, block of {@link #ROWS_PER_BLOCK}
+ * query rows), each writing a partial (max, sum, Σ p·v) to scratch that this object owns; a second kernel merges them
+ * by log-sum-exp. The split runs on tensor cores with fp32 accuracy (queries and softmax weights split into fp16
+ * hi + lo, keys and values as stored).
  */
 public final class DecodeAttention implements AutoCloseable {
     static final int THREADS = 128; // as in attention_decode.cu
+    /** Query rows (token, head of the group) a CTA serves: the mma's N, MMA_ROWS in attention_decode.cu. */
+    public static final int ROWS_PER_BLOCK = 8;
+    private static final int STAGES = 3, TILE_POSITIONS = 16, WARPS = THREADS / 32; // SPLIT_STAGES, MMA_TILE, MMA_WARPS
 
     /**
-     * Dynamic shared memory of the split kernel with {@code rowsPerBlock} rows per CTA, as ring_bytes in
-     * attention_decode.cu: its cp.async ring of 3 iterations × 4 positions (4 rows) or 5 × 2 (8 rows), keys and values,
-     * 16 bytes a thread each: 48 or 40 KB.
+     * Dynamic shared memory of the split kernel, as mma_ring_bytes(D, SPLIT_STAGES) in attention_decode.cu: each of the
+     * 4 warps' rings of 3 tiles of 16 positions' keys and values: 96 KB at head_dim 128, 48 KB at 64.
      */
-    static int ringBytes(int rowsPerBlock) {
-        int positions = rowsPerBlock > 4 ? 2 : 4, stages = rowsPerBlock > 4 ? 5 : 3;
-        return stages * 2 * positions * THREADS * 16;
+    static int ringBytes(int headDim) {
+        return WARPS * STAGES * 2 * TILE_POSITIONS * headDim * 2;
     }
     /**
-     * CTAs to aim for per SM: the R = 4 kernel (128 registers × 128 threads, a 48 KB ring) fits 4 per SM, so this is two waves,
-     * enough for the loads in flight that stream at full bandwidth, and a short tail.
+     * Split CTAs resident on an SM at once: two 96 KB rings fill its shared memory at head_dim 128 (at 64 more would fit;
+     * planning for two leaves those splits longer, which costs little). The plans aim at one wave of them.
      */
-    public static final int CTAS_PER_SM = 8;
+    public static final int RESIDENT_CTAS_PER_SM = 2;
     /**
-     * Fewest positions per split: 64 positions are 32 KiB of keys and values at head_dim 128, against a partial of
-     * rows × (head_dim + 2) floats written and merged. Measured on the 8B's batch-1 step at 4k
-     * (decode-attribution-kernels-h200.json): 64 positions 19.0 µs a layer, 128 positions 22.1, 32 positions 24.0 (the
-     * partials and the merge then cost more than the parallelism buys).
+     * Fewest positions per split: a CTA's iteration covers 64 (4 warps × 16), and a split's partial (rows × (head_dim + 2)
+     * floats written, then merged) should cost less than its positions.
      */
     public static final int MIN_SPLIT_POSITIONS = 64;
 
@@ -50,10 +50,10 @@ public final class DecodeAttention implements AutoCloseable {
     }
 
     /**
-     * How one call is cut: rows per CTA (4 or 8, a kernel instantiation), row blocks of them per KV head, and splits of
-     * splitPositions consecutive positions (splits · splitPositions ≥ the longest block's positions).
+     * How one call is cut: row blocks of {@link #ROWS_PER_BLOCK} per KV head, and splits of splitPositions consecutive
+     * positions (splits · splitPositions ≥ the longest block's positions).
      */
-    public record Plan(int rowsPerBlock, int rowBlocks, int splits, int splitPositions) {
+    public record Plan(int rowBlocks, int splits, int splitPositions) {
         public int ctas(KvLayout layout) {
             return splits * layout.kvHeads() * rowBlocks;
         }
@@ -61,25 +61,25 @@ public final class DecodeAttention implements AutoCloseable {
 
     /**
      * The split of a call of {@code tokens} queries at positions start..: the first token has the lowest window start,
-     * so span = start + tokens - lo(start) bounds every row block's positions. Splits fill {@link #CTAS_PER_SM} CTAs per
-     * SM but keep at least {@link #MIN_SPLIT_POSITIONS} positions each (a short context gets one split).
+     * so span = start + tokens - lo(start) bounds every row block's positions. Splits fill one wave of
+     * {@link #RESIDENT_CTAS_PER_SM} CTAs per SM but keep at least {@link #MIN_SPLIT_POSITIONS} positions each (a short
+     * context gets one split).
      */
     public static Plan plan(KvLayout layout, int start, int tokens, int window, int multiprocessors) {
-        return plan(layout, start, tokens, window, multiprocessors, CTAS_PER_SM);
+        return plan(layout, start, tokens, window, multiprocessors, RESIDENT_CTAS_PER_SM);
     }
 
     /** The same rule aiming at {@code ctasPerSm} CTAs per SM (the benchmark sweeps it). */
     public static Plan plan(KvLayout layout, int start, int tokens, int window, int multiprocessors, int ctasPerSm) {
         int pairs = tokens * layout.groupSize();
-        int rows = pairs <= 4 ? 4 : 8;
-        int rowBlocks = (pairs + rows - 1) / rows;
+        int rowBlocks = (pairs + ROWS_PER_BLOCK - 1) / ROWS_PER_BLOCK;
         long span = (long) start + tokens - WindowAttention.windowStart(start, window);
         long wanted = ((long) ctasPerSm * multiprocessors + (long) layout.kvHeads() * rowBlocks - 1) / ((long) layout.kvHeads() * rowBlocks);
         long most = Math.max(1, span / MIN_SPLIT_POSITIONS);
         int splits = (int) Math.max(1, Math.min(wanted, most));
         int splitPositions = (int) ((span + splits - 1) / splits);
         splits = (int) ((span + splitPositions - 1) / splitPositions); // no split left empty by the rounding up
-        return new Plan(rows, rowBlocks, splits, splitPositions);
+        return new Plan(rowBlocks, splits, splitPositions);
     }
 
     /** See {@link WindowAttention#attend}; head_dim must be 64 or 128 ({@link #supports}). */
@@ -104,8 +104,7 @@ public final class DecodeAttention implements AutoCloseable {
         KernelParams params = params(q, keyRing, valueRing, scratch.from(0), scratch.from(partials * d), scratch.from(partials * (d + 1)),
                 out, lse, start, tokens, capacity, window, layout, plan, scale);
         var module = device.module("attention_decode");
-        module.kernel("attend_decode_d" + d + "_r" + plan.rowsPerBlock())
-                .launch(plan.splits(), layout.kvHeads(), plan.rowBlocks(), THREADS, ringBytes(plan.rowsPerBlock()), params);
+        module.kernel("attend_decode_d" + d).launch(plan.splits(), layout.kvHeads(), plan.rowBlocks(), THREADS, ringBytes(d), params);
         module.kernel("decode_combine_d" + d).launch(Math.toIntExact(rows), 1, 1, d, Float.BYTES * plan.splits(), params);
     }
 

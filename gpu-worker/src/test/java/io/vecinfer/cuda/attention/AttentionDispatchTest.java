@@ -24,22 +24,22 @@ class AttentionDispatchTest {
 
     @Test
     void decodePlanFillsTheGpuAndCoversEveryPosition() {
-        // Llama-3.1-8B decode at 32k on 132 SMs: 8 CTAs per SM over 8 KV heads is 132 splits, of 249 positions (≥ 64).
+        // Llama-3.1-8B decode at 32k on 132 SMs: one wave of 2 CTAs per SM over 8 KV heads is 33 splits, of 993 positions.
         DecodeAttention.Plan plan = DecodeAttention.plan(LLAMA, 32767, 1, 0, 132);
-        assertEquals(new DecodeAttention.Plan(4, 1, 132, 249), plan);
-        assertEquals(1056, plan.ctas(LLAMA));
+        assertEquals(new DecodeAttention.Plan(1, 33, 993), plan);
+        assertEquals(264, plan.ctas(LLAMA));
         // 1024 positions: at most 1024 / 64 = 16 splits.
-        assertEquals(new DecodeAttention.Plan(4, 1, 16, 64), DecodeAttention.plan(LLAMA, 1023, 1, 0, 132));
-        // 131072: 132 splits (the SM target), covering the context with no empty split.
+        assertEquals(new DecodeAttention.Plan(1, 16, 64), DecodeAttention.plan(LLAMA, 1023, 1, 0, 132));
+        // 131072: 33 splits (the SM target), covering the context with no empty split.
         plan = DecodeAttention.plan(LLAMA, 131071, 1, 0, 132);
-        assertEquals(132, plan.splits());
+        assertEquals(33, plan.splits());
         assertTrue((long) plan.splits() * plan.splitPositions() >= 131072 && (long) (plan.splits() - 1) * plan.splitPositions() < 131072, plan.toString());
         // A short context is one split (101 < 2 · 64); 4 tokens of a group of 4 are 16 rows, two blocks of 8, over
         // 204 positions: 3 splits of 68.
-        assertEquals(new DecodeAttention.Plan(4, 1, 1, 101), DecodeAttention.plan(new KvLayout(1, 2, 4, 64), 100, 1, 0, 132));
-        assertEquals(new DecodeAttention.Plan(8, 2, 3, 68), DecodeAttention.plan(new KvLayout(1, 2, 8, 64), 200, 4, 0, 132));
+        assertEquals(new DecodeAttention.Plan(1, 1, 101), DecodeAttention.plan(new KvLayout(1, 2, 4, 64), 100, 1, 0, 132));
+        assertEquals(new DecodeAttention.Plan(2, 3, 68), DecodeAttention.plan(new KvLayout(1, 2, 8, 64), 200, 4, 0, 132));
         // A VQ window R = 128 at position 5000 reads lo(5000) = 4864 onwards: 137 positions, 2 splits of 69.
-        assertEquals(new DecodeAttention.Plan(4, 1, 2, 69), DecodeAttention.plan(LLAMA, 5000, 1, 128, 132));
+        assertEquals(new DecodeAttention.Plan(1, 2, 69), DecodeAttention.plan(LLAMA, 5000, 1, 128, 132));
     }
 
     @Test
@@ -48,6 +48,6 @@ class AttentionDispatchTest {
         KvLayout layout = new KvLayout(1, 2, 4, 64);
         assertEquals(72, PrefillAttention.params(null, null, null, null, null, 0, 1, 1, 0, layout, 1f).size());
         assertEquals(104, DecodeAttention.params(null, null, null, null, null, null, null, null, 0, 1, 1, 0, layout,
-                new DecodeAttention.Plan(4, 1, 1, 1), 1f).size());
+                new DecodeAttention.Plan(1, 1, 1), 1f).size());
     }
 }

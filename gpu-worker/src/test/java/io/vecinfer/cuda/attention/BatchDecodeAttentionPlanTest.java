@@ -62,18 +62,22 @@ class BatchDecodeAttentionPlanTest {
     }
 
     @Test
-    void theGridNeverPassesTheWavesItAimsFor() {
+    void theGridFillsOneWaveOrTwoWhenOneLeavesASingleRange() {
         for (KvLayout layout : new KvLayout[]{LLAMA_8B, new KvLayout(1, 2, 14, 64), new KvLayout(1, 1, 16, 64), new KvLayout(1, 4, 4, 128)}) {
             for (int sms : new int[]{108, 132}) {
                 for (int batch = 1; batch <= 200; batch++) {
                     var plan = BatchDecodeAttention.plan(layout, batch, sms);
-                    long ctas = (long) plan.splits() * layout.kvHeads() * plan.rowBlocks() * batch, slots = (long) DecodeAttention.CTAS_PER_SM * sms;
+                    long perSplit = (long) layout.kvHeads() * plan.rowBlocks() * batch, ctas = plan.splits() * perSplit;
+                    long wave = (long) DecodeAttention.RESIDENT_CTAS_PER_SM * sms;
                     String what = layout + ", batch " + batch + ", " + sms + " SMs: " + plan;
                     assertTrue(plan.splits() >= 1, what);
+                    long waves = wave / perSplit >= 2 ? 1 : 2;
                     if (plan.splits() > 1) {
-                        assertTrue(ctas <= slots, what + ": " + ctas + " CTAs for " + slots + " slots");
+                        assertTrue(ctas <= waves * wave, what + ": " + ctas + " CTAs for " + waves + " waves of " + wave);
                         // and one split more would pass them: the grid is as full as whole splits allow
-                        assertTrue(ctas + (long) layout.kvHeads() * plan.rowBlocks() * batch > slots, what);
+                        assertTrue(ctas + perSplit > waves * wave, what);
+                    } else {
+                        assertTrue(2 * perSplit > 2 * wave, what + ": a second split would have fitted two waves");
                     }
                 }
             }
@@ -83,13 +87,12 @@ class BatchDecodeAttentionPlanTest {
     @Test
     void theGridDependsOnTheBatchSizeAndFillsTheDevice() {
         var one = BatchDecodeAttention.plan(LLAMA_8B, 1, 132);
-        assertEquals(new BatchDecodeAttention.Plan(4, 1, 132), one, "8 KV heads × 132 splits = 8 CTAs per SM of 132");
-        var eight = BatchDecodeAttention.plan(LLAMA_8B, 8, 132);
-        assertEquals(16, eight.splits(), "1024 CTAs, two waves of 4 per SM; 17 splits (1088) would add a third wave of 32");
-        assertEquals(4, BatchDecodeAttention.plan(LLAMA_8B, 32, 132).splits(), "1024 CTAs; 5 splits (1280) would be 2.42 waves");
+        assertEquals(new BatchDecodeAttention.Plan(1, 33), one, "8 KV heads × 33 splits = one wave of 2 CTAs per SM of 132");
+        assertEquals(4, BatchDecodeAttention.plan(LLAMA_8B, 8, 132).splits(), "256 CTAs: one wave of 264 slots");
+        assertEquals(2, BatchDecodeAttention.plan(LLAMA_8B, 32, 132).splits(), "one wave would be 1 split a sequence: two waves, 512 CTAs");
+        assertEquals(1, BatchDecodeAttention.plan(LLAMA_8B, 198, 132).splits());
         var gqa7 = BatchDecodeAttention.plan(new KvLayout(1, 2, 14, 64), 5, 132);
-        assertEquals(8, gqa7.rowsPerBlock());
-        assertEquals(1, gqa7.rowBlocks());
+        assertEquals(1, gqa7.rowBlocks(), "a group of 7 in one block of 8 rows");
         var gqa16 = BatchDecodeAttention.plan(new KvLayout(1, 1, 16, 64), 3, 132);
         assertEquals(2, gqa16.rowBlocks(), "a group of 16 in two blocks of 8 rows");
     }

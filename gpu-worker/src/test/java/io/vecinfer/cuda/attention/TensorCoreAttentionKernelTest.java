@@ -223,7 +223,7 @@ class TensorCoreAttentionKernelTest {
             DecodeAttention.Plan natural = DecodeAttention.plan(call.layout, call.start, call.tokens, call.window, gpu.device().multiprocessorCount());
             int span = call.start + call.tokens - (int) WindowAttention.windowStart(call.start, call.window);
             // One more split than needed: the last is empty for every block and must merge as nothing.
-            DecodeAttention.Plan forced = new DecodeAttention.Plan(natural.rowsPerBlock(), natural.rowBlocks(), (span + c[7] - 1) / c[7] + 1, c[7]);
+            DecodeAttention.Plan forced = new DecodeAttention.Plan(natural.rowBlocks(), (span + c[7] - 1) / c[7] + 1, c[7]);
             Kernel kernel = (cc, k, v, q, out, lse) -> {
                 try (DecodeAttention attention = new DecodeAttention(gpu.device())) {
                     attention.attend(forced, q.from(0), k, v, cc.layout, cc.capacity, cc.window, cc.start, cc.tokens, cc.scale, out.from(0),
