@@ -1,15 +1,17 @@
 // Projections of the decoder on CUDA cores, in the CPU decoder's arithmetic: y[r][o] = Σ_k x[r][k] · W[o][k]
-// (+ bias[o]), for r < rows, o < out. x and y are fp32, row-major; W is the checkpoint's [out][in] matrix in its
-// stored type (fp32, bf16 or fp16), widened exactly to fp32; accumulation is fp32. Parameters: ProjectionParams
-// (projection.cuh), whose output segments this kernel honours like the tensor-core ones. This is the exact path
-// (the oracle's numbers, and fp32 checkpoints); matmul_tc.cu is the fast one.
+// (+ bias[o]), for r < rows, o < out, or with p.accumulate y[r][o] + that. x and y are fp32, row-major; W is the
+// checkpoint's [out][in] matrix in its stored type (fp32, bf16 or fp16), widened exactly to fp32; accumulation is
+// fp32. Parameters: ProjectionParams (projection.cuh), whose output segments and accumulate this kernel honours
+// like the tensor-core ones. This is the exact path (the oracle's numbers, and fp32 checkpoints); matmul_tc.cu is
+// the fast one.
 //
 // Launch: grid (ceil(out / WARPS), ceil(rows / ROW_TILE)), WARPS * 32 threads, no dynamic shared memory.
 //   Each warp owns one output feature o (one weight row) and a tile of up to ROW_TILE activation rows: the
 //   weight row is read from memory once per tile, which is what decode (few rows, weight-bandwidth bound)
 //   needs. Lanes stride over k. When rows are 16-byte aligned (in % 8 == 0 and aligned bases) each lane
 //   loads 16 bytes of weights at a time, so a warp reads 512 contiguous bytes per step; otherwise one
-//   element at a time. The lanes' partial sums are combined by a warp butterfly and lane 0 writes y.
+//   element at a time. The lanes' partial sums are combined by a warp butterfly and lane 0 stores y
+//   (projection_store: written, or added to y).
 #include "numeric.cuh"
 #include "projection.cuh"
 
@@ -66,7 +68,7 @@ __device__ void matmul(const ProjectionParams& p) {
     for (int r = 0; r < ROW_TILE; r++) acc[r] = warp_sum(acc[r]);  // every lane takes part, tile or not
     if (lane != 0) return;
     const float b = p.bias != nullptr ? p.bias[o] : 0.f;
-    for (int r = 0; r < tile; r++) *projection_out(p, r0 + r, o) = acc[r] + b;
+    for (int r = 0; r < tile; r++) projection_store(p, r0 + r, o, acc[r] + b);
 }
 
 extern "C" __global__ void __launch_bounds__(WARPS * 32)

@@ -1,7 +1,8 @@
 // Projections on tensor cores: y = x · Wᵀ (+ bias) with x rounded to W's 16-bit type (bf16 or fp16) and fp32
 // accumulation. A product of two 16-bit values is exact in fp32, so the only differences from the exact path
 // (matmul.cu) are that rounding of x and the order of the fp32 sums. Parameters: ProjectionParams
-// (projection.cuh), output segments included. Two kernels, chosen by the row count
+// (projection.cuh), output segments and accumulate (y = y + product, one add after the whole sum) included: every
+// final store below goes through projection_store. Two kernels, chosen by the row count
 // (io.vecinfer.cuda.ops.Matmul decides, and explains why):
 //
 // skinny_<type>_b<B> (at most 8·B rows: decode and small batches), bound by reading W once.
@@ -21,12 +22,13 @@
 //   feed two MMAs per tile, the fragment layout's logical k mapped to loaded k by the same rule on both sides (see
 //   skinny_chunk). Shared memory is swizzled so that both the copies and these reads are conflict-free. One barrier
 //   per stage; the warps' partial sums meet in shared memory at the end.
-//   With one split the CTA adds the bias and writes the output segments itself; with more, it writes its fp32 sums
-//   (no bias) to partials[split][rows][out] and skinny_reduce adds the splits in split order, then the bias once, and
-//   writes the segments. No atomics: the sums' order is fixed by the shape, so a replayed step is bit-identical to an
-//   eager one. Splits are for products with too few 32-row blocks to fill the device (Matmul.skinnyChunksPerSplit).
+//   With one split the CTA adds the bias and stores the output segments itself; with more, it writes its fp32 sums
+//   (no bias, never accumulated) to partials[split][rows][out] and skinny_reduce adds the splits in split order, then
+//   the bias once, and stores the segments (with accumulate: that sum added to y, after it is complete). No atomics:
+//   the sums' order is fixed by the shape, so a replayed step is bit-identical to an eager one. Splits are for products with too few 32-row blocks to fill the device (Matmul.skinnyChunksPerSplit).
 //
-// skinny_reduce: grid (ceil(rows · out / 256)), 256 threads; one thread per output, splits summed in order.
+// skinny_reduce: grid (ceil(rows · out / 256)), 256 threads; one thread per output, splits summed in order. It also
+//   finishes matmul_wgmma.cu's split-K products, whose partials have the same layout.
 //
 // gemm_<type> (more rows: prefill), bound by the MMA rate.
 //   x must already hold the 16-bit type (to_<type> below converts the fp32 activations).
@@ -136,8 +138,8 @@ struct GlobalX {
 
 // The warps' sums meet: acc[m][b][j] is output (weight row row0 + 16m + g + 8·(j / 2), activation row 8b + 2c + j % 2),
 // summed over this warp's k; `partial` ([SKINNY_WARPS][SKINNY_TILES·B·4][32] floats of shared memory) takes them all,
-// then one thread per output adds the warps in order and writes the output (one split: plus the bias) or its
-// split's sum to partials[split][rows][out].
+// then one thread per output adds the warps in order and stores the output (one split: plus the bias, through
+// projection_store) or writes its split's sum to partials[split][rows][out].
 template <int B>
 __device__ __forceinline__ void skinny_epilogue(const float (&acc)[SKINNY_TILES][B][4], float* partial, const ProjectionParams& p,
                                                 float* __restrict__ partials, int row0) {
@@ -157,7 +159,7 @@ __device__ __forceinline__ void skinny_epilogue(const float (&acc)[SKINNY_TILES]
         for (int v = 0; v < SKINNY_WARPS; v++) sum += partial[(v * SLOTS + slot) * 32 + l];
         const int o = row0 + 16 * m + l / 4 + 8 * (j / 2), r = 8 * b + 2 * (l % 4) + j % 2;
         if (o >= p.out || r >= p.rows) continue;
-        if (gridDim.y == 1) *projection_out(p, r, o) = sum + (p.bias != nullptr ? p.bias[o] : 0.f);
+        if (gridDim.y == 1) projection_store(p, r, o, sum + (p.bias != nullptr ? p.bias[o] : 0.f));
         else partials[(size_t(blockIdx.y) * p.rows + r) * p.out + o] = sum;
     }
 }
@@ -271,14 +273,15 @@ __device__ void skinny_rows(const ProjectionParams& p, float* __restrict__ parti
 __host__ __device__ constexpr int skinny_stages(int b) { return b == 2 ? 3 : 2; }
 __host__ __device__ constexpr int skinny_shared_bytes(int b) { return skinny_stages(b) * rows_stage_bytes(b, true); }
 
-// The splits' sums of each output in split order, plus the bias once, into the output segments.
+// The splits' sums of each output in split order, plus the bias once, stored into the output segments (with
+// accumulate: added to y there, only now that the sum is whole).
 extern "C" __global__ void __launch_bounds__(256) skinny_reduce(const ProjectionParams p, const float* __restrict__ partials, int splits) {
     const long long e = (long long)blockIdx.x * blockDim.x + threadIdx.x, outputs = (long long)p.rows * p.out;
     if (e >= outputs) return;
     const int r = int(e / p.out), o = int(e % p.out);
     float sum = 0.f;
     for (int s = 0; s < splits; s++) sum += partials[s * outputs + e];
-    *projection_out(p, r, o) = sum + (p.bias != nullptr ? p.bias[o] : 0.f);
+    projection_store(p, r, o, sum + (p.bias != nullptr ? p.bias[o] : 0.f));
 }
 
 #define SKINNY_KERNEL(type, Op, B)                                                                                     \
@@ -388,7 +391,7 @@ __device__ void gemm(const ProjectionParams& p) {
 #pragma unroll
             for (int j = 0; j < 4; j++) {
                 const int r = m0 + warp_m + mt * 16 + g + 8 * (j / 2), o = n0 + warp_n + nt * 8 + 2 * c + j % 2;
-                if (r < rows && o < out) *projection_out(p, r, o) = acc[mt][nt][j] + (p.bias != nullptr ? p.bias[o] : 0.f);
+                if (r < rows && o < out) projection_store(p, r, o, acc[mt][nt][j] + (p.bias != nullptr ? p.bias[o] : 0.f));
             }
 }
 

@@ -1,15 +1,17 @@
 // Projections on Hopper's warpgroup tensor cores (sm_90a only: build-kernels.sh compiles this file for
 // compute_90a/sm_90a alone, and io.vecinfer.cuda.ops.Matmul loads it only on compute capability 9.0).
 // y = x · Wᵀ (+ bias), x already in W's 16-bit type (matmul_tc.cu's to_bf16 / to_f16 convert it), fp32 sums,
-// fp32 outputs split into ProjectionParams' segments (projection.cuh): the contract of matmul_tc.cu's gemm.
+// fp32 outputs split into ProjectionParams' segments (projection.cuh), written or, with accumulate, added to y
+// after the whole sum: the contract of matmul_tc.cu's gemm.
 //
 // Launch: wgmma_gemm_<type> (BN = 256) or wgmma_gemm_<type>_n128 (BN = 128), grid (ceil(rows / BM) · ceil(out / BN),
 // splits), 384 threads (three warpgroups), TileShape<BN>::SHARED_BYTES of dynamic shared memory, one CTA per
 // multiprocessor. The narrow tile is for products whose wide tiles would leave multiprocessors idle (Matmul chooses).
 // Split k (splits = gridDim.y > 1, for products whose tiles still leave most multiprocessors idle: a few hundred rows of
 // the 8B's o and down): CTA (tile, y) takes k tiles [y · k_tiles_per_split, +k_tiles_per_split) and writes its fp32
-// sums (no bias) to partials[y][rows][out]; matmul_tc.cu's skinny_reduce then adds the splits in split order and the
-// bias once, into the segments. No atomics, so the sums' order is fixed by the shape (a launch repeats bit for bit).
+// sums (no bias, never accumulated) to partials[y][rows][out]; matmul_tc.cu's skinny_reduce then adds the splits in
+// split order and the bias once, and stores that into the segments (with accumulate: added to y). No atomics, so the
+// sums' order is fixed by the shape (a launch repeats bit for bit).
 // Needs in % BK == 0 (no partial k tile), every segment end % 8 == 0 and 8-byte-aligned outputs (float2 stores
 // of column pairs); rows and out are free (rows and columns past the ends load zeros and are not stored).
 //
@@ -199,7 +201,7 @@ __device__ __forceinline__ void produce(const ProjectionParams& p, Tile tile, in
 }
 
 // Warpgroups 1 and 2: consumer c multiplies rows 64c..64c+63 of the tile over k tiles [kt0, kt1), then stores them: into
-// the segments (one split), or its split's partial sums.
+// the segments (one split: projection_store_pair, which honours accumulate), or its split's partial sums.
 template <bool BF16, typename Shape>
 __device__ __forceinline__ void consume(const ProjectionParams& p, Tile tile, int c, int kt0, int kt1, float* partials, uint32_t stages,
                                         uint32_t full, uint32_t empty) {
@@ -240,8 +242,8 @@ __device__ __forceinline__ void consume(const ProjectionParams& p, Tile tile, in
             if (r >= p.rows) continue;
             const float2 v = make_float2(d[4 * n + 2 * half] + b0, d[4 * n + 2 * half + 1] + b1);
             // Segment ends and out % 8 == 0: both columns of the pair lie in one segment (or partial row), 8-byte aligned.
-            float* at = split ? partials + (size_t(blockIdx.y) * p.rows + r) * p.out + o : projection_out(p, r, o);
-            *reinterpret_cast<float2*>(at) = v;
+            if (split) *reinterpret_cast<float2*>(partials + (size_t(blockIdx.y) * p.rows + r) * p.out + o) = v;
+            else projection_store_pair(p, r, o, v);
         }
     }
 }

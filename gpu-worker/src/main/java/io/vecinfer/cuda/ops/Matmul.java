@@ -28,7 +28,9 @@ import java.util.List;
  *       tiles would leave multiprocessors idle ({@link #narrowTilesFaster}); products whose tiles still leave most of
  *       them idle also split k ({@link #wgmmaKTilesPerSplit}), summed by skinny_reduce's deterministic pass.</li>
  * </ul>
- * Output columns can be split into segments ({@link Outputs}), so a stacked q|k|v or gate|up weight is one launch.
+ * Output columns can be split into segments ({@link Outputs}), so a stacked q|k|v or gate|up weight is one launch; and
+ * outputs can take the product added to what they hold ({@link Store#ACCUMULATE}: y = y + x · Wᵀ (+ bias)), so the
+ * decoder's residual adds happen in the o and down projections' epilogues. Every path honours both.
  * One launch at a time per instance (the scratch buffer is shared).
  */
 public final class Matmul implements AutoCloseable {
@@ -100,10 +102,34 @@ public final class Matmul implements AutoCloseable {
     private static final boolean WGMMA_CHOSEN = !"false".equalsIgnoreCase(System.getProperty("vecinfer.matmul.wgmma"));
 
     /**
-     * Where the output columns go: segment s takes columns [ends[s-1], ends[s]) (ends[-1] = 0) into its own
-     * row-major buffer of width ends[s] - ends[s-1]. At most three segments (projection.cuh).
+     * What a launch does with each output's value v, the product's whole fp32 sum (bias included) in its kernel's own
+     * order: the same v either way.
      */
-    public record Outputs(List<DeviceBuffer.Slice> buffers, int[] ends) {
+    public enum Store {
+        /** y = v. */
+        OVERWRITE,
+        /**
+         * y = y + v, one fp32 add once v is complete (never y as the sum's start, which would round differently): bit for
+         * bit an OVERWRITE launch into scratch followed by {@link Elementwise#add}. Split-K paths add it after their reduce.
+         */
+        ACCUMULATE;
+
+        /** This store's arithmetic on the host: the outputs after a launch whose products are {@code v}, {@code y} held before. */
+        public float[] apply(float[] y, float[] v) {
+            if (this == OVERWRITE) return v.clone();
+            if (y.length != v.length) throw new IllegalArgumentException(y.length + " outputs, " + v.length + " products");
+            float[] out = new float[v.length];
+            for (int i = 0; i < v.length; i++) out[i] = y[i] + v[i];
+            return out;
+        }
+    }
+
+    /**
+     * Where the output columns go: segment s takes columns [ends[s-1], ends[s]) (ends[-1] = 0) into its own
+     * row-major buffer of width ends[s] - ends[s-1]. At most three segments (projection.cuh). {@code store}: whether
+     * the product overwrites the buffers or is added to them.
+     */
+    public record Outputs(List<DeviceBuffer.Slice> buffers, int[] ends, Store store) {
         public Outputs {
             if (buffers.isEmpty() || buffers.size() > 3 || buffers.size() != ends.length) {
                 throw new IllegalArgumentException("1 to 3 output segments, each with its end column");
@@ -111,10 +137,20 @@ public final class Matmul implements AutoCloseable {
             for (int s = 0; s < ends.length; s++) {
                 if (ends[s] <= (s == 0 ? 0 : ends[s - 1])) throw new IllegalArgumentException("segment ends must increase: " + java.util.Arrays.toString(ends));
             }
+            java.util.Objects.requireNonNull(store, "store");
+        }
+
+        public Outputs(List<DeviceBuffer.Slice> buffers, int[] ends) {
+            this(buffers, ends, Store.OVERWRITE);
         }
 
         public static Outputs of(DeviceBuffer.Slice y, int out) {
             return new Outputs(List.of(y), new int[]{out});
+        }
+
+        /** One buffer that the product is added to: y = y + x · Wᵀ (+ bias), e.g. the residual stream. */
+        public static Outputs accumulate(DeviceBuffer.Slice y, int out) {
+            return of(y, out).with(Store.ACCUMULATE);
         }
 
         /** Consecutive segments of the given widths, e.g. q | k | v. */
@@ -122,6 +158,11 @@ public final class Matmul implements AutoCloseable {
             int[] ends = new int[widths.length];
             for (int s = 0, end = 0; s < widths.length; s++) ends[s] = end += widths[s];
             return new Outputs(buffers, ends);
+        }
+
+        /** The same segments with the product stored as {@code store}. */
+        public Outputs with(Store store) {
+            return new Outputs(buffers, ends, store);
         }
 
         int columns() {
@@ -147,7 +188,10 @@ public final class Matmul implements AutoCloseable {
         launch(w, x, rows, bias, Outputs.of(y, w.rows()));
     }
 
-    /** y = x · wᵀ + bias over {@code rows} rows, columns into the segments of {@code y}. x holds rows × w.cols() floats. */
+    /**
+     * y = x · wᵀ + bias over {@code rows} rows, columns into the segments of {@code y}, which may accumulate
+     * ({@link Store}). x holds rows × w.cols() floats.
+     */
     public void launch(DeviceMatrix w, DeviceBuffer.Slice x, int rows, DeviceBuffer bias, Outputs y) {
         launch(w, x, rows, bias, y, path(w, x, rows, y));
     }
@@ -323,13 +367,13 @@ public final class Matmul implements AutoCloseable {
         return true;
     }
 
-    /** ProjectionParams (projection.cuh), field by field. */
+    /** ProjectionParams (projection.cuh, which static_asserts its 80 bytes), field by field. */
     private static KernelParams params(DeviceMatrix w, Object x, int rows, DeviceBuffer bias, Outputs y) {
         KernelParams p = new KernelParams().pointer(x).pointer(w.data()).pointer(bias);
         int segments = y.buffers().size();
         for (int s = 0; s < 3; s++) p.pointer(s < segments ? y.buffers().get(s) : null);
         for (int s = 0; s < 3; s++) p.i32(y.ends()[Math.min(s, segments - 1)]);
-        return p.i32(rows).i32(w.cols()).i32(w.rows());
+        return p.i32(rows).i32(w.cols()).i32(w.rows()).i32(y.store() == Store.ACCUMULATE ? 1 : 0);
     }
 
     /**
@@ -347,6 +391,16 @@ public final class Matmul implements AutoCloseable {
      */
     public static float[] tensorCoreReference(WeightMatrix w, float[] x, int rows, float[] bias) {
         return products(w, roundToWeightType(w.dtype(), x), rows, bias, true);
+    }
+
+    /** {@link #reference} stored into outputs that held {@code y} (rows × w.rows(), unchanged): what a launch leaves there. */
+    public static float[] reference(WeightMatrix w, float[] x, int rows, float[] bias, Store store, float[] y) {
+        return store.apply(y, reference(w, x, rows, bias));
+    }
+
+    /** {@link #tensorCoreReference} stored into outputs that held {@code y} (unchanged). */
+    public static float[] tensorCoreReference(WeightMatrix w, float[] x, int rows, float[] bias, Store store, float[] y) {
+        return store.apply(y, tensorCoreReference(w, x, rows, bias));
     }
 
     /** y = x · wᵀ + bias, each row's products summed in order in fp32 (as the CPU decoder) or in double. */

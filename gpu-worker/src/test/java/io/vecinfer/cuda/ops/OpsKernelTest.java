@@ -32,6 +32,10 @@ class OpsKernelTest {
      * a sum of n fp32 products, |error| ≤ n·u·Σ|w·x|, for each side (the reference sums all `in` terms in a row,
      * the kernel in/32 per lane and then 5 butterfly steps), plus one rounding for the bias. A wrong index,
      * row, dtype or bias moves an output by about its own size, orders of magnitude above this bound.
+     *
+     * <p>Each product is also accumulated ({@link Matmul.Store#ACCUMULATE}) into an output holding random values: bit
+     * for bit the written product plus them, and within the bound of {@link Matmul#reference} accumulated, plus the
+     * final add's rounding on either side (2 ulps of the sum).
      */
     @ParameterizedTest
     @EnumSource(value = DType.class, names = {"F32", "BF16", "F16"})
@@ -40,15 +44,21 @@ class OpsKernelTest {
         for (int[] shape : shapes) {
             int rows = shape[0], in = shape[1], out = shape[2];
             WeightMatrix w = random.matrix(dtype, out, in, 0.5);
-            float[] x = random.floats(rows * in, 1);
+            float[] x = random.floats(rows * in, 1), before = random.floats(rows * out, 8);
             for (float[] bias : new float[][]{null, random.floats(out, 1)}) {
+                String what = dtype + " " + rows + "×" + in + "→" + out + (bias == null ? "" : " +bias");
                 float[] expected = Matmul.reference(w, x, rows, bias);
-                float[] actual;
+                float[] expectedAccumulated = Matmul.reference(w, x, rows, bias, Matmul.Store.ACCUMULATE, before);
+                float[] actual, accumulated;
                 try (DeviceMatrix dw = DeviceMatrix.upload(gpu.device(), w); DeviceBuffer dx = gpu.device().upload(x);
-                     DeviceBuffer db = bias == null ? null : gpu.device().upload(bias); DeviceBuffer dy = gpu.device().allocate(4L * rows * out)) {
-                    new Matmul(gpu.device(), Matmul.Precision.EXACT).launch(dw, dx.from(0), rows, db, dy.from(0));
+                     DeviceBuffer db = bias == null ? null : gpu.device().upload(bias); DeviceBuffer dy = gpu.device().allocate(4L * rows * out);
+                     DeviceBuffer dsum = gpu.device().upload(before); Matmul matmul = new Matmul(gpu.device(), Matmul.Precision.EXACT)) {
+                    matmul.launch(dw, dx.from(0), rows, db, dy.from(0));
                     actual = dy.readFloats();
+                    matmul.launch(dw, dx.from(0), rows, db, Matmul.Outputs.accumulate(dsum.from(0), out));
+                    accumulated = dsum.readFloats();
                 }
+                assertArrayEquals(Matmul.Store.ACCUMULATE.apply(before, actual), accumulated, what + " accumulated: not the written product plus y, " + random);
                 float[] row = new float[in];
                 for (int o = 0; o < out; o++) {
                     w.row(o, row, 0);
@@ -56,10 +66,12 @@ class OpsKernelTest {
                         double magnitude = bias == null ? 0 : Math.abs(bias[o]);
                         for (int k = 0; k < in; k++) magnitude += Math.abs(row[k] * x[r * in + k]);
                         double bound = (in + in / 32.0 + 8) * U * magnitude;
-                        double diff = Math.abs(expected[r * out + o] - actual[r * out + o]);
-                        assertTrue(diff <= bound, dtype + " " + rows + "×" + in + "→" + out + (bias == null ? "" : " +bias") + " y[" + r
-                                + "][" + o + "] = " + actual[r * out + o] + ", reference " + expected[r * out + o] + " (bound " + bound
-                                + "), " + random);
+                        int i = r * out + o;
+                        assertTrue(Math.abs(expected[i] - actual[i]) <= bound, what + " y[" + r + "][" + o + "] = " + actual[i] + ", reference "
+                                + expected[i] + " (bound " + bound + "), " + random);
+                        double accumulatedBound = bound + 2 * Math.ulp(expectedAccumulated[i]);
+                        assertTrue(Math.abs(expectedAccumulated[i] - accumulated[i]) <= accumulatedBound, what + " accumulated y[" + r + "][" + o
+                                + "] = " + accumulated[i] + ", reference " + expectedAccumulated[i] + " (bound " + accumulatedBound + "), " + random);
                     }
                 }
             }

@@ -1,5 +1,6 @@
 package io.vecinfer.cuda.ops;
 
+import io.vecinfer.cuda.DeviceBuffer;
 import io.vecinfer.cuda.RandomInputs;
 import io.vecinfer.model.ModelConfig;
 import io.vecinfer.model.Rope;
@@ -12,7 +13,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
+import java.util.List;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 /**
  * CPU: each kernel's Java reference against the CPU decoder's own code. The references sum in the same order as
@@ -57,6 +62,44 @@ class OpsReferenceTest {
         double moved = 0;
         for (int i = 0; i < a.length; i++) moved = Math.max(moved, Math.abs(a[i] - b[i]));
         org.junit.jupiter.api.Assertions.assertTrue(moved > 1e-5, "rounding x to " + dtype + " must move some output, " + random);
+    }
+
+    /**
+     * An accumulating store is the written product followed by the residual add, as the CPU decoder does it (x += projected):
+     * one fp32 add per output after the whole sum, for both references, with and without a bias; the prior outputs are
+     * not changed in place.
+     */
+    @ParameterizedTest
+    @EnumSource(value = DType.class, names = {"BF16", "F16"})
+    void accumulatingReferencesAddTheWholeProductOnce(DType dtype) {
+        int rows = 4, in = 40, out = 13;
+        WeightMatrix w = random.matrix(dtype, out, in, 0.5);
+        float[] x = random.floats(rows * in, 1), before = random.floats(rows * out, 8), kept = before.clone();
+        for (float[] bias : new float[][]{null, random.floats(out, 1)}) {
+            float[] projected = Matmul.reference(w, x, rows, bias), residual = before.clone();
+            for (int i = 0; i < residual.length; i++) residual[i] += projected[i]; // Decoder.run's residual add
+            assertArrayEquals(residual, Matmul.reference(w, x, rows, bias, Matmul.Store.ACCUMULATE, before), random.toString());
+            assertArrayEquals(Elementwise.addReference(before, Matmul.tensorCoreReference(w, x, rows, bias)),
+                    Matmul.tensorCoreReference(w, x, rows, bias, Matmul.Store.ACCUMULATE, before), random.toString());
+            assertArrayEquals(projected, Matmul.reference(w, x, rows, bias, Matmul.Store.OVERWRITE, before), random.toString());
+        }
+        assertArrayEquals(kept, before, "the prior outputs are read, not written");
+    }
+
+    @Test
+    void outputsChooseTheirStore() {
+        DeviceBuffer.Slice y = new DeviceBuffer.Slice(null, 0), z = new DeviceBuffer.Slice(null, 64);
+        assertEquals(Matmul.Store.OVERWRITE, Matmul.Outputs.of(y, 8).store());
+        assertEquals(Matmul.Store.OVERWRITE, Matmul.Outputs.split(List.of(y, z), 8, 8).store());
+        Matmul.Outputs residual = Matmul.Outputs.accumulate(y, 8);
+        assertEquals(Matmul.Store.ACCUMULATE, residual.store());
+        assertArrayEquals(new int[]{8}, residual.ends());
+        Matmul.Outputs segments = Matmul.Outputs.split(List.of(y, z), 8, 16).with(Matmul.Store.ACCUMULATE);
+        assertEquals(Matmul.Store.ACCUMULATE, segments.store());
+        assertEquals(List.of(y, z), segments.buffers());
+        assertArrayEquals(new int[]{8, 24}, segments.ends());
+        assertThrows(NullPointerException.class, () -> Matmul.Outputs.of(y, 8).with(null));
+        assertThrows(IllegalArgumentException.class, () -> Matmul.Store.ACCUMULATE.apply(new float[3], new float[4]));
     }
 
     @Test

@@ -23,8 +23,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 /**
  * GPU, sm_90 only: matmul_wgmma.cu ({@link Matmul.Path#WGMMA}, 128 × 256 tiles, and {@link Matmul.Path#WGMMA_NARROW},
  * 128 × 128) against {@link Matmul#tensorCoreReference} on fresh
- * random inputs, NaN-poisoned outputs, one output and three segments ({@link TensorCoreChecks}, which states the
- * tolerance). Skipped, with the reason, on any GPU that is not compute capability 9.0: the module is sm_90a code.
+ * random inputs, NaN-poisoned outputs, one output and three segments, each also accumulated into random outputs
+ * ({@link TensorCoreChecks}, which states the tolerance). Skipped, with the reason, on any GPU that is not compute capability 9.0: the module is sm_90a code.
  *
  * <p>The smoke tests run first: one 128 × 256 tile, one k step, then one 128 × 128 tile, so a protocol bug (the kernel traps on a barrier
  * wait past 2 s rather than hang) shows on the cheapest launch. Then the tile edges: 1, 127, 129, 200, 2100 (17 row
@@ -116,7 +116,8 @@ class WgmmaMatmulTest {
     /**
      * Split k (matmul_wgmma.cu's gridDim.y, summed by skinny_reduce): forced split lengths of 1 k tile (every k tile its own
      * split), 3 (a shorter last split) and the rule's, on both tile widths, with a bias (added once, by the reduce) and
-     * three segments; a second launch must repeat the first bit for bit (no atomics). 198 × 4096 → 512 is the shape of
+     * three segments; a second launch must repeat the first bit for bit (no atomics), and accumulated the outputs take the
+     * reduced sum plus what they held (the partials never accumulate). 198 × 4096 → 512 is the shape of
      * the 8B's o at the long-context benchmark's batch, cut to 512 columns.
      */
     @ParameterizedTest
