@@ -102,6 +102,7 @@ public final class Decoder implements DecoderBackend<KvCache> {
                     }
                 }
             });
+            // The residual add after the whole product (CudaDecoder does it in the projection's store: the same rounding).
             w.wo().matmul(kernel, attended, rows, projected);
             for (int i = 0; i < x.length; i++) x[i] += projected[i];
 

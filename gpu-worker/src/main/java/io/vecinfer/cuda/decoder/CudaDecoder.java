@@ -113,7 +113,7 @@ public final class CudaDecoder implements DecoderBackend<DeviceKvCache>, AutoClo
     /** Device bytes per row of a pass: the {@link Activations}, compareAll's tested logits, Matmul's 16-bit copy of x. */
     public static long activationBytesPerRow(ModelConfig c) {
         long qDim = (long) c.numHeads() * c.headDim(), kvDim = (long) c.numKvHeads() * c.headDim();
-        long floats = 3L * c.hiddenSize() + 2 * qDim + 2 * kvDim + 2L * c.intermediateSize() + 2L * c.vocabSize() + c.headDim();
+        long floats = 2L * c.hiddenSize() + 2 * qDim + 2 * kvDim + 2L * c.intermediateSize() + 2L * c.vocabSize() + c.headDim();
         return floats * Float.BYTES + Integer.BYTES + (long) Math.max(c.hiddenSize(), c.intermediateSize()) * Short.BYTES;
     }
 
@@ -250,7 +250,10 @@ public final class CudaDecoder implements DecoderBackend<DeviceKvCache>, AutoClo
         a.cos.write(tables.cos(), 0, tables.cos().length, 0);
         a.sin.write(tables.sin(), 0, tables.sin().length, 0);
         DeviceBuffer.Slice x = a.x.from(0), xb = a.xb.from(0), q = a.q.from(0), k = a.k.from(0), v = a.v.from(0);
-        DeviceBuffer.Slice projected = a.projected.from(0), gate = a.gate.from(0), up = a.up.from(0);
+        DeviceBuffer.Slice gate = a.gate.from(0), up = a.up.from(0);
+        // The residual adds (the CPU decoder's x += projected) happen in the o and down projections' stores: one launch each
+        // instead of a product and an add, bit for bit the same (Matmul.Store.ACCUMULATE).
+        Matmul.Outputs residual = Matmul.Outputs.accumulate(x, dim);
         boolean batchedAttention = decodeBatch.begin(sequences, newTokens); // a decode step: one attention launch per layer for all
 
         // The layers. A decode step of the batch path launches the same kernels with the same parameters every step (what
@@ -273,14 +276,12 @@ public final class CudaDecoder implements DecoderBackend<DeviceKvCache>, AutoClo
                             a.v.from((long) r * kvDim), sequences.get(s).position(), rowStart[s + 1] - r, attentionScale,
                             a.attended.from((long) r * qDim));
                 }
-                matmul.launch(w.wo(), a.attended.from(0), rows, null, projected);
-                elementwise.add(x, projected, rows * dim);
+                matmul.launch(w.wo(), a.attended.from(0), rows, null, residual);
 
                 rmsNorm.launch(x, w.ffnNorm(), eps, rows, dim, xb);
                 matmul.launch(w.gateUp(), xb, rows, null, Matmul.Outputs.split(List.of(gate, up), hidden, hidden));
                 elementwise.siluMul(gate, up, rows * hidden);
-                matmul.launch(w.down(), gate, rows, null, projected);
-                elementwise.add(x, projected, rows * dim);
+                matmul.launch(w.down(), gate, rows, null, residual);
             }
         };
         boolean replayed = false;
@@ -362,7 +363,7 @@ public final class CudaDecoder implements DecoderBackend<DeviceKvCache>, AutoClo
     /** Every per-row buffer of one forward pass, fp32 (token ids int32). */
     private static final class Activations implements AutoCloseable {
         final int rows;
-        final DeviceBuffer x, xb, q, k, v, attended, projected, gate, up, logits, tokens, cos, sin;
+        final DeviceBuffer x, xb, q, k, v, attended, gate, up, logits, tokens, cos, sin;
 
         Activations(CudaDevice device, ModelConfig c, int rows) {
             this.rows = rows;
@@ -374,7 +375,6 @@ public final class CudaDecoder implements DecoderBackend<DeviceKvCache>, AutoClo
             k = device.allocate(r * kvDim * f);
             v = device.allocate(r * kvDim * f);
             attended = device.allocate(r * qDim * f);
-            projected = device.allocate(r * c.hiddenSize() * f);
             gate = device.allocate(r * c.intermediateSize() * f);
             up = device.allocate(r * c.intermediateSize() * f);
             logits = device.allocate(r * c.vocabSize() * f);
@@ -385,7 +385,7 @@ public final class CudaDecoder implements DecoderBackend<DeviceKvCache>, AutoClo
 
         @Override
         public void close() {
-            for (DeviceBuffer b : List.of(x, xb, q, k, v, attended, projected, gate, up, logits, tokens, cos, sin)) b.close();
+            for (DeviceBuffer b : List.of(x, xb, q, k, v, attended, gate, up, logits, tokens, cos, sin)) b.close();
         }
     }
 

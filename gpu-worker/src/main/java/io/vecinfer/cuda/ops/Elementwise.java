@@ -20,7 +20,10 @@ public final class Elementwise {
                 .launch(Matmul.ceilDiv(table.cols(), THREADS), rows, 1, THREADS, 0, table.data(), tokens, x, table.cols());
     }
 
-    /** x += y over n floats. */
+    /**
+     * x += y over n floats. The decoder's residual adds no longer call it (its o and down projections add into x
+     * themselves, {@link Matmul.Store#ACCUMULATE}, with the same rounding); benchmarks time it beside them.
+     */
     public void add(DeviceBuffer.Slice x, DeviceBuffer.Slice y, int n) {
         device.module("elementwise").kernel("add").launch(Matmul.ceilDiv(n, THREADS), 1, 1, THREADS, 0, x, y, n);
     }

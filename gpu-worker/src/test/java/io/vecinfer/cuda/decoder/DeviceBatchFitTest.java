@@ -47,8 +47,8 @@ class DeviceBatchFitTest {
 
     @Test
     void theScratchIsOnePassOfTheDecodersActivations() {
-        // fp32 x, xb, projected, q, attended, k, v, gate, up, logits and compareAll's copy, rope tables; int32 token; bf16 copy of x.
-        long perRow = 4L * (3 * 256 + 2 * 4 * 128 + 2 * 2 * 128 + 2 * 768 + 2 * 8192 + 128) + 4 + 2 * 768;
+        // fp32 x, xb, q, attended, k, v, gate, up, logits and compareAll's copy, rope tables; int32 token; bf16 copy of x.
+        long perRow = 4L * (2 * 256 + 2 * 4 * 128 + 2 * 2 * 128 + 2 * 768 + 2 * 8192 + 128) + 4 + 2 * 768;
         assertEquals(4096 * perRow, DeviceBatchFit.scratchBytes(REFERENCE, 4096));
         assertEquals(512 * perRow, DeviceBatchFit.of(REFERENCE, MethodSpec.parse("fp16"), 100, 512).scratchBytes());
     }
