@@ -1,8 +1,8 @@
-// The batch decode attention of attention_decode.cu (store_decode_batch, attend_decode_batch_d128,
-// decode_combine_batch_d128) on Llama-3.1-8B heads (32 query heads, 8 KV heads, head_dim 128) at 4096 positions,
+// The batch decode attention of attention_decode.cu (attend_decode_batch_d128: store, split and combine in one
+// kernel) on Llama-3.1-8B heads (32 query heads, 8 KV heads, head_dim 128) at 4096 positions,
 // timed as a replayed decode step runs it: a CUDA graph of 32 layers' launches, each layer its own rings (together
 // far past L2, so HBM serves them). Variants, each timed beside the production launch in the same run:
-//   - the three kernels alone (store, split, combine) and three empty kernels a layer (the graph's node floor);
+//   - an empty kernel a layer (the graph's node floor);
 //   - the split kernel with a phase left out (decode::SKIP_COMPUTE: loads and waits only; SKIP_MERGE: no merge);
 //   - other ring depths (STAGES tiles a warp) and other split counts (one or two waves of resident CTAs);
 //   - stream_read: every key and value byte of the layer once, 16-byte loads (the read ceiling).
@@ -78,40 +78,36 @@ struct Variant {
     int occupancy;                                                        // resident split CTAs per SM (0: n/a)
 };
 
-// The split <STAGES, SKIP> alone, or with the production store and combine around it (`whole`: then it is checked
-// like the production launch).
+// The batch kernel with STAGES tiles a warp and a phase left out (SKIP); it is checked like the production launch
+// when it computes (SKIP_NONE).
 template <int STAGES, int SKIP>
-Variant split_variant_of(const std::string& name, int splits, int min_positions, bool whole) {
+Variant split_variant_of(const std::string& name, int splits, int min_positions) {
     constexpr int bytes = decode::mma_ring_bytes(D, STAGES);
     CHECK(cudaFuncSetAttribute(split_variant<STAGES, SKIP>, cudaFuncAttributeMaxDynamicSharedMemorySize, bytes));
     int occupancy = 0;
     CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&occupancy, split_variant<STAGES, SKIP>, decode::THREADS, bytes));
     return {name, splits, min_positions,
-            [whole](const BatchDecodeParams& p, cudaStream_t s) {
-                if (whole) store_decode_batch<<<dim3((WIDTH + 255) / 256, p.batch), 256, 0, s>>>(p);
+            [](const BatchDecodeParams& p, cudaStream_t s) {
                 split_variant<STAGES, SKIP><<<dim3(p.splits, KV_HEADS, p.batch), decode::THREADS, bytes, s>>>(p);
-                if (whole) decode_combine_batch_d128<<<p.batch * QUERY_HEADS, D, 4 * p.splits, s>>>(p);
             },
-            whole && SKIP == decode::SKIP_NONE, occupancy};
+            SKIP == decode::SKIP_NONE, occupancy};
 }
 
-// The production launches of one layer (BatchDecodeAttention.storeAndAttend), with the given pieces.
-Variant production(const std::string& name, int splits, int min_positions, bool store, bool split, bool combine) {
+// The production launch of one layer (BatchDecodeAttention.storeAndAttend).
+Variant production(const std::string& name, int splits, int min_positions) {
     constexpr int bytes = decode::mma_ring_bytes(D, decode::SPLIT_STAGES);
     CHECK(cudaFuncSetAttribute(attend_decode_batch_d128, cudaFuncAttributeMaxDynamicSharedMemorySize, bytes));
     int occupancy = 0;
     CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&occupancy, attend_decode_batch_d128, decode::THREADS, bytes));
     return {name, splits, min_positions,
-            [store, split, combine](const BatchDecodeParams& p, cudaStream_t s) {
-                if (store) store_decode_batch<<<dim3((WIDTH + 255) / 256, p.batch), 256, 0, s>>>(p);
-                if (split) attend_decode_batch_d128<<<dim3(p.splits, KV_HEADS, p.batch), decode::THREADS, bytes, s>>>(p);
-                if (combine) decode_combine_batch_d128<<<p.batch * QUERY_HEADS, D, 4 * p.splits, s>>>(p);
+            [](const BatchDecodeParams& p, cudaStream_t s) {
+                attend_decode_batch_d128<<<dim3(p.splits, KV_HEADS, p.batch), decode::THREADS, bytes, s>>>(p);
             },
-            store && split && combine, occupancy};
+            true, occupancy};
 }
 
 // Layer 0's attention on the CPU: for each sequence and query head, softmax(q·k·scale) · v over positions [0, POSITION],
-// the keys and values as stored (fp16), the new token's rounded to fp16 as store_decode_batch does.
+// the keys and values as stored (fp16), the new token's rounded to fp16 as the kernel stores it.
 std::vector<float> reference(int batch, const std::vector<std::vector<__half>>& keys, const std::vector<std::vector<__half>>& values,
                              const std::vector<float>& q, const std::vector<float>& k, const std::vector<float>& v) {
     std::vector<float> out(size_t(batch) * QUERY_HEADS * D);
@@ -185,7 +181,7 @@ int main(int argc, char** argv) {
         for (auto* a : {&hq, &hk, &hv})
             for (float& x : *a) x = float(rand()) / RAND_MAX * 2.f - 1.f;
         float *q, *k, *v, *out, *partials;
-        int *capacities, *positions;
+        int *capacities, *positions, *tickets;
         __half** tables;
         CHECK(cudaMalloc(&q, hq.size() * 4));
         CHECK(cudaMalloc(&k, hk.size() * 4));
@@ -199,6 +195,8 @@ int main(int argc, char** argv) {
         std::vector<int> hcap(batch, CAPACITY), hpos(batch, POSITION);
         CHECK(cudaMalloc(&capacities, batch * 4));
         CHECK(cudaMalloc(&positions, batch * 4));
+        CHECK(cudaMalloc(&tickets, batch * KV_HEADS * 4));
+        CHECK(cudaMemset(tickets, 0, batch * KV_HEADS * 4));
         CHECK(cudaMemcpy(capacities, hcap.data(), batch * 4, cudaMemcpyHostToDevice));
         CHECK(cudaMemcpy(positions, hpos.data(), batch * 4, cudaMemcpyHostToDevice));
         std::vector<__half*> htables(size_t(LAYERS) * 2 * batch);
@@ -223,6 +221,7 @@ int main(int argc, char** argv) {
             p.partial_sum = partials + partial_rows * (D + 1);
             p.out = out;
             p.lse = nullptr;
+            p.tickets = tickets;
             p.batch = batch;
             p.query_heads = QUERY_HEADS;
             p.kv_heads = KV_HEADS;
@@ -240,7 +239,7 @@ int main(int argc, char** argv) {
         if (plan < 2) plan = 2 * wave / (KV_HEADS * batch);
         plan = std::max(1, plan);
         if (ncu_batch) {
-            Variant prod = production("production", plan, 64, true, true, true);
+            Variant prod = production("production", plan, 64);
             for (int l = 0; l < 4; l++) prod.launch(params(l, plan, 64), stream);
             CHECK(cudaStreamSynchronize(stream));
             CHECK(cudaGetLastError());
@@ -248,31 +247,23 @@ int main(int argc, char** argv) {
             return 0;
         }
         std::vector<Variant> variants;
-        variants.push_back(production("production", plan, 64, true, true, true));
-        variants.push_back(production("store_only", plan, 64, true, false, false));
-        variants.push_back(production("split_only", plan, 64, false, true, false));
-        variants.push_back(production("combine_only", plan, 64, false, false, true));
-        variants.push_back(production("split_combine", plan, 64, false, true, true));
-        variants.push_back({"empty_x3", plan, 64,
-                            [](const BatchDecodeParams& p, cudaStream_t s) {
-                                for (int i = 0; i < 3; i++) empty_kernel<<<1, 32, 0, s>>>(p);
-                            },
-                            false, 0});
+        variants.push_back(production("production", plan, 64));
+        variants.push_back({"empty_x1", plan, 64, [](const BatchDecodeParams& p, cudaStream_t s) { empty_kernel<<<1, 32, 0, s>>>(p); }, false, 0});
         variants.push_back({"stream_read", plan, 64,
                             [sms](const BatchDecodeParams& p, cudaStream_t s) { stream_read<<<sms * 8, 256, 0, s>>>(p); }, false, 0});
-        variants.push_back(split_variant_of<decode::SPLIT_STAGES, decode::SKIP_COMPUTE>("split_loads_only", plan, 64, false));
-        variants.push_back(split_variant_of<decode::SPLIT_STAGES, decode::SKIP_MERGE>("split_no_merge", plan, 64, false));
-        variants.push_back(split_variant_of<decode::SPLIT_STAGES, decode::SKIP_COMPUTE | decode::SKIP_MERGE>("split_loads_only_no_merge", plan, 64, false));
+        variants.push_back(split_variant_of<decode::SPLIT_STAGES, decode::SKIP_COMPUTE>("loads_only", plan, 64));
+        variants.push_back(split_variant_of<decode::SPLIT_STAGES, decode::SKIP_MERGE>("no_merge_no_combine", plan, 64));
+        variants.push_back(split_variant_of<decode::SPLIT_STAGES, decode::SKIP_COMPUTE | decode::SKIP_MERGE>("loads_only_no_merge_no_combine", plan, 64));
         // Other ring depths at their own one-wave plans: 2 stages (3 CTAs an SM), 4 (1 CTA an SM).
-        variants.push_back(split_variant_of<2, decode::SKIP_NONE>("stages=2", std::max(1, 3 * sms / (KV_HEADS * batch)), 64, true));
-        variants.push_back(split_variant_of<4, decode::SKIP_NONE>("stages=4", std::max(1, sms / (KV_HEADS * batch)), 64, true));
+        variants.push_back(split_variant_of<2, decode::SKIP_NONE>("stages=2", std::max(1, 3 * sms / (KV_HEADS * batch)), 64));
+        variants.push_back(split_variant_of<4, decode::SKIP_NONE>("stages=4", std::max(1, sms / (KV_HEADS * batch)), 64));
         std::vector<std::pair<int, int>> cuts;  // (splits, min positions) besides the plan's
         if (batch == 1) cuts = {{16, 64}, {24, 64}, {66, 64}, {66, 32}};
         else if (batch == 8) cuts = {{2, 64}, {3, 64}, {8, 64}};
         else cuts = {{1, 64}, {3, 64}, {4, 64}};
         for (auto [splits, min_positions] : cuts) {
             variants.push_back(production("production splits=" + std::to_string(splits) + " min=" + std::to_string(min_positions), splits,
-                                          min_positions, true, true, true));
+                                          min_positions));
         }
         // Layer 0 on the CPU, as stored: the rings' first POSITION slots (the new token's slot is written by the store).
         std::vector<std::vector<__half>> hkeys(batch), hvalues(batch);
@@ -287,6 +278,7 @@ int main(int argc, char** argv) {
         for (const Variant& var : variants) {
             double max_diff = -1;
             bool finite = true;
+            CHECK(cudaMemset(tickets, 0, batch * KV_HEADS * 4));  // a variant that skips the combine leaves them unused
             if (var.computes) {
                 CHECK(cudaMemset(out, 0xff, hq.size() * 4));  // NaN poison
                 var.launch(params(0, var.splits, var.min_positions), stream);
@@ -333,7 +325,7 @@ int main(int argc, char** argv) {
             CHECK(cudaGraphExecDestroy(exec));
             CHECK(cudaGraphDestroy(graph));
         }
-        for (void* p : std::initializer_list<void*>{rings, q, k, v, out, partials, capacities, positions, tables}) CHECK(cudaFree(p));
+        for (void* p : std::initializer_list<void*>{rings, q, k, v, out, partials, capacities, positions, tickets, tables}) CHECK(cudaFree(p));
     }
     printf("\n]}\n");
     return 0;

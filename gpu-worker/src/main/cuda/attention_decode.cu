@@ -17,14 +17,17 @@
 //   in fp32; at the end the 4 warps merge in shared memory and the CTA writes its partial (max, sum, Σ p·v) a row.
 // decode_combine_dD: grid (tokens · query_heads), D threads, 4·splits bytes of dynamic shared memory (the splits'
 //   weights): merges a row's `splits` partials by log-sum-exp into out (thread d owns dim d) and lse.
-// The batch kernels (BatchDecodeParams): one new token for each sequence of a batch, each with its own fp16 ring and
-// length, in one launch per kernel for the whole batch; window 0 (the fp16 dense cache: positions [0, position]) or R
-// (a compressed cache's residual window: [window_start(position, R), position], lse written for the merge):
-//   store_decode_batch: grid (ceil(kv_heads·D / 256), batch), 256 threads: the new keys and values into their slots.
+// The batch kernel (BatchDecodeParams): one new token for each sequence of a batch, each with its own fp16 ring and
+// length, a layer's whole attention in one launch for the whole batch; window 0 (the fp16 dense cache: positions
+// [0, position]) or R (a compressed cache's residual window: [window_start(position, R), position], lse written for
+// the merge):
 //   attend_decode_batch_dD: grid (splits, kv_heads, batch · row_blocks), as attend_decode_dD per sequence, but
 //     a sequence cuts its own positions [lo, position] into ranges of max(min_split_positions, ceil(span / splits)):
 //     the grid depends on the batch size only, not on the lengths, and CTAs past a short sequence's ranges return.
-//   decode_combine_batch_dD: grid (batch · query_heads), D threads, 4·splits bytes of dynamic shared memory.
+//     The last range of a sequence first stores its new key and value (rounded to fp16) into their slot; the last
+//     CTA of a row block to finish (an atomic ticket a row block, reset by that CTA) merges the block's partials as
+//     decode_combine_dD does. So a step launches one kernel a layer, not three (store, split, combine: 5 µs of the
+//     8B's 14.4 µs a layer at batch 1 were the other two and their kernel boundaries).
 //
 // Arithmetic: fp32 accuracy from fp16 tensor cores. The queries, pre-multiplied by scale·log2 e (scores in log2
 // units, exp is one exp2), and the softmax weights P are each split into fp16 hi + lo (hi + lo carries a value to
@@ -69,8 +72,8 @@ static_assert(sizeof(DecodeParams) == 104, "DecodeAttention.params mirrors this 
 // for a batch of the same size, and a CUDA graph of them can be replayed.
 struct BatchDecodeParams {
     const float* q;             // [batch][query_heads][D] fp32, post-RoPE
-    const float* k;             // [batch][kv_heads][D] fp32: the new token's key per sequence (store only)
-    const float* v;             // [batch][kv_heads][D] fp32 (store only)
+    const float* k;             // [batch][kv_heads][D] fp32: the new token's key per sequence
+    const float* v;             // [batch][kv_heads][D] fp32
     __half* const* key_rings;   // [batch]: sequence s's key ring of this layer, [capacity][kv_heads][D] fp16
     __half* const* value_rings; // [batch]
     const int* capacities;      // [batch]: ring slots, slot = position % capacity
@@ -80,16 +83,17 @@ struct BatchDecodeParams {
     float* partial_sum;         // [batch·query_heads][splits]
     float* out;                 // [batch][query_heads][D] fp32
     float* lse;                 // [batch][query_heads] fp32 (natural log), or null
+    int* tickets;               // [batch][kv_heads][row_blocks]: CTAs of a row block done, 0 between launches
     int batch;
     int query_heads;
     int kv_heads;
-    int head_dim;               // D (the store kernel is not templated on it)
+    int head_dim;               // D
     int splits;                 // gridDim.x of the split kernel: the most ranges a sequence is cut into
     int min_split_positions;    // fewest positions per range (a short sequence uses fewer ranges)
     int window;                 // 0: attend from position 0; R: from window_start(position, R)
     float scale;                // softmax scale, > 0
 };
-static_assert(sizeof(BatchDecodeParams) == 128, "BatchDecodeAttention.params mirrors this layout");
+static_assert(sizeof(BatchDecodeParams) == 136, "BatchDecodeAttention.params mirrors this layout");
 
 namespace decode {
 constexpr int THREADS = 128;
@@ -378,7 +382,83 @@ __device__ __forceinline__ decode::SplitTask task_of(const DecodeParams& p) {
             p.query_heads, p.kv_heads, p.splits, p.split_positions, p.scale};
 }
 
-// The batch launch (BatchDecodeParams): blockIdx.z = sequence · row_blocks + block, one new token per sequence.
+namespace decode {
+// The new token of `sequence`, KV head `kv_head`: its key and value rounded to fp16 (as store_kv in
+// attention_window.cu) into slot position % capacity of the sequence's rings, then made visible to the copies that
+// read it (cp.async.cg reads through L2). Called by every CTA of the sequence's last range, the one that holds the
+// position; CTAs of other row blocks of the same KV head write the same bytes.
+template <int D>
+__device__ __forceinline__ void store_new_token(const BatchDecodeParams& p, int sequence, int kv_head, int position) {
+    const int width = p.kv_heads * D;
+    const size_t slot = size_t(position) % size_t(p.capacities[sequence]);
+    for (int d = threadIdx.x; d < D; d += THREADS) {
+        const size_t from = size_t(sequence) * width + kv_head * D + d;
+        p.key_rings[sequence][slot * width + kv_head * D + d] = __float2half_rn(p.k[from]);
+        p.value_rings[sequence][slot * width + kv_head * D + d] = __float2half_rn(p.v[from]);
+    }
+    __threadfence();
+    __syncthreads();
+}
+
+// After a CTA has written its partials: the last of the `used` CTAs of its (sequence, KV head, row block) to arrive,
+// by an atomic ticket, merges their partials by log-sum-exp into out and lse, in split order, so the result does not
+// depend on which CTA came last; it also resets the ticket for the next launch (every CTA of the block has taken its
+// own by then). The ring's memory holds the splits' weights.
+template <int D>
+__device__ __forceinline__ void combine_if_last(const BatchDecodeParams& p, int sequence, int kv_head, int block, int row_blocks, int used) {
+    __shared__ int last;
+    __threadfence();  // this CTA's partials, before its ticket
+    __syncthreads();
+    if (threadIdx.x == 0) {
+        int* ticket = p.tickets + (size_t(sequence) * p.kv_heads + kv_head) * row_blocks + block;
+        last = atomicAdd(ticket, 1) == used - 1;
+        if (last) *ticket = 0;
+    }
+    __syncthreads();
+    if (!last) return;
+    __threadfence();  // the other CTAs' partials, after their tickets
+    extern __shared__ __align__(128) unsigned char split_ring[];
+    float* weights = reinterpret_cast<float*>(split_ring);  // [MMA_ROWS][used]
+    float* row_max = weights + MMA_ROWS * used;            // [MMA_ROWS]
+    float* row_sum = row_max + MMA_ROWS;                   // [MMA_ROWS]
+    const int group = p.query_heads / p.kv_heads, first_pair = block * MMA_ROWS, rows = min(MMA_ROWS, group - first_pair);
+    const size_t first_row = size_t(sequence) * p.query_heads + kv_head * group + first_pair;  // one token a sequence
+    const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+    for (int n = warp; n < rows; n += MMA_WARPS) {
+        const float* maxima = p.partial_max + (first_row + n) * p.splits;
+        const float* sums = p.partial_sum + (first_row + n) * p.splits;
+        float m = -INFINITY;
+        for (int s = lane; s < used; s += 32) m = fmaxf(m, __ldcg(maxima + s));
+        m = warp_max(m);  // finite: every row attends at least its own position
+        float sum = 0.f;
+        for (int s = lane; s < used; s += 32) {
+            const float w = exp2f(__ldcg(maxima + s) - m);  // 0 for an empty split (max -inf, sum 0)
+            weights[n * used + s] = w;
+            sum += __ldcg(sums + s) * w;
+        }
+        sum = warp_sum(sum);
+        if (lane == 0) {
+            row_max[n] = m;
+            row_sum[n] = sum;
+        }
+    }
+    __syncthreads();
+    for (int e = threadIdx.x; e < rows * D; e += THREADS) {
+        const int n = e / D, d = e % D;
+        const size_t row = first_row + n;
+        const float* acc = p.partial_acc + row * p.splits * D + d;
+        float a = 0.f;
+#pragma unroll 8
+        for (int s = 0; s < used; s++) a = fmaf(__ldcg(acc + size_t(s) * D), weights[n * used + s], a);
+        p.out[row * D + d] = a / row_sum[n];
+        if (p.lse != nullptr && d == 0) p.lse[row] = (row_max[n] + log2f(row_sum[n])) * LN2;
+    }
+}
+}  // namespace decode
+
+// The batch launch (BatchDecodeParams), a layer's whole decode attention in one kernel: blockIdx.z = sequence ·
+// row_blocks + block, one new token per sequence. The sequence's last range stores the new token first; every range
+// writes its partial; the last range of a row block to finish merges them (combine_if_last).
 template <int D, int STAGES = decode::SPLIT_STAGES, int SKIP = decode::SKIP_NONE>
 __device__ __forceinline__ void attend_batch_split(const BatchDecodeParams& p) {
     const int group = p.query_heads / p.kv_heads, row_blocks = (group + decode::MMA_ROWS - 1) / decode::MMA_ROWS;
@@ -386,18 +466,14 @@ __device__ __forceinline__ void attend_batch_split(const BatchDecodeParams& p) {
     const int position = p.positions[sequence];
     const decode::SequenceSplits cut = decode::sequence_splits(position, p.window, p.splits, p.min_split_positions);
     if (int(blockIdx.x) >= cut.used) return;
+    if (int(blockIdx.x) == cut.used - 1) decode::store_new_token<D>(p, sequence, blockIdx.y, position);
     const size_t rows = size_t(sequence) * p.query_heads;
     const decode::SplitTask task{p.q + rows * D, p.key_rings[sequence], p.value_rings[sequence], p.partial_acc + rows * p.splits * D,
                                  p.partial_max + rows * p.splits, p.partial_sum + rows * p.splits, position, 1, p.capacities[sequence], p.window,
                                  p.query_heads, p.kv_heads, p.splits, cut.positions, p.scale};
     decode::attend_split<D, STAGES, SKIP>(task, blockIdx.x, blockIdx.y, block);
-}
-
-template <int D>
-__device__ __forceinline__ void combine_batch(const BatchDecodeParams& p) {
-    const int sequence = blockIdx.x / p.query_heads;
-    const int used = decode::sequence_splits(p.positions[sequence], p.window, p.splits, p.min_split_positions).used;
-    decode::combine_row<D>(p.partial_acc, p.partial_max, p.partial_sum, blockIdx.x, p.splits, used, p.out, p.lse);
+    if constexpr ((SKIP & decode::SKIP_MERGE) != 0) return;  // no partials: no ticket either
+    decode::combine_if_last<D>(p, sequence, blockIdx.y, block, row_blocks, cut.used);
 }
 
 // Two CTAs an SM (96 KB of rings each at D 128, the whole shared memory); ptxas then keeps the fragments, the
@@ -413,25 +489,10 @@ __device__ __forceinline__ void combine_batch(const BatchDecodeParams& p) {
 DECODE_SPLIT(64)
 DECODE_SPLIT(128)
 
+// The single-sequence combine (the batch kernel combines in its last CTA).
 #define DECODE_COMBINE(D)                                                                                                        \
     extern "C" __global__ void __launch_bounds__(D) decode_combine_d##D(const __grid_constant__ DecodeParams p) {             \
         decode::combine_row<D>(p.partial_acc, p.partial_max, p.partial_sum, blockIdx.x, p.splits, p.splits, p.out, p.lse);     \
-    }                                                                                                                            \
-    extern "C" __global__ void __launch_bounds__(D) decode_combine_batch_d##D(const __grid_constant__ BatchDecodeParams p) {  \
-        combine_batch<D>(p);                                                                                                     \
     }
 DECODE_COMBINE(64)
 DECODE_COMBINE(128)
-
-// The batch's new keys and values, rounded to fp16 (as store_kv in attention_window.cu) into slot position % capacity
-// of each sequence's ring: grid (ceil(width / 256), batch), 256 threads, one element per thread.
-extern "C" __global__ void __launch_bounds__(256) store_decode_batch(const __grid_constant__ BatchDecodeParams p) {
-    const int width = p.kv_heads * p.head_dim;
-    const int e = blockIdx.x * blockDim.x + threadIdx.x;
-    if (e >= width) return;
-    const int sequence = blockIdx.y;
-    const size_t slot = size_t(p.positions[sequence]) % size_t(p.capacities[sequence]);
-    const size_t from = size_t(sequence) * width + e;
-    p.key_rings[sequence][slot * width + e] = __float2half_rn(p.k[from]);
-    p.value_rings[sequence][slot * width + e] = __float2half_rn(p.v[from]);
-}

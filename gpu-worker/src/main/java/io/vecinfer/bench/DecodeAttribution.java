@@ -10,10 +10,10 @@ import java.util.Map;
  * The plan of a decode step's attribution (the CPU side of {@link DecodeAttributionBenchmark}): which calls one step of
  * {@code CudaDecoder.run} on the batch path makes, by family, and the predicted step time from each family's time per
  * call measured inside a CUDA graph. A "call" is one call of the Java wrapper as the decoder makes it: a projection call
- * includes its split-K reduce launch, an attention call is the layer's store, split and combine launches.
+ * includes its split-K reduce launch, an attention call is the layer's one launch (store, split and combine in one kernel).
  *
  * <p>The families mirror the layer loop of CudaDecoder.run (kept in step with it by hand; the test checks the counts
- * against its 1 + 15·L + 2 launches on the 8B shape, given the split rule's three reduced products per layer). There is
+ * against its 1 + 13·L + 2 launches on the 8B shape, given the split rule's three reduced products per layer). There is
  * no residual add family: o and down add into the residual stream in their own stores (Matmul.Store.ACCUMULATE).
  */
 final class DecodeAttribution {
@@ -66,9 +66,8 @@ final class DecodeAttribution {
         return calls;
     }
 
-    /** Launches of one family's call: 3 for attention (store, split, combine), 2 for a split-K product, else 1. */
+    /** Launches of one family's call: 2 for a split-K product, else 1 (attention included: one kernel a layer). */
     static int launchesPerCall(String family, boolean splitK) {
-        if (family.equals(ATTENTION)) return 3;
         return splitK ? 2 : 1;
     }
 

@@ -10,9 +10,9 @@ import java.nio.ByteOrder;
 import java.util.List;
 
 /**
- * The batch kernels of attention_decode.cu: a decode step of a whole batch (one new token per sequence, each sequence
- * with its own fp16 ring and length) in three launches per layer, whatever the batch size: store the new keys
- * and values, split-KV attention, combine. Window 0 attends every position (the fp16 dense cache); window R the
+ * The batch kernel of attention_decode.cu: a decode step of a whole batch (one new token per sequence, each sequence
+ * with its own fp16 ring and length) in one launch per layer, whatever the batch size, which stores the new keys and
+ * values, runs the split-KV attention and combines the splits (its last CTA of each row block, by a ticket). Window 0 attends every position (the fp16 dense cache); window R the
  * positions [windowStart(p, R), p] of a compressed cache's residual-window ring, whose log-sum-exp the caller then
  * merges with the compressed part's. CPU reference: {@link #reference}, which is per sequence
  * {@link WindowAttention#storeReference} then {@link WindowAttention#attendReference}.
@@ -22,12 +22,11 @@ import java.util.List;
  * the same q/k/v/out buffers a step's launches are identical every step, which is what a CUDA graph replay needs.
  */
 public final class BatchDecodeAttention implements AutoCloseable {
-    static final int STORE_THREADS = 256; // as store_decode_batch
 
     private final CudaDevice device;
     private final KvLayout layout;
     private final int window;
-    private DeviceBuffer tables, scratch;
+    private DeviceBuffer tables, scratch, tickets;
     private ByteBuffer staging;
     private int batch;
     private Plan plan;
@@ -141,11 +140,14 @@ public final class BatchDecodeAttention implements AutoCloseable {
         this.minSplitPositions = minSplitPositions;
         batch = n;
         // Both only grow, so that the addresses in a step's launch parameters stay valid until generation() changes.
-        DeviceBuffer oldTables = tables, oldScratch = scratch;
+        DeviceBuffer oldTables = tables, oldScratch = scratch, oldTickets = tickets;
         tables = device.grow(tables, t.bytes());
         long partials = (long) n * layout.queryHeads() * plan.splits();
         scratch = device.grow(scratch, 4L * partials * (layout.headDim() + 2));
-        if (replanned || tables != oldTables || scratch != oldScratch) generation = GENERATIONS.incrementAndGet();
+        // One ticket per (sequence, KV head, row block): zero between launches (the kernel's last CTA of each resets its own).
+        tickets = device.grow(tickets, 4L * n * layout.kvHeads() * plan.rowBlocks());
+        if (tickets != oldTickets) tickets.clear();
+        if (replanned || tables != oldTables || scratch != oldScratch || tickets != oldTickets) generation = GENERATIONS.incrementAndGet();
         tables.write(staging.duplicate().position(0).limit(Math.toIntExact(t.bytes())));
     }
 
@@ -163,12 +165,8 @@ public final class BatchDecodeAttention implements AutoCloseable {
         if (plan == null) throw new IllegalStateException("prepare a step first");
         int d = layout.headDim();
         KernelParams params = params(layer, q, k, v, out, lse, scale);
-        var module = device.module("attention_decode");
-        int width = layout.tokenWidth();
-        module.kernel("store_decode_batch").launch((width + STORE_THREADS - 1) / STORE_THREADS, batch, 1, STORE_THREADS, 0, params);
-        module.kernel("attend_decode_batch_d" + d)
+        device.module("attention_decode").kernel("attend_decode_batch_d" + d)
                 .launch(plan.splits(), layout.kvHeads(), batch * plan.rowBlocks(), DecodeAttention.THREADS, DecodeAttention.ringBytes(d), params);
-        module.kernel("decode_combine_batch_d" + d).launch(batch * layout.queryHeads(), 1, 1, d, Float.BYTES * plan.splits(), params);
     }
 
     /**
@@ -191,15 +189,15 @@ public final class BatchDecodeAttention implements AutoCloseable {
         long partials = (long) batch * layout.queryHeads() * plan.splits();
         return params(q, k, v, byteSlice(tables, t.keyRing(layer, 0)), byteSlice(tables, t.valueRing(layer, 0)), byteSlice(tables, t.capacity(layer, 0)),
                 byteSlice(tables, t.position(0)), scratch.from(0), scratch.from(partials * layout.headDim()),
-                scratch.from(partials * (layout.headDim() + 1)), out, lse, batch, layout, plan, minSplitPositions, window, scale);
+                scratch.from(partials * (layout.headDim() + 1)), out, lse, tickets, batch, layout, plan, minSplitPositions, window, scale);
     }
 
-    /** The mirror of BatchDecodeParams (attention_decode.cu), field by field: 128 bytes, as its static_assert says. */
+    /** The mirror of BatchDecodeParams (attention_decode.cu), field by field: 136 bytes, as its static_assert says. */
     static KernelParams params(Object q, Object k, Object v, Object keyRings, Object valueRings, Object capacities, Object positions,
-                               Object partialAcc, Object partialMax, Object partialSum, Object out, Object lse, int batch, KvLayout layout,
-                               Plan plan, int minSplitPositions, int window, float scale) {
+                               Object partialAcc, Object partialMax, Object partialSum, Object out, Object lse, Object tickets, int batch,
+                               KvLayout layout, Plan plan, int minSplitPositions, int window, float scale) {
         return new KernelParams().pointer(q).pointer(k).pointer(v).pointer(keyRings).pointer(valueRings).pointer(capacities).pointer(positions)
-                .pointer(partialAcc).pointer(partialMax).pointer(partialSum).pointer(out).pointer(lse).i32(batch).i32(layout.queryHeads())
+                .pointer(partialAcc).pointer(partialMax).pointer(partialSum).pointer(out).pointer(lse).pointer(tickets).i32(batch).i32(layout.queryHeads())
                 .i32(layout.kvHeads()).i32(layout.headDim()).i32(plan.splits()).i32(minSplitPositions).i32(window).f32(scale);
     }
 
@@ -257,6 +255,7 @@ public final class BatchDecodeAttention implements AutoCloseable {
     public void close() {
         if (tables != null) tables.close();
         if (scratch != null) scratch.close();
-        tables = scratch = null;
+        if (tickets != null) tickets.close();
+        tables = scratch = tickets = null;
     }
 }

@@ -17,9 +17,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
 /**
- * GPU: the batch decode kernels (store_decode_batch, attend_decode_batch, decode_combine_batch) against
+ * GPU: the batch decode kernel (attend_decode_batch: the store, the split and the combine in one launch) against
  * {@link BatchDecodeAttention#reference} on fresh random rings, for a batch of sequences of different lengths in one
- * launch per kernel. Inputs as in {@link TensorCoreAttentionKernelTest}: fp16 keys and values in [-1, 1), fp32 queries;
+ * launch. Each case launches twice, out poisoned again in between: the second launch must give the same bits (the
+ * combine's tickets were reset by the first, and which CTA combines does not change the sums' order). Inputs as in {@link TensorCoreAttentionKernelTest}: fp16 keys and values in [-1, 1), fp32 queries;
  * every ring slot past a sequence's new position holds fp16 NaN and out is NaN before the call, so a stale slot, a
  * wrong sequence's ring or an unwritten element fails. The kernels round nothing but the stored key and value (to
  * fp16, as the reference): the tolerance is the decode kernels' fp32 one, 2e-5. Lengths: 1 (position 0, one position),
@@ -87,6 +88,9 @@ class BatchDecodeAttentionKernelTest {
                 attention.storeAndAttend(LAYER, dq.from(0), dk.from(0), dv.from(0), scale, out.from(0), window == 0 ? null : lse.from(0));
                 actual = out.readFloats();
                 if (window > 0) actualLse = lse.readFloats();
+                out.write(poison);
+                attention.storeAndAttend(LAYER, dq.from(0), dk.from(0), dv.from(0), scale, out.from(0), window == 0 ? null : lse.from(0));
+                assertArrayEquals(actual, out.readFloats(), "a second launch on the same inputs differs from the first");
                 for (int s = 0; s < batch; s++) {
                     storedKeys[s] = rings.get(s).keys(LAYER).readShorts(0, keys[s].length);
                     storedValues[s] = rings.get(s).values(LAYER).readShorts(0, values[s].length);

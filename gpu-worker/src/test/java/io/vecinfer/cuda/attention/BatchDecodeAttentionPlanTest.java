@@ -13,8 +13,8 @@ class BatchDecodeAttentionPlanTest {
     @Test
     void paramsMirrorTheStructSize() {
         var plan = BatchDecodeAttention.plan(LLAMA_8B, 8, 132);
-        var p = BatchDecodeAttention.params(null, null, null, null, null, null, null, null, null, null, null, null, 8, LLAMA_8B, plan, DecodeAttention.MIN_SPLIT_POSITIONS, 128, 0.1f);
-        assertEquals(128, p.size(), "sizeof(BatchDecodeParams) in attention_decode.cu");
+        var p = BatchDecodeAttention.params(null, null, null, null, null, null, null, null, null, null, null, null, null, 8, LLAMA_8B, plan, DecodeAttention.MIN_SPLIT_POSITIONS, 128, 0.1f);
+        assertEquals(136, p.size(), "sizeof(BatchDecodeParams) in attention_decode.cu");
     }
 
     @Test
