@@ -132,7 +132,7 @@ for step in $steps; do
       echo "decode_attention_bench rc $?" | tee -a "$OUT/decode-attention-build.txt"
       if command -v ncu >/dev/null; then
         for b in ${DECODE_NCU_BATCHES:-1 8}; do
-          timeout -k 10 120 ncu --clock-control none --kernel-name "regex:attend_decode_batch_d128_r4" --launch-skip 2 --launch-count 1 \
+          timeout -k 10 120 ncu --clock-control none --kernel-name "regex:^attend_decode_batch_d128$" --launch-skip 2 --launch-count 1 \
             --section SpeedOfLight --section Occupancy --section LaunchStats --section WarpStateStats --section SchedulerStats \
             --section MemoryWorkloadAnalysis --csv --page details /tmp/decode_attention_bench --ncu "$b" \
             > "$OUT/ncu-decode-split-b$b.csv" 2> "$OUT/ncu-decode-stderr-b$b.txt"
