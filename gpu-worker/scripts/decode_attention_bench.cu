@@ -36,6 +36,7 @@
 
 constexpr int LAYERS = 32, QUERY_HEADS = 32, KV_HEADS = 8, D = 128, POSITION = 4096, CAPACITY = 4608;
 constexpr int WIDTH = KV_HEADS * D, WARMUP = 3, TIMED = 9, MAX_SPLITS = 1056;
+constexpr int MIN_SPLIT = 256;  // DecodeAttention.MIN_SPLIT_POSITIONS
 constexpr float SCALE = 0.08838834764831845f;  // 1/sqrt(128)
 
 // The split kernel with STAGES tiles a warp and a phase left out (SKIP); production: SPLIT_STAGES, SKIP_NONE.
@@ -239,26 +240,26 @@ int main(int argc, char** argv) {
         if (plan < 2) plan = 2 * wave / (KV_HEADS * batch);
         plan = std::max(1, plan);
         if (ncu_batch) {
-            Variant prod = production("production", plan, 64);
-            for (int l = 0; l < 4; l++) prod.launch(params(l, plan, 64), stream);
+            Variant prod = production("production", plan, MIN_SPLIT);
+            for (int l = 0; l < 4; l++) prod.launch(params(l, plan, MIN_SPLIT), stream);
             CHECK(cudaStreamSynchronize(stream));
             CHECK(cudaGetLastError());
             fprintf(stderr, "ncu launches done: batch %d, splits %d\n", batch, plan);
             return 0;
         }
         std::vector<Variant> variants;
-        variants.push_back(production("production", plan, 64));
-        variants.push_back({"empty_x1", plan, 64, [](const BatchDecodeParams& p, cudaStream_t s) { empty_kernel<<<1, 32, 0, s>>>(p); }, false, 0});
-        variants.push_back({"stream_read", plan, 64,
+        variants.push_back(production("production", plan, MIN_SPLIT));
+        variants.push_back({"empty_x1", plan, MIN_SPLIT, [](const BatchDecodeParams& p, cudaStream_t s) { empty_kernel<<<1, 32, 0, s>>>(p); }, false, 0});
+        variants.push_back({"stream_read", plan, MIN_SPLIT,
                             [sms](const BatchDecodeParams& p, cudaStream_t s) { stream_read<<<sms * 8, 256, 0, s>>>(p); }, false, 0});
-        variants.push_back(split_variant_of<decode::SPLIT_STAGES, decode::SKIP_COMPUTE>("loads_only", plan, 64));
-        variants.push_back(split_variant_of<decode::SPLIT_STAGES, decode::SKIP_MERGE>("no_merge_no_combine", plan, 64));
-        variants.push_back(split_variant_of<decode::SPLIT_STAGES, decode::SKIP_COMPUTE | decode::SKIP_MERGE>("loads_only_no_merge_no_combine", plan, 64));
+        variants.push_back(split_variant_of<decode::SPLIT_STAGES, decode::SKIP_COMPUTE>("loads_only", plan, MIN_SPLIT));
+        variants.push_back(split_variant_of<decode::SPLIT_STAGES, decode::SKIP_MERGE>("no_merge_no_combine", plan, MIN_SPLIT));
+        variants.push_back(split_variant_of<decode::SPLIT_STAGES, decode::SKIP_COMPUTE | decode::SKIP_MERGE>("loads_only_no_merge_no_combine", plan, MIN_SPLIT));
         // Other ring depths at their own one-wave plans: 2 stages (3 CTAs an SM), 4 (1 CTA an SM).
-        variants.push_back(split_variant_of<2, decode::SKIP_NONE>("stages=2", std::max(1, 3 * sms / (KV_HEADS * batch)), 64));
-        variants.push_back(split_variant_of<4, decode::SKIP_NONE>("stages=4", std::max(1, sms / (KV_HEADS * batch)), 64));
+        variants.push_back(split_variant_of<2, decode::SKIP_NONE>("stages=2", std::max(1, 3 * sms / (KV_HEADS * batch)), MIN_SPLIT));
+        variants.push_back(split_variant_of<4, decode::SKIP_NONE>("stages=4", std::max(1, sms / (KV_HEADS * batch)), MIN_SPLIT));
         std::vector<std::pair<int, int>> cuts;  // (splits, min positions) besides the plan's
-        if (batch == 1) cuts = {{16, 64}, {24, 64}, {66, 64}, {66, 32}};
+        if (batch == 1) cuts = {{8, 64}, {12, 64}, {16, 64}, {24, 64}, {33, 64}, {66, 64}};
         else if (batch == 8) cuts = {{2, 64}, {3, 64}, {8, 64}};
         else cuts = {{1, 64}, {3, 64}, {4, 64}};
         for (auto [splits, min_positions] : cuts) {

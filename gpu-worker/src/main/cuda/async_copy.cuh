@@ -1,4 +1,4 @@
-// cp.async into shared memory and 16-byte shared loads, as the streaming kernels use them (matmul_tc.cu's skinny and
+// cp.async into shared memory and 16-byte shared loads and stores, as the streaming kernels use them (matmul_tc.cu's skinny and
 // gemm, attention_decode.cu's split ring). Shared addresses are 32-bit (the .shared window).
 #pragma once
 #include <cstdint>
@@ -9,6 +9,10 @@ __device__ __forceinline__ uint32_t shared_address(const void* p) { return uint3
 // `source` must still be a mapped address). Completes at a later cp.async.wait_group of this thread.
 __device__ __forceinline__ void copy_16_async(uint32_t target, const void* source, bool valid) {
     asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;" ::"r"(target), "l"(source), "r"(valid ? 16 : 0));
+}
+
+__device__ __forceinline__ void store_shared_16(uint32_t address, const uint4& v) {
+    asm volatile("st.shared.v4.u32 [%0], {%1,%2,%3,%4};" ::"r"(address), "r"(v.x), "r"(v.y), "r"(v.z), "r"(v.w));
 }
 
 __device__ __forceinline__ uint4 load_shared_16(uint32_t address) {

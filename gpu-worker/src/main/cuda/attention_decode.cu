@@ -99,6 +99,13 @@ namespace decode {
 constexpr int THREADS = 128;
 constexpr float LOG2E = 1.4426950408889634f, LN2 = 0.6931471805599453f;
 
+// 8 fp32 values rounded to fp16, as 16 bytes (the ring's layout of 8 dims).
+__device__ __forceinline__ uint4 half8(const float* x) {
+    const float4 a = *reinterpret_cast<const float4*>(x), b = *reinterpret_cast<const float4*>(x + 4);
+    const __half2 h[4] = {__floats2half2_rn(a.x, a.y), __floats2half2_rn(a.z, a.w), __floats2half2_rn(b.x, b.y), __floats2half2_rn(b.z, b.w)};
+    return *reinterpret_cast<const uint4*>(h);
+}
+
 // What one split CTA reads and writes, from either launch's parameters: one sequence's queries, ring and partials.
 struct SplitTask {
     const float* q;                      // the sequence's [tokens][query_heads][D]
@@ -111,6 +118,11 @@ struct SplitTask {
     int stride;                          // partials per row (gridDim.x)
     int split_positions;
     float scale;
+    // A token not yet in the ring (the batch step's new one, which this launch stores): position new_position reads its
+    // key and value, fp32 [kv_heads][D], rounded to fp16 as the store rounds them, instead of its slot. -1: none.
+    int new_position;
+    const float* new_key;
+    const float* new_value;
 };
 
 // Phases a benchmark variant leaves out (gpu-worker/scripts/decode_attention_bench.cu times them); production is 0.
@@ -214,6 +226,11 @@ __device__ __forceinline__ void attend_split(const SplitTask& p, int split, int 
                 const bool inside = position < end;
                 const size_t at = size_t(slot) * width + chunk * 8;
                 const uint32_t offset = row * D * 2 + ((chunk ^ (row & 7)) * 16);
+                if (position == p.new_position) {  // this lane's own pieces: visible to the warp at the __syncwarp after the wait
+                    store_shared_16(stage + offset, half8(p.new_key + kv_head * D + chunk * 8));
+                    store_shared_16(stage + TILE_BYTES + offset, half8(p.new_value + kv_head * D + chunk * 8));
+                    continue;
+                }
                 copy_16_async(stage + offset, inside ? keys + at : keys, inside);
                 copy_16_async(stage + TILE_BYTES + offset, inside ? values + at : values, inside);
             }
@@ -379,14 +396,15 @@ __device__ __forceinline__ SequenceSplits sequence_splits(int position, int wind
 // The single-sequence launch (DecodeParams): one sequence, its rows in blocks along z.
 __device__ __forceinline__ decode::SplitTask task_of(const DecodeParams& p) {
     return {p.q, p.key_ring, p.value_ring, p.partial_acc, p.partial_max, p.partial_sum, p.start, p.tokens, p.capacity, p.window,
-            p.query_heads, p.kv_heads, p.splits, p.split_positions, p.scale};
+            p.query_heads, p.kv_heads, p.splits, p.split_positions, p.scale, -1, nullptr, nullptr};
 }
 
 namespace decode {
 // The new token of `sequence`, KV head `kv_head`: its key and value rounded to fp16 (as store_kv in
-// attention_window.cu) into slot position % capacity of the sequence's rings, then made visible to the copies that
-// read it (cp.async.cg reads through L2). Called by every CTA of the sequence's last range, the one that holds the
-// position; CTAs of other row blocks of the same KV head write the same bytes.
+// attention_window.cu, and as half8 gives them to this launch's own reads) into slot position % capacity of the
+// sequence's rings, for the steps after this one. No fence: nothing in this launch reads the slot (the last range
+// reads the token from k and v instead). Called by every CTA of the sequence's last range; CTAs of other row blocks
+// of the same KV head write the same bytes.
 template <int D>
 __device__ __forceinline__ void store_new_token(const BatchDecodeParams& p, int sequence, int kv_head, int position) {
     const int width = p.kv_heads * D;
@@ -396,27 +414,22 @@ __device__ __forceinline__ void store_new_token(const BatchDecodeParams& p, int 
         p.key_rings[sequence][slot * width + kv_head * D + d] = __float2half_rn(p.k[from]);
         p.value_rings[sequence][slot * width + kv_head * D + d] = __float2half_rn(p.v[from]);
     }
-    __threadfence();
-    __syncthreads();
 }
 
 // After a CTA has written its partials: the last of the `used` CTAs of its (sequence, KV head, row block) to arrive,
 // by an atomic ticket, merges their partials by log-sum-exp into out and lse, in split order, so the result does not
 // depend on which CTA came last; it also resets the ticket for the next launch (every CTA of the block has taken its
-// own by then). The ring's memory holds the splits' weights.
+// own by then). Ordering: the CTA's writes, a barrier, then one thread's acq_rel atomic (release: the barrier orders
+// the other threads' writes before it; acquire: the last CTA's barrier orders its reads after it), as CUTLASS's
+// semaphore does, so only one thread waits on the fence. The ring's memory holds the splits' weights.
 template <int D>
 __device__ __forceinline__ void combine_if_last(const BatchDecodeParams& p, int sequence, int kv_head, int block, int row_blocks, int used) {
-    __shared__ int last;
-    __threadfence();  // this CTA's partials, before its ticket
     __syncthreads();
-    if (threadIdx.x == 0) {
-        int* ticket = p.tickets + (size_t(sequence) * p.kv_heads + kv_head) * row_blocks + block;
-        last = atomicAdd(ticket, 1) == used - 1;
-        if (last) *ticket = 0;
-    }
-    __syncthreads();
-    if (!last) return;
-    __threadfence();  // the other CTAs' partials, after their tickets
+    int arrived = -1;
+    int* ticket = p.tickets + (size_t(sequence) * p.kv_heads + kv_head) * row_blocks + block;
+    if (threadIdx.x == 0) asm volatile("atom.acq_rel.gpu.global.add.s32 %0, [%1], 1;" : "=r"(arrived) : "l"(ticket) : "memory");
+    if (!__syncthreads_or(arrived == used - 1)) return;
+    if (threadIdx.x == 0) *ticket = 0;
     extern __shared__ __align__(128) unsigned char split_ring[];
     float* weights = reinterpret_cast<float*>(split_ring);  // [MMA_ROWS][used]
     float* row_max = weights + MMA_ROWS * used;            // [MMA_ROWS]
@@ -443,22 +456,30 @@ __device__ __forceinline__ void combine_if_last(const BatchDecodeParams& p, int 
         }
     }
     __syncthreads();
-    for (int e = threadIdx.x; e < rows * D; e += THREADS) {
-        const int n = e / D, d = e % D;
+    // Thread (row n, 4 dims): 16-byte loads of the splits' partials, 8 splits in flight: the merge is a chain of
+    // ceil(used / 8) L2 round trips, on the critical path of the layer's tail.
+    for (int e = threadIdx.x; e < rows * (D / 4); e += THREADS) {
+        const int n = e / (D / 4), d = 4 * (e % (D / 4));
         const size_t row = first_row + n;
-        const float* acc = p.partial_acc + row * p.splits * D + d;
-        float a = 0.f;
+        const float4* acc = reinterpret_cast<const float4*>(p.partial_acc + row * p.splits * D + d);
+        float4 a = make_float4(0.f, 0.f, 0.f, 0.f);
 #pragma unroll 8
-        for (int s = 0; s < used; s++) a = fmaf(__ldcg(acc + size_t(s) * D), weights[n * used + s], a);
-        p.out[row * D + d] = a / row_sum[n];
+        for (int s = 0; s < used; s++) {
+            const float4 v = __ldcg(acc + size_t(s) * (D / 4));
+            const float w = weights[n * used + s];
+            a = make_float4(fmaf(v.x, w, a.x), fmaf(v.y, w, a.y), fmaf(v.z, w, a.z), fmaf(v.w, w, a.w));
+        }
+        const float inverse = 1.f / row_sum[n];
+        *reinterpret_cast<float4*>(p.out + row * D + d) = make_float4(a.x * inverse, a.y * inverse, a.z * inverse, a.w * inverse);
         if (p.lse != nullptr && d == 0) p.lse[row] = (row_max[n] + log2f(row_sum[n])) * LN2;
     }
 }
 }  // namespace decode
 
 // The batch launch (BatchDecodeParams), a layer's whole decode attention in one kernel: blockIdx.z = sequence ·
-// row_blocks + block, one new token per sequence. The sequence's last range stores the new token first; every range
-// writes its partial; the last range of a row block to finish merges them (combine_if_last).
+// row_blocks + block, one new token per sequence. The sequence's last range stores the new token for later steps and
+// reads it from k and v itself; every range writes its partial; the last range of a row block to finish merges them
+// (combine_if_last).
 template <int D, int STAGES = decode::SPLIT_STAGES, int SKIP = decode::SKIP_NONE>
 __device__ __forceinline__ void attend_batch_split(const BatchDecodeParams& p) {
     const int group = p.query_heads / p.kv_heads, row_blocks = (group + decode::MMA_ROWS - 1) / decode::MMA_ROWS;
@@ -466,11 +487,12 @@ __device__ __forceinline__ void attend_batch_split(const BatchDecodeParams& p) {
     const int position = p.positions[sequence];
     const decode::SequenceSplits cut = decode::sequence_splits(position, p.window, p.splits, p.min_split_positions);
     if (int(blockIdx.x) >= cut.used) return;
-    if (int(blockIdx.x) == cut.used - 1) decode::store_new_token<D>(p, sequence, blockIdx.y, position);
-    const size_t rows = size_t(sequence) * p.query_heads;
+    const bool last_range = int(blockIdx.x) == cut.used - 1;
+    if (last_range) decode::store_new_token<D>(p, sequence, blockIdx.y, position);
+    const size_t rows = size_t(sequence) * p.query_heads, token = size_t(sequence) * p.kv_heads * D;
     const decode::SplitTask task{p.q + rows * D, p.key_rings[sequence], p.value_rings[sequence], p.partial_acc + rows * p.splits * D,
                                  p.partial_max + rows * p.splits, p.partial_sum + rows * p.splits, position, 1, p.capacities[sequence], p.window,
-                                 p.query_heads, p.kv_heads, p.splits, cut.positions, p.scale};
+                                 p.query_heads, p.kv_heads, p.splits, cut.positions, p.scale, last_range ? position : -1, p.k + token, p.v + token};
     decode::attend_split<D, STAGES, SKIP>(task, blockIdx.x, blockIdx.y, block);
     if constexpr ((SKIP & decode::SKIP_MERGE) != 0) return;  // no partials: no ticket either
     decode::combine_if_last<D>(p, sequence, blockIdx.y, block, row_blocks, cut.used);

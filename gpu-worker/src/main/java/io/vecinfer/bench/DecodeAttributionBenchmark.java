@@ -281,8 +281,8 @@ public final class DecodeAttributionBenchmark {
             BatchDecodeAttention.Plan plan = attention.plan();
             row.put("plan", plan.splits() + " splits × " + layout.kvHeads() + " kv heads × " + batch * plan.rowBlocks() + " row blocks");
             // Shorter ranges than the plan's MIN_SPLIT_POSITIONS, where the context is short enough that they change the cut
-            // (4k at batch 1: 33 ranges of 128 a KV head against 132 CTAs' worth of SMs), timed beside it.
-            for (int minPositions : new int[]{64, 32}) {
+            // (4k at batch 1: 17 ranges of 256 a KV head, against 33 of 125 at 64 and 128), timed beside it.
+            for (int minPositions : new int[]{128, 64}) {
                 int ranges = BatchDecodeAttention.sequenceSplits(context, 0, plan.splits(), minPositions)[1];
                 if (BatchDecodeAttention.sequenceSplits(context, 0, plan.splits(), DecodeAttention.MIN_SPLIT_POSITIONS)[1] == ranges) continue;
                 attention.prepare(rings, positions, plan.splits(), minPositions);

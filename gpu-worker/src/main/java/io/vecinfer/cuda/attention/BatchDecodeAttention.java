@@ -64,9 +64,10 @@ public final class BatchDecodeAttention implements AutoCloseable {
      * at most {@code splits} position ranges per sequence, chosen from the batch size so that the grid fills one wave of
      * {@link DecodeAttention#RESIDENT_CTAS_PER_SM} CTAs per SM when every sequence is long, never more; if one wave
      * leaves a sequence fewer than 2 ranges, two waves (a second wave evens out the CTAs' uneven pace, which one long
-     * range per sequence cannot). Measured on the 8B heads at 4096 positions (decode-attention-notes.md): one wave at
-     * batch 1 (33 splits) and 8 (4), 14.4 and 43.7 µs a layer against 19.9 and 47.2 for two; at batch 32 two waves
-     * (2 splits) 137.2 against one's 142.5. Each sequence then cuts its own positions into ranges of
+     * range per sequence cannot). Measured on the 8B heads at 4096 positions (decode-attention-notes.md, calls 2 and 3):
+     * one wave at batch 8 (4 splits) 43.6-43.7 µs a layer against 47.0-47.2 for two; at batch 32 two waves (2 splits)
+     * 137.2 against one's 134.2-142.5 (the calls disagree); at batch 1 the shortest ranges decide (33 splits are cut to
+     * 16 by {@link DecodeAttention#MIN_SPLIT_POSITIONS}). Each sequence then cuts its own positions into ranges of
      * max({@link DecodeAttention#MIN_SPLIT_POSITIONS}, ceil(span / splits)) on the device.
      */
     public record Plan(int rowBlocks, int splits) {

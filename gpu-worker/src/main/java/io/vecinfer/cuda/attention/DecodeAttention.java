@@ -32,10 +32,12 @@ public final class DecodeAttention implements AutoCloseable {
      */
     public static final int RESIDENT_CTAS_PER_SM = 2;
     /**
-     * Fewest positions per split: a CTA's iteration covers 64 (4 warps × 16), and a split's partial (rows × (head_dim + 2)
-     * floats written, then merged) should cost less than its positions.
+     * Fewest positions per split: 4 of a CTA's iterations (4 warps × 16 positions each), so that a split's fixed costs
+     * (its queries' fragments, the ring's first fill, the warps' merge, its partial written and merged) stay small
+     * against its stream. Measured on the 8B's batch-1 step at 4096 positions (decode-attention-notes.md, call 3):
+     * 16 splits of 256 positions 13.65 µs a layer, 33 of 124 14.33, 66 of 62 18.92.
      */
-    public static final int MIN_SPLIT_POSITIONS = 64;
+    public static final int MIN_SPLIT_POSITIONS = 256;
 
     private final CudaDevice device;
     private DeviceBuffer scratch;

@@ -28,18 +28,18 @@ class AttentionDispatchTest {
         DecodeAttention.Plan plan = DecodeAttention.plan(LLAMA, 32767, 1, 0, 132);
         assertEquals(new DecodeAttention.Plan(1, 33, 993), plan);
         assertEquals(264, plan.ctas(LLAMA));
-        // 1024 positions: at most 1024 / 64 = 16 splits.
-        assertEquals(new DecodeAttention.Plan(1, 16, 64), DecodeAttention.plan(LLAMA, 1023, 1, 0, 132));
+        // 1024 positions: at most 1024 / 256 = 4 splits.
+        assertEquals(new DecodeAttention.Plan(1, 4, 256), DecodeAttention.plan(LLAMA, 1023, 1, 0, 132));
         // 131072: 33 splits (the SM target), covering the context with no empty split.
         plan = DecodeAttention.plan(LLAMA, 131071, 1, 0, 132);
         assertEquals(33, plan.splits());
         assertTrue((long) plan.splits() * plan.splitPositions() >= 131072 && (long) (plan.splits() - 1) * plan.splitPositions() < 131072, plan.toString());
-        // A short context is one split (101 < 2 · 64); 4 tokens of a group of 4 are 16 rows, two blocks of 8, over
-        // 204 positions: 3 splits of 68.
+        // A short context is one split (101 < 2 · 256); 4 tokens of a group of 4 are 16 rows, two blocks of 8, over
+        // 1004 positions: 3 splits of 335.
         assertEquals(new DecodeAttention.Plan(1, 1, 101), DecodeAttention.plan(new KvLayout(1, 2, 4, 64), 100, 1, 0, 132));
-        assertEquals(new DecodeAttention.Plan(2, 3, 68), DecodeAttention.plan(new KvLayout(1, 2, 8, 64), 200, 4, 0, 132));
-        // A VQ window R = 128 at position 5000 reads lo(5000) = 4864 onwards: 137 positions, 2 splits of 69.
-        assertEquals(new DecodeAttention.Plan(1, 2, 69), DecodeAttention.plan(LLAMA, 5000, 1, 128, 132));
+        assertEquals(new DecodeAttention.Plan(2, 3, 335), DecodeAttention.plan(new KvLayout(1, 2, 8, 64), 1000, 4, 0, 132));
+        // A VQ window R = 128 at position 5000 reads lo(5000) = 4864 onwards: 137 positions, one split.
+        assertEquals(new DecodeAttention.Plan(1, 1, 137), DecodeAttention.plan(LLAMA, 5000, 1, 128, 132));
     }
 
     @Test
