@@ -15,6 +15,7 @@
 //
 // A benchmark harness for the device machine: it uses the CUDA runtime API, which the Java backend does not.
 #include "attention_decode.cu"
+#include "graph_timing.cuh"
 
 #include <algorithm>
 #include <cmath>
@@ -24,15 +25,6 @@
 #include <functional>
 #include <string>
 #include <vector>
-
-#define CHECK(call)                                                                                      \
-    do {                                                                                                 \
-        cudaError_t e = (call);                                                                          \
-        if (e != cudaSuccess) {                                                                          \
-            fprintf(stderr, "%s:%d %s: %s\n", __FILE__, __LINE__, #call, cudaGetErrorString(e));           \
-            exit(1);                                                                                     \
-        }                                                                                                \
-    } while (0)
 
 constexpr int LAYERS = 32, QUERY_HEADS = 32, KV_HEADS = 8, D = 128, POSITION = 4096, CAPACITY = 4608;
 constexpr int WIDTH = KV_HEADS * D, WARMUP = 3, TIMED = 9, MAX_SPLITS = 1056;
@@ -161,9 +153,6 @@ int main(int argc, char** argv) {
     CHECK(cudaGetDeviceProperties(&prop, 0));
     cudaStream_t stream;
     CHECK(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
-    cudaEvent_t start, stop;
-    CHECK(cudaEventCreate(&start));
-    CHECK(cudaEventCreate(&stop));
     if (!ncu_batch) {
         printf("{\"harness\": \"decode_attention_bench.cu\", \"device\": \"%s\", \"multiprocessors\": %d, \"layers\": %d, \"position\": %d, "
                "\"query_heads\": %d, \"kv_heads\": %d, \"head_dim\": %d, \"graph_replays_timed\": %d, \"rows\": [\n",
@@ -293,24 +282,9 @@ int main(int argc, char** argv) {
                     max_diff = std::max(max_diff, double(fabsf(got[i] - ref[i])));
                 }
             }
-            cudaGraph_t graph;
-            cudaGraphExec_t exec;
-            CHECK(cudaStreamBeginCapture(stream, cudaStreamCaptureModeGlobal));
-            for (int l = 0; l < LAYERS; l++) var.launch(params(l, var.splits, var.min_positions), stream);
-            CHECK(cudaStreamEndCapture(stream, &graph));
-            CHECK(cudaGraphInstantiate(&exec, graph, 0));
-            std::vector<float> times;
-            for (int r = 0; r < WARMUP + TIMED; r++) {
-                CHECK(cudaEventRecord(start, stream));
-                CHECK(cudaGraphLaunch(exec, stream));
-                CHECK(cudaEventRecord(stop, stream));
-                CHECK(cudaEventSynchronize(stop));
-                float ms;
-                CHECK(cudaEventElapsedTime(&ms, start, stop));
-                if (r >= WARMUP) times.push_back(ms);
-            }
-            CHECK(cudaGetLastError());
-            std::sort(times.begin(), times.end());
+            const std::vector<float> times = time_graph_replays(stream, WARMUP, TIMED, [&](cudaStream_t s) {
+                for (int l = 0; l < LAYERS; l++) var.launch(params(l, var.splits, var.min_positions), s);
+            });
             const double us = times[times.size() / 2] * 1000.0 / LAYERS;
             // sequence_splits of attention_decode.cu at window 0
             const int span = POSITION + 1, per = std::max(var.min_positions, (span + var.splits - 1) / var.splits);
@@ -323,8 +297,6 @@ int main(int argc, char** argv) {
                    finite ? "true" : "false");
             first_row = false;
             fflush(stdout);
-            CHECK(cudaGraphExecDestroy(exec));
-            CHECK(cudaGraphDestroy(graph));
         }
         for (void* p : std::initializer_list<void*>{rings, q, k, v, out, partials, capacities, positions, tickets, tables}) CHECK(cudaFree(p));
     }

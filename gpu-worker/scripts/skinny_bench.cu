@@ -11,6 +11,7 @@
 //
 // A benchmark harness for the device machine: it uses the CUDA runtime API, which the Java backend does not.
 #include "matmul_tc.cu"
+#include "graph_timing.cuh"
 
 #include <algorithm>
 #include <cstdio>
@@ -18,15 +19,6 @@
 #include <cstring>
 #include <string>
 #include <vector>
-
-#define CHECK(call)                                                                                      \
-    do {                                                                                                 \
-        cudaError_t e = (call);                                                                          \
-        if (e != cudaSuccess) {                                                                          \
-            fprintf(stderr, "%s:%d %s: %s\n", __FILE__, __LINE__, #call, cudaGetErrorString(e));           \
-            exit(1);                                                                                     \
-        }                                                                                                \
-    } while (0)
 
 struct Shape { const char* name; int out, in; };
 static const Shape SHAPES[] = {{"qkv", 6144, 4096}, {"o", 4096, 4096}, {"gate_up", 28672, 4096}, {"down", 4096, 14336}, {"lm_head", 128256, 4096}};
@@ -100,9 +92,6 @@ int main(int argc, char** argv) {
             if (f.shared_bytes(t)) CHECK(cudaFuncSetAttribute(f.pick(t), cudaFuncAttributeMaxDynamicSharedMemorySize, int(f.shared_bytes(t))));
     cudaStream_t stream;
     CHECK(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
-    cudaEvent_t start, stop;
-    CHECK(cudaEventCreate(&start));
-    CHECK(cudaEventCreate(&stop));
 
     printf("{\"benchmark\": \"skinny_bench: decode projection kernels in CUDA graphs of %d calls\", \"device\": \"%s\", \"sms\": %d, \"rows\": [\n",
            CALLS, prop.name, sms);
@@ -187,23 +176,9 @@ int main(int argc, char** argv) {
                     max_diff = std::max(max_diff, double(fabsf(hy[i] - href[i])));
                 }
                 if (!v.family->checks) max_diff = -1, finite = true;  // loads only: no product to check
-                cudaGraph_t graph;
-                cudaGraphExec_t exec;
-                CHECK(cudaStreamBeginCapture(stream, cudaStreamCaptureModeGlobal));
-                for (int i = 0; i < CALLS; i++) launch(v, weights[i % copies], y);
-                CHECK(cudaStreamEndCapture(stream, &graph));
-                CHECK(cudaGraphInstantiate(&exec, graph, 0));
-                std::vector<float> times;
-                for (int r = 0; r < WARMUP + TIMED; r++) {
-                    CHECK(cudaEventRecord(start, stream));
-                    CHECK(cudaGraphLaunch(exec, stream));
-                    CHECK(cudaEventRecord(stop, stream));
-                    CHECK(cudaEventSynchronize(stop));
-                    float ms;
-                    CHECK(cudaEventElapsedTime(&ms, start, stop));
-                    if (r >= WARMUP) times.push_back(ms);
-                }
-                std::sort(times.begin(), times.end());
+                const std::vector<float> times = time_graph_replays(stream, WARMUP, TIMED, [&](cudaStream_t) {
+                    for (int i = 0; i < CALLS; i++) launch(v, weights[i % copies], y);
+                });
                 const double us = times[times.size() / 2] * 1000.0 / CALLS;
                 const int splits = (chunks + v.chunks_per_split - 1) / v.chunks_per_split;
                 printf("%s {\"shape\": \"%s\", \"rows\": %d, \"variant\": \"%s\", \"splits\": %d, \"ctas\": %d, \"us_per_call\": %.2f, "
@@ -212,8 +187,6 @@ int main(int argc, char** argv) {
                        weight_bytes / us / 1e6, max_diff, ref_max, finite ? "true" : "false");
                 first_row = false;
                 fflush(stdout);
-                CHECK(cudaGraphExecDestroy(exec));
-                CHECK(cudaGraphDestroy(graph));
             }
             CHECK(cudaFree(x));
             CHECK(cudaFree(y));

@@ -32,6 +32,7 @@
 #include <cstdint>
 #include "numeric.cuh"
 #include "attention_common.cuh"
+#include "mma_fragments.cuh"
 
 // Launch parameters, one by-value struct (io.vecinfer.cuda.attention.PrefillAttention mirrors it field by field).
 struct PrefillParams {
@@ -68,29 +69,6 @@ __device__ __forceinline__ void cp_async_16(void* dst, const void* src, bool fil
 __device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::: "memory"); }
 template <int PENDING>
 __device__ __forceinline__ void cp_async_wait() { asm volatile("cp.async.wait_group %0;\n" ::"n"(PENDING) : "memory"); }
-
-// Four 8×8 fp16 matrices; lanes 8j..8j+7 give the row addresses of matrix j, register j receives it.
-__device__ __forceinline__ void ldmatrix_x4(uint32_t (&r)[4], const __half* p) {
-    asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
-                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3]) : "r"(shared_address(p)));
-}
-__device__ __forceinline__ void ldmatrix_x4_trans(uint32_t (&r)[4], const __half* p) {
-    asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];\n"
-                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3]) : "r"(shared_address(p)));
-}
-
-// c += a·b for a 16×16 (row) fp16 A, a 16×8 (col) fp16 B and a 16×8 fp32 C.
-__device__ __forceinline__ void mma_16816(float (&c)[4], const uint32_t (&a)[4], uint32_t b0, uint32_t b1) {
-    asm("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
-        : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
-        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
-}
-
-// Two floats as one fp16x2 register, the first in the low half (the lower column of an mma fragment).
-__device__ __forceinline__ uint32_t pack_half2(float lo, float hi) {
-    const __half2 h = __floats2half2_rn(lo, hi);
-    return *reinterpret_cast<const uint32_t*>(&h);
-}
 
 template <int D>
 __device__ __forceinline__ void attend(const PrefillParams& p) {
@@ -170,7 +148,7 @@ __device__ __forceinline__ void attend(const PrefillParams& p) {
 #pragma unroll
     for (int kk = 0; kk < D / 16; kk++) {
         const int row = warp * 16 + (lane & 7) + ((lane >> 3) & 1) * 8, chunk = kk * 2 + (lane >> 4);
-        ldmatrix_x4(q_frag[kk], q_tile + swizzled<D>(row, chunk));
+        ldmatrix_x4(q_frag[kk], shared_address(q_tile + swizzled<D>(row, chunk)));
     }
 
     const float exp2_scale = p.scale * LOG2E;  // exp(scale·(s - m)) = exp2(s·exp2_scale - m·exp2_scale)
@@ -202,7 +180,7 @@ __device__ __forceinline__ void attend(const PrefillParams& p) {
                 for (int jj = 0; jj < KEY_TILES / 2; jj++) {
                     uint32_t b[4];
                     const int key = jj * 16 + (lane & 7) + (lane >> 4) * 8, chunk = kk * 2 + ((lane >> 3) & 1);
-                    ldmatrix_x4(b, k_tile + swizzled<D>(key, chunk));
+                    ldmatrix_x4(b, shared_address(k_tile + swizzled<D>(key, chunk)));
                     mma_16816(s[2 * jj], q_frag[kk], b[0], b[1]);
                     mma_16816(s[2 * jj + 1], q_frag[kk], b[2], b[3]);
                 }
@@ -266,7 +244,7 @@ __device__ __forceinline__ void attend(const PrefillParams& p) {
                 for (int jj = 0; jj < DIM_TILES / 2; jj++) {
                     uint32_t b[4];
                     const int key = kk * 16 + (lane & 7) + ((lane >> 3) & 1) * 8, chunk = jj * 2 + (lane >> 4);
-                    ldmatrix_x4_trans(b, v_tile + swizzled<D>(key, chunk));
+                    ldmatrix_x4_trans(b, shared_address(v_tile + swizzled<D>(key, chunk)));
                     mma_16816(o[2 * jj], p_frag[kk], b[0], b[1]);
                     mma_16816(o[2 * jj + 1], p_frag[kk], b[2], b[3]);
                 }

@@ -42,6 +42,7 @@
 #include "numeric.cuh"
 #include "projection.cuh"
 #include "async_copy.cuh"
+#include "mma_fragments.cuh"
 #include <cuda_bf16.h>
 
 // ---- The two 16-bit operand types: how fp32 rounds to each, and the MMA that multiplies them ----
@@ -303,12 +304,6 @@ constexpr int STAGE_HALVES = (BM + BN) * BK;
 
 // The 16-byte chunk (row, j) of a stage, swizzled: see the file comment.
 __device__ __forceinline__ int stage_offset(int row, int j) { return row * BK + ((j ^ ((row >> 1) & 3)) << 3); }
-
-__device__ __forceinline__ void ldmatrix_x4(uint32_t (&r)[4], uint32_t address) {
-    asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];"
-                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
-                 : "r"(address));
-}
 
 template <typename Op>
 __device__ void gemm(const ProjectionParams& p) {

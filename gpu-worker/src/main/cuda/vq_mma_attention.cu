@@ -41,6 +41,7 @@
 //   VqAttentionParams.skip leaves phases out for the benchmark's attribution runs (outputs then meaningless).
 #include "vq_attention_params.cuh"
 #include "vq_common.cuh"
+#include "mma_fragments.cuh"
 
 constexpr int VQ_MMA_MAX_THREADS = 512;
 constexpr int VQ_MMA_G = 8;           // heads of the mma's N (groups up to 8; zero past the group)
@@ -72,12 +73,6 @@ __device__ __forceinline__ void vq_mma_cp_async16(void* dst, const void* src) {
 __device__ __forceinline__ void vq_mma_commit() { asm volatile("cp.async.commit_group;\n" ::: "memory"); }
 template <int N> __device__ __forceinline__ void vq_mma_wait() { asm volatile("cp.async.wait_group %0;\n" ::"n"(N) : "memory"); }
 
-// c += a·b, m16n8k16, fp16 inputs, fp32 accumulators (not volatile: the compiler may interleave it with the gathers).
-__device__ __forceinline__ void vq_mma_16816(float (&c)[4], const unsigned (&a)[4], unsigned b0, unsigned b1) {
-    asm("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
-        : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
-        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
-}
 
 // 2^x by MUFU.EX2 (ex2.approx: ≤ 2 ulp; 2^-inf = 0).
 __device__ __forceinline__ float vq_mma_exp2(float x) {
@@ -254,8 +249,8 @@ __device__ __forceinline__ void vq_mma_attention(const VqAttentionParams& p) {
                     vq_mma_gather<8, KBook::SHIFT>(h0, my_key_book, vq_mma_code<KW>(c0, j));
                     vq_mma_gather<8, KBook::SHIFT>(h1, my_key_book, vq_mma_code<KW>(c1, j));
                     const unsigned lo[4] = {h0[0], h1[0], h0[1], h1[1]}, hi[4] = {h0[2], h1[2], h0[3], h1[3]};
-                    vq_mma_16816(s[mt], lo, qf[2 * j][0], qf[2 * j][1]);
-                    vq_mma_16816(s[mt], hi, qf[2 * j + 1][0], qf[2 * j + 1][1]);
+                    mma_16816(s[mt], lo, qf[2 * j][0], qf[2 * j][1]);
+                    mma_16816(s[mt], hi, qf[2 * j + 1][0], qf[2 * j + 1][1]);
                 }
             } else if constexpr (KD == 4) {
 #pragma unroll
@@ -264,7 +259,7 @@ __device__ __forceinline__ void vq_mma_attention(const VqAttentionParams& p) {
                     vq_mma_gather<4>(h0, my_key_book, vq_mma_byte(c0, ks));
                     vq_mma_gather<4>(h1, my_key_book, vq_mma_byte(c1, ks));
                     const unsigned a[4] = {h0[0], h1[0], h0[1], h1[1]};
-                    vq_mma_16816(s[mt], a, qf[ks][0], qf[ks][1]);
+                    mma_16816(s[mt], a, qf[ks][0], qf[ks][1]);
                 }
             } else { // KD == 2: two codewords a k-step
 #pragma unroll
@@ -275,7 +270,7 @@ __device__ __forceinline__ void vq_mma_attention(const VqAttentionParams& p) {
                     vq_mma_gather<2>(y0, my_key_book, vq_mma_byte(c0, 2 * ks + 1));
                     vq_mma_gather<2>(y1, my_key_book, vq_mma_byte(c1, 2 * ks + 1));
                     const unsigned a[4] = {x0[0], x1[0], y0[0], y1[0]};
-                    vq_mma_16816(s[mt], a, qf[ks][0], qf[ks][1]);
+                    mma_16816(s[mt], a, qf[ks][0], qf[ks][1]);
                 }
             }
         }
@@ -357,7 +352,7 @@ __device__ __forceinline__ void vq_mma_attention(const VqAttentionParams& p) {
                 for (int k = 0; k < VD / 2; k++) { // m-tile u·VD/2 + k: dims gid·D/8 + 2(u·VD/2 + k) (+1 in rows 8..15)
                     const unsigned a[4] = {__byte_perm(h[0][k], h[2][k], 0x5410), __byte_perm(h[0][k], h[2][k], 0x7632),
                                            __byte_perm(h[1][k], h[3][k], 0x5410), __byte_perm(h[1][k], h[3][k], 0x7632)};
-                    vq_mma_16816(acc[u * (VD / 2) + k], a, b0, b1);
+                    mma_16816(acc[u * (VD / 2) + k], a, b0, b1);
                 }
             }
         }
