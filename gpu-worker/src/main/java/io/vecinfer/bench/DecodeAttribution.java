@@ -42,7 +42,7 @@ final class DecodeAttribution {
     /**
      * Elementwise families, named by what they touch per row (the benchmark times each at the step's row count). ADD, the
      * residual add, is no call of the step any more (o and down accumulate into x): {@link #callsPerStep} leaves it out, so
-     * {@link #predict} ignores a time the benchmark may still measure for it.
+     * {@link #predict} ignores a time given for it (the benchmark no longer measures one; older result files have it).
      */
     static final String RMSNORM = "rmsnorm", HEAD_NORM = "rmsnorm_heads", ROPE_Q = "rope_q", ROPE_K = "rope_k", SILU_MUL = "silu_mul",
             ADD = "add", EMBED = "embed", ATTENTION = "attention";
