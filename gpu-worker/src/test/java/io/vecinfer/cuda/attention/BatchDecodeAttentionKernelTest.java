@@ -127,6 +127,13 @@ class BatchDecodeAttentionKernelTest {
     }
 
     @Test
+    void gqa16to1TwoRowBlocksEachWithItsOwnTicket() {
+        // 16 query heads of one KV head are two blocks of 8 rows: two tickets a sequence, two CTAs of the last range
+        // storing the same new token; the long one is cut into several ranges, the short one into one
+        check(1, 16, 128, 3000, 40);
+    }
+
+    @Test
     void gqa7to1HeadDim64() {
         check(2, 14, 64, 1000, 0, 37, 255, 257);
     }
