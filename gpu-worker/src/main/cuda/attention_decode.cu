@@ -24,9 +24,9 @@
 //   attend_decode_batch_dD: grid (splits, kv_heads, batch · row_blocks), as attend_decode_dD per sequence, but
 //     a sequence cuts its own positions [lo, position] into ranges of max(min_split_positions, ceil(span / splits)):
 //     the grid depends on the batch size only, not on the lengths, and CTAs past a short sequence's ranges return.
-//     The last range of a sequence first stores its new key and value (rounded to fp16) into their slot; the last
-//     CTA of a row block to finish (an atomic ticket a row block, reset by that CTA) merges the block's partials as
-//     decode_combine_dD does. So a step launches one kernel a layer, not three (store, split, combine: 5 µs of the
+//     The last range of a sequence stores its new key and value (rounded to fp16) into their slot for later steps
+//     and reads them from k and v itself (no fence before its copies); the last CTA of a row block to finish (an
+//     atomic ticket a row block, reset by that CTA) merges the block's partials as decode_combine_dD does. So a step launches one kernel a layer, not three (store, split, combine: 5 µs of the
 //     8B's 14.4 µs a layer at batch 1 were the other two and their kernel boundaries).
 //
 // Arithmetic: fp32 accuracy from fp16 tensor cores. The queries, pre-multiplied by scale·log2 e (scores in log2
