@@ -102,8 +102,7 @@ constexpr float LOG2E = 1.4426950408889634f, LN2 = 0.6931471805599453f;
 // 8 fp32 values rounded to fp16, as 16 bytes (the ring's layout of 8 dims).
 __device__ __forceinline__ uint4 half8(const float* x) {
     const float4 a = *reinterpret_cast<const float4*>(x), b = *reinterpret_cast<const float4*>(x + 4);
-    const __half2 h[4] = {__floats2half2_rn(a.x, a.y), __floats2half2_rn(a.z, a.w), __floats2half2_rn(b.x, b.y), __floats2half2_rn(b.z, b.w)};
-    return *reinterpret_cast<const uint4*>(h);
+    return make_uint4(pack_half2(a.x, a.y), pack_half2(a.z, a.w), pack_half2(b.x, b.y), pack_half2(b.z, b.w));
 }
 
 // What one split CTA reads and writes, from either launch's parameters: one sequence's queries, ring and partials.

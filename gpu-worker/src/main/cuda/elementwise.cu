@@ -18,8 +18,8 @@ extern "C" __global__ void embed_f32(const float* table, const int* tokens, floa
 extern "C" __global__ void embed_bf16(const uint16_t* table, const int* tokens, float* x, int dim) { embed<BF16>(table, tokens, x, dim); }
 extern "C" __global__ void embed_f16(const uint16_t* table, const int* tokens, float* x, int dim) { embed<F16>(table, tokens, x, dim); }
 
-// x += y (the residual stream's add; CudaDecoder now has the o and down projections do it in their stores,
-// projection.cuh's accumulate, which rounds the same).
+// x += y. The decoder's residual adds do not use it: its o and down projections add into x in their stores
+// (projection.cuh's accumulate, the same rounding).
 extern "C" __global__ void add(float* __restrict__ x, const float* __restrict__ y, int n) {
     const int i = blockIdx.x * blockDim.x + threadIdx.x;
     if (i < n) x[i] += y[i];

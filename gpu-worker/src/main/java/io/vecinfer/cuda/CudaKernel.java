@@ -13,6 +13,15 @@ public final class CudaKernel {
     private final CudaDevice device;
     private final String name;
     private final CUfunction function;
+    /**
+     * A launch gets 48 KB of shared memory, static and dynamic together, unless the function opts in to more
+     * (CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES). The dynamic bytes this function may use without asking again:
+     * 48 KB less its static shared memory until the first launch that needs more, then the most any launch asked for.
+     * -1 until read. (Checking the dynamic bytes alone against 48 KB let a 48 KB ring beside a few static bytes fail
+     * with CUDA_ERROR_INVALID_VALUE; setting the attribute at every launch was a driver call on every large launch.)
+     */
+    private int dynamicSharedAllowed = -1;
+    private static final int DEFAULT_SHARED_BYTES = 48 * 1024;
 
     CudaKernel(CudaDevice device, String name, CUfunction function) {
         this.device = device;
@@ -26,13 +35,23 @@ public final class CudaKernel {
         NativePointerObject[] params = new NativePointerObject[args.length];
         for (int i = 0; i < args.length; i++) params[i] = argument(args[i], i);
         device.makeCurrent();
-        if (sharedBytes > 48 * 1024) {
-            JCudaDriver.cuFuncSetAttribute(function, jcuda.driver.CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, sharedBytes);
-        }
+        allowDynamicShared(sharedBytes);
         jcuda.driver.CUstream stream = device.launchStream();
         JCudaDriver.cuLaunchKernel(function, gridX, gridY, gridZ, threads, 1, 1, sharedBytes, stream, Pointer.to(params), null);
         // A launch into a capturing stream is recorded, not issued: it runs when the graph does, which counts once.
         if (stream == null) device.countLaunch();
+    }
+
+    /** Opts this function in to {@code bytes} of dynamic shared memory if it has not been yet (see dynamicSharedAllowed). */
+    private synchronized void allowDynamicShared(int bytes) {
+        if (dynamicSharedAllowed < 0) {
+            int[] staticBytes = new int[1];
+            JCudaDriver.cuFuncGetAttribute(staticBytes, jcuda.driver.CUfunction_attribute.CU_FUNC_ATTRIBUTE_SHARED_SIZE_BYTES, function);
+            dynamicSharedAllowed = DEFAULT_SHARED_BYTES - staticBytes[0];
+        }
+        if (bytes <= dynamicSharedAllowed) return;
+        JCudaDriver.cuFuncSetAttribute(function, jcuda.driver.CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, bytes);
+        dynamicSharedAllowed = bytes;
     }
 
     private Pointer argument(Object a, int index) {
