@@ -44,7 +44,7 @@ final class DecodeAttribution {
      * residual add, is no call of the step any more (o and down accumulate into x): {@link #callsPerStep} leaves it out, so
      * {@link #predict} ignores a time given for it (the benchmark no longer measures one; older result files have it).
      */
-    static final String RMSNORM = "rmsnorm", HEAD_NORM = "rmsnorm_heads", ROPE_Q = "rope_q", ROPE_K = "rope_k", SILU_MUL = "silu_mul",
+    static final String RMSNORM = "rmsnorm", HEAD_NORM = "rmsnorm_heads", ROPE = "rope", SILU_MUL = "silu_mul",
             ADD = "add", EMBED = "embed", ATTENTION = "attention";
 
     /** Calls per decode step of each family, in the order of the layer loop; products by their {@link Product#name}. */
@@ -55,8 +55,7 @@ final class DecodeAttribution {
         calls.put(RMSNORM, 2 * layers + 1); // attention norm, FFN norm, the final norm
         calls.put("qkv", layers);
         if (c.qkNorm()) calls.put(HEAD_NORM, 2 * layers); // Qwen3's q and k norms, per head
-        calls.put(ROPE_Q, layers);
-        calls.put(ROPE_K, layers);
+        calls.put(ROPE, layers); // q and k in one launch
         calls.put(ATTENTION, layers);
         calls.put("o", layers); // adds into x: the residual add is its store
         calls.put("gate_up", layers);

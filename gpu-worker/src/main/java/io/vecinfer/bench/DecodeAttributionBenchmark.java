@@ -242,8 +242,7 @@ public final class DecodeAttributionBenchmark {
             if (c.qkNorm()) {
                 micros.put(DecodeAttribution.HEAD_NORM, timed(i -> norm.launch(q.from(0), headWeight, c.rmsNormEps(), batch * c.numHeads(), hd, q.from(0)), calls));
             }
-            micros.put(DecodeAttribution.ROPE_Q, timed(i -> rope.launch(q.from(0), cos.from(0), sin.from(0), batch, c.numHeads(), hd), calls));
-            micros.put(DecodeAttribution.ROPE_K, timed(i -> rope.launch(k.from(0), cos.from(0), sin.from(0), batch, c.numKvHeads(), hd), calls));
+            micros.put(DecodeAttribution.ROPE, timed(i -> rope.launch(q.from(0), c.numHeads(), k.from(0), c.numKvHeads(), cos.from(0), sin.from(0), batch, hd), calls));
             micros.put(DecodeAttribution.SILU_MUL, timed(i -> ew.siluMul(gate.from(0), up.from(0), batch * ffn), calls));
             micros.put(DecodeAttribution.EMBED, timed(i -> ew.embed(table, tokens.from(0), batch, x.from(0)), calls));
         }

@@ -2,6 +2,7 @@ package io.vecinfer.cuda.attention;
 
 import io.vecinfer.cuda.CudaDevice;
 import io.vecinfer.cuda.DeviceBuffer;
+import io.vecinfer.cuda.PinnedStaging;
 import io.vecinfer.cuda.KernelParams;
 import io.vecinfer.kvcache.KvLayout;
 
@@ -18,7 +19,7 @@ import java.util.List;
  * {@link WindowAttention#storeReference} then {@link WindowAttention#attendReference}.
  *
  * <p>What differs between sequences (their rings, capacities, positions) sits in device tables that {@link #prepare}
- * uploads in one copy per step, and the grid depends on the batch size only ({@link #plan}): for one batch size and
+ * uploads in one asynchronous copy from pinned memory per step ({@link PinnedStaging}), and the grid depends on the batch size only ({@link #plan}): for one batch size and
  * the same q/k/v/out buffers a step's launches are identical every step, which is what a CUDA graph replay needs.
  */
 public final class BatchDecodeAttention implements AutoCloseable {
@@ -27,7 +28,7 @@ public final class BatchDecodeAttention implements AutoCloseable {
     private final KvLayout layout;
     private final int window;
     private DeviceBuffer tables, scratch, tickets;
-    private ByteBuffer staging;
+    private PinnedStaging staging;
     private int batch;
     private Plan plan;
     private int minSplitPositions = DecodeAttention.MIN_SPLIT_POSITIONS;
@@ -114,10 +115,8 @@ public final class BatchDecodeAttention implements AutoCloseable {
         int n = rings.size(), layers = layout.layers();
         if (positions.length != n) throw new IllegalArgumentException(n + " rings but " + positions.length + " positions");
         TableLayout t = new TableLayout(layers, n);
-        if (staging == null || staging.capacity() < t.bytes()) {
-            staging = ByteBuffer.allocateDirect(Math.toIntExact(t.bytes())).order(ByteOrder.LITTLE_ENDIAN);
-        }
-        staging.clear();
+        if (staging == null) staging = new PinnedStaging(device);
+        ByteBuffer bytes = staging.begin(t.bytes());
         for (int s = 0; s < n; s++) {
             Fp16KvRing ring = rings.get(s);
             if (!ring.layout().equals(layout)) throw new IllegalArgumentException("sequence " + s + " has a ring of " + ring.layout() + ", not " + layout);
@@ -127,11 +126,11 @@ public final class BatchDecodeAttention implements AutoCloseable {
                     throw new IllegalArgumentException("sequence " + s + ", layer " + l + ": position " + positions[s] + " (window " + window
                             + ") does not fit a ring of " + ring.capacity(l) + " slots (reserve it first)");
                 }
-                staging.putLong(Math.toIntExact(t.keyRing(l, s)), ring.keys(l).address());
-                staging.putLong(Math.toIntExact(t.valueRing(l, s)), ring.values(l).address());
-                staging.putInt(Math.toIntExact(t.capacity(l, s)), ring.capacity(l));
+                bytes.putLong(Math.toIntExact(t.keyRing(l, s)), ring.keys(l).address());
+                bytes.putLong(Math.toIntExact(t.valueRing(l, s)), ring.values(l).address());
+                bytes.putInt(Math.toIntExact(t.capacity(l, s)), ring.capacity(l));
             }
-            staging.putInt(Math.toIntExact(t.position(s)), positions[s]);
+            bytes.putInt(Math.toIntExact(t.position(s)), positions[s]);
         }
         Plan wanted = plan(layout, n, device.multiprocessorCount());
         if (splits > 0) wanted = new Plan(wanted.rowBlocks(), splits);
@@ -149,7 +148,7 @@ public final class BatchDecodeAttention implements AutoCloseable {
         tickets = device.grow(tickets, 4L * n * layout.kvHeads() * plan.rowBlocks());
         if (tickets != oldTickets) tickets.clear();
         if (replanned || tables != oldTables || scratch != oldScratch || tickets != oldTickets) generation = GENERATIONS.incrementAndGet();
-        tables.write(staging.duplicate().position(0).limit(Math.toIntExact(t.bytes())));
+        staging.copy(0, t.bytes(), tables, 0);
     }
 
     /**
@@ -257,6 +256,8 @@ public final class BatchDecodeAttention implements AutoCloseable {
         if (tables != null) tables.close();
         if (scratch != null) scratch.close();
         if (tickets != null) tickets.close();
+        if (staging != null) staging.close();
         tables = scratch = tickets = null;
+        staging = null;
     }
 }

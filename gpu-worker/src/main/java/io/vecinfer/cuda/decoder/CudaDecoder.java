@@ -2,6 +2,7 @@ package io.vecinfer.cuda.decoder;
 
 import io.vecinfer.cuda.CudaDevice;
 import io.vecinfer.cuda.DeviceBuffer;
+import io.vecinfer.cuda.PinnedStaging;
 import io.vecinfer.cuda.attention.WindowAttention;
 import io.vecinfer.cuda.ops.Elementwise;
 import io.vecinfer.cuda.ops.LogitReductions;
@@ -17,6 +18,7 @@ import io.vecinfer.model.Model;
 import io.vecinfer.model.ModelConfig;
 import io.vecinfer.model.Rope;
 
+import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.List;
 
@@ -57,6 +59,8 @@ public final class CudaDecoder implements DecoderBackend<DeviceKvCache>, AutoClo
     private final Elementwise elementwise;
     private final DecodeBatch decodeBatch;
     private final DecodeGraph decodeGraph;
+    /** Where {@link #uploadInputs} stages a pass's token ids and rotary rows. */
+    private final PinnedStaging inputs;
     private StepStats lastStep;
     /** Benchmarks only: events at the phases of a pass ({@link #timePhases}); null when off. */
     private io.vecinfer.cuda.StepEvents phases;
@@ -88,6 +92,7 @@ public final class CudaDecoder implements DecoderBackend<DeviceKvCache>, AutoClo
         this.elementwise = new Elementwise(device);
         this.decodeBatch = new DecodeBatch(device);
         this.decodeGraph = new DecodeGraph(device);
+        this.inputs = new PinnedStaging(device);
         this.reductions = new LogitReductions(device);
         device.makeCurrent();
         this.weights = new DeviceWeights(device, model.weights());
@@ -245,10 +250,7 @@ public final class CudaDecoder implements DecoderBackend<DeviceKvCache>, AutoClo
             for (int i = 0; i < t.length; i++) positions[rowStart[s] + i] = sequences.get(s).position() + i;
         }
         Activations a = activations(rows);
-        a.tokens.write(tokens);
-        RotaryEmbedding.Tables tables = RotaryEmbedding.Tables.at(rope, headDim, positions);
-        a.cos.write(tables.cos(), 0, tables.cos().length, 0);
-        a.sin.write(tables.sin(), 0, tables.sin().length, 0);
+        uploadInputs(a, tokens, RotaryEmbedding.Tables.at(rope, headDim, positions));
         DeviceBuffer.Slice x = a.x.from(0), xb = a.xb.from(0), q = a.q.from(0), k = a.k.from(0), v = a.v.from(0);
         DeviceBuffer.Slice gate = a.gate.from(0), up = a.up.from(0);
         // The residual adds (the CPU decoder's x += projected) happen in the o and down projections' stores: one launch each
@@ -267,8 +269,7 @@ public final class CudaDecoder implements DecoderBackend<DeviceKvCache>, AutoClo
                 matmul.launch(w.qkv(), xb, rows, w.qkvBias(), Matmul.Outputs.split(List.of(q, k, v), qDim, kvDim, kvDim));
                 if (w.qNorm() != null) rmsNorm.launch(q, w.qNorm(), eps, rows * heads, headDim, q); // Qwen3, per head, in place
                 if (w.kNorm() != null) rmsNorm.launch(k, w.kNorm(), eps, rows * kvHeads, headDim, k);
-                rotary.launch(q, a.cos.from(0), a.sin.from(0), rows, heads, headDim);
-                rotary.launch(k, a.cos.from(0), a.sin.from(0), rows, kvHeads, headDim);
+                rotary.launch(q, heads, k, kvHeads, a.cos.from(0), a.sin.from(0), rows, headDim);
                 if (batchedAttention) decodeBatch.storeAndAttend(layer, q, k, v, attentionScale, a.attended.from(0));
                 else for (int s = 0; s < sequences.size(); s++) {
                     int r = rowStart[s];
@@ -307,6 +308,23 @@ public final class CudaDecoder implements DecoderBackend<DeviceKvCache>, AutoClo
         if (phases != null) phases.mark(PHASE_END);
         lastStep = new StepStats(System.nanoTime() - issueStart, device.launches() - launchesBefore, replayed);
         return outputs;
+    }
+
+    /**
+     * The pass's token ids and rotary rows, by asynchronous copies from pinned memory ({@link PinnedStaging}): the host
+     * goes on to issue the layers while the GPU copies, where synchronous pageable copies held both.
+     */
+    private void uploadInputs(Activations a, int[] tokens, RotaryEmbedding.Tables tables) {
+        long tokenBytes = 4L * tokens.length, tableBytes = 4L * tables.cos().length;
+        ByteBuffer bytes = inputs.begin(tokenBytes + 2 * tableBytes);
+        bytes.asIntBuffer().put(tokens);
+        bytes.position(Math.toIntExact(tokenBytes));
+        bytes.asFloatBuffer().put(tables.cos());
+        bytes.position(Math.toIntExact(tokenBytes + tableBytes));
+        bytes.asFloatBuffer().put(tables.sin());
+        inputs.copy(0, tokenBytes, a.tokens, 0);
+        inputs.copy(tokenBytes, tableBytes, a.cos, 0);
+        inputs.copy(tokenBytes + tableBytes, tableBytes, a.sin, 0);
     }
 
     /**
@@ -354,7 +372,10 @@ public final class CudaDecoder implements DecoderBackend<DeviceKvCache>, AutoClo
         if (activations != null && activations.rows >= rows) return activations;
         int capacity = Math.min(chunkRows, Integer.highestOneBit(Math.max(1, rows - 1)) << 1);
         capacity = Math.max(capacity, rows);
-        if (activations != null) activations.close();
+        if (activations != null) {
+            device.synchronize(); // queued work (and the inputs' copies) may still use them, as DeviceBuffer grow
+            activations.close();
+        }
         activations = null;
         activations = new Activations(device, config, capacity);
         return activations;
@@ -400,6 +421,7 @@ public final class CudaDecoder implements DecoderBackend<DeviceKvCache>, AutoClo
         if (testedLogits != null) testedLogits.close();
         testedLogits = null;
         reductions.close();
+        inputs.close();
         matmul.close();
         weights.close();
     }

@@ -2,6 +2,7 @@ package io.vecinfer.cuda.decoder;
 
 import io.vecinfer.cuda.CudaDevice;
 import io.vecinfer.cuda.DeviceBuffer;
+import io.vecinfer.cuda.PinnedStaging;
 import io.vecinfer.cuda.attention.BatchDecodeAttention;
 import io.vecinfer.cuda.attention.DecodeAttention;
 import io.vecinfer.cuda.attention.Fp16KvRing;
@@ -43,7 +44,7 @@ final class VqDecodeBatch implements AutoCloseable {
     private DeviceVqMethod method;
     private BatchDecodeAttention window;
     private DeviceBuffer tables, windowLse, compressedO, compressedLse;
-    private ByteBuffer staging;
+    private PinnedStaging staging;
     private VqAttentionKernel.Plan plan;
     private VqSequenceCodes codes;
     /** The rows' sequences and positions in {@link #tables}, as the VQ kernel reads them. */
@@ -116,15 +117,15 @@ final class VqDecodeBatch implements AutoCloseable {
     }
 
     /**
-     * One copy of the step's tables: each cache's key and value array addresses [batch] (8 bytes each), their capacities,
+     * One asynchronous copy of the step's tables (from pinned memory): each cache's key and value array addresses [batch] (8 bytes each), their capacities,
      * the rows' sequences (row r is sequence r) and positions [batch] (4 bytes each). Returns whether a buffer moved.
      */
     private boolean upload(List<DeviceVqKvCache> stepCaches, int[] positions, KvLayout layout) {
         int n = stepCaches.size();
         TableLayout t = new TableLayout(n);
         long bytes = t.bytes();
-        if (staging == null || staging.capacity() < bytes) staging = ByteBuffer.allocateDirect(Math.toIntExact(bytes)).order(ByteOrder.LITTLE_ENDIAN);
-        staging.clear();
+        if (staging == null) staging = new PinnedStaging(device);
+        ByteBuffer table = staging.begin(bytes);
         VqCodeLayout keyShape = null, valueShape = null;
         for (int s = 0; s < n; s++) {
             DeviceVqKvCache cache = stepCaches.get(s);
@@ -136,11 +137,11 @@ final class VqDecodeBatch implements AutoCloseable {
                 keyShape = keys;
                 valueShape = values;
             }
-            staging.putLong(t.keyArray(s), cache.keyCodes().address());
-            staging.putLong(t.valueArray(s), cache.valueCodes().address());
-            staging.putInt(t.capacity(s), keys.capacity());
-            staging.putInt(t.rowSequence(s), s);
-            staging.putInt(t.rowPosition(s), positions[s]);
+            table.putLong(t.keyArray(s), cache.keyCodes().address());
+            table.putLong(t.valueArray(s), cache.valueCodes().address());
+            table.putInt(t.capacity(s), keys.capacity());
+            table.putInt(t.rowSequence(s), s);
+            table.putInt(t.rowPosition(s), positions[s]);
         }
         DeviceBuffer oldTables = tables, oldLse = windowLse, oldO = compressedO, oldCompressedLse = compressedLse;
         long states = (long) n * layout.queryHeads();
@@ -148,7 +149,7 @@ final class VqDecodeBatch implements AutoCloseable {
         windowLse = device.grow(windowLse, 4 * states);
         compressedO = device.grow(compressedO, 4 * states * layout.headDim());
         compressedLse = device.grow(compressedLse, 4 * states);
-        tables.write(staging.duplicate().position(0).limit(Math.toIntExact(bytes)));
+        staging.copy(0, bytes, tables, 0);
         codes = new VqSequenceCodes(at(t.keyArray(0)), at(t.valueArray(0)), at(t.capacity(0)), keyShape, valueShape);
         rowSequence = at(t.rowSequence(0));
         rowPosition = at(t.rowPosition(0));
@@ -213,7 +214,9 @@ final class VqDecodeBatch implements AutoCloseable {
     public void close() {
         if (window != null) window.close();
         for (DeviceBuffer b : new DeviceBuffer[]{tables, windowLse, compressedO, compressedLse}) if (b != null) b.close();
+        if (staging != null) staging.close();
         window = null;
+        staging = null;
         tables = windowLse = compressedO = compressedLse = null;
     }
 }

@@ -108,22 +108,33 @@ class OpsKernelTest {
         }
     }
 
-    /** The kernel rounds each product and sum as Java does (no FMA): bit-identical. */
+    /**
+     * The kernel rounds each product and sum as Java does (no FMA): bit-identical, for queries and keys of different
+     * head counts rotated by one launch, and for one tensor alone.
+     */
     @Test
     void ropeMatchesReferenceExactly() {
         ModelConfig config = ModelConfig.load(RepoPaths.fixtures().resolve("tiny/llama3/config.json"));
         Rope rope = new Rope(config);
-        int headDim = config.headDim(), heads = 4;
-        int[] positions = random.ints(11, 100_000);
+        int headDim = config.headDim(), heads = 7, kvHeads = 1 + random.ints(1, 3)[0], rows = 1 + random.ints(1, 12)[0];
+        int[] positions = random.ints(rows, 100_000);
         RotaryEmbedding.Tables tables = RotaryEmbedding.Tables.at(rope, headDim, positions);
-        float[] x = random.floats(positions.length * heads * headDim, 4);
-        float[] actual;
-        try (DeviceBuffer dx = gpu.device().upload(x); DeviceBuffer cos = gpu.device().upload(tables.cos()); DeviceBuffer sin = gpu.device().upload(tables.sin())) {
-            new RotaryEmbedding(gpu.device()).launch(dx.from(0), cos.from(0), sin.from(0), positions.length, heads, headDim);
-            actual = dx.readFloats();
+        float[] q = random.floats(rows * heads * headDim, 4), k = random.floats(rows * kvHeads * headDim, 4);
+        float[] actualQ, actualK, alone;
+        try (DeviceBuffer dq = gpu.device().upload(q); DeviceBuffer dk = gpu.device().upload(k); DeviceBuffer again = gpu.device().upload(k);
+             DeviceBuffer cos = gpu.device().upload(tables.cos()); DeviceBuffer sin = gpu.device().upload(tables.sin())) {
+            RotaryEmbedding rotary = new RotaryEmbedding(gpu.device());
+            rotary.launch(dq.from(0), heads, dk.from(0), kvHeads, cos.from(0), sin.from(0), rows, headDim);
+            rotary.launch(again.from(0), cos.from(0), sin.from(0), rows, kvHeads, headDim);
+            actualQ = dq.readFloats();
+            actualK = dk.readFloats();
+            alone = again.readFloats();
         }
-        RotaryEmbedding.reference(x, tables.cos(), tables.sin(), positions.length, heads, headDim);
-        assertArrayEquals(x, actual, random.toString());
+        RotaryEmbedding.reference(q, tables.cos(), tables.sin(), rows, heads, headDim);
+        RotaryEmbedding.reference(k, tables.cos(), tables.sin(), rows, kvHeads, headDim);
+        assertArrayEquals(q, actualQ, "queries, " + random);
+        assertArrayEquals(k, actualK, "keys, " + random);
+        assertArrayEquals(k, alone, "keys alone, " + random);
     }
 
     /** Widening is exact, so the gathered rows are bit-identical. */
