@@ -4,7 +4,7 @@
 //
 // Launch: grid (vectors), threads a multiple of 32 (up to 1024; the wrapper gives each thread about 4 elements:
 // 1024 threads for a 4096 hidden row), no dynamic shared memory. One CTA per vector: thread t holds elements
-// t, t + T, ... (up to RMSNORM_KEPT of them) in registers, all loaded before the first is used, so the row is read
+// t, t + T, ... (up to RMSNORM_KEPT of them) and their weights in registers, all loaded before the first is used, so the row is read
 // once and its loads are in flight together (the old 256-thread loop issued 16 dependent rounds and read the row
 // twice: 6.5 µs a call in a decode step, 65 calls a step); elements past RMSNORM_KEPT · T (n > 8192 at 1024
 // threads) are read again after the reduction. A block reduction combines the sums of squares, then each thread
@@ -18,9 +18,13 @@ extern "C" __global__ void rmsnorm(const float* x, const float* __restrict__ wei
     const float* v = x + size_t(blockIdx.x) * n;
     float* o = out + size_t(blockIdx.x) * n;
     const int t = threadIdx.x, T = blockDim.x;
-    float kept[RMSNORM_KEPT];
+    float kept[RMSNORM_KEPT], scale[RMSNORM_KEPT];
 #pragma unroll
     for (int j = 0; j < RMSNORM_KEPT; j++) kept[j] = t + j * T < n ? v[t + j * T] : 0.f;
+    // The weights too, before the reduction: their loads overlap it instead of following it (a decode step's norms
+    // are latency-bound, one CTA a row).
+#pragma unroll
+    for (int j = 0; j < RMSNORM_KEPT; j++) scale[j] = t + j * T < n ? weight[t + j * T] : 0.f;
     float ss = 0.f;
 #pragma unroll
     for (int j = 0; j < RMSNORM_KEPT; j++) ss += kept[j] * kept[j];
@@ -30,7 +34,7 @@ extern "C" __global__ void rmsnorm(const float* x, const float* __restrict__ wei
     const float inv = float(1.0 / sqrt(double(ss / float(n) + eps)));
 #pragma unroll
     for (int j = 0; j < RMSNORM_KEPT; j++) {
-        if (t + j * T < n) o[t + j * T] = weight[t + j * T] * (kept[j] * inv);
+        if (t + j * T < n) o[t + j * T] = scale[j] * (kept[j] * inv);
     }
     for (int i = t + RMSNORM_KEPT * T; i < n; i += T) o[i] = weight[i] * (v[i] * inv);
 }

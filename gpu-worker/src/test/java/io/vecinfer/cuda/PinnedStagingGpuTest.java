@@ -40,7 +40,7 @@ class PinnedStagingGpuTest {
             staging.begin(4).putInt(0, 7);
             staging.copy(0, 4, c, 0);
             assertEquals(7, c.readInts(0, 1)[0]);
-            assertEquals(second[1], c.readInts(4, 1)[0]);
+            assertEquals(second[1], c.readInts(1, 1)[0]);
         }
     }
 

@@ -289,6 +289,7 @@ public final class CudaDecoder implements DecoderBackend<DeviceKvCache>, AutoClo
         if (phases != null) phases.mark(PHASE_LAYERS);
         if (batchedAttention) replayed = decodeGraph.run(new DecodeGraph.Shape(a, rows, decodeBatch.step(), decodeBatch.generation()), layers);
         else layers.run();
+        long layersIssued = System.nanoTime();
         if (batchedAttention) decodeBatch.end();
         if (phases != null) phases.mark(PHASE_HEAD);
         for (int s = 0; s < sequences.size(); s++) sequences.get(s).advance(newTokens.get(s).length);
@@ -306,7 +307,7 @@ public final class CudaDecoder implements DecoderBackend<DeviceKvCache>, AutoClo
         }
         matmul.launch(weights.lmHead(), xb, outputs, null, logitsOut != null ? logitsOut : a.logits.from(0));
         if (phases != null) phases.mark(PHASE_END);
-        lastStep = new StepStats(System.nanoTime() - issueStart, device.launches() - launchesBefore, replayed);
+        lastStep = new StepStats(System.nanoTime() - issueStart, layersIssued - issueStart, device.launches() - launchesBefore, replayed);
         return outputs;
     }
 
@@ -329,10 +330,11 @@ public final class CudaDecoder implements DecoderBackend<DeviceKvCache>, AutoClo
 
     /**
      * The host side of the last forward pass (of its last chunk): nanoseconds from its start until everything was issued
-     * (just before the logits' download waits for the GPU), the launches issued (a graph replay counts one), and whether
-     * its layers were a graph replay. Benchmarks set the issue time against the GPU time.
+     * (just before the logits' download waits for the GPU) and until its layers were (a replayed step's graph launched:
+     * after a download the GPU idles that long), the launches issued (a graph replay counts one), and whether its layers
+     * were a graph replay. Benchmarks set the issue times against the GPU time.
      */
-    public record StepStats(long issueNanos, long launches, boolean replayed) {
+    public record StepStats(long issueNanos, long layersIssuedNanos, long launches, boolean replayed) {
     }
 
     public synchronized StepStats lastStep() {
