@@ -41,18 +41,20 @@ final class DecodeStepTiming {
     /**
      * @param eventsMs every call's GPU span by CUDA events on the default stream around it (warm-ups included)
      * @param issueMs  every call's host issue time (from its start until only the logits' download is left)
-     * @param layersIssuedMs every call's host time from its start until its layers were issued (graph launched)
+     * @param hostMarksMs every call's host times from its start until its inputs, its tables and its layers were issued
+     *                    ({@link CudaDecoder.StepStats}), as [inputs, tables, layers]
      * @param launches what the last step launched (a graph replay counts one)
      * @param replays  how many steps replayed a captured graph
      */
-    record Result(TimedRuns.Samples samples, List<Double> eventsMs, List<Double> issueMs, List<Double> layersIssuedMs, long launches, int replays) {
+    record Result(TimedRuns.Samples samples, List<Double> eventsMs, List<Double> issueMs, List<double[]> hostMarksMs, long launches, int replays) {
     }
 
     /** @param nextToken one sequence's next token, drawn for each sequence before each step (outside the timed part) */
     static Result time(CudaDevice device, CudaDecoder decoder, List<Sequence<DeviceKvCache>> sequences, Supplier<int[]> nextToken,
                        StepCall call, int warmUps, int maxReps, double shareMs) {
         int batch = sequences.size();
-        List<Double> issueMs = new ArrayList<>(), layersIssuedMs = new ArrayList<>(), eventsMs = new ArrayList<>();
+        List<Double> issueMs = new ArrayList<>(), eventsMs = new ArrayList<>();
+        List<double[]> hostMarksMs = new ArrayList<>();
         long[] launches = new long[1];
         int[] replays = new int[1];
         TimedRuns.Samples samples;
@@ -68,12 +70,12 @@ final class DecodeStepTiming {
                 eventsMs.add((double) timer.stopMillis());
                 CudaDecoder.StepStats step = decoder.lastStep();
                 issueMs.add(step.issueNanos() / 1e6);
-                layersIssuedMs.add(step.layersIssuedNanos() / 1e6);
+                hostMarksMs.add(new double[]{step.inputsIssuedNanos() / 1e6, step.tablesIssuedNanos() / 1e6, step.layersIssuedNanos() / 1e6});
                 launches[0] = step.launches();
                 if (step.replayed()) replays[0]++;
                 return ms;
             }, warmUps, maxReps, shareMs);
         }
-        return new Result(samples, eventsMs, issueMs, layersIssuedMs, launches[0], replays[0]);
+        return new Result(samples, eventsMs, issueMs, hostMarksMs, launches[0], replays[0]);
     }
 }

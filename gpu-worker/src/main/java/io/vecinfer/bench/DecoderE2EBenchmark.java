@@ -281,7 +281,8 @@ public final class DecoderE2EBenchmark {
     /**
      * Timed decode steps of one new token per sequence, with the host side of each step in the row (keys prefixed):
      * host_issue_ms, the time to issue a step (from the call's start until only the logits' download is left);
-     * host_before_layers_ms, from the call's start until its layers were issued (the GPU, done with the last step, waits);
+     * host_inputs_ms, host_tables_ms and host_before_layers_ms, from the call's start until its token ids and rotary rows,
+     * its batch attention tables and its layers were issued (the GPU, done with the last step, waits that long);
      * events_ms, the GPU's span by CUDA events on the default stream around the call; launches_per_step (a graph replay
      * counts one); graph_replays. An issue time close to the step time means the GPU waited for the host.
      */
@@ -289,7 +290,11 @@ public final class DecoderE2EBenchmark {
         DecodeStepTiming.Result steps = DecodeStepTiming.time(device, decoder, sequences, () -> tokens(1), step, 2, 5 * reps, shareMs);
         row.put(prefix + "step_call", step.call());
         row.put(prefix + "host_issue_ms", round(TimedRuns.median(steps.issueMs()), 3));
-        row.put(prefix + "host_before_layers_ms", round(TimedRuns.median(steps.layersIssuedMs()), 3));
+        String[] marks = {"host_inputs_ms", "host_tables_ms", "host_before_layers_ms"};
+        for (int m = 0; m < marks.length; m++) {
+            int at = m;
+            row.put(prefix + marks[m], round(TimedRuns.median(steps.hostMarksMs().stream().map(t -> t[at]).toList()), 3));
+        }
         row.put(prefix + "events_ms", round(TimedRuns.median(steps.eventsMs()), 3));
         row.put(prefix + "launches_per_step", steps.launches());
         row.put(prefix + "graph_replays", steps.replays());

@@ -62,6 +62,8 @@ public final class CudaGraph implements AutoCloseable {
             if (failure != null) throw failure;
             CUgraphExec instance = new CUgraphExec();
             JCudaDriver.cuGraphInstantiate(instance, graph, 0);
+            // Set up on the device now, not on the first launch (which would otherwise pay for it in its host time).
+            JCudaDriver.cuGraphUpload(instance, replayStream);
             exec = instance;
         } finally {
             try {

@@ -33,7 +33,9 @@ public final class PinnedStaging implements AutoCloseable {
 
     /**
      * The staging bytes (little-endian, position 0, limit {@code count}), at least {@code count} long, once the copies
-     * queued out of them before have run. Growing frees the old block only after those copies.
+     * queued out of them before have run. Until it has to grow, it is the same buffer with what was written before still
+     * in it (a caller may rewrite only what changed); growing returns a new one (its bytes undefined) and frees the old block only
+     * after those copies.
      */
     public ByteBuffer begin(long count) {
         if (closed) throw new IllegalStateException("pinned staging used after close");

@@ -29,6 +29,10 @@ public final class BatchDecodeAttention implements AutoCloseable {
     private final int window;
     private DeviceBuffer tables, scratch, tickets;
     private PinnedStaging staging;
+    /** What {@link #staging}'s bytes hold the rings' part of: these rings at these {@link Fp16KvRing#moves}. */
+    private ByteBuffer stagedBytes;
+    private Fp16KvRing[] stagedRings = new Fp16KvRing[0];
+    private int[] stagedMoves = new int[0];
     private int batch;
     private Plan plan;
     private int minSplitPositions = DecodeAttention.MIN_SPLIT_POSITIONS;
@@ -117,21 +121,34 @@ public final class BatchDecodeAttention implements AutoCloseable {
         TableLayout t = new TableLayout(layers, n);
         if (staging == null) staging = new PinnedStaging(device);
         ByteBuffer bytes = staging.begin(t.bytes());
+        // The rings' part (addresses and capacities, 20 bytes a layer and sequence) is rewritten only when the rings or
+        // where they live changed since the last step: a decode step's host work is then the positions alone.
+        boolean sameRings = bytes == stagedBytes && n == stagedRings.length;
+        for (int s = 0; s < n && sameRings; s++) sameRings = rings.get(s) == stagedRings[s] && rings.get(s).moves() == stagedMoves[s];
+        if (!sameRings) {
+            stagedRings = new Fp16KvRing[n];
+            stagedMoves = new int[n];
+        }
         for (int s = 0; s < n; s++) {
             Fp16KvRing ring = rings.get(s);
             if (!ring.layout().equals(layout)) throw new IllegalArgumentException("sequence " + s + " has a ring of " + ring.layout() + ", not " + layout);
-            for (int l = 0; l < layers; l++) {
-                long span = positions[s] + 1L - WindowAttention.windowStart(positions[s], window);
-                if (positions[s] < 0 || span > ring.capacity(l)) { // window 0: span = position + 1
-                    throw new IllegalArgumentException("sequence " + s + ", layer " + l + ": position " + positions[s] + " (window " + window
-                            + ") does not fit a ring of " + ring.capacity(l) + " slots (reserve it first)");
+            long span = positions[s] + 1L - WindowAttention.windowStart(positions[s], window); // window 0: position + 1
+            if (positions[s] < 0 || span > ring.minCapacity()) {
+                throw new IllegalArgumentException("sequence " + s + ": position " + positions[s] + " (window " + window
+                        + ") does not fit a ring of " + ring.minCapacity() + " slots (reserve it first)");
+            }
+            if (!sameRings) {
+                for (int l = 0; l < layers; l++) {
+                    bytes.putLong(Math.toIntExact(t.keyRing(l, s)), ring.keys(l).address());
+                    bytes.putLong(Math.toIntExact(t.valueRing(l, s)), ring.values(l).address());
+                    bytes.putInt(Math.toIntExact(t.capacity(l, s)), ring.capacity(l));
                 }
-                bytes.putLong(Math.toIntExact(t.keyRing(l, s)), ring.keys(l).address());
-                bytes.putLong(Math.toIntExact(t.valueRing(l, s)), ring.values(l).address());
-                bytes.putInt(Math.toIntExact(t.capacity(l, s)), ring.capacity(l));
+                stagedRings[s] = ring;
+                stagedMoves[s] = ring.moves();
             }
             bytes.putInt(Math.toIntExact(t.position(s)), positions[s]);
         }
+        stagedBytes = bytes;
         Plan wanted = plan(layout, n, device.multiprocessorCount());
         if (splits > 0) wanted = new Plan(wanted.rowBlocks(), splits);
         // A new plan is a new grid: a recorded step of the old one must not be replayed (generation below).

@@ -17,6 +17,8 @@ public final class Fp16KvRing implements AutoCloseable {
     private final DecodeAttention decode;
     private final DeviceBuffer[] keys, values;
     private final int[] capacity;
+    /** Reallocations so far (any layer): device tables of the rings' addresses are stale when it changes. */
+    private int moves;
 
     /** Rings of {@code capacity} positions for every layer. */
     public Fp16KvRing(CudaDevice device, KvLayout layout, int capacity) {
@@ -42,6 +44,15 @@ public final class Fp16KvRing implements AutoCloseable {
         keys[layer] = device.allocate(bytes);
         values[layer] = device.allocate(bytes);
         capacity[layer] = positions;
+        moves++;
+    }
+
+    /**
+     * Changes whenever a layer's rings move to new device memory (they grew): a table of {@link #keys}, {@link #values}
+     * and {@link #capacity} written earlier is still right while it is unchanged.
+     */
+    public int moves() {
+        return moves;
     }
 
     public KvLayout layout() {
@@ -50,6 +61,13 @@ public final class Fp16KvRing implements AutoCloseable {
 
     public int capacity(int layer) {
         return capacity[layer];
+    }
+
+    /** The smallest layer's capacity: the positions every layer holds without wrapping. */
+    public int minCapacity() {
+        int min = Integer.MAX_VALUE;
+        for (int c : capacity) min = Math.min(min, c);
+        return min;
     }
 
     /** The fp16 keys of a layer (capacity × kvHeads × headDim), e.g. for encoding the oldest block of a window. */

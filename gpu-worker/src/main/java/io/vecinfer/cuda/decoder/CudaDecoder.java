@@ -251,12 +251,14 @@ public final class CudaDecoder implements DecoderBackend<DeviceKvCache>, AutoClo
         }
         Activations a = activations(rows);
         uploadInputs(a, tokens, RotaryEmbedding.Tables.at(rope, headDim, positions));
+        long inputsIssued = System.nanoTime();
         DeviceBuffer.Slice x = a.x.from(0), xb = a.xb.from(0), q = a.q.from(0), k = a.k.from(0), v = a.v.from(0);
         DeviceBuffer.Slice gate = a.gate.from(0), up = a.up.from(0);
         // The residual adds (the CPU decoder's x += projected) happen in the o and down projections' stores: one launch each
         // instead of a product and an add, bit for bit the same (Matmul.Store.ACCUMULATE).
         Matmul.Outputs residual = Matmul.Outputs.accumulate(x, dim);
         boolean batchedAttention = decodeBatch.begin(sequences, newTokens); // a decode step: one attention launch per layer for all
+        long tablesIssued = System.nanoTime();
 
         // The layers. A decode step of the batch path launches the same kernels with the same parameters every step (what
         // changes is in device memory: token ids, rotary tables, the attention tables), so it is recorded once as a CUDA
@@ -307,7 +309,8 @@ public final class CudaDecoder implements DecoderBackend<DeviceKvCache>, AutoClo
         }
         matmul.launch(weights.lmHead(), xb, outputs, null, logitsOut != null ? logitsOut : a.logits.from(0));
         if (phases != null) phases.mark(PHASE_END);
-        lastStep = new StepStats(System.nanoTime() - issueStart, layersIssued - issueStart, device.launches() - launchesBefore, replayed);
+        lastStep = new StepStats(System.nanoTime() - issueStart, inputsIssued - issueStart, tablesIssued - issueStart, layersIssued - issueStart,
+                device.launches() - launchesBefore, replayed);
         return outputs;
     }
 
@@ -330,11 +333,13 @@ public final class CudaDecoder implements DecoderBackend<DeviceKvCache>, AutoClo
 
     /**
      * The host side of the last forward pass (of its last chunk): nanoseconds from its start until everything was issued
-     * (just before the logits' download waits for the GPU) and until its layers were (a replayed step's graph launched:
-     * after a download the GPU idles that long), the launches issued (a graph replay counts one), and whether its layers
-     * were a graph replay. Benchmarks set the issue times against the GPU time.
+     * (just before the logits' download waits for the GPU); until the token ids and rotary rows were queued, then the
+     * batch step's tables, then its layers (a replayed step's graph launched: after a download the GPU idles that long);
+     * the launches issued (a graph replay counts one), and whether its layers were a graph replay. Benchmarks set the
+     * issue times against the GPU time.
      */
-    public record StepStats(long issueNanos, long layersIssuedNanos, long launches, boolean replayed) {
+    public record StepStats(long issueNanos, long inputsIssuedNanos, long tablesIssuedNanos, long layersIssuedNanos, long launches,
+                            boolean replayed) {
     }
 
     public synchronized StepStats lastStep() {
