@@ -46,7 +46,12 @@ final class DecodeStepTiming {
      * @param launches what the last step launched (a graph replay counts one)
      * @param replays  how many steps replayed a captured graph
      */
-    record Result(TimedRuns.Samples samples, List<Double> eventsMs, List<Double> issueMs, List<double[]> hostMarksMs, long launches, int replays) {
+    record Result(TimedRuns.Samples samples, List<Double> eventsMs, List<Double> issueMs, List<double[]> hostMarksMs, long launches, int replays,
+                  int warmUps) {
+        /** The timed calls' entries of a per-call list (all of them when no warm-up was discarded). */
+        <T> List<T> timed(List<T> everyCall) {
+            return samples.warmUpDiscarded() ? everyCall.subList(Math.min(warmUps, everyCall.size()), everyCall.size()) : everyCall;
+        }
     }
 
     /** @param nextToken one sequence's next token, drawn for each sequence before each step (outside the timed part) */
@@ -76,6 +81,6 @@ final class DecodeStepTiming {
                 return ms;
             }, warmUps, maxReps, shareMs);
         }
-        return new Result(samples, eventsMs, issueMs, hostMarksMs, launches[0], replays[0]);
+        return new Result(samples, eventsMs, issueMs, hostMarksMs, launches[0], replays[0], warmUps);
     }
 }

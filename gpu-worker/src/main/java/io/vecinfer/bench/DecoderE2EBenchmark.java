@@ -77,6 +77,15 @@ public final class DecoderE2EBenchmark {
     private final CudaDecoder decoder;
     private final Model model;
     private final CacheFactory<DeviceKvCache> caches;
+    /**
+     * Steps before the timed ones. A step's host path (the inputs, the batch attention's tables, the graph launch) runs
+     * in the JVM's interpreter for its first hundred or so calls (C1 compiles a method after about 200), until the JIT compiles it: in call 3 of session 11 the
+     * host time before the layers was 0.30 ms at batch 8 in steps 3-17, while the GPU waited. A generation, and a sweep's
+     * executor, runs thousands of steps, so the rows time the steady state and report the cold figure beside it.
+     */
+    static final int DECODE_WARM_UP_STEPS = 300;
+    /** The first steps whose host time a row reports as cold_host_before_layers_ms. */
+    static final int COLD_STEPS = 20;
     private final int reps;
     private final boolean directFill;
     private final DecodeStepTiming.StepCall step;
@@ -267,7 +276,7 @@ public final class DecoderE2EBenchmark {
             put(row, samples, batch);
             decoder.recordDecodeSteps(false);
             try {
-                TimedRuns.Samples eager = timeSteps(sequences, row, "eager_", Math.min(stepShareMs, 20 * samples.median()));
+                TimedRuns.Samples eager = timeSteps(sequences, row, "eager_", Math.min(stepShareMs, (DECODE_WARM_UP_STEPS + 20) * samples.median()));
                 row.put("eager_ms", round(eager.median(), 3));
             } finally {
                 decoder.recordDecodeSteps(true);
@@ -284,18 +293,24 @@ public final class DecoderE2EBenchmark {
      * host_inputs_ms, host_tables_ms and host_before_layers_ms, from the call's start until its token ids and rotary rows,
      * its batch attention tables and its layers were issued (the GPU, done with the last step, waits that long);
      * events_ms, the GPU's span by CUDA events on the default stream around the call; launches_per_step (a graph replay
-     * counts one); graph_replays. An issue time close to the step time means the GPU waited for the host.
+     * counts one); graph_replays. An issue time close to the step time means the GPU waited for the host. All are medians
+     * of the timed steps, after {@link #DECODE_WARM_UP_STEPS}; cold_host_before_layers_ms is that of the first
+     * {@link #COLD_STEPS}.
      */
     private TimedRuns.Samples timeSteps(List<Sequence<DeviceKvCache>> sequences, ObjectNode row, String prefix, double shareMs) {
-        DecodeStepTiming.Result steps = DecodeStepTiming.time(device, decoder, sequences, () -> tokens(1), step, 2, 5 * reps, shareMs);
+        DecodeStepTiming.Result steps = DecodeStepTiming.time(device, decoder, sequences, () -> tokens(1), step, DECODE_WARM_UP_STEPS, 5 * reps, shareMs);
         row.put(prefix + "step_call", step.call());
-        row.put(prefix + "host_issue_ms", round(TimedRuns.median(steps.issueMs()), 3));
+        row.put(prefix + "warm_up_steps", DECODE_WARM_UP_STEPS);
+        row.put(prefix + "host_issue_ms", round(TimedRuns.median(steps.timed(steps.issueMs())), 3));
         String[] marks = {"host_inputs_ms", "host_tables_ms", "host_before_layers_ms"};
         for (int m = 0; m < marks.length; m++) {
             int at = m;
-            row.put(prefix + marks[m], round(TimedRuns.median(steps.hostMarksMs().stream().map(t -> t[at]).toList()), 3));
+            row.put(prefix + marks[m], round(TimedRuns.median(steps.timed(steps.hostMarksMs()).stream().map(t -> t[at]).toList()), 3));
         }
-        row.put(prefix + "events_ms", round(TimedRuns.median(steps.eventsMs()), 3));
+        // The same host time in the first steps, before the JIT has compiled the step's host path (see DECODE_WARM_UP_STEPS).
+        List<double[]> first = steps.hostMarksMs().subList(0, Math.min(COLD_STEPS, steps.hostMarksMs().size()));
+        row.put(prefix + "cold_host_before_layers_ms", round(TimedRuns.median(first.stream().map(t -> t[2]).toList()), 3));
+        row.put(prefix + "events_ms", round(TimedRuns.median(steps.timed(steps.eventsMs())), 3));
         row.put(prefix + "launches_per_step", steps.launches());
         row.put(prefix + "graph_replays", steps.replays());
         return steps.samples();
