@@ -11,7 +11,7 @@ import datetime
 import json
 
 NOTES = {
-    "ours_ms": "CudaDecoder through its public API, host time of one call (logits downloaded to the host)",
+    "ours_ms": "CudaDecoder through its public API, host time of one call: prefill rows score every position on the device (scoreAll), decode rows call what their step_call names (greedyLast: the argmax on the device, one int per sequence to the host)",
     "peer_ms": "transformers AutoModelForCausalLM bf16 sdpa (or torch.matmul for proj-* rows), CUDA event time "
                "(logits left on the GPU)",
     "floor_ms": "the row's projections alone (q, k, v, o, gate, up, down per layer, lm_head over the logit rows) "

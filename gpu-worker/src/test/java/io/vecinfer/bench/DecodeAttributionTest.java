@@ -18,7 +18,7 @@ class DecodeAttributionTest {
 
     @Test
     void theEightBStepHasTheMeasuredEagerLaunchesLessTheFoldedOnes() {
-        // decoder-e2e-h200.json (4057789): eager_launches_per_step 547 at every batch, with the residual add its own kernel
+        // decoder-e2e-h200-4057789.json: eager_launches_per_step 547 at every batch, with the residual add its own kernel
         // (2 a layer) and the attention's store, split and combine three; qkv, o and down are split over k
         // (Matmul.skinnyChunksPerSplit), gate_up and lm_head are not. With o and down adding into x themselves and the
         // attention one kernel, 4 launches fewer a layer; with q and k rotated by one launch, 5.
