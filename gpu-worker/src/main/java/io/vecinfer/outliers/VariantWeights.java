@@ -19,9 +19,10 @@ import java.util.stream.Stream;
 
 /**
  * Derives a shipped outlier variant's weights from its base model at build time, instead of shipping a second
- * copy of them: the variant folder keeps its config.json (which records every scaled pair), tokenizer files and
+ * copy of them: the variant folder keeps its config.json (which records every scaled pair), tokenizer_config.json and
  * README, plus {@code model.safetensors.sha256}; this writes {@code model.safetensors} from the base model and
- * those pairs, and checks the bytes against the recorded hash. The derivation is exact (power-of-two scales of
+ * those pairs, and checks the bytes against the recorded hash. The variant's tokenizer.json is its base's, copied
+ * here too ({@link #ensureTokenizer}): git keeps one copy of the 564 KB file, and every device call carries the tree. The derivation is exact (power-of-two scales of
  * bf16 values), so the result is byte for byte the file {@link OutlierVariant} first wrote.
  * <pre>
  *   java ... io.vecinfer.outliers.VariantWeights datasets          (every variant folder under datasets/)
@@ -32,7 +33,8 @@ import java.util.stream.Stream;
  * A present file whose hash matches is left alone, so every build after the first costs one hash.
  */
 public final class VariantWeights {
-    static final String WEIGHTS = "model.safetensors", HASH = "model.safetensors.sha256", CONFIG = "config.json";
+    static final String WEIGHTS = "model.safetensors", HASH = "model.safetensors.sha256", CONFIG = "config.json",
+            TOKENIZER = "tokenizer.json";
 
     private VariantWeights() {
     }
@@ -81,6 +83,20 @@ public final class VariantWeights {
         return true;
     }
 
+    /**
+     * Makes {@code variant}/tokenizer.json its base's (the variant changes weights only, never the vocabulary); returns
+     * whether it had to be written. Copied through a partial file, so an interrupted build leaves none half written.
+     */
+    public static boolean ensureTokenizer(Path base, Path variant) throws IOException {
+        Path source = base.resolve(TOKENIZER), target = variant.resolve(TOKENIZER);
+        if (!Files.isRegularFile(source)) throw new IllegalArgumentException(source + " is missing: the variant " + variant + " takes its base's tokenizer");
+        if (Files.isRegularFile(target) && Files.mismatch(source, target) == -1) return false;
+        Path partial = variant.resolve(TOKENIZER + ".partial");
+        Files.copy(source, partial, StandardCopyOption.REPLACE_EXISTING);
+        Files.move(partial, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        return true;
+    }
+
     static String sha256(Path file) throws IOException {
         try (InputStream in = new DigestInputStream(Files.newInputStream(file), MessageDigest.getInstance("SHA-256"))) {
             in.transferTo(java.io.OutputStream.nullOutputStream());
@@ -114,5 +130,7 @@ public final class VariantWeights {
     private static void derive(Path base, Path variant) throws IOException {
         boolean wrote = ensure(base, variant);
         System.out.println("[variant-weights] " + variant.resolve(WEIGHTS) + (wrote ? ": derived from " + base : ": up to date"));
+        boolean copied = ensureTokenizer(base, variant);
+        if (copied) System.out.println("[variant-weights] " + variant.resolve(TOKENIZER) + ": copied from " + base);
     }
 }

@@ -29,6 +29,21 @@ class VariantWeightsTest {
     }
 
     @Test
+    void theTokenizerIsTheBasesCopiedWhenMissingOrDifferentThenLeftAlone(@TempDir Path dir) throws IOException {
+        Path variant = copyWithoutWeights(dir);
+        Files.deleteIfExists(variant.resolve(VariantWeights.TOKENIZER));
+        assertTrue(VariantWeights.ensureTokenizer(BASE, variant), "a missing tokenizer is copied");
+        assertEquals(-1, Files.mismatch(BASE.resolve(VariantWeights.TOKENIZER), variant.resolve(VariantWeights.TOKENIZER)));
+        assertFalse(VariantWeights.ensureTokenizer(BASE, variant), "the same bytes are left alone");
+        Files.writeString(variant.resolve(VariantWeights.TOKENIZER), "{}");
+        assertTrue(VariantWeights.ensureTokenizer(BASE, variant), "other bytes are replaced");
+        assertEquals(-1, Files.mismatch(BASE.resolve(VariantWeights.TOKENIZER), variant.resolve(VariantWeights.TOKENIZER)));
+        assertFalse(Files.exists(variant.resolve(VariantWeights.TOKENIZER + ".partial")));
+        var e = assertThrows(IllegalArgumentException.class, () -> VariantWeights.ensureTokenizer(dir.resolve("no-base"), variant));
+        assertTrue(e.getMessage().contains("no-base/tokenizer.json is missing"), e.getMessage());
+    }
+
+    @Test
     void aHashThatDoesNotMatchIsNamedAndLeavesNoFile(@TempDir Path dir) throws IOException {
         Path variant = copyWithoutWeights(dir);
         Files.writeString(variant.resolve(VariantWeights.HASH), "0".repeat(64) + "  model.safetensors\n");
@@ -79,7 +94,7 @@ class VariantWeightsTest {
 
     private static Path copyWithoutWeights(Path shipped, Path variant) throws IOException {
         Files.createDirectories(variant);
-        for (String f : new String[]{"config.json", "tokenizer.json", VariantWeights.HASH}) {
+        for (String f : new String[]{"config.json", VariantWeights.HASH}) { // the tokenizer is derived too (ensureTokenizer)
             Files.copy(shipped.resolve(f), variant.resolve(f));
         }
         return variant;
