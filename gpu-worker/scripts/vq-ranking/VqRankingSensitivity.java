@@ -21,10 +21,12 @@ import java.util.List;
 import java.util.SplittableRandom;
 
 /**
- * How much the CPU oracle's own logits move between its two nearest-codeword searches, for DeviceVqKvCacheTest's prompts
- * of one seed: with the Vector API (ranking by ‖c‖² − 2x·c) and without it (the exact squared distance, as the encode
- * kernel ranks). A prompt whose codes sit on such ties gives the GPU, which ranks like the scalar search, the same
- * difference from the vectorized oracle. Run by vq-ranking.sh; writes the prefill logits as big-endian floats.
+ * How much the CPU oracle's own logits move between its two arithmetic paths, for DeviceVqKvCacheTest's prompts of one
+ * seed: with the Vector API (SIMD dot products everywhere, and the nearest-codeword search ranking by ‖c‖² − 2x·c) and
+ * without it (scalar sums, and the exact squared distance, as the encode kernel ranks). The paths differ by float
+ * rounding only; a prompt whose codes sit on genuine near-ties turns that into flipped codes and a logit swing, which
+ * the GPU, whose sums are ordered differently again, meets too. Run by vq-ranking.sh; writes the prefill logits as
+ * big-endian floats.
  *   calib BOOKS                     calibrate the test's method on the test's settings, write the codebooks
  *   run BOOKS SEED OUT LENGTH...    the test's random prompts (RandomInputs(seed).ints(n, vocab) in order), prefilled
  */

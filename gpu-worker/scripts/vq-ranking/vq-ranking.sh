@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The CPU oracle against itself for DeviceVqKvCacheTest's d4b8 scope=head smooth=off case: the prefill logits of one
-# seed's prompts with the Vector API's nearest-codeword ranking and with the scalar one (the kernel's), and their max
-# difference against the test's bound (1e-2 · max |logit|). Needs the build (mvn package) for the classes.
+# seed's prompts with the Vector API (SIMD sums, ‖c‖² − 2x·c ranking) and without it (scalar sums, exact distances: the
+# kernel's ranking), and their max difference against the test's bound (1e-2 · max |logit|). Needs the build (mvn package) for the classes.
 #   bash gpu-worker/scripts/vq-ranking/vq-ranking.sh SEED [LENGTH...]   (default lengths 1100 70, the test's)
 set -euo pipefail
 SEED=$1; shift
