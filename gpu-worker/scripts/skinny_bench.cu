@@ -1,8 +1,8 @@
 // The decode projections' kernel (matmul_tc.cu's skinny) and variants of it timed side by side on the Llama-3.1-8B
 // shapes, each inside a CUDA graph of CALLS launches (as a replayed decode step runs them), weights rotated over
 // copies that exceed L2 so HBM serves them. A variant is (kernel, k splits); a split launch includes its
-// skinny_reduce. Variants: stage counts, activations staged or read from global memory, the loads alone (no
-// multiply), and stream_read (every weight byte once, the read ceiling). Every computing variant's output is checked
+// skinny_reduce (or, for last_cta_reduce, finishes the sums itself). Variants: stage counts, activations staged or read
+// from global memory, the loads alone (no multiply), the split-K sums in the last CTA, and stream_read (every weight byte once, the read ceiling). Every computing variant's output is checked
 // against the production kernel's unsplit output, NaN-poisoned first (the same sums up to the order of the splits'
 // additions; bit-identical for an equal split). Prints JSON rows to stdout.
 //
@@ -32,6 +32,30 @@ template <int B, int S, bool LOADS_ONLY, bool STAGE_X>
 __global__ void __launch_bounds__(SKINNY_WARPS * 32) rows_kernel(const ProjectionParams p, float* partials, int chunks_per_split) {
     skinny_rows<Bf16Operand, B, S, LOADS_ONLY, STAGE_X>(p, partials, chunks_per_split);
 }
+// The production kernel with its split-K sums finished by the last CTA of each 32-row column block instead of a second
+// launch (skinny_reduce): after writing its partials, a CTA takes a ticket (one acq_rel atomic, as the decode attention's
+// merge does); the last of the gridDim.y CTAs of a block adds the splits in split order, then the bias, and resets the
+// ticket. The same sums in the same order as skinny_reduce: bit-identical, one launch a product instead of two.
+__device__ int g_column_tickets[1 << 13];  // one per column block (lm_head: 4008), 0 between launches
+template <int B>
+__global__ void __launch_bounds__(SKINNY_WARPS * 32) last_cta_reduce(const ProjectionParams p, float* partials, int chunks_per_split) {
+    skinny_rows<Bf16Operand, B, skinny_stages(B), false, true>(p, partials, chunks_per_split);
+    if (gridDim.y == 1) return;  // one split: the epilogue stored the outputs
+    __syncthreads();             // every thread's partials written before the ticket
+    int arrived = -1;
+    int* ticket = g_column_tickets + blockIdx.x;
+    if (threadIdx.x == 0) asm volatile("atom.acq_rel.gpu.global.add.s32 %0, [%1], 1;" : "=r"(arrived) : "l"(ticket) : "memory");
+    if (!__syncthreads_or(arrived == int(gridDim.y) - 1)) return;
+    if (threadIdx.x == 0) *ticket = 0;
+    const int row0 = blockIdx.x * 16 * SKINNY_TILES, outputs = p.rows * p.out;
+    for (int e = threadIdx.x; e < 16 * SKINNY_TILES * p.rows; e += blockDim.x) {
+        const int r = e / (16 * SKINNY_TILES), o = row0 + e % (16 * SKINNY_TILES);
+        if (o >= p.out) continue;
+        float sum = 0.f;
+        for (int split = 0; split < int(gridDim.y); split++) sum += __ldcg(partials + size_t(split) * outputs + size_t(r) * p.out + o);
+        projection_store(p, r, o, sum + (p.bias != nullptr ? p.bias[o] : 0.f));
+    }
+}
 // The read ceiling: every byte of W once, 16-byte loads, consecutive lanes on consecutive bytes, grid-stride.
 __global__ void __launch_bounds__(256) stream_read(const ProjectionParams p, float* sink, int) {
     const uint4* w = static_cast<const uint4*>(p.w);
@@ -54,6 +78,7 @@ struct Family {
     Kernel b1, b2, b4;
     size_t s1, s2, s4;  // dynamic shared memory for 1, 2, 4 B tiles
     bool checks;        // computes the product (loads-only variants do not)
+    bool reduces_itself = false;  // finishes its split-K sums (no skinny_reduce launch after it)
     Kernel pick(int tiles) const { return tiles == 1 ? b1 : tiles == 2 ? b2 : b4; }
     size_t shared_bytes(int tiles) const { return tiles == 1 ? s1 : tiles == 2 ? s2 : s4; }
 };
@@ -62,6 +87,8 @@ struct Family {
 static const Family FAMILIES[] = {
     {"skinny", skinny_bf16_b1, skinny_bf16_b2, skinny_bf16_b4, size_t(skinny_shared_bytes(1)), size_t(skinny_shared_bytes(2)),
      size_t(skinny_shared_bytes(4)), true},  // production
+    {"skinny, last-CTA reduce", last_cta_reduce<1>, last_cta_reduce<2>, last_cta_reduce<4>, size_t(skinny_shared_bytes(1)),
+     size_t(skinny_shared_bytes(2)), size_t(skinny_shared_bytes(4)), true, true},
     ROWS("x from global, 3 stages", 3, false, false), ROWS("x from global, 4 stages", 4, false, false),
     ROWS("loads only, 4 stages", 4, true, false),
     ROWS("x staged, 2 stages", 2, false, true), ROWS("x staged, 3 stages", 3, false, true), ROWS("x staged, 4 stages", 4, false, true),
@@ -129,7 +156,7 @@ int main(int argc, char** argv) {
             for (const Family& f : FAMILIES) {
                 const std::string name = f.name;
                 if (name == "stream_read") { variants.push_back({name, &f, chunks}); continue; }
-                if (name == "skinny") variants.push_back({name + " split=rule", &f, rule});
+                if (name.rfind("skinny", 0) == 0) variants.push_back({name + " split=rule", &f, rule});
                 for (int splits : {1, 2, 4}) {
                     if (!f.checks && splits == 4) continue;
                     int per = ((chunks + splits - 1) / splits + 7) / 8 * 8;
@@ -154,7 +181,7 @@ int main(int argc, char** argv) {
                 const int splits = (chunks + v.chunks_per_split - 1) / v.chunks_per_split;
                 dim3 grid((shape.out + 31) / 32, splits);
                 v.family->pick(tiles)<<<grid, 256, v.family->shared_bytes(tiles), stream>>>(p, partials, v.chunks_per_split);
-                if (splits > 1 && v.family->checks) skinny_reduce<<<(rows * shape.out + 255) / 256, 256, 0, stream>>>(p, partials, splits);
+                if (splits > 1 && v.family->checks && !v.family->reduces_itself) skinny_reduce<<<(rows * shape.out + 255) / 256, 256, 0, stream>>>(p, partials, splits);
             };
             // The reference: skinny, unsplit, on copy 0.
             launch(variants[1], weights[0], reference);  // skinny split=1
