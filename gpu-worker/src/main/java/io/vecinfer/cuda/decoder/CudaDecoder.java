@@ -9,6 +9,7 @@ import io.vecinfer.cuda.ops.LogitReductions;
 import io.vecinfer.cuda.ops.Matmul;
 import io.vecinfer.cuda.ops.RmsNorm;
 import io.vecinfer.cuda.ops.RotaryEmbedding;
+import io.vecinfer.cuda.ops.RotaryRows;
 import io.vecinfer.decoder.Batching;
 import io.vecinfer.decoder.DecoderBackend;
 import io.vecinfer.decoder.LogitComparison;
@@ -56,6 +57,7 @@ public final class CudaDecoder implements DecoderBackend<DeviceKvCache>, AutoClo
     private final Matmul matmul;
     private final RmsNorm rmsNorm;
     private final RotaryEmbedding rotary;
+    private final RotaryRows rotaryRows;
     private final Elementwise elementwise;
     private final DecodeBatch decodeBatch;
     private final DecodeGraph decodeGraph;
@@ -89,6 +91,7 @@ public final class CudaDecoder implements DecoderBackend<DeviceKvCache>, AutoClo
         this.matmul = new Matmul(device, precision);
         this.rmsNorm = new RmsNorm(device);
         this.rotary = new RotaryEmbedding(device);
+        this.rotaryRows = new RotaryRows(rope, config.headDim());
         this.elementwise = new Elementwise(device);
         this.decodeBatch = new DecodeBatch(device);
         this.decodeGraph = new DecodeGraph(device);
@@ -250,7 +253,7 @@ public final class CudaDecoder implements DecoderBackend<DeviceKvCache>, AutoClo
             for (int i = 0; i < t.length; i++) positions[rowStart[s] + i] = sequences.get(s).position() + i;
         }
         Activations a = activations(rows);
-        uploadInputs(a, tokens, RotaryEmbedding.Tables.at(rope, headDim, positions));
+        uploadInputs(a, tokens, rotaryRows.at(positions));
         long inputsIssued = System.nanoTime();
         DeviceBuffer.Slice x = a.x.from(0), xb = a.xb.from(0), q = a.q.from(0), k = a.k.from(0), v = a.v.from(0);
         DeviceBuffer.Slice gate = a.gate.from(0), up = a.up.from(0);
@@ -311,6 +314,10 @@ public final class CudaDecoder implements DecoderBackend<DeviceKvCache>, AutoClo
         if (phases != null) phases.mark(PHASE_END);
         lastStep = new StepStats(System.nanoTime() - issueStart, inputsIssued - issueStart, tablesIssued - issueStart, layersIssued - issueStart,
                 device.launches() - launchesBefore, replayed);
+        // While the GPU runs this pass: the rotary rows of each sequence's next token, which a decode step asks for next.
+        int[] next = new int[sequences.size()];
+        for (int s = 0; s < next.length; s++) next[s] = sequences.get(s).position();
+        rotaryRows.prefetch(next);
         return outputs;
     }
 

@@ -18,15 +18,7 @@ public final class RotaryEmbedding {
     /** cos and sin tables, rows × headDim/2 each, for tokens at the given positions. */
     public record Tables(float[] cos, float[] sin) {
         public static Tables at(Rope rope, int headDim, int[] positions) {
-            int half = headDim / 2;
-            float[] cos = new float[positions.length * half], sin = new float[positions.length * half];
-            float[] c = new float[half], s = new float[half];
-            for (int r = 0; r < positions.length; r++) {
-                rope.angles(positions[r], c, s);
-                System.arraycopy(c, 0, cos, r * half, half);
-                System.arraycopy(s, 0, sin, r * half, half);
-            }
-            return new Tables(cos, sin);
+            return new RotaryRows(rope, headDim).at(positions);
         }
     }
 

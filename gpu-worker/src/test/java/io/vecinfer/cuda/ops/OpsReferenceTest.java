@@ -129,6 +129,27 @@ class OpsReferenceTest {
         assertArrayEquals(expected, x, random.toString());
     }
 
+    /** Prefetched or computed on the spot, the rows are Rope.angles' bit for bit; a prefetch replaces the last one's rows. */
+    @Test
+    void rotaryRowsAreTheAnglesWhetherPrefetchedOrNot() {
+        ModelConfig config = ModelConfig.load(RepoPaths.fixtures().resolve("tiny/llama3/config.json"));
+        Rope rope = new Rope(config);
+        int headDim = config.headDim(), half = headDim / 2;
+        int[] positions = random.ints(9, 200_000), next = new int[positions.length];
+        for (int i = 0; i < positions.length; i++) next[i] = positions[i] + 1;
+        RotaryRows rows = new RotaryRows(rope, headDim);
+        for (int[] step : new int[][]{positions, next, positions}) {
+            RotaryEmbedding.Tables tables = rows.at(step);
+            float[] cos = new float[half], sin = new float[half];
+            for (int r = 0; r < step.length; r++) {
+                rope.angles(step[r], cos, sin);
+                assertArrayEquals(cos, java.util.Arrays.copyOfRange(tables.cos(), r * half, (r + 1) * half), "cos of position " + step[r] + ", " + random);
+                assertArrayEquals(sin, java.util.Arrays.copyOfRange(tables.sin(), r * half, (r + 1) * half), "sin of position " + step[r] + ", " + random);
+            }
+            rows.prefetch(step == positions ? next : positions); // the next step's rows; the step after asks for others
+        }
+    }
+
     @Test
     void siluMulReferenceIsFloatMath() {
         float[] gate = random.floats(300, 12), up = random.floats(300, 3);
