@@ -7,7 +7,6 @@ import io.vecinfer.cuda.KernelParams;
 import io.vecinfer.kvcache.KvLayout;
 
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.List;
 
 /**
@@ -19,8 +18,9 @@ import java.util.List;
  * {@link WindowAttention#storeReference} then {@link WindowAttention#attendReference}.
  *
  * <p>What differs between sequences (their rings, capacities, positions) sits in device tables that {@link #prepare}
- * uploads in one asynchronous copy from pinned memory per step ({@link PinnedStaging}), and the grid depends on the batch size only ({@link #plan}): for one batch size and
- * the same q/k/v/out buffers a step's launches are identical every step, which is what a CUDA graph replay needs.
+ * uploads in one asynchronous copy from pinned memory per step ({@link PinnedStaging}), and the grid depends on the
+ * batch size only ({@link #plan}): for one batch size and the same q/k/v/out buffers a step's launches are identical
+ * every step, which is what a CUDA graph replay needs.
  */
 public final class BatchDecodeAttention implements AutoCloseable {
 

@@ -14,7 +14,6 @@ import io.vecinfer.kvcache.KvLayout;
 import io.vecinfer.quant.ResidualWindow;
 
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
