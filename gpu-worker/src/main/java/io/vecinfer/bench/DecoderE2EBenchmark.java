@@ -79,9 +79,10 @@ public final class DecoderE2EBenchmark {
     private final CacheFactory<DeviceKvCache> caches;
     /**
      * Steps before the timed ones. A step's host path (the inputs, the batch attention's tables, the graph launch) runs
-     * in the JVM's interpreter for its first hundred or so calls (C1 compiles a method after about 200), until the JIT compiles it: in call 3 of session 11 the
-     * host time before the layers was 0.30 ms at batch 8 in steps 3-17, while the GPU waited. A generation, and a sweep's
-     * executor, runs thousands of steps, so the rows time the steady state and report the cold figure beside it.
+     * in the JVM's interpreter for its first hundred or so calls (C1 compiles a method after about 200): with 2 warm-up
+     * steps the GPU waited 0.30 ms a step at batch 8 for it, with 300 0.05 (decoder-speed-notes.md, session 11, calls 3
+     * and 4). A generation, and a sweep's executor, runs thousands of steps, so the rows time the steady state and report
+     * the first steps' figure beside it.
      */
     static final int DECODE_WARM_UP_STEPS = 300;
     /** The first steps whose host time a row reports as cold_host_before_layers_ms. */
