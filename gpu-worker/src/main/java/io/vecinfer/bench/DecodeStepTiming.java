@@ -9,6 +9,7 @@ import io.vecinfer.decoder.Sequence;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Supplier;
+import java.util.function.ToLongFunction;
 
 /**
  * Timed decode steps, one new token per sequence, as the end-to-end benchmarks measure them: the host time of each call
@@ -40,17 +41,27 @@ final class DecodeStepTiming {
 
     /**
      * @param eventsMs every call's GPU span by CUDA events on the default stream around it (warm-ups included)
-     * @param issueMs  every call's host issue time (from its start until only the logits' download is left)
-     * @param hostMarksMs every call's host times from its start until its inputs, its tables and its layers were issued
-     *                    ({@link CudaDecoder.StepStats}), as [inputs, tables, layers]
-     * @param launches what the last step launched (a graph replay counts one)
-     * @param replays  how many steps replayed a captured graph
+     * @param stepStats every call's host side ({@link CudaDecoder.StepStats}: issue times, launches, replayed or not)
      */
-    record Result(TimedRuns.Samples samples, List<Double> eventsMs, List<Double> issueMs, List<double[]> hostMarksMs, long launches, int replays,
-                  int warmUps) {
+    record Result(TimedRuns.Samples samples, List<Double> eventsMs, List<CudaDecoder.StepStats> stepStats, int warmUps) {
         /** The timed calls' entries of a per-call list (all of them when no warm-up was discarded). */
         <T> List<T> timed(List<T> everyCall) {
             return samples.warmUpDiscarded() ? everyCall.subList(Math.min(warmUps, everyCall.size()), everyCall.size()) : everyCall;
+        }
+
+        /** The median over the timed calls of one of their host times, in ms. */
+        double medianHostMs(ToLongFunction<CudaDecoder.StepStats> nanos) {
+            return TimedRuns.median(timed(stepStats).stream().map(s -> nanos.applyAsLong(s) / 1e6).toList());
+        }
+
+        /** What the last step launched (a graph replay counts one). */
+        long launches() {
+            return stepStats.isEmpty() ? 0 : stepStats.get(stepStats.size() - 1).launches();
+        }
+
+        /** How many steps replayed a captured graph. */
+        long replays() {
+            return stepStats.stream().filter(CudaDecoder.StepStats::replayed).count();
         }
     }
 
@@ -58,10 +69,8 @@ final class DecodeStepTiming {
     static Result time(CudaDevice device, CudaDecoder decoder, List<Sequence<DeviceKvCache>> sequences, Supplier<int[]> nextToken,
                        StepCall call, int warmUps, int maxReps, double shareMs) {
         int batch = sequences.size();
-        List<Double> issueMs = new ArrayList<>(), eventsMs = new ArrayList<>();
-        List<double[]> hostMarksMs = new ArrayList<>();
-        long[] launches = new long[1];
-        int[] replays = new int[1];
+        List<Double> eventsMs = new ArrayList<>();
+        List<CudaDecoder.StepStats> stepStats = new ArrayList<>();
         TimedRuns.Samples samples;
         try (CudaTimer timer = new CudaTimer(device)) {
             samples = TimedRuns.repeat(() -> {
@@ -73,14 +82,10 @@ final class DecodeStepTiming {
                 else decoder.forwardLast(sequences, next);
                 double ms = (System.nanoTime() - t0) / 1e6;
                 eventsMs.add((double) timer.stopMillis());
-                CudaDecoder.StepStats step = decoder.lastStep();
-                issueMs.add(step.issueNanos() / 1e6);
-                hostMarksMs.add(new double[]{step.inputsIssuedNanos() / 1e6, step.tablesIssuedNanos() / 1e6, step.layersIssuedNanos() / 1e6});
-                launches[0] = step.launches();
-                if (step.replayed()) replays[0]++;
+                stepStats.add(decoder.lastStep());
                 return ms;
             }, warmUps, maxReps, shareMs);
         }
-        return new Result(samples, eventsMs, issueMs, hostMarksMs, launches[0], replays[0], warmUps);
+        return new Result(samples, eventsMs, stepStats, warmUps);
     }
 }

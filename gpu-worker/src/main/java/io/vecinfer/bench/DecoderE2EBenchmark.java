@@ -302,15 +302,13 @@ public final class DecoderE2EBenchmark {
         DecodeStepTiming.Result steps = DecodeStepTiming.time(device, decoder, sequences, () -> tokens(1), step, DECODE_WARM_UP_STEPS, 5 * reps, shareMs);
         row.put(prefix + "step_call", step.call());
         row.put(prefix + "warm_up_steps", DECODE_WARM_UP_STEPS);
-        row.put(prefix + "host_issue_ms", round(TimedRuns.median(steps.timed(steps.issueMs())), 3));
-        String[] marks = {"host_inputs_ms", "host_tables_ms", "host_before_layers_ms"};
-        for (int m = 0; m < marks.length; m++) {
-            int at = m;
-            row.put(prefix + marks[m], round(TimedRuns.median(steps.timed(steps.hostMarksMs()).stream().map(t -> t[at]).toList()), 3));
-        }
+        row.put(prefix + "host_issue_ms", round(steps.medianHostMs(CudaDecoder.StepStats::issueNanos), 3));
+        row.put(prefix + "host_inputs_ms", round(steps.medianHostMs(CudaDecoder.StepStats::inputsIssuedNanos), 3));
+        row.put(prefix + "host_tables_ms", round(steps.medianHostMs(CudaDecoder.StepStats::tablesIssuedNanos), 3));
+        row.put(prefix + "host_before_layers_ms", round(steps.medianHostMs(CudaDecoder.StepStats::layersIssuedNanos), 3));
         // The same host time in the first steps, before the JIT has compiled the step's host path (see DECODE_WARM_UP_STEPS).
-        List<double[]> first = steps.hostMarksMs().subList(0, Math.min(COLD_STEPS, steps.hostMarksMs().size()));
-        row.put(prefix + "cold_host_before_layers_ms", round(TimedRuns.median(first.stream().map(t -> t[2]).toList()), 3));
+        List<CudaDecoder.StepStats> first = steps.stepStats().subList(0, Math.min(COLD_STEPS, steps.stepStats().size()));
+        row.put(prefix + "cold_host_before_layers_ms", round(TimedRuns.median(first.stream().map(t -> t.layersIssuedNanos() / 1e6).toList()), 3));
         row.put(prefix + "events_ms", round(TimedRuns.median(steps.timed(steps.eventsMs())), 3));
         row.put(prefix + "launches_per_step", steps.launches());
         row.put(prefix + "graph_replays", steps.replays());

@@ -19,6 +19,8 @@ public final class Fp16KvRing implements AutoCloseable {
     private final int[] capacity;
     /** Reallocations so far (any layer): device tables of the rings' addresses are stale when it changes. */
     private int moves;
+    /** The least of {@link #capacity}, kept by allocate. */
+    private int minCapacity;
 
     /** Rings of {@code capacity} positions for every layer. */
     public Fp16KvRing(CudaDevice device, KvLayout layout, int capacity) {
@@ -45,6 +47,8 @@ public final class Fp16KvRing implements AutoCloseable {
         values[layer] = device.allocate(bytes);
         capacity[layer] = positions;
         moves++;
+        minCapacity = Integer.MAX_VALUE;
+        for (int c : capacity) minCapacity = Math.min(minCapacity, c);
     }
 
     /**
@@ -63,11 +67,9 @@ public final class Fp16KvRing implements AutoCloseable {
         return capacity[layer];
     }
 
-    /** The smallest layer's capacity: the positions every layer holds without wrapping. */
+    /** The smallest layer's capacity: the positions every layer holds without wrapping (a decode step checks it per sequence). */
     public int minCapacity() {
-        int min = Integer.MAX_VALUE;
-        for (int c : capacity) min = Math.min(min, c);
-        return min;
+        return minCapacity;
     }
 
     /** The fp16 keys of a layer (capacity × kvHeads × headDim), e.g. for encoding the oldest block of a window. */
