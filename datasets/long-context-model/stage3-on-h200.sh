@@ -29,7 +29,7 @@ echo "training call done at $(( $(date +%s) - START )) s" | tee -a "$OUT/environ
 left=$(( TOTAL - ($(date +%s) - START) ))
 CELLS=${QE_CELLS:-ruler_niah_multikey@8064,ruler_niah_multikey@4096,ruler_niah_single@8064,ruler_vt@8064,ruler_niah_single@4096,ruler_vt@4096,ruler_niah_multivalue@8064,ruler_niah_multivalue@4096}
 if [ -f /tmp/long-context-model/model.safetensors ] && (( left > 20 )); then
-  timeout "$left" "$BUNDLE_JAVA" --add-modules=jdk.incubator.vector -cp "$BUNDLE_CP:.lcm-quick-eval/quick-eval.jar" QuickEval \
+  timeout "$left" "$BUNDLE_JAVA" $BUNDLE_JAVA_OPTIONS -cp "$BUNDLE_CP:.lcm-quick-eval/quick-eval.jar" QuickEval \
     --model /tmp/long-context-model --datasets datasets --backend cuda --limit "${QE_LIMIT:-100}" --cells "$CELLS" \
     --out "$OUT/quick-eval.json" 2>&1 | grep -v '^WARNING: Using incubator' | tee "$OUT/quick-eval.log"
 else

@@ -20,7 +20,7 @@ if [ ! -f "$TEXT" ] && [ -f .device-corpus/train.jsonl.xz ]; then mkdir -p datas
 python3 -c 'import torch, transformers, tokenizers; print("torch", torch.__version__, "transformers", transformers.__version__, "tokenizers", tokenizers.__version__, torch.cuda.get_device_name(0))'
 rm -rf /tmp/ruler && mkdir -p /tmp/ruler
 source gpu-worker/scripts/device-bundle-env.sh
-JAVA="$BUNDLE_JAVA --add-modules=jdk.incubator.vector -Dvecinfer.repo=$PWD"
+JAVA="$BUNDLE_JAVA $BUNDLE_JAVA_OPTIONS -Dvecinfer.repo=$PWD"
 pids=()
 for cell in $COUNTS; do
   IFS=: read -r length count jvms <<< "$cell"

@@ -26,7 +26,7 @@ COMMIT=$(cat .device-bundle/commit.txt 2>/dev/null || echo unknown)
   echo "ncu: $(command -v ncu || ls /opt/nvidia/nsight-compute/*/ncu 2>/dev/null | head -1 || echo none)"
 } | tee "$OUT/decode-attr-environment.txt"
 source gpu-worker/scripts/device-bundle-env.sh
-JAVA="$BUNDLE_JAVA --add-modules=jdk.incubator.vector -Xmx48g"
+JAVA="$BUNDLE_JAVA $BUNDLE_JAVA_OPTIONS -Xmx48g"
 CP="$BUNDLE_CP" # quoted where used: the JVM expands the *, the shell must not
 
 timeout 120 python3 "$S/make_8b_checkpoint.py" --out "$MODEL" 2>&1 | tail -5 | tee "$OUT/decode-attr-checkpoint.txt"

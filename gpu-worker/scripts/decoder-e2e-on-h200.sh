@@ -31,7 +31,7 @@ PYTHONUNBUFFERED=1 timeout $(( $(left) - 120 )) python3 "$S/decoder_e2e_peer.py"
 BUDGET=$(( $(left) - 90 )); (( BUDGET > 300 )) && BUDGET=300
 echo "java budget: ${BUDGET} s" | tee "$OUT/ours-log.txt"
 if (( BUDGET > 30 )); then
-  timeout $(( $(left) - 10 )) "$BUNDLE_JAVA" --add-modules=jdk.incubator.vector -Xmx48g -cp "$BUNDLE_CP" \
+  timeout $(( $(left) - 10 )) "$BUNDLE_JAVA" $BUNDLE_JAVA_OPTIONS -Xmx48g -cp "$BUNDLE_CP" \
     io.vecinfer.bench.DecoderE2EBenchmark --model "$MODEL" --budget-s "$BUDGET" --out "$OUT/ours.json" "$@" \
     2>&1 >/dev/null | tee -a "$OUT/ours-log.txt"
 fi

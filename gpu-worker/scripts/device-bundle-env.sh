@@ -6,7 +6,7 @@
 #      the build's own step (gpu-worker/pom.xml), so the device has no second implementation. A wrong hash stops
 #      the calling script with the message naming the file.
 # Sets BUNDLE (the unpacked folder), BUNDLE_JAVA (its java; set it beforehand to try a script off the device with
-# a local java) and BUNDLE_CP (its jars, as a classpath entry).
+# a local java), BUNDLE_CP (its jars, as a classpath entry) and BUNDLE_JAVA_OPTIONS (the module options its JVMs take).
 BUNDLE=/tmp/device-bundle
 if [ "${DEVICE_BUNDLE_UNPACKED:-}" != "$PWD" ]; then
   [ -f .device-bundle/jre17b.tar.xz ] && [ -f .device-bundle/lib.tar.xz ] \
@@ -19,4 +19,7 @@ if [ "${DEVICE_BUNDLE_UNPACKED:-}" != "$PWD" ]; then
 fi
 BUNDLE_JAVA="${BUNDLE_JAVA:-$BUNDLE/jre17b/bin/java}"
 BUNDLE_CP="$BUNDLE/lib/*"
+# Every JVM of the bundle: the Vector API (CPU kernels) and the foreign linker with native access (TMA tensor maps:
+# io.vecinfer.cuda.TensorMaps; without them the GPU projections load by cp.async instead).
+BUNDLE_JAVA_OPTIONS="--add-modules=jdk.incubator.vector,jdk.incubator.foreign --enable-native-access=ALL-UNNAMED"
 "$BUNDLE_JAVA" -cp "$BUNDLE_CP" io.vecinfer.model.ShippedWeights datasets || exit 1

@@ -42,7 +42,7 @@ set -uo pipefail
 steps="${*:-tests vq attention}"
 # The bundle into /tmp/device-bundle and the shipped weights beside their .xz, once per call.
 source gpu-worker/scripts/device-bundle-env.sh
-JAVA="$BUNDLE_JAVA --add-modules=jdk.incubator.vector -Dvecinfer.repo=$PWD"
+JAVA="$BUNDLE_JAVA $BUNDLE_JAVA_OPTIONS -Dvecinfer.repo=$PWD"
 # The test classes as a folder: JUnit scans packages in jars through the zip file system, which the
 # jlink'd runtime leaves out (no jdk.zipfs).
 rm -rf /tmp/test-classes && python3 -m zipfile -e "$BUNDLE/lib/gpu-worker-tests.jar" /tmp/test-classes

@@ -47,7 +47,7 @@ EOF
 BUDGET=$(( $(left) - 40 )); (( BUDGET > 240 )) && BUDGET=240
 echo "java budget: ${BUDGET} s" | tee "$OUT/ours-log.txt"
 if (( BUDGET > 20 )); then
-  timeout $(( $(left) - 10 )) "$BUNDLE_JAVA" --add-modules=jdk.incubator.vector -Xmx32g -cp "$BUNDLE_CP" \
+  timeout $(( $(left) - 10 )) "$BUNDLE_JAVA" $BUNDLE_JAVA_OPTIONS -Xmx32g -cp "$BUNDLE_CP" \
     io.vecinfer.bench.LongContextE2EBenchmark --model "$MODEL" --budget-s "$BUDGET" --out "$OUT/ours.json" "$@" \
     2>&1 >/dev/null | tee -a "$OUT/ours-log.txt"
 fi

@@ -3,7 +3,7 @@
 # CUDA driver and Python but no Java and no network. At most 64 MiB travel per device call, the tracked tree
 # included (gpu-worker/scripts/travel-size.sh .device-bundle checks), so the bundle stays small:
 #   jre17b.tar.xz   a jlink'd JDK 17 runtime (java.base, java.logging, java.management, jdk.unsupported,
-#                   jdk.incubator.vector), xz-compressed; built once, kept while the file exists
+#                   jdk.incubator.vector, jdk.incubator.foreign), xz-compressed; built once, kept while the file exists
 #   lib.tar.xz      lib/*.jar: gpu-worker (with its kernels, and io.vecinfer.model.ShippedWeights), its runtime and
 #                   test dependencies, the test classes (resources are read from the work tree), JCuda's natives cut
 #                   to the driver library; every jar stored uncompressed (spark-jobs/scripts/trim_jars.py), so one
@@ -19,7 +19,7 @@ exclude="$(git rev-parse --git-path info/exclude)"
 grep -qx '/.device-bundle/' "$exclude" || echo '/.device-bundle/' >> "$exclude"
 if [ ! -f "$B/jre17b.tar.xz" ]; then
   rm -rf /tmp/jre17b
-  jlink --add-modules java.base,java.logging,java.management,jdk.unsupported,jdk.incubator.vector \
+  jlink --add-modules java.base,java.logging,java.management,jdk.unsupported,jdk.incubator.vector,jdk.incubator.foreign \
     --strip-debug --no-man-pages --no-header-files --output /tmp/jre17b
   # Symbols the JVM does not need at run time: 4 MB less libjvm.so.
   strip --strip-unneeded /tmp/jre17b/lib/server/libjvm.so

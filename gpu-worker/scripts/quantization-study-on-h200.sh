@@ -17,7 +17,7 @@ i=0
 for model in reference-model reference-model-outliers; do
   for label in vecinfer-3 vecinfer-1.5 vecinfer-1.25 rawvq-3 rawvq-1.5 none-1.5 smooth-1.5 hadamard-1.5; do
     i=$((i + 1))
-    $JAVA --add-modules=jdk.incubator.vector -Dvecinfer.threads=1 -Xmx4g -cp "$BUNDLE_CP" \
+    $JAVA $BUNDLE_JAVA_OPTIONS -Dvecinfer.threads=1 -Xmx4g -cp "$BUNDLE_CP" \
       io.vecinfer.study.QuantizationStudy --model "datasets/$model" --out "/tmp/study-$i.jsonl" --only "$label" \
       $STUDY_ARGS > "/tmp/study-$i.log" 2>&1 &
   done

@@ -22,7 +22,7 @@ left() { echo $((TOTAL - ($(date +%s) - START))); }
 S=gpu-worker/scripts
 # An array: the class path's * is for java to expand, not the shell.
 source gpu-worker/scripts/device-bundle-env.sh
-JAVA=("$BUNDLE_JAVA" --add-modules=jdk.incubator.vector -cp "$BUNDLE_CP")
+JAVA=("$BUNDLE_JAVA" $BUNDLE_JAVA_OPTIONS -cp "$BUNDLE_CP")
 {
   echo "date: $(date -u +%FT%TZ)"
   echo "device: $(nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader)"

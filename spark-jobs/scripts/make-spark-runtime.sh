@@ -58,7 +58,7 @@ grep -qx '/.spark-runtime/' "$exclude" || echo '/.spark-runtime/' >> "$exclude"
 rm -rf "$R" && mkdir -p "$R"
 python3 spark-jobs/scripts/trim_jars.py "$STAGE/classpath.txt" "$S/jars" | tee "$R/trimmed.txt"
 
-jlink --add-modules java.se,jdk.unsupported,jdk.incubator.vector,jdk.management,jdk.crypto.ec,jdk.zipfs,jdk.security.auth,jdk.security.jgss \
+jlink --add-modules java.se,jdk.unsupported,jdk.incubator.vector,jdk.incubator.foreign,jdk.management,jdk.crypto.ec,jdk.zipfs,jdk.security.auth,jdk.security.jgss \
   --strip-debug --no-man-pages --no-header-files --output "$S/jre"
 strip --strip-unneeded "$S/jre/lib/server/libjvm.so"
 

@@ -4,9 +4,13 @@
 // fp32 outputs split into ProjectionParams' segments (projection.cuh), written or, with accumulate, added to y
 // after the whole sum: the contract of matmul_tc.cu's gemm.
 //
-// Launch: wgmma_gemm_<type> (BN = 256) or wgmma_gemm_<type>_n128 (BN = 128), grid (ceil(rows / BM) · ceil(out / BN),
-// splits), 384 threads (three warpgroups), TileShape<BN>::SHARED_BYTES of dynamic shared memory, one CTA per
-// multiprocessor. The narrow tile is for products whose wide tiles would leave multiprocessors idle (Matmul chooses).
+// Launch: wgmma_gemm_<type> (BN = 256) or wgmma_gemm_<type>_n128 (BN = 128), and the same with TMA loads,
+// wgmma_tma_gemm_<type>[_n128], grid (ctas, splits), 384 threads (three warpgroups),
+// TileShape<BN>::SHARED_BYTES of dynamic shared memory, one CTA per multiprocessor. Parameters: (ProjectionParams p,
+// [TMA: CUtensorMap x_map ([rows][in] of x's 16-bit type, box BM × BK), CUtensorMap w_map ([out][in], box BN × BK)],
+// float* partials, int k_tiles_per_split). ctas: every output tile, ceil(rows / BM) · ceil(out / BN), one CTA each; or
+// fewer (a persistent grid, e.g. one CTA per multiprocessor), CTA b then taking tiles b, b + ctas, ... in turn, its
+// producer filling the stages for its next tile while its consumers store the last one. The narrow tile is for products whose wide tiles would leave multiprocessors idle (Matmul chooses).
 // Split k (splits = gridDim.y > 1, for products whose tiles still leave most multiprocessors idle: a few hundred rows of
 // the 8B's o and down): CTA (tile, y) takes k tiles [y · k_tiles_per_split, +k_tiles_per_split) and writes its fp32
 // sums (no bias, never accumulated) to partials[y][rows][out]; matmul_tc.cu's skinny_reduce then adds the splits in
@@ -17,10 +21,16 @@
 //
 // A CTA computes a BM × BN tile of outputs (128 × 256, or 128 × 128), k in steps of BK = 64 through STAGES
 // shared-memory stages (4 of 48 KB, or 6 of 32 KB). Warp specialization:
-//   warpgroup 0, the producer: its 128 threads copy a stage's x tile (BM rows) and W tile (BN rows) with
-//     16-byte cp.async into the layout wgmma reads, then cp.async.mbarrier.arrive.noinc on the stage's `full`
-//     barrier (count 128: it completes when every thread's copies have landed). There is no TMA: the tensor
-//     map it needs comes from cuTensorMapEncodeTiled, which JCuda 12.6's driver binding does not expose.
+//   warpgroup 0, the producer, in one of two ways (the kernel's name says which):
+//     wgmma_gemm_*: its 128 threads copy a stage's x tile (BM rows) and W tile (BN rows) with 16-byte cp.async
+//       into the layout wgmma reads, then cp.async.mbarrier.arrive.noinc on the stage's `full` barrier (count 128:
+//       it completes when every thread's copies have landed);
+//     wgmma_tma_gemm_*: one thread issues two TMA copies a stage (cp.async.bulk.tensor: a BM × 64 box of x and a
+//       BN × 64 box of W, described by the x_map and w_map parameters, which io.vecinfer.cuda.TensorMaps encodes on
+//       the host with 128-byte swizzle, the layout below), after arming the stage's `full` barrier (count 1) with
+//       the stage's byte count; the copies complete it. Rows past the tensors' ends arrive as zeros (the maps'
+//       bounds), as the cp.async path's zero-filled copies. The other 127 threads leave at once: no address
+//       arithmetic or copy issue competes with the consumers.
 //   warpgroups 1 and 2, the consumers: each owns 64 of the tile's rows and all BN columns (BN / 2 fp32
 //     accumulators per thread). Per stage: wait on `full`, four wgmma.mma_async m64nBNk16 (A and B from
 //     shared memory through descriptors), then wait for the previous stage's wgmmas and arrive on its `empty`
@@ -37,6 +47,7 @@
 // Tiles are ordered in groups of GROUP_M row tiles, row tile fastest, so that the CTAs running at once share
 // W tiles and x tiles in L2 instead of each streaming its own.
 #include "projection.cuh"
+#include <cuda.h>  // CUtensorMap, the type only: no driver or runtime call is made from device code
 #include <cstdint>
 
 constexpr int BM = 128, BK = 64, GROUP_M = 16;
@@ -100,6 +111,20 @@ __device__ __forceinline__ void barrier_wait(uint32_t bar, uint32_t parity) {
 
 __device__ __forceinline__ void copy_16(uint32_t target, const void* source, bool valid) {
     asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;" ::"r"(target), "l"(source), "r"(valid ? 16 : 0) : "memory");
+}
+
+// ---- TMA ----
+
+// Arms the barrier's current phase: this thread's arrival, plus `bytes` that copies must deliver before it completes.
+__device__ __forceinline__ void barrier_arrive_expecting(uint32_t bar, uint32_t bytes) {
+    asm volatile("{\n .reg .b64 state;\n mbarrier.arrive.expect_tx.shared::cta.b64 state, [%0], %1;\n}" ::"r"(bar), "r"(bytes) : "memory");
+}
+
+// The box of `map` at (inner, outer) = (k, first row) into shared memory at `target`; its bytes count against `bar`.
+__device__ __forceinline__ void tma_load_2d(uint32_t target, const CUtensorMap* map, int inner, int outer, uint32_t bar) {
+    asm volatile("cp.async.bulk.tensor.2d.shared::cluster.global.tile.mbarrier::complete_tx::bytes [%0], [%1, {%2, %3}], [%4];"
+                 ::"r"(target), "l"(reinterpret_cast<uint64_t>(map)), "r"(inner), "r"(outer), "r"(bar)
+                 : "memory");
 }
 
 // ---- wgmma ----
@@ -170,9 +195,10 @@ __device__ __forceinline__ Tile tile_of(int id, int m_tiles, int n_tiles) {
 
 // Warpgroup 0: fills the stages. Thread t copies chunk t % 8 of rows t / 8 + 16 i; the row's swizzle (r % 8) is
 // then the same for all its rows, and each warp reads 4 whole 128-byte row segments per copy.
-// Its k tiles are [kt0, kt1); i counts them from 0, which sets the stage and the barriers' parity.
+// Its k tiles are [kt0, kt1); i counts the CTA's k tiles from `first` (those of its earlier output tiles), which
+// sets the stage and the barriers' parity.
 template <typename Shape>
-__device__ __forceinline__ void produce(const ProjectionParams& p, Tile tile, int kt0, int kt1, uint32_t stages, uint32_t full,
+__device__ __forceinline__ void produce(const ProjectionParams& p, Tile tile, int kt0, int kt1, int first, uint32_t stages, uint32_t full,
                                         uint32_t empty) {
     constexpr int BN = Shape::BN, STAGES = Shape::STAGES, STAGE_BYTES = Shape::STAGE_BYTES;
     const int t = threadIdx.x, row = t / 8, j = t % 8;
@@ -180,7 +206,7 @@ __device__ __forceinline__ void produce(const ProjectionParams& p, Tile tile, in
     const uint16_t* x = static_cast<const uint16_t*>(p.x) + size_t(tile.m0 + row) * p.in + j * 8;
     const uint16_t* w = static_cast<const uint16_t*>(p.w) + size_t(tile.n0 + row) * p.in + j * 8;
     const size_t step = size_t(16) * p.in;  // 16 rows
-    for (int i = 0, kt = kt0; kt < kt1; i++, kt++) {
+    for (int i = first, kt = kt0; kt < kt1; i++, kt++) {
         const int s = i % STAGES;
         barrier_wait(empty + 8 * s, ((i / STAGES) & 1) ^ 1);
         const uint32_t a_stage = stages + s * STAGE_BYTES + chunk_offset, b_stage = a_stage + A_BYTES;
@@ -197,23 +223,41 @@ __device__ __forceinline__ void produce(const ProjectionParams& p, Tile tile, in
         }
         barrier_arrive_after_copies(full + 8 * s);
     }
-    asm volatile("cp.async.wait_all;" ::: "memory");  // no thread leaves with copies in flight
+}
+
+// The TMA producer, one thread: per k tile, wait for the stage to be free, arm `full` with the stage's bytes, copy
+// both boxes. The k tiles, stages and parities as in produce.
+template <typename Shape>
+__device__ __forceinline__ void produce_tma(const CUtensorMap* x_map, const CUtensorMap* w_map, Tile tile, int kt0, int kt1, int first,
+                                            uint32_t stages, uint32_t full, uint32_t empty) {
+    constexpr int STAGES = Shape::STAGES, STAGE_BYTES = Shape::STAGE_BYTES;
+    for (int i = first, kt = kt0; kt < kt1; i++, kt++) {
+        const int s = i % STAGES;
+        barrier_wait(empty + 8 * s, ((i / STAGES) & 1) ^ 1);
+        const uint32_t a_stage = stages + s * STAGE_BYTES, b_stage = a_stage + A_BYTES;
+        barrier_arrive_expecting(full + 8 * s, STAGE_BYTES);
+        tma_load_2d(a_stage, x_map, kt * BK, tile.m0, full + 8 * s);
+        tma_load_2d(b_stage, w_map, kt * BK, tile.n0, full + 8 * s);
+    }
 }
 
 // Warpgroups 1 and 2: consumer c multiplies rows 64c..64c+63 of the tile over k tiles [kt0, kt1), then stores them: into
-// the segments (one split: projection_store_pair, which honours accumulate), or its split's partial sums.
-template <bool BF16, typename Shape>
-__device__ __forceinline__ void consume(const ProjectionParams& p, Tile tile, int c, int kt0, int kt1, float* partials, uint32_t stages,
-                                        uint32_t full, uint32_t empty) {
+// the segments (one split: projection_store_pair, which honours accumulate), or its split's partial sums. `first` as in
+// produce. The tile's last stage goes back to the producer once its wgmmas are done, before the stores: in a
+// persistent grid the producer is then already filling the stages of the CTA's next tile.
+template <bool BF16, bool TMA, typename Shape>
+__device__ __forceinline__ void consume(const ProjectionParams& p, Tile tile, int c, int kt0, int kt1, int first, float* partials,
+                                        uint32_t stages, uint32_t full, uint32_t empty) {
     constexpr int BN = Shape::BN, STAGES = Shape::STAGES, STAGE_BYTES = Shape::STAGE_BYTES;
     float d[BN / 2];
 #pragma unroll
     for (int i = 0; i < BN / 2; i++) d[i] = 0.f;
-    for (int i = 0; i < kt1 - kt0; i++) {
+    for (int i = first; i < first + kt1 - kt0; i++) {
         const int s = i % STAGES;
         barrier_wait(full + 8 * s, (i / STAGES) & 1);
-        // The stage was written by cp.async (the generic proxy); wgmma reads it through the async proxy.
-        asm volatile("fence.proxy.async.shared::cta;" ::: "memory");
+        // cp.async writes the stage through the generic proxy, wgmma reads it through the async proxy (TMA writes
+        // through the async proxy already).
+        if constexpr (!TMA) asm volatile("fence.proxy.async.shared::cta;" ::: "memory");
         const uint32_t a_tile = stages + s * STAGE_BYTES + c * 64 * ROW_BYTES, b_tile = stages + s * STAGE_BYTES + A_BYTES;
         const uint64_t a = swizzled_descriptor(a_tile), b = swizzled_descriptor(b_tile);
         asm volatile("wgmma.fence.sync.aligned;" ::: "memory");
@@ -223,9 +267,10 @@ __device__ __forceinline__ void consume(const ProjectionParams& p, Tile tile, in
         // One group stays in flight (consecutive wgmmas into the same accumulators are ordered by the hardware):
         // once only this tile's is pending, the previous tile's stage has been read and goes back to the producer.
         asm volatile("wgmma.wait_group.sync.aligned 1;" ::: "memory");
-        if (i > 0) barrier_arrive(empty + 8 * ((i - 1) % STAGES));
+        if (i > first) barrier_arrive(empty + 8 * ((i - 1) % STAGES));
     }
     asm volatile("wgmma.wait_group.sync.aligned 0;" ::: "memory");
+    barrier_arrive(empty + 8 * ((first + kt1 - kt0 - 1) % STAGES));
 
     // d[4n + e]: row 16·warp + lane / 4 + 8·(e / 2), columns 8n + 2·(lane % 4) + {0, 1} (e even: the pair's first).
     const int warp = (threadIdx.x / 32) % 4, lane = threadIdx.x % 32;
@@ -248,8 +293,9 @@ __device__ __forceinline__ void consume(const ProjectionParams& p, Tile tile, in
     }
 }
 
-template <bool BF16, int BN>
-__device__ void wgmma_gemm(const ProjectionParams& p, float* partials, int k_tiles_per_split) {
+template <bool BF16, bool TMA, int BN>
+__device__ void wgmma_gemm(const ProjectionParams& p, const CUtensorMap* x_map, const CUtensorMap* w_map, float* partials,
+                           int k_tiles_per_split) {
     using Shape = TileShape<BN>;
     constexpr int STAGES = Shape::STAGES;
     extern __shared__ __align__(1024) uint8_t shared[];
@@ -258,33 +304,56 @@ __device__ void wgmma_gemm(const ProjectionParams& p, float* partials, int k_til
     const uint32_t full = stages + STAGES * Shape::STAGE_BYTES, empty = full + 8 * STAGES;
     if (threadIdx.x == 0) {
         for (int s = 0; s < STAGES; s++) {
-            barrier_init(full + 8 * s, 128);
+            barrier_init(full + 8 * s, TMA ? 1 : 128);
             barrier_init(empty + 8 * s, 256);
         }
         asm volatile("fence.mbarrier_init.release.cluster;" ::: "memory");
     }
     __syncthreads();
 
-    const int m_tiles = (p.rows + BM - 1) / BM, n_tiles = (p.out + BN - 1) / BN;
-    const Tile tile = tile_of<BN>(blockIdx.x, m_tiles, n_tiles);
+    const int m_tiles = (p.rows + BM - 1) / BM, n_tiles = (p.out + BN - 1) / BN, tiles = m_tiles * n_tiles;
     const int kt0 = blockIdx.y * k_tiles_per_split, kt1 = min(p.in / BK, kt0 + k_tiles_per_split); // the host leaves no split empty
     const int warpgroup = threadIdx.x / 128;
+    // A CTA takes output tiles blockIdx.x, + gridDim.x, ...: one with a grid of every tile, several in a persistent grid.
     // setmaxnreg moves registers from the producer, which needs few, to the consumers' BN / 2 accumulators.
     if (warpgroup == 0) {
         asm volatile("setmaxnreg.dec.sync.aligned.u32 56;");
-        produce<Shape>(p, tile, kt0, kt1, stages, full, empty);
+        if (TMA && threadIdx.x != 0) return;
+        if constexpr (TMA) {
+            asm volatile("prefetch.tensormap [%0];" ::"l"(reinterpret_cast<uint64_t>(x_map)) : "memory");
+            asm volatile("prefetch.tensormap [%0];" ::"l"(reinterpret_cast<uint64_t>(w_map)) : "memory");
+        }
+        for (int id = blockIdx.x, first = 0; id < tiles; id += gridDim.x, first += kt1 - kt0) {
+            const Tile tile = tile_of<BN>(id, m_tiles, n_tiles);
+            if constexpr (TMA) produce_tma<Shape>(x_map, w_map, tile, kt0, kt1, first, stages, full, empty);
+            else produce<Shape>(p, tile, kt0, kt1, first, stages, full, empty);
+        }
+        if constexpr (!TMA) asm volatile("cp.async.wait_all;" ::: "memory");  // no thread leaves with copies in flight
     } else {
         asm volatile("setmaxnreg.inc.sync.aligned.u32 224;");
-        consume<BF16, Shape>(p, tile, warpgroup - 1, kt0, kt1, partials, stages, full, empty);
+        for (int id = blockIdx.x, first = 0; id < tiles; id += gridDim.x, first += kt1 - kt0) {
+            consume<BF16, TMA, Shape>(p, tile_of<BN>(id, m_tiles, n_tiles), warpgroup - 1, kt0, kt1, first, partials, stages, full, empty);
+        }
     }
 }
 
 #define WGMMA_KERNEL(name, BF16, BN) \
     extern "C" __global__ void __launch_bounds__(THREADS, 1) name(const __grid_constant__ ProjectionParams p, float* partials, \
                                                                   int k_tiles_per_split) {                                       \
-        wgmma_gemm<BF16, BN>(p, partials, k_tiles_per_split);                                                                     \
+        wgmma_gemm<BF16, false, BN>(p, nullptr, nullptr, partials, k_tiles_per_split);                                           \
     }
 WGMMA_KERNEL(wgmma_gemm_bf16, true, 256)
 WGMMA_KERNEL(wgmma_gemm_f16, false, 256)
 WGMMA_KERNEL(wgmma_gemm_bf16_n128, true, 128)
 WGMMA_KERNEL(wgmma_gemm_f16_n128, false, 128)
+
+#define WGMMA_TMA_KERNEL(name, BF16, BN)                                                                                              \
+    extern "C" __global__ void __launch_bounds__(THREADS, 1)                                                                          \
+        name(const __grid_constant__ ProjectionParams p, const __grid_constant__ CUtensorMap x_map,                                  \
+             const __grid_constant__ CUtensorMap w_map, float* partials, int k_tiles_per_split) {                                   \
+        wgmma_gemm<BF16, true, BN>(p, &x_map, &w_map, partials, k_tiles_per_split);                                                  \
+    }
+WGMMA_TMA_KERNEL(wgmma_tma_gemm_bf16, true, 256)
+WGMMA_TMA_KERNEL(wgmma_tma_gemm_f16, false, 256)
+WGMMA_TMA_KERNEL(wgmma_tma_gemm_bf16_n128, true, 128)
+WGMMA_TMA_KERNEL(wgmma_tma_gemm_f16_n128, false, 128)

@@ -3,6 +3,7 @@ package io.vecinfer.bench;
 import io.vecinfer.cuda.CudaDevice;
 import io.vecinfer.cuda.CudaTimer;
 import io.vecinfer.cuda.DeviceBuffer;
+import io.vecinfer.cuda.TensorMaps;
 import io.vecinfer.cuda.ops.DeviceMatrix;
 import io.vecinfer.cuda.ops.Matmul;
 import io.vecinfer.safetensors.DType;
@@ -22,8 +23,9 @@ import java.util.SplittableRandom;
  * weights), at decode row counts (1, 8, 32: the skinny kernel) and prefill ones (512, the chunk the decoder runs,
  * 2048 and 4096: gemm), in the decoder's default TENSOR_CORES precision. Above the skinny kernel's rows every
  * tensor-core gemm the device can run is timed by name, each its own row: GEMM (matmul_tc.cu) everywhere, WGMMA and
- * WGMMA_NARROW (matmul_wgmma.cu, 256- and 128-column tiles) on sm_90; "chosen" marks the one Matmul picks by
- * itself. Median CUDA-event time of one launch (the fp32-to-16-bit conversion of x included) after warm-up, weights
+ * WGMMA_NARROW (matmul_wgmma.cu, 256- and 128-column tiles) on sm_90, each with cp.async and (where tensor maps can be
+ * encoded) TMA loads ("loads"), a CTA per tile or a persistent grid ("grid"): the first kernel (cp.async, a CTA per tile),
+ * TMA a CTA per tile, and Matmul's default; "chosen" marks the path and variant Matmul picks by itself. Median CUDA-event time of one launch (the fp32-to-16-bit conversion of x included) after warm-up, weights
  * rotated over copies that together exceed L2 several times, so HBM serves them as in a real forward pass. Prints JSON rows with TFLOP/s and weight GB/s; its peer is gpu-worker/scripts/matmul_peer.py
  * (torch.matmul on the same shapes), run in the same call.
  * <pre>
@@ -51,8 +53,16 @@ public final class MatmulBenchmark {
         List<String> rows = new ArrayList<>();
         String deviceName;
         try (CudaDevice device = CudaDevice.open(0); CudaTimer timer = new CudaTimer(device);
-             Matmul matmul = new Matmul(device, Matmul.Precision.TENSOR_CORES)) {
+             Matmul matmul = new Matmul(device, Matmul.Precision.TENSOR_CORES);
+             Matmul firstKernel = new Matmul(device, Matmul.Precision.TENSOR_CORES, Matmul.WgmmaLoads.CP_ASYNC, Matmul.WgmmaGrid.CTA_PER_TILE);
+             Matmul tmaPerTile = TensorMaps.unavailableReason().isEmpty()
+                     ? new Matmul(device, Matmul.Precision.TENSOR_CORES, Matmul.WgmmaLoads.TMA, Matmul.WgmmaGrid.CTA_PER_TILE) : null) {
             deviceName = device.name();
+            System.err.println("WGMMA chosen: " + matmul.wgmmaLoads() + " " + matmul.wgmmaGrid() + TensorMaps.unavailableReason().map(r -> " (" + r + ")").orElse(""));
+            // The WGMMA variants timed: the first kernel (cp.async, a CTA per tile), TMA a CTA per tile, and the default.
+            List<Matmul> wgmmaVariants = new ArrayList<>(List.of(firstKernel));
+            if (tmaPerTile != null) wgmmaVariants.add(tmaPerTile);
+            if (matmul.wgmmaLoads() != Matmul.WgmmaLoads.CP_ASYNC || matmul.wgmmaGrid() != Matmul.WgmmaGrid.CTA_PER_TILE) wgmmaVariants.add(matmul);
             for (Object[] shape : SHAPES) {
                 String name = (String) shape[0];
                 int out = (int) shape[1], in = (int) shape[2];
@@ -69,21 +79,25 @@ public final class MatmulBenchmark {
                                     ? List.of(chosen) : List.of(Matmul.Path.GEMM, Matmul.Path.WGMMA, Matmul.Path.WGMMA_NARROW);
                             for (Matmul.Path path : paths) {
                                 if (!matmul.canRun(path, weights.get(0), x.from(0), r, outputs)) continue;
-                                float[] times = new float[runs];
-                                for (int i = 0; i < WARMUP + runs; i++) {
-                                    DeviceMatrix w = weights.get(i % copies);
-                                    timer.start();
-                                    matmul.launch(w, x.from(0), r, null, outputs, path);
-                                    float ms = timer.stopMillis();
-                                    if (i >= WARMUP) times[i - WARMUP] = ms;
+                                boolean wgmma = path == Matmul.Path.WGMMA || path == Matmul.Path.WGMMA_NARROW;
+                                for (Matmul m : wgmma ? wgmmaVariants : List.of(matmul)) {
+                                    float[] times = new float[runs];
+                                    for (int i = 0; i < WARMUP + runs; i++) {
+                                        DeviceMatrix w = weights.get(i % copies);
+                                        timer.start();
+                                        m.launch(w, x.from(0), r, null, outputs, path);
+                                        float ms = timer.stopMillis();
+                                        if (i >= WARMUP) times[i - WARMUP] = ms;
+                                    }
+                                    Arrays.sort(times);
+                                    double median = times[runs / 2];
+                                    double flops = 2.0 * r * out * in;
+                                    rows.add(String.format(Locale.ROOT, "{\"name\": \"%s\", \"rows\": %d, \"out\": %d, \"in\": %d, \"path\": \"%s\","
+                                                    + " \"loads\": \"%s\", \"grid\": \"%s\", \"chosen\": %b, \"median_ms\": %.4f, \"min_ms\": %.4f, \"tflops\": %.1f, \"weight_gb_per_s\": %.0f}",
+                                            name, r, out, in, path, wgmma ? m.wgmmaLoads() : "-", wgmma ? m.wgmmaGrid() : "-", path == chosen && m == matmul, median, times[0],
+                                            flops / median / 1e9, weightBytes / median / 1e6));
+                                    System.err.println(rows.get(rows.size() - 1));
                                 }
-                                Arrays.sort(times);
-                                double median = times[runs / 2];
-                                double flops = 2.0 * r * out * in;
-                                rows.add(String.format(Locale.ROOT, "{\"name\": \"%s\", \"rows\": %d, \"out\": %d, \"in\": %d, \"path\": \"%s\","
-                                                + " \"chosen\": %b, \"median_ms\": %.4f, \"min_ms\": %.4f, \"tflops\": %.1f, \"weight_gb_per_s\": %.0f}",
-                                        name, r, out, in, path, path == chosen, median, times[0], flops / median / 1e9, weightBytes / median / 1e6));
-                                System.err.println(rows.get(rows.size() - 1));
                             }
                         }
                     }

@@ -7,7 +7,8 @@ import jcuda.driver.JCudaDriver;
 
 /**
  * A loaded kernel and its launch. Arguments are passed in the kernel's parameter order: a
- * {@link DeviceBuffer} becomes its device pointer, Integer/Long/Float their C values.
+ * {@link DeviceBuffer} becomes its device pointer, Integer/Long/Float their C values, {@link KernelParams} and
+ * {@link TensorMap} their bytes by value.
  */
 public final class CudaKernel {
     private final CudaDevice device;
@@ -61,6 +62,7 @@ public final class CudaKernel {
         if (a instanceof Long l) return Pointer.to(new long[]{l});
         if (a instanceof Float f) return Pointer.to(new float[]{f});
         if (a instanceof KernelParams p) return p.argument(); // a struct by value: its bytes, copied at launch
+        if (a instanceof TensorMap m) return m.argument();     // a CUtensorMap by value, likewise
         if (a == null) return Pointer.to(new long[]{0L}); // a null device pointer: "absent" (e.g. no bias)
         throw new IllegalArgumentException(name + ": argument " + index + " has unsupported type " + a.getClass().getName());
     }

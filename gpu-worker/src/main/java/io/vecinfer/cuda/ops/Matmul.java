@@ -3,11 +3,15 @@ package io.vecinfer.cuda.ops;
 import io.vecinfer.cuda.CudaDevice;
 import io.vecinfer.cuda.DeviceBuffer;
 import io.vecinfer.cuda.KernelParams;
+import io.vecinfer.cuda.TensorMap;
+import io.vecinfer.cuda.TensorMaps;
 import io.vecinfer.safetensors.DType;
 import io.vecinfer.tensor.Half;
 import io.vecinfer.tensor.WeightMatrix;
 
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The projections y[rows][out] = x · Wᵀ (+ bias), weights in their stored type, fp32 x, fp32 sums, fp32 y, in one of
@@ -26,7 +30,9 @@ import java.util.List;
  *       8-byte-aligned buffer (the kernel's k step and paired stores); GEMM takes every other shape.
  *       {@link Path#WGMMA_NARROW} is the same kernel with 128- instead of 256-column tiles, for products whose wide
  *       tiles would leave multiprocessors idle ({@link #narrowTilesFaster}); products whose tiles still leave most of
- *       them idle also split k ({@link #wgmmaKTilesPerSplit}), summed by skinny_reduce's deterministic pass.</li>
+ *       them idle also split k ({@link #wgmmaKTilesPerSplit}), summed by skinny_reduce's deterministic pass. Its
+ *       stages are filled by TMA ({@link WgmmaLoads#TMA}) where tensor maps can be encoded ({@link TensorMaps}), else
+ *       by cp.async; both compute the same sums in the same order.</li>
  * </ul>
  * Output columns can be split into segments ({@link Outputs}), so a stacked q|k|v or gate|up weight is one launch; and
  * outputs can take the product added to what they hold ({@link Store#ACCUMULATE}: y = y + x · Wᵀ (+ bias)), so the
@@ -44,6 +50,21 @@ public final class Matmul implements AutoCloseable {
 
     /** Which kernel a launch runs; see the class comment. */
     public enum Path { CUDA_CORES, SKINNY, GEMM, WGMMA, WGMMA_NARROW }
+
+    /**
+     * How matmul_wgmma.cu's producer fills the shared-memory stages: 16-byte cp.async copies by a warpgroup, or one thread's
+     * TMA box copies (wgmma_tma_gemm_*), which need tensor maps ({@link TensorMaps}). The same arithmetic either way: the
+     * outputs are bit for bit equal.
+     */
+    public enum WgmmaLoads { CP_ASYNC, TMA }
+
+    /**
+     * How matmul_wgmma.cu's tiles meet CTAs: one CTA per output tile, or a persistent grid of one CTA per multiprocessor
+     * taking tiles in turn, whose producer fills the next tile's stages while its consumers store the last one (and which
+     * pays the CTA's start, barrier setup and pipeline fill once). The same sums either way; split-k products (fewer tiles
+     * than multiprocessors) run one CTA per tile in both.
+     */
+    public enum WgmmaGrid { CTA_PER_TILE, PERSISTENT }
 
     static final int SKINNY_MAX_ROWS = 32;
     private static final int WARPS = 8, ROW_TILE = 8;                 // as in matmul.cu
@@ -170,17 +191,55 @@ public final class Matmul implements AutoCloseable {
         }
     }
 
+    /** -Dvecinfer.matmul.tma=false keeps the WGMMA paths on cp.async loads where TMA is available (comparisons). */
+    private static final boolean TMA_CHOSEN = !"false".equalsIgnoreCase(System.getProperty("vecinfer.matmul.tma"));
+    /** -Dvecinfer.matmul.persistent=false gives the WGMMA paths one CTA per tile by default (comparisons). */
+    private static final boolean PERSISTENT_CHOSEN = !"false".equalsIgnoreCase(System.getProperty("vecinfer.matmul.persistent"));
+
     private final CudaDevice device;
     private final Precision precision;
+    private final WgmmaLoads wgmmaLoads;
+    private final WgmmaGrid wgmmaGrid;
     private DeviceBuffer halfScratch, splitScratch, wgmmaScratch;
+    /** The weights' tensor maps by tile width (W is read in boxes of BN rows), encoded once per weight. */
+    private final Map<DeviceMatrix, TensorMap> weightMaps = new HashMap<>(), narrowWeightMaps = new HashMap<>();
+    /** The last activation map, and what it describes: the scratch x is converted into moves only when it grows. */
+    private TensorMap activationMap;
+    private long activationMapAddress = -1, activationMapRows = -1, activationMapCols = -1;
+    private DType activationMapType;
 
+    /**
+     * Loads by TMA where tensor maps can be encoded (and -Dvecinfer.matmul.tma is not false), else by cp.async; a persistent
+     * grid unless -Dvecinfer.matmul.persistent=false.
+     */
     public Matmul(CudaDevice device, Precision precision) {
+        this(device, precision, TMA_CHOSEN && TensorMaps.unavailableReason().isEmpty() ? WgmmaLoads.TMA : WgmmaLoads.CP_ASYNC,
+                PERSISTENT_CHOSEN ? WgmmaGrid.PERSISTENT : WgmmaGrid.CTA_PER_TILE);
+    }
+
+    /** @throws IllegalStateException for TMA where tensor maps cannot be encoded, with the reason */
+    public Matmul(CudaDevice device, Precision precision, WgmmaLoads wgmmaLoads, WgmmaGrid wgmmaGrid) {
+        if (wgmmaLoads == WgmmaLoads.TMA) {
+            TensorMaps.unavailableReason().ifPresent(reason -> {
+                throw new IllegalStateException("WGMMA with TMA loads: " + reason);
+            });
+        }
         this.device = device;
         this.precision = precision;
+        this.wgmmaLoads = wgmmaLoads;
+        this.wgmmaGrid = wgmmaGrid;
     }
 
     public Precision precision() {
         return precision;
+    }
+
+    public WgmmaLoads wgmmaLoads() {
+        return wgmmaLoads;
+    }
+
+    public WgmmaGrid wgmmaGrid() {
+        return wgmmaGrid;
     }
 
     /** y = x · wᵀ + bias over {@code rows} rows into one buffer; bias may be null. */
@@ -214,31 +273,39 @@ public final class Matmul implements AutoCloseable {
                     .launch(ceilDiv(w.rows(), WARPS), ceilDiv(rows, ROW_TILE), 1, WARPS * 32, 0, params(w, x, rows, bias, y));
             case SKINNY -> launchSkinny(w, x, rows, bias, y, skinnyChunksPerSplit(rows, w.cols(), w.rows(), device.multiprocessorCount()));
             case GEMM, WGMMA, WGMMA_NARROW -> {
-                KernelParams p = params(w, sixteenBit(w, x, rows), rows, bias, y);
+                DeviceBuffer.Slice x16 = sixteenBit(w, x, rows);
+                KernelParams p = params(w, x16, rows, bias, y);
                 if (path == Path.GEMM) {
                     device.module("matmul_tc").kernel("gemm_" + w.suffix()).launch(ceilDiv(w.rows(), BN), ceilDiv(rows, BM), 1, GEMM_THREADS,
                             GEMM_SHARED_BYTES, p);
                 } else {
                     boolean narrow = path == Path.WGMMA_NARROW;
-                    launchWgmma(w, p, rows, narrow, wgmmaKTilesPerSplit(rows, w.cols(), w.rows(), narrow ? 128 : 256, device.multiprocessorCount()));
+                    launchWgmma(w, x16, p, rows, narrow, wgmmaKTilesPerSplit(rows, w.cols(), w.rows(), narrow ? 128 : 256, device.multiprocessorCount()));
                 }
             }
         }
     }
 
     /**
-     * matmul_wgmma.cu over {@code p} (x already converted), its k tiles (of 64) split into ranges of {@code kTilesPerSplit}
-     * (all of them: no split), the splits' sums then added in order by skinny_reduce. Package-private so that tests can
-     * force splits; {@link #launch} takes {@link #wgmmaKTilesPerSplit}.
+     * matmul_wgmma.cu over {@code p} (x already converted into {@code x16}, which p names), its k tiles (of 64) split into
+     * ranges of {@code kTilesPerSplit} (all of them: no split), the splits' sums then added in order by skinny_reduce.
+     * Package-private so that tests can force splits; {@link #launch} takes {@link #wgmmaKTilesPerSplit}.
      */
-    void launchWgmma(DeviceMatrix w, KernelParams p, int rows, boolean narrow, int kTilesPerSplit) {
+    void launchWgmma(DeviceMatrix w, DeviceBuffer.Slice x16, KernelParams p, int rows, boolean narrow, int kTilesPerSplit) {
         int bn = narrow ? 128 : 256, stages = narrow ? 6 : 4, kTiles = w.cols() / WGMMA_BK;
         int shared = stages * (WGMMA_BM + bn) * WGMMA_BK * Short.BYTES + 1024 + 2 * stages * 8;
-        int tiles = Math.multiplyExact(ceilDiv(rows, WGMMA_BM), ceilDiv(w.rows(), bn)); // a 1-D grid of tiles
+        int tiles = Math.multiplyExact(ceilDiv(rows, WGMMA_BM), ceilDiv(w.rows(), bn)); // output tiles, in a 1-D grid
         int splits = ceilDiv(kTiles, kTilesPerSplit);
         if (splits > 1) wgmmaScratch = device.grow(wgmmaScratch, (long) splits * rows * w.rows() * Float.BYTES);
-        device.module("matmul_wgmma").kernel("wgmma_gemm_" + w.suffix() + (narrow ? "_n128" : ""))
-                .launch(tiles, splits, 1, WGMMA_THREADS, shared, p, splits > 1 ? wgmmaScratch : null, kTilesPerSplit);
+        DeviceBuffer partials = splits > 1 ? wgmmaScratch : null;
+        int ctas = wgmmaGrid == WgmmaGrid.PERSISTENT && splits == 1 ? Math.min(tiles, device.multiprocessorCount()) : tiles;
+        String name = (wgmmaLoads == WgmmaLoads.TMA ? "wgmma_tma_gemm_" : "wgmma_gemm_") + w.suffix() + (narrow ? "_n128" : "");
+        if (wgmmaLoads == WgmmaLoads.TMA) {
+            device.module("matmul_wgmma").kernel(name).launch(ctas, splits, 1, WGMMA_THREADS, shared, p, activationMap(w.dtype(), x16, rows, w.cols()),
+                    weightMap(w, bn), partials, kTilesPerSplit);
+        } else {
+            device.module("matmul_wgmma").kernel(name).launch(ctas, splits, 1, WGMMA_THREADS, shared, p, partials, kTilesPerSplit);
+        }
         if (splits > 1) {
             device.module("matmul_tc").kernel("skinny_reduce").launch(ceilDiv((long) rows * w.rows(), 256), 1, 1, 256, 0, p, wgmmaScratch, splits);
         }
@@ -246,7 +313,28 @@ public final class Matmul implements AutoCloseable {
 
     /** Tests: {@link #launchWgmma} of x (fp32) into y, converting x as {@link #launch} does. */
     void launchWgmma(DeviceMatrix w, DeviceBuffer.Slice x, int rows, DeviceBuffer bias, Outputs y, boolean narrow, int kTilesPerSplit) {
-        launchWgmma(w, params(w, sixteenBit(w, x, rows), rows, bias, y), rows, narrow, kTilesPerSplit);
+        DeviceBuffer.Slice x16 = sixteenBit(w, x, rows);
+        launchWgmma(w, x16, params(w, x16, rows, bias, y), rows, narrow, kTilesPerSplit);
+    }
+
+    /** W's map, [out][in] read in boxes of bn rows × 64 k with 128-byte swizzle (matmul_wgmma.cu's stage layout). */
+    private TensorMap weightMap(DeviceMatrix w, int bn) {
+        Map<DeviceMatrix, TensorMap> maps = bn == 128 ? narrowWeightMaps : weightMaps;
+        return maps.computeIfAbsent(w, m -> TensorMaps.encode2d(m.dtype(), m.data().address(), m.cols(), m.rows(), (long) m.cols() * Short.BYTES,
+                WGMMA_BK, bn, TensorMaps.Swizzle.BYTES_128));
+    }
+
+    /** x16's map, [rows][in] in boxes of 128 rows × 64 k, re-encoded only when the scratch, the row count or the width changed. */
+    private TensorMap activationMap(DType type, DeviceBuffer.Slice x16, int rows, int in) {
+        long address = x16.buffer().address() + x16.byteOffset();
+        if (address != activationMapAddress || rows != activationMapRows || in != activationMapCols || type != activationMapType) {
+            activationMap = TensorMaps.encode2d(type, address, in, rows, (long) in * Short.BYTES, WGMMA_BK, WGMMA_BM, TensorMaps.Swizzle.BYTES_128);
+            activationMapAddress = address;
+            activationMapRows = rows;
+            activationMapCols = in;
+            activationMapType = type;
+        }
+        return activationMap;
     }
 
     /** x (rows × w.cols() fp32) rounded to the weight's 16-bit type in the scratch buffer, as GEMM and WGMMA read it. */

@@ -3,6 +3,7 @@ package io.vecinfer.cuda.ops;
 import io.vecinfer.cuda.DeviceBuffer;
 import io.vecinfer.cuda.GpuDevice;
 import io.vecinfer.cuda.RandomInputs;
+import io.vecinfer.cuda.TensorMaps;
 import io.vecinfer.safetensors.DType;
 import io.vecinfer.tensor.WeightMatrix;
 import org.junit.jupiter.api.BeforeEach;
@@ -15,14 +16,18 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 import java.util.Arrays;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * GPU, sm_90 only: matmul_wgmma.cu ({@link Matmul.Path#WGMMA}, 128 × 256 tiles, and {@link Matmul.Path#WGMMA_NARROW},
- * 128 × 128) against {@link Matmul#tensorCoreReference} on fresh
+ * 128 × 128), with each of its loads ({@link Matmul.WgmmaLoads}: cp.async, and TMA where tensor maps can be encoded, else
+ * skipped with the reason), against {@link Matmul#tensorCoreReference} on fresh
  * random inputs, NaN-poisoned outputs, one output and three segments, each also accumulated into random outputs
  * ({@link TensorCoreChecks}, which states the tolerance). Skipped, with the reason, on any GPU that is not compute capability 9.0: the module is sm_90a code.
  *
@@ -52,7 +57,7 @@ class WgmmaMatmulTest {
         int rows = 128, in = 64, out = 256;
         WeightMatrix w = random.matrix(DType.BF16, out, in, 0.5);
         float[] x = random.floats(rows * in, 1);
-        describeErrors(w, x, rows);
+        for (Variant v : variants()) describeErrors(w, x, rows, v);
         check(Matmul.Path.WGMMA, DType.BF16, rows, in, out, false);
     }
 
@@ -62,15 +67,101 @@ class WgmmaMatmulTest {
         check(Matmul.Path.WGMMA_NARROW, DType.BF16, 128, 64, 128, false);
     }
 
+    /** A WGMMA kernel variant: how its stages are loaded, how its tiles meet CTAs. */
+    record Variant(Matmul.WgmmaLoads loads, Matmul.WgmmaGrid grid) {
+        Matmul matmul(GpuDevice gpu) {
+            return new Matmul(gpu.device(), Matmul.Precision.TENSOR_CORES, loads, grid);
+        }
+
+        @Override
+        public String toString() {
+            return loads + "/" + grid;
+        }
+    }
+
+    /** Every variant this device can run: TMA ones where tensor maps can be encoded (printed when not). */
+    private static List<Variant> variants() {
+        List<Variant> all = new java.util.ArrayList<>();
+        for (Matmul.WgmmaLoads loads : Matmul.WgmmaLoads.values()) {
+            if (loads == Matmul.WgmmaLoads.TMA && TensorMaps.unavailableReason().isPresent()) {
+                System.out.println("WGMMA with TMA loads not tested: " + TensorMaps.unavailableReason().get());
+                continue;
+            }
+            for (Matmul.WgmmaGrid grid : Matmul.WgmmaGrid.values()) all.add(new Variant(loads, grid));
+        }
+        return all;
+    }
+
+    /** The variants checked against the CPU reference: the first kernel (cp.async, a CTA per tile) and the default. */
+    private List<Variant> referenceChecked() {
+        try (Matmul chosen = new Matmul(gpu.device(), Matmul.Precision.TENSOR_CORES)) {
+            Variant first = new Variant(Matmul.WgmmaLoads.CP_ASYNC, Matmul.WgmmaGrid.CTA_PER_TILE);
+            Variant byDefault = new Variant(chosen.wgmmaLoads(), chosen.wgmmaGrid());
+            return byDefault.equals(first) ? List.of(first) : List.of(first, byDefault);
+        }
+    }
+
+    @Test
+    @Order(3)
+    void tmaRunsWhereTensorMapsCanBeEncoded() {
+        assumeTrue(TensorMaps.unavailableReason().isEmpty(), () -> "TMA loads skipped: " + TensorMaps.unavailableReason().get());
+        try (Matmul matmul = new Matmul(gpu.device(), Matmul.Precision.TENSOR_CORES)) {
+            assertEquals(Matmul.WgmmaLoads.TMA, matmul.wgmmaLoads(), "the default where tensor maps can be encoded");
+        }
+    }
+
+    /**
+     * Every variant feeds the same wgmmas in the same order: bit-identical outputs, on tile edges where TMA's bounds (not
+     * the kernel) zero the rows and columns past the ends, with a split k, and on products of more tiles than
+     * multiprocessors, where a persistent CTA takes several tiles in turn (2100 × 2304: 153 wide tiles, 306 narrow;
+     * 520 × 8448: 165 and 330), from one k tile (every stage reused across tiles) up.
+     */
+    @Test
+    @Order(3)
+    void everyVariantGivesTheSameBits() {
+        List<Variant> variants = variants();
+        int[][] shapes = {{1, 64, 256}, {129, 640, 288}, {200, 4096, 544}, {2100, 128, 512}, {2100, 640, 2304}, {520, 64, 8448}};
+        for (int[] shape : shapes) {
+            int rows = shape[0], in = shape[1], out = shape[2];
+            WeightMatrix w = random.matrix(DType.BF16, out, in, 0.5);
+            float[] x = random.floats(rows * in, 1), bias = random.floats(out, 1);
+            for (boolean narrow : new boolean[]{false, true}) {
+                for (int perSplit : in >= 256 ? new int[]{in / 64, 3} : new int[]{in / 64}) {
+                    float[][] results = new float[variants.size()][];
+                    for (int v = 0; v < variants.size(); v++) {
+                        try (Matmul matmul = variants.get(v).matmul(gpu); DeviceMatrix dw = DeviceMatrix.upload(gpu.device(), w);
+                             DeviceBuffer dx = gpu.device().upload(x); DeviceBuffer db = gpu.device().upload(bias);
+                             DeviceBuffer y = gpu.device().upload(nans(rows * out))) {
+                            matmul.launchWgmma(dw, dx.from(0), rows, db, Matmul.Outputs.of(y.from(0), out), narrow, perSplit);
+                            results[v] = y.readFloats();
+                        }
+                    }
+                    String label = rows + "×" + in + "→" + out + (narrow ? " narrow" : " wide") + ", k tiles per split " + perSplit;
+                    for (int v = 0; v < variants.size(); v++) {
+                        for (int i = 0; i < results[0].length; i++) {
+                            String variant = variants.get(v).toString();
+                            float a = results[v][i], first = results[0][i];
+                            int at = i;
+                            assertFalse(Float.isNaN(a), () -> label + ": " + variant + " left output " + at + " unwritten");
+                            if (Float.floatToRawIntBits(a) != Float.floatToRawIntBits(first)) {
+                                fail(label + ": output " + i + " is " + a + " with " + variant + ", " + first + " with " + variants.get(0));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /**
      * For a first run: prints how the one-tile product is wrong, if it is, before the check fails on the first bad
      * output. Errors counted by row % 64 / 16 (the consumer warp), row % 8, column % 8 and column / 64 tell a wrong
      * fragment mapping, swizzle or descriptor stride apart; NaNs are outputs never written.
      */
-    private void describeErrors(WeightMatrix w, float[] x, int rows) {
+    private void describeErrors(WeightMatrix w, float[] x, int rows, Variant variant) {
         int out = w.rows();
         float[] expected = Matmul.tensorCoreReference(w, x, rows, null), actual;
-        try (Matmul matmul = new Matmul(gpu.device(), Matmul.Precision.TENSOR_CORES); DeviceMatrix dw = DeviceMatrix.upload(gpu.device(), w);
+        try (Matmul matmul = variant.matmul(gpu); DeviceMatrix dw = DeviceMatrix.upload(gpu.device(), w);
              DeviceBuffer dx = gpu.device().upload(x); DeviceBuffer y = gpu.device().upload(nans(rows * out))) {
             matmul.launch(dw, dx.from(0), rows, null, Matmul.Outputs.of(y.from(0), out), Matmul.Path.WGMMA);
             actual = y.readFloats();
@@ -90,7 +181,7 @@ class WgmmaMatmulTest {
                 }
             }
         }
-        System.out.println("WGMMA smoke: " + wrong + " of " + rows * out + " outputs off (" + nan + " NaN); by warp " + Arrays.toString(byWarp)
+        System.out.println("WGMMA smoke (" + variant + "): " + wrong + " of " + rows * out + " outputs off (" + nan + " NaN); by warp " + Arrays.toString(byWarp)
                 + ", row % 8 " + Arrays.toString(byRow8) + ", column % 8 " + Arrays.toString(byColumn8) + ", column / 64 "
                 + Arrays.toString(byColumn64) + "; y[0][0..3] = " + Arrays.toString(Arrays.copyOf(actual, 4)) + ", reference "
                 + Arrays.toString(Arrays.copyOf(expected, 4)));
@@ -103,11 +194,11 @@ class WgmmaMatmulTest {
     }
 
     @ParameterizedTest
-    @Order(3)
+    @Order(4)
     @EnumSource(value = DType.class, names = {"BF16", "F16"})
     void matchesTheReferenceAtTileEdges(DType dtype) {
         int[][] shapes = {{1, 128, 256}, {127, 64, 288}, {129, 256, 288}, {200, 640, 544}, {300, 4096, 256}, {2100, 64, 512},
-                {4096, 128, 320}};
+                {4096, 128, 320}, {2100, 256, 2304}};
         for (Matmul.Path path : new Matmul.Path[]{Matmul.Path.WGMMA, Matmul.Path.WGMMA_NARROW}) {
             for (int i = 0; i < shapes.length; i++) check(path, dtype, shapes[i][0], shapes[i][1], shapes[i][2], i % 2 == 1);
         }
@@ -121,7 +212,7 @@ class WgmmaMatmulTest {
      * the 8B's o at the long-context benchmark's batch, cut to 512 columns.
      */
     @ParameterizedTest
-    @Order(4)
+    @Order(5)
     @EnumSource(value = DType.class, names = {"BF16", "F16"})
     void splitKMatchesTheReference(DType dtype) {
         int[][] shapes = {{40, 1024, 512}, {198, 4096, 512}, {129, 640, 288}};
@@ -132,10 +223,12 @@ class WgmmaMatmulTest {
             for (boolean narrow : new boolean[]{false, true}) {
                 int rule = Matmul.wgmmaKTilesPerSplit(rows, in, out, narrow ? 128 : 256, gpu.device().multiprocessorCount());
                 for (int perSplit : new int[]{1, 3, rule}) {
-                    try (Matmul matmul = new Matmul(gpu.device(), Matmul.Precision.TENSOR_CORES)) {
-                        new TensorCoreChecks(gpu.device(), random).check((dw, dx, r, db, y) -> matmul.launchWgmma(dw, dx, r, db, y, narrow, perSplit),
-                                w, x, rows, bias, dtype + (narrow ? " narrow" : " wide") + " " + rows + "×" + in + "→" + out + " +bias, k tiles per split "
-                                        + perSplit);
+                    for (Variant variant : referenceChecked()) {
+                        try (Matmul matmul = variant.matmul(gpu)) {
+                            new TensorCoreChecks(gpu.device(), random).check((dw, dx, r, db, y) -> matmul.launchWgmma(dw, dx, r, db, y, narrow, perSplit),
+                                    w, x, rows, bias, dtype + (narrow ? " narrow" : " wide") + " " + variant + " " + rows + "×" + in + "→" + out
+                                            + " +bias, k tiles per split " + perSplit);
+                        }
                     }
                 }
             }
@@ -143,7 +236,7 @@ class WgmmaMatmulTest {
     }
 
     @Test
-    @Order(5)
+    @Order(6)
     void isChosenWhereItFitsAndRefusedElsewhere() {
         try (Matmul matmul = new Matmul(gpu.device(), Matmul.Precision.TENSOR_CORES);
              DeviceMatrix fits = DeviceMatrix.upload(gpu.device(), random.matrix(DType.BF16, 256, 128, 0.5));
@@ -163,9 +256,11 @@ class WgmmaMatmulTest {
         WeightMatrix w = random.matrix(dtype, out, in, 0.5);
         float[] x = random.floats(rows * in, 1);
         float[] bias = withBias ? random.floats(out, 1) : null;
-        try (Matmul matmul = new Matmul(gpu.device(), Matmul.Precision.TENSOR_CORES)) {
-            new TensorCoreChecks(gpu.device(), random).check(matmul, path, w, x, rows, bias,
-                    dtype + " " + path + " " + rows + "×" + in + "→" + out + (withBias ? " +bias" : ""));
+        for (Variant variant : referenceChecked()) {
+            try (Matmul matmul = variant.matmul(gpu)) {
+                new TensorCoreChecks(gpu.device(), random).check(matmul, path, w, x, rows, bias,
+                        dtype + " " + path + " " + variant + " " + rows + "×" + in + "→" + out + (withBias ? " +bias" : ""));
+            }
         }
     }
 }

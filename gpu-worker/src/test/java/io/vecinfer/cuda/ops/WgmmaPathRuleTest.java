@@ -1,12 +1,15 @@
 package io.vecinfer.cuda.ops;
 
 import io.vecinfer.cuda.DeviceBuffer;
+import io.vecinfer.cuda.TensorMaps;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** CPU: the shapes and devices matmul_wgmma.cu may take ({@link Matmul#wgmmaFits}); no GPU needed. */
@@ -73,5 +76,13 @@ class WgmmaPathRuleTest {
                 }
             }
         }
+    }
+
+    @Test
+    void tmaLoadsAreRefusedWithTheReasonWhereTensorMapsCannotBeEncoded() {
+        assumeTrue(TensorMaps.unavailableReason().isPresent(), "tensor maps can be encoded here");
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> new Matmul(null, Matmul.Precision.TENSOR_CORES, Matmul.WgmmaLoads.TMA, Matmul.WgmmaGrid.PERSISTENT));
+        assertTrue(e.getMessage().contains(TensorMaps.unavailableReason().get()), e.getMessage());
     }
 }

@@ -143,7 +143,8 @@ public final class StandaloneCluster implements AutoCloseable {
     /** Spark's module options, as this test JVM got them from the build (spark.module.options). */
     private static List<String> sparkModuleOptions() {
         return ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
-                .filter(a -> a.startsWith("--add-opens") || a.startsWith("--add-modules") || a.startsWith("-XX:+IgnoreUnrecognizedVMOptions")
+                .filter(a -> a.startsWith("--add-opens") || a.startsWith("--add-modules") || a.startsWith("--enable-native-access")
+                        || a.startsWith("-XX:+IgnoreUnrecognizedVMOptions")
                         || a.startsWith("-Djdk.reflect") || a.startsWith("-Dio.netty"))
                 .toList();
     }
