@@ -109,10 +109,11 @@ public final class Matmul implements AutoCloseable {
     private static final int WGMMA_BM = 128, WGMMA_BK = 64, WGMMA_THREADS = 384;
     /**
      * A narrow tile's time as a fraction of a wide one's, both on a full device: 0.5 of the work plus the per-tile
-     * costs. An estimate until measured (WGMMA_NARROW / WGMMA time at 4096 rows on o, where both fill every
-     * multiprocessor many times over); it decides between the two in {@link #path}.
+     * costs. Measured on the H200 with TMA loads at 4096 rows, where both tile widths fill every multiprocessor many times
+     * over (projections-tma-h200.json, a CTA per tile): 0.526 on o (8 narrow waves against 4 wide), 0.516 on gate|up (55
+     * against 28). It decides between the two in {@link #path}.
      */
-    static final double NARROW_TILE_COST = 0.6;
+    static final double NARROW_TILE_COST = 0.52;
     /**
      * Fewest rows for which WGMMA replaces GEMM where it can. The rule to be set from MatmulBenchmark's GEMM and WGMMA
      * rows on an H200 (--paths GEMM,WGMMA --rows 64,128,256,512,...): the smallest row count from which WGMMA is the
@@ -193,8 +194,12 @@ public final class Matmul implements AutoCloseable {
 
     /** -Dvecinfer.matmul.tma=false keeps the WGMMA paths on cp.async loads where TMA is available (comparisons). */
     private static final boolean TMA_CHOSEN = !"false".equalsIgnoreCase(System.getProperty("vecinfer.matmul.tma"));
-    /** -Dvecinfer.matmul.persistent=false gives the WGMMA paths one CTA per tile by default (comparisons). */
-    private static final boolean PERSISTENT_CHOSEN = !"false".equalsIgnoreCase(System.getProperty("vecinfer.matmul.persistent"));
+    /**
+     * -Dvecinfer.matmul.persistent=true gives the WGMMA paths a persistent grid by default. Off: on the H200 it did not pay
+     * (MatmulBenchmark, projections-tma-h200.json: within the run-to-run spread at 512-2048 rows, 6-8% slower on the
+     * largest products, gate|up and lm_head at 4096 rows).
+     */
+    private static final boolean PERSISTENT_CHOSEN = "true".equalsIgnoreCase(System.getProperty("vecinfer.matmul.persistent"));
 
     private final CudaDevice device;
     private final Precision precision;
@@ -209,8 +214,8 @@ public final class Matmul implements AutoCloseable {
     private DType activationMapType;
 
     /**
-     * Loads by TMA where tensor maps can be encoded (and -Dvecinfer.matmul.tma is not false), else by cp.async; a persistent
-     * grid unless -Dvecinfer.matmul.persistent=false.
+     * Loads by TMA where tensor maps can be encoded (and -Dvecinfer.matmul.tma is not false), else by cp.async; a CTA per
+     * tile unless -Dvecinfer.matmul.persistent=true.
      */
     public Matmul(CudaDevice device, Precision precision) {
         this(device, precision, TMA_CHOSEN && TensorMaps.unavailableReason().isEmpty() ? WgmmaLoads.TMA : WgmmaLoads.CP_ASYNC,

@@ -92,12 +92,13 @@ class WgmmaMatmulTest {
         return all;
     }
 
-    /** The variants checked against the CPU reference: the first kernel (cp.async, a CTA per tile) and the default. */
+    /**
+     * The variant checked against the CPU reference: the default one. The others equal it bit for bit
+     * ({@link #everyVariantGivesTheSameBits}), so they match the reference as closely.
+     */
     private List<Variant> referenceChecked() {
         try (Matmul chosen = new Matmul(gpu.device(), Matmul.Precision.TENSOR_CORES)) {
-            Variant first = new Variant(Matmul.WgmmaLoads.CP_ASYNC, Matmul.WgmmaGrid.CTA_PER_TILE);
-            Variant byDefault = new Variant(chosen.wgmmaLoads(), chosen.wgmmaGrid());
-            return byDefault.equals(first) ? List.of(first) : List.of(first, byDefault);
+            return List.of(new Variant(chosen.wgmmaLoads(), chosen.wgmmaGrid()));
         }
     }
 

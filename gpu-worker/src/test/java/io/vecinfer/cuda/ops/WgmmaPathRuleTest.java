@@ -52,6 +52,7 @@ class WgmmaPathRuleTest {
         assertFalse(Matmul.narrowTilesFaster(512, 128256, sms), "lm_head at 512 rows: many waves either way");
         assertFalse(Matmul.narrowTilesFaster(4096, 4096, sms), "o at 4096 rows: 512 wide tiles");
         assertFalse(Matmul.narrowTilesFaster(4096, 28672, sms));
+        assertTrue(Matmul.narrowTilesFaster(512, 28672, sms), "gate|up at 512 rows: 7 narrow waves cost less than 4 wide ones (measured with TMA)");
     }
 
     @Test
