@@ -8,8 +8,11 @@
 // head of the group (any group size; a group that does not divide 64 just spreads over CTAs). Pairs past
 // tokens·group are padding: staged as zero queries, fully masked, never written.
 //
-// Launch: grid (ceil(tokens·group / BLOCK_M), kv_heads), THREADS = 128 (4 warps), dynamic shared memory
-//   Q[BLOCK_M][D] + K[2][BLOCK_N][D] + V[2][BLOCK_N][D] fp16 = 320·D·2 bytes (40 KiB for D 64, 80 KiB for D 128).
+// Launch: grid (ceil(tokens·group / BLOCK_M), kv_heads), THREADS = 32·WARPS, BLOCK_M = 16·WARPS rows: attend_prefill_d<D>
+//   has 4 warps (64 rows), attend_prefill_d<D>_m128 8 warps (128 rows: each K/V tile staged once for twice the rows,
+//   and twice the warps resident to hide the MMA and exp latencies). Dynamic shared memory
+//   Q[BLOCK_M][D] + K[2][BLOCK_N][D] + V[2][BLOCK_N][D] fp16 = (BLOCK_M + 256)·D·2 bytes (80 KiB for 64 rows of D 128,
+//   96 KiB for 128 rows).
 //   blockIdx.x runs the M tiles backwards: the last queries have the most keys, so the longest CTAs start first.
 //   Warp w owns rows 16w..16w+15 of the CTA: its Q fragments (registers), its scores S (16 × BLOCK_N, fp32
 //   accumulators), its online-softmax state and its output O (16 × D fp32 accumulators).
@@ -52,7 +55,7 @@ struct PrefillParams {
 static_assert(sizeof(PrefillParams) == 72, "PrefillAttention.params mirrors this layout");
 
 namespace prefill {
-constexpr int BLOCK_M = 64, BLOCK_N = 64, WARPS = 4, THREADS = WARPS * 32;
+constexpr int BLOCK_N = 64;
 constexpr float LOG2E = 1.4426950408889634f;
 
 __device__ __forceinline__ uint32_t shared_address(const void* p) { return uint32_t(__cvta_generic_to_shared(p)); }
@@ -70,9 +73,10 @@ __device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commi
 template <int PENDING>
 __device__ __forceinline__ void cp_async_wait() { asm volatile("cp.async.wait_group %0;\n" ::"n"(PENDING) : "memory"); }
 
-template <int D>
+template <int D, int WARPS>
 __device__ __forceinline__ void attend(const PrefillParams& p) {
     static_assert(D % 16 == 0 && D <= 256, "head_dim must be a multiple of 16");
+    constexpr int BLOCK_M = 16 * WARPS, THREADS = 32 * WARPS;
     constexpr int CHUNKS = D / 8;           // 16-byte chunks of a row
     constexpr int KEY_TILES = BLOCK_N / 8;  // n8 tiles of S
     constexpr int DIM_TILES = D / 8;        // n8 tiles of O
@@ -274,9 +278,9 @@ __device__ __forceinline__ void attend(const PrefillParams& p) {
 }
 }  // namespace prefill
 
-extern "C" __global__ void __launch_bounds__(prefill::THREADS) attend_prefill_d64(const __grid_constant__ PrefillParams p) {
-    prefill::attend<64>(p);
-}
-extern "C" __global__ void __launch_bounds__(prefill::THREADS) attend_prefill_d128(const __grid_constant__ PrefillParams p) {
-    prefill::attend<128>(p);
-}
+#define PREFILL_KERNEL(name, D, WARPS) \
+    extern "C" __global__ void __launch_bounds__(32 * WARPS) name(const __grid_constant__ PrefillParams p) { prefill::attend<D, WARPS>(p); }
+PREFILL_KERNEL(attend_prefill_d64, 64, 4)
+PREFILL_KERNEL(attend_prefill_d128, 128, 4)
+PREFILL_KERNEL(attend_prefill_d64_m128, 64, 8)
+PREFILL_KERNEL(attend_prefill_d128_m128, 128, 8)

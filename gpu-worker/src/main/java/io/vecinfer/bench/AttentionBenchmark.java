@@ -57,7 +57,7 @@ public final class AttentionBenchmark {
         }
         SplittableRandom random = new SplittableRandom(20261201L);
         float scale = (float) (1 / Math.sqrt(HEAD_DIM));
-        String prefill;
+        String prefill, prefillVariants;
         List<String> decode = new ArrayList<>();
         String deviceName;
         int sms;
@@ -65,7 +65,12 @@ public final class AttentionBenchmark {
             deviceName = device.name();
             sms = device.multiprocessorCount();
             try (DeviceBuffer block = randomHalves(device, random)) {
-                prefill = measurePrefill(device, timer, block, random, scale, runs);
+                List<String> variants = new ArrayList<>();
+                for (PrefillAttention.Rows rows : PrefillAttention.Rows.values()) {
+                    variants.add(measurePrefill(device, timer, block, random, scale, runs, rows));
+                }
+                prefillVariants = String.join(",\n  ", variants);
+                prefill = variants.get(new PrefillAttention(device).rows().ordinal());
                 for (int context : CONTEXTS) {
                     for (int batch : BATCHES) {
                         for (int perSm : ctasPerSm) decode.add(measureDecode(device, timer, block, random, scale, runs, context, batch, perSm));
@@ -75,15 +80,16 @@ public final class AttentionBenchmark {
         }
         System.out.println("{\"benchmark\": \"fp16 ring attention: tensor-core prefill, split-KV decode\", \"device\": \"" + deviceName
                 + "\", \"multiprocessors\": " + sms + ", \"query_heads\": " + QUERY_HEADS + ", \"kv_heads\": " + KV_HEADS + ", \"head_dim\": " + HEAD_DIM
-                + ", \"runs\": " + runs + ",\n \"prefill\": " + prefill + ",\n \"decode\": [\n  " + String.join(",\n  ", decode) + "\n]}");
+                + ", \"runs\": " + runs + ",\n \"prefill\": " + prefill + ",\n \"prefill_variants\": [\n  " + prefillVariants + "\n ],\n \"decode\": [\n  " + String.join(",\n  ", decode) + "\n]}");
     }
 
-    private static String measurePrefill(CudaDevice device, CudaTimer timer, DeviceBuffer block, SplittableRandom random, float scale, int runs) {
+    private static String measurePrefill(CudaDevice device, CudaTimer timer, DeviceBuffer block, SplittableRandom random, float scale, int runs,
+                                         PrefillAttention.Rows rows) {
         int tokens = PREFILL_TOKENS;
         long ringBytes = (long) tokens * LLAMA.tokenWidth() * Short.BYTES, qFloats = (long) tokens * QUERY_HEADS * HEAD_DIM;
         long perRun = 2 * ringBytes + 2 * 4 * qFloats; // rings + queries read, output written
         int copies = copiesBeyondL2(perRun);
-        PrefillAttention attention = new PrefillAttention(device);
+        PrefillAttention attention = new PrefillAttention(device, rows);
         List<DeviceBuffer> buffers = new ArrayList<>();
         try {
             DeviceBuffer[] keys = new DeviceBuffer[copies], values = new DeviceBuffer[copies], q = new DeviceBuffer[copies], out = new DeviceBuffer[copies];
@@ -103,8 +109,9 @@ public final class AttentionBenchmark {
             }
             double median = median(ms);
             double flops = 4.0 * HEAD_DIM * QUERY_HEADS * ((double) tokens * (tokens + 1) / 2);
-            return String.format(Locale.ROOT, "{\"tokens\": %d, \"batch\": 1, \"causal\": true, \"input_copies\": %d, \"median_ms\": %.4f, \"min_ms\": %.4f,"
-                    + " \"max_ms\": %.4f, \"flops\": %.4e, \"tflop_per_s\": %.1f}", tokens, copies, median, ms[0], ms[runs - 1], flops, flops / median / 1e9);
+            return String.format(Locale.ROOT, "{\"tokens\": %d, \"batch\": 1, \"causal\": true, \"cta_rows\": \"%s\", \"input_copies\": %d, \"median_ms\": %.4f,"
+                    + " \"min_ms\": %.4f, \"max_ms\": %.4f, \"flops\": %.4e, \"tflop_per_s\": %.1f}", tokens, rows, copies, median, ms[0], ms[runs - 1], flops,
+                    flops / median / 1e9);
         } finally {
             buffers.forEach(DeviceBuffer::close);
         }

@@ -8,17 +8,47 @@ import io.vecinfer.kvcache.KvLayout;
 /**
  * The attention_prefill family (attention_prefill.cu): flash attention on tensor cores for many query tokens over
  * the fp16 ring, with exactly the semantics of {@link WindowAttention#attend} (CPU reference:
- * {@link WindowAttention#attendReference}). (query token, head of the GQA group) pairs of one KV head fill the 64
- * rows of a CTA, so each K/V tile is staged once per group. Queries are rounded to fp16 once (unscaled) and the
+ * {@link WindowAttention#attendReference}). (query token, head of the GQA group) pairs of one KV head fill the 64 or
+ * 128 rows of a CTA ({@link Rows}), so each K/V tile is staged once per group. Queries are rounded to fp16 once (unscaled) and the
  * probabilities P to fp16 for the P·V product; scores, softmax and accumulation are fp32.
  */
 public final class PrefillAttention {
-    static final int BLOCK_M = 64, BLOCK_N = 64, THREADS = 128; // as in attention_prefill.cu
+    static final int BLOCK_N = 64; // as in attention_prefill.cu
+
+    /** A CTA's rows: 64 (4 warps, attend_prefill_d*) or 128 (8 warps, attend_prefill_d*_m128); the same sums either way. */
+    public enum Rows {
+        M64(4, ""), M128(8, "_m128");
+
+        final int warps;
+        final String suffix;
+
+        Rows(int warps, String suffix) {
+            this.warps = warps;
+            this.suffix = suffix;
+        }
+
+        int rows() {
+            return 16 * warps;
+        }
+    }
+
+    /** -Dvecinfer.prefill.rows=M128 gives 128-row CTAs by default (comparisons until measured). */
+    private static final Rows DEFAULT_ROWS = Rows.valueOf(System.getProperty("vecinfer.prefill.rows", "M64"));
 
     private final CudaDevice device;
+    private final Rows rows;
 
     public PrefillAttention(CudaDevice device) {
+        this(device, DEFAULT_ROWS);
+    }
+
+    public PrefillAttention(CudaDevice device, Rows rows) {
         this.device = device;
+        this.rows = rows;
+    }
+
+    public Rows rows() {
+        return rows;
     }
 
     /** Head sizes with an instantiation of the kernel. */
@@ -26,9 +56,9 @@ public final class PrefillAttention {
         return headDim == 64 || headDim == 128;
     }
 
-    /** Dynamic shared memory of one CTA: Q[BLOCK_M][D] + double-buffered K and V [2][BLOCK_N][D], all fp16. */
-    static int sharedBytes(int headDim) {
-        return (BLOCK_M + 4 * BLOCK_N) * headDim * Short.BYTES;
+    /** Dynamic shared memory of one CTA: Q[rows][D] + double-buffered K and V [2][BLOCK_N][D], all fp16. */
+    static int sharedBytes(Rows rows, int headDim) {
+        return (rows.rows() + 4 * BLOCK_N) * headDim * Short.BYTES;
     }
 
     /** See {@link WindowAttention#attend}; head_dim must be 64 or 128 ({@link #supports}). */
@@ -36,8 +66,8 @@ public final class PrefillAttention {
                        int start, int tokens, float scale, DeviceBuffer.Slice out, DeviceBuffer.Slice lse) {
         if (!supports(layout.headDim())) throw new IllegalArgumentException("the prefill kernel has head_dim 64 and 128, not " + layout.headDim());
         int pairs = tokens * layout.groupSize();
-        device.module("attention_prefill").kernel("attend_prefill_d" + layout.headDim())
-                .launch((pairs + BLOCK_M - 1) / BLOCK_M, layout.kvHeads(), 1, THREADS, sharedBytes(layout.headDim()),
+        device.module("attention_prefill").kernel("attend_prefill_d" + layout.headDim() + rows.suffix)
+                .launch((pairs + rows.rows() - 1) / rows.rows(), layout.kvHeads(), 1, 32 * rows.warps, sharedBytes(rows, layout.headDim()),
                         params(q, keyRing, valueRing, out, lse, start, tokens, capacity, window, layout, scale));
     }
 

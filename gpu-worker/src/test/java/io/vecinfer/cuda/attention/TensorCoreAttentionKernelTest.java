@@ -6,11 +6,14 @@ import io.vecinfer.cuda.RandomInputs;
 import io.vecinfer.kvcache.KvLayout;
 import io.vecinfer.tensor.Half;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.util.Arrays;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
 /**
@@ -140,8 +143,10 @@ class TensorCoreAttentionKernelTest {
         }
     }
 
-    private final Kernel prefill = (c, k, v, q, out, lse) -> new PrefillAttention(gpu.device())
-            .attend(q.from(0), k, v, c.layout, c.capacity, c.window, c.start, c.tokens, c.scale, out.from(0), lse == null ? null : lse.from(0));
+    private Kernel prefill(PrefillAttention.Rows rows) {
+        return (c, k, v, q, out, lse) -> new PrefillAttention(gpu.device(), rows)
+                .attend(q.from(0), k, v, c.layout, c.capacity, c.window, c.start, c.tokens, c.scale, out.from(0), lse == null ? null : lse.from(0));
+    }
 
     private final Kernel decode = (c, k, v, q, out, lse) -> {
         try (DecodeAttention attention = new DecodeAttention(gpu.device())) {
@@ -163,25 +168,39 @@ class TensorCoreAttentionKernelTest {
             {1, 2, 64, 16, 40, 105, 9},       // a ring smaller than one 64-position tile (wraps inside a tile); lo jumps at 111
     };
 
-    @Test
-    void prefillMatchesReference() {
+    /**
+     * Both CTA sizes (64 and 128 rows). Without a window they also agree bit for bit: every CTA's key tiles start at
+     * position 0, so a row meets the same tiles in the same order (a 128-row CTA adds only tiles wholly masked for the
+     * row, which change nothing); with a window the tiles start at the CTA's first row's window and may differ.
+     */
+    @ParameterizedTest
+    @EnumSource(PrefillAttention.Rows.class)
+    void prefillMatchesReference(PrefillAttention.Rows rows) {
         for (int[] c : PREFILL_CASES) {
             Call call = call(c[0], c[1], c[2], c[3], c[4], c[5], c[6], true);
-            check(call, run(prefill, call, true), true);
+            float[][] actual = run(prefill(rows), call, true);
+            check(call, actual, true);
+            if (rows != PrefillAttention.Rows.M64 && c[3] == 0) {
+                float[][] m64 = run(prefill(PrefillAttention.Rows.M64), call, true);
+                assertArrayEquals(m64[0], actual[0], () -> rows + " against M64, " + call.describe());
+                assertArrayEquals(m64[1], actual[1], () -> rows + " against M64 (lse), " + call.describe());
+            }
         }
     }
 
     /** Queries that are not fp16 values: their rounding enters the tolerance through δ. */
-    @Test
-    void prefillRoundsFp32Queries() {
+    @ParameterizedTest
+    @EnumSource(PrefillAttention.Rows.class)
+    void prefillRoundsFp32Queries(PrefillAttention.Rows rows) {
         Call call = call(2, 8, 128, 0, 512, 100, 130, false);
-        check(call, run(prefill, call, true), true);
+        check(call, run(prefill(rows), call, true), true);
     }
 
-    @Test
-    void prefillWithoutLse() {
+    @ParameterizedTest
+    @EnumSource(PrefillAttention.Rows.class)
+    void prefillWithoutLse(PrefillAttention.Rows rows) {
         Call call = call(2, 4, 64, 0, 256, 20, 70, true);
-        check(call, run(prefill, call, false), true);
+        check(call, run(prefill(rows), call, false), true);
     }
 
     /** (kvHeads, queryHeads, headDim, window, capacity, start, tokens) */
