@@ -197,6 +197,9 @@ __device__ __forceinline__ void attend(const PrefillParams& p) {
                 // The row's range in this tile's columns, clamped to [-1, BLOCK_N] so that 32-bit compares do.
                 const int lo_column = int(max(-1LL, min((long long)BLOCK_N, row_lo[h] - tile_lo)));
                 const int hi_column = int(max(-1LL, min((long long)BLOCK_N, row_hi[h] - tile_lo)));
+                // Most tiles lie wholly inside the row's range (all but the diagonal ones without a window): no mask
+                // then, which saves the compares and selects of 64 columns (ALU was the busiest pipe: ncu, session 12).
+                const bool masked = lo_column > 0 || hi_column < BLOCK_N - 1;
                 float tile_max = -INFINITY;
 #pragma unroll
                 for (int j = 0; j < KEY_TILES; j++) {
@@ -204,7 +207,7 @@ __device__ __forceinline__ void attend(const PrefillParams& p) {
                     for (int c = 0; c < 2; c++) {
                         const int column = j * 8 + (lane & 3) * 2 + c;
                         float& v = s[j][2 * h + c];
-                        if (column < lo_column || column > hi_column) v = -INFINITY;
+                        if (masked && (column < lo_column || column > hi_column)) v = -INFINITY;
                         tile_max = fmaxf(tile_max, v);
                     }
                 }
