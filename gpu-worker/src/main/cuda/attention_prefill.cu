@@ -10,9 +10,10 @@
 //
 // Launch: grid (ceil(tokens·group / BLOCK_M), kv_heads), THREADS = 32·WARPS, BLOCK_M = 16·WARPS rows: attend_prefill_d<D>
 //   has 4 warps (64 rows), attend_prefill_d<D>_m128 8 warps (128 rows: each K/V tile staged once for twice the rows,
-//   and twice the warps resident to hide the MMA and exp latencies). Dynamic shared memory
-//   Q[BLOCK_M][D] + K[2][BLOCK_N][D] + V[2][BLOCK_N][D] fp16 = (BLOCK_M + 256)·D·2 bytes (80 KiB for 64 rows of D 128,
-//   96 KiB for 128 rows).
+//   and twice the warps resident to hide the MMA and exp latencies); the *_pipelined kernels keep three K/V tiles and
+//   issue a tile's S = Q·Kᵀ before the previous tile's softmax, so that the softmax runs beside MMAs. Dynamic shared
+//   memory Q[BLOCK_M][D] + K[BUFFERS][BLOCK_N][D] + V[BUFFERS][BLOCK_N][D] fp16 = (BLOCK_M + 128·BUFFERS)·D·2 bytes
+//   (D 128: 80 KiB for 64 rows and 2 buffers, 96 for 128 rows; 112 and 128 KiB with 3).
 //   blockIdx.x runs the M tiles backwards: the last queries have the most keys, so the longest CTAs start first.
 //   Warp w owns rows 16w..16w+15 of the CTA: its Q fragments (registers), its scores S (16 × BLOCK_N, fp32
 //   accumulators), its online-softmax state and its output O (16 × D fp32 accumulators).
@@ -73,17 +74,128 @@ __device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commi
 template <int PENDING>
 __device__ __forceinline__ void cp_async_wait() { asm volatile("cp.async.wait_group %0;\n" ::"n"(PENDING) : "memory"); }
 
-template <int D, int WARPS>
+// S = Q·Kᵀ of one warp's 16 rows and a BLOCK_N-position key tile: per k16 step, one ldmatrix.x4 yields B fragments of
+// two n8 key tiles.
+template <int D>
+__device__ __forceinline__ void scores(float (&s)[BLOCK_N / 8][4], const uint32_t (&q_frag)[D / 16][4], const __half* k_tile, int lane) {
+    constexpr int KEY_TILES = BLOCK_N / 8;
+#pragma unroll
+    for (int j = 0; j < KEY_TILES; j++) s[j][0] = s[j][1] = s[j][2] = s[j][3] = 0.f;
+#pragma unroll
+    for (int kk = 0; kk < D / 16; kk++) {
+#pragma unroll
+        for (int jj = 0; jj < KEY_TILES / 2; jj++) {
+            uint32_t b[4];
+            const int key = jj * 16 + (lane & 7) + (lane >> 4) * 8, chunk = kk * 2 + ((lane >> 3) & 1);
+            ldmatrix_x4(b, shared_address(k_tile + swizzled<D>(key, chunk)));
+            mma_16816(s[2 * jj], q_frag[kk], b[0], b[1]);
+            mma_16816(s[2 * jj + 1], q_frag[kk], b[2], b[3]);
+        }
+    }
+}
+
+// One thread's share of a warp's 16 rows: its two rows' ranges, online-softmax state and output accumulators.
+template <int D>
+struct WarpRows {
+    static constexpr int KEY_TILES = BLOCK_N / 8, DIM_TILES = D / 8;
+    float o[DIM_TILES][4];
+    float row_max[2];  // of raw scores q·k (unscaled)
+    float row_sum[2];  // this thread's columns only; the quad's four are added at the end
+    long long row_lo[2], row_hi[2];
+
+    __device__ __forceinline__ void init(const long long (&lo)[2], const long long (&hi)[2]) {
+#pragma unroll
+        for (int j = 0; j < DIM_TILES; j++) o[j][0] = o[j][1] = o[j][2] = o[j][3] = 0.f;
+#pragma unroll
+        for (int h = 0; h < 2; h++) {
+            row_max[h] = -INFINITY;
+            row_sum[h] = 0.f;
+            row_lo[h] = lo[h];
+            row_hi[h] = hi[h];
+        }
+    }
+
+    // Takes in the scores s of the key tile starting at position tile_lo: masks them to each row's [lo, p], updates
+    // the online softmax (fp32), rounds P to fp16 A fragments and adds P·V (V's tile at v_tile) into o.
+    __device__ __forceinline__ void absorb(float (&s)[KEY_TILES][4], long long tile_lo, const __half* v_tile, float exp2_scale, int lane) {
+#pragma unroll
+        for (int h = 0; h < 2; h++) {
+            // The row's range in this tile's columns, clamped to [-1, BLOCK_N] so that 32-bit compares do.
+            const int lo_column = int(max(-1LL, min((long long)BLOCK_N, row_lo[h] - tile_lo)));
+            const int hi_column = int(max(-1LL, min((long long)BLOCK_N, row_hi[h] - tile_lo)));
+            // Most tiles lie wholly inside the row's range (all but the diagonal ones without a window): no mask then.
+            const bool masked = lo_column > 0 || hi_column < BLOCK_N - 1;
+            float tile_max = -INFINITY;
+#pragma unroll
+            for (int j = 0; j < KEY_TILES; j++) {
+#pragma unroll
+                for (int c = 0; c < 2; c++) {
+                    const int column = j * 8 + (lane & 3) * 2 + c;
+                    float& v = s[j][2 * h + c];
+                    if (masked && (column < lo_column || column > hi_column)) v = -INFINITY;
+                    tile_max = fmaxf(tile_max, v);
+                }
+            }
+            tile_max = fmaxf(tile_max, __shfl_xor_sync(0xffffffffu, tile_max, 1));
+            tile_max = fmaxf(tile_max, __shfl_xor_sync(0xffffffffu, tile_max, 2));
+            const float new_max = fmaxf(row_max[h], tile_max);
+            // A row with no key yet keeps max -inf: subtract 0 then, so exp2(-inf) = 0 rather than NaN.
+            const float offset = new_max == -INFINITY ? 0.f : new_max * exp2_scale;
+            const float rescale = exp2f(row_max[h] * exp2_scale - offset);
+            row_max[h] = new_max;
+            float sum = 0.f;
+#pragma unroll
+            for (int j = 0; j < KEY_TILES; j++) {
+#pragma unroll
+                for (int c = 0; c < 2; c++) {
+                    float& v = s[j][2 * h + c];
+                    v = exp2f(fmaf(v, exp2_scale, -offset));
+                    sum += v;
+                }
+            }
+            row_sum[h] = row_sum[h] * rescale + sum;
+#pragma unroll
+            for (int j = 0; j < DIM_TILES; j++) {
+                o[j][2 * h] *= rescale;
+                o[j][2 * h + 1] *= rescale;
+            }
+        }
+        // The accumulators of key tiles 2kk and 2kk+1 are exactly the A fragment of k16 step kk.
+        uint32_t p_frag[BLOCK_N / 16][4];
+#pragma unroll
+        for (int kk = 0; kk < BLOCK_N / 16; kk++) {
+            p_frag[kk][0] = pack_half2(s[2 * kk][0], s[2 * kk][1]);
+            p_frag[kk][1] = pack_half2(s[2 * kk][2], s[2 * kk][3]);
+            p_frag[kk][2] = pack_half2(s[2 * kk + 1][0], s[2 * kk + 1][1]);
+            p_frag[kk][3] = pack_half2(s[2 * kk + 1][2], s[2 * kk + 1][3]);
+        }
+        // O += P·V: ldmatrix.trans of 16 positions × 16 dims yields B fragments of two n8 dim tiles.
+#pragma unroll
+        for (int kk = 0; kk < BLOCK_N / 16; kk++) {
+#pragma unroll
+            for (int jj = 0; jj < DIM_TILES / 2; jj++) {
+                uint32_t b[4];
+                const int key = kk * 16 + (lane & 7) + ((lane >> 3) & 1) * 8, chunk = jj * 2 + (lane >> 4);
+                ldmatrix_x4_trans(b, shared_address(v_tile + swizzled<D>(key, chunk)));
+                mma_16816(o[2 * jj], p_frag[kk], b[0], b[1]);
+                mma_16816(o[2 * jj + 1], p_frag[kk], b[2], b[3]);
+            }
+        }
+    }
+};
+
+template <int D, int WARPS, bool PIPELINED>
 __device__ __forceinline__ void attend(const PrefillParams& p) {
     static_assert(D % 16 == 0 && D <= 256, "head_dim must be a multiple of 16");
     constexpr int BLOCK_M = 16 * WARPS, THREADS = 32 * WARPS;
+    constexpr int BUFFERS = PIPELINED ? 3 : 2;  // K/V tiles in shared memory at once
     constexpr int CHUNKS = D / 8;           // 16-byte chunks of a row
     constexpr int KEY_TILES = BLOCK_N / 8;  // n8 tiles of S
     constexpr int DIM_TILES = D / 8;        // n8 tiles of O
     extern __shared__ __align__(16) __half shared[];
     __half* q_tile = shared;                          // [BLOCK_M][D]
-    __half* k_tiles = q_tile + BLOCK_M * D;           // [2][BLOCK_N][D]
-    __half* v_tiles = k_tiles + 2 * BLOCK_N * D;      // [2][BLOCK_N][D]
+    __half* k_tiles = q_tile + BLOCK_M * D;           // [BUFFERS][BLOCK_N][D]
+    __half* v_tiles = k_tiles + BUFFERS * BLOCK_N * D;  // [BUFFERS][BLOCK_N][D]
 
     const int kv_head = blockIdx.y;
     const int group = p.query_heads / p.kv_heads;
@@ -156,109 +268,60 @@ __device__ __forceinline__ void attend(const PrefillParams& p) {
     }
 
     const float exp2_scale = p.scale * LOG2E;  // exp(scale·(s - m)) = exp2(s·exp2_scale - m·exp2_scale)
-    float o[DIM_TILES][4];
-#pragma unroll
-    for (int j = 0; j < DIM_TILES; j++) o[j][0] = o[j][1] = o[j][2] = o[j][3] = 0.f;
-    float row_max[2] = {-INFINITY, -INFINITY};  // of raw scores q·k (unscaled)
-    float row_sum[2] = {0.f, 0.f};              // this thread's columns only; the quad's four are added at the end
-
-    for (int tile = 0; tile < tiles; tile++) {
-        if (tile + 1 < tiles) load_tile(tile + 1, (tile + 1) & 1);
-        cp_async_commit();  // an empty group on the last tile keeps the wait count below uniform
-        cp_async_wait<1>();
-        __syncthreads();  // this tile's chunks from every thread have landed
-
+    WarpRows<D> state;
+    state.init(row_lo, row_hi);
+    auto overlaps = [&](int tile) {
         const long long tile_lo = range_lo + (long long)tile * BLOCK_N;
-        const bool overlaps = warp_active && tile_lo <= warp_hi && tile_lo + BLOCK_N - 1 >= warp_lo;
-        if (overlaps) {
-            const __half* k_tile = k_tiles + (tile & 1) * BLOCK_N * D;
-            const __half* v_tile = v_tiles + (tile & 1) * BLOCK_N * D;
+        return warp_active && tile_lo <= warp_hi && tile_lo + BLOCK_N - 1 >= warp_lo;
+    };
+    auto key_tile = [&](int tile) { return k_tiles + (tile % BUFFERS) * BLOCK_N * D; };
+    auto value_tile = [&](int tile) { return v_tiles + (tile % BUFFERS) * BLOCK_N * D; };
+    auto tile_start = [&](int tile) { return range_lo + (long long)tile * BLOCK_N; };
 
-            // 2. S = Q·Kᵀ: per k16 step, one ldmatrix.x4 yields B fragments of two n8 key tiles.
-            float s[KEY_TILES][4];
-#pragma unroll
-            for (int j = 0; j < KEY_TILES; j++) s[j][0] = s[j][1] = s[j][2] = s[j][3] = 0.f;
-#pragma unroll
-            for (int kk = 0; kk < D / 16; kk++) {
-#pragma unroll
-                for (int jj = 0; jj < KEY_TILES / 2; jj++) {
-                    uint32_t b[4];
-                    const int key = jj * 16 + (lane & 7) + (lane >> 4) * 8, chunk = kk * 2 + ((lane >> 3) & 1);
-                    ldmatrix_x4(b, shared_address(k_tile + swizzled<D>(key, chunk)));
-                    mma_16816(s[2 * jj], q_frag[kk], b[0], b[1]);
-                    mma_16816(s[2 * jj + 1], q_frag[kk], b[2], b[3]);
-                }
+    if constexpr (!PIPELINED) {
+        for (int tile = 0; tile < tiles; tile++) {
+            if (tile + 1 < tiles) load_tile(tile + 1, (tile + 1) % BUFFERS);
+            cp_async_commit();  // an empty group on the last tile keeps the wait count below uniform
+            cp_async_wait<1>();
+            __syncthreads();  // this tile's chunks from every thread have landed
+            if (overlaps(tile)) {
+                float s[KEY_TILES][4];
+                scores<D>(s, q_frag, key_tile(tile), lane);
+                state.absorb(s, tile_start(tile), value_tile(tile), exp2_scale, lane);
             }
-
-            // 3. Mask to each row's [lo, p], online softmax (fp32), P to fp16 A fragments.
-            uint32_t p_frag[BLOCK_N / 16][4];
+            __syncthreads();  // the next iteration's loads overwrite this tile's buffer
+        }
+    } else {
+        // Tiles t and t + 1 are in shared memory while tile t + 2 is in flight: S of tile t + 1 is issued to the
+        // tensor cores before tile t's softmax, which then runs beside those MMAs instead of after them; one barrier
+        // a tile (after it: tile t's buffer is free, tile t + 2 has landed).
+        if (tiles > 1) load_tile(1, 1);
+        cp_async_commit();
+        cp_async_wait<0>();
+        __syncthreads();  // tiles 0 and 1 have landed
+        if (tiles > 2) load_tile(2, 2);
+        cp_async_commit();
+        float s[KEY_TILES][4], next[KEY_TILES][4];
+        if (overlaps(0)) scores<D>(s, q_frag, key_tile(0), lane);
+        for (int tile = 0; tile < tiles; tile++) {
+            const bool more = tile + 1 < tiles && overlaps(tile + 1);
+            if (more) scores<D>(next, q_frag, key_tile(tile + 1), lane);
+            if (overlaps(tile)) state.absorb(s, tile_start(tile), value_tile(tile), exp2_scale, lane);
+            cp_async_wait<0>();
+            __syncthreads();  // every warp is done with tile t's buffer; tile t + 2 has landed
+            if (tile + 3 < tiles) load_tile(tile + 3, tile % BUFFERS);
+            cp_async_commit();
+            if (more) {
 #pragma unroll
-            for (int h = 0; h < 2; h++) {
-                // The row's range in this tile's columns, clamped to [-1, BLOCK_N] so that 32-bit compares do.
-                const int lo_column = int(max(-1LL, min((long long)BLOCK_N, row_lo[h] - tile_lo)));
-                const int hi_column = int(max(-1LL, min((long long)BLOCK_N, row_hi[h] - tile_lo)));
-                // Most tiles lie wholly inside the row's range (all but the diagonal ones without a window): no mask
-                // then, which saves the compares and selects of 64 columns (ALU was the busiest pipe: ncu, session 12).
-                const bool masked = lo_column > 0 || hi_column < BLOCK_N - 1;
-                float tile_max = -INFINITY;
+                for (int j = 0; j < KEY_TILES; j++)
 #pragma unroll
-                for (int j = 0; j < KEY_TILES; j++) {
-#pragma unroll
-                    for (int c = 0; c < 2; c++) {
-                        const int column = j * 8 + (lane & 3) * 2 + c;
-                        float& v = s[j][2 * h + c];
-                        if (masked && (column < lo_column || column > hi_column)) v = -INFINITY;
-                        tile_max = fmaxf(tile_max, v);
-                    }
-                }
-                tile_max = fmaxf(tile_max, __shfl_xor_sync(0xffffffffu, tile_max, 1));
-                tile_max = fmaxf(tile_max, __shfl_xor_sync(0xffffffffu, tile_max, 2));
-                const float new_max = fmaxf(row_max[h], tile_max);
-                // A row with no key yet keeps max -inf: subtract 0 then, so exp2(-inf) = 0 rather than NaN.
-                const float offset = new_max == -INFINITY ? 0.f : new_max * exp2_scale;
-                const float rescale = exp2f(row_max[h] * exp2_scale - offset);
-                row_max[h] = new_max;
-                float sum = 0.f;
-#pragma unroll
-                for (int j = 0; j < KEY_TILES; j++) {
-#pragma unroll
-                    for (int c = 0; c < 2; c++) {
-                        float& v = s[j][2 * h + c];
-                        v = exp2f(fmaf(v, exp2_scale, -offset));
-                        sum += v;
-                    }
-                }
-                row_sum[h] = row_sum[h] * rescale + sum;
-#pragma unroll
-                for (int j = 0; j < DIM_TILES; j++) {
-                    o[j][2 * h] *= rescale;
-                    o[j][2 * h + 1] *= rescale;
-                }
-            }
-            // The accumulators of key tiles 2kk and 2kk+1 are exactly the A fragment of k16 step kk.
-#pragma unroll
-            for (int kk = 0; kk < BLOCK_N / 16; kk++) {
-                p_frag[kk][0] = pack_half2(s[2 * kk][0], s[2 * kk][1]);
-                p_frag[kk][1] = pack_half2(s[2 * kk][2], s[2 * kk][3]);
-                p_frag[kk][2] = pack_half2(s[2 * kk + 1][0], s[2 * kk + 1][1]);
-                p_frag[kk][3] = pack_half2(s[2 * kk + 1][2], s[2 * kk + 1][3]);
-            }
-
-            // 4. O += P·V: ldmatrix.trans of 16 positions × 16 dims yields B fragments of two n8 dim tiles.
-#pragma unroll
-            for (int kk = 0; kk < BLOCK_N / 16; kk++) {
-#pragma unroll
-                for (int jj = 0; jj < DIM_TILES / 2; jj++) {
-                    uint32_t b[4];
-                    const int key = kk * 16 + (lane & 7) + ((lane >> 3) & 1) * 8, chunk = jj * 2 + (lane >> 4);
-                    ldmatrix_x4_trans(b, shared_address(v_tile + swizzled<D>(key, chunk)));
-                    mma_16816(o[2 * jj], p_frag[kk], b[0], b[1]);
-                    mma_16816(o[2 * jj + 1], p_frag[kk], b[2], b[3]);
-                }
+                    for (int e = 0; e < 4; e++) s[j][e] = next[j][e];
             }
         }
-        __syncthreads();  // the next iteration's loads overwrite this tile's buffer
     }
+    float (&o)[DIM_TILES][4] = state.o;
+    float (&row_max)[2] = state.row_max;
+    float (&row_sum)[2] = state.row_sum;
 
     // Normalise and write this thread's elements of its two rows; lse by the quad's first lane.
 #pragma unroll
@@ -281,9 +344,15 @@ __device__ __forceinline__ void attend(const PrefillParams& p) {
 }
 }  // namespace prefill
 
-#define PREFILL_KERNEL(name, D, WARPS) \
-    extern "C" __global__ void __launch_bounds__(32 * WARPS) name(const __grid_constant__ PrefillParams p) { prefill::attend<D, WARPS>(p); }
-PREFILL_KERNEL(attend_prefill_d64, 64, 4)
-PREFILL_KERNEL(attend_prefill_d128, 128, 4)
-PREFILL_KERNEL(attend_prefill_d64_m128, 64, 8)
-PREFILL_KERNEL(attend_prefill_d128_m128, 128, 8)
+#define PREFILL_KERNEL(name, D, WARPS, PIPELINED)                                                                    \
+    extern "C" __global__ void __launch_bounds__(32 * WARPS) name(const __grid_constant__ PrefillParams p) { \
+        prefill::attend<D, WARPS, PIPELINED>(p);                                                              \
+    }
+PREFILL_KERNEL(attend_prefill_d64, 64, 4, false)
+PREFILL_KERNEL(attend_prefill_d128, 128, 4, false)
+PREFILL_KERNEL(attend_prefill_d64_m128, 64, 8, false)
+PREFILL_KERNEL(attend_prefill_d128_m128, 128, 8, false)
+PREFILL_KERNEL(attend_prefill_d64_pipelined, 64, 4, true)
+PREFILL_KERNEL(attend_prefill_d128_pipelined, 128, 4, true)
+PREFILL_KERNEL(attend_prefill_d64_m128_pipelined, 64, 8, true)
+PREFILL_KERNEL(attend_prefill_d128_m128_pipelined, 128, 8, true)
