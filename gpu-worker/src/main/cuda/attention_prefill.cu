@@ -10,10 +10,10 @@
 //
 // Launch: grid (ceil(tokens·group / BLOCK_M), kv_heads), THREADS = 32·WARPS, BLOCK_M = 16·WARPS rows: attend_prefill_d<D>
 //   has 4 warps (64 rows), attend_prefill_d<D>_m128 8 warps (128 rows: each K/V tile staged once for twice the rows,
-//   and twice the warps resident to hide the MMA and exp latencies); the *_pipelined kernels keep three K/V tiles and
-//   issue a tile's S = Q·Kᵀ before the previous tile's softmax, so that the softmax runs beside MMAs. Dynamic shared
-//   memory Q[BLOCK_M][D] + K[BUFFERS][BLOCK_N][D] + V[BUFFERS][BLOCK_N][D] fp16 = (BLOCK_M + 128·BUFFERS)·D·2 bytes
-//   (D 128: 80 KiB for 64 rows and 2 buffers, 96 for 128 rows; 112 and 128 KiB with 3).
+//   and 1 CTA of 8 warps an SM instead of 2 of 4: 128 rows measured 8% faster). Dynamic shared memory
+//   Q[BLOCK_M][D] + K[2][BLOCK_N][D] + V[2][BLOCK_N][D] fp16 = (BLOCK_M + 256)·D·2 bytes (D 128: 80 KiB for 64 rows,
+//   96 KiB for 128). (Session 12 also tried three K/V tiles with each tile's S issued before the previous tile's
+//   softmax, commit 65d1e31: 5% slower at 128 rows, 1% faster at 64; not kept.)
 //   blockIdx.x runs the M tiles backwards: the last queries have the most keys, so the longest CTAs start first.
 //   Warp w owns rows 16w..16w+15 of the CTA: its Q fragments (registers), its scores S (16 × BLOCK_N, fp32
 //   accumulators), its online-softmax state and its output O (16 × D fp32 accumulators).
@@ -184,11 +184,11 @@ struct WarpRows {
     }
 };
 
-template <int D, int WARPS, bool PIPELINED>
+template <int D, int WARPS>
 __device__ __forceinline__ void attend(const PrefillParams& p) {
     static_assert(D % 16 == 0 && D <= 256, "head_dim must be a multiple of 16");
     constexpr int BLOCK_M = 16 * WARPS, THREADS = 32 * WARPS;
-    constexpr int BUFFERS = PIPELINED ? 3 : 2;  // K/V tiles in shared memory at once
+    constexpr int BUFFERS = 2;  // K/V tiles in shared memory at once: double buffering
     constexpr int CHUNKS = D / 8;           // 16-byte chunks of a row
     constexpr int KEY_TILES = BLOCK_N / 8;  // n8 tiles of S
     constexpr int DIM_TILES = D / 8;        // n8 tiles of O
@@ -278,46 +278,17 @@ __device__ __forceinline__ void attend(const PrefillParams& p) {
     auto value_tile = [&](int tile) { return v_tiles + (tile % BUFFERS) * BLOCK_N * D; };
     auto tile_start = [&](int tile) { return range_lo + (long long)tile * BLOCK_N; };
 
-    if constexpr (!PIPELINED) {
-        for (int tile = 0; tile < tiles; tile++) {
-            if (tile + 1 < tiles) load_tile(tile + 1, (tile + 1) % BUFFERS);
-            cp_async_commit();  // an empty group on the last tile keeps the wait count below uniform
-            cp_async_wait<1>();
-            __syncthreads();  // this tile's chunks from every thread have landed
-            if (overlaps(tile)) {
-                float s[KEY_TILES][4];
-                scores<D>(s, q_frag, key_tile(tile), lane);
-                state.absorb(s, tile_start(tile), value_tile(tile), exp2_scale, lane);
-            }
-            __syncthreads();  // the next iteration's loads overwrite this tile's buffer
+    for (int tile = 0; tile < tiles; tile++) {
+        if (tile + 1 < tiles) load_tile(tile + 1, (tile + 1) % BUFFERS);
+        cp_async_commit();  // an empty group on the last tile keeps the wait count below uniform
+        cp_async_wait<1>();
+        __syncthreads();  // this tile's chunks from every thread have landed
+        if (overlaps(tile)) {
+            float s[KEY_TILES][4];
+            scores<D>(s, q_frag, key_tile(tile), lane);
+            state.absorb(s, tile_start(tile), value_tile(tile), exp2_scale, lane);
         }
-    } else {
-        // Tiles t and t + 1 are in shared memory while tile t + 2 is in flight: S of tile t + 1 is issued to the
-        // tensor cores before tile t's softmax, which then runs beside those MMAs instead of after them; one barrier
-        // a tile (after it: tile t's buffer is free, tile t + 2 has landed).
-        if (tiles > 1) load_tile(1, 1);
-        cp_async_commit();
-        cp_async_wait<0>();
-        __syncthreads();  // tiles 0 and 1 have landed
-        if (tiles > 2) load_tile(2, 2);
-        cp_async_commit();
-        float s[KEY_TILES][4], next[KEY_TILES][4];
-        if (overlaps(0)) scores<D>(s, q_frag, key_tile(0), lane);
-        for (int tile = 0; tile < tiles; tile++) {
-            const bool more = tile + 1 < tiles && overlaps(tile + 1);
-            if (more) scores<D>(next, q_frag, key_tile(tile + 1), lane);
-            if (overlaps(tile)) state.absorb(s, tile_start(tile), value_tile(tile), exp2_scale, lane);
-            cp_async_wait<0>();
-            __syncthreads();  // every warp is done with tile t's buffer; tile t + 2 has landed
-            if (tile + 3 < tiles) load_tile(tile + 3, tile % BUFFERS);
-            cp_async_commit();
-            if (more) {
-#pragma unroll
-                for (int j = 0; j < KEY_TILES; j++)
-#pragma unroll
-                    for (int e = 0; e < 4; e++) s[j][e] = next[j][e];
-            }
-        }
+        __syncthreads();  // the next iteration's loads overwrite this tile's buffer
     }
     float (&o)[DIM_TILES][4] = state.o;
     float (&row_max)[2] = state.row_max;
@@ -344,15 +315,9 @@ __device__ __forceinline__ void attend(const PrefillParams& p) {
 }
 }  // namespace prefill
 
-#define PREFILL_KERNEL(name, D, WARPS, PIPELINED)                                                                    \
-    extern "C" __global__ void __launch_bounds__(32 * WARPS) name(const __grid_constant__ PrefillParams p) { \
-        prefill::attend<D, WARPS, PIPELINED>(p);                                                              \
-    }
-PREFILL_KERNEL(attend_prefill_d64, 64, 4, false)
-PREFILL_KERNEL(attend_prefill_d128, 128, 4, false)
-PREFILL_KERNEL(attend_prefill_d64_m128, 64, 8, false)
-PREFILL_KERNEL(attend_prefill_d128_m128, 128, 8, false)
-PREFILL_KERNEL(attend_prefill_d64_pipelined, 64, 4, true)
-PREFILL_KERNEL(attend_prefill_d128_pipelined, 128, 4, true)
-PREFILL_KERNEL(attend_prefill_d64_m128_pipelined, 64, 8, true)
-PREFILL_KERNEL(attend_prefill_d128_m128_pipelined, 128, 8, true)
+#define PREFILL_KERNEL(name, D, WARPS) \
+    extern "C" __global__ void __launch_bounds__(32 * WARPS) name(const __grid_constant__ PrefillParams p) { prefill::attend<D, WARPS>(p); }
+PREFILL_KERNEL(attend_prefill_d64, 64, 4)
+PREFILL_KERNEL(attend_prefill_d128, 128, 4)
+PREFILL_KERNEL(attend_prefill_d64_m128, 64, 8)
+PREFILL_KERNEL(attend_prefill_d128_m128, 128, 8)

@@ -15,31 +15,20 @@ import io.vecinfer.kvcache.KvLayout;
 public final class PrefillAttention {
     static final int BLOCK_N = 64; // as in attention_prefill.cu
 
-    /**
-     * The kernel: a CTA of 64 rows (4 warps, attend_prefill_d*) or 128 (8 warps, *_m128), with two K/V buffers, or with
-     * three and each tile's scores issued before the previous tile's softmax (*_pipelined). The same sums either way.
-     */
+    /** A CTA's rows: 64 (4 warps, attend_prefill_d*) or 128 (8 warps, attend_prefill_d*_m128); the same sums either way. */
     public enum Rows {
-        M64(4, false), M128(8, false), M64_PIPELINED(4, true), M128_PIPELINED(8, true);
+        M64(4, ""), M128(8, "_m128");
 
         final int warps;
-        final boolean pipelined;
+        final String suffix;
 
-        Rows(int warps, boolean pipelined) {
+        Rows(int warps, String suffix) {
             this.warps = warps;
-            this.pipelined = pipelined;
+            this.suffix = suffix;
         }
 
         int rows() {
             return 16 * warps;
-        }
-
-        int buffers() {
-            return pipelined ? 3 : 2;
-        }
-
-        String suffix() {
-            return (warps == 8 ? "_m128" : "") + (pipelined ? "_pipelined" : "");
         }
     }
 
@@ -70,9 +59,9 @@ public final class PrefillAttention {
         return headDim == 64 || headDim == 128;
     }
 
-    /** Dynamic shared memory of one CTA: Q[rows][D] + K and V [buffers][BLOCK_N][D], all fp16. */
+    /** Dynamic shared memory of one CTA: Q[rows][D] + double-buffered K and V [2][BLOCK_N][D], all fp16. */
     static int sharedBytes(Rows rows, int headDim) {
-        return (rows.rows() + 2 * rows.buffers() * BLOCK_N) * headDim * Short.BYTES;
+        return (rows.rows() + 4 * BLOCK_N) * headDim * Short.BYTES;
     }
 
     /** See {@link WindowAttention#attend}; head_dim must be 64 or 128 ({@link #supports}). */
@@ -80,7 +69,7 @@ public final class PrefillAttention {
                        int start, int tokens, float scale, DeviceBuffer.Slice out, DeviceBuffer.Slice lse) {
         if (!supports(layout.headDim())) throw new IllegalArgumentException("the prefill kernel has head_dim 64 and 128, not " + layout.headDim());
         int pairs = tokens * layout.groupSize();
-        device.module("attention_prefill").kernel("attend_prefill_d" + layout.headDim() + rows.suffix())
+        device.module("attention_prefill").kernel("attend_prefill_d" + layout.headDim() + rows.suffix)
                 .launch((pairs + rows.rows() - 1) / rows.rows(), layout.kvHeads(), 1, 32 * rows.warps, sharedBytes(rows, layout.headDim()),
                         params(q, keyRing, valueRing, out, lse, start, tokens, capacity, window, layout, scale));
     }
