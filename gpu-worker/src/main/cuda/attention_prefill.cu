@@ -188,14 +188,13 @@ template <int D, int WARPS>
 __device__ __forceinline__ void attend(const PrefillParams& p) {
     static_assert(D % 16 == 0 && D <= 256, "head_dim must be a multiple of 16");
     constexpr int BLOCK_M = 16 * WARPS, THREADS = 32 * WARPS;
-    constexpr int BUFFERS = 2;  // K/V tiles in shared memory at once: double buffering
     constexpr int CHUNKS = D / 8;           // 16-byte chunks of a row
     constexpr int KEY_TILES = BLOCK_N / 8;  // n8 tiles of S
     constexpr int DIM_TILES = D / 8;        // n8 tiles of O
     extern __shared__ __align__(16) __half shared[];
     __half* q_tile = shared;                          // [BLOCK_M][D]
-    __half* k_tiles = q_tile + BLOCK_M * D;           // [BUFFERS][BLOCK_N][D]
-    __half* v_tiles = k_tiles + BUFFERS * BLOCK_N * D;  // [BUFFERS][BLOCK_N][D]
+    __half* k_tiles = q_tile + BLOCK_M * D;           // [2][BLOCK_N][D]
+    __half* v_tiles = k_tiles + 2 * BLOCK_N * D;      // [2][BLOCK_N][D]
 
     const int kv_head = blockIdx.y;
     const int group = p.query_heads / p.kv_heads;
@@ -270,23 +269,16 @@ __device__ __forceinline__ void attend(const PrefillParams& p) {
     const float exp2_scale = p.scale * LOG2E;  // exp(scale·(s - m)) = exp2(s·exp2_scale - m·exp2_scale)
     WarpRows<D> state;
     state.init(row_lo, row_hi);
-    auto overlaps = [&](int tile) {
-        const long long tile_lo = range_lo + (long long)tile * BLOCK_N;
-        return warp_active && tile_lo <= warp_hi && tile_lo + BLOCK_N - 1 >= warp_lo;
-    };
-    auto key_tile = [&](int tile) { return k_tiles + (tile % BUFFERS) * BLOCK_N * D; };
-    auto value_tile = [&](int tile) { return v_tiles + (tile % BUFFERS) * BLOCK_N * D; };
-    auto tile_start = [&](int tile) { return range_lo + (long long)tile * BLOCK_N; };
-
     for (int tile = 0; tile < tiles; tile++) {
-        if (tile + 1 < tiles) load_tile(tile + 1, (tile + 1) % BUFFERS);
+        if (tile + 1 < tiles) load_tile(tile + 1, (tile + 1) & 1);
         cp_async_commit();  // an empty group on the last tile keeps the wait count below uniform
         cp_async_wait<1>();
         __syncthreads();  // this tile's chunks from every thread have landed
-        if (overlaps(tile)) {
+        const long long tile_lo = range_lo + (long long)tile * BLOCK_N;
+        if (warp_active && tile_lo <= warp_hi && tile_lo + BLOCK_N - 1 >= warp_lo) {
             float s[KEY_TILES][4];
-            scores<D>(s, q_frag, key_tile(tile), lane);
-            state.absorb(s, tile_start(tile), value_tile(tile), exp2_scale, lane);
+            scores<D>(s, q_frag, k_tiles + (tile & 1) * BLOCK_N * D, lane);
+            state.absorb(s, tile_lo, v_tiles + (tile & 1) * BLOCK_N * D, exp2_scale, lane);
         }
         __syncthreads();  // the next iteration's loads overwrite this tile's buffer
     }

@@ -10,7 +10,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -20,8 +21,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 /**
  * {@link TensorMaps}: where it cannot encode, it says why, naming the JVM options or the driver library that is missing
  * (checked in JVMs started without each option, and, on a machine without a driver, in this one); on a GPU, the driver
- * encodes a valid description into 128 bytes, deterministically, and refuses an invalid one with its CUresult and the
- * description. That kernels read the maps right is WgmmaMatmulTest's (TMA against cp.async loads, bit for bit).
+ * encodes a valid description into 128 bytes that depend on it, keeps the map for the next launch that describes the
+ * same tensor, and refuses an invalid one with its CUresult and the description. That kernels read the maps right is WgmmaMatmulTest's (TMA against cp.async loads, bit for bit).
  */
 class TensorMapsTest {
 
@@ -51,8 +52,10 @@ class TensorMapsTest {
             byte[] bytes = map.bytes();
             assertEquals(TensorMap.BYTES, bytes.length);
             assertNotEquals(0, nonZero(bytes), "an encoded map is not all zeros");
-            assertArrayEquals(bytes, TensorMaps.encode2d(DType.BF16, data.address(), 4096, 256, 4096 * 2, 64, 128, TensorMaps.Swizzle.BYTES_128).bytes(),
-                    "the same description, the same map");
+            assertSame(map, TensorMaps.encode2d(DType.BF16, data.address(), 4096, 256, 4096 * 2, 64, 128, TensorMaps.Swizzle.BYTES_128),
+                    "the same description: the map kept from the first encoding");
+            byte[] elsewhere = TensorMaps.encode2d(DType.BF16, data.address() + 4096 * 2, 4096, 255, 4096 * 2, 64, 128, TensorMaps.Swizzle.BYTES_128).bytes();
+            assertFalse(java.util.Arrays.equals(bytes, elsewhere), "a map describes its tensor: another address and shape, other bytes");
             // 128 bf16 = 256 bytes in a box row: wider than the 128-byte swizzle allows.
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                     () -> TensorMaps.encode2d(DType.BF16, data.address(), 4096, 256, 4096 * 2, 128, 128, TensorMaps.Swizzle.BYTES_128));

@@ -9,9 +9,7 @@ import io.vecinfer.safetensors.DType;
 import io.vecinfer.tensor.Half;
 import io.vecinfer.tensor.WeightMatrix;
 
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * The projections y[rows][out] = x · Wᵀ (+ bias), weights in their stored type, fp32 x, fp32 sums, fp32 y, in one of
@@ -206,12 +204,6 @@ public final class Matmul implements AutoCloseable {
     private final WgmmaLoads wgmmaLoads;
     private final WgmmaGrid wgmmaGrid;
     private DeviceBuffer halfScratch, splitScratch, wgmmaScratch;
-    /** The weights' tensor maps by tile width (W is read in boxes of BN rows), encoded once per weight. */
-    private final Map<DeviceMatrix, TensorMap> weightMaps = new HashMap<>(), narrowWeightMaps = new HashMap<>();
-    /** The last activation map, and what it describes: the scratch x is converted into moves only when it grows. */
-    private TensorMap activationMap;
-    private long activationMapAddress = -1, activationMapRows = -1, activationMapCols = -1;
-    private DType activationMapType;
 
     /**
      * Loads by TMA where tensor maps can be encoded (and -Dvecinfer.matmul.tma is not false), else by cp.async; a CTA per
@@ -323,23 +315,15 @@ public final class Matmul implements AutoCloseable {
     }
 
     /** W's map, [out][in] read in boxes of bn rows × 64 k with 128-byte swizzle (matmul_wgmma.cu's stage layout). */
-    private TensorMap weightMap(DeviceMatrix w, int bn) {
-        Map<DeviceMatrix, TensorMap> maps = bn == 128 ? narrowWeightMaps : weightMaps;
-        return maps.computeIfAbsent(w, m -> TensorMaps.encode2d(m.dtype(), m.data().address(), m.cols(), m.rows(), (long) m.cols() * Short.BYTES,
-                WGMMA_BK, bn, TensorMaps.Swizzle.BYTES_128));
+    private static TensorMap weightMap(DeviceMatrix w, int bn) {
+        return TensorMaps.encode2d(w.dtype(), w.data().address(), w.cols(), w.rows(), (long) w.cols() * Short.BYTES, WGMMA_BK, bn,
+                TensorMaps.Swizzle.BYTES_128);
     }
 
-    /** x16's map, [rows][in] in boxes of 128 rows × 64 k, re-encoded only when the scratch, the row count or the width changed. */
-    private TensorMap activationMap(DType type, DeviceBuffer.Slice x16, int rows, int in) {
-        long address = x16.buffer().address() + x16.byteOffset();
-        if (address != activationMapAddress || rows != activationMapRows || in != activationMapCols || type != activationMapType) {
-            activationMap = TensorMaps.encode2d(type, address, in, rows, (long) in * Short.BYTES, WGMMA_BK, WGMMA_BM, TensorMaps.Swizzle.BYTES_128);
-            activationMapAddress = address;
-            activationMapRows = rows;
-            activationMapCols = in;
-            activationMapType = type;
-        }
-        return activationMap;
+    /** x16's map, [rows][in] in boxes of 128 rows × 64 k, likewise. */
+    private static TensorMap activationMap(DType type, DeviceBuffer.Slice x16, int rows, int in) {
+        return TensorMaps.encode2d(type, x16.buffer().address() + x16.byteOffset(), in, rows, (long) in * Short.BYTES, WGMMA_BK, WGMMA_BM,
+                TensorMaps.Swizzle.BYTES_128);
     }
 
     /** x (rows × w.cols() fp32) rounded to the weight's 16-bit type in the scratch buffer, as GEMM and WGMMA read it. */
