@@ -2,7 +2,7 @@
 """fp16 peer of io.vecinfer.bench.AttentionBenchmark: torch.nn.functional.scaled_dot_product_attention on the same
 Llama-3.1-8B heads (32 query heads, 8 KV heads, head_dim 128), median of CUDA event times after warm-up; prints JSON.
 
-  prefill: 4096 query tokens, batch 1, is_causal=True, enable_gqa=True; FLOPs as the Java benchmark counts them,
+  prefill: 4096 and 32768 query tokens, batch 1, is_causal=True, enable_gqa=True; FLOPs as the Java benchmark counts them,
            4 * head_dim per (query head, query, key) pair inside the causal mask.
   decode:  1 query token over contexts 32768 and 131072, batch 1 and 8 (one batched call), enable_gqa=True;
            bytes = the keys and values read.
@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 
 QUERY_HEADS, KV_HEADS, HEAD_DIM, WARMUP = 32, 8, 128, 5
-PREFILL_TOKENS, CONTEXTS, BATCHES = 4096, (32768, 131072), (1, 8)
+PREFILL_TOKENS, CONTEXTS, BATCHES = (4096, 32768), (32768, 131072), (1, 8)
 L2_BYTES, PEAK_BYTES_PER_S = 50 << 20, 4.22e12
 
 
@@ -44,8 +44,7 @@ def summary(times):
     return {"median_ms": round(statistics.median(times), 4), "min_ms": round(min(times), 4), "max_ms": round(max(times), 4)}
 
 
-def prefill(runs):
-    n = PREFILL_TOKENS
+def prefill(n, runs):
     per_run = 2 * 2 * KV_HEADS * n * HEAD_DIM + 2 * 2 * QUERY_HEADS * n * HEAD_DIM
     copies = copies_beyond_l2(per_run)
     qs = [torch.randn(1, QUERY_HEADS, n, HEAD_DIM, device="cuda", dtype=torch.float16) for _ in range(copies)]
@@ -56,6 +55,7 @@ def prefill(runs):
     result = {"tokens": n, "batch": 1, "causal": True, "input_copies": copies, **summary(times), "flops": flops,
               "tflop_per_s": round(flops / statistics.median(times) / 1e9, 1)}
     del qs, ks, vs
+    torch.cuda.empty_cache()
     return result
 
 
@@ -83,7 +83,8 @@ def main():
     torch.manual_seed(0)
     result = {"benchmark": "torch sdpa fp16: causal prefill, enable_gqa decode", "device": torch.cuda.get_device_name(),
               "torch": torch.__version__, "query_heads": QUERY_HEADS, "kv_heads": KV_HEADS, "head_dim": HEAD_DIM, "runs": runs,
-              "prefill": prefill(runs), "decode": [decode(b, c, runs) for c in CONTEXTS for b in BATCHES]}
+              "prefill": prefill(PREFILL_TOKENS[0], runs),
+              "prefill_lengths": [prefill(n, runs) for n in PREFILL_TOKENS], "decode": [decode(b, c, runs) for c in CONTEXTS for b in BATCHES]}
     print(json.dumps(result, indent=1))
 
 

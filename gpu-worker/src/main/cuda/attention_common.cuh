@@ -6,15 +6,24 @@
 
 // Tokens of a sequence of `length` that a windowed cache has encoded: the newest R always stay in the window,
 // blocks of R are encoded once 2R have arrived (io.vecinfer.quant.ResidualWindow.compressedTokens).
-__device__ __forceinline__ long long compressed_tokens(long long length, int r) {
-    return length < 2LL * r ? 0 : (length - r) / r * r;
+template <typename Int>
+__device__ __forceinline__ Int compressed_tokens_as(Int length, int r) {
+    return length < Int(2) * r ? Int(0) : (length - r) / r * r;
 }
+__device__ __forceinline__ long long compressed_tokens(long long length, int r) { return compressed_tokens_as<long long>(length, r); }
 
 // First position a query at `position` attends: 0 for window 0 (the whole history), else the first position the
 // windowed cache still holds in fp16 (io.vecinfer.cuda.attention.WindowAttention.windowStart). Non-decreasing
 // in position, so a block of consecutive queries reads [window_start(first), last].
 __device__ __forceinline__ long long window_start(long long position, int window) {
     return window == 0 ? 0 : compressed_tokens(position + 1, window);
+}
+
+// The same rule in 32-bit arithmetic, for positions below 2^31 - 1 (a call's positions are: int start + tokens). Where
+// it differs is the code: 32-bit division is inline, 64-bit division a subroutine whose per-lane branches make ptxas take
+// what follows for divergent code, and serialize every wgmma there (its warning C7520; attention_prefill_wgmma.cu).
+__device__ __forceinline__ int window_start_32(int position, int window) {
+    return window == 0 ? 0 : compressed_tokens_as<int>(position + 1, window);
 }
 
 // One warp's online-softmax step over a tile of `len` scores of one head, the warp-per-head bookkeeping of the

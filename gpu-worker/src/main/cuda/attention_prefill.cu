@@ -34,30 +34,10 @@
 // fp16's range (|q| > 65504) would overflow; the model's post-RoPE queries are far below it.
 // head_dim 64 and 128 are instantiated (attend_prefill_d64/_d128); other sizes use attend_window.
 #include <cstdint>
-#include "numeric.cuh"
-#include "attention_common.cuh"
-#include "mma_fragments.cuh"
-
-// Launch parameters, one by-value struct (io.vecinfer.cuda.attention.PrefillAttention mirrors it field by field).
-struct PrefillParams {
-    const float* q;           // [tokens][query_heads][D] fp32
-    const __half* key_ring;   // [capacity][kv_heads][D] fp16, slot = position % capacity
-    const __half* value_ring; // [capacity][kv_heads][D] fp16
-    float* out;               // [tokens][query_heads][D] fp32
-    float* lse;               // [tokens][query_heads] fp32, or null
-    int start;                // position of query token 0
-    int tokens;               // query tokens
-    int capacity;             // ring slots
-    int window;               // 0: attend from position 0; R: from window_start(p, R)
-    int query_heads;
-    int kv_heads;
-    float scale;              // softmax scale, > 0
-};
-static_assert(sizeof(PrefillParams) == 72, "PrefillAttention.params mirrors this layout");
+#include "attention_prefill_rows.cuh"
 
 namespace prefill {
 constexpr int BLOCK_N = 64;
-constexpr float LOG2E = 1.4426950408889634f;
 
 __device__ __forceinline__ uint32_t shared_address(const void* p) { return uint32_t(__cvta_generic_to_shared(p)); }
 
@@ -94,95 +74,22 @@ __device__ __forceinline__ void scores(float (&s)[BLOCK_N / 8][4], const uint32_
     }
 }
 
-// One thread's share of a warp's 16 rows: its two rows' ranges, online-softmax state and output accumulators.
+// O += P·V for one warp's 16 rows: P (fp16 A fragments, RowState::softmax) times the BLOCK_N × D value tile; ldmatrix.trans
+// of 16 positions × 16 dims yields B fragments of two n8 dim tiles.
 template <int D>
-struct WarpRows {
-    static constexpr int KEY_TILES = BLOCK_N / 8, DIM_TILES = D / 8;
-    float o[DIM_TILES][4];
-    float row_max[2];  // of raw scores q·k (unscaled)
-    float row_sum[2];  // this thread's columns only; the quad's four are added at the end
-    long long row_lo[2], row_hi[2];
-
-    __device__ __forceinline__ void init(const long long (&lo)[2], const long long (&hi)[2]) {
+__device__ __forceinline__ void add_values(float (&o)[D / 8][4], const uint32_t (&p_frag)[BLOCK_N / 16][4], const __half* v_tile, int lane) {
 #pragma unroll
-        for (int j = 0; j < DIM_TILES; j++) o[j][0] = o[j][1] = o[j][2] = o[j][3] = 0.f;
+    for (int kk = 0; kk < BLOCK_N / 16; kk++) {
 #pragma unroll
-        for (int h = 0; h < 2; h++) {
-            row_max[h] = -INFINITY;
-            row_sum[h] = 0.f;
-            row_lo[h] = lo[h];
-            row_hi[h] = hi[h];
+        for (int jj = 0; jj < D / 16; jj++) {
+            uint32_t b[4];
+            const int key = kk * 16 + (lane & 7) + ((lane >> 3) & 1) * 8, chunk = jj * 2 + (lane >> 4);
+            ldmatrix_x4_trans(b, shared_address(v_tile + swizzled<D>(key, chunk)));
+            mma_16816(o[2 * jj], p_frag[kk], b[0], b[1]);
+            mma_16816(o[2 * jj + 1], p_frag[kk], b[2], b[3]);
         }
     }
-
-    // Takes in the scores s of the key tile starting at position tile_lo: masks them to each row's [lo, p], updates
-    // the online softmax (fp32), rounds P to fp16 A fragments and adds P·V (V's tile at v_tile) into o.
-    __device__ __forceinline__ void absorb(float (&s)[KEY_TILES][4], long long tile_lo, const __half* v_tile, float exp2_scale, int lane) {
-#pragma unroll
-        for (int h = 0; h < 2; h++) {
-            // The row's range in this tile's columns, clamped to [-1, BLOCK_N] so that 32-bit compares do.
-            const int lo_column = int(max(-1LL, min((long long)BLOCK_N, row_lo[h] - tile_lo)));
-            const int hi_column = int(max(-1LL, min((long long)BLOCK_N, row_hi[h] - tile_lo)));
-            // Most tiles lie wholly inside the row's range (all but the diagonal ones without a window): no mask then.
-            const bool masked = lo_column > 0 || hi_column < BLOCK_N - 1;
-            float tile_max = -INFINITY;
-#pragma unroll
-            for (int j = 0; j < KEY_TILES; j++) {
-#pragma unroll
-                for (int c = 0; c < 2; c++) {
-                    const int column = j * 8 + (lane & 3) * 2 + c;
-                    float& v = s[j][2 * h + c];
-                    if (masked && (column < lo_column || column > hi_column)) v = -INFINITY;
-                    tile_max = fmaxf(tile_max, v);
-                }
-            }
-            tile_max = fmaxf(tile_max, __shfl_xor_sync(0xffffffffu, tile_max, 1));
-            tile_max = fmaxf(tile_max, __shfl_xor_sync(0xffffffffu, tile_max, 2));
-            const float new_max = fmaxf(row_max[h], tile_max);
-            // A row with no key yet keeps max -inf: subtract 0 then, so exp2(-inf) = 0 rather than NaN.
-            const float offset = new_max == -INFINITY ? 0.f : new_max * exp2_scale;
-            const float rescale = exp2f(row_max[h] * exp2_scale - offset);
-            row_max[h] = new_max;
-            float sum = 0.f;
-#pragma unroll
-            for (int j = 0; j < KEY_TILES; j++) {
-#pragma unroll
-                for (int c = 0; c < 2; c++) {
-                    float& v = s[j][2 * h + c];
-                    v = exp2f(fmaf(v, exp2_scale, -offset));
-                    sum += v;
-                }
-            }
-            row_sum[h] = row_sum[h] * rescale + sum;
-#pragma unroll
-            for (int j = 0; j < DIM_TILES; j++) {
-                o[j][2 * h] *= rescale;
-                o[j][2 * h + 1] *= rescale;
-            }
-        }
-        // The accumulators of key tiles 2kk and 2kk+1 are exactly the A fragment of k16 step kk.
-        uint32_t p_frag[BLOCK_N / 16][4];
-#pragma unroll
-        for (int kk = 0; kk < BLOCK_N / 16; kk++) {
-            p_frag[kk][0] = pack_half2(s[2 * kk][0], s[2 * kk][1]);
-            p_frag[kk][1] = pack_half2(s[2 * kk][2], s[2 * kk][3]);
-            p_frag[kk][2] = pack_half2(s[2 * kk + 1][0], s[2 * kk + 1][1]);
-            p_frag[kk][3] = pack_half2(s[2 * kk + 1][2], s[2 * kk + 1][3]);
-        }
-        // O += P·V: ldmatrix.trans of 16 positions × 16 dims yields B fragments of two n8 dim tiles.
-#pragma unroll
-        for (int kk = 0; kk < BLOCK_N / 16; kk++) {
-#pragma unroll
-            for (int jj = 0; jj < DIM_TILES / 2; jj++) {
-                uint32_t b[4];
-                const int key = kk * 16 + (lane & 7) + ((lane >> 3) & 1) * 8, chunk = jj * 2 + (lane >> 4);
-                ldmatrix_x4_trans(b, shared_address(v_tile + swizzled<D>(key, chunk)));
-                mma_16816(o[2 * jj], p_frag[kk], b[0], b[1]);
-                mma_16816(o[2 * jj + 1], p_frag[kk], b[2], b[3]);
-            }
-        }
-    }
-};
+}
 
 template <int D, int WARPS>
 __device__ __forceinline__ void attend(const PrefillParams& p) {
@@ -241,17 +148,10 @@ __device__ __forceinline__ void attend(const PrefillParams& p) {
     load_tile(0, 0);
     cp_async_commit();
 
-    // This thread's two rows: r0 = 16·warp + lane/4 (fragment elements 0, 1) and r0 + 8 (elements 2, 3).
+    // This thread's two rows: 16·warp + lane / 4 and 8 below.
+    int row_pair[2];
     long long row_lo[2], row_hi[2];
-    bool row_valid[2];
-#pragma unroll
-    for (int h = 0; h < 2; h++) {
-        const int pair = first_pair + warp * 16 + lane / 4 + 8 * h;
-        row_valid[h] = pair < pairs;
-        const long long position = (long long)p.start + pair / group;
-        row_lo[h] = row_valid[h] ? window_start(position, p.window) : 1;  // padding: an empty range [1, 0]
-        row_hi[h] = row_valid[h] ? position : 0;
-    }
+    thread_rows(p, first_pair, warp, lane, group, row_pair, row_lo, row_hi);
     // The warp's union of ranges, for skipping tiles it has nothing to do with; a warp of padding rows only skips all.
     const int warp_first_pair = first_pair + warp * 16;
     const bool warp_active = warp_first_pair < pairs;
@@ -267,7 +167,7 @@ __device__ __forceinline__ void attend(const PrefillParams& p) {
     }
 
     const float exp2_scale = p.scale * LOG2E;  // exp(scale·(s - m)) = exp2(s·exp2_scale - m·exp2_scale)
-    WarpRows<D> state;
+    RowState<KEY_TILES, DIM_TILES> state;
     state.init(row_lo, row_hi);
     for (int tile = 0; tile < tiles; tile++) {
         if (tile + 1 < tiles) load_tile(tile + 1, (tile + 1) & 1);
@@ -278,32 +178,15 @@ __device__ __forceinline__ void attend(const PrefillParams& p) {
         if (warp_active && tile_lo <= warp_hi && tile_lo + BLOCK_N - 1 >= warp_lo) {
             float s[KEY_TILES][4];
             scores<D>(s, q_frag, k_tiles + (tile & 1) * BLOCK_N * D, lane);
-            state.absorb(s, tile_lo, v_tiles + (tile & 1) * BLOCK_N * D, exp2_scale, lane);
+            float rescale[2];
+            uint32_t p_frag[BLOCK_N / 16][4];
+            state.softmax(s, tile_lo, exp2_scale, lane, rescale, p_frag);
+            state.rescale_output(rescale);
+            add_values<D>(state.o, p_frag, v_tiles + (tile & 1) * BLOCK_N * D, lane);
         }
         __syncthreads();  // the next iteration's loads overwrite this tile's buffer
     }
-    float (&o)[DIM_TILES][4] = state.o;
-    float (&row_max)[2] = state.row_max;
-    float (&row_sum)[2] = state.row_sum;
-
-    // Normalise and write this thread's elements of its two rows; lse by the quad's first lane.
-#pragma unroll
-    for (int h = 0; h < 2; h++) {
-        float sum = row_sum[h];
-        sum += __shfl_xor_sync(0xffffffffu, sum, 1);
-        sum += __shfl_xor_sync(0xffffffffu, sum, 2);
-        if (!row_valid[h]) continue;
-        const int pair = first_pair + warp * 16 + lane / 4 + 8 * h;
-        const int token = pair / group, head = kv_head * group + pair % group;
-        const size_t row = size_t(token) * p.query_heads + head;
-        const float inv = 1.f / sum;  // sum ≥ 1: the row's max term is exp(0)
-        float* dst = p.out + row * D + (lane & 3) * 2;
-#pragma unroll
-        for (int j = 0; j < DIM_TILES; j++) {
-            *reinterpret_cast<float2*>(dst + j * 8) = make_float2(o[j][2 * h] * inv, o[j][2 * h + 1] * inv);
-        }
-        if (p.lse != nullptr && (lane & 3) == 0) p.lse[row] = row_max[h] * p.scale + logf(sum);
-    }
+    state.store(p, row_pair, group, kv_head, lane);
 }
 }  // namespace prefill
 

@@ -117,3 +117,51 @@ __device__ __forceinline__ void wgmma_step(float (&d)[BN / 2], uint64_t a, uint6
         else WGMMA_64x128x16("f16");
     }
 }
+
+// A shared-memory descriptor of an MN-major operand with 128-byte swizzle (wgmma's B with imm-trans-b = 1): rows of the
+// layout above are k indices, each holding 64 consecutive N values; `n_block_bytes` apart lie the next 64 N values
+// (the leading byte offset), 1024 bytes apart the next 8 k rows (the stride byte offset).
+__device__ __forceinline__ uint64_t mn_major_descriptor(uint32_t address, uint32_t n_block_bytes) {
+    return uint64_t((address & 0x3FFFF) >> 4) | (uint64_t((n_block_bytes >> 4) & 0x3FFF) << 16) | (uint64_t(1024 >> 4) << 32) |
+           (uint64_t(1) << 62);
+}
+
+// d[0..63] += A (64 × 16 fp16, from registers: per warp the A fragment of mma.sync m16n8k16) · B (16 × 128 fp16,
+// MN-major, descriptor b).
+__device__ __forceinline__ void wgmma_64x128x16_f16_rs_mn(float (&d)[64], const uint32_t (&a)[4], uint64_t b) {
+    asm volatile("{\n .reg .pred p;\n setp.ne.b32 p, 1, 0;\n"
+                 "wgmma.mma_async.sync.aligned.m64n128k16.f32.f16.f16 {"
+                 "%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, "
+                 "%16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, "
+                 "%32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, "
+                 "%48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63"
+                 "}, {%64, %65, %66, %67}, %68, p, 1, 1, 1;\n}"
+                 : WGMMA_D8(0), WGMMA_D8(8), WGMMA_D8(16), WGMMA_D8(24), WGMMA_D8(32), WGMMA_D8(40), WGMMA_D8(48), WGMMA_D8(56)
+                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(b));
+}
+
+// The warpgroup's wgmma ordering: fence before the first wgmma that reads registers written since (accumulators, A),
+// commit the issued ones as a group, wait until at most N groups are pending.
+__device__ __forceinline__ void wgmma_fence() { asm volatile("wgmma.fence.sync.aligned;" ::: "memory"); }
+__device__ __forceinline__ void wgmma_commit() { asm volatile("wgmma.commit_group.sync.aligned;" ::: "memory"); }
+template <int N>
+__device__ __forceinline__ void wgmma_wait() { asm volatile("wgmma.wait_group.sync.aligned %0;" ::"n"(N) : "memory"); }
+
+// Keeps the compiler from moving reads or writes of these registers across this point (CUTLASS's
+// warpgroup_fence_operand). After a wgmma_wait: the accumulators of the wgmmas it waited for may be read only from here
+// on (the asm of a wgmma hands them back at issue). Before a wgmma_fence: whatever else writes a wgmma's accumulators or
+// A registers (zeroing, rescaling, packing) is done before it, where the compiler could otherwise sink it past the fence
+// into the pipeline, and ptxas would then serialize the wgmmas (its warning C7515).
+template <int N>
+__device__ __forceinline__ void fence_registers(float (&r)[N]) {
+#pragma unroll
+    for (int i = 0; i < N; i++) asm volatile("" : "+f"(r[i])::"memory");
+}
+template <int N, int M>
+__device__ __forceinline__ void fence_registers(uint32_t (&r)[N][M]) {
+#pragma unroll
+    for (int i = 0; i < N; i++) {
+#pragma unroll
+        for (int j = 0; j < M; j++) asm volatile("" : "+r"(r[i][j])::"memory");
+    }
+}

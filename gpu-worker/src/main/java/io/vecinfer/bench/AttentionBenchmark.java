@@ -24,9 +24,10 @@ import java.util.SplittableRandom;
  * {@code --ctas-per-sm} times decode with splits aimed at each of these CTAs per SM (default: DecodeAttention's
  * RESIDENT_CTAS_PER_SM alone, one wave), for tuning that constant on the device at hand.
  * <ul>
- *   <li>prefill: 4096 query tokens of one sequence at positions 0..4095, causal, through the tensor-core kernel
- *       (attention_prefill.cu). FLOPs count 4·head_dim per (query head, query, key) pair inside the causal mask
- *       (2 for q·k, 2 for p·v): 4·128·32·4096·4097/2 = 1.1 TFLOP; the masked halves of diagonal tiles are not credited.</li>
+ *   <li>prefill: 4096 and 32768 query tokens of one sequence at positions 0.., causal, through each prefill kernel
+ *       that runs on the device ({@link PrefillAttention.Kernel}; "prefill" repeats the default's 4096 row). FLOPs count
+ *       4·head_dim per (query head, query, key) pair inside the causal mask (2 for q·k, 2 for p·v): 4·128·32·4096·4097/2
+ *       = 1.1 TFLOP at 4096; the masked halves of diagonal tiles are not credited.</li>
  *   <li>decode: one query token at the last position of contexts 32768 and 131072, batch 1 and 8, through the split-KV
  *       kernel and its combine (attention_decode.cu). A batch of 8 is 8 sequences with their own rings, so 8 calls
  *       (16 launches: split + combine each) between the timing events, as the decoder issues them. Bytes count the
@@ -42,7 +43,8 @@ public final class AttentionBenchmark {
     private static final KvLayout LLAMA = new KvLayout(1, KV_HEADS, QUERY_HEADS, HEAD_DIM);
     private static final long L2_BYTES = 50L << 20;
     private static final double PEAK_BYTES_PER_S = 4.22e12;
-    private static final int PREFILL_TOKENS = 4096;
+    /** Prefill lengths: the 8B e2e rows' 4096 (the summary row: "prefill") and 32768, where attention is most of a prefill. */
+    private static final int[] PREFILL_TOKENS = {4096, 32768};
     private static final int[] CONTEXTS = {32768, 131072}, BATCHES = {1, 8};
 
     public static void main(String[] args) {
@@ -66,11 +68,17 @@ public final class AttentionBenchmark {
             sms = device.multiprocessorCount();
             try (DeviceBuffer block = randomHalves(device, random)) {
                 List<String> variants = new ArrayList<>();
-                for (PrefillAttention.Rows rows : PrefillAttention.Rows.values()) {
-                    variants.add(measurePrefill(device, timer, block, random, scale, runs, rows));
+                PrefillAttention.Kernel chosen = new PrefillAttention(device).kernelFor(HEAD_DIM);
+                prefill = null;
+                for (PrefillAttention.Kernel kernel : PrefillAttention.Kernel.values()) {
+                    if (!kernel.runs(HEAD_DIM, device.computeCapability())) continue;
+                    for (int tokens : PREFILL_TOKENS) {
+                        String row = measurePrefill(device, timer, block, random, scale, runs, kernel, tokens);
+                        variants.add(row);
+                        if (kernel == chosen && tokens == PREFILL_TOKENS[0]) prefill = row;
+                    }
                 }
                 prefillVariants = String.join(",\n  ", variants);
-                prefill = variants.get(new PrefillAttention(device).rows().ordinal());
                 for (int context : CONTEXTS) {
                     for (int batch : BATCHES) {
                         for (int perSm : ctasPerSm) decode.add(measureDecode(device, timer, block, random, scale, runs, context, batch, perSm));
@@ -84,12 +92,11 @@ public final class AttentionBenchmark {
     }
 
     private static String measurePrefill(CudaDevice device, CudaTimer timer, DeviceBuffer block, SplittableRandom random, float scale, int runs,
-                                         PrefillAttention.Rows rows) {
-        int tokens = PREFILL_TOKENS;
+                                         PrefillAttention.Kernel kernel, int tokens) {
         long ringBytes = (long) tokens * LLAMA.tokenWidth() * Short.BYTES, qFloats = (long) tokens * QUERY_HEADS * HEAD_DIM;
         long perRun = 2 * ringBytes + 2 * 4 * qFloats; // rings + queries read, output written
         int copies = copiesBeyondL2(perRun);
-        PrefillAttention attention = new PrefillAttention(device, rows);
+        PrefillAttention attention = new PrefillAttention(device, kernel);
         List<DeviceBuffer> buffers = new ArrayList<>();
         try {
             DeviceBuffer[] keys = new DeviceBuffer[copies], values = new DeviceBuffer[copies], q = new DeviceBuffer[copies], out = new DeviceBuffer[copies];
@@ -109,8 +116,8 @@ public final class AttentionBenchmark {
             }
             double median = median(ms);
             double flops = 4.0 * HEAD_DIM * QUERY_HEADS * ((double) tokens * (tokens + 1) / 2);
-            return String.format(Locale.ROOT, "{\"tokens\": %d, \"batch\": 1, \"causal\": true, \"cta_rows\": \"%s\", \"input_copies\": %d, \"median_ms\": %.4f,"
-                    + " \"min_ms\": %.4f, \"max_ms\": %.4f, \"flops\": %.4e, \"tflop_per_s\": %.1f}", tokens, rows, copies, median, ms[0], ms[runs - 1], flops,
+            return String.format(Locale.ROOT, "{\"tokens\": %d, \"batch\": 1, \"causal\": true, \"kernel\": \"%s\", \"input_copies\": %d, \"median_ms\": %.4f,"
+                    + " \"min_ms\": %.4f, \"max_ms\": %.4f, \"flops\": %.4e, \"tflop_per_s\": %.1f}", tokens, kernel, copies, median, ms[0], ms[runs - 1], flops,
                     flops / median / 1e9);
         } finally {
             buffers.forEach(DeviceBuffer::close);

@@ -6,75 +6,105 @@ import io.vecinfer.cuda.KernelParams;
 import io.vecinfer.kvcache.KvLayout;
 
 /**
- * The attention_prefill family (attention_prefill.cu): flash attention on tensor cores for many query tokens over
- * the fp16 ring, with exactly the semantics of {@link WindowAttention#attend} (CPU reference:
- * {@link WindowAttention#attendReference}). (query token, head of the GQA group) pairs of one KV head fill the 64 or
- * 128 rows of a CTA ({@link Rows}), so each K/V tile is staged once per group. Queries are rounded to fp16 once (unscaled) and the
- * probabilities P to fp16 for the P·V product; scores, softmax and accumulation are fp32.
+ * Flash attention on tensor cores for many query tokens over the fp16 ring, with exactly the semantics of
+ * {@link WindowAttention#attend} (CPU reference: {@link WindowAttention#attendReference}), in one of two kernel families
+ * ({@link Kernel}): attention_prefill.cu on mma.sync (any CUDA device of the build, head_dim 64 and 128) and
+ * attention_prefill_wgmma.cu on Hopper's wgmma (compute capability 9.0, head_dim 128). (query token, head of the GQA
+ * group) pairs of one KV head fill the 64 or 128 rows of a CTA, so each K/V tile is staged once per group. Queries are
+ * rounded to fp16 once (unscaled) and the probabilities P to fp16 for the P·V product; scores, softmax and accumulation
+ * are fp32. Both families share their parameters (PrefillParams) and their per-row softmax (attention_prefill_rows.cuh).
  */
 public final class PrefillAttention {
-    static final int BLOCK_N = 64; // as in attention_prefill.cu
+    /** Which kernel runs a call: its module, name, CTA shape and shared memory. */
+    public enum Kernel {
+        /** mma.sync, 4 warps of 16 rows, key tiles of 64 positions (attend_prefill_d*). */
+        MMA_M64("attention_prefill", "", 64, 128, 64),
+        /** mma.sync, 8 warps of 16 rows (attend_prefill_d*_m128): the same sums as MMA_M64 without a window. */
+        MMA_M128("attention_prefill", "_m128", 128, 256, 64),
+        /**
+         * wgmma, 2 warpgroups of 64 rows, key tiles of 128 positions in 3 stages (attend_prefill_wgmma_d128); where it
+         * cannot run (head_dim 64, or a device other than compute capability 9.0) a call takes MMA_M128.
+         */
+        WGMMA("attention_prefill_wgmma", "", 128, 256, 128);
 
-    /** A CTA's rows: 64 (4 warps, attend_prefill_d*) or 128 (8 warps, attend_prefill_d*_m128); the same sums either way. */
-    public enum Rows {
-        M64(4, ""), M128(8, "_m128");
+        final String module, suffix;
+        final int rows, threads, blockN;
 
-        final int warps;
-        final String suffix;
-
-        Rows(int warps, String suffix) {
-            this.warps = warps;
+        Kernel(String module, String suffix, int rows, int threads, int blockN) {
+            this.module = module;
             this.suffix = suffix;
+            this.rows = rows;
+            this.threads = threads;
+            this.blockN = blockN;
         }
 
-        int rows() {
-            return 16 * warps;
+        /** Whether this kernel itself runs head_dim {@code headDim} on a device of {@code computeCapability} (e.g. 90). */
+        public boolean runs(int headDim, int computeCapability) {
+            return this == WGMMA ? headDim == 128 && computeCapability == 90 : headDim == 64 || headDim == 128;
+        }
+
+        /** This kernel where it runs, else the one a call takes in its place. */
+        Kernel on(int headDim, int computeCapability) {
+            return runs(headDim, computeCapability) ? this : MMA_M128;
+        }
+
+        String name(int headDim) {
+            return this == WGMMA ? "attend_prefill_wgmma_d" + headDim : "attend_prefill_d" + headDim + suffix;
+        }
+
+        /**
+         * Dynamic shared memory of one CTA. mma.sync: Q[rows][D] + double-buffered K and V [2][BLOCK_N][D]; wgmma:
+         * Q + 3 stages of K and V, plus 1024 bytes to align them and 6 mbarriers (attention_prefill_wgmma.cu).
+         */
+        int sharedBytes(int headDim) {
+            if (this == WGMMA) return 1024 + (rows + 3 * 2 * blockN) * headDim * Short.BYTES + 6 * 8;
+            return (rows + 4 * blockN) * headDim * Short.BYTES;
         }
     }
 
     /**
-     * 128-row CTAs by default: 0.708 against 0.770 ms for the 8B's causal 4096-token prefill on the H200
-     * (fp16-attention-prefill-rows-h200.json); -Dvecinfer.prefill.rows=M64 for comparisons.
+     * 128-row mma.sync CTAs by default: 0.708 against 0.770 ms for the 8B's causal 4096-token prefill on the H200
+     * (fp16-attention-prefill-rows-h200.json); -Dvecinfer.prefill.kernel=MMA_M64 or WGMMA for comparisons.
      */
-    private static final Rows DEFAULT_ROWS = Rows.valueOf(System.getProperty("vecinfer.prefill.rows", "M128"));
+    private static final Kernel DEFAULT_KERNEL = Kernel.valueOf(System.getProperty("vecinfer.prefill.kernel", "MMA_M128"));
 
     private final CudaDevice device;
-    private final Rows rows;
+    private final Kernel kernel;
 
     public PrefillAttention(CudaDevice device) {
-        this(device, DEFAULT_ROWS);
+        this(device, DEFAULT_KERNEL);
     }
 
-    public PrefillAttention(CudaDevice device, Rows rows) {
+    public PrefillAttention(CudaDevice device, Kernel kernel) {
         this.device = device;
-        this.rows = rows;
+        this.kernel = kernel;
     }
 
-    public Rows rows() {
-        return rows;
+    public Kernel kernel() {
+        return kernel;
     }
 
-    /** Head sizes with an instantiation of the kernel. */
+    /** Head sizes with an instantiation of a prefill kernel. */
     public static boolean supports(int headDim) {
         return headDim == 64 || headDim == 128;
     }
 
-    /** Dynamic shared memory of one CTA: Q[rows][D] + double-buffered K and V [2][BLOCK_N][D], all fp16. */
-    static int sharedBytes(Rows rows, int headDim) {
-        return (rows.rows() + 4 * BLOCK_N) * headDim * Short.BYTES;
+    /** The kernel a call with this head size runs on this device: this instance's, or MMA_M128 where that one cannot. */
+    public Kernel kernelFor(int headDim) {
+        return kernel.on(headDim, device.computeCapability());
     }
 
     /** See {@link WindowAttention#attend}; head_dim must be 64 or 128 ({@link #supports}). */
     public void attend(DeviceBuffer.Slice q, DeviceBuffer keyRing, DeviceBuffer valueRing, KvLayout layout, int capacity, int window,
                        int start, int tokens, float scale, DeviceBuffer.Slice out, DeviceBuffer.Slice lse) {
         if (!supports(layout.headDim())) throw new IllegalArgumentException("the prefill kernel has head_dim 64 and 128, not " + layout.headDim());
-        int pairs = tokens * layout.groupSize();
-        device.module("attention_prefill").kernel("attend_prefill_d" + layout.headDim() + rows.suffix)
-                .launch((pairs + rows.rows() - 1) / rows.rows(), layout.kvHeads(), 1, 32 * rows.warps, sharedBytes(rows, layout.headDim()),
-                        params(q, keyRing, valueRing, out, lse, start, tokens, capacity, window, layout, scale));
+        int pairs = tokens * layout.groupSize(), d = layout.headDim();
+        Kernel k = kernelFor(d);
+        device.module(k.module).kernel(k.name(d)).launch((pairs + k.rows - 1) / k.rows, layout.kvHeads(), 1, k.threads, k.sharedBytes(d),
+                params(q, keyRing, valueRing, out, lse, start, tokens, capacity, window, layout, scale));
     }
 
-    /** The mirror of PrefillParams (attention_prefill.cu), field by field: 72 bytes, as its static_assert says. */
+    /** The mirror of PrefillParams (attention_prefill_rows.cuh), field by field: 72 bytes, as its static_assert says. */
     static KernelParams params(Object q, Object keyRing, Object valueRing, Object out, Object lse, int start, int tokens, int capacity,
                                int window, KvLayout layout, float scale) {
         return new KernelParams().pointer(q).pointer(keyRing).pointer(valueRing).pointer(out).pointer(lse)

@@ -15,6 +15,7 @@ import java.util.Arrays;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * GPU: the tensor-core prefill kernel (attention_prefill.cu) and the split-KV decode kernels (attention_decode.cu)
@@ -143,8 +144,8 @@ class TensorCoreAttentionKernelTest {
         }
     }
 
-    private Kernel prefill(PrefillAttention.Rows rows) {
-        return (c, k, v, q, out, lse) -> new PrefillAttention(gpu.device(), rows)
+    private Kernel prefill(PrefillAttention.Kernel kernel) {
+        return (c, k, v, q, out, lse) -> new PrefillAttention(gpu.device(), kernel)
                 .attend(q.from(0), k, v, c.layout, c.capacity, c.window, c.start, c.tokens, c.scale, out.from(0), lse == null ? null : lse.from(0));
     }
 
@@ -169,38 +170,63 @@ class TensorCoreAttentionKernelTest {
     };
 
     /**
-     * Both CTA sizes (64 and 128 rows). Without a window they also agree bit for bit: every CTA's key tiles start at
-     * position 0, so a row meets the same tiles in the same order (a 128-row CTA adds only tiles wholly masked for the
-     * row, which change nothing); with a window the tiles start at the CTA's first row's window and may differ.
+     * Every prefill kernel. The mma.sync pair (64- and 128-row CTAs) also agree bit for bit without a window: every CTA's
+     * key tiles start at position 0, so a row meets the same tiles in the same order (a 128-row CTA adds only tiles wholly
+     * masked for the row, which change nothing); with a window the tiles start at the CTA's first row's window and may
+     * differ. The wgmma kernel's 128-position tiles rescale at other points: the reference's tolerance only. It runs
+     * head_dim 128 on compute capability 9.0 alone (the head_dim 64 cases then check the kernel it hands them to).
      */
     @ParameterizedTest
-    @EnumSource(PrefillAttention.Rows.class)
-    void prefillMatchesReference(PrefillAttention.Rows rows) {
+    @EnumSource(PrefillAttention.Kernel.class)
+    void prefillMatchesReference(PrefillAttention.Kernel kernel) {
+        assumeRuns(kernel);
         for (int[] c : PREFILL_CASES) {
             Call call = call(c[0], c[1], c[2], c[3], c[4], c[5], c[6], true);
-            float[][] actual = run(prefill(rows), call, true);
+            float[][] actual = run(prefill(kernel), call, true);
             check(call, actual, true);
-            if (rows != PrefillAttention.Rows.M64 && c[3] == 0) {
-                float[][] m64 = run(prefill(PrefillAttention.Rows.M64), call, true);
-                assertArrayEquals(m64[0], actual[0], () -> rows + " against M64, " + call.describe());
-                assertArrayEquals(m64[1], actual[1], () -> rows + " against M64 (lse), " + call.describe());
+            if (kernel == PrefillAttention.Kernel.MMA_M128 && c[3] == 0) {
+                float[][] m64 = run(prefill(PrefillAttention.Kernel.MMA_M64), call, true);
+                assertArrayEquals(m64[0], actual[0], () -> kernel + " against MMA_M64, " + call.describe());
+                assertArrayEquals(m64[1], actual[1], () -> kernel + " against MMA_M64 (lse), " + call.describe());
             }
         }
     }
 
     /** Queries that are not fp16 values: their rounding enters the tolerance through δ. */
     @ParameterizedTest
-    @EnumSource(PrefillAttention.Rows.class)
-    void prefillRoundsFp32Queries(PrefillAttention.Rows rows) {
+    @EnumSource(PrefillAttention.Kernel.class)
+    void prefillRoundsFp32Queries(PrefillAttention.Kernel kernel) {
+        assumeRuns(kernel);
         Call call = call(2, 8, 128, 0, 512, 100, 130, false);
-        check(call, run(prefill(rows), call, true), true);
+        check(call, run(prefill(kernel), call, true), true);
     }
 
     @ParameterizedTest
-    @EnumSource(PrefillAttention.Rows.class)
-    void prefillWithoutLse(PrefillAttention.Rows rows) {
-        Call call = call(2, 4, 64, 0, 256, 20, 70, true);
-        check(call, run(prefill(rows), call, false), true);
+    @EnumSource(PrefillAttention.Kernel.class)
+    void prefillWithoutLse(PrefillAttention.Kernel kernel) {
+        assumeRuns(kernel);
+        Call call = call(2, 4, 128, 0, 256, 20, 70, true);
+        check(call, run(prefill(kernel), call, false), true);
+    }
+
+    /**
+     * Long causal prefills with many CTAs of unequal length and a ring that wraps: the wgmma kernel's three stages cycle
+     * many times (its barrier phases), and CTAs meet 1 to 12 key tiles; then a window over a ring of the tightest capacity
+     * (2R - 1 + tokens) that the call wraps.
+     */
+    @ParameterizedTest
+    @EnumSource(PrefillAttention.Kernel.class)
+    void prefillOverManyTiles(PrefillAttention.Kernel kernel) {
+        assumeRuns(kernel);
+        Call call = call(2, 8, 128, 0, 1600, 0, 1500, true);
+        check(call, run(prefill(kernel), call, true), true);
+        Call wrapped = call(1, 4, 128, 256, 1211, 3000, 700, true);
+        check(wrapped, run(prefill(kernel), wrapped, true), true);
+    }
+
+    private void assumeRuns(PrefillAttention.Kernel kernel) {
+        int cc = gpu.device().computeCapability();
+        assumeTrue(kernel.runs(128, cc), () -> kernel + " does not run on compute capability " + cc);
     }
 
     /** (kvHeads, queryHeads, headDim, window, capacity, start, tokens) */

@@ -1,0 +1,147 @@
+// What the two prefill attention families share (attention_prefill.cu on mma.sync, attention_prefill_wgmma.cu on
+// Hopper's wgmma): their launch parameters, and one thread's share of the online softmax over its two rows.
+// In both, a thread holds four fp32 values per n8 column tile j, of the scores S (key positions tile_lo + 8j +
+// 2·(lane % 4) + {0, 1}) as of the output O (dims 8j + 2·(lane % 4) + {0, 1}): [j][0], [j][1] of its first row and
+// [j][2], [j][3] of its second, 8 rows below. That is mma.sync's C fragment and, per warp, wgmma's accumulators.
+#pragma once
+#include <cstdint>
+#include "numeric.cuh"
+#include "attention_common.cuh"
+#include "mma_fragments.cuh"
+
+// Launch parameters, one by-value struct (io.vecinfer.cuda.attention.PrefillAttention mirrors it field by field).
+struct PrefillParams {
+    const float* q;           // [tokens][query_heads][D] fp32
+    const __half* key_ring;   // [capacity][kv_heads][D] fp16, slot = position % capacity
+    const __half* value_ring; // [capacity][kv_heads][D] fp16
+    float* out;               // [tokens][query_heads][D] fp32
+    float* lse;               // [tokens][query_heads] fp32, or null
+    int start;                // position of query token 0
+    int tokens;               // query tokens
+    int capacity;             // ring slots
+    int window;               // 0: attend from position 0; R: from window_start(p, R)
+    int query_heads;
+    int kv_heads;
+    float scale;              // softmax scale, > 0
+};
+static_assert(sizeof(PrefillParams) == 72, "PrefillAttention.params mirrors this layout");
+
+namespace prefill {
+constexpr float LOG2E = 1.4426950408889634f;
+
+// One thread's two rows of a tile of KEY_TILES · 8 key positions and DIM_TILES · 8 output dims: their ranges, their
+// online-softmax state and their output accumulators.
+template <int KEY_TILES, int DIM_TILES>
+struct RowState {
+    static constexpr int BLOCK_N = KEY_TILES * 8;
+    float o[DIM_TILES][4];
+    float row_max[2];  // of raw scores q·k (unscaled)
+    float row_sum[2];  // this thread's columns only; the quad's four are added at the end
+    long long row_lo[2], row_hi[2];
+
+    __device__ __forceinline__ void init(const long long (&lo)[2], const long long (&hi)[2]) {
+#pragma unroll
+        for (int j = 0; j < DIM_TILES; j++) o[j][0] = o[j][1] = o[j][2] = o[j][3] = 0.f;
+#pragma unroll
+        for (int h = 0; h < 2; h++) {
+            row_max[h] = -INFINITY;
+            row_sum[h] = 0.f;
+            row_lo[h] = lo[h];
+            row_hi[h] = hi[h];
+        }
+    }
+
+    // Takes in the scores s of the key tile starting at position tile_lo (read only: s may be the accumulators of a
+    // product still in the pipeline's books): masks them to each row's [lo, p], updates the online softmax (fp32), and
+    // writes the unnormalised probabilities P, rounded to fp16, as the A operand of O += P·V: the values of key tiles
+    // 2kk and 2kk+1 are exactly the A fragment of k16 step kk (mma.sync's, and per warp wgmma's A from registers).
+    // rescale receives the factors by which each row's o must be scaled before P·V adds into it (rescale_output: apart,
+    // so that a kernel can scale o once the product still adding into it is done).
+    __device__ __forceinline__ void softmax(const float (&s)[KEY_TILES][4], long long tile_lo, float exp2_scale, int lane, float (&rescale)[2],
+                                            uint32_t (&p_frag)[KEY_TILES / 2][4]) {
+#pragma unroll
+        for (int h = 0; h < 2; h++) {
+            // The row's range in this tile's columns, clamped to [-1, BLOCK_N] so that 32-bit compares do.
+            const int lo_column = int(max(-1LL, min((long long)BLOCK_N, row_lo[h] - tile_lo)));
+            const int hi_column = int(max(-1LL, min((long long)BLOCK_N, row_hi[h] - tile_lo)));
+            // Most tiles lie wholly inside the row's range (all but the diagonal ones without a window): no mask then.
+            const bool masked = lo_column > 0 || hi_column < BLOCK_N - 1;
+            float v[KEY_TILES][2];
+            float tile_max = -INFINITY;
+#pragma unroll
+            for (int j = 0; j < KEY_TILES; j++) {
+#pragma unroll
+                for (int c = 0; c < 2; c++) {
+                    const int column = j * 8 + (lane & 3) * 2 + c;
+                    v[j][c] = masked && (column < lo_column || column > hi_column) ? -INFINITY : s[j][2 * h + c];
+                    tile_max = fmaxf(tile_max, v[j][c]);
+                }
+            }
+            tile_max = fmaxf(tile_max, __shfl_xor_sync(0xffffffffu, tile_max, 1));
+            tile_max = fmaxf(tile_max, __shfl_xor_sync(0xffffffffu, tile_max, 2));
+            const float new_max = fmaxf(row_max[h], tile_max);
+            // A row with no key yet keeps max -inf: subtract 0 then, so exp2(-inf) = 0 rather than NaN.
+            const float offset = new_max == -INFINITY ? 0.f : new_max * exp2_scale;
+            rescale[h] = exp2f(row_max[h] * exp2_scale - offset);
+            row_max[h] = new_max;
+            float sum = 0.f;
+#pragma unroll
+            for (int j = 0; j < KEY_TILES; j++) {
+#pragma unroll
+                for (int c = 0; c < 2; c++) {
+                    v[j][c] = exp2f(fmaf(v[j][c], exp2_scale, -offset));
+                    sum += v[j][c];
+                }
+                p_frag[j / 2][2 * (j % 2) + h] = pack_half2(v[j][0], v[j][1]);
+            }
+            row_sum[h] = row_sum[h] * rescale[h] + sum;
+        }
+    }
+
+    __device__ __forceinline__ void rescale_output(const float (&rescale)[2]) {
+#pragma unroll
+        for (int j = 0; j < DIM_TILES; j++) {
+#pragma unroll
+            for (int e = 0; e < 4; e++) o[j][e] *= rescale[e / 2];
+        }
+    }
+
+    // Normalises and writes this thread's elements of its two rows, (token, head) pairs pair[h] of KV head kv_head
+    // (pairs at or past p.tokens · group are padding: not written); lse by the quad's first lane.
+    __device__ __forceinline__ void store(const PrefillParams& p, const int (&pair)[2], int group, int kv_head, int lane) const {
+        constexpr int D = DIM_TILES * 8;
+#pragma unroll
+        for (int h = 0; h < 2; h++) {
+            float sum = row_sum[h];
+            sum += __shfl_xor_sync(0xffffffffu, sum, 1);
+            sum += __shfl_xor_sync(0xffffffffu, sum, 2);
+            if (pair[h] >= p.tokens * group) continue;
+            const int token = pair[h] / group, head = kv_head * group + pair[h] % group;
+            const size_t row = size_t(token) * p.query_heads + head;
+            const float inv = 1.f / sum;  // sum ≥ 1: the row's max term is exp(0)
+            float* dst = p.out + row * D + (lane & 3) * 2;
+#pragma unroll
+            for (int j = 0; j < DIM_TILES; j++) {
+                *reinterpret_cast<float2*>(dst + j * 8) = make_float2(o[j][2 * h] * inv, o[j][2 * h + 1] * inv);
+            }
+            if (p.lse != nullptr && (lane & 3) == 0) p.lse[row] = row_max[h] * p.scale + logf(sum);
+        }
+    }
+};
+
+// The rows a thread holds, for a tile of rows starting at pair first_pair: first_pair + 16·warp + lane / 4 and 8 rows
+// below (warp counted inside the tile), with the key range each attends: [window_start(p), p] for position p of the
+// pair's token, or the empty range [1, 0] for padding.
+__device__ __forceinline__ void thread_rows(const PrefillParams& p, int first_pair, int warp, int lane, int group, int (&pair)[2],
+                                            long long (&lo)[2], long long (&hi)[2]) {
+    const int pairs = p.tokens * group;
+#pragma unroll
+    for (int h = 0; h < 2; h++) {
+        pair[h] = first_pair + warp * 16 + lane / 4 + 8 * h;
+        const bool valid = pair[h] < pairs;
+        const int position = p.start + pair[h] / group;
+        lo[h] = valid ? window_start_32(position, p.window) : 1;
+        hi[h] = valid ? position : 0;
+    }
+}
+}  // namespace prefill

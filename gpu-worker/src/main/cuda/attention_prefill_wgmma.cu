@@ -1,0 +1,270 @@
+// Flash attention for prefill on Hopper's warpgroup tensor cores (sm_90a only: build-kernels.sh compiles this file for
+// compute_90a/sm_90a alone, and io.vecinfer.cuda.attention.PrefillAttention loads it only on compute capability 9.0).
+// The semantics, rows and parameters of attention_prefill.cu (PrefillParams, attention_prefill_rows.cuh): query token i
+// (position start + i) and head h attend ring positions [lo(p), p] of KV head h / group; M packs (token, head of the
+// group) pairs of one KV head; out is the normalised fp32 attention, lse the natural-log sum (may be null).
+//
+// Launch: attend_prefill_wgmma_d128, grid (ceil(tokens·group / 128), kv_heads), 256 threads (two warpgroups),
+// SHARED_BYTES of dynamic shared memory, one CTA per multiprocessor. head_dim 128 only (other sizes take
+// attention_prefill.cu). blockIdx.x runs the row tiles backwards, so the CTAs with the most keys start first.
+// Warpgroup c owns rows 64c..64c+63 of the CTA's 128 and stages them as fp16 Q (rounded once, unscaled, as
+// attention_prefill.cu). Both copy the K/V tiles of BLOCK_N = 128 positions (consecutive from the CTA's first position
+// lo(first row)) from the ring with 16-byte cp.async into STAGES = 3 stages, zero-filling positions past the CTA's last
+// (their slots may hold anything, and P = 0 must give 0); a thread's copies arrive on the stage's `full` barrier when
+// they land (cp.async.mbarrier.arrive, count 256), and a thread done with a tile arrives on its stage's `empty` barrier
+// (count 256), which the copies of the tile three later wait on. Tile t + 1 is copied while tile t is computed, and the
+// warpgroups may drift apart by a tile (one's softmax beside the other's wgmmas), where __syncthreads would hold them
+// in step.
+// Per tile, in each warpgroup: S = Q·Kᵀ as eight wgmma m64n128k16 (A = Q and B = K from shared memory, K-major); the
+// online softmax of attention_prefill_rows.cuh on the accumulators (which hold, per warp, the same elements as
+// mma.sync's fragments); P rounded to fp16 stays in registers as the A operand of O += P·V, eight wgmma m64n128k16
+// with B = V read MN-major (V's rows are positions, its 128 dims the N of the product). Tile t's S and tile t - 1's
+// P·V are issued together, so the softmax of S(t) runs while P·V(t - 1) is on the tensor cores (FlashAttention-3's
+// intra-warpgroup pipelining). A warpgroup computes only the tiles that meet its 64 rows' ranges (a contiguous run;
+// it still takes part in every tile's copies and barriers).
+// Registers: no producer warpgroup (FlashAttention-3 has one, with setmaxnreg), because ptxas allocates the whole
+// kernel at the entry's share (168 at 384 threads) whatever setmaxnreg gives later: S (64), O (64) and P (32) per thread
+// spilled there. At 256 threads a thread has up to 255.
+// Shared memory (128-byte swizzle, wgmma.cuh): Q [2 dim blocks][128 rows][64 dims], then STAGES stages of
+//   K [2 dim blocks][128 positions][64 dims] and V likewise; a dim block of a tile is 16 KB, 1024-byte aligned. Read
+//   K-major, a K row is one position and 64 of its dims (the k of S); read MN-major, a V row is one position (the k
+//   of P·V) and 64 of its dims (the N).
+// A barrier wait that lasts WAIT_TIMEOUT_NS traps (the launch fails) instead of hanging: it can only be a protocol bug.
+#include <cstdint>
+#include "attention_prefill_rows.cuh"
+#include "wgmma.cuh"
+
+namespace prefill_wgmma {
+constexpr int D = 128, BLOCK_M = 128, BLOCK_N = 128, THREADS = 256, STAGES = 3;
+constexpr int ROW_BYTES = 128;                         // 64 fp16 dims: one swizzle row
+constexpr int DIM_BLOCKS = D / 64;                     // 2
+constexpr int Q_BLOCK_BYTES = BLOCK_M * ROW_BYTES;     // 16 KB: [128 rows][64 dims]
+constexpr int Q_BYTES = DIM_BLOCKS * Q_BLOCK_BYTES;    // 32 KB
+constexpr int KV_BLOCK_BYTES = BLOCK_N * ROW_BYTES;    // 16 KB: [128 positions][64 dims]
+constexpr int TILE_BYTES = DIM_BLOCKS * KV_BLOCK_BYTES; // 32 KB: K or V of one tile
+constexpr int STAGE_BYTES = 2 * TILE_BYTES;            // K, then V
+constexpr int SHARED_BYTES = 1024 /* alignment slack */ + Q_BYTES + STAGES * STAGE_BYTES + 2 * STAGES * 8 /* barriers */;
+static_assert(SHARED_BYTES <= 227 * 1024, "more than a multiprocessor's shared memory");
+constexpr int KEY_TILES = BLOCK_N / 8, DIM_TILES = D / 8;  // n8 tiles of S and of O
+
+// Byte offset of 16-byte chunk `chunk` (of 8) of row `row` in a [rows][64] block with 128-byte swizzle.
+__device__ __forceinline__ uint32_t swizzled(int row, int chunk) { return row * ROW_BYTES + ((chunk ^ (row & 7)) << 4); }
+
+__device__ __forceinline__ void cp_async_16(uint32_t target, const void* source, bool fill) {
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;" ::"r"(target), "l"(source), "r"(fill ? 16 : 0) : "memory");
+}
+
+// The keys a CTA reads: [lo, hi], tiles of BLOCK_N consecutive positions from lo.
+struct KeyRange {
+    long long lo, hi;
+    int tiles;
+};
+
+// This thread's share of tile `tile`'s K and V into its stage, once the stage's last tile is done (`empty`), arriving on
+// `full` when they land. Thread t copies chunk t % 16 of positions t / 16 + 16i, so each warp reads two whole 256-byte
+// ring rows per copy instruction.
+__device__ __forceinline__ void load_tile(const PrefillParams& p, KeyRange keys, int kv_head, int tile, uint32_t stages, uint32_t full,
+                                          uint32_t empty) {
+    const int t = threadIdx.x, chunk = t % 16, first_row = t / 16;
+    const int width = p.kv_heads * D;  // fp16 elements of one ring slot
+    const int s = tile % STAGES;
+    barrier_wait(empty + 8 * s, ((tile / STAGES) & 1) ^ 1);  // a fresh barrier's phase "-1" counts as complete
+    const long long tile_lo = keys.lo + (long long)tile * BLOCK_N;
+    // Positions are below 2^31 (int start + tokens): a 32-bit modulo once per tile, then wrap by subtraction.
+    const unsigned first_slot = unsigned(tile_lo) % unsigned(p.capacity);
+    const uint32_t k_stage = stages + s * STAGE_BYTES + (chunk / 8) * KV_BLOCK_BYTES, v_stage = k_stage + TILE_BYTES;
+    const size_t head_offset = size_t(kv_head) * D + chunk * 8;
+#pragma unroll
+    for (int i = 0; i < BLOCK_N / 16; i++) {
+        const int row = first_row + 16 * i;
+        const bool stored = tile_lo + row <= keys.hi;
+        unsigned slot = first_slot + row;
+        while (slot >= unsigned(p.capacity)) slot -= p.capacity;  // at most BLOCK_N / capacity times
+        const size_t offset = (stored ? size_t(slot) * width : 0) + head_offset;
+        const uint32_t at = swizzled(row, chunk % 8);
+        cp_async_16(k_stage + at, p.key_ring + offset, stored);
+        cp_async_16(v_stage + at, p.value_ring + offset, stored);
+    }
+    barrier_arrive_after_copies(full + 8 * s);
+}
+
+// Warpgroup c (0 or 1): rows 64c..64c+63 of the CTA, whose first is pair first_pair.
+__device__ __forceinline__ void attend_rows(const PrefillParams& p, KeyRange keys, int kv_head, int first_pair, int c, uint32_t q_tile,
+                                            uint32_t stages, uint32_t full, uint32_t empty) {
+    const int group = p.query_heads / p.kv_heads, pairs = p.tokens * group;
+    const int warp = (threadIdx.x / 32) % 4, lane = threadIdx.x % 32;
+    for (int tile = 0; tile < 2 && tile < keys.tiles; tile++) load_tile(p, keys, kv_head, tile, stages, full, empty);
+    // Stage Q as fp16, both consumers' rows by all 256 threads, zeros for padding rows.
+    for (int e = threadIdx.x; e < BLOCK_M * (D / 8); e += THREADS) {
+        const int row = e / (D / 8), chunk = e % (D / 8), pair = first_pair + row;
+        uint4 packed = make_uint4(0, 0, 0, 0);
+        if (pair < pairs) {
+            const int token = pair / group, head = kv_head * group + pair % group;
+            const float4* src = reinterpret_cast<const float4*>(p.q + (size_t(token) * p.query_heads + head) * D + chunk * 8);
+            const float4 a = src[0], b = src[1];
+            packed = make_uint4(pack_half2(a.x, a.y), pack_half2(a.z, a.w), pack_half2(b.x, b.y), pack_half2(b.z, b.w));
+        }
+        const uint32_t at = q_tile + (chunk / 8) * Q_BLOCK_BYTES + swizzled(row, chunk % 8);
+        asm volatile("st.shared.v4.u32 [%0], {%1, %2, %3, %4};" ::"r"(at), "r"(packed.x), "r"(packed.y), "r"(packed.z), "r"(packed.w)
+                     : "memory");
+    }
+    asm volatile("fence.proxy.async.shared::cta;" ::: "memory");  // generic-proxy stores, read by wgmma
+    __syncthreads();
+
+    const int my_first = first_pair + 64 * c;
+    int row_pair[2];
+    long long row_lo[2], row_hi[2];
+    prefill::thread_rows(p, my_first, warp, lane, group, row_pair, row_lo, row_hi);
+    // The warpgroup's union of ranges, for skipping tiles it has nothing to do with; padding rows only skip all.
+    const bool active = my_first < pairs;
+    const long long my_lo = window_start((long long)p.start + my_first / group, p.window);
+    const long long my_hi = (long long)p.start + min(my_first + 63, pairs - 1) / group;
+
+    // The tiles this warpgroup computes, [first_tile, last_tile]: contiguous, as its rows' ranges are; none if inactive.
+    const int first_tile = active ? int((my_lo - keys.lo) / BLOCK_N) : 0;
+    const int last_tile = active ? int((my_hi - keys.lo) / BLOCK_N) : -1;
+
+    const float exp2_scale = p.scale * prefill::LOG2E;
+    prefill::RowState<KEY_TILES, DIM_TILES> state;
+    state.init(row_lo, row_hi);
+    float(&o)[64] = reinterpret_cast<float(&)[64]>(state.o);
+    float scores[KEY_TILES][4];
+    float(&sc)[64] = reinterpret_cast<float(&)[64]>(scores);
+    // P of two consecutive tiles: the softmax of S(t) writes one while P·V(t - 1) still reads the other.
+    uint32_t p_even[KEY_TILES / 2][4], p_odd[KEY_TILES / 2][4];
+    const uint32_t q_rows = q_tile + c * 64 * ROW_BYTES;
+    // O += P·V of tile `tile` (its V in stage tile % STAGES), issued and committed.
+    auto add_values = [&](int tile, const uint32_t (&p_frag)[KEY_TILES / 2][4]) {
+        const uint32_t v_tile = stages + (tile % STAGES) * STAGE_BYTES + TILE_BYTES;
+#pragma unroll
+        for (int kk = 0; kk < BLOCK_N / 16; kk++) {  // 16 positions = two 8-row atoms of 1024 bytes
+            wgmma_64x128x16_f16_rs_mn(o, p_frag[kk], mn_major_descriptor(v_tile + kk * 2048, KV_BLOCK_BYTES));
+        }
+        wgmma_commit();
+    };
+    // Every thread takes part in every tile's copies and barriers, whether its warpgroup computes the tile or not.
+    auto begin_tile = [&](int tile) {
+        // Tile t + 1 into the stage of tile t - 2, which every thread released in the previous tile's end_tile.
+        if (tile >= 1 && tile + 1 < keys.tiles) load_tile(p, keys, kv_head, tile + 1, stages, full, empty);
+        barrier_wait(full + 8 * (tile % STAGES), (tile / STAGES) & 1);
+        // cp.async writes the stage through the generic proxy, wgmma reads it through the async proxy.
+        asm volatile("fence.proxy.async.shared::cta;" ::: "memory");
+    };
+    auto end_tile = [&](int tile) {
+        if (tile >= 1) barrier_arrive(empty + 8 * ((tile - 1) % STAGES));  // tile - 1's K and V are read
+    };
+    // S = Q·Kᵀ of tile `tile`, issued and committed (after the fence that orders every register write before it).
+    auto issue_scores = [&](int tile) {
+        const uint32_t k_tile = stages + (tile % STAGES) * STAGE_BYTES;
+#pragma unroll
+        for (int i = 0; i < 64; i++) sc[i] = 0.f;
+        fence_registers(sc);
+        fence_registers(o);
+        fence_registers(p_even);
+        fence_registers(p_odd);
+        wgmma_fence();
+#pragma unroll
+        for (int kk = 0; kk < D / 16; kk++) {  // +32 bytes per 16 dims inside a 64-dim block
+            const uint64_t a = swizzled_descriptor(q_rows + (kk / 4) * Q_BLOCK_BYTES) + 2 * (kk % 4);
+            const uint64_t b = swizzled_descriptor(k_tile + (kk / 4) * KV_BLOCK_BYTES) + 2 * (kk % 4);
+            wgmma_step<false, 128>(sc, a, b);
+        }
+        wgmma_commit();
+    };
+    auto softmax = [&](int tile, uint32_t (&p_next)[KEY_TILES / 2][4], float (&rescale)[2]) {
+        fence_registers(sc);
+        state.softmax(scores, keys.lo + (long long)tile * BLOCK_N, exp2_scale, lane, rescale, p_next);
+    };
+    // The last P·V alone (no S beside it), waited for.
+    auto finish_values = [&](int tile, uint32_t (&p_frag)[KEY_TILES / 2][4]) {
+        fence_registers(o);
+        fence_registers(p_frag);
+        wgmma_fence();
+        add_values(tile, p_frag);
+        wgmma_wait<0>();
+        fence_registers(o);
+    };
+    // Software pipeline (FlashAttention-3's intra-warpgroup overlap): tile t's S = Q·Kᵀ and tile t - 1's P·V are issued
+    // together; the softmax of S(t) runs while P·V(t - 1) is on the tensor cores, then o is rescaled for S(t). The sums
+    // are those of the plain order (each product adds into o after the rescale its tile's softmax asked for), only
+    // issued earlier. ptxas serializes the wgmmas of a pipeline stage in which other instructions write accumulators
+    // (its warning C7515), so the softmax only reads S and writes P into the other of two buffers, and the steady
+    // state has no branch between the issues and the waits: its first and last tiles are peeled off.
+    auto pipelined = [&](int tile, uint32_t (&p_previous)[KEY_TILES / 2][4], uint32_t (&p_next)[KEY_TILES / 2][4]) {
+        begin_tile(tile);
+        issue_scores(tile);
+        add_values(tile - 1, p_previous);
+        wgmma_wait<1>();  // groups complete in order: S(t) is done, P·V(t - 1) may still run
+        float rescale[2];
+        softmax(tile, p_next, rescale);
+        wgmma_wait<0>();
+        fence_registers(o);
+        state.rescale_output(rescale);
+        end_tile(tile);
+    };
+    int tile = 0;
+    for (; tile < first_tile; tile++) {  // before the warpgroup's range (a window's): nothing to compute
+        begin_tile(tile);
+        end_tile(tile);
+    }
+    if (active) {
+        begin_tile(tile);
+        issue_scores(tile);
+        wgmma_wait<0>();
+        float rescale[2];
+        softmax(tile, p_even, rescale);
+        state.rescale_output(rescale);
+        end_tile(tile);
+        // Two tiles an iteration, so that the two P buffers swap roles by name (registers cannot be indexed at run time).
+        for (tile++; tile + 1 <= last_tile; tile += 2) {
+            pipelined(tile, p_even, p_odd);
+            pipelined(tile + 1, p_odd, p_even);
+        }
+        const bool odd = tile <= last_tile;  // one tile left: P(last) ends in p_odd
+        if (odd) pipelined(tile++, p_even, p_odd);
+        // tile = last_tile + 1: the last P·V before that tile's end releases the last tile's stage.
+        if (tile < keys.tiles) begin_tile(tile);
+        if (odd) finish_values(last_tile, p_odd);
+        else finish_values(last_tile, p_even);
+        if (tile < keys.tiles) end_tile(tile++);
+    }
+    for (; tile < keys.tiles; tile++) {  // past the warpgroup's range
+        begin_tile(tile);
+        end_tile(tile);
+    }
+    asm volatile("cp.async.wait_all;" ::: "memory");  // nothing in flight: every copy was waited for through `full`
+    state.store(p, row_pair, group, kv_head, lane);
+}
+
+__device__ __forceinline__ void attend(const PrefillParams& p) {
+    extern __shared__ __align__(1024) uint8_t shared[];
+    const uint32_t base = uint32_t(__cvta_generic_to_shared(shared));
+    const uint32_t q_tile = (base + 1023) & ~1023u;  // the swizzle needs 1024-byte-aligned tiles
+    const uint32_t stages = q_tile + Q_BYTES, full = stages + STAGES * STAGE_BYTES, empty = full + 8 * STAGES;
+    if (threadIdx.x == 0) {
+        for (int s = 0; s < STAGES; s++) {
+            barrier_init(full + 8 * s, THREADS);
+            barrier_init(empty + 8 * s, THREADS);
+        }
+        asm volatile("fence.mbarrier_init.release.cluster;" ::: "memory");
+    }
+    __syncthreads();
+
+    const int kv_head = blockIdx.y, group = p.query_heads / p.kv_heads, pairs = p.tokens * group;
+    const int first_pair = (gridDim.x - 1 - blockIdx.x) * BLOCK_M;
+    const int last_pair = min(first_pair + BLOCK_M, pairs) - 1;
+    KeyRange keys;
+    keys.lo = window_start((long long)p.start + first_pair / group, p.window);
+    keys.hi = (long long)p.start + last_pair / group;
+    keys.tiles = int((keys.hi - keys.lo + BLOCK_N) / BLOCK_N);
+
+    // The warpgroup index through a shuffle, so that ptxas knows it uniform across the warp: wgmmas under branches on a
+    // plain threadIdx-derived value are taken for divergent, and ptxas then serializes every wgmma (its warning C7520).
+    const int warpgroup = __shfl_sync(0xffffffffu, int(threadIdx.x / 128), 0);
+    attend_rows(p, keys, kv_head, first_pair, warpgroup, q_tile, stages, full, empty);
+}
+}  // namespace prefill_wgmma
+
+extern "C" __global__ void __launch_bounds__(prefill_wgmma::THREADS, 1) attend_prefill_wgmma_d128(const __grid_constant__ PrefillParams p) {
+    prefill_wgmma::attend(p);
+}
