@@ -29,6 +29,15 @@ static_assert(sizeof(PrefillParams) == 72, "PrefillAttention.params mirrors this
 namespace prefill {
 constexpr float LOG2E = 1.4426950408889634f;
 
+// 2^x with results below 2^-126 flushed to zero: one MUFU.EX2, where exp2f's subnormal handling adds a compare and two
+// multiplies to each of the 64 exponentials a thread takes per tile. Probabilities that small round to 0 in fp16 P
+// anyway; in the fp32 row sum (≥ 1) they are below its rounding.
+__device__ __forceinline__ float exp2_flushed(float x) {
+    float y;
+    asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(y) : "f"(x));
+    return y;
+}
+
 // One thread's two rows of a tile of KEY_TILES · 8 key positions and DIM_TILES · 8 output dims: their ranges, their
 // online-softmax state and their output accumulators.
 template <int KEY_TILES, int DIM_TILES>
@@ -64,32 +73,40 @@ struct RowState {
             // The row's range in this tile's columns, clamped to [-1, BLOCK_N] so that 32-bit compares do.
             const int lo_column = int(max(-1LL, min((long long)BLOCK_N, row_lo[h] - tile_lo)));
             const int hi_column = int(max(-1LL, min((long long)BLOCK_N, row_hi[h] - tile_lo)));
-            // Most tiles lie wholly inside the row's range (all but the diagonal ones without a window): no mask then.
-            const bool masked = lo_column > 0 || hi_column < BLOCK_N - 1;
+            // Most tiles lie wholly inside every row's range (all but the diagonal ones without a window): no mask then.
+            // Decided for the whole warp, so that the branch does not diverge (ptxas serializes the wgmmas around
+            // divergent code) and the 64 compares and selects a thread would make are skipped on every other tile.
+            const bool masked = __any_sync(0xffffffffu, lo_column > 0 || hi_column < BLOCK_N - 1);
             float v[KEY_TILES][2];
+            if (masked) {
+#pragma unroll
+                for (int j = 0; j < KEY_TILES; j++) {
+#pragma unroll
+                    for (int c = 0; c < 2; c++) {
+                        const int column = j * 8 + (lane & 3) * 2 + c;
+                        v[j][c] = column < lo_column || column > hi_column ? -INFINITY : s[j][2 * h + c];
+                    }
+                }
+            } else {
+#pragma unroll
+                for (int j = 0; j < KEY_TILES; j++) v[j][0] = s[j][2 * h], v[j][1] = s[j][2 * h + 1];
+            }
             float tile_max = -INFINITY;
 #pragma unroll
-            for (int j = 0; j < KEY_TILES; j++) {
-#pragma unroll
-                for (int c = 0; c < 2; c++) {
-                    const int column = j * 8 + (lane & 3) * 2 + c;
-                    v[j][c] = masked && (column < lo_column || column > hi_column) ? -INFINITY : s[j][2 * h + c];
-                    tile_max = fmaxf(tile_max, v[j][c]);
-                }
-            }
+            for (int j = 0; j < KEY_TILES; j++) tile_max = fmaxf(tile_max, fmaxf(v[j][0], v[j][1]));
             tile_max = fmaxf(tile_max, __shfl_xor_sync(0xffffffffu, tile_max, 1));
             tile_max = fmaxf(tile_max, __shfl_xor_sync(0xffffffffu, tile_max, 2));
             const float new_max = fmaxf(row_max[h], tile_max);
             // A row with no key yet keeps max -inf: subtract 0 then, so exp2(-inf) = 0 rather than NaN.
             const float offset = new_max == -INFINITY ? 0.f : new_max * exp2_scale;
-            rescale[h] = exp2f(row_max[h] * exp2_scale - offset);
+            rescale[h] = exp2_flushed(row_max[h] * exp2_scale - offset);
             row_max[h] = new_max;
             float sum = 0.f;
 #pragma unroll
             for (int j = 0; j < KEY_TILES; j++) {
 #pragma unroll
                 for (int c = 0; c < 2; c++) {
-                    v[j][c] = exp2f(fmaf(v[j][c], exp2_scale, -offset));
+                    v[j][c] = exp2_flushed(fmaf(v[j][c], exp2_scale, -offset));
                     sum += v[j][c];
                 }
                 p_frag[j / 2][2 * (j % 2) + h] = pack_half2(v[j][0], v[j][1]);

@@ -74,6 +74,18 @@ __device__ __forceinline__ void load_tile(const PrefillParams& p, KeyRange keys,
     const unsigned first_slot = unsigned(tile_lo) % unsigned(p.capacity);
     const uint32_t k_stage = stages + s * STAGE_BYTES + (chunk / 8) * KV_BLOCK_BYTES, v_stage = k_stage + TILE_BYTES;
     const size_t head_offset = size_t(kv_head) * D + chunk * 8;
+    if (first_slot + BLOCK_N <= unsigned(p.capacity) && tile_lo + BLOCK_N - 1 <= keys.hi) {
+        // Every tile but a CTA's last and a ring's wrap: consecutive slots, all stored (no per-row compare or wrap).
+        const size_t first = (size_t(first_slot) + first_row) * width + head_offset, step = size_t(16) * width;
+        const uint32_t at = swizzled(first_row, chunk % 8);  // + 16 rows = + 2048 bytes, the same swizzle
+#pragma unroll
+        for (int i = 0; i < BLOCK_N / 16; i++) {
+            cp_async_16(k_stage + at + i * 2048, p.key_ring + first + i * step, true);
+            cp_async_16(v_stage + at + i * 2048, p.value_ring + first + i * step, true);
+        }
+        barrier_arrive_after_copies(full + 8 * s);
+        return;
+    }
 #pragma unroll
     for (int i = 0; i < BLOCK_N / 16; i++) {
         const int row = first_row + 16 * i;

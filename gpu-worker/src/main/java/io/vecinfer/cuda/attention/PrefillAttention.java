@@ -63,10 +63,11 @@ public final class PrefillAttention {
     }
 
     /**
-     * 128-row mma.sync CTAs by default: 0.708 against 0.770 ms for the 8B's causal 4096-token prefill on the H200
-     * (fp16-attention-prefill-rows-h200.json); -Dvecinfer.prefill.kernel=MMA_M64 or WGMMA for comparisons.
+     * wgmma by default where it runs (else MMA_M128): on the H200, the 8B's causal prefill of 4096 tokens took 0.468 ms
+     * against MMA_M128's 0.712 and 32768 tokens 24.3 against 39.9 (fp16-attention-prefill-wgmma-h200.json, SDPA 0.284 and
+     * 15.4 in the same call); -Dvecinfer.prefill.kernel=MMA_M64 or MMA_M128 for comparisons.
      */
-    private static final Kernel DEFAULT_KERNEL = Kernel.valueOf(System.getProperty("vecinfer.prefill.kernel", "MMA_M128"));
+    private static final Kernel DEFAULT_KERNEL = Kernel.valueOf(System.getProperty("vecinfer.prefill.kernel", "WGMMA"));
 
     private final CudaDevice device;
     private final Kernel kernel;
