@@ -43,6 +43,8 @@ import java.util.List;
  * <p>The projections run in a {@link Matmul.Precision}: {@code TENSOR_CORES} by default (activations rounded to
  * the weights' bf16/fp16 for the MMA, fp32 sums; fp32 checkpoints fall back to the exact path), or {@code EXACT},
  * the CPU decoder's fp32 arithmetic, with which the parity tests check the rest of the pipeline to fp32 tolerances.
+ * The kernels that feed a projection write its input in the type its path reads (the norms and SwiGLU, which runs in
+ * the gate|up projection's epilogue where it can: {@link Matmul#swiGlu}), rounded as a conversion pass would have.
  */
 public final class CudaDecoder implements DecoderBackend<DeviceKvCache>, AutoCloseable {
     /** The most rows of one forward pass: beyond 4096 rows the GEMMs gain little and activations grow linearly. */

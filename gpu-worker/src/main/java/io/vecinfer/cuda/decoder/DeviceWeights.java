@@ -39,7 +39,7 @@ public final class DeviceWeights implements AutoCloseable {
     private final DeviceMatrix lmHead;
 
     public DeviceWeights(CudaDevice device, Weights w) {
-        try {
+        try (GateUp.Uploader interleaving = new GateUp.Uploader(device)) {
             embedding = matrix(device, w.embedding());
             List<Layer> list = new ArrayList<>();
             for (Weights.Layer l : w.layers()) {
@@ -47,7 +47,7 @@ public final class DeviceWeights implements AutoCloseable {
                         stacked(device, List.of(l.wq(), l.wk(), l.wv())), vector(device, qkvBias(l)), matrix(device, l.wo()),
                         vector(device, l.qNorm()), vector(device, l.kNorm()),
                         vector(device, l.ffnNorm()),
-                        gateUp(device, l.gate(), l.up()), matrix(device, l.down())));
+                        gateUp(interleaving, l.gate(), l.up()), matrix(device, l.down())));
             }
             layers = List.copyOf(list);
             finalNorm = vector(device, w.finalNorm());
@@ -62,8 +62,8 @@ public final class DeviceWeights implements AutoCloseable {
         return stacked(device, List.of(w));
     }
 
-    private DeviceMatrix gateUp(CudaDevice device, io.vecinfer.tensor.WeightMatrix gate, io.vecinfer.tensor.WeightMatrix up) {
-        DeviceMatrix m = GateUp.upload(device, gate, up);
+    private DeviceMatrix gateUp(GateUp.Uploader uploader, io.vecinfer.tensor.WeightMatrix gate, io.vecinfer.tensor.WeightMatrix up) {
+        DeviceMatrix m = uploader.upload(gate, up);
         owned.add(m);
         return m;
     }

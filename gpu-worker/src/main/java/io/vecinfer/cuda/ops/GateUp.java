@@ -59,28 +59,64 @@ public final class GateUp {
         return new WeightMatrix(data.flip(), gate.dtype(), 2 * hidden, gate.cols());
     }
 
-    /**
-     * The interleaved weight on the device, uploaded in pieces of whole blocks through two pinned buffers in turn (one
-     * fills while the other's copy runs), so that no host copy of the whole matrix is made.
-     */
+    /** The interleaved weight on the device ({@link Uploader#upload}, with staging of its own). */
     public static DeviceMatrix upload(CudaDevice device, WeightMatrix gate, WeightMatrix up) {
-        int hidden = checkParts(gate, up);
-        long rowBytes = rowBytes(gate), blockBytes = 2 * BLOCK * rowBytes;
-        int blocks = blocks(hidden), perCopy = (int) Math.max(1, STAGING_BYTES / blockBytes);
-        DeviceBuffer data = device.allocate(2L * hidden * rowBytes);
-        try (PinnedStaging even = new PinnedStaging(device); PinnedStaging odd = new PinnedStaging(device)) {
-            for (int from = 0, piece = 0; from < blocks; from += perCopy, piece++) {
-                int to = Math.min(blocks, from + perCopy);
-                long at = 2L * BLOCK * from * rowBytes, count = 2L * (Math.min(hidden, BLOCK * to) - BLOCK * from) * rowBytes;
-                PinnedStaging staging = piece % 2 == 0 ? even : odd;
-                putBlocks(gate, up, from, to, staging.begin(count));
-                staging.copy(0, count, data, at);
-            }
-        } catch (RuntimeException e) {
-            data.close();
-            throw e;
+        try (Uploader uploader = new Uploader(device)) {
+            return uploader.upload(gate, up);
         }
-        return new DeviceMatrix(data, gate.dtype(), 2 * hidden, gate.cols());
+    }
+
+    /**
+     * Uploads interleaved weights in pieces of whole blocks through two pinned buffers in turn (one fills while the
+     * other's copy runs), so that no host copy of a whole matrix is made; it keeps them for every matrix it uploads (a
+     * model's layers). The copies are queued on the calling thread's stream; close waits for them.
+     */
+    public static final class Uploader implements AutoCloseable {
+        private final CudaDevice device;
+        private final PinnedStaging even, odd;
+
+        public Uploader(CudaDevice device) {
+            this.device = device;
+            this.even = new PinnedStaging(device);
+            PinnedStaging second;
+            try {
+                second = new PinnedStaging(device);
+            } catch (RuntimeException e) {
+                even.close();
+                throw e;
+            }
+            this.odd = second;
+        }
+
+        public DeviceMatrix upload(WeightMatrix gate, WeightMatrix up) {
+            int hidden = checkParts(gate, up);
+            long rowBytes = rowBytes(gate), blockBytes = 2 * BLOCK * rowBytes;
+            int blocks = blocks(hidden), perCopy = (int) Math.max(1, STAGING_BYTES / blockBytes);
+            DeviceBuffer data = device.allocate(2L * hidden * rowBytes);
+            try {
+                for (int from = 0, piece = 0; from < blocks; from += perCopy, piece++) {
+                    int to = Math.min(blocks, from + perCopy);
+                    long at = 2L * BLOCK * from * rowBytes, count = 2L * (Math.min(hidden, BLOCK * to) - BLOCK * from) * rowBytes;
+                    PinnedStaging staging = piece % 2 == 0 ? even : odd;
+                    putBlocks(gate, up, from, to, staging.begin(count));
+                    staging.copy(0, count, data, at);
+                }
+            } catch (RuntimeException e) {
+                device.synchronize(); // no copy may still write the buffer
+                data.close();
+                throw e;
+            }
+            return new DeviceMatrix(data, gate.dtype(), 2 * hidden, gate.cols());
+        }
+
+        @Override
+        public void close() {
+            try {
+                even.close();
+            } finally {
+                odd.close();
+            }
+        }
     }
 
     /** Blocks [from, to) of the interleaved weight, appended to {@code into}: each block's gate rows, then its up rows. */

@@ -11,7 +11,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * CPU: the types of projection inputs ({@link Activation}, {@link Matmul#inputType}, which paths take which, and the
- * refusal of the others), and when {@link Matmul#swiGlu} fuses into the WGMMA epilogue.
+ * refusal of the others; a 16-bit rmsnorm output never over its input), and when {@link Matmul#swiGlu} fuses into the
+ * WGMMA epilogue.
  */
 class MatmulInputRuleTest {
     private static final DeviceBuffer.Slice ALIGNED = new DeviceBuffer.Slice(null, 0);
@@ -79,6 +80,15 @@ class MatmulInputRuleTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> matmul.swiGlu(w, x, 8, ALIGNED, Activation.f32(new DeviceBuffer.Slice(null, 1024)), Matmul.Path.SKINNY));
         assertTrue(e.getMessage().contains("overlaps"), e.getMessage());
+    }
+
+    /** A 16-bit norm into its own input would write rows that other CTAs still read; fp32 in place stays allowed. */
+    @Test
+    void aSixteenBitRmsNormOutputMustNotOverlapItsInput() {
+        RmsNorm norm = new RmsNorm(null);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> norm.launch(ALIGNED, null, 1e-6f, 4, 256, new Activation(new DeviceBuffer.Slice(null, 2048), DType.BF16)));
+        assertTrue(e.getMessage().contains("overlap"), e.getMessage());
     }
 
     @Test
