@@ -180,7 +180,9 @@ __device__ __forceinline__ void store_swiglu(const ProjectionParams& p, const fl
             const int r = row + 8 * half;
             if (r >= p.rows) continue;
             const int e = 2 * half;
-            const float h0 = silu_mul_value(d[8 * m + e], d[8 * m + 4 + e]), h1 = silu_mul_value(d[8 * m + e + 1], d[8 * m + 4 + e + 1]);
+            // + 0.f: the value an fp32 store holds (store_sums adds the absent bias as 0, which turns a -0 sum into +0).
+            const float g0 = d[8 * m + e] + 0.f, g1 = d[8 * m + e + 1] + 0.f, u0 = d[8 * m + 4 + e] + 0.f, u1 = d[8 * m + 4 + e + 1] + 0.f;
+            const float h0 = silu_mul_value(g0, u0), h1 = silu_mul_value(g1, u1);
             // hidden and u even: the pair is one 4-byte store.
             *reinterpret_cast<uint32_t*>(p.swiglu + size_t(r) * hidden + u) = uint32_t(Out::narrow(h0)) | (uint32_t(Out::narrow(h1)) << 16);
         }
