@@ -56,9 +56,10 @@
 
 template <bool BF16>
 struct Operand {
+    // numeric.cuh's rounding (::, as the template parameter hides the structs' names here).
     static __device__ __forceinline__ uint16_t round(float v) {
-        if constexpr (BF16) return __bfloat16_as_ushort(__float2bfloat16_rn(v));
-        else return __half_as_ushort(__float2half_rn(v));
+        if constexpr (BF16) return ::BF16::narrow(v);
+        else return ::F16::narrow(v);
     }
     // Two values in one register, the first in the low half: the order of elements in memory and in fragments.
     static __device__ __forceinline__ uint32_t pack(float first, float second) {

@@ -18,6 +18,11 @@
 // sums' order is fixed by the shape (a launch repeats bit for bit).
 // Needs in % BK == 0 (no partial k tile), every segment end % 8 == 0 and 8-byte-aligned outputs (float2 stores
 // of column pairs); rows and out are free (rows and columns past the ends load zeros and are not stored).
+// SwiGLU: wgmma_gemm_<type>[_n128]_swiglu and wgmma_tma_gemm_<type>[_n128]_swiglu, the same launch with one k split
+// (gridDim.y == 1: they trap otherwise), take a gate|up weight interleaved in blocks of 8 rows (projection.cuh) and,
+// in place of the fp32 segments, store h = SiLU(gate) · up of each hidden unit in W's 16-bit type to p.swiglu
+// ([rows][out / 2], 4-byte aligned): 1/4 of the bytes the fp32 gate and up would take, and no element-wise pass
+// after. Needs out % 16 == 0 (whole blocks). The bias is not read (gate and up have none).
 //
 // A CTA computes a BM × BN tile of outputs (128 × 256, or 128 × 128), k in steps of BK = 64 through STAGES
 // shared-memory stages (4 of 48 KB, or 6 of 32 KB). Warp specialization:
@@ -46,9 +51,11 @@
 // an error) instead of hanging the device: it can only mean a protocol bug.
 // Tiles are ordered in groups of GROUP_M row tiles, row tile fastest, so that the CTAs running at once share
 // W tiles and x tiles in L2 instead of each streaming its own.
+#include "numeric.cuh"
 #include "projection.cuh"
 #include "wgmma.cuh"
 #include <cstdint>
+#include <type_traits>
 
 constexpr int BM = 128, BK = 64, GROUP_M = 16;
 constexpr int THREADS = 384;
@@ -133,11 +140,60 @@ __device__ __forceinline__ void produce_tma(const CUtensorMap* x_map, const CUte
     }
 }
 
-// Warpgroups 1 and 2: consumer c multiplies rows 64c..64c+63 of the tile over k tiles [kt0, kt1), then stores them: into
-// the segments (one split: projection_store_pair, which honours accumulate), or its split's partial sums. `first` as in
-// produce. The tile's last stage goes back to the producer once its wgmmas are done, before the stores: in a
-// persistent grid the producer is then already filling the stages of the CTA's next tile.
-template <bool BF16, bool TMA, typename Shape>
+// A consumer's accumulators d (layout in consume) plus the bias into the segments (one split: projection_store_pair,
+// which honours accumulate), or its split's partial sums (no bias).
+template <int BN>
+__device__ __forceinline__ void store_sums(const ProjectionParams& p, const float (&d)[BN / 2], Tile tile, int row, int lane, float* partials) {
+#pragma unroll
+    for (int n = 0; n < BN / 8; n++) {
+        const int o = tile.n0 + 8 * n + 2 * (lane % 4);
+        if (o >= p.out) continue;  // out % 8 == 0: the pair is inside or past the end
+        const bool split = gridDim.y > 1;
+        const float b0 = p.bias != nullptr && !split ? p.bias[o] : 0.f, b1 = p.bias != nullptr && !split ? p.bias[o + 1] : 0.f;
+#pragma unroll
+        for (int half = 0; half < 2; half++) {
+            const int r = row + 8 * half;
+            if (r >= p.rows) continue;
+            const float2 v = make_float2(d[4 * n + 2 * half] + b0, d[4 * n + 2 * half + 1] + b1);
+            // Segment ends and out % 8 == 0: both columns of the pair lie in one segment (or partial row), 8-byte aligned.
+            if (split) *reinterpret_cast<float2*>(partials + (size_t(blockIdx.y) * p.rows + r) * p.out + o) = v;
+            else projection_store_pair(p, r, o, v);
+        }
+    }
+}
+
+// The SwiGLU store (projection.cuh) of a consumer's accumulators d (layout in consume). The interleave puts the gate of
+// 8 hidden units in column group 2m of the tile and their up in group 2m + 1, so d[8m + e] and d[8m + 4 + e] are the
+// gate and up of the same unit at the same row: each thread has both halves of its pairs of units in its own registers.
+// silu_mul_value and narrow are the functions elementwise.cu's silu_mul_interleaved and matmul_tc.cu's to_bf16 /
+// to_f16 apply, so h is bit for bit that composition of the same product.
+template <bool BF16, int BN>
+__device__ __forceinline__ void store_swiglu(const ProjectionParams& p, const float (&d)[BN / 2], Tile tile, int row, int lane) {
+    using Out = std::conditional_t<BF16, ::BF16, ::F16>;
+    const int hidden = p.out / 2;
+#pragma unroll
+    for (int m = 0; m < BN / 16; m++) {
+        if (tile.n0 + 16 * m >= p.out) continue;  // out % 16 == 0: a gate group and its up group are inside or past the end together
+        const int u = tile.n0 / 2 + 8 * m + 2 * (lane % 4);  // the pair's first unit (tile.n0 % 16 == 0)
+#pragma unroll
+        for (int half = 0; half < 2; half++) {
+            const int r = row + 8 * half;
+            if (r >= p.rows) continue;
+            const int e = 2 * half;
+            // + 0.f: the value an fp32 store holds (store_sums adds the absent bias as 0, which turns a -0 sum into +0).
+            const float g0 = d[8 * m + e] + 0.f, g1 = d[8 * m + e + 1] + 0.f, u0 = d[8 * m + 4 + e] + 0.f, u1 = d[8 * m + 4 + e + 1] + 0.f;
+            const float h0 = silu_mul_value(g0, u0), h1 = silu_mul_value(g1, u1);
+            // hidden and u even: the pair is one 4-byte store.
+            *reinterpret_cast<uint32_t*>(p.swiglu + size_t(r) * hidden + u) = uint32_t(Out::narrow(h0)) | (uint32_t(Out::narrow(h1)) << 16);
+        }
+    }
+}
+
+// Warpgroups 1 and 2: consumer c multiplies rows 64c..64c+63 of the tile over k tiles [kt0, kt1), then stores them
+// (store_sums, or with SWIGLU store_swiglu). `first` as in produce. The tile's last stage goes back to the producer once
+// its wgmmas are done, before the stores: in a persistent grid the producer is then already filling the stages of the
+// CTA's next tile.
+template <bool BF16, bool TMA, typename Shape, bool SWIGLU>
 __device__ __forceinline__ void consume(const ProjectionParams& p, Tile tile, int c, int kt0, int kt1, int first, float* partials,
                                         uint32_t stages, uint32_t full, uint32_t empty) {
     constexpr int BN = Shape::BN, STAGES = Shape::STAGES, STAGE_BYTES = Shape::STAGE_BYTES;
@@ -167,29 +223,18 @@ __device__ __forceinline__ void consume(const ProjectionParams& p, Tile tile, in
     // d[4n + e]: row 16·warp + lane / 4 + 8·(e / 2), columns 8n + 2·(lane % 4) + {0, 1} (e even: the pair's first).
     const int warp = (threadIdx.x / 32) % 4, lane = threadIdx.x % 32;
     const int row = tile.m0 + c * 64 + warp * 16 + lane / 4;
-#pragma unroll
-    for (int n = 0; n < BN / 8; n++) {
-        const int o = tile.n0 + 8 * n + 2 * (lane % 4);
-        if (o >= p.out) continue;  // out % 8 == 0: the pair is inside or past the end
-        const bool split = gridDim.y > 1;
-        const float b0 = p.bias != nullptr && !split ? p.bias[o] : 0.f, b1 = p.bias != nullptr && !split ? p.bias[o + 1] : 0.f;
-#pragma unroll
-        for (int half = 0; half < 2; half++) {
-            const int r = row + 8 * half;
-            if (r >= p.rows) continue;
-            const float2 v = make_float2(d[4 * n + 2 * half] + b0, d[4 * n + 2 * half + 1] + b1);
-            // Segment ends and out % 8 == 0: both columns of the pair lie in one segment (or partial row), 8-byte aligned.
-            if (split) *reinterpret_cast<float2*>(partials + (size_t(blockIdx.y) * p.rows + r) * p.out + o) = v;
-            else projection_store_pair(p, r, o, v);
-        }
-    }
+    if constexpr (SWIGLU) store_swiglu<BF16, BN>(p, d, tile, row, lane);
+    else store_sums<BN>(p, d, tile, row, lane, partials);
 }
 
-template <bool BF16, bool TMA, int BN>
+template <bool BF16, bool TMA, int BN, bool SWIGLU>
 __device__ void wgmma_gemm(const ProjectionParams& p, const CUtensorMap* x_map, const CUtensorMap* w_map, float* partials,
                            int k_tiles_per_split) {
     using Shape = TileShape<BN>;
     constexpr int STAGES = Shape::STAGES;
+    if constexpr (SWIGLU) {
+        if (gridDim.y != 1) asm volatile("trap;");  // h needs the whole sum: the host never splits k here
+    }
     extern __shared__ __align__(1024) uint8_t shared[];
     const uint32_t base = uint32_t(__cvta_generic_to_shared(shared));
     const uint32_t stages = (base + 1023) & ~1023u;  // the swizzle needs 1024-byte-aligned tiles
@@ -224,28 +269,36 @@ __device__ void wgmma_gemm(const ProjectionParams& p, const CUtensorMap* x_map, 
     } else {
         asm volatile("setmaxnreg.inc.sync.aligned.u32 224;");
         for (int id = blockIdx.x, first = 0; id < tiles; id += gridDim.x, first += kt1 - kt0) {
-            consume<BF16, TMA, Shape>(p, tile_of<BN>(id, m_tiles, n_tiles), warpgroup - 1, kt0, kt1, first, partials, stages, full, empty);
+            consume<BF16, TMA, Shape, SWIGLU>(p, tile_of<BN>(id, m_tiles, n_tiles), warpgroup - 1, kt0, kt1, first, partials, stages, full, empty);
         }
     }
 }
 
-#define WGMMA_KERNEL(name, BF16, BN) \
+#define WGMMA_KERNEL(name, BF16, BN, SWIGLU) \
     extern "C" __global__ void __launch_bounds__(THREADS, 1) name(const __grid_constant__ ProjectionParams p, float* partials, \
                                                                   int k_tiles_per_split) {                                       \
-        wgmma_gemm<BF16, false, BN>(p, nullptr, nullptr, partials, k_tiles_per_split);                                           \
+        wgmma_gemm<BF16, false, BN, SWIGLU>(p, nullptr, nullptr, partials, k_tiles_per_split);                                   \
     }
-WGMMA_KERNEL(wgmma_gemm_bf16, true, 256)
-WGMMA_KERNEL(wgmma_gemm_f16, false, 256)
-WGMMA_KERNEL(wgmma_gemm_bf16_n128, true, 128)
-WGMMA_KERNEL(wgmma_gemm_f16_n128, false, 128)
+WGMMA_KERNEL(wgmma_gemm_bf16, true, 256, false)
+WGMMA_KERNEL(wgmma_gemm_f16, false, 256, false)
+WGMMA_KERNEL(wgmma_gemm_bf16_n128, true, 128, false)
+WGMMA_KERNEL(wgmma_gemm_f16_n128, false, 128, false)
+WGMMA_KERNEL(wgmma_gemm_bf16_swiglu, true, 256, true)
+WGMMA_KERNEL(wgmma_gemm_f16_swiglu, false, 256, true)
+WGMMA_KERNEL(wgmma_gemm_bf16_n128_swiglu, true, 128, true)
+WGMMA_KERNEL(wgmma_gemm_f16_n128_swiglu, false, 128, true)
 
-#define WGMMA_TMA_KERNEL(name, BF16, BN)                                                                                              \
+#define WGMMA_TMA_KERNEL(name, BF16, BN, SWIGLU)                                                                                      \
     extern "C" __global__ void __launch_bounds__(THREADS, 1)                                                                          \
         name(const __grid_constant__ ProjectionParams p, const __grid_constant__ CUtensorMap x_map,                                  \
              const __grid_constant__ CUtensorMap w_map, float* partials, int k_tiles_per_split) {                                   \
-        wgmma_gemm<BF16, true, BN>(p, &x_map, &w_map, partials, k_tiles_per_split);                                                  \
+        wgmma_gemm<BF16, true, BN, SWIGLU>(p, &x_map, &w_map, partials, k_tiles_per_split);                                          \
     }
-WGMMA_TMA_KERNEL(wgmma_tma_gemm_bf16, true, 256)
-WGMMA_TMA_KERNEL(wgmma_tma_gemm_f16, false, 256)
-WGMMA_TMA_KERNEL(wgmma_tma_gemm_bf16_n128, true, 128)
-WGMMA_TMA_KERNEL(wgmma_tma_gemm_f16_n128, false, 128)
+WGMMA_TMA_KERNEL(wgmma_tma_gemm_bf16, true, 256, false)
+WGMMA_TMA_KERNEL(wgmma_tma_gemm_f16, false, 256, false)
+WGMMA_TMA_KERNEL(wgmma_tma_gemm_bf16_n128, true, 128, false)
+WGMMA_TMA_KERNEL(wgmma_tma_gemm_f16_n128, false, 128, false)
+WGMMA_TMA_KERNEL(wgmma_tma_gemm_bf16_swiglu, true, 256, true)
+WGMMA_TMA_KERNEL(wgmma_tma_gemm_f16_swiglu, false, 256, true)
+WGMMA_TMA_KERNEL(wgmma_tma_gemm_bf16_n128_swiglu, true, 128, true)
+WGMMA_TMA_KERNEL(wgmma_tma_gemm_f16_n128_swiglu, false, 128, true)

@@ -1,7 +1,8 @@
-// Device helpers shared by the decoder's kernel families: exact widening of stored weight types to fp32,
-// and warp/block reductions in fp32.
+// Device helpers shared by the decoder's kernel families: exact widening of stored weight types to fp32 and
+// rounding back (narrow), SwiGLU's activation, and warp/block reductions in fp32.
 #pragma once
 #include <cstdint>
+#include <cuda_bf16.h>
 #include <cuda_fp16.h>
 
 // A weight element type as stored in the checkpoint, widened exactly to fp32 (every bf16 and fp16 value is a
@@ -9,6 +10,7 @@
 struct F32 {
     using Stored = float;
     static __device__ __forceinline__ float widen(float v) { return v; }
+    static __device__ __forceinline__ float narrow(float v) { return v; }
     // The 4 floats of a 16-byte load.
     static constexpr int PER_16_BYTES = 4;
     static __device__ __forceinline__ void unpack(uint4 raw, float* out) {
@@ -21,6 +23,9 @@ struct BF16 {
     using Stored = uint16_t;
     // bf16 is the top half of a float: a shift is the exact conversion.
     static __device__ __forceinline__ float widen(uint16_t bits) { return __uint_as_float(uint32_t(bits) << 16); }
+    // Round to nearest even: what every fp32 activation that meets bf16 weights goes through (matmul_tc.cu's to_bf16,
+    // the 16-bit outputs of rmsnorm, silu_mul_interleaved and the SwiGLU epilogue), one function so that all agree.
+    static __device__ __forceinline__ uint16_t narrow(float v) { return __bfloat16_as_ushort(__float2bfloat16_rn(v)); }
     static constexpr int PER_16_BYTES = 8;
     static __device__ __forceinline__ void unpack(uint4 raw, float* out) {
         const uint32_t words[4] = {raw.x, raw.y, raw.z, raw.w};
@@ -35,6 +40,7 @@ struct BF16 {
 struct F16 {
     using Stored = uint16_t;
     static __device__ __forceinline__ float widen(uint16_t bits) { return __half2float(__ushort_as_half(bits)); }
+    static __device__ __forceinline__ uint16_t narrow(float v) { return __half_as_ushort(__float2half_rn(v)); }
     static constexpr int PER_16_BYTES = 8;
     static __device__ __forceinline__ void unpack(uint4 raw, float* out) {
         const uint32_t words[4] = {raw.x, raw.y, raw.z, raw.w};
@@ -45,6 +51,13 @@ struct F16 {
         }
     }
 };
+
+// SwiGLU's activation of one hidden unit, SiLU(g) · u = g / (1 + e^-g) · u, with exp taken in double and rounded to
+// float as the CPU's (float) Math.exp(-g), so that it matches FloatMath.siluMul up to the last bit of exp (both are
+// within 1 ulp in double). Every kernel that applies it (elementwise.cu, the SwiGLU epilogue of matmul_wgmma.cu) calls
+// this one function: with the same fp32 gate and up they give the same bits (no fast-math: the division is IEEE's, and
+// there is no product-plus-sum to contract into an FMA).
+__device__ __forceinline__ float silu_mul_value(float g, float u) { return g / (1.f + float(exp(double(-g)))) * u; }
 
 __device__ __forceinline__ float warp_sum(float v) {
 #pragma unroll

@@ -11,19 +11,25 @@
 // joins in one fp32 add at the end (projection_store), never as the accumulator's start: the result is bit for
 // bit the product written, then added (as elementwise.cu's add does). Split-K partials (scratch) are always
 // written; only the final store accumulates. As in every launch, the outputs must not overlap x.
+// SwiGLU (matmul_wgmma.cu's *_swiglu kernels only): W is a gate|up weight interleaved in blocks of 8 rows
+// (io.vecinfer.cuda.ops.GateUp: rows 16i..16i+7 gate units 8i..8i+7, rows 16i+8..16i+15 up units 8i..8i+7), and
+// instead of the segments the kernel stores h[r][u] = SiLU(gate) · up of each hidden unit u < out / 2, rounded to W's
+// 16-bit type, into `swiglu` ([rows][out / 2]); y is then unused. Every other kernel leaves swiglu alone (null).
 // Mirrored field by field by io.vecinfer.cuda.ops.Matmul.params.
 #pragma once
+#include <cstdint>
 
 struct ProjectionParams {
-    const void* x;      // [rows][in]: fp32 (matmul.cu, matmul_tc skinny) or the weight's 16-bit type (matmul_tc gemm)
+    const void* x;      // [rows][in]: fp32 (matmul.cu, matmul_tc skinny) or the weight's 16-bit type (gemm, wgmma)
     const void* w;      // [out][in] in its stored type
     const float* bias;  // [out], or null
     float* y[3];        // segment outputs
+    uint16_t* swiglu;   // the SwiGLU kernels' [rows][out / 2] output in W's 16-bit type; null elsewhere
     int end[3];         // cumulative column ends of the segments; end[2] == out
     int rows, in, out;
     int accumulate;     // 0: y = product; 1: y = y + product
 };
-static_assert(sizeof(ProjectionParams) == 80, "ProjectionParams changed: update io.vecinfer.cuda.ops.Matmul.params");
+static_assert(sizeof(ProjectionParams) == 88, "ProjectionParams changed: update io.vecinfer.cuda.ops.Matmul.params");
 
 // Where output (r, o) lives. Selects rather than indexes the arrays: a run-time index into a kernel
 // parameter would copy the struct to local memory.

@@ -13,6 +13,7 @@ import io.vecinfer.cuda.attention.Fp16KvRing;
 import io.vecinfer.cuda.decoder.CudaDecoder;
 import io.vecinfer.cuda.decoder.DeviceKvCache;
 import io.vecinfer.cuda.decoder.DeviceKvCaches;
+import io.vecinfer.cuda.ops.Activation;
 import io.vecinfer.cuda.ops.DeviceMatrix;
 import io.vecinfer.cuda.ops.Elementwise;
 import io.vecinfer.cuda.ops.Matmul;
@@ -235,15 +236,16 @@ public final class DecodeAttributionBenchmark {
         try (DeviceBuffer x = device.upload(uniform(batch * dim)); DeviceBuffer xb = device.allocate(4L * batch * dim);
              DeviceBuffer w = device.upload(uniform(dim)); DeviceBuffer q = device.upload(uniform(batch * qDim));
              DeviceBuffer k = device.upload(uniform(batch * kvDim)); DeviceBuffer cos = device.upload(uniform(batch * hd / 2));
-             DeviceBuffer sin = device.upload(uniform(batch * hd / 2)); DeviceBuffer gate = device.upload(uniform(batch * ffn));
-             DeviceBuffer up = device.upload(uniform(batch * ffn)); DeviceBuffer tokens = device.upload(random.ints(batch, 0, c.vocabSize()).toArray());
+             DeviceBuffer sin = device.upload(uniform(batch * hd / 2)); DeviceBuffer gateUp = device.upload(uniform(batch * 2 * ffn));
+             DeviceBuffer h = device.allocate(4L * batch * ffn); DeviceBuffer tokens = device.upload(random.ints(batch, 0, c.vocabSize()).toArray());
              DeviceBuffer headWeight = device.upload(uniform(hd))) {
             micros.put(DecodeAttribution.RMSNORM, timed(i -> norm.launch(x.from(0), w, c.rmsNormEps(), batch, dim, xb.from(0)), calls));
             if (c.qkNorm()) {
                 micros.put(DecodeAttribution.HEAD_NORM, timed(i -> norm.launch(q.from(0), headWeight, c.rmsNormEps(), batch * c.numHeads(), hd, q.from(0)), calls));
             }
             micros.put(DecodeAttribution.ROPE, timed(i -> rope.launch(q.from(0), c.numHeads(), k.from(0), c.numKvHeads(), cos.from(0), sin.from(0), batch, hd), calls));
-            micros.put(DecodeAttribution.SILU_MUL, timed(i -> ew.siluMul(gate.from(0), up.from(0), batch * ffn), calls));
+            // A decode step's SwiGLU (skinny gate|up product, then this pass: Matmul.swiGlu), under silu_mul's old name.
+            micros.put(DecodeAttribution.SILU_MUL, timed(i -> ew.siluMulInterleaved(gateUp.from(0), batch, ffn, Activation.f32(h.from(0))), calls));
             micros.put(DecodeAttribution.EMBED, timed(i -> ew.embed(table, tokens.from(0), batch, x.from(0)), calls));
         }
         return micros;

@@ -4,6 +4,7 @@ import io.vecinfer.cuda.CudaDevice;
 import io.vecinfer.cuda.CudaTimer;
 import io.vecinfer.cuda.DeviceBuffer;
 import io.vecinfer.cuda.TensorMaps;
+import io.vecinfer.cuda.ops.Activation;
 import io.vecinfer.cuda.ops.DeviceMatrix;
 import io.vecinfer.cuda.ops.Matmul;
 import io.vecinfer.safetensors.DType;
@@ -25,7 +26,9 @@ import java.util.SplittableRandom;
  * tensor-core gemm the device can run is timed by name, each its own row: GEMM (matmul_tc.cu) everywhere, WGMMA and
  * WGMMA_NARROW (matmul_wgmma.cu, 256- and 128-column tiles) on sm_90, each with cp.async and (where tensor maps can be
  * encoded) TMA loads ("loads"), a CTA per tile or a persistent grid ("grid"): the first kernel (cp.async, a CTA per tile),
- * TMA a CTA per tile, and Matmul's default; "chosen" marks the path and variant Matmul picks by itself. Median CUDA-event time of one launch (the fp32-to-16-bit conversion of x included) after warm-up, weights
+ * TMA a CTA per tile, and Matmul's default; "chosen" marks the path and variant Matmul picks by itself. Each gate_up row
+ * is followed by a gate_up_swiglu row: the same product as the decoder launches it ({@link Matmul#swiGlu}: SwiGLU in
+ * the WGMMA epilogue into bf16, or the fp32 product and a pass after). Median CUDA-event time of one launch (the fp32-to-16-bit conversion of x included) after warm-up, weights
  * rotated over copies that together exceed L2 several times, so HBM serves them as in a real forward pass. Prints JSON rows with TFLOP/s and weight GB/s; its peer is gpu-worker/scripts/matmul_peer.py
  * (torch.matmul on the same shapes), run in the same call.
  * <pre>
@@ -81,22 +84,21 @@ public final class MatmulBenchmark {
                                 if (!matmul.canRun(path, weights.get(0), x.from(0), r, outputs)) continue;
                                 boolean wgmma = path == Matmul.Path.WGMMA || path == Matmul.Path.WGMMA_NARROW;
                                 for (Matmul m : wgmma ? wgmmaVariants : List.of(matmul)) {
-                                    float[] times = new float[runs];
-                                    for (int i = 0; i < WARMUP + runs; i++) {
-                                        DeviceMatrix w = weights.get(i % copies);
-                                        timer.start();
-                                        m.launch(w, x.from(0), r, null, outputs, path);
-                                        float ms = timer.stopMillis();
-                                        if (i >= WARMUP) times[i - WARMUP] = ms;
-                                    }
-                                    Arrays.sort(times);
-                                    double median = times[runs / 2];
-                                    double flops = 2.0 * r * out * in;
-                                    rows.add(String.format(Locale.ROOT, "{\"name\": \"%s\", \"rows\": %d, \"out\": %d, \"in\": %d, \"path\": \"%s\","
-                                                    + " \"loads\": \"%s\", \"grid\": \"%s\", \"chosen\": %b, \"median_ms\": %.4f, \"min_ms\": %.4f, \"tflops\": %.1f, \"weight_gb_per_s\": %.0f}",
-                                            name, r, out, in, path, wgmma ? m.wgmmaLoads() : "-", wgmma ? m.wgmmaGrid() : "-", path == chosen && m == matmul, median, times[0],
-                                            flops / median / 1e9, weightBytes / median / 1e6));
+                                    float[] times = times(timer, runs, i -> m.launch(weights.get(i % copies), x.from(0), r, null, outputs, path));
+                                    rows.add(row(name, r, out, in, path, m, wgmma, path == chosen && m == matmul, times, weightBytes));
                                     System.err.println(rows.get(rows.size() - 1));
+                                    if (name.equals("gate_up")) {
+                                        // As the decoder launches it: SwiGLU of the product into the down projection's input (bf16 where
+                                        // that is read as it is), in the WGMMA epilogue where Matmul.swiGlu can, else by a pass after.
+                                        // The weights are not interleaved here: the time does not depend on the values.
+                                        DType hType = Matmul.inputType(path, DType.BF16);
+                                        try (DeviceBuffer h = device.allocate((long) r * (out / 2) * hType.bytes)) {
+                                            Activation activated = Activation.of(h, hType), input = Activation.f32(x.from(0));
+                                            float[] swiGlu = times(timer, runs, i -> m.swiGlu(weights.get(i % copies), input, r, y.from(0), activated, path));
+                                            rows.add(row("gate_up_swiglu", r, out, in, path, m, wgmma, path == chosen && m == matmul, swiGlu, weightBytes));
+                                            System.err.println(rows.get(rows.size() - 1));
+                                        }
+                                    }
                                 }
                             }
                         }
@@ -108,6 +110,29 @@ public final class MatmulBenchmark {
         }
         System.out.println("{\"benchmark\": \"projections, Llama-3.1-8B shapes, bf16 weights, TENSOR_CORES\", \"device\": \"" + deviceName
                 + "\", \"runs\": " + runs + ", \"rows\": [\n  " + String.join(",\n  ", rows) + "\n]}");
+    }
+
+    /** Sorted CUDA-event times of {@code runs} launches after {@link #WARMUP} more; launch i is {@code launch.accept(i)}. */
+    private static float[] times(CudaTimer timer, int runs, java.util.function.IntConsumer launch) {
+        float[] times = new float[runs];
+        for (int i = 0; i < WARMUP + runs; i++) {
+            timer.start();
+            launch.accept(i);
+            float ms = timer.stopMillis();
+            if (i >= WARMUP) times[i - WARMUP] = ms;
+        }
+        Arrays.sort(times);
+        return times;
+    }
+
+    /** One JSON row: the median and the fastest of {@code times} (sorted), with TFLOP/s and weight GB/s. */
+    private static String row(String name, int r, int out, int in, Matmul.Path path, Matmul m, boolean wgmma, boolean chosen, float[] times,
+                              long weightBytes) {
+        double median = times[times.length / 2], flops = 2.0 * r * out * in;
+        return String.format(Locale.ROOT, "{\"name\": \"%s\", \"rows\": %d, \"out\": %d, \"in\": %d, \"path\": \"%s\","
+                        + " \"loads\": \"%s\", \"grid\": \"%s\", \"chosen\": %b, \"median_ms\": %.4f, \"min_ms\": %.4f, \"tflops\": %.1f, \"weight_gb_per_s\": %.0f}",
+                name, r, out, in, path, wgmma ? m.wgmmaLoads() : "-", wgmma ? m.wgmmaGrid() : "-", chosen, median, times[0],
+                flops / median / 1e9, weightBytes / median / 1e6);
     }
 
     /** A random bf16 matrix on the device: one 32 MB block of N(0, 0.02²) values, repeated to fill it (the time does not depend on the values, only on their not being zeros). */

@@ -4,6 +4,7 @@ import io.vecinfer.cuda.CudaDevice;
 import io.vecinfer.cuda.DeviceBuffer;
 import io.vecinfer.cuda.PinnedStaging;
 import io.vecinfer.cuda.attention.WindowAttention;
+import io.vecinfer.cuda.ops.Activation;
 import io.vecinfer.cuda.ops.Elementwise;
 import io.vecinfer.cuda.ops.LogitReductions;
 import io.vecinfer.cuda.ops.Matmul;
@@ -42,6 +43,8 @@ import java.util.List;
  * <p>The projections run in a {@link Matmul.Precision}: {@code TENSOR_CORES} by default (activations rounded to
  * the weights' bf16/fp16 for the MMA, fp32 sums; fp32 checkpoints fall back to the exact path), or {@code EXACT},
  * the CPU decoder's fp32 arithmetic, with which the parity tests check the rest of the pipeline to fp32 tolerances.
+ * The kernels that feed a projection write its input in the type its path reads (the norms and SwiGLU, which runs in
+ * the gate|up projection's epilogue where it can: {@link Matmul#swiGlu}), rounded as a conversion pass would have.
  */
 public final class CudaDecoder implements DecoderBackend<DeviceKvCache>, AutoCloseable {
     /** The most rows of one forward pass: beyond 4096 rows the GEMMs gain little and activations grow linearly. */
@@ -118,11 +121,14 @@ public final class CudaDecoder implements DecoderBackend<DeviceKvCache>, AutoClo
         return rows;
     }
 
-    /** Device bytes per row of a pass: the {@link Activations}, compareAll's tested logits, Matmul's 16-bit copy of x. */
+    /**
+     * Device bytes per row of a pass: the {@link Activations}, compareAll's tested logits, Matmul's 16-bit copy of x (of
+     * the attention's output, the one projection input that no kernel writes in 16 bits).
+     */
     public static long activationBytesPerRow(ModelConfig c) {
         long qDim = (long) c.numHeads() * c.headDim(), kvDim = (long) c.numKvHeads() * c.headDim();
-        long floats = 2L * c.hiddenSize() + 2 * qDim + 2 * kvDim + 2L * c.intermediateSize() + 2L * c.vocabSize() + c.headDim();
-        return floats * Float.BYTES + Integer.BYTES + (long) Math.max(c.hiddenSize(), c.intermediateSize()) * Short.BYTES;
+        long floats = 2L * c.hiddenSize() + 2 * qDim + 2 * kvDim + 3L * c.intermediateSize() + 2L * c.vocabSize() + c.headDim();
+        return floats * Float.BYTES + Integer.BYTES + qDim * Short.BYTES;
     }
 
     /** The chunk rows of a pass over {@code sequences}: this decoder's, or less where a cache takes fewer tokens per call. */
@@ -241,7 +247,7 @@ public final class CudaDecoder implements DecoderBackend<DeviceKvCache>, AutoClo
         long issueStart = System.nanoTime(), launchesBefore = device.launches();
         if (phases != null) phases.mark(PHASE_START);
         int dim = config.hiddenSize(), headDim = config.headDim(), heads = config.numHeads(), kvHeads = config.numKvHeads();
-        int qDim = heads * headDim, kvDim = kvHeads * headDim, hidden = config.intermediateSize();
+        int qDim = heads * headDim, kvDim = kvHeads * headDim;
         float eps = config.rmsNormEps();
         int[] rowStart = new int[sequences.size() + 1];
         for (int s = 0; s < sequences.size(); s++) rowStart[s + 1] = rowStart[s] + newTokens.get(s).length;
@@ -255,8 +261,7 @@ public final class CudaDecoder implements DecoderBackend<DeviceKvCache>, AutoClo
         Activations a = activations(rows);
         uploadInputs(a, tokens, rotaryRows.at(positions));
         long inputsIssued = System.nanoTime();
-        DeviceBuffer.Slice x = a.x.from(0), xb = a.xb.from(0), q = a.q.from(0), k = a.k.from(0), v = a.v.from(0);
-        DeviceBuffer.Slice gate = a.gate.from(0), up = a.up.from(0);
+        DeviceBuffer.Slice x = a.x.from(0), q = a.q.from(0), k = a.k.from(0), v = a.v.from(0), gateUp = a.gateUp.from(0);
         // The residual adds (the CPU decoder's x += projected) happen in the o and down projections' stores: one launch each
         // instead of a product and an add, bit for bit the same (Matmul.Store.ACCUMULATE).
         Matmul.Outputs residual = Matmul.Outputs.accumulate(x, dim);
@@ -270,8 +275,9 @@ public final class CudaDecoder implements DecoderBackend<DeviceKvCache>, AutoClo
             elementwise.embed(weights.embedding(), a.tokens.from(0), rows, x);
             for (int layer = 0; layer < config.numLayers(); layer++) {
                 DeviceWeights.Layer w = weights.layers().get(layer);
-                rmsNorm.launch(x, w.attentionNorm(), eps, rows, dim, xb);
-                matmul.launch(w.qkv(), xb, rows, w.qkvBias(), Matmul.Outputs.split(List.of(q, k, v), qDim, kvDim, kvDim));
+                Activation normed = inputOf(w.qkv(), rows, a.xb);
+                rmsNorm.launch(x, w.attentionNorm(), eps, rows, dim, normed);
+                matmul.launch(w.qkv(), normed, rows, w.qkvBias(), Matmul.Outputs.split(List.of(q, k, v), qDim, kvDim, kvDim));
                 if (w.qNorm() != null) rmsNorm.launch(q, w.qNorm(), eps, rows * heads, headDim, q); // Qwen3, per head, in place
                 if (w.kNorm() != null) rmsNorm.launch(k, w.kNorm(), eps, rows * kvHeads, headDim, k);
                 rotary.launch(q, heads, k, kvHeads, a.cos.from(0), a.sin.from(0), rows, headDim);
@@ -284,10 +290,13 @@ public final class CudaDecoder implements DecoderBackend<DeviceKvCache>, AutoClo
                 }
                 matmul.launch(w.wo(), a.attended.from(0), rows, null, residual);
 
-                rmsNorm.launch(x, w.ffnNorm(), eps, rows, dim, xb);
-                matmul.launch(w.gateUp(), xb, rows, null, Matmul.Outputs.split(List.of(gate, up), hidden, hidden));
-                elementwise.siluMul(gate, up, rows * hidden);
-                matmul.launch(w.down(), gate, rows, null, residual);
+                normed = inputOf(w.gateUp(), rows, a.xb);
+                rmsNorm.launch(x, w.ffnNorm(), eps, rows, dim, normed);
+                // The CPU's gate and up products and SiLU(gate) · up: one launch (gate|up interleaved, DeviceWeights) that
+                // applies it in its epilogue where it can, else one pass over the product in gateUp (Matmul.swiGlu).
+                Activation activated = inputOf(w.down(), rows, a.ffn);
+                matmul.swiGlu(w.gateUp(), normed, rows, gateUp, activated);
+                matmul.launch(w.down(), activated, rows, null, residual);
             }
         };
         boolean replayed = false;
@@ -300,17 +309,18 @@ public final class CudaDecoder implements DecoderBackend<DeviceKvCache>, AutoClo
         for (int s = 0; s < sequences.size(); s++) sequences.get(s).advance(newTokens.get(s).length);
 
         // The final norm of the rows whose logits are wanted, gathered into xb, then one lm_head pass; its rows stay on the device.
-        int outputs;
-        if (everyPosition || batchedAttention) { // every row wanted, or a decode step (one new token per sequence): no gather
-            outputs = rows;
-            rmsNorm.launch(x, weights.finalNorm(), eps, rows, dim, xb);
+        boolean allRows = everyPosition || batchedAttention; // every row wanted, or a decode step (one new token per sequence): no gather
+        int outputs = allRows ? rows : sequences.size();
+        Activation normed = inputOf(weights.lmHead(), outputs, a.xb);
+        if (allRows) {
+            rmsNorm.launch(x, weights.finalNorm(), eps, rows, dim, normed);
         } else {
-            outputs = sequences.size();
             for (int s = 0; s < outputs; s++) {
-                rmsNorm.launch(a.x.from((long) (rowStart[s + 1] - 1) * dim), weights.finalNorm(), eps, 1, dim, a.xb.from((long) s * dim));
+                rmsNorm.launch(a.x.from((long) (rowStart[s + 1] - 1) * dim), weights.finalNorm(), eps, 1, dim, normed.at((long) s * dim));
             }
         }
-        matmul.launch(weights.lmHead(), xb, outputs, null, logitsOut != null ? logitsOut : a.logits.from(0));
+        DeviceBuffer.Slice logits = logitsOut != null ? logitsOut : a.logits.from(0);
+        matmul.launch(weights.lmHead(), normed, outputs, null, Matmul.Outputs.of(logits, weights.lmHead().rows()));
         if (phases != null) phases.mark(PHASE_END);
         lastStep = new StepStats(System.nanoTime() - issueStart, inputsIssued - issueStart, tablesIssued - issueStart, layersIssued - issueStart,
                 device.launches() - launchesBefore, replayed);
@@ -319,6 +329,15 @@ public final class CudaDecoder implements DecoderBackend<DeviceKvCache>, AutoClo
         for (int s = 0; s < next.length; s++) next[s] = sequences.get(s).position();
         rotaryRows.prefetch(next);
         return outputs;
+    }
+
+    /**
+     * {@code buffer} as the input of {@code reader}'s projection over {@code rows} rows, in the type that projection reads
+     * as it is ({@link Matmul#inputType}: the weights' 16-bit type on the GEMM and WGMMA paths, fp32 on the others), which
+     * the kernel before it (rmsnorm, SwiGLU) then writes: no conversion pass between them, the same numbers.
+     */
+    private Activation inputOf(io.vecinfer.cuda.ops.DeviceMatrix reader, int rows, DeviceBuffer buffer) {
+        return Activation.of(buffer, matmul.inputType(reader, rows));
     }
 
     /**
@@ -395,10 +414,14 @@ public final class CudaDecoder implements DecoderBackend<DeviceKvCache>, AutoClo
         return activations;
     }
 
-    /** Every per-row buffer of one forward pass, fp32 (token ids int32). */
+    /**
+     * Every per-row buffer of one forward pass, fp32 (token ids int32) but for the inputs of projections, which hold the
+     * type their projection reads (xb: the norms' output; ffn: SwiGLU's h, fp32 or 16-bit). gateUp holds the fp32
+     * interleaved gate|up product where SwiGLU is not in the projection's epilogue (decode steps, sm_80, EXACT).
+     */
     private static final class Activations implements AutoCloseable {
         final int rows;
-        final DeviceBuffer x, xb, q, k, v, attended, gate, up, logits, tokens, cos, sin;
+        final DeviceBuffer x, xb, q, k, v, attended, gateUp, ffn, logits, tokens, cos, sin;
 
         Activations(CudaDevice device, ModelConfig c, int rows) {
             this.rows = rows;
@@ -410,8 +433,8 @@ public final class CudaDecoder implements DecoderBackend<DeviceKvCache>, AutoClo
             k = device.allocate(r * kvDim * f);
             v = device.allocate(r * kvDim * f);
             attended = device.allocate(r * qDim * f);
-            gate = device.allocate(r * c.intermediateSize() * f);
-            up = device.allocate(r * c.intermediateSize() * f);
+            gateUp = device.allocate(2 * r * c.intermediateSize() * f);
+            ffn = device.allocate(r * c.intermediateSize() * f);
             logits = device.allocate(r * c.vocabSize() * f);
             tokens = device.allocate(r * Integer.BYTES);
             cos = device.allocate(r * (c.headDim() / 2) * f);
@@ -420,7 +443,7 @@ public final class CudaDecoder implements DecoderBackend<DeviceKvCache>, AutoClo
 
         @Override
         public void close() {
-            for (DeviceBuffer b : List.of(x, xb, q, k, v, attended, gate, up, logits, tokens, cos, sin)) b.close();
+            for (DeviceBuffer b : List.of(x, xb, q, k, v, attended, gateUp, ffn, logits, tokens, cos, sin)) b.close();
         }
     }
 

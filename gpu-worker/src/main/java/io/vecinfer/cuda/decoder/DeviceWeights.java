@@ -3,6 +3,7 @@ package io.vecinfer.cuda.decoder;
 import io.vecinfer.cuda.CudaDevice;
 import io.vecinfer.cuda.DeviceBuffer;
 import io.vecinfer.cuda.ops.DeviceMatrix;
+import io.vecinfer.cuda.ops.GateUp;
 import io.vecinfer.model.Weights;
 
 import java.util.ArrayList;
@@ -12,12 +13,17 @@ import java.util.List;
  * A model's {@link Weights} on the device, uploaded once: matrices in their stored type, norms and biases in fp32
  * (the same floats the CPU decoder holds). q, k and v are stacked into one [q + 2·kv, hidden] matrix and gate and
  * up into one [2·ffn, hidden], so each is one projection launch and one pass over the weights (decode reads every
- * weight byte once per step, and a 1024-row k or v projection alone would leave most of the GPU idle).
+ * weight byte once per step, and a 1024-row k or v projection alone would leave most of the GPU idle). gate|up's
+ * rows are interleaved in blocks of 8 ({@link GateUp}), so that each hidden unit's gate and up meet in one thread of
+ * the projection's epilogue, which applies SwiGLU there ({@link io.vecinfer.cuda.ops.Matmul#swiGlu}).
  * A tied lm_head is the embedding's device copy, not a second one.
  */
 public final class DeviceWeights implements AutoCloseable {
 
-    /** One layer; qkvBias is null when the checkpoint has no q/k/v biases (zeros stand in for any one that is absent). */
+    /**
+     * One layer; qkvBias is null when the checkpoint has no q/k/v biases (zeros stand in for any one that is absent);
+     * gateUp is interleaved ({@link GateUp}).
+     */
     public record Layer(
             DeviceBuffer attentionNorm,
             DeviceMatrix qkv, DeviceBuffer qkvBias, DeviceMatrix wo,
@@ -33,7 +39,7 @@ public final class DeviceWeights implements AutoCloseable {
     private final DeviceMatrix lmHead;
 
     public DeviceWeights(CudaDevice device, Weights w) {
-        try {
+        try (GateUp.Uploader interleaving = new GateUp.Uploader(device)) {
             embedding = matrix(device, w.embedding());
             List<Layer> list = new ArrayList<>();
             for (Weights.Layer l : w.layers()) {
@@ -41,7 +47,7 @@ public final class DeviceWeights implements AutoCloseable {
                         stacked(device, List.of(l.wq(), l.wk(), l.wv())), vector(device, qkvBias(l)), matrix(device, l.wo()),
                         vector(device, l.qNorm()), vector(device, l.kNorm()),
                         vector(device, l.ffnNorm()),
-                        stacked(device, List.of(l.gate(), l.up())), matrix(device, l.down())));
+                        gateUp(interleaving, l.gate(), l.up()), matrix(device, l.down())));
             }
             layers = List.copyOf(list);
             finalNorm = vector(device, w.finalNorm());
@@ -54,6 +60,12 @@ public final class DeviceWeights implements AutoCloseable {
 
     private DeviceMatrix matrix(CudaDevice device, io.vecinfer.tensor.WeightMatrix w) {
         return stacked(device, List.of(w));
+    }
+
+    private DeviceMatrix gateUp(GateUp.Uploader uploader, io.vecinfer.tensor.WeightMatrix gate, io.vecinfer.tensor.WeightMatrix up) {
+        DeviceMatrix m = uploader.upload(gate, up);
+        owned.add(m);
+        return m;
     }
 
     private DeviceMatrix stacked(CudaDevice device, List<io.vecinfer.tensor.WeightMatrix> parts) {

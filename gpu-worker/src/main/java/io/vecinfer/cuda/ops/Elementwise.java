@@ -4,7 +4,10 @@ import io.vecinfer.cuda.CudaDevice;
 import io.vecinfer.cuda.DeviceBuffer;
 import io.vecinfer.tensor.WeightMatrix;
 
-/** The elementwise family (elementwise.cu): embedding gather, residual add, SiLU(gate) · up; all fp32. */
+/**
+ * The elementwise family (elementwise.cu): embedding gather, residual add, SiLU(gate) · up of separate gate and up or
+ * of an interleaved gate|up product ({@link GateUp}); fp32, except that the interleaved SwiGLU may write 16 bits.
+ */
 public final class Elementwise {
     private static final int THREADS = 256;
 
@@ -28,9 +31,39 @@ public final class Elementwise {
         device.module("elementwise").kernel("add").launch(Matmul.ceilDiv(n, THREADS), 1, 1, THREADS, 0, x, y, n);
     }
 
-    /** gate = SiLU(gate) · up over n floats. */
+    /**
+     * gate = SiLU(gate) · up over n floats. The decoder no longer calls it: its gate|up weight is interleaved, and
+     * {@link #siluMulInterleaved} (or the projection's epilogue) applies the same arithmetic to the pairs.
+     */
     public void siluMul(DeviceBuffer.Slice gate, DeviceBuffer.Slice up, int n) {
         device.module("elementwise").kernel("silu_mul").launch(Matmul.ceilDiv(n, THREADS), 1, 1, THREADS, 0, gate, up, n);
+    }
+
+    /**
+     * h[r][u] = SiLU(gate) · up of each hidden unit u < {@code hidden} of rows r < {@code rows}, from an interleaved gate|up
+     * product ({@link GateUp}'s columns; rows × 2·hidden fp32) into h (rows × hidden, fp32 or rounded to bf16/fp16 as
+     * Matmul's to_bf16 / to_f16 round). h must not overlap the product.
+     */
+    public void siluMulInterleaved(DeviceBuffer.Slice product, int rows, int hidden, Activation h) {
+        if (rows <= 0) return;
+        device.module("elementwise").kernel("silu_mul_interleaved_" + h.suffix())
+                .launch(Matmul.ceilDiv(hidden, THREADS), rows, 1, THREADS, 0, product, h.data(), hidden);
+    }
+
+    /**
+     * The silu_mul_interleaved kernel's arithmetic ({@link #siluMulReference}'s on each unit's pair), in fp32: rounded to
+     * a 16-bit h's type by {@link Matmul#roundToWeightType}.
+     */
+    public static float[] siluMulInterleavedReference(float[] product, int rows, int hidden) {
+        if (product.length != 2L * rows * hidden) throw new IllegalArgumentException(product.length + " products for " + rows + " × 2·" + hidden);
+        float[] gate = new float[rows * hidden], up = new float[rows * hidden];
+        for (int r = 0; r < rows; r++) {
+            for (int u = 0; u < hidden; u++) {
+                gate[r * hidden + u] = product[r * 2 * hidden + GateUp.gateColumn(u, hidden)];
+                up[r * hidden + u] = product[r * 2 * hidden + GateUp.upColumn(u, hidden)];
+            }
+        }
+        return siluMulReference(gate, up);
     }
 
     /** The embed kernel's arithmetic: exact widening of each stored element. */

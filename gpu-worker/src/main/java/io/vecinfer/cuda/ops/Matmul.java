@@ -12,8 +12,10 @@ import io.vecinfer.tensor.WeightMatrix;
 import java.util.List;
 
 /**
- * The projections y[rows][out] = x · Wᵀ (+ bias), weights in their stored type, fp32 x, fp32 sums, fp32 y, in one of
- * two {@link Precision}s. Each launch picks one of four kernels:
+ * The projections y[rows][out] = x · Wᵀ (+ bias), weights in their stored type, fp32 sums, fp32 y, in one of two
+ * {@link Precision}s. x is an {@link Activation}: fp32, or already in the weights' 16-bit type where the path reads
+ * that ({@link #inputType}: the kernel before writes it so, and no conversion pass is made). Each launch picks one of
+ * four kernels:
  * <ul>
  *   <li>{@link Path#CUDA_CORES} (matmul.cu): the CPU decoder's arithmetic, for {@link Precision#EXACT}, fp32
  *       weights, and rows of a length the 16-byte tensor-core loads cannot take (in % 8 != 0);</li>
@@ -203,6 +205,8 @@ public final class Matmul implements AutoCloseable {
     private final Precision precision;
     private final WgmmaLoads wgmmaLoads;
     private final WgmmaGrid wgmmaGrid;
+    /** SwiGLU's pass over an fp32 gate|up product, where it is not in the projection's epilogue ({@link #swiGlu}). */
+    private final Elementwise elementwise;
     private DeviceBuffer halfScratch, splitScratch, wgmmaScratch;
 
     /**
@@ -225,6 +229,7 @@ public final class Matmul implements AutoCloseable {
         this.precision = precision;
         this.wgmmaLoads = wgmmaLoads;
         this.wgmmaGrid = wgmmaGrid;
+        this.elementwise = new Elementwise(device);
     }
 
     public Precision precision() {
@@ -239,64 +244,179 @@ public final class Matmul implements AutoCloseable {
         return wgmmaGrid;
     }
 
-    /** y = x · wᵀ + bias over {@code rows} rows into one buffer; bias may be null. */
+    /** y = x · wᵀ + bias over {@code rows} rows of fp32 x into one buffer; bias may be null. */
     public void launch(DeviceMatrix w, DeviceBuffer.Slice x, int rows, DeviceBuffer bias, DeviceBuffer.Slice y) {
-        launch(w, x, rows, bias, Outputs.of(y, w.rows()));
+        launch(w, Activation.f32(x), rows, bias, Outputs.of(y, w.rows()));
+    }
+
+    /** As {@link #launch(DeviceMatrix, Activation, int, DeviceBuffer, Outputs)} of fp32 x. */
+    public void launch(DeviceMatrix w, DeviceBuffer.Slice x, int rows, DeviceBuffer bias, Outputs y) {
+        launch(w, Activation.f32(x), rows, bias, y);
     }
 
     /**
      * y = x · wᵀ + bias over {@code rows} rows, columns into the segments of {@code y}, which may accumulate
-     * ({@link Store}). x holds rows × w.cols() floats.
+     * ({@link Store}). x holds rows × w.cols() values of its type, which the path chosen must take ({@link #inputType}).
      */
-    public void launch(DeviceMatrix w, DeviceBuffer.Slice x, int rows, DeviceBuffer bias, Outputs y) {
-        launch(w, x, rows, bias, y, path(w, x, rows, y));
+    public void launch(DeviceMatrix w, Activation x, int rows, DeviceBuffer bias, Outputs y) {
+        launch(w, x, rows, bias, y, path(w, x.data(), rows, y));
+    }
+
+    /** As {@link #launch(DeviceMatrix, Activation, int, DeviceBuffer, Outputs, Path)} of fp32 x. */
+    public void launch(DeviceMatrix w, DeviceBuffer.Slice x, int rows, DeviceBuffer bias, Outputs y, Path path) {
+        launch(w, Activation.f32(x), rows, bias, y, path);
     }
 
     /**
-     * As {@link #launch(DeviceMatrix, DeviceBuffer.Slice, int, DeviceBuffer, Outputs)} on a path chosen by the caller
-     * (tests, benchmarks), which must be able to take the product ({@link #canRun}).
+     * As {@link #launch(DeviceMatrix, Activation, int, DeviceBuffer, Outputs)} on a path chosen by the caller
+     * (tests, benchmarks), which must be able to take the product ({@link #canRun}) and the input's type.
      */
-    public void launch(DeviceMatrix w, DeviceBuffer.Slice x, int rows, DeviceBuffer bias, Outputs y, Path path) {
-        if (y.columns() != w.rows()) {
-            throw new IllegalArgumentException("output segments cover " + y.columns() + " columns, the weight has " + w.rows() + " rows");
-        }
-        if (!canRun(path, w, x, rows, y)) {
-            throw new IllegalArgumentException(path + " cannot compute " + rows + " rows of a " + w.dtype() + " " + w.rows() + "×" + w.cols()
-                    + " weight into segments ending at " + java.util.Arrays.toString(y.ends()) + " on " + device);
-        }
+    public void launch(DeviceMatrix w, Activation x, int rows, DeviceBuffer bias, Outputs y, Path path) {
+        launch(w, x, rows, bias, y, path, kTilesPerSplit(path, w, rows), null);
+    }
+
+    /**
+     * The launch on {@code path}; a WGMMA path's k split into ranges of {@code kTilesPerSplit}; with {@code swiGlu} (an
+     * interleaved gate|up weight on a WGMMA path, one split) SwiGLU's 16-bit h goes there instead of y.
+     */
+    private void launch(DeviceMatrix w, Activation x, int rows, DeviceBuffer bias, Outputs y, Path path, int kTilesPerSplit, DeviceBuffer.Slice swiGlu) {
+        check(w, x, rows, y, path);
         if (rows <= 0) return;
         switch (path) {
             case CUDA_CORES -> device.module("matmul").kernel("matmul_" + w.suffix())
-                    .launch(ceilDiv(w.rows(), WARPS), ceilDiv(rows, ROW_TILE), 1, WARPS * 32, 0, params(w, x, rows, bias, y));
-            case SKINNY -> launchSkinny(w, x, rows, bias, y, skinnyChunksPerSplit(rows, w.cols(), w.rows(), device.multiprocessorCount()));
+                    .launch(ceilDiv(w.rows(), WARPS), ceilDiv(rows, ROW_TILE), 1, WARPS * 32, 0, params(w, x.data(), rows, bias, y, null));
+            case SKINNY -> launchSkinny(w, x.data(), rows, bias, y, skinnyChunksPerSplit(rows, w.cols(), w.rows(), device.multiprocessorCount()));
             case GEMM, WGMMA, WGMMA_NARROW -> {
                 DeviceBuffer.Slice x16 = sixteenBit(w, x, rows);
-                KernelParams p = params(w, x16, rows, bias, y);
+                KernelParams p = params(w, x16, rows, bias, y, swiGlu);
                 if (path == Path.GEMM) {
                     device.module("matmul_tc").kernel("gemm_" + w.suffix()).launch(ceilDiv(w.rows(), BN), ceilDiv(rows, BM), 1, GEMM_THREADS,
                             GEMM_SHARED_BYTES, p);
                 } else {
-                    boolean narrow = path == Path.WGMMA_NARROW;
-                    launchWgmma(w, x16, p, rows, narrow, wgmmaKTilesPerSplit(rows, w.cols(), w.rows(), narrow ? 128 : 256, device.multiprocessorCount()));
+                    launchWgmma(w, x16, p, rows, path == Path.WGMMA_NARROW, kTilesPerSplit, swiGlu != null);
                 }
             }
         }
     }
 
+    /** The k tiles per split {@link #launch} gives a product on a WGMMA path ({@link #wgmmaKTilesPerSplit}); 0 on the others, which do not read it. */
+    private int kTilesPerSplit(Path path, DeviceMatrix w, int rows) {
+        if (path != Path.WGMMA && path != Path.WGMMA_NARROW) return 0;
+        return wgmmaKTilesPerSplit(rows, w.cols(), w.rows(), path == Path.WGMMA_NARROW ? 128 : 256, device.multiprocessorCount());
+    }
+
+    /** What every launch checks first: the outputs cover the weight's rows, the path can take the product and x's type. */
+    private void check(DeviceMatrix w, Activation x, int rows, Outputs y, Path path) {
+        if (y.columns() != w.rows()) {
+            throw new IllegalArgumentException("output segments cover " + y.columns() + " columns, the weight has " + w.rows() + " rows");
+        }
+        if (!canRun(path, w, x.data(), rows, y)) {
+            throw new IllegalArgumentException(path + " cannot compute " + rows + " rows of a " + w.dtype() + " " + w.rows() + "×" + w.cols()
+                    + " weight into segments ending at " + java.util.Arrays.toString(y.ends()) + " on " + device);
+        }
+        if (!accepts(path, w.dtype(), x.type())) {
+            throw new IllegalArgumentException(path + " with " + w.dtype() + " weights reads " + inputType(path, w.dtype())
+                    + " activations (or converts fp32 ones), not " + x.type() + ": write the type Matmul.inputType names");
+        }
+    }
+
+    /**
+     * The activation type {@code path} reads as it is with weights of type {@code weights}: fp32 on
+     * {@link Path#CUDA_CORES} and {@link Path#SKINNY} (which round x to the weights' type in registers, if at all), the
+     * weights' 16-bit type on {@link Path#GEMM} and the WGMMA paths. The kernel that produces a projection's input writes
+     * this type (rmsnorm's and SwiGLU's 16-bit outputs), so that no conversion pass runs between them.
+     */
+    public static DType inputType(Path path, DType weights) {
+        return switch (path) {
+            case CUDA_CORES, SKINNY -> DType.F32;
+            case GEMM, WGMMA, WGMMA_NARROW -> weights;
+        };
+    }
+
+    /** The type a launch of {@code rows} rows of w, from x at an aligned offset, reads as it is ({@link #path}, then {@link #inputType(Path, DType)}). */
+    public DType inputType(DeviceMatrix w, int rows) {
+        return inputType(path(w, new DeviceBuffer.Slice(null, 0), rows), w.dtype());
+    }
+
+    /**
+     * Whether {@code path} takes x of type {@code input}: its own {@link #inputType}, or fp32, which the 16-bit paths
+     * round into scratch first (to_bf16 / to_f16, as before there were typed inputs). A 16-bit x for a path that reads
+     * fp32, or of the other 16-bit type, is refused rather than converted: widened back it would hand the exact path (or
+     * the skinny kernel's own rounding) activations that were rounded already, silently.
+     */
+    static boolean accepts(Path path, DType weights, DType input) {
+        return input == DType.F32 || input == inputType(path, weights);
+    }
+
+    /**
+     * SwiGLU's h = SiLU(x · gateᵀ) ⊙ (x · upᵀ) over {@code rows} rows, from a gate|up weight interleaved by {@link GateUp}
+     * (w.rows() = 2·hidden), into h ([rows][hidden], fp32 or 16-bit: the type the down projection reads,
+     * {@link #inputType}). The product runs on the path {@link #path} chooses for it written to {@code product}
+     * (rows × 2·hidden fp32, 8-byte aligned). On a WGMMA path with one k split, h of the weights' own 16-bit type and
+     * whole blocks of 8 units ({@link #swiGluFuses}), matmul_wgmma.cu's *_swiglu kernel computes h from its accumulators
+     * and stores it in 16 bits: no fp32 product (product is left as it was) and no pass over one. Elsewhere the fp32
+     * product is written to {@code product} and elementwise.cu's silu_mul_interleaved computes h from it (one pass, as
+     * silu_mul was). Both give the same bits: the same sums, the same silu_mul_value, the same rounding. h must not
+     * overlap product.
+     */
+    public void swiGlu(DeviceMatrix w, Activation x, int rows, DeviceBuffer.Slice product, Activation h) {
+        swiGlu(w, x, rows, product, h, path(w, x.data(), rows, Outputs.of(product, w.rows())));
+    }
+
+    /** As {@link #swiGlu(DeviceMatrix, Activation, int, DeviceBuffer.Slice, Activation)} with the product on {@code path}. */
+    public void swiGlu(DeviceMatrix w, Activation x, int rows, DeviceBuffer.Slice product, Activation h, Path path) {
+        swiGlu(w, x, rows, product, h, path, kTilesPerSplit(path, w, rows));
+    }
+
+    /** As {@link #swiGlu(DeviceMatrix, Activation, int, DeviceBuffer.Slice, Activation, Path)}, a WGMMA path's k split forced (tests). */
+    void swiGlu(DeviceMatrix w, Activation x, int rows, DeviceBuffer.Slice product, Activation h, Path path, int kTilesPerSplit) {
+        if (w.rows() % 2 != 0) throw new IllegalArgumentException("a gate|up weight has 2 · hidden rows, not " + w.rows());
+        int hidden = w.rows() / 2;
+        if (Activation.overlap(product, (long) rows * w.rows() * Float.BYTES, h.data(), h.bytes((long) rows * hidden))) {
+            throw new IllegalArgumentException("SwiGLU's h overlaps the gate|up product it is computed from");
+        }
+        boolean fused = (path == Path.WGMMA || path == Path.WGMMA_NARROW) && swiGluFuses(w.dtype(), w.cols() / WGMMA_BK, kTilesPerSplit, hidden, h);
+        launch(w, x, rows, null, Outputs.of(product, w.rows()), path, kTilesPerSplit, fused ? h.data() : null);
+        if (!fused) elementwise.siluMulInterleaved(product, rows, hidden, h);
+    }
+
+    /**
+     * Whether {@link #swiGlu} on a WGMMA path applies SwiGLU in the epilogue: one k split (h needs each whole sum, which
+     * split-k products only have after skinny_reduce), h in the weights' type (the kernel rounds to that), 4-byte aligned
+     * (pairs of units are stored as one word), and a hidden size of whole blocks of {@link GateUp#BLOCK} (a thread's
+     * column groups 2i and 2i + 1 are then a block's gates and ups).
+     */
+    static boolean swiGluFuses(DType weights, int kTiles, int kTilesPerSplit, int hidden, Activation h) {
+        return kTilesPerSplit >= kTiles && h.type() == weights && h.data().byteOffset() % 4 == 0 && hidden % GateUp.BLOCK == 0;
+    }
+
+    /**
+     * The arithmetic of {@link #swiGlu} on tensor cores: {@link #tensorCoreReference} of the interleaved weight,
+     * {@link Elementwise#siluMulInterleavedReference} of that product, rounded to h's type ({@link #roundToWeightType}).
+     */
+    public static float[] swiGluTensorCoreReference(WeightMatrix gateUp, float[] x, int rows, DType h) {
+        float[] product = tensorCoreReference(gateUp, x, rows, null);
+        float[] activated = Elementwise.siluMulInterleavedReference(product, rows, gateUp.rows() / 2);
+        return h == DType.F32 ? activated : roundToWeightType(h, activated);
+    }
+
     /**
      * matmul_wgmma.cu over {@code p} (x already converted into {@code x16}, which p names), its k tiles (of 64) split into
-     * ranges of {@code kTilesPerSplit} (all of them: no split), the splits' sums then added in order by skinny_reduce.
+     * ranges of {@code kTilesPerSplit} (all of them: no split), the splits' sums then added in order by skinny_reduce; or,
+     * {@code swiGlu}, the *_swiglu kernel, which p's swiglu output takes (one split only).
      * Package-private so that tests can force splits; {@link #launch} takes {@link #wgmmaKTilesPerSplit}.
      */
-    void launchWgmma(DeviceMatrix w, DeviceBuffer.Slice x16, KernelParams p, int rows, boolean narrow, int kTilesPerSplit) {
+    void launchWgmma(DeviceMatrix w, DeviceBuffer.Slice x16, KernelParams p, int rows, boolean narrow, int kTilesPerSplit, boolean swiGlu) {
         int bn = narrow ? 128 : 256, stages = narrow ? 6 : 4, kTiles = w.cols() / WGMMA_BK;
         int shared = stages * (WGMMA_BM + bn) * WGMMA_BK * Short.BYTES + 1024 + 2 * stages * 8;
         int tiles = Math.multiplyExact(ceilDiv(rows, WGMMA_BM), ceilDiv(w.rows(), bn)); // output tiles, in a 1-D grid
         int splits = ceilDiv(kTiles, kTilesPerSplit);
+        if (swiGlu && splits > 1) throw new IllegalArgumentException("SwiGLU in the epilogue needs whole sums: " + splits + " k splits");
         if (splits > 1) wgmmaScratch = device.grow(wgmmaScratch, (long) splits * rows * w.rows() * Float.BYTES);
         DeviceBuffer partials = splits > 1 ? wgmmaScratch : null;
         int ctas = wgmmaGrid == WgmmaGrid.PERSISTENT && splits == 1 ? Math.min(tiles, device.multiprocessorCount()) : tiles;
-        String name = (wgmmaLoads == WgmmaLoads.TMA ? "wgmma_tma_gemm_" : "wgmma_gemm_") + w.suffix() + (narrow ? "_n128" : "");
+        String name = (wgmmaLoads == WgmmaLoads.TMA ? "wgmma_tma_gemm_" : "wgmma_gemm_") + w.suffix() + (narrow ? "_n128" : "")
+                + (swiGlu ? "_swiglu" : "");
         if (wgmmaLoads == WgmmaLoads.TMA) {
             device.module("matmul_wgmma").kernel(name).launch(ctas, splits, 1, WGMMA_THREADS, shared, p, activationMap(w.dtype(), x16, rows, w.cols()),
                     weightMap(w, bn), partials, kTilesPerSplit);
@@ -310,8 +430,8 @@ public final class Matmul implements AutoCloseable {
 
     /** Tests: {@link #launchWgmma} of x (fp32) into y, converting x as {@link #launch} does. */
     void launchWgmma(DeviceMatrix w, DeviceBuffer.Slice x, int rows, DeviceBuffer bias, Outputs y, boolean narrow, int kTilesPerSplit) {
-        DeviceBuffer.Slice x16 = sixteenBit(w, x, rows);
-        launchWgmma(w, x16, params(w, x16, rows, bias, y), rows, narrow, kTilesPerSplit);
+        DeviceBuffer.Slice x16 = sixteenBit(w, Activation.f32(x), rows);
+        launchWgmma(w, x16, params(w, x16, rows, bias, y, null), rows, narrow, kTilesPerSplit, false);
     }
 
     /** W's map, [out][in] read in boxes of bn rows × 64 k with 128-byte swizzle (matmul_wgmma.cu's stage layout). */
@@ -326,12 +446,22 @@ public final class Matmul implements AutoCloseable {
                 TensorMaps.Swizzle.BYTES_128);
     }
 
-    /** x (rows × w.cols() fp32) rounded to the weight's 16-bit type in the scratch buffer, as GEMM and WGMMA read it. */
-    private DeviceBuffer.Slice sixteenBit(DeviceMatrix w, DeviceBuffer.Slice x, int rows) {
+    /**
+     * x in the weight's 16-bit type, as GEMM and WGMMA read it: x itself when it is in that type already, else (fp32, rows
+     * × w.cols()) rounded into the scratch buffer.
+     */
+    private DeviceBuffer.Slice sixteenBit(DeviceMatrix w, Activation x, int rows) {
+        if (x.type() == w.dtype()) return x.data();
         long n = (long) rows * w.cols();
         halfScratch = device.grow(halfScratch, n * Short.BYTES);
-        device.module("matmul_tc").kernel("to_" + w.suffix()).launch(ceilDiv(n, 1024), 1, 1, 256, 0, x, halfScratch, n);
+        round(x.data(), n, Activation.of(halfScratch, w.dtype()));
         return halfScratch.from(0);
+    }
+
+    /** y = n fp32 values of x rounded to nearest even in y's 16-bit type: matmul_tc.cu's to_bf16 / to_f16 (tests compare with it). */
+    void round(DeviceBuffer.Slice x, long n, Activation y) {
+        if (!y.sixteenBit()) throw new IllegalArgumentException("to_bf16 / to_f16 round to 16 bits, not to " + y.type());
+        device.module("matmul_tc").kernel("to_" + y.suffix()).launch(ceilDiv(n, 1024), 1, 1, 256, 0, x, y.data(), n);
     }
 
     /** Fewest k tiles (of 64) a split of a WGMMA product takes: shorter ones would spend more on their pipeline's fill and on the reduce than they gain. */
@@ -361,7 +491,7 @@ public final class Matmul implements AutoCloseable {
             throw new IllegalArgumentException(splits + " splits of " + rows + "×" + w.rows() + " sums exceed the split scratch");
         }
         if (splits > 1 && splitScratch == null) splitScratch = device.allocate(SPLIT_SCRATCH_FLOATS * Float.BYTES);
-        KernelParams p = params(w, x, rows, bias, y);
+        KernelParams p = params(w, x, rows, bias, y, null);
         int tiles = skinnyTiles(rows);
         device.module("matmul_tc").kernel("skinny_" + w.suffix() + "_b" + tiles).launch(ceilDiv(w.rows(), SKINNY_ROWS_PER_CTA), splits, 1,
                 SKINNY_THREADS, skinnySharedBytes(tiles), p, splits > 1 ? splitScratch : null, chunksPerSplit);
@@ -444,11 +574,12 @@ public final class Matmul implements AutoCloseable {
         return true;
     }
 
-    /** ProjectionParams (projection.cuh, which static_asserts its 80 bytes), field by field. */
-    private static KernelParams params(DeviceMatrix w, Object x, int rows, DeviceBuffer bias, Outputs y) {
+    /** ProjectionParams (projection.cuh, which static_asserts its 88 bytes), field by field; swiglu null but for SwiGLU kernels. */
+    static KernelParams params(DeviceMatrix w, Object x, int rows, DeviceBuffer bias, Outputs y, DeviceBuffer.Slice swiglu) {
         KernelParams p = new KernelParams().pointer(x).pointer(w.data()).pointer(bias);
         int segments = y.buffers().size();
         for (int s = 0; s < 3; s++) p.pointer(s < segments ? y.buffers().get(s) : null);
+        p.pointer(swiglu);
         for (int s = 0; s < 3; s++) p.i32(y.ends()[Math.min(s, segments - 1)]);
         return p.i32(rows).i32(w.cols()).i32(w.rows()).i32(y.store() == Store.ACCUMULATE ? 1 : 0);
     }

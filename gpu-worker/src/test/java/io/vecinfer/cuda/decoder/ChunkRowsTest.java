@@ -20,11 +20,12 @@ class ChunkRowsTest {
     @Test
     void theLlama8bShapeTakes4096RowsOnAnH200AndLessOnSmallerDevices(@TempDir Path tmp) throws Exception {
         ModelConfig c = llama8b(tmp);
-        // x, xb 2 × 4096; q, attended 2 × 4096; k, v 2 × 1024; gate, up 2 × 14336; two logits rows 2 × 128256;
-        // cos, sin 128: 303744 floats, plus a token id and the 16-bit copy of a 14336-wide x.
-        assertEquals(303744L * 4 + 4 + 14336 * 2, CudaDecoder.activationBytesPerRow(c));
+        // x, xb 2 × 4096; q, attended 2 × 4096; k, v 2 × 1024; the gate|up product 2 × 14336 and SwiGLU's h 14336; two
+        // logits rows 2 × 128256; cos, sin 128: 318080 floats, plus a token id and the 16-bit copy of the 4096-wide
+        // attention output (the norms and SwiGLU write 16-bit inputs themselves).
+        assertEquals(318080L * 4 + 4 + 4096 * 2, CudaDecoder.activationBytesPerRow(c));
         assertEquals(4096, CudaDecoder.chunkRows(c, 124 * GIB), "an H200 after 16 GB of weights");
-        assertEquals(1024, CudaDecoder.chunkRows(c, 8 * GIB), "2 GiB for activations: 1726 rows fit, a power of two below");
+        assertEquals(1024, CudaDecoder.chunkRows(c, 8 * GIB), "2 GiB for activations: 1677 rows fit, a power of two below");
         assertEquals(Batching.CHUNK_ROWS, CudaDecoder.chunkRows(c, GIB), "never fewer than the CPU's chunk");
         assertEquals(CudaDecoder.MAX_CHUNK_ROWS, 4096);
     }

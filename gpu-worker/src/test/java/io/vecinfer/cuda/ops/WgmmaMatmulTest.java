@@ -80,7 +80,7 @@ class WgmmaMatmulTest {
     }
 
     /** Every variant this device can run: TMA ones where tensor maps can be encoded (printed when not). */
-    private static List<Variant> variants() {
+    static List<Variant> variants() {
         List<Variant> all = new java.util.ArrayList<>();
         for (Matmul.WgmmaLoads loads : Matmul.WgmmaLoads.values()) {
             if (loads == Matmul.WgmmaLoads.TMA && TensorMaps.unavailableReason().isPresent()) {
