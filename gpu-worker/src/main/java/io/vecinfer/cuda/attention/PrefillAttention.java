@@ -63,9 +63,9 @@ public final class PrefillAttention {
     }
 
     /**
-     * wgmma by default where it runs (else MMA_M128): on the H200, the 8B's causal prefill of 4096 tokens took 0.468 ms
-     * against MMA_M128's 0.712 and 32768 tokens 24.3 against 39.9 (fp16-attention-prefill-wgmma-h200.json, SDPA 0.284 and
-     * 15.4 in the same call); -Dvecinfer.prefill.kernel=MMA_M64 or MMA_M128 for comparisons.
+     * wgmma by default where it runs (else MMA_M128): on the H200, the 8B's causal prefill of 4096 tokens took 0.374 ms
+     * against MMA_M128's 0.634 and 32768 tokens 18.6 against 34.7 (fp16-attention-prefill-wgmma-h200.json, SDPA 0.281 and
+     * 15.1 in the same call); -Dvecinfer.prefill.kernel=MMA_M64 or MMA_M128 for comparisons.
      */
     private static final Kernel DEFAULT_KERNEL = Kernel.valueOf(System.getProperty("vecinfer.prefill.kernel", "WGMMA"));
 
