@@ -41,7 +41,9 @@
 //     shared memory through descriptors), then wait for the previous stage's wgmmas and arrive on its `empty`
 //     barrier (count 256), which the producer waits on before refilling that stage.
 // Registers (both widths): 168 per thread at entry (__launch_bounds__(384, 1)); setmaxnreg gives the producer 56 and the
-// consumers 224 (128·56 + 256·224 = 384·168, so the consumers' increase never waits). ptxas (nvcc 13): no spills.
+// consumers 224 (128·56 + 256·224 = 384·168, so the consumers' increase never waits). ptxas (nvcc 13) allocates the
+// whole kernel at the entry's 168: no spills, but for the cp.async wide SwiGLU kernels (32 bytes, their epilogue's expf
+// beside the cp.async addresses; the TMA kernels, the default, have none).
 // Shared layout (128-byte swizzle, K-major, what the descriptors say): a tile row is BK = 64 halves = 128 bytes;
 // 16-byte chunk j of row r sits at r·128 + ((j ^ (r % 8)) · 16), so 8 rows form a 1024-byte atom (the
 // descriptor's stride) and every tile starts 1024-byte aligned (the swizzle is on address bits). The k steps of

@@ -52,12 +52,14 @@ struct F16 {
     }
 };
 
-// SwiGLU's activation of one hidden unit, SiLU(g) · u = g / (1 + e^-g) · u, with exp taken in double and rounded to
-// float as the CPU's (float) Math.exp(-g), so that it matches FloatMath.siluMul up to the last bit of exp (both are
-// within 1 ulp in double). Every kernel that applies it (elementwise.cu, the SwiGLU epilogue of matmul_wgmma.cu) calls
-// this one function: with the same fp32 gate and up they give the same bits (no fast-math: the division is IEEE's, and
-// there is no product-plus-sum to contract into an FMA).
-__device__ __forceinline__ float silu_mul_value(float g, float u) { return g / (1.f + float(exp(double(-g)))) * u; }
+// SwiGLU's activation of one hidden unit, SiLU(g) · u = g / (1 + e^-g) · u, in fp32 with CUDA's expf (within 2 ulps;
+// the CPU's FloatMath.siluMul rounds a double exp, so the two differ by a few ulps: OpsKernelTest derives the bound).
+// It was exp in double, to match the CPU to the last bit of exp, until the SwiGLU epilogue of matmul_wgmma.cu measured
+// what its ~28 FP64 instructions a unit cost there: 0.2 ms of a 1.54 ms gate|up product at 4096 rows (MatmulBenchmark,
+// session 13), 6 ms of a 4096-token prefill. Every kernel that applies it (elementwise.cu, that epilogue) calls this one
+// function: with the same fp32 gate and up they give the same bits (no fast-math: the division is IEEE's, and there is
+// no product-plus-sum to contract into an FMA).
+__device__ __forceinline__ float silu_mul_value(float g, float u) { return g / (1.f + expf(-g)) * u; }
 
 __device__ __forceinline__ float warp_sum(float v) {
 #pragma unroll

@@ -164,9 +164,10 @@ class OpsKernelTest {
     }
 
     /**
-     * exp is taken in double on both sides (each within 1 ulp in double), then rounded to float: the float results can
-     * differ only where two doubles straddle a float rounding boundary, by one ulp of exp, which the division and
-     * product carry through as at most 2 ulps of the result.
+     * The kernel takes CUDA's expf (within 2 ulps), the reference a double exp rounded to float (within half an ulp and a
+     * double's ulp): e^-g differs by at most 3 ulps between them. 1 + e carries at most that relative difference (e / (1 +
+     * e) ≤ 1) and each side rounds the sum, the quotient and the product once (half an ulp each, so one ulp apart per
+     * step): at most 3 + 3 = 6 ulps of the result apart. A wrong formula or operand is off by far more.
      */
     @Test
     void siluMulMatchesReference() {
@@ -178,7 +179,7 @@ class OpsKernelTest {
         }
         float[] expected = Elementwise.siluMulReference(gate, up);
         for (int i = 0; i < expected.length; i++) {
-            assertTrue(Math.abs(expected[i] - actual[i]) <= 2 * Math.ulp(expected[i]),
+            assertTrue(Math.abs(expected[i] - actual[i]) <= 6 * Math.ulp(expected[i]),
                     "silu_mul[" + i + "] of gate " + gate[i] + " = " + actual[i] + ", reference " + expected[i] + ", " + random);
         }
     }
