@@ -18,16 +18,19 @@ SHAPES = [("qkv", 6144, 4096), ("o", 4096, 4096), ("gate_up", 28672, 4096), ("do
 ROTATION_BYTES, WARMUP = 400 << 20, 5
 
 
-def median_ms(fn, runs):
-    times = []
+def median_ms(fn, runs, burst=1):
+    """Median and best ms per call: `burst` calls between one event pair (as MatmulBenchmark --burst), divided by it."""
+    times, n = [], 0
     for i in range(WARMUP + runs):
         start, stop = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
         start.record()
-        fn(i)
+        for _ in range(burst):
+            fn(n)
+            n += 1
         stop.record()
         stop.synchronize()
         if i >= WARMUP:
-            times.append(start.elapsed_time(stop))
+            times.append(start.elapsed_time(stop) / burst)
     return statistics.median(times), min(times)
 
 
@@ -51,6 +54,7 @@ def main():
     parser.add_argument("--rows", default="1,8,32,512,2048,4096")
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--graph", type=int, default=0, help="products per timed CUDA graph (0: one product per event pair)")
+    parser.add_argument("--burst", type=int, default=1, help="products per event pair, back to back (the time divided by them)")
     args = parser.parse_args()
     torch.manual_seed(0)
     rows = []
@@ -62,7 +66,7 @@ def main():
             if args.graph:
                 median, best = graph_ms(x, weights, args.graph, args.runs)
             else:
-                median, best = median_ms(lambda i: torch.matmul(x, weights[i % copies].t()), args.runs)
+                median, best = median_ms(lambda i: torch.matmul(x, weights[i % copies].t()), args.runs, max(1, args.burst))
             rows.append({"name": name, "rows": r, "out": out, "in": inner, "median_ms": round(median, 4), "min_ms": round(best, 4),
                          "tflops": round(2 * r * out * inner / median / 1e9, 1),
                          "weight_gb_per_s": round(out * inner * 2 / median / 1e6)})
@@ -72,7 +76,7 @@ def main():
     b = torch.randn(8192, 8192, device="cuda", dtype=torch.bfloat16)
     median, _ = median_ms(lambda i: torch.matmul(a, b), args.runs)
     print(json.dumps({"benchmark": "torch.matmul bf16, Llama-3.1-8B projection shapes", "device": torch.cuda.get_device_name(),
-                      "torch": torch.__version__, "runs": args.runs, "graph_calls": args.graph, "matmul_8192_tflops": round(2 * 8192 ** 3 / median / 1e9, 1),
+                      "torch": torch.__version__, "runs": args.runs, "graph_calls": args.graph, "burst": args.burst, "matmul_8192_tflops": round(2 * 8192 ** 3 / median / 1e9, 1),
                       "rows": rows}, indent=1))
 
 

@@ -32,7 +32,7 @@ import java.util.SplittableRandom;
  * rotated over copies that together exceed L2 several times, so HBM serves them as in a real forward pass. Prints JSON rows with TFLOP/s and weight GB/s; its peer is gpu-worker/scripts/matmul_peer.py
  * (torch.matmul on the same shapes), run in the same call.
  * <pre>
- *   java -cp CLASSPATH io.vecinfer.bench.MatmulBenchmark [--rows 1,8,32,512,2048,4096] [--runs 30]
+ *   java -cp CLASSPATH io.vecinfer.bench.MatmulBenchmark [--rows 1,8,32,512,2048,4096] [--runs 30] [--burst 1]
  * </pre>
  */
 public final class MatmulBenchmark {
@@ -41,6 +41,12 @@ public final class MatmulBenchmark {
             {"lm_head", 128256, 4096}};
     private static final long ROTATION_BYTES = 400L << 20; // 8× the H200's 50 MB L2
     private static final int WARMUP = 5;
+    /**
+     * Launches between one pair of events (--burst, default 1), the time divided by them: past the first, a launch is
+     * issued while the one before it runs, so the host's issue time between the start event and the kernels (about 0.1 ms
+     * a launch on the H200 in session 13, ncu's kernel durations against these times) stops counting.
+     */
+    private static int burst = 1;
 
     public static void main(String[] args) {
         int[] rowCounts = {1, 8, 32, 512, 2048, 4096};
@@ -49,7 +55,8 @@ public final class MatmulBenchmark {
             switch (args[i]) {
                 case "--rows" -> rowCounts = Arrays.stream(args[i + 1].split(",")).mapToInt(Integer::parseInt).toArray();
                 case "--runs" -> runs = Math.max(10, Integer.parseInt(args[i + 1]));
-                default -> throw new IllegalArgumentException("unknown option " + args[i] + " (--rows A,B, --runs N)");
+                case "--burst" -> burst = Math.max(1, Integer.parseInt(args[i + 1]));
+                default -> throw new IllegalArgumentException("unknown option " + args[i] + " (--rows A,B, --runs N, --burst N)");
             }
         }
         SplittableRandom random = new SplittableRandom(20261201L);
@@ -109,16 +116,16 @@ public final class MatmulBenchmark {
             }
         }
         System.out.println("{\"benchmark\": \"projections, Llama-3.1-8B shapes, bf16 weights, TENSOR_CORES\", \"device\": \"" + deviceName
-                + "\", \"runs\": " + runs + ", \"rows\": [\n  " + String.join(",\n  ", rows) + "\n]}");
+                + "\", \"runs\": " + runs + ", \"burst\": " + burst + ", \"rows\": [\n  " + String.join(",\n  ", rows) + "\n]}");
     }
 
-    /** Sorted CUDA-event times of {@code runs} launches after {@link #WARMUP} more; launch i is {@code launch.accept(i)}. */
+    /** Sorted CUDA-event times of {@code runs} bursts ({@link #burst} launches each, per launch) after {@link #WARMUP} more; launch n is {@code launch.accept(n)}. */
     private static float[] times(CudaTimer timer, int runs, java.util.function.IntConsumer launch) {
         float[] times = new float[runs];
-        for (int i = 0; i < WARMUP + runs; i++) {
+        for (int i = 0, n = 0; i < WARMUP + runs; i++) {
             timer.start();
-            launch.accept(i);
-            float ms = timer.stopMillis();
+            for (int b = 0; b < burst; b++) launch.accept(n++);
+            float ms = timer.stopMillis() / burst;
             if (i >= WARMUP) times[i - WARMUP] = ms;
         }
         Arrays.sort(times);
