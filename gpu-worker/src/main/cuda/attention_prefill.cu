@@ -113,15 +113,8 @@ __device__ __forceinline__ void attend(const PrefillParams& p) {
 
     // Stage Q as fp16 (rounded once, unscaled: see the file comment), zeros for padding rows.
     for (int e = threadIdx.x; e < BLOCK_M * CHUNKS; e += THREADS) {
-        const int row = e / CHUNKS, chunk = e % CHUNKS, pair = first_pair + row;
-        uint4 packed = make_uint4(0, 0, 0, 0);
-        if (pair < pairs) {
-            const int token = pair / group, head = kv_head * group + pair % group;
-            const float4* src = reinterpret_cast<const float4*>(p.q + (size_t(token) * p.query_heads + head) * D + chunk * 8);
-            const float4 a = src[0], b = src[1];
-            packed = make_uint4(pack_half2(a.x, a.y), pack_half2(a.z, a.w), pack_half2(b.x, b.y), pack_half2(b.z, b.w));
-        }
-        *reinterpret_cast<uint4*>(q_tile + swizzled<D>(row, chunk)) = packed;
+        const int row = e / CHUNKS, chunk = e % CHUNKS;
+        *reinterpret_cast<uint4*>(q_tile + swizzled<D>(row, chunk)) = query_chunk(p, first_pair + row, group, kv_head, D, chunk);
     }
 
     // Keys this CTA reads: [lo(first token), last token], consecutive positions in tiles of BLOCK_N.

@@ -146,6 +146,16 @@ struct RowState {
     }
 };
 
+// 16-byte chunk `chunk` (dims 8·chunk..8·chunk+7) of the query of (token, head) pair `pair` of KV head kv_head, rounded to
+// fp16 once (unscaled: attention_prefill.cu's file comment says why); zeros for a padding pair (pair ≥ tokens · group).
+__device__ __forceinline__ uint4 query_chunk(const PrefillParams& p, int pair, int group, int kv_head, int head_dim, int chunk) {
+    if (pair >= p.tokens * group) return make_uint4(0, 0, 0, 0);
+    const int token = pair / group, head = kv_head * group + pair % group;
+    const float4* src = reinterpret_cast<const float4*>(p.q + (size_t(token) * p.query_heads + head) * head_dim + chunk * 8);
+    const float4 a = src[0], b = src[1];
+    return make_uint4(pack_half2(a.x, a.y), pack_half2(a.z, a.w), pack_half2(b.x, b.y), pack_half2(b.z, b.w));
+}
+
 // The rows a thread holds, for a tile of rows starting at pair first_pair: first_pair + 16·warp + lane / 4 and 8 rows
 // below (warp counted inside the tile), with the key range each attends: [window_start(p), p] for position p of the
 // pair's token, or the empty range [1, 0] for padding.

@@ -108,14 +108,8 @@ __device__ __forceinline__ void attend_rows(const PrefillParams& p, KeyRange key
     for (int tile = 0; tile < 2 && tile < keys.tiles; tile++) load_tile(p, keys, kv_head, tile, stages, full, empty);
     // Stage Q as fp16, both consumers' rows by all 256 threads, zeros for padding rows.
     for (int e = threadIdx.x; e < BLOCK_M * (D / 8); e += THREADS) {
-        const int row = e / (D / 8), chunk = e % (D / 8), pair = first_pair + row;
-        uint4 packed = make_uint4(0, 0, 0, 0);
-        if (pair < pairs) {
-            const int token = pair / group, head = kv_head * group + pair % group;
-            const float4* src = reinterpret_cast<const float4*>(p.q + (size_t(token) * p.query_heads + head) * D + chunk * 8);
-            const float4 a = src[0], b = src[1];
-            packed = make_uint4(pack_half2(a.x, a.y), pack_half2(a.z, a.w), pack_half2(b.x, b.y), pack_half2(b.z, b.w));
-        }
+        const int row = e / (D / 8), chunk = e % (D / 8);
+        const uint4 packed = prefill::query_chunk(p, first_pair + row, group, kv_head, D, chunk);
         const uint32_t at = q_tile + (chunk / 8) * Q_BLOCK_BYTES + swizzled(row, chunk % 8);
         asm volatile("st.shared.v4.u32 [%0], {%1, %2, %3, %4};" ::"r"(at), "r"(packed.x), "r"(packed.y), "r"(packed.z), "r"(packed.w)
                      : "memory");
