@@ -5,6 +5,7 @@ import io.vecinfer.cuda.DeviceBuffer;
 import io.vecinfer.cuda.PinnedStaging;
 import io.vecinfer.cuda.attention.WindowAttention;
 import io.vecinfer.cuda.ops.Activation;
+import io.vecinfer.cuda.ops.DeviceMatrix;
 import io.vecinfer.cuda.ops.Elementwise;
 import io.vecinfer.cuda.ops.LogitReductions;
 import io.vecinfer.cuda.ops.Matmul;
@@ -336,7 +337,7 @@ public final class CudaDecoder implements DecoderBackend<DeviceKvCache>, AutoClo
      * as it is ({@link Matmul#inputType}: the weights' 16-bit type on the GEMM and WGMMA paths, fp32 on the others), which
      * the kernel before it (rmsnorm, SwiGLU) then writes: no conversion pass between them, the same numbers.
      */
-    private Activation inputOf(io.vecinfer.cuda.ops.DeviceMatrix reader, int rows, DeviceBuffer buffer) {
+    private Activation inputOf(DeviceMatrix reader, int rows, DeviceBuffer buffer) {
         return Activation.of(buffer, matmul.inputType(reader, rows));
     }
 
