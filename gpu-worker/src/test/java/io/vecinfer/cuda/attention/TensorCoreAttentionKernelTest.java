@@ -18,7 +18,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
- * GPU: the tensor-core prefill kernel (attention_prefill.cu) and the split-KV decode kernels (attention_decode.cu)
+ * GPU: the tensor-core prefill kernels (attention_prefill.cu on mma.sync, attention_prefill_wgmma.cu on wgmma) and the
+ * split-KV decode kernels (attention_decode.cu)
  * against {@link WindowAttention#attendReference} on fresh random rings and queries, and the ring's dispatch end to end.
  * <p>
  * Inputs: keys and values uniform in [-1, 1) as fp16, so |k|, |v| ≤ 1. Ring slots that no query of the call may read
@@ -33,7 +34,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  *       Σ_t w_t |δ_t - Σ w δ| |v_t| ≤ 2δ.</li>
  *   <li>P to fp16 for P·V, while the denominator sums the fp32 p: out moves by Σ_t |p̃_t - p_t| |v_t| / Σ p ≤ 2^-11
  *       (relative rounding of normal p), plus n·2^-25 for the p below 2^-14 that round to subnormals (Σ p ≥ 1, the
- *       maximum's term is 1). The lse does not see P's rounding.</li>
+ *       maximum's term is 1); the p below 2^-126 that the exponential flushes to zero (ex2.approx.ftz) are inside that
+ *       term, in P and in the sum. The lse does not see P's rounding.</li>
  *   <li>fp32 summation in different orders, exp2 against exp: ~1e-6, {@link #FP32} = 2e-5 as in WindowAttentionKernelTest.</li>
  * </ul>
  * So |Δout| ≤ 2δ + 2^-11 + n·2^-25 + FP32 and |Δlse| ≤ δ + FP32, with n the row's positions. The decode kernels round
