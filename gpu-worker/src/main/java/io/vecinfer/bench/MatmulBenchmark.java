@@ -41,16 +41,14 @@ public final class MatmulBenchmark {
             {"lm_head", 128256, 4096}};
     private static final long ROTATION_BYTES = 400L << 20; // 8× the H200's 50 MB L2
     private static final int WARMUP = 5;
-    /**
-     * Launches between one pair of events (--burst, default 1), the time divided by them: past the first, a launch is
-     * issued while the one before it runs, so the host's issue time between the start event and the kernels (about 0.1 ms
-     * a launch on the H200 in session 13, ncu's kernel durations against these times) stops counting.
-     */
-    private static int burst = 1;
 
     public static void main(String[] args) {
         int[] rowCounts = {1, 8, 32, 512, 2048, 4096};
         int runs = 30;
+        // Launches between one pair of events (--burst, default 1), the time divided by them: past the first, a launch is
+        // issued while the one before it runs, so the host's issue time between the start event and the kernels (about
+        // 0.1 ms a launch on the H200 in session 13, ncu's kernel durations against these times) stops counting.
+        int burst = 1;
         for (int i = 0; i < args.length; i += 2) {
             switch (args[i]) {
                 case "--rows" -> rowCounts = Arrays.stream(args[i + 1].split(",")).mapToInt(Integer::parseInt).toArray();
@@ -91,7 +89,7 @@ public final class MatmulBenchmark {
                                 if (!matmul.canRun(path, weights.get(0), x.from(0), r, outputs)) continue;
                                 boolean wgmma = path == Matmul.Path.WGMMA || path == Matmul.Path.WGMMA_NARROW;
                                 for (Matmul m : wgmma ? wgmmaVariants : List.of(matmul)) {
-                                    float[] times = times(timer, runs, i -> m.launch(weights.get(i % copies), x.from(0), r, null, outputs, path));
+                                    float[] times = times(timer, runs, burst, i -> m.launch(weights.get(i % copies), x.from(0), r, null, outputs, path));
                                     rows.add(row(name, r, out, in, path, m, wgmma, path == chosen && m == matmul, times, weightBytes));
                                     System.err.println(rows.get(rows.size() - 1));
                                     if (name.equals("gate_up")) {
@@ -101,7 +99,7 @@ public final class MatmulBenchmark {
                                         DType hType = Matmul.inputType(path, DType.BF16);
                                         try (DeviceBuffer h = device.allocate((long) r * (out / 2) * hType.bytes)) {
                                             Activation activated = Activation.of(h, hType), input = Activation.f32(x.from(0));
-                                            float[] swiGlu = times(timer, runs, i -> m.swiGlu(weights.get(i % copies), input, r, y.from(0), activated, path));
+                                            float[] swiGlu = times(timer, runs, burst, i -> m.swiGlu(weights.get(i % copies), input, r, y.from(0), activated, path));
                                             rows.add(row("gate_up_swiglu", r, out, in, path, m, wgmma, path == chosen && m == matmul, swiGlu, weightBytes));
                                             System.err.println(rows.get(rows.size() - 1));
                                         }
@@ -119,8 +117,8 @@ public final class MatmulBenchmark {
                 + "\", \"runs\": " + runs + ", \"burst\": " + burst + ", \"rows\": [\n  " + String.join(",\n  ", rows) + "\n]}");
     }
 
-    /** Sorted CUDA-event times of {@code runs} bursts ({@link #burst} launches each, per launch) after {@link #WARMUP} more; launch n is {@code launch.accept(n)}. */
-    private static float[] times(CudaTimer timer, int runs, java.util.function.IntConsumer launch) {
+    /** Sorted CUDA-event times of {@code runs} bursts ({@code burst} launches each, per launch) after {@link #WARMUP} more; launch n is {@code launch.accept(n)}. */
+    private static float[] times(CudaTimer timer, int runs, int burst, java.util.function.IntConsumer launch) {
         float[] times = new float[runs];
         for (int i = 0, n = 0; i < WARMUP + runs; i++) {
             timer.start();

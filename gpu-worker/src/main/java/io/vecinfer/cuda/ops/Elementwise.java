@@ -79,7 +79,10 @@ public final class Elementwise {
         return out;
     }
 
-    /** The silu_mul kernel's arithmetic: exp in double rounded to float, then g / (1 + e) · up in fp32. */
+    /**
+     * SiLU(g) · up as the CPU decoder computes it (FloatMath.siluMul): exp in double rounded to float, then g / (1 + e) · up
+     * in fp32. The kernels take expf instead (numeric.cuh's silu_mul_value): within a few ulps of this (OpsKernelTest).
+     */
     public static float[] siluMulReference(float[] gate, float[] up) {
         float[] out = new float[gate.length];
         for (int i = 0; i < out.length; i++) {
