@@ -64,13 +64,19 @@ public final class MatmulBenchmark {
              Matmul matmul = new Matmul(device, Matmul.Precision.TENSOR_CORES);
              Matmul firstKernel = new Matmul(device, Matmul.Precision.TENSOR_CORES, Matmul.WgmmaLoads.CP_ASYNC, Matmul.WgmmaGrid.CTA_PER_TILE);
              Matmul tmaPerTile = TensorMaps.unavailableReason().isEmpty()
-                     ? new Matmul(device, Matmul.Precision.TENSOR_CORES, Matmul.WgmmaLoads.TMA, Matmul.WgmmaGrid.CTA_PER_TILE) : null) {
+                     ? new Matmul(device, Matmul.Precision.TENSOR_CORES, Matmul.WgmmaLoads.TMA, Matmul.WgmmaGrid.CTA_PER_TILE) : null;
+             Matmul pairsPerTile = TensorMaps.unavailableReason().isEmpty()
+                     ? new Matmul(device, Matmul.Precision.TENSOR_CORES, Matmul.WgmmaLoads.TMA_PAIRS, Matmul.WgmmaGrid.CTA_PER_TILE) : null) {
             deviceName = device.name();
             System.err.println("WGMMA chosen: " + matmul.wgmmaLoads() + " " + matmul.wgmmaGrid() + TensorMaps.unavailableReason().map(r -> " (" + r + ")").orElse(""));
-            // The WGMMA variants timed: the first kernel (cp.async, a CTA per tile), TMA a CTA per tile, and the default.
+            // The WGMMA variants timed: the first kernel (cp.async, a CTA per tile), TMA unpaired and in CTA pairs a CTA per
+            // tile, and the default where it is none of these.
             List<Matmul> wgmmaVariants = new ArrayList<>(List.of(firstKernel));
             if (tmaPerTile != null) wgmmaVariants.add(tmaPerTile);
-            if (matmul.wgmmaLoads() != Matmul.WgmmaLoads.CP_ASYNC || matmul.wgmmaGrid() != Matmul.WgmmaGrid.CTA_PER_TILE) wgmmaVariants.add(matmul);
+            if (pairsPerTile != null) wgmmaVariants.add(pairsPerTile);
+            boolean defaultTimed = matmul.wgmmaGrid() == Matmul.WgmmaGrid.CTA_PER_TILE
+                    && (matmul.wgmmaLoads() == Matmul.WgmmaLoads.CP_ASYNC || tmaPerTile != null);
+            if (!defaultTimed) wgmmaVariants.add(matmul);
             for (Object[] shape : SHAPES) {
                 String name = (String) shape[0];
                 int out = (int) shape[1], in = (int) shape[2];
@@ -90,7 +96,7 @@ public final class MatmulBenchmark {
                                 boolean wgmma = path == Matmul.Path.WGMMA || path == Matmul.Path.WGMMA_NARROW;
                                 for (Matmul m : wgmma ? wgmmaVariants : List.of(matmul)) {
                                     float[] times = times(timer, runs, burst, i -> m.launch(weights.get(i % copies), x.from(0), r, null, outputs, path));
-                                    rows.add(row(name, r, out, in, path, m, wgmma, path == chosen && m == matmul, times, weightBytes));
+                                    rows.add(row(name, r, out, in, path, m, wgmma, path == chosen && sameVariant(m, matmul), times, weightBytes));
                                     System.err.println(rows.get(rows.size() - 1));
                                     if (name.equals("gate_up")) {
                                         // As the decoder launches it: SwiGLU of the product into the down projection's input (bf16 where
@@ -100,7 +106,7 @@ public final class MatmulBenchmark {
                                         try (DeviceBuffer h = device.allocate((long) r * (out / 2) * hType.bytes)) {
                                             Activation activated = Activation.of(h, hType), input = Activation.f32(x.from(0));
                                             float[] swiGlu = times(timer, runs, burst, i -> m.swiGlu(weights.get(i % copies), input, r, y.from(0), activated, path));
-                                            rows.add(row("gate_up_swiglu", r, out, in, path, m, wgmma, path == chosen && m == matmul, swiGlu, weightBytes));
+                                            rows.add(row("gate_up_swiglu", r, out, in, path, m, wgmma, path == chosen && sameVariant(m, matmul), swiGlu, weightBytes));
                                             System.err.println(rows.get(rows.size() - 1));
                                         }
                                     }
@@ -138,6 +144,11 @@ public final class MatmulBenchmark {
                         + " \"loads\": \"%s\", \"grid\": \"%s\", \"chosen\": %b, \"median_ms\": %.4f, \"min_ms\": %.4f, \"tflops\": %.1f, \"weight_gb_per_s\": %.0f}",
                 name, r, out, in, path, wgmma ? m.wgmmaLoads() : "-", wgmma ? m.wgmmaGrid() : "-", chosen, median, times[0],
                 flops / median / 1e9, weightBytes / median / 1e6);
+    }
+
+    /** Whether a and b run the same WGMMA kernels: the default's row is marked chosen whichever instance timed it. */
+    private static boolean sameVariant(Matmul a, Matmul b) {
+        return a.wgmmaLoads() == b.wgmmaLoads() && a.wgmmaGrid() == b.wgmmaGrid();
     }
 
     /** A random bf16 matrix on the device: one 32 MB block of N(0, 0.02²) values, repeated to fill it (the time does not depend on the values, only on their not being zeros). */

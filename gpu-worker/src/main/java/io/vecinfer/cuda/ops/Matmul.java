@@ -31,8 +31,8 @@ import java.util.List;
  *       {@link Path#WGMMA_NARROW} is the same kernel with 128- instead of 256-column tiles, for products whose wide
  *       tiles would leave multiprocessors idle ({@link #narrowTilesFaster}); products whose tiles still leave most of
  *       them idle also split k ({@link #wgmmaKTilesPerSplit}), summed by skinny_reduce's deterministic pass. Its
- *       stages are filled by TMA ({@link WgmmaLoads#TMA}) where tensor maps can be encoded ({@link TensorMaps}), else
- *       by cp.async; both compute the same sums in the same order.</li>
+ *       stages are filled by TMA where tensor maps can be encoded ({@link TensorMaps}), by CTA pairs that share their
+ *       W tiles ({@link WgmmaLoads#TMA_PAIRS}), else by cp.async; all compute the same sums in the same order.</li>
  * </ul>
  * Output columns can be split into segments ({@link Outputs}), so a stacked q|k|v or gate|up weight is one launch; and
  * outputs can take the product added to what they hold ({@link Store#ACCUMULATE}: y = y + x · Wᵀ (+ bias)), so the
@@ -52,11 +52,19 @@ public final class Matmul implements AutoCloseable {
     public enum Path { CUDA_CORES, SKINNY, GEMM, WGMMA, WGMMA_NARROW }
 
     /**
-     * How matmul_wgmma.cu's producer fills the shared-memory stages: 16-byte cp.async copies by a warpgroup, or one thread's
-     * TMA box copies (wgmma_tma_gemm_*), which need tensor maps ({@link TensorMaps}). The same arithmetic either way: the
-     * outputs are bit for bit equal.
+     * How matmul_wgmma.cu's producer fills the shared-memory stages: 16-byte cp.async copies by a warpgroup; one thread's
+     * TMA box copies (wgmma_tma_gemm_*), which need tensor maps ({@link TensorMaps}); or TMA in clusters of two CTAs
+     * (wgmma_tma_gemm_*_pairs) whose tiles are vertically adjacent, each copying half of their common W tile into both
+     * by multicast, so that a stage reads a third fewer bytes from L2 (products of one row tile run unpaired). The same
+     * arithmetic every way: the outputs are bit for bit equal.
      */
-    public enum WgmmaLoads { CP_ASYNC, TMA }
+    public enum WgmmaLoads {
+        CP_ASYNC, TMA, TMA_PAIRS;
+
+        boolean tensorMaps() {
+            return this != CP_ASYNC;
+        }
+    }
 
     /**
      * How matmul_wgmma.cu's tiles meet CTAs: one CTA per output tile, or a persistent grid of one CTA per multiprocessor
@@ -194,6 +202,8 @@ public final class Matmul implements AutoCloseable {
 
     /** -Dvecinfer.matmul.tma=false keeps the WGMMA paths on cp.async loads where TMA is available (comparisons). */
     private static final boolean TMA_CHOSEN = !"false".equalsIgnoreCase(System.getProperty("vecinfer.matmul.tma"));
+    /** -Dvecinfer.matmul.pairs=false keeps TMA loads unpaired by default ({@link WgmmaLoads#TMA} instead of TMA_PAIRS). */
+    private static final boolean PAIRS_CHOSEN = !"false".equalsIgnoreCase(System.getProperty("vecinfer.matmul.pairs"));
     /**
      * -Dvecinfer.matmul.persistent=true gives the WGMMA paths a persistent grid by default. Off: on the H200 it did not pay
      * (MatmulBenchmark, projections-tma-h200.json: within the run-to-run spread at 512-2048 rows, 6-8% slower on the
@@ -210,17 +220,21 @@ public final class Matmul implements AutoCloseable {
     private DeviceBuffer halfScratch, splitScratch, wgmmaScratch;
 
     /**
-     * Loads by TMA where tensor maps can be encoded (and -Dvecinfer.matmul.tma is not false), else by cp.async; a CTA per
-     * tile unless -Dvecinfer.matmul.persistent=true.
+     * Loads by TMA in CTA pairs where tensor maps can be encoded (unpaired with -Dvecinfer.matmul.pairs=false; cp.async
+     * with -Dvecinfer.matmul.tma=false), else by cp.async; a CTA per tile unless -Dvecinfer.matmul.persistent=true.
      */
     public Matmul(CudaDevice device, Precision precision) {
-        this(device, precision, TMA_CHOSEN && TensorMaps.unavailableReason().isEmpty() ? WgmmaLoads.TMA : WgmmaLoads.CP_ASYNC,
-                PERSISTENT_CHOSEN ? WgmmaGrid.PERSISTENT : WgmmaGrid.CTA_PER_TILE);
+        this(device, precision, defaultLoads(), PERSISTENT_CHOSEN ? WgmmaGrid.PERSISTENT : WgmmaGrid.CTA_PER_TILE);
+    }
+
+    private static WgmmaLoads defaultLoads() {
+        if (!TMA_CHOSEN || TensorMaps.unavailableReason().isPresent()) return WgmmaLoads.CP_ASYNC;
+        return PAIRS_CHOSEN ? WgmmaLoads.TMA_PAIRS : WgmmaLoads.TMA;
     }
 
     /** @throws IllegalStateException for TMA where tensor maps cannot be encoded, with the reason */
     public Matmul(CudaDevice device, Precision precision, WgmmaLoads wgmmaLoads, WgmmaGrid wgmmaGrid) {
-        if (wgmmaLoads == WgmmaLoads.TMA) {
+        if (wgmmaLoads.tensorMaps()) {
             TensorMaps.unavailableReason().ifPresent(reason -> {
                 throw new IllegalStateException("WGMMA with TMA loads: " + reason);
             });
@@ -409,17 +423,24 @@ public final class Matmul implements AutoCloseable {
     void launchWgmma(DeviceMatrix w, DeviceBuffer.Slice x16, KernelParams p, int rows, boolean narrow, int kTilesPerSplit, boolean swiGlu) {
         int bn = narrow ? 128 : 256, stages = narrow ? 6 : 4, kTiles = w.cols() / WGMMA_BK;
         int shared = stages * (WGMMA_BM + bn) * WGMMA_BK * Short.BYTES + 1024 + 2 * stages * 8;
-        int tiles = Math.multiplyExact(ceilDiv(rows, WGMMA_BM), ceilDiv(w.rows(), bn)); // output tiles, in a 1-D grid
+        int mTiles = ceilDiv(rows, WGMMA_BM);
+        boolean pairs = wgmmaLoads == WgmmaLoads.TMA_PAIRS && mTiles > 1; // one row tile: nothing to pair with
+        // Output tiles, or (pairs) two CTAs for each pair of row tiles and column tile, in a 1-D grid.
+        int ctas = Math.multiplyExact(pairs ? 2 * ceilDiv(mTiles, 2) : mTiles, ceilDiv(w.rows(), bn));
         int splits = ceilDiv(kTiles, kTilesPerSplit);
         if (swiGlu && splits > 1) throw new IllegalArgumentException("SwiGLU in the epilogue needs whole sums: " + splits + " k splits");
         if (splits > 1) wgmmaScratch = device.grow(wgmmaScratch, (long) splits * rows * w.rows() * Float.BYTES);
         DeviceBuffer partials = splits > 1 ? wgmmaScratch : null;
-        int ctas = wgmmaGrid == WgmmaGrid.PERSISTENT && splits == 1 ? Math.min(tiles, device.multiprocessorCount()) : tiles;
-        String name = (wgmmaLoads == WgmmaLoads.TMA ? "wgmma_tma_gemm_" : "wgmma_gemm_") + w.suffix() + (narrow ? "_n128" : "")
-                + (swiGlu ? "_swiglu" : "");
-        if (wgmmaLoads == WgmmaLoads.TMA) {
+        if (wgmmaGrid == WgmmaGrid.PERSISTENT && splits == 1) {
+            int sms = device.multiprocessorCount();
+            ctas = Math.min(ctas, pairs ? sms & ~1 : sms); // a pair's CTAs run at once: an even grid
+        }
+        String name = (wgmmaLoads.tensorMaps() ? "wgmma_tma_gemm_" : "wgmma_gemm_") + w.suffix() + (narrow ? "_n128" : "")
+                + (swiGlu ? "_swiglu" : "") + (pairs ? "_pairs" : "");
+        if (wgmmaLoads.tensorMaps()) {
+            // A pair's CTAs each copy half of their common W tile: boxes of bn / 2 rows.
             device.module("matmul_wgmma").kernel(name).launch(ctas, splits, 1, WGMMA_THREADS, shared, p, activationMap(w.dtype(), x16, rows, w.cols()),
-                    weightMap(w, bn), partials, kTilesPerSplit);
+                    weightMap(w, pairs ? bn / 2 : bn), partials, kTilesPerSplit);
         } else {
             device.module("matmul_wgmma").kernel(name).launch(ctas, splits, 1, WGMMA_THREADS, shared, p, partials, kTilesPerSplit);
         }
@@ -434,9 +455,9 @@ public final class Matmul implements AutoCloseable {
         launchWgmma(w, x16, params(w, x16, rows, bias, y, null), rows, narrow, kTilesPerSplit, false);
     }
 
-    /** W's map, [out][in] read in boxes of bn rows × 64 k with 128-byte swizzle (matmul_wgmma.cu's stage layout). */
-    private static TensorMap weightMap(DeviceMatrix w, int bn) {
-        return TensorMaps.encode2d(w.dtype(), w.data().address(), w.cols(), w.rows(), (long) w.cols() * Short.BYTES, WGMMA_BK, bn,
+    /** W's map, [out][in] read in boxes of {@code boxRows} rows × 64 k with 128-byte swizzle (matmul_wgmma.cu's stage layout). */
+    private static TensorMap weightMap(DeviceMatrix w, int boxRows) {
+        return TensorMaps.encode2d(w.dtype(), w.data().address(), w.cols(), w.rows(), (long) w.cols() * Short.BYTES, WGMMA_BK, boxRows,
                 TensorMaps.Swizzle.BYTES_128);
     }
 
