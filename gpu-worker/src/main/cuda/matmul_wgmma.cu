@@ -74,9 +74,9 @@ constexpr int A_BYTES = BM * ROW_BYTES;  // 16 KB
 template <int BN_>
 struct TileShape {
     static constexpr int BN = BN_, B_BYTES = BN * ROW_BYTES, STAGE_BYTES = A_BYTES + B_BYTES;
-    static constexpr int STAGES = BN == 256 ? 4 : 6;
+    static constexpr int STAGES = BN == 256 ? 4 : BN == 192 ? 5 : 6;
     static constexpr int SHARED_BYTES = STAGES * STAGE_BYTES + 1024 /* alignment slack */ + 2 * STAGES * 8 /* barriers */;
-    static_assert(BN == 128 || BN == 256, "wgmma shapes instantiated: n128, n256");
+    static_assert(BN == 128 || BN == 192 || BN == 256, "wgmma shapes instantiated: n128, n192, n256");
     static_assert(SHARED_BYTES <= 227 * 1024, "more than a multiprocessor's shared memory");
 };
 
@@ -226,8 +226,8 @@ template <bool PAIRS>
 __device__ __forceinline__ void release_stage(uint32_t empty_stage) {
     if constexpr (PAIRS) {
         if (threadIdx.x % 32 == 0) {
-            barrier_arrive_cluster(empty_stage, 0);
-            barrier_arrive_cluster(empty_stage, 1);
+            barrier_arrive(empty_stage);                          // this CTA's
+            barrier_arrive_cluster(empty_stage, cluster_rank() ^ 1);  // the other's
         }
     } else {
         barrier_arrive(empty_stage);
@@ -338,6 +338,10 @@ WGMMA_KERNEL(wgmma_gemm_bf16_swiglu, true, 256, true)
 WGMMA_KERNEL(wgmma_gemm_f16_swiglu, false, 256, true)
 WGMMA_KERNEL(wgmma_gemm_bf16_n128_swiglu, true, 128, true)
 WGMMA_KERNEL(wgmma_gemm_f16_n128_swiglu, false, 128, true)
+WGMMA_KERNEL(wgmma_gemm_bf16_n192, true, 192, false)
+WGMMA_KERNEL(wgmma_gemm_f16_n192, false, 192, false)
+WGMMA_KERNEL(wgmma_gemm_bf16_n192_swiglu, true, 192, true)
+WGMMA_KERNEL(wgmma_gemm_f16_n192_swiglu, false, 192, true)
 
 // CLUSTER: empty, or the pairs' __cluster_dims__(2, 1, 1).
 #define WGMMA_TMA_KERNEL(name, BF16, BN, SWIGLU, PAIRS, CLUSTER)                                                                    \
@@ -354,6 +358,10 @@ WGMMA_TMA_KERNEL(wgmma_tma_gemm_bf16_swiglu, true, 256, true, false, )
 WGMMA_TMA_KERNEL(wgmma_tma_gemm_f16_swiglu, false, 256, true, false, )
 WGMMA_TMA_KERNEL(wgmma_tma_gemm_bf16_n128_swiglu, true, 128, true, false, )
 WGMMA_TMA_KERNEL(wgmma_tma_gemm_f16_n128_swiglu, false, 128, true, false, )
+WGMMA_TMA_KERNEL(wgmma_tma_gemm_bf16_n192, true, 192, false, false, )
+WGMMA_TMA_KERNEL(wgmma_tma_gemm_f16_n192, false, 192, false, false, )
+WGMMA_TMA_KERNEL(wgmma_tma_gemm_bf16_n192_swiglu, true, 192, true, false, )
+WGMMA_TMA_KERNEL(wgmma_tma_gemm_f16_n192_swiglu, false, 192, true, false, )
 // CTA pairs: clusters of two along x (the grid's x is even), sharing W's tiles by multicast (w_map's box: BN / 2 rows).
 WGMMA_TMA_KERNEL(wgmma_tma_gemm_bf16_pairs, true, 256, false, true, __cluster_dims__(2, 1, 1))
 WGMMA_TMA_KERNEL(wgmma_tma_gemm_f16_pairs, false, 256, false, true, __cluster_dims__(2, 1, 1))
@@ -363,3 +371,7 @@ WGMMA_TMA_KERNEL(wgmma_tma_gemm_bf16_swiglu_pairs, true, 256, true, true, __clus
 WGMMA_TMA_KERNEL(wgmma_tma_gemm_f16_swiglu_pairs, false, 256, true, true, __cluster_dims__(2, 1, 1))
 WGMMA_TMA_KERNEL(wgmma_tma_gemm_bf16_n128_swiglu_pairs, true, 128, true, true, __cluster_dims__(2, 1, 1))
 WGMMA_TMA_KERNEL(wgmma_tma_gemm_f16_n128_swiglu_pairs, false, 128, true, true, __cluster_dims__(2, 1, 1))
+WGMMA_TMA_KERNEL(wgmma_tma_gemm_bf16_n192_pairs, true, 192, false, true, __cluster_dims__(2, 1, 1))
+WGMMA_TMA_KERNEL(wgmma_tma_gemm_f16_n192_pairs, false, 192, false, true, __cluster_dims__(2, 1, 1))
+WGMMA_TMA_KERNEL(wgmma_tma_gemm_bf16_n192_swiglu_pairs, true, 192, true, true, __cluster_dims__(2, 1, 1))
+WGMMA_TMA_KERNEL(wgmma_tma_gemm_f16_n192_swiglu_pairs, false, 192, true, true, __cluster_dims__(2, 1, 1))

@@ -82,10 +82,13 @@ __device__ __forceinline__ void cluster_sync() {
 }
 
 // Arrives on the barrier of cluster CTA `rank` that sits at `bar` in its shared memory (`bar`: this CTA's address of the
-// same barrier; the layout is the same in every CTA of the kernel).
+// same barrier; the layout is the same in every CTA of the kernel). The default semantics (release at CTA scope), as a
+// local arrive has: what the arrival publishes is that this warp's wgmmas have read a stage (their wait_group said so),
+// not memory writes; a release at cluster scope made every arrival wait for the warp's wgmmas still in flight, which
+// drained the tensor pipe at every stage (session 14: pairs 1.5–2.5× slower than unpaired).
 __device__ __forceinline__ void barrier_arrive_cluster(uint32_t bar, uint32_t rank) {
     asm volatile("{\n .reg .b32 remote;\n mapa.shared::cluster.u32 remote, %0, %1;\n"
-                 " mbarrier.arrive.release.cluster.shared::cluster.b64 _, [remote];\n}" ::"r"(bar), "r"(rank)
+                 " mbarrier.arrive.shared::cluster.b64 _, [remote];\n}" ::"r"(bar), "r"(rank)
                  : "memory");
 }
 
@@ -126,6 +129,21 @@ __device__ __forceinline__ uint64_t swizzled_descriptor(uint32_t address) {
                    WGMMA_D8(112), WGMMA_D8(120)                                                                            \
                  : "l"(a), "l"(b))
 
+// d[0..95] += A (64 × 16) · B (192 × 16)ᵀ.
+#define WGMMA_64x192x16(TYPE)                                                                                             \
+    asm volatile("{\n .reg .pred p;\n setp.ne.b32 p, 1, 0;\n"                                                              \
+                 "wgmma.mma_async.sync.aligned.m64n192k16.f32." TYPE "." TYPE " {"                                        \
+                 "%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, "                              \
+                 "%16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, "                    \
+                 "%32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, "                    \
+                 "%48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63, "                    \
+                 "%64, %65, %66, %67, %68, %69, %70, %71, %72, %73, %74, %75, %76, %77, %78, %79, "                    \
+                 "%80, %81, %82, %83, %84, %85, %86, %87, %88, %89, %90, %91, %92, %93, %94, %95"                      \
+                 "}, %96, %97, p, 1, 1, 0, 0;\n}"                                                                          \
+                 : WGMMA_D8(0), WGMMA_D8(8), WGMMA_D8(16), WGMMA_D8(24), WGMMA_D8(32), WGMMA_D8(40), WGMMA_D8(48),         \
+                   WGMMA_D8(56), WGMMA_D8(64), WGMMA_D8(72), WGMMA_D8(80), WGMMA_D8(88)                                    \
+                 : "l"(a), "l"(b))
+
 // d[0..63] += A (64 × 16) · B (128 × 16)ᵀ.
 #define WGMMA_64x128x16(TYPE)                                                                                             \
     asm volatile("{\n .reg .pred p;\n setp.ne.b32 p, 1, 0;\n"                                                              \
@@ -145,6 +163,9 @@ __device__ __forceinline__ void wgmma_step(float (&d)[BN / 2], uint64_t a, uint6
     if constexpr (BN == 256) {
         if constexpr (BF16) WGMMA_64x256x16("bf16");
         else WGMMA_64x256x16("f16");
+    } else if constexpr (BN == 192) {
+        if constexpr (BF16) WGMMA_64x192x16("bf16");
+        else WGMMA_64x192x16("f16");
     } else {
         if constexpr (BF16) WGMMA_64x128x16("bf16");
         else WGMMA_64x128x16("f16");

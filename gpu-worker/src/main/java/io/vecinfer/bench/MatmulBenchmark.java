@@ -23,10 +23,10 @@ import java.util.SplittableRandom;
  * The decoder's projections on Llama-3.1-8B shapes (stacked q|k|v, o, stacked gate|up, down, lm_head; bf16
  * weights), at decode row counts (1, 8, 32: the skinny kernel) and prefill ones (512, the chunk the decoder runs,
  * 2048 and 4096: gemm), in the decoder's default TENSOR_CORES precision. Above the skinny kernel's rows every
- * tensor-core gemm the device can run is timed by name, each its own row: GEMM (matmul_tc.cu) everywhere, WGMMA and
- * WGMMA_NARROW (matmul_wgmma.cu, 256- and 128-column tiles) on sm_90, each with cp.async and (where tensor maps can be
- * encoded) TMA loads ("loads"), a CTA per tile or a persistent grid ("grid"): the first kernel (cp.async, a CTA per tile),
- * TMA a CTA per tile, and Matmul's default; "chosen" marks the path and variant Matmul picks by itself. Each gate_up row
+ * tensor-core gemm the device can run is timed by name, each its own row: GEMM (matmul_tc.cu) everywhere, WGMMA,
+ * WGMMA_MEDIUM and WGMMA_NARROW (matmul_wgmma.cu, 256-, 192- and 128-column tiles) on sm_90, each with cp.async and
+ * (where tensor maps can be encoded) TMA loads, unpaired and in CTA pairs ("loads"), a CTA per tile or a persistent grid
+ * ("grid"): the first kernel (cp.async, a CTA per tile), TMA and TMA pairs a CTA per tile, and Matmul's default; "chosen" marks the path and variant Matmul picks by itself. Each gate_up row
  * is followed by a gate_up_swiglu row: the same product as the decoder launches it ({@link Matmul#swiGlu}: SwiGLU in
  * the WGMMA epilogue into bf16, or the fp32 product and a pass after). Median CUDA-event time of one launch (the fp32-to-16-bit conversion of x included) after warm-up, weights
  * rotated over copies that together exceed L2 several times, so HBM serves them as in a real forward pass. Prints JSON rows with TFLOP/s and weight GB/s; its peer is gpu-worker/scripts/matmul_peer.py
@@ -90,10 +90,10 @@ public final class MatmulBenchmark {
                             Matmul.Outputs outputs = Matmul.Outputs.of(y.from(0), out);
                             Matmul.Path chosen = matmul.path(weights.get(0), x.from(0), r, outputs);
                             List<Matmul.Path> paths = chosen == Matmul.Path.SKINNY || chosen == Matmul.Path.CUDA_CORES
-                                    ? List.of(chosen) : List.of(Matmul.Path.GEMM, Matmul.Path.WGMMA, Matmul.Path.WGMMA_NARROW);
+                                    ? List.of(chosen) : List.of(Matmul.Path.GEMM, Matmul.Path.WGMMA, Matmul.Path.WGMMA_MEDIUM, Matmul.Path.WGMMA_NARROW);
                             for (Matmul.Path path : paths) {
                                 if (!matmul.canRun(path, weights.get(0), x.from(0), r, outputs)) continue;
-                                boolean wgmma = path == Matmul.Path.WGMMA || path == Matmul.Path.WGMMA_NARROW;
+                                boolean wgmma = path.wgmma();
                                 for (Matmul m : wgmma ? wgmmaVariants : List.of(matmul)) {
                                     float[] times = times(timer, runs, burst, i -> m.launch(weights.get(i % copies), x.from(0), r, null, outputs, path));
                                     rows.add(row(name, r, out, in, path, m, wgmma, path == chosen && sameVariant(m, matmul), times, weightBytes));

@@ -28,8 +28,9 @@ import java.util.List;
  *       it on compute capability 9.0 (H100/H200: the only devices that may load that module) from
  *       {@link #WGMMA_MIN_ROWS} rows, when in % 64 == 0 and every output segment ends at a multiple of 8 columns in an
  *       8-byte-aligned buffer (the kernel's k step and paired stores); GEMM takes every other shape.
- *       {@link Path#WGMMA_NARROW} is the same kernel with 128- instead of 256-column tiles, for products whose wide
- *       tiles would leave multiprocessors idle ({@link #narrowTilesFaster}); products whose tiles still leave most of
+ *       {@link Path#WGMMA_MEDIUM} and {@link Path#WGMMA_NARROW} are the same kernel with 192- and 128- instead of
+ *       256-column tiles, for products whose wide tiles would leave multiprocessors idle ({@link #fastestWgmma});
+ *       products whose tiles still leave most of
  *       them idle also split k ({@link #wgmmaKTilesPerSplit}), summed by skinny_reduce's deterministic pass. Its
  *       stages are filled by TMA where tensor maps can be encoded ({@link TensorMaps}), by CTA pairs that share their
  *       W tiles ({@link WgmmaLoads#TMA_PAIRS}), else by cp.async; all compute the same sums in the same order.</li>
@@ -49,7 +50,23 @@ public final class Matmul implements AutoCloseable {
     }
 
     /** Which kernel a launch runs; see the class comment. */
-    public enum Path { CUDA_CORES, SKINNY, GEMM, WGMMA, WGMMA_NARROW }
+    public enum Path {
+        CUDA_CORES, SKINNY, GEMM, WGMMA, WGMMA_MEDIUM, WGMMA_NARROW;
+
+        /** Columns of a matmul_wgmma.cu tile on the WGMMA paths (256, 192, 128); 0 on the others. */
+        public int wgmmaTileWidth() {
+            return switch (this) {
+                case WGMMA -> 256;
+                case WGMMA_MEDIUM -> 192;
+                case WGMMA_NARROW -> 128;
+                default -> 0;
+            };
+        }
+
+        public boolean wgmma() {
+            return wgmmaTileWidth() > 0;
+        }
+    }
 
     /**
      * How matmul_wgmma.cu's producer fills the shared-memory stages: 16-byte cp.async copies by a warpgroup; one thread's
@@ -112,8 +129,9 @@ public final class Matmul implements AutoCloseable {
     static final long SPLIT_SCRATCH_FLOATS = 1L << 20;
     private static final int BM = 128, BN = 128, BK = 32, STAGES = 4, GEMM_THREADS = 256;
     private static final int GEMM_SHARED_BYTES = STAGES * (BM + BN) * BK * Short.BYTES;
-    // As in matmul_wgmma.cu: 128-row tiles, k steps of 64, 3 warpgroups; 256 columns and 4 stages (WGMMA) or 128 and 6
-    // (WGMMA_NARROW); shared memory for the stages, 1024 bytes to align them, and 2 mbarriers per stage.
+    // As in matmul_wgmma.cu: 128-row tiles, k steps of 64, 3 warpgroups; 256 columns and 4 stages (WGMMA), 192 and 5
+    // (WGMMA_MEDIUM) or 128 and 6 (WGMMA_NARROW); shared memory for the stages, 1024 bytes to align them, and 2 mbarriers
+    // per stage.
     private static final int WGMMA_BM = 128, WGMMA_BK = 64, WGMMA_THREADS = 384;
     /**
      * A narrow tile's time as a fraction of a wide one's, both on a full device: 0.5 of the work plus the per-tile
@@ -122,6 +140,11 @@ public final class Matmul implements AutoCloseable {
      * against 28). It decides between the two in {@link #path}.
      */
     static final double NARROW_TILE_COST = 0.52;
+    /**
+     * The same for a 192-column tile: 0.75 of the work, and (by the count of L2 bytes a stage reads per FLOP, 40 KB for
+     * 3.1 MFLOP against a wide tile's 48 for 4.2) a little less efficient. An estimate until measured.
+     */
+    static final double MEDIUM_TILE_COST = 0.78;
     /**
      * Fewest rows for which WGMMA replaces GEMM where it can. The rule to be set from MatmulBenchmark's GEMM and WGMMA
      * rows on an H200 (--paths GEMM,WGMMA --rows 64,128,256,512,...): the smallest row count from which WGMMA is the
@@ -300,14 +323,14 @@ public final class Matmul implements AutoCloseable {
             case CUDA_CORES -> device.module("matmul").kernel("matmul_" + w.suffix())
                     .launch(ceilDiv(w.rows(), WARPS), ceilDiv(rows, ROW_TILE), 1, WARPS * 32, 0, params(w, x.data(), rows, bias, y, null));
             case SKINNY -> launchSkinny(w, x.data(), rows, bias, y, skinnyChunksPerSplit(rows, w.cols(), w.rows(), device.multiprocessorCount()));
-            case GEMM, WGMMA, WGMMA_NARROW -> {
+            case GEMM, WGMMA, WGMMA_MEDIUM, WGMMA_NARROW -> {
                 DeviceBuffer.Slice x16 = sixteenBit(w, x, rows);
                 KernelParams p = params(w, x16, rows, bias, y, swiGlu);
                 if (path == Path.GEMM) {
                     device.module("matmul_tc").kernel("gemm_" + w.suffix()).launch(ceilDiv(w.rows(), BN), ceilDiv(rows, BM), 1, GEMM_THREADS,
                             GEMM_SHARED_BYTES, p);
                 } else {
-                    launchWgmma(w, x16, p, rows, path == Path.WGMMA_NARROW, kTilesPerSplit, swiGlu != null);
+                    launchWgmma(w, x16, p, rows, path, kTilesPerSplit, swiGlu != null);
                 }
             }
         }
@@ -315,8 +338,8 @@ public final class Matmul implements AutoCloseable {
 
     /** The k tiles per split {@link #launch} gives a product on a WGMMA path ({@link #wgmmaKTilesPerSplit}); 0 on the others, which do not read it. */
     private int kTilesPerSplit(Path path, DeviceMatrix w, int rows) {
-        if (path != Path.WGMMA && path != Path.WGMMA_NARROW) return 0;
-        return wgmmaKTilesPerSplit(rows, w.cols(), w.rows(), path == Path.WGMMA_NARROW ? 128 : 256, device.multiprocessorCount());
+        if (!path.wgmma()) return 0;
+        return wgmmaKTilesPerSplit(rows, w.cols(), w.rows(), path.wgmmaTileWidth(), device.multiprocessorCount());
     }
 
     /** What every launch checks first: the outputs cover the weight's rows, the path can take the product and x's type. */
@@ -343,7 +366,7 @@ public final class Matmul implements AutoCloseable {
     public static DType inputType(Path path, DType weights) {
         return switch (path) {
             case CUDA_CORES, SKINNY -> DType.F32;
-            case GEMM, WGMMA, WGMMA_NARROW -> weights;
+            case GEMM, WGMMA, WGMMA_MEDIUM, WGMMA_NARROW -> weights;
         };
     }
 
@@ -389,7 +412,7 @@ public final class Matmul implements AutoCloseable {
         if (Activation.overlap(product, (long) rows * w.rows() * Float.BYTES, h.data(), h.bytes((long) rows * hidden))) {
             throw new IllegalArgumentException("SwiGLU's h overlaps the gate|up product it is computed from");
         }
-        boolean fused = (path == Path.WGMMA || path == Path.WGMMA_NARROW) && swiGluFuses(w.dtype(), w.cols() / WGMMA_BK, kTilesPerSplit, hidden, h);
+        boolean fused = path.wgmma() && swiGluFuses(w.dtype(), w.cols() / WGMMA_BK, kTilesPerSplit, hidden, h);
         launch(w, x, rows, null, Outputs.of(product, w.rows()), path, kTilesPerSplit, fused ? h.data() : null);
         if (!fused) elementwise.siluMulInterleaved(product, rows, hidden, h);
     }
@@ -420,8 +443,9 @@ public final class Matmul implements AutoCloseable {
      * {@code swiGlu}, the *_swiglu kernel, which p's swiglu output takes (one split only).
      * Package-private so that tests can force splits; {@link #launch} takes {@link #wgmmaKTilesPerSplit}.
      */
-    void launchWgmma(DeviceMatrix w, DeviceBuffer.Slice x16, KernelParams p, int rows, boolean narrow, int kTilesPerSplit, boolean swiGlu) {
-        int bn = narrow ? 128 : 256, stages = narrow ? 6 : 4, kTiles = w.cols() / WGMMA_BK;
+    void launchWgmma(DeviceMatrix w, DeviceBuffer.Slice x16, KernelParams p, int rows, Path path, int kTilesPerSplit, boolean swiGlu) {
+        int bn = path.wgmmaTileWidth(), stages = bn == 256 ? 4 : bn == 192 ? 5 : 6, kTiles = w.cols() / WGMMA_BK;
+        if (bn == 0) throw new IllegalArgumentException(path + " is not a WGMMA path");
         int shared = stages * (WGMMA_BM + bn) * WGMMA_BK * Short.BYTES + 1024 + 2 * stages * 8;
         int mTiles = ceilDiv(rows, WGMMA_BM);
         boolean pairs = wgmmaLoads == WgmmaLoads.TMA_PAIRS && mTiles > 1; // one row tile: nothing to pair with
@@ -435,7 +459,7 @@ public final class Matmul implements AutoCloseable {
             int sms = device.multiprocessorCount();
             ctas = Math.min(ctas, pairs ? sms & ~1 : sms); // a pair's CTAs run at once: an even grid
         }
-        String name = (wgmmaLoads.tensorMaps() ? "wgmma_tma_gemm_" : "wgmma_gemm_") + w.suffix() + (narrow ? "_n128" : "")
+        String name = (wgmmaLoads.tensorMaps() ? "wgmma_tma_gemm_" : "wgmma_gemm_") + w.suffix() + (bn == 256 ? "" : "_n" + bn)
                 + (swiGlu ? "_swiglu" : "") + (pairs ? "_pairs" : "");
         if (wgmmaLoads.tensorMaps()) {
             // A pair's CTAs each copy half of their common W tile: boxes of bn / 2 rows.
@@ -450,9 +474,9 @@ public final class Matmul implements AutoCloseable {
     }
 
     /** Tests: {@link #launchWgmma} of x (fp32) into y, converting x as {@link #launch} does. */
-    void launchWgmma(DeviceMatrix w, DeviceBuffer.Slice x, int rows, DeviceBuffer bias, Outputs y, boolean narrow, int kTilesPerSplit) {
+    void launchWgmma(DeviceMatrix w, DeviceBuffer.Slice x, int rows, DeviceBuffer bias, Outputs y, Path path, int kTilesPerSplit) {
         DeviceBuffer.Slice x16 = sixteenBit(w, Activation.f32(x), rows);
-        launchWgmma(w, x16, params(w, x16, rows, bias, y, null), rows, narrow, kTilesPerSplit, false);
+        launchWgmma(w, x16, params(w, x16, rows, bias, y, null), rows, path, kTilesPerSplit, false);
     }
 
     /** W's map, [out][in] read in boxes of {@code boxRows} rows × 64 k with 128-byte swizzle (matmul_wgmma.cu's stage layout). */
@@ -549,18 +573,28 @@ public final class Matmul implements AutoCloseable {
         if (precision == Precision.EXACT || !tensorCoreOperands(w, x)) return Path.CUDA_CORES;
         if (rows <= SKINNY_MAX_ROWS) return Path.SKINNY;
         if (!WGMMA_CHOSEN || rows < WGMMA_MIN_ROWS || !wgmmaFits(w, y)) return Path.GEMM;
-        return narrowTilesFaster(rows, w.rows(), device.multiprocessorCount()) ? Path.WGMMA_NARROW : Path.WGMMA;
+        return fastestWgmma(rows, w.rows(), device.multiprocessorCount());
     }
 
     /**
-     * Whether 128 × 128 tiles finish sooner than 128 × 256 ones: waves of tiles over the multiprocessors (one CTA
-     * each), a narrow wave costing {@link #NARROW_TILE_COST} of a wide one. Narrow wins where wide tiles would leave
-     * many multiprocessors idle, e.g. 512 rows of the 8B's o and down projections (64 wide tiles for 132).
+     * The tile width that finishes soonest: waves of tiles over the multiprocessors (one CTA each), a wave of 192- or
+     * 128-column tiles costing {@link #MEDIUM_TILE_COST} or {@link #NARROW_TILE_COST} of a wide one; the wider on a tie.
+     * Narrower tiles win where wide ones would leave many multiprocessors idle: 512 rows of the 8B's o and down (64 wide
+     * tiles for 132: narrow), of q|k|v (96 wide tiles, 128 medium ones: medium).
      */
-    static boolean narrowTilesFaster(int rows, int out, int multiprocessors) {
+    static Path fastestWgmma(int rows, int out, int multiprocessors) {
         long rowTiles = ceilDiv(rows, WGMMA_BM);
-        long wideWaves = ceilDiv(rowTiles * ceilDiv(out, 256), multiprocessors), narrowWaves = ceilDiv(rowTiles * ceilDiv(out, 128), multiprocessors);
-        return narrowWaves * NARROW_TILE_COST < wideWaves;
+        Path best = Path.WGMMA;
+        double bestCost = ceilDiv(rowTiles * ceilDiv(out, 256), multiprocessors);
+        for (Path p : new Path[]{Path.WGMMA_MEDIUM, Path.WGMMA_NARROW}) {
+            double cost = ceilDiv(rowTiles * ceilDiv(out, p.wgmmaTileWidth()), multiprocessors)
+                    * (p == Path.WGMMA_MEDIUM ? MEDIUM_TILE_COST : NARROW_TILE_COST);
+            if (cost < bestCost) {
+                best = p;
+                bestCost = cost;
+            }
+        }
+        return best;
     }
 
     /** Whether {@code path}'s kernel can compute this product on this device (whatever the precision asked for). */
@@ -569,7 +603,7 @@ public final class Matmul implements AutoCloseable {
             case CUDA_CORES -> true;
             case SKINNY -> tensorCoreOperands(w, x) && rows <= SKINNY_MAX_ROWS;
             case GEMM -> tensorCoreOperands(w, x);
-            case WGMMA, WGMMA_NARROW -> tensorCoreOperands(w, x) && wgmmaFits(w, y);
+            case WGMMA, WGMMA_MEDIUM, WGMMA_NARROW -> tensorCoreOperands(w, x) && wgmmaFits(w, y);
         };
     }
 

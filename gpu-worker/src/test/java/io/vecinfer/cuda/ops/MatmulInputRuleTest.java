@@ -22,7 +22,7 @@ class MatmulInputRuleTest {
         for (DType weights : new DType[]{DType.BF16, DType.F16}) {
             assertEquals(DType.F32, Matmul.inputType(Matmul.Path.CUDA_CORES, weights));
             assertEquals(DType.F32, Matmul.inputType(Matmul.Path.SKINNY, weights), "the skinny kernel rounds fp32 x in registers");
-            for (Matmul.Path p : new Matmul.Path[]{Matmul.Path.GEMM, Matmul.Path.WGMMA, Matmul.Path.WGMMA_NARROW}) {
+            for (Matmul.Path p : new Matmul.Path[]{Matmul.Path.GEMM, Matmul.Path.WGMMA, Matmul.Path.WGMMA_MEDIUM, Matmul.Path.WGMMA_NARROW}) {
                 assertEquals(weights, Matmul.inputType(p, weights), p + " reads x in the weights' type");
             }
         }

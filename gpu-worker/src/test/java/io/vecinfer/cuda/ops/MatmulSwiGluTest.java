@@ -63,7 +63,7 @@ class MatmulSwiGluTest {
                         Matmul.Outputs one = Matmul.Outputs.of(dx.from(0), 2 * hidden); // a stand-in at an aligned offset for canRun
                         if (!matmul.canRun(path, stacked, dx.from(0), rows, one)) continue;
                         List<Integer> splits = new ArrayList<>(List.of(0)); // 0: the rule's
-                        boolean wgmma = path == Matmul.Path.WGMMA || path == Matmul.Path.WGMMA_NARROW;
+                        boolean wgmma = path.wgmma();
                         if (wgmma && in >= 256) splits.addAll(List.of(1, 3));
                         for (int perSplit : splits) {
                             for (DType h : new DType[]{DType.F32, dtype}) {
@@ -93,8 +93,7 @@ class MatmulSwiGluTest {
             float[] x = random.floats(rows * in, 1);
             try (DeviceMatrix w = GateUp.upload(device, gate, up); DeviceBuffer dx = device.upload(x)) {
                 for (WgmmaMatmulTest.Variant variant : WgmmaMatmulTest.variants()) {
-                    for (boolean narrow : new boolean[]{false, true}) {
-                        Matmul.Path path = narrow ? Matmul.Path.WGMMA_NARROW : Matmul.Path.WGMMA;
+                    for (Matmul.Path path : new Matmul.Path[]{Matmul.Path.WGMMA, Matmul.Path.WGMMA_MEDIUM, Matmul.Path.WGMMA_NARROW}) {
                         String what = dtype + " " + path + " " + variant + " " + rows + "×" + in + "→2·" + hidden + ", " + random;
                         System.out.println("checking " + what);
                         try (Matmul matmul = variant.matmul(gpu); DeviceBuffer product = device.upload(nans(2 * rows * hidden));
@@ -108,7 +107,7 @@ class MatmulSwiGluTest {
                                 if (!Float.isNaN(p)) fail(what + ": the fp32 product was written: the fused kernel did not run");
                             }
                             // The unfused composition on the same variant: fp32 product, SwiGLU to fp32, to_bf16 / to_f16.
-                            matmul.launchWgmma(w, dx.from(0), rows, null, Matmul.Outputs.of(unfused.from(0), 2 * hidden), narrow, kTiles);
+                            matmul.launchWgmma(w, dx.from(0), rows, null, Matmul.Outputs.of(unfused.from(0), 2 * hidden), path, kTiles);
                             new Elementwise(device).siluMulInterleaved(unfused.from(0), rows, hidden, Activation.f32(h32.from(0)));
                             matmul.round(h32.from(0), (long) rows * hidden, Activation.of(rounded, dtype));
                             new Elementwise(device).siluMulInterleaved(unfused.from(0), rows, hidden, Activation.of(direct, dtype));
@@ -149,7 +148,7 @@ class MatmulSwiGluTest {
                 float[] g = Matmul.tensorCoreReference(gate, x, rows, null), u = Matmul.tensorCoreReference(up, x, rows, null);
                 float[] gateMagnitude = magnitudes(gate, x, rows), upMagnitude = magnitudes(up, x, rows);
                 try (DeviceMatrix w = GateUp.upload(device, gate, up); DeviceBuffer dx = device.upload(x)) {
-                    for (Matmul.Path path : new Matmul.Path[]{Matmul.Path.SKINNY, Matmul.Path.GEMM, Matmul.Path.WGMMA, Matmul.Path.WGMMA_NARROW}) {
+                    for (Matmul.Path path : new Matmul.Path[]{Matmul.Path.SKINNY, Matmul.Path.GEMM, Matmul.Path.WGMMA, Matmul.Path.WGMMA_MEDIUM, Matmul.Path.WGMMA_NARROW}) {
                         Matmul.Outputs one = Matmul.Outputs.of(dx.from(0), 2 * hidden);
                         if (!matmul.canRun(path, w, dx.from(0), rows, one)) continue;
                         String what = dtype + " " + path + " " + rows + "×" + in + "→2·" + hidden + ", " + random;
@@ -181,7 +180,7 @@ class MatmulSwiGluTest {
         float[] product;
         try (DeviceBuffer y = device.upload(nans(2 * rows * hidden))) {
             Matmul.Outputs out = Matmul.Outputs.of(y.from(0), 2 * hidden);
-            if (perSplit > 0) matmul.launchWgmma(stacked, x.from(0), rows, null, out, path == Matmul.Path.WGMMA_NARROW, perSplit);
+            if (perSplit > 0) matmul.launchWgmma(stacked, x.from(0), rows, null, out, path, perSplit);
             else matmul.launch(stacked, x.from(0), rows, null, out, path);
             product = y.readFloats();
         }

@@ -47,7 +47,7 @@ class TensorCoreMatmulTest {
                 Matmul.Path path = rows <= Matmul.SKINNY_MAX_ROWS ? Matmul.Path.SKINNY : Matmul.Path.GEMM;
                 try (DeviceMatrix dw = DeviceMatrix.upload(gpu.device(), w); DeviceBuffer dx = gpu.device().upload(x)) {
                     Matmul.Path chosen = matmul.path(dw, dx.from(0), rows);
-                    assertTrue(chosen == path || path == Matmul.Path.GEMM && (chosen == Matmul.Path.WGMMA || chosen == Matmul.Path.WGMMA_NARROW),
+                    assertTrue(chosen == path || path == Matmul.Path.GEMM && chosen.wgmma(),
                             rows + " rows: " + chosen);
                 }
                 for (boolean withBias : new boolean[]{false, true}) {

@@ -25,8 +25,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
- * GPU, sm_90 only: matmul_wgmma.cu ({@link Matmul.Path#WGMMA}, 128 × 256 tiles, and {@link Matmul.Path#WGMMA_NARROW},
- * 128 × 128), with each of its loads ({@link Matmul.WgmmaLoads}: cp.async, and TMA unpaired and in CTA pairs where tensor
+ * GPU, sm_90 only: matmul_wgmma.cu ({@link Matmul.Path#WGMMA}, 128 × 256 tiles, {@link Matmul.Path#WGMMA_MEDIUM}, 128 × 192,
+ * and {@link Matmul.Path#WGMMA_NARROW}, 128 × 128), with each of its loads ({@link Matmul.WgmmaLoads}: cp.async, and TMA unpaired and in CTA pairs where tensor
  * maps can be encoded, else skipped with the reason), against {@link Matmul#tensorCoreReference} on fresh
  * random inputs, NaN-poisoned outputs, one output and three segments, each also accumulated into random outputs
  * ({@link TensorCoreChecks}, which states the tolerance). Skipped, with the reason, on any GPU that is not compute capability 9.0: the module is sm_90a code.
@@ -127,18 +127,18 @@ class WgmmaMatmulTest {
             int rows = shape[0], in = shape[1], out = shape[2];
             WeightMatrix w = random.matrix(DType.BF16, out, in, 0.5);
             float[] x = random.floats(rows * in, 1), bias = random.floats(out, 1);
-            for (boolean narrow : new boolean[]{false, true}) {
+            for (Matmul.Path path : new Matmul.Path[]{Matmul.Path.WGMMA, Matmul.Path.WGMMA_MEDIUM, Matmul.Path.WGMMA_NARROW}) {
                 for (int perSplit : in >= 256 ? new int[]{in / 64, 3} : new int[]{in / 64}) {
                     float[][] results = new float[variants.size()][];
                     for (int v = 0; v < variants.size(); v++) {
                         try (Matmul matmul = variants.get(v).matmul(gpu); DeviceMatrix dw = DeviceMatrix.upload(gpu.device(), w);
                              DeviceBuffer dx = gpu.device().upload(x); DeviceBuffer db = gpu.device().upload(bias);
                              DeviceBuffer y = gpu.device().upload(nans(rows * out))) {
-                            matmul.launchWgmma(dw, dx.from(0), rows, db, Matmul.Outputs.of(y.from(0), out), narrow, perSplit);
+                            matmul.launchWgmma(dw, dx.from(0), rows, db, Matmul.Outputs.of(y.from(0), out), path, perSplit);
                             results[v] = y.readFloats();
                         }
                     }
-                    String label = rows + "×" + in + "→" + out + (narrow ? " narrow" : " wide") + ", k tiles per split " + perSplit;
+                    String label = rows + "×" + in + "→" + out + " " + path + ", k tiles per split " + perSplit;
                     for (int v = 0; v < variants.size(); v++) {
                         for (int i = 0; i < results[0].length; i++) {
                             String variant = variants.get(v).toString();
@@ -201,7 +201,7 @@ class WgmmaMatmulTest {
     void matchesTheReferenceAtTileEdges(DType dtype) {
         int[][] shapes = {{1, 128, 256}, {127, 64, 288}, {129, 256, 288}, {200, 640, 544}, {300, 4096, 256}, {2100, 64, 512},
                 {4096, 128, 320}, {2100, 256, 2304}};
-        for (Matmul.Path path : new Matmul.Path[]{Matmul.Path.WGMMA, Matmul.Path.WGMMA_NARROW}) {
+        for (Matmul.Path path : new Matmul.Path[]{Matmul.Path.WGMMA, Matmul.Path.WGMMA_MEDIUM, Matmul.Path.WGMMA_NARROW}) {
             for (int i = 0; i < shapes.length; i++) check(path, dtype, shapes[i][0], shapes[i][1], shapes[i][2], i % 2 == 1);
         }
     }
@@ -222,13 +222,13 @@ class WgmmaMatmulTest {
             int rows = shape[0], in = shape[1], out = shape[2];
             WeightMatrix w = random.matrix(dtype, out, in, 0.5);
             float[] x = random.floats(rows * in, 1), bias = random.floats(out, 1);
-            for (boolean narrow : new boolean[]{false, true}) {
-                int rule = Matmul.wgmmaKTilesPerSplit(rows, in, out, narrow ? 128 : 256, gpu.device().multiprocessorCount());
+            for (Matmul.Path path : new Matmul.Path[]{Matmul.Path.WGMMA, Matmul.Path.WGMMA_MEDIUM, Matmul.Path.WGMMA_NARROW}) {
+                int rule = Matmul.wgmmaKTilesPerSplit(rows, in, out, path.wgmmaTileWidth(), gpu.device().multiprocessorCount());
                 for (int perSplit : new int[]{1, 3, rule}) {
                     for (Variant variant : referenceChecked()) {
                         try (Matmul matmul = variant.matmul(gpu)) {
-                            new TensorCoreChecks(gpu.device(), random).check((dw, dx, r, db, y) -> matmul.launchWgmma(dw, dx, r, db, y, narrow, perSplit),
-                                    w, x, rows, bias, dtype + (narrow ? " narrow" : " wide") + " " + variant + " " + rows + "×" + in + "→" + out
+                            new TensorCoreChecks(gpu.device(), random).check((dw, dx, r, db, y) -> matmul.launchWgmma(dw, dx, r, db, y, path, perSplit),
+                                    w, x, rows, bias, dtype + " " + path + " " + variant + " " + rows + "×" + in + "→" + out
                                             + " +bias, k tiles per split " + perSplit);
                         }
                     }
@@ -244,11 +244,10 @@ class WgmmaMatmulTest {
              DeviceMatrix fits = DeviceMatrix.upload(gpu.device(), random.matrix(DType.BF16, 256, 128, 0.5));
              DeviceMatrix oddK = DeviceMatrix.upload(gpu.device(), random.matrix(DType.BF16, 256, 136, 0.5));
              DeviceBuffer x = gpu.device().allocate(4L * 512 * 136); DeviceBuffer y = gpu.device().allocate(4L * 512 * 256)) {
-            boolean narrow = Matmul.narrowTilesFaster(512, 256, gpu.device().multiprocessorCount());
-            assertEquals(narrow ? Matmul.Path.WGMMA_NARROW : Matmul.Path.WGMMA, matmul.path(fits, x.from(0), 512));
+            assertEquals(Matmul.fastestWgmma(512, 256, gpu.device().multiprocessorCount()), matmul.path(fits, x.from(0), 512));
             assertEquals(Matmul.Path.SKINNY, matmul.path(fits, x.from(0), Matmul.SKINNY_MAX_ROWS));
             assertEquals(Matmul.Path.GEMM, matmul.path(oddK, x.from(0), 512));
-            for (Matmul.Path path : new Matmul.Path[]{Matmul.Path.WGMMA, Matmul.Path.WGMMA_NARROW}) {
+            for (Matmul.Path path : new Matmul.Path[]{Matmul.Path.WGMMA, Matmul.Path.WGMMA_MEDIUM, Matmul.Path.WGMMA_NARROW}) {
                 assertThrows(IllegalArgumentException.class, () -> matmul.launch(oddK, x.from(0), 512, null, Matmul.Outputs.of(y.from(0), 256), path));
             }
         }

@@ -45,14 +45,18 @@ class WgmmaPathRuleTest {
     }
 
     @Test
-    void narrowTilesWhereWideOnesLeaveMultiprocessorsIdle() {
+    void narrowerTilesWhereWideOnesLeaveMultiprocessorsIdle() {
         int sms = 132; // an H200
-        assertTrue(Matmul.narrowTilesFaster(512, 4096, sms), "o and down at 512 rows: 64 wide tiles for 132 multiprocessors");
-        assertFalse(Matmul.narrowTilesFaster(512, 6144, sms), "qkv at 512 rows: one wave of 96 wide tiles against two narrow ones");
-        assertFalse(Matmul.narrowTilesFaster(512, 128256, sms), "lm_head at 512 rows: many waves either way");
-        assertFalse(Matmul.narrowTilesFaster(4096, 4096, sms), "o at 4096 rows: 512 wide tiles");
-        assertFalse(Matmul.narrowTilesFaster(4096, 28672, sms));
-        assertTrue(Matmul.narrowTilesFaster(512, 28672, sms), "gate|up at 512 rows: 7 narrow waves cost less than 4 wide ones (measured with TMA)");
+        assertEquals(Matmul.Path.WGMMA_NARROW, Matmul.fastestWgmma(512, 4096, sms), "o and down at 512 rows: 64 wide tiles for 132 multiprocessors");
+        assertEquals(Matmul.Path.WGMMA_MEDIUM, Matmul.fastestWgmma(512, 6144, sms),
+                "qkv at 512 rows: one wave of 128 medium tiles against one of 96 wide ones or two narrow ones");
+        assertEquals(Matmul.Path.WGMMA, Matmul.fastestWgmma(512, 128256, sms), "lm_head at 512 rows: many waves either way");
+        assertEquals(Matmul.Path.WGMMA, Matmul.fastestWgmma(4096, 4096, sms), "o at 4096 rows: 512 wide tiles");
+        assertEquals(Matmul.Path.WGMMA, Matmul.fastestWgmma(4096, 6144, sms), "qkv at 4096 rows: 6 wide waves, 8 medium ones");
+        assertEquals(Matmul.Path.WGMMA, Matmul.fastestWgmma(4096, 28672, sms));
+        assertEquals(Matmul.Path.WGMMA_NARROW, Matmul.fastestWgmma(512, 28672, sms),
+                "gate|up at 512 rows: 7 narrow waves cost less than 4 wide ones (measured with TMA)");
+        for (Matmul.Path p : Matmul.Path.values()) assertEquals(p.name().startsWith("WGMMA"), p.wgmma(), p.toString());
     }
 
     @Test
