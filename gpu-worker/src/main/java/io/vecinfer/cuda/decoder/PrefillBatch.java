@@ -46,22 +46,33 @@ final class PrefillBatch implements AutoCloseable {
         enabled = on;
     }
 
-    /** The fp16 dense cache that {@code cache}'s {@code tokens} new tokens go to if the batch path can take them, else null. */
-    static DenseDeviceKvCache target(DeviceKvCache cache, int tokens) {
-        DenseDeviceKvCache dense = cache instanceof DenseDeviceKvCache d ? d
-                : cache instanceof DeviceWindowedKvCache w ? w.exactPrompt() : null;
-        if (dense == null || Fp16KvRing.kernelFor(dense.layout(), tokens) != Fp16KvRing.AttentionKernel.TENSOR_CORE_PREFILL) return null;
-        return dense;
+    /** The fp16 dense cache that {@code cache}'s new tokens go to (itself, or its exact prompt while dense), else null. */
+    static DenseDeviceKvCache dense(DeviceKvCache cache) {
+        return cache instanceof DenseDeviceKvCache d ? d : cache instanceof DeviceWindowedKvCache w ? w.exactPrompt() : null;
     }
 
     /** Whether the pass can take the batch path (see the class comment), regardless of the switch. */
     static boolean applies(List<Sequence<DeviceKvCache>> sequences, List<int[]> newTokens) {
-        if (sequences.isEmpty()) return false;
-        KvLayout layout = null;
+        List<KvLayout> layouts = new ArrayList<>(sequences.size());
+        int[] tokens = new int[sequences.size()];
         for (int s = 0; s < sequences.size(); s++) {
-            DenseDeviceKvCache dense = target(sequences.get(s).cache(), newTokens.get(s).length);
-            if (dense == null || (layout != null && !layout.equals(dense.layout()))) return false;
-            layout = dense.layout();
+            DenseDeviceKvCache dense = dense(sequences.get(s).cache());
+            layouts.add(dense == null ? null : dense.layout());
+            tokens[s] = newTokens.get(s).length;
+        }
+        return applies(layouts, tokens);
+    }
+
+    /**
+     * The rule itself: sequence s's new tokens go to an fp16 dense cache of {@code denseLayouts.get(s)} (null: to none),
+     * {@code tokens[s]} of them. Every sequence's must, of one layout, each taking the tensor-core prefill kernel.
+     */
+    static boolean applies(List<KvLayout> denseLayouts, int[] tokens) {
+        if (denseLayouts.isEmpty()) return false;
+        for (int s = 0; s < tokens.length; s++) {
+            KvLayout layout = denseLayouts.get(s);
+            if (layout == null || !layout.equals(denseLayouts.get(0))) return false;
+            if (Fp16KvRing.kernelFor(layout, tokens[s]) != Fp16KvRing.AttentionKernel.TENSOR_CORE_PREFILL) return false;
         }
         return true;
     }
@@ -81,7 +92,7 @@ final class PrefillBatch implements AutoCloseable {
         for (int s = 0; s < n; s++) {
             counts[s] = newTokens.get(s).length;
             starts[s] = sequences.get(s).position();
-            DenseDeviceKvCache cache = target(sequences.get(s).cache(), counts[s]);
+            DenseDeviceKvCache cache = dense(sequences.get(s).cache());
             rings.add(cache.reserveMore(starts[s], counts[s])); // before the tables: reserving may move the rings
             passCaches.add(cache);
         }
