@@ -15,6 +15,9 @@
 //   96 KiB for 128). (Session 12 also tried three K/V tiles with each tile's S issued before the previous tile's
 //   softmax, commit 65d1e31: 5% slower at 128 rows, 1% faster at 64; not kept.)
 //   blockIdx.x runs the M tiles backwards: the last queries have the most keys, so the longest CTAs start first.
+//   attend_prefill_d<D>[_m128]_batch: the prefill chunks of many sequences (each its own ring, capacity, start and
+//   length) in one launch, grid (work items, kv_heads), PrefillBatchParams (attention_prefill_rows.cuh): CTA x computes
+//   the row tile work[x] names, of the sequence it names, with the same code and sums as that sequence's own launch.
 //   Warp w owns rows 16w..16w+15 of the CTA: its Q fragments (registers), its scores S (16 × BLOCK_N, fp32
 //   accumulators), its online-softmax state and its output O (16 × D fp32 accumulators).
 //   Per K/V tile of BLOCK_N positions (consecutive from the CTA's first position lo(first row)):
@@ -91,8 +94,11 @@ __device__ __forceinline__ void add_values(float (&o)[D / 8][4], const uint32_t 
     }
 }
 
-template <int D, int WARPS>
-__device__ __forceinline__ void attend(const PrefillParams& p) {
+// The CTA of KV head blockIdx.y whose rows are the BLOCK_M pairs from tile_first_pair(BLOCK_M) (a callable, called where
+// the one-sequence kernel computed it before the batch entry existed, so that its code stayed the same instruction for
+// instruction).
+template <int D, int WARPS, typename FirstPair>
+__device__ __forceinline__ void attend(const PrefillParams& p, FirstPair tile_first_pair) {
     static_assert(D % 16 == 0 && D <= 256, "head_dim must be a multiple of 16");
     constexpr int BLOCK_M = 16 * WARPS, THREADS = 32 * WARPS;
     constexpr int CHUNKS = D / 8;           // 16-byte chunks of a row
@@ -106,7 +112,7 @@ __device__ __forceinline__ void attend(const PrefillParams& p) {
     const int kv_head = blockIdx.y;
     const int group = p.query_heads / p.kv_heads;
     const int pairs = p.tokens * group;
-    const int first_pair = (gridDim.x - 1 - blockIdx.x) * BLOCK_M;
+    const int first_pair = tile_first_pair(BLOCK_M);
     const int last_pair = min(first_pair + BLOCK_M, pairs) - 1;
     const int width = p.kv_heads * D;  // fp16 elements of one ring slot
     const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
@@ -183,8 +189,16 @@ __device__ __forceinline__ void attend(const PrefillParams& p) {
 }
 }  // namespace prefill
 
-#define PREFILL_KERNEL(name, D, WARPS) \
-    extern "C" __global__ void __launch_bounds__(32 * WARPS) name(const __grid_constant__ PrefillParams p) { prefill::attend<D, WARPS>(p); }
+// Each kernel has a batch twin of the same body (name_batch, PrefillBatchParams): CTA x takes work item x's sequence and
+// row tile where the one-sequence kernel's CTA x takes row tile gridDim.x - 1 - x (the longest first).
+#define PREFILL_KERNEL(name, D, WARPS)                                                                                          \
+    extern "C" __global__ void __launch_bounds__(32 * WARPS) name(const __grid_constant__ PrefillParams p) {                   \
+        prefill::attend<D, WARPS>(p, [](int rows) { return int((gridDim.x - 1 - blockIdx.x) * rows); });                       \
+    }                                                                                                                          \
+    extern "C" __global__ void __launch_bounds__(32 * WARPS) name##_batch(const __grid_constant__ PrefillBatchParams b) {       \
+        const int2 item = b.work[blockIdx.x];                                                                                  \
+        prefill::attend<D, WARPS>(prefill::sequence_params<D>(b, item.x), [&](int rows) { return item.y * rows; });            \
+    }
 PREFILL_KERNEL(attend_prefill_d64, 64, 4)
 PREFILL_KERNEL(attend_prefill_d128, 128, 4)
 PREFILL_KERNEL(attend_prefill_d64_m128, 64, 8)

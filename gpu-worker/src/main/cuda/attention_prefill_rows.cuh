@@ -1,5 +1,6 @@
 // What the two prefill attention families share (attention_prefill.cu on mma.sync, attention_prefill_wgmma.cu on
-// Hopper's wgmma): their launch parameters, and one thread's share of the online softmax over its two rows.
+// Hopper's wgmma): their launch parameters (one sequence's, and a batch's), and one thread's share of the online softmax
+// over its two rows.
 // In both, a thread holds four fp32 values per n8 column tile j, of the scores S (key positions tile_lo + 8j +
 // 2·(lane % 4) + {0, 1}) as of the output O (dims 8j + 2·(lane % 4) + {0, 1}): [j][0], [j][1] of its first row and
 // [j][2], [j][3] of its second, 8 rows below. That is mma.sync's C fragment and, per warp, wgmma's accumulators.
@@ -25,6 +26,52 @@ struct PrefillParams {
     float scale;              // softmax scale, > 0
 };
 static_assert(sizeof(PrefillParams) == 72, "PrefillAttention.params mirrors this layout");
+
+// Launch parameters of the batch entry points (attend_prefill_*_batch): the prefill chunks of many sequences of one layer
+// in one launch, each with its own ring, capacity, start and token count, their rows packed one sequence after the other
+// in q and out as the decoder packs them (io.vecinfer.cuda.attention.BatchPrefillAttention mirrors it field by field;
+// the tables are BatchDecodeAttention's ring tables, plus row_starts and work). Grid (work items, kv_heads): CTA
+// (x, kv_head) computes row tile work[x].y of sequence work[x].x for that KV head, exactly the CTA of the sequence's own
+// launch that has that tile (same first row, same keys, the same sums). The host lists the work items with the most keys
+// first (over every sequence, as one sequence's launch runs its tiles backwards), and lists no empty tile.
+struct PrefillBatchParams {
+    const float* q;                    // [rows][query_heads][D] fp32, sequence s's rows from row_starts[s]
+    const __half* const* key_rings;    // [sequences]: this layer's ring of each sequence, [capacity][kv_heads][D] fp16
+    const __half* const* value_rings;  // [sequences]
+    const int* capacities;             // [sequences]: their slots
+    const int* starts;                 // [sequences]: the position of each sequence's first row
+    const int* row_starts;             // [sequences + 1]: sequence s has rows [row_starts[s], row_starts[s + 1])
+    const int2* work;                  // [gridDim.x]: (sequence, row tile of BLOCK_M (token, head) pairs)
+    float* out;                        // [rows][query_heads][D] fp32
+    float* lse;                        // [rows][query_heads] fp32, or null
+    int window;                        // as PrefillParams, the same for every sequence
+    int query_heads;
+    int kv_heads;
+    float scale;
+};
+static_assert(sizeof(PrefillBatchParams) == 88, "BatchPrefillAttention.params mirrors this layout");
+
+namespace prefill {
+// Sequence s of a batch as the PrefillParams of its own launch (head_dim D).
+template <int D>
+__device__ __forceinline__ PrefillParams sequence_params(const PrefillBatchParams& b, int s) {
+    const size_t row = size_t(b.row_starts[s]) * b.query_heads;  // its first (token, head) row
+    PrefillParams p;
+    p.q = b.q + row * D;
+    p.key_ring = b.key_rings[s];
+    p.value_ring = b.value_rings[s];
+    p.out = b.out + row * D;
+    p.lse = b.lse == nullptr ? nullptr : b.lse + row;
+    p.start = b.starts[s];
+    p.tokens = b.row_starts[s + 1] - b.row_starts[s];
+    p.capacity = b.capacities[s];
+    p.window = b.window;
+    p.query_heads = b.query_heads;
+    p.kv_heads = b.kv_heads;
+    p.scale = b.scale;
+    return p;
+}
+}  // namespace prefill
 
 namespace prefill {
 constexpr float LOG2E = 1.4426950408889634f;

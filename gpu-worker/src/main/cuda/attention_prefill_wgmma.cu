@@ -7,6 +7,9 @@
 // Launch: attend_prefill_wgmma_d128, grid (ceil(tokens·group / 128), kv_heads), 256 threads (two warpgroups),
 // SHARED_BYTES of dynamic shared memory, one CTA per multiprocessor. head_dim 128 only (other sizes take
 // attention_prefill.cu). blockIdx.x runs the row tiles backwards, so the CTAs with the most keys start first.
+// attend_prefill_wgmma_d128_batch: the prefill chunks of many sequences in one launch, grid (work items, kv_heads), the
+// rest as above, PrefillBatchParams (attention_prefill_rows.cuh): CTA x computes the row tile work[x] names, of the
+// sequence it names, with the same code and sums as that sequence's own launch.
 // Warpgroup c owns rows 64c..64c+63 of the CTA's 128 and stages them as fp16 Q (rounded once, unscaled, as
 // attention_prefill.cu). Both copy the K/V tiles of BLOCK_N = 128 positions (consecutive from the CTA's first position
 // lo(first row)) from the ring with 16-byte cp.async into STAGES = 3 stages, zero-filling positions past the CTA's last
@@ -242,7 +245,11 @@ __device__ __forceinline__ void attend_rows(const PrefillParams& p, KeyRange key
     state.store(p, row_pair, group, kv_head, lane);
 }
 
-__device__ __forceinline__ void attend(const PrefillParams& p) {
+// The CTA of KV head blockIdx.y whose rows are the BLOCK_M pairs from tile_first_pair() (a callable, called where the
+// one-sequence kernel computed it before the batch entry existed, so that its code stayed the same instruction for
+// instruction).
+template <typename FirstPair>
+__device__ __forceinline__ void attend(const PrefillParams& p, FirstPair tile_first_pair) {
     extern __shared__ __align__(1024) uint8_t shared[];
     const uint32_t base = uint32_t(__cvta_generic_to_shared(shared));
     const uint32_t q_tile = (base + 1023) & ~1023u;  // the swizzle needs 1024-byte-aligned tiles
@@ -257,7 +264,7 @@ __device__ __forceinline__ void attend(const PrefillParams& p) {
     __syncthreads();
 
     const int kv_head = blockIdx.y, group = p.query_heads / p.kv_heads, pairs = p.tokens * group;
-    const int first_pair = (gridDim.x - 1 - blockIdx.x) * BLOCK_M;
+    const int first_pair = tile_first_pair();
     const int last_pair = min(first_pair + BLOCK_M, pairs) - 1;
     KeyRange keys;
     keys.lo = window_start((long long)p.start + first_pair / group, p.window);
@@ -272,5 +279,12 @@ __device__ __forceinline__ void attend(const PrefillParams& p) {
 }  // namespace prefill_wgmma
 
 extern "C" __global__ void __launch_bounds__(prefill_wgmma::THREADS, 1) attend_prefill_wgmma_d128(const __grid_constant__ PrefillParams p) {
-    prefill_wgmma::attend(p);
+    // The row tiles backwards: the longest first.
+    prefill_wgmma::attend(p, [] { return int((gridDim.x - 1 - blockIdx.x) * prefill_wgmma::BLOCK_M); });
+}
+
+// The batch twin (PrefillBatchParams, attention_prefill_rows.cuh): CTA x computes work item x's sequence and row tile.
+extern "C" __global__ void __launch_bounds__(prefill_wgmma::THREADS, 1) attend_prefill_wgmma_d128_batch(const __grid_constant__ PrefillBatchParams b) {
+    const int2 item = b.work[blockIdx.x];
+    prefill_wgmma::attend(prefill::sequence_params<prefill_wgmma::D>(b, item.x), [&] { return item.y * prefill_wgmma::BLOCK_M; });
 }

@@ -7,6 +7,9 @@
 // as long as the ring holds every position that any query of the chunk still reads.
 //
 // store_kv: grid (ceil(width / 256), tokens), 256 threads; width = kv_heads × head_dim. One thread per element.
+// store_kv_batch: the same for the rows of many sequences in one launch (a prefill pass of a batch), each row into its
+//   own sequence's ring: grid (ceil(width / 256), rows), 256 threads, StoreBatchParams (below), whose tables are those of
+//   the batch prefill attention (io.vecinfer.cuda.attention.BatchPrefillAttention).
 // attend_window: grid (tokens, kv_heads, ceil(group / MAX_GROUP)), THREADS threads, static shared memory only.
 //   One CTA per (query token, KV head, block of at most MAX_GROUP query heads of its GQA group), so each key and
 //   value is read once for the whole group. Keys are visited in tiles of TILE positions:
@@ -22,14 +25,49 @@ constexpr int TILE = THREADS;      // one position per thread when scoring
 constexpr int MAX_GROUP = 8;       // heads per CTA: one warp each in step 2 (THREADS / 32 warps)
 constexpr int MAX_HEAD_DIM = 256;  // head_dim must be a multiple of 8 (16-byte key loads) and at most this
 
+// Element e of row `row` of k and v, rounded to fp16, into slot `slot` of the rings.
+__device__ __forceinline__ void store_element(const float* __restrict__ k, const float* __restrict__ v, __half* __restrict__ key_ring,
+                                              __half* __restrict__ value_ring, size_t row, size_t slot, int width, int e) {
+    key_ring[slot * width + e] = __float2half_rn(k[row * width + e]);
+    value_ring[slot * width + e] = __float2half_rn(v[row * width + e]);
+}
+
 extern "C" __global__ void store_kv(const float* __restrict__ k, const float* __restrict__ v, __half* __restrict__ key_ring,
                                     __half* __restrict__ value_ring, int start, int capacity, int width) {
     const int e = blockIdx.x * blockDim.x + threadIdx.x;
     if (e >= width) return;
     const size_t t = blockIdx.y;
-    const size_t slot = (size_t(start) + t) % size_t(capacity);
-    key_ring[slot * width + e] = __float2half_rn(k[t * width + e]);
-    value_ring[slot * width + e] = __float2half_rn(v[t * width + e]);
+    store_element(k, v, key_ring, value_ring, t, (size_t(start) + t) % size_t(capacity), width, e);
+}
+
+// store_kv_batch's parameters (BatchPrefillAttention.storeParams mirrors them field by field).
+struct StoreBatchParams {
+    const float* k;               // [rows][width] fp32, sequence s's rows from row_starts[s]
+    const float* v;
+    __half* const* key_rings;     // [sequences]: this layer's ring of each sequence, [capacity][width] fp16
+    __half* const* value_rings;   // [sequences]
+    const int* capacities;        // [sequences]: their slots
+    const int* starts;            // [sequences]: the position of each sequence's first row
+    const int* row_starts;        // [sequences + 1]: sequence s has rows [row_starts[s], row_starts[s + 1])
+    int sequences;
+    int width;                    // kv_heads × head_dim
+};
+static_assert(sizeof(StoreBatchParams) == 64, "BatchPrefillAttention.storeParams mirrors this layout");
+
+extern "C" __global__ void store_kv_batch(const __grid_constant__ StoreBatchParams b) {
+    const int e = blockIdx.x * blockDim.x + threadIdx.x;
+    if (e >= b.width) return;
+    const int row = blockIdx.y;
+    // The row's sequence, the last s with row_starts[s] ≤ row (so a sequence of no rows is never it): a binary search,
+    // the same for the whole CTA, over a few dozen entries at most.
+    int s = 0, last = b.sequences - 1;
+    while (s < last) {
+        const int mid = (s + last + 1) / 2;
+        if (b.row_starts[mid] <= row) s = mid;
+        else last = mid - 1;
+    }
+    const size_t slot = (size_t(b.starts[s]) + size_t(row - b.row_starts[s])) % size_t(b.capacities[s]);
+    store_element(b.k, b.v, b.key_rings[s], b.value_rings[s], row, slot, b.width, e);
 }
 
 extern "C" __global__ void __launch_bounds__(THREADS)

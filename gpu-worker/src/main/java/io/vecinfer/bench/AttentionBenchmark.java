@@ -3,7 +3,9 @@ package io.vecinfer.bench;
 import io.vecinfer.cuda.CudaDevice;
 import io.vecinfer.cuda.CudaTimer;
 import io.vecinfer.cuda.DeviceBuffer;
+import io.vecinfer.cuda.attention.BatchPrefillAttention;
 import io.vecinfer.cuda.attention.DecodeAttention;
+import io.vecinfer.cuda.attention.Fp16KvRing;
 import io.vecinfer.cuda.attention.PrefillAttention;
 import io.vecinfer.kvcache.KvLayout;
 import io.vecinfer.tensor.Half;
@@ -28,6 +30,10 @@ import java.util.SplittableRandom;
  *       that runs on the device ({@link PrefillAttention.Kernel}; "prefill" repeats the default's 4096 row). FLOPs count
  *       4·head_dim per (query head, query, key) pair inside the causal mask (2 for q·k, 2 for p·v): 4·128·32·4096·4097/2
  *       = 1.1 TFLOP at 4096; the masked halves of diagonal tiles are not credited.</li>
+ *   <li>prefill_batch: a batch's prefill pass, {@value #BATCH_SEQUENCES} sequences of {@value #BATCH_TOKENS} tokens each
+ *       with its own ring, causal from 0, through the default kernel: per sequence ({@value #BATCH_SEQUENCES} launches
+ *       between the timing events, as the per-sequence path issues them) and in one launch ({@link BatchPrefillAttention},
+ *       its tables uploaded before the timing).</li>
  *   <li>decode: one query token at the last position of contexts 32768 and 131072, batch 1 and 8, through the split-KV
  *       kernel and its combine (attention_decode.cu). A batch of 8 is 8 sequences with their own rings, so 8 calls
  *       (16 launches: split + combine each) between the timing events, as the decoder issues them. Bytes count the
@@ -46,6 +52,8 @@ public final class AttentionBenchmark {
     /** Prefill lengths: the 8B e2e rows' 4096 (the summary row: "prefill") and 32768, where attention is most of a prefill. */
     private static final int[] PREFILL_TOKENS = {4096, 32768};
     private static final int[] CONTEXTS = {32768, 131072}, BATCHES = {1, 8};
+    /** The batch prefill row: 8 × 1024 tokens, the issue's example of many small launches. */
+    private static final int BATCH_SEQUENCES = 8, BATCH_TOKENS = 1024;
 
     public static void main(String[] args) {
         int runs = 30;
@@ -59,7 +67,7 @@ public final class AttentionBenchmark {
         }
         SplittableRandom random = new SplittableRandom(20261201L);
         float scale = (float) (1 / Math.sqrt(HEAD_DIM));
-        String prefill, prefillVariants;
+        String prefill, prefillVariants, prefillBatch;
         List<String> decode = new ArrayList<>();
         String deviceName;
         int sms;
@@ -79,6 +87,7 @@ public final class AttentionBenchmark {
                     }
                 }
                 prefillVariants = String.join(",\n  ", variants);
+                prefillBatch = measurePrefillBatch(device, timer, block, random, scale, runs);
                 for (int context : CONTEXTS) {
                     for (int batch : BATCHES) {
                         for (int perSm : ctasPerSm) decode.add(measureDecode(device, timer, block, random, scale, runs, context, batch, perSm));
@@ -88,7 +97,7 @@ public final class AttentionBenchmark {
         }
         System.out.println("{\"benchmark\": \"fp16 ring attention: tensor-core prefill, split-KV decode\", \"device\": \"" + deviceName
                 + "\", \"multiprocessors\": " + sms + ", \"query_heads\": " + QUERY_HEADS + ", \"kv_heads\": " + KV_HEADS + ", \"head_dim\": " + HEAD_DIM
-                + ", \"runs\": " + runs + ",\n \"prefill\": " + prefill + ",\n \"prefill_variants\": [\n  " + prefillVariants + "\n ],\n \"decode\": [\n  " + String.join(",\n  ", decode) + "\n]}");
+                + ", \"runs\": " + runs + ",\n \"prefill\": " + prefill + ",\n \"prefill_variants\": [\n  " + prefillVariants + "\n ],\n \"prefill_batch\": " + prefillBatch + ",\n \"decode\": [\n  " + String.join(",\n  ", decode) + "\n]}");
     }
 
     private static String measurePrefill(CudaDevice device, CudaTimer timer, DeviceBuffer block, SplittableRandom random, float scale, int runs,
@@ -168,6 +177,47 @@ public final class AttentionBenchmark {
     }
 
     /** Copies of a run's inputs so that, rotating over them, the other copies' traffic since a copy's last use is ≥ 2 × L2. */
+    private static String measurePrefillBatch(CudaDevice device, CudaTimer timer, DeviceBuffer block, SplittableRandom random, float scale, int runs) {
+        int n = BATCH_SEQUENCES, tokens = BATCH_TOKENS, rowFloats = QUERY_HEADS * HEAD_DIM;
+        long ringBytes = (long) tokens * LLAMA.tokenWidth() * Short.BYTES;
+        List<Fp16KvRing> rings = new ArrayList<>();
+        PrefillAttention single = new PrefillAttention(device);
+        int[] starts = new int[n], counts = new int[n];
+        Arrays.fill(counts, tokens);
+        try (DeviceBuffer q = device.upload(BenchRandom.gaussians(random, n * tokens * rowFloats)); DeviceBuffer out = device.allocate(4L * n * tokens * rowFloats);
+             BatchPrefillAttention batch = new BatchPrefillAttention(device, LLAMA)) {
+            for (int s = 0; s < n; s++) {
+                Fp16KvRing ring = new Fp16KvRing(device, LLAMA, tokens);
+                rings.add(ring);
+                for (long at = 0; at < ringBytes; at += BLOCK_BYTES) {
+                    ring.keys(0).copyFrom(block, 0, at, Math.min(BLOCK_BYTES, ringBytes - at));
+                    ring.values(0).copyFrom(block, 0, at, Math.min(BLOCK_BYTES, ringBytes - at));
+                }
+            }
+            batch.prepare(rings, starts, counts);
+            float[] perSequence = new float[runs], batched = new float[runs];
+            for (int i = 0; i < WARMUP + runs; i++) {
+                timer.start();
+                for (int s = 0; s < n; s++) {
+                    long row = (long) s * tokens * rowFloats;
+                    single.attend(q.from(row), rings.get(s).keys(0), rings.get(s).values(0), LLAMA, tokens, 0, 0, tokens, scale, out.from(row), null);
+                }
+                float a = timer.stopMillis();
+                timer.start();
+                batch.attend(0, q.from(0), scale, out.from(0), null);
+                float b = timer.stopMillis();
+                if (i >= WARMUP) {
+                    perSequence[i - WARMUP] = a;
+                    batched[i - WARMUP] = b;
+                }
+            }
+            return String.format(Locale.ROOT, "{\"sequences\": %d, \"tokens\": %d, \"causal\": true, \"kernel\": \"%s\", \"per_sequence_median_ms\": %.4f,"
+                    + " \"batch_median_ms\": %.4f}", n, tokens, batch.kernel(), median(perSequence), median(batched));
+        } finally {
+            rings.forEach(Fp16KvRing::close);
+        }
+    }
+
     private static int copiesBeyondL2(long bytesPerRun) {
         return (int) Math.max(2, 1 + (2 * L2_BYTES + bytesPerRun - 1) / bytesPerRun);
     }

@@ -2,7 +2,6 @@ package io.vecinfer.cuda.attention;
 
 import io.vecinfer.cuda.CudaDevice;
 import io.vecinfer.cuda.DeviceBuffer;
-import io.vecinfer.cuda.PinnedStaging;
 import io.vecinfer.cuda.KernelParams;
 import io.vecinfer.kvcache.KvLayout;
 
@@ -18,7 +17,7 @@ import java.util.List;
  * {@link WindowAttention#storeReference} then {@link WindowAttention#attendReference}.
  *
  * <p>What differs between sequences (their rings, capacities, positions) sits in device tables that {@link #prepare}
- * uploads in one asynchronous copy from pinned memory per step ({@link PinnedStaging}), and the grid depends on the
+ * uploads in one asynchronous copy from pinned memory per step ({@link RingTables}), and the grid depends on the
  * batch size only ({@link #plan}): for one batch size and the same q/k/v/out buffers a step's launches are identical
  * every step, which is what a CUDA graph replay needs.
  */
@@ -27,12 +26,8 @@ public final class BatchDecodeAttention implements AutoCloseable {
     private final CudaDevice device;
     private final KvLayout layout;
     private final int window;
-    private DeviceBuffer tables, scratch, tickets;
-    private PinnedStaging staging;
-    /** What {@link #staging}'s bytes hold the rings' part of: these rings at these {@link Fp16KvRing#moves}. */
-    private ByteBuffer stagedBytes;
-    private Fp16KvRing[] stagedRings = new Fp16KvRing[0];
-    private int[] stagedMoves = new int[0];
+    private final RingTables tables;
+    private DeviceBuffer scratch, tickets;
     private int batch;
     private Plan plan;
     private int minSplitPositions = DecodeAttention.MIN_SPLIT_POSITIONS;
@@ -54,6 +49,7 @@ public final class BatchDecodeAttention implements AutoCloseable {
         this.device = device;
         this.layout = layout;
         this.window = window;
+        this.tables = new RingTables(device, layout);
     }
 
     public int window() {
@@ -118,37 +114,19 @@ public final class BatchDecodeAttention implements AutoCloseable {
         if (minSplitPositions < 1) throw new IllegalArgumentException("minSplitPositions " + minSplitPositions + " < 1");
         int n = rings.size(), layers = layout.layers();
         if (positions.length != n) throw new IllegalArgumentException(n + " rings but " + positions.length + " positions");
-        TableLayout t = new TableLayout(layers, n);
-        if (staging == null) staging = new PinnedStaging(device);
-        ByteBuffer bytes = staging.begin(t.bytes());
+        RingTables.Layout t = new RingTables.Layout(layers, n);
         // The rings' part (addresses and capacities, 20 bytes a layer and sequence) is rewritten only when the rings or
         // where they live changed since the last step: a decode step's host work is then the positions alone.
-        boolean sameRings = bytes == stagedBytes && n == stagedRings.length;
-        for (int s = 0; s < n && sameRings; s++) sameRings = rings.get(s) == stagedRings[s] && rings.get(s).moves() == stagedMoves[s];
-        if (!sameRings) {
-            stagedRings = new Fp16KvRing[n];
-            stagedMoves = new int[n];
-        }
+        ByteBuffer bytes = tables.stage(t, rings);
         for (int s = 0; s < n; s++) {
             Fp16KvRing ring = rings.get(s);
-            if (!ring.layout().equals(layout)) throw new IllegalArgumentException("sequence " + s + " has a ring of " + ring.layout() + ", not " + layout);
             long span = positions[s] + 1L - WindowAttention.windowStart(positions[s], window); // window 0: position + 1
             if (positions[s] < 0 || span > ring.minCapacity()) {
                 throw new IllegalArgumentException("sequence " + s + ": position " + positions[s] + " (window " + window
                         + ") does not fit a ring of " + ring.minCapacity() + " slots (reserve it first)");
             }
-            if (!sameRings) {
-                for (int l = 0; l < layers; l++) {
-                    bytes.putLong(Math.toIntExact(t.keyRing(l, s)), ring.keys(l).address());
-                    bytes.putLong(Math.toIntExact(t.valueRing(l, s)), ring.values(l).address());
-                    bytes.putInt(Math.toIntExact(t.capacity(l, s)), ring.capacity(l));
-                }
-                stagedRings[s] = ring;
-                stagedMoves[s] = ring.moves();
-            }
             bytes.putInt(Math.toIntExact(t.position(s)), positions[s]);
         }
-        stagedBytes = bytes;
         Plan wanted = plan(layout, n, device.multiprocessorCount());
         if (splits > 0) wanted = new Plan(wanted.rowBlocks(), splits);
         // A new plan is a new grid: a recorded step of the old one must not be replayed (generation below).
@@ -157,15 +135,14 @@ public final class BatchDecodeAttention implements AutoCloseable {
         this.minSplitPositions = minSplitPositions;
         batch = n;
         // Both only grow, so that the addresses in a step's launch parameters stay valid until generation() changes.
-        DeviceBuffer oldTables = tables, oldScratch = scratch, oldTickets = tickets;
-        tables = device.grow(tables, t.bytes());
+        DeviceBuffer oldScratch = scratch, oldTickets = tickets;
+        boolean tablesMoved = tables.upload(t);
         long partials = (long) n * layout.queryHeads() * plan.splits();
         scratch = device.grow(scratch, 4L * partials * (layout.headDim() + 2));
         // One ticket per (sequence, KV head, row block): zero between launches (the kernel's last CTA of each resets its own).
         tickets = device.grow(tickets, 4L * n * layout.kvHeads() * plan.rowBlocks());
         if (tickets != oldTickets) tickets.clear();
-        if (replanned || tables != oldTables || scratch != oldScratch || tickets != oldTickets) generation = GENERATIONS.incrementAndGet();
-        staging.copy(0, t.bytes(), tables, 0);
+        if (replanned || tablesMoved || scratch != oldScratch || tickets != oldTickets) generation = GENERATIONS.incrementAndGet();
     }
 
     /**
@@ -202,10 +179,10 @@ public final class BatchDecodeAttention implements AutoCloseable {
     /** Layer {@code layer}'s launch parameters over the prepared tables and scratch. */
     private KernelParams params(int layer, DeviceBuffer.Slice q, DeviceBuffer.Slice k, DeviceBuffer.Slice v, DeviceBuffer.Slice out,
                                 DeviceBuffer.Slice lse, float scale) {
-        TableLayout t = new TableLayout(layout.layers(), batch);
+        RingTables.Layout t = new RingTables.Layout(layout.layers(), batch);
         long partials = (long) batch * layout.queryHeads() * plan.splits();
-        return params(q, k, v, byteSlice(tables, t.keyRing(layer, 0)), byteSlice(tables, t.valueRing(layer, 0)), byteSlice(tables, t.capacity(layer, 0)),
-                byteSlice(tables, t.position(0)), scratch.from(0), scratch.from(partials * layout.headDim()),
+        return params(q, k, v, tables.at(t.keyRing(layer, 0)), tables.at(t.valueRing(layer, 0)), tables.at(t.capacity(layer, 0)),
+                tables.at(t.position(0)), scratch.from(0), scratch.from(partials * layout.headDim()),
                 scratch.from(partials * (layout.headDim() + 1)), out, lse, tickets, batch, layout, plan, minSplitPositions, window, scale);
     }
 
@@ -216,36 +193,6 @@ public final class BatchDecodeAttention implements AutoCloseable {
         return new KernelParams().pointer(q).pointer(k).pointer(v).pointer(keyRings).pointer(valueRings).pointer(capacities).pointer(positions)
                 .pointer(partialAcc).pointer(partialMax).pointer(partialSum).pointer(out).pointer(lse).pointer(tickets).i32(batch).i32(layout.queryHeads())
                 .i32(layout.kvHeads()).i32(layout.headDim()).i32(plan.splits()).i32(minSplitPositions).i32(window).f32(scale);
-    }
-
-    private static DeviceBuffer.Slice byteSlice(DeviceBuffer buffer, long byteOffset) {
-        return new DeviceBuffer.Slice(buffer, byteOffset);
-    }
-
-    /**
-     * Where the tables sit in the one uploaded buffer, in bytes: key ring addresses [layers][batch], value ring addresses
-     * [layers][batch] (8 bytes each), capacities [layers][batch] and positions [batch] (4 bytes each).
-     */
-    record TableLayout(int layers, int batch) {
-        long keyRing(int layer, int s) {
-            return 8L * ((long) layer * batch + s);
-        }
-
-        long valueRing(int layer, int s) {
-            return 8L * ((long) (layers + layer) * batch + s);
-        }
-
-        long capacity(int layer, int s) {
-            return 16L * layers * batch + 4L * ((long) layer * batch + s);
-        }
-
-        long position(int s) {
-            return 20L * layers * batch + 4L * s;
-        }
-
-        long bytes() {
-            return 20L * layers * batch + 4L * batch;
-        }
     }
 
     /**
@@ -270,11 +217,9 @@ public final class BatchDecodeAttention implements AutoCloseable {
 
     @Override
     public void close() {
-        if (tables != null) tables.close();
+        tables.close();
         if (scratch != null) scratch.close();
         if (tickets != null) tickets.close();
-        if (staging != null) staging.close();
-        tables = scratch = tickets = null;
-        staging = null;
+        scratch = tickets = null;
     }
 }

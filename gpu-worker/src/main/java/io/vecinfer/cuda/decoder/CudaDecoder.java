@@ -30,7 +30,8 @@ import java.util.List;
  * every new token of every sequence is a row, projections run over all rows at once, and each sequence's
  * {@link DeviceKvCache} stores and attends its rows of each layer (a decode step of fp16 dense or VQ caches does so for
  * the whole batch in one launch per kernel: {@link DecodeBatch}, recorded once as a CUDA graph and replayed:
- * {@link DecodeGraph}). Activations stay on the device. forwardAll and
+ * {@link DecodeGraph}; so does a prefill pass of fp16 dense caches and exact prompts: {@link PrefillBatch}). Activations
+ * stay on the device. forwardAll and
  * forwardLast download the logits once per chunk; scoreAll, compareAll and greedyLast reduce them on the device
  * ({@link LogitReductions}) and download a few numbers per token. One forward pass at a time (the activation buffers
  * are shared).
@@ -65,6 +66,7 @@ public final class CudaDecoder implements DecoderBackend<DeviceKvCache>, AutoClo
     private final Elementwise elementwise;
     private final DecodeBatch decodeBatch;
     private final DecodeGraph decodeGraph;
+    private final PrefillBatch prefillBatch;
     /** Where {@link #uploadInputs} stages a pass's token ids and rotary rows. */
     private final PinnedStaging inputs;
     private StepStats lastStep;
@@ -99,6 +101,7 @@ public final class CudaDecoder implements DecoderBackend<DeviceKvCache>, AutoClo
         this.elementwise = new Elementwise(device);
         this.decodeBatch = new DecodeBatch(device);
         this.decodeGraph = new DecodeGraph(device);
+        this.prefillBatch = new PrefillBatch(device);
         this.inputs = new PinnedStaging(device);
         this.reductions = new LogitReductions(device);
         device.makeCurrent();
@@ -267,6 +270,7 @@ public final class CudaDecoder implements DecoderBackend<DeviceKvCache>, AutoClo
         // instead of a product and an add, bit for bit the same (Matmul.Store.ACCUMULATE).
         Matmul.Outputs residual = Matmul.Outputs.accumulate(x, dim);
         boolean batchedAttention = decodeBatch.begin(sequences, newTokens); // a decode step: one attention launch per layer for all
+        boolean batchedPrefill = !batchedAttention && prefillBatch.begin(sequences, newTokens); // a prefill pass: one store, one attention
         long tablesIssued = System.nanoTime();
 
         // The layers. A decode step of the batch path launches the same kernels with the same parameters every step (what
@@ -283,6 +287,7 @@ public final class CudaDecoder implements DecoderBackend<DeviceKvCache>, AutoClo
                 if (w.kNorm() != null) rmsNorm.launch(k, w.kNorm(), eps, rows * kvHeads, headDim, k);
                 rotary.launch(q, heads, k, kvHeads, a.cos.from(0), a.sin.from(0), rows, headDim);
                 if (batchedAttention) decodeBatch.storeAndAttend(layer, q, k, v, attentionScale, a.attended.from(0));
+                else if (batchedPrefill) prefillBatch.storeAndAttend(layer, q, k, v, attentionScale, a.attended.from(0));
                 else for (int s = 0; s < sequences.size(); s++) {
                     int r = rowStart[s];
                     sequences.get(s).cache().appendAndAttend(layer, a.q.from((long) r * qDim), a.k.from((long) r * kvDim),
@@ -306,6 +311,7 @@ public final class CudaDecoder implements DecoderBackend<DeviceKvCache>, AutoClo
         else layers.run();
         long layersIssued = System.nanoTime();
         if (batchedAttention) decodeBatch.end();
+        if (batchedPrefill) prefillBatch.end();
         if (phases != null) phases.mark(PHASE_HEAD);
         for (int s = 0; s < sequences.size(); s++) sequences.get(s).advance(newTokens.get(s).length);
 
@@ -396,6 +402,15 @@ public final class CudaDecoder implements DecoderBackend<DeviceKvCache>, AutoClo
                 phases.millisBetween(PHASE_HEAD, PHASE_END));
     }
 
+    /**
+     * Runs prefill passes of fp16 dense caches and exact prompts as one store and one attention launch per layer for the
+     * whole batch ({@link PrefillBatch}; on by default, -Dvecinfer.cuda.batchPrefill=false turns it off), or (off) each
+     * sequence's own launches: the same sums.
+     */
+    public synchronized void batchPrefill(boolean on) {
+        prefillBatch.enable(on);
+    }
+
     /** Records and replays decode steps as CUDA graphs (on by default; -Dvecinfer.cuda.graphs=false turns it off). */
     public synchronized void recordDecodeSteps(boolean on) {
         decodeGraph.enable(on);
@@ -455,6 +470,7 @@ public final class CudaDecoder implements DecoderBackend<DeviceKvCache>, AutoClo
         activations = null;
         decodeGraph.close();
         decodeBatch.close();
+        prefillBatch.close();
         timePhases(false);
         if (testedLogits != null) testedLogits.close();
         testedLogits = null;

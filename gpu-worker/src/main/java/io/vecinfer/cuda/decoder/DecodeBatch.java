@@ -69,7 +69,7 @@ final class DecodeBatch implements AutoCloseable {
         for (int s = 0; s < sequences.size(); s++) {
             DenseDeviceKvCache cache = (DenseDeviceKvCache) sequences.get(s).cache();
             positions[s] = sequences.get(s).position();
-            rings.add(cache.reserveOneMore(positions[s]));
+            rings.add(cache.reserveMore(positions[s], 1));
             stepCaches.add(cache);
         }
         KvLayout layout = rings.get(0).layout();
@@ -92,7 +92,7 @@ final class DecodeBatch implements AutoCloseable {
     /** Ends the step: every cache holds the new token in every layer. */
     void end() {
         if (step == vq) vq.end();
-        for (DenseDeviceKvCache cache : caches) cache.storedOneMore();
+        for (DenseDeviceKvCache cache : caches) cache.storedMore(1);
         caches = List.of();
         step = null;
     }

@@ -50,22 +50,24 @@ public final class DenseDeviceKvCache extends DeviceKvCache {
     }
 
     /**
-     * For a decode step of a whole batch ({@link DecodeBatch}): checks that every layer holds {@code position} tokens,
-     * reserves room for one more in every layer, and returns the ring, whose slots then hold [0, position].
+     * For a pass of a whole batch in one launch per kernel (a decode step, {@link DecodeBatch}; a prefill pass,
+     * {@link PrefillBatch}): checks that every layer holds {@code position} tokens, as {@link #appendAndAttend} checks
+     * each layer's, reserves room for {@code tokens} more in every layer, and returns the ring, whose slots then hold
+     * [0, position + tokens). Reserving may move the rings ({@link Fp16KvRing#moves}): write tables of them after.
      */
-    Fp16KvRing reserveOneMore(int position) {
+    Fp16KvRing reserveMore(int position, int tokens) {
         for (int layer = 0; layer < lengths.length; layer++) {
             if (lengths[layer] != position) {
-                throw new IllegalStateException("layer " + layer + " holds " + lengths[layer] + " tokens; the new token must go there, not at " + position);
+                throw new IllegalStateException("layer " + layer + " holds " + lengths[layer] + " tokens; new tokens must start there, not at " + position);
             }
-            ring.reserve(layer, position + 1);
+            ring.reserve(layer, position + tokens);
         }
         return ring;
     }
 
-    /** After a batch decode step stored one token in every layer of the ring. */
-    void storedOneMore() {
-        for (int layer = 0; layer < lengths.length; layer++) lengths[layer]++;
+    /** After a batch pass stored {@code tokens} tokens in every layer of the ring. */
+    void storedMore(int tokens) {
+        for (int layer = 0; layer < lengths.length; layer++) lengths[layer] += tokens;
     }
 
     @Override

@@ -109,6 +109,15 @@ abstract class DeviceWindowedKvCache extends DeviceKvCache {
         lengths[layer] = end;
     }
 
+    /**
+     * The exact prompt's fp16 cache while it is dense (prefill=exact, before {@link #endPrefill}): what
+     * {@link #appendAndAttend} hands the new tokens to, and a batch prefill pass ({@link PrefillBatch}) takes in its
+     * place; null otherwise.
+     */
+    final DenseDeviceKvCache exactPrompt() {
+        return prompt;
+    }
+
     /** Whether a decode step of a whole batch ({@link VqDecodeBatch}) can take this cache: not while an exact prompt is dense. */
     final boolean takesBatchSteps() {
         return prompt == null;

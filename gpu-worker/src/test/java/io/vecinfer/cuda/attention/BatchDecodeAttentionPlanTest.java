@@ -21,7 +21,7 @@ class BatchDecodeAttentionPlanTest {
     void tablesDoNotOverlap() {
         for (int layers : new int[]{1, 2, 32}) {
             for (int batch : new int[]{1, 3, 8, 32}) {
-                var t = new BatchDecodeAttention.TableLayout(layers, batch);
+                var t = new RingTables.Layout(layers, batch);
                 boolean[] used = new boolean[(int) t.bytes()];
                 for (int l = 0; l < layers; l++) {
                     for (int s = 0; s < batch; s++) {

@@ -58,7 +58,7 @@ class TensorCoreAttentionKernelTest {
     final GpuDevice gpu = new GpuDevice();
 
     /** One call: the ring's layout and contents, the queries, and what the kernel under test returned. */
-    private record Call(KvLayout layout, int window, int capacity, int start, int tokens, float scale, short[] keys, short[] values,
+    record Call(KvLayout layout, int window, int capacity, int start, int tokens, float scale, short[] keys, short[] values,
                         float[] q) {
         String describe() {
             return "kvHeads " + layout.kvHeads() + ", queryHeads " + layout.queryHeads() + ", headDim " + layout.headDim() + ", window " + window
@@ -116,10 +116,15 @@ class TensorCoreAttentionKernelTest {
 
     /** Compares with the reference: prefill tolerances when {@code fp16Rounding}, else the decode kernels' FP32. */
     private void check(Call c, float[][] actual, boolean fp16Rounding) {
+        check(c, actual, fp16Rounding, random.toString());
+    }
+
+    /** As above, {@code context} (e.g. the random seed) in every message; for the other kernel tests of the ring. */
+    static void check(Call c, float[][] actual, boolean fp16Rounding, String context) {
         int heads = c.layout.queryHeads(), d = c.layout.headDim();
         float[] expected = new float[c.q.length], expectedLse = new float[c.tokens * heads];
         WindowAttention.attendReference(c.q, c.keys, c.values, c.layout, c.capacity, c.window, c.start, c.tokens, c.scale, expected, expectedLse);
-        String what = c.describe() + ", " + random;
+        String what = c.describe() + ", " + context;
         for (int i = 0; i < c.tokens; i++) {
             for (int h = 0; h < heads; h++) {
                 int row = i * heads + h;
