@@ -4,13 +4,14 @@
 // fp32 outputs split into ProjectionParams' segments (projection.cuh), written or, with accumulate, added to y
 // after the whole sum: the contract of matmul_tc.cu's gemm.
 //
-// Launch: wgmma_gemm_<type> (BN = 256) or wgmma_gemm_<type>_n128 (BN = 128), and the same with TMA loads,
-// wgmma_tma_gemm_<type>[_n128], grid (ctas, splits), 384 threads (three warpgroups),
+// Launch: wgmma_gemm_<type> (BN = 256), wgmma_gemm_<type>_n192 (BN = 192) or wgmma_gemm_<type>_n128 (BN = 128), and
+// the same with TMA loads, wgmma_tma_gemm_<type>[_n192|_n128], grid (ctas, splits), 384 threads (three warpgroups),
 // TileShape<BN>::SHARED_BYTES of dynamic shared memory, one CTA per multiprocessor. Parameters: (ProjectionParams p,
 // [TMA: CUtensorMap x_map ([rows][in] of x's 16-bit type, box BM × BK), CUtensorMap w_map ([out][in], box BN × BK)],
 // float* partials, int k_tiles_per_split). ctas: every output tile, ceil(rows / BM) · ceil(out / BN), one CTA each; or
 // fewer (a persistent grid, e.g. one CTA per multiprocessor), CTA b then taking tiles b, b + ctas, ... in turn, its
-// producer filling the stages for its next tile while its consumers store the last one. The narrow tile is for products whose wide tiles would leave multiprocessors idle (Matmul chooses).
+// producer filling the stages for its next tile while its consumers store the last one. The narrower tiles are for
+// products whose wide tiles would leave multiprocessors idle (Matmul chooses).
 // Split k (splits = gridDim.y > 1, for products whose tiles still leave most multiprocessors idle: a few hundred rows of
 // the 8B's o and down): CTA (tile, y) takes k tiles [y · k_tiles_per_split, +k_tiles_per_split) and writes its fp32
 // sums (no bias, never accumulated) to partials[y][rows][out]; matmul_tc.cu's skinny_reduce then adds the splits in
@@ -18,20 +19,14 @@
 // sums' order is fixed by the shape (a launch repeats bit for bit).
 // Needs in % BK == 0 (no partial k tile), every segment end % 8 == 0 and 8-byte-aligned outputs (float2 stores
 // of column pairs); rows and out are free (rows and columns past the ends load zeros and are not stored).
-// CTA pairs: wgmma_tma_gemm_<type>[_n128][_swiglu]_pairs, the TMA kernels in clusters of two CTAs along x (compile-time
-// cluster dims, so a plain launch with an even grid x forms them): the cluster's CTAs take vertically adjacent tiles
-// (row tiles 2i and 2i + 1, the same columns), so their W tiles are one; each copies half of it (w_map's box is BN / 2
-// rows × BK) into both CTAs' stage by TMA multicast. Per stage a CTA then reads 16 KB of x and BN / 2 · 128 bytes of W
-// from L2 instead of BN · 128, a third less for the wide tile. grid x: 2 · (ceil(m_tiles / 2) · n_tiles), or an even
-// count for a persistent grid; with an odd m_tiles the last pairs' lower CTA computes rows past the end (zeros, not stored).
 // SwiGLU: wgmma_gemm_<type>[_n128]_swiglu and wgmma_tma_gemm_<type>[_n128]_swiglu, the same launch with one k split
 // (gridDim.y == 1: they trap otherwise), take a gate|up weight interleaved in blocks of 8 rows (projection.cuh) and,
 // in place of the fp32 segments, store h = SiLU(gate) · up of each hidden unit in W's 16-bit type to p.swiglu
 // ([rows][out / 2], 4-byte aligned): 1/4 of the bytes the fp32 gate and up would take, and no element-wise pass
 // after. Needs out % 16 == 0 (whole blocks). The bias is not read (gate and up have none).
 //
-// A CTA computes a BM × BN tile of outputs (128 × 256, or 128 × 128), k in steps of BK = 64 through STAGES
-// shared-memory stages (4 of 48 KB, or 6 of 32 KB). Warp specialization:
+// A CTA computes a BM × BN tile of outputs (128 × 256, 128 × 192 or 128 × 128), k in steps of BK = 64 through STAGES
+// shared-memory stages (4 of 48 KB, 5 of 40 KB or 6 of 32 KB). Warp specialization:
 //   warpgroup 0, the producer, in one of two ways (the kernel's name says which):
 //     wgmma_gemm_*: its 128 threads copy a stage's x tile (BM rows) and W tile (BN rows) with 16-byte cp.async
 //       into the layout wgmma reads, then cp.async.mbarrier.arrive.noinc on the stage's `full` barrier (count 128:
@@ -92,15 +87,12 @@ struct Tile {
     int m0, n0;
 };
 
-// The tile of work item `id`, in groups of GROUP_M row tiles: inside a group the row tile changes fastest. A work item
-// is one output tile (PAIRS false), or a pair of vertically adjacent tiles (row tiles 2i and 2i + 1, one column tile)
-// whose CTA of cluster rank `rank` takes row tile 2i + rank. `units` is the count of row tiles, or of pairs of them.
-template <int BN, bool PAIRS>
-__device__ __forceinline__ Tile tile_of(int id, int units, int n_tiles, int rank) {
-    constexpr int UNIT = PAIRS ? 2 : 1, GROUP = GROUP_M / UNIT;
-    const int per_group = GROUP * n_tiles, group = id / per_group, first = group * GROUP;
-    const int group_units = min(units - first, GROUP), within = id % per_group;
-    return {(UNIT * (first + within % group_units) + rank) * BM, (within / group_units) * BN};
+// Tile `id` in groups of GROUP_M row tiles: inside a group the row tile changes fastest.
+template <int BN>
+__device__ __forceinline__ Tile tile_of(int id, int m_tiles, int n_tiles) {
+    const int per_group = GROUP_M * n_tiles, group = id / per_group, first_m = group * GROUP_M;
+    const int group_rows = min(m_tiles - first_m, GROUP_M), within = id % per_group;
+    return {(first_m + within % group_rows) * BM, (within / group_rows) * BN};
 }
 
 // Warpgroup 0: fills the stages. Thread t copies chunk t % 8 of rows t / 8 + 16 i; the row's swizzle (r % 8) is
@@ -136,35 +128,19 @@ __device__ __forceinline__ void produce(const ProjectionParams& p, Tile tile, in
 }
 
 // The TMA producer, one thread: per k tile, wait for the stage to be free, arm `full` with the stage's bytes, copy
-// both boxes. The k tiles, stages and parities as in produce. PAIRS: the W tile is shared with the other CTA of the
-// cluster, whose tile has the same columns; each CTA copies half of its rows (w_map's box is BN / 2 rows) into both CTAs'
-// stage at once (multicast), so the stage's `full` counts A, this CTA's half of B and the other CTA's half. A stage is
-// free only once both CTAs' consumers gave it back (`empty` counts the warps of both).
-template <typename Shape, bool PAIRS>
+// both boxes. The k tiles, stages and parities as in produce.
+template <typename Shape>
 __device__ __forceinline__ void produce_tma(const CUtensorMap* x_map, const CUtensorMap* w_map, Tile tile, int kt0, int kt1, int first,
-                                            uint32_t rank, uint32_t stages, uint32_t full, uint32_t empty) {
-    constexpr int STAGES = Shape::STAGES, STAGE_BYTES = Shape::STAGE_BYTES, BN = Shape::BN;
+                                            uint32_t stages, uint32_t full, uint32_t empty) {
+    constexpr int STAGES = Shape::STAGES, STAGE_BYTES = Shape::STAGE_BYTES;
     for (int i = first, kt = kt0; kt < kt1; i++, kt++) {
         const int s = i % STAGES;
         barrier_wait(empty + 8 * s, ((i / STAGES) & 1) ^ 1);
         const uint32_t a_stage = stages + s * STAGE_BYTES, b_stage = a_stage + A_BYTES;
         barrier_arrive_expecting(full + 8 * s, STAGE_BYTES);
         tma_load_2d(a_stage, x_map, kt * BK, tile.m0, full + 8 * s);
-        if constexpr (PAIRS) {
-            tma_load_2d_multicast(b_stage + rank * (BN / 2) * ROW_BYTES, w_map, kt * BK, tile.n0 + int(rank) * (BN / 2), full + 8 * s, 0b11);
-        } else {
-            tma_load_2d(b_stage, w_map, kt * BK, tile.n0, full + 8 * s);
-        }
+        tma_load_2d(b_stage, w_map, kt * BK, tile.n0, full + 8 * s);
     }
-}
-
-// PAIRS, the producer's last act: waits until every stage it filled has been given back by the consumers of both CTAs,
-// i.e. until the other CTA will arrive on this CTA's barriers no more, so that this CTA does not exit under those
-// arrivals. `filled` counts the CTA's k tiles.
-template <typename Shape>
-__device__ __forceinline__ void drain_pair(int filled, uint32_t empty) {
-    constexpr int STAGES = Shape::STAGES;
-    for (int i = filled; i < filled + STAGES; i++) barrier_wait(empty + 8 * (i % STAGES), ((i / STAGES) & 1) ^ 1);
 }
 
 // A consumer's accumulators d (layout in consume) plus the bias into the segments (one split: projection_store_pair,
@@ -220,21 +196,7 @@ __device__ __forceinline__ void store_swiglu(const ProjectionParams& p, const fl
 // (store_sums, or with SWIGLU store_swiglu). `first` as in produce. The tile's last stage goes back to the producer once
 // its wgmmas are done, before the stores: in a persistent grid the producer is then already filling the stages of the
 // CTA's next tile.
-// PAIRS: a stage goes back to both CTAs' producers (the other one multicast half of its W tile into it), by one arrival
-// per warp (its wgmma wait is warp-wide) on each CTA's `empty`.
-template <bool PAIRS>
-__device__ __forceinline__ void release_stage(uint32_t empty_stage) {
-    if constexpr (PAIRS) {
-        if (threadIdx.x % 32 == 0) {
-            barrier_arrive(empty_stage);                          // this CTA's
-            barrier_arrive_cluster(empty_stage, cluster_rank() ^ 1);  // the other's
-        }
-    } else {
-        barrier_arrive(empty_stage);
-    }
-}
-
-template <bool BF16, bool TMA, typename Shape, bool SWIGLU, bool PAIRS>
+template <bool BF16, bool TMA, typename Shape, bool SWIGLU>
 __device__ __forceinline__ void consume(const ProjectionParams& p, Tile tile, int c, int kt0, int kt1, int first, float* partials,
                                         uint32_t stages, uint32_t full, uint32_t empty) {
     constexpr int BN = Shape::BN, STAGES = Shape::STAGES, STAGE_BYTES = Shape::STAGE_BYTES;
@@ -256,10 +218,10 @@ __device__ __forceinline__ void consume(const ProjectionParams& p, Tile tile, in
         // One group stays in flight (consecutive wgmmas into the same accumulators are ordered by the hardware):
         // once only this tile's is pending, the previous tile's stage has been read and goes back to the producer.
         asm volatile("wgmma.wait_group.sync.aligned 1;" ::: "memory");
-        if (i > first) release_stage<PAIRS>(empty + 8 * ((i - 1) % STAGES));
+        if (i > first) barrier_arrive(empty + 8 * ((i - 1) % STAGES));
     }
     asm volatile("wgmma.wait_group.sync.aligned 0;" ::: "memory");
-    release_stage<PAIRS>(empty + 8 * ((first + kt1 - kt0 - 1) % STAGES));
+    barrier_arrive(empty + 8 * ((first + kt1 - kt0 - 1) % STAGES));
 
     // d[4n + e]: row 16·warp + lane / 4 + 8·(e / 2), columns 8n + 2·(lane % 4) + {0, 1} (e even: the pair's first).
     const int warp = (threadIdx.x / 32) % 4, lane = threadIdx.x % 32;
@@ -268,7 +230,7 @@ __device__ __forceinline__ void consume(const ProjectionParams& p, Tile tile, in
     else store_sums<BN>(p, d, tile, row, lane, partials);
 }
 
-template <bool BF16, bool TMA, int BN, bool SWIGLU, bool PAIRS>
+template <bool BF16, bool TMA, int BN, bool SWIGLU>
 __device__ void wgmma_gemm(const ProjectionParams& p, const CUtensorMap* x_map, const CUtensorMap* w_map, float* partials,
                            int k_tiles_per_split) {
     using Shape = TileShape<BN>;
@@ -280,23 +242,16 @@ __device__ void wgmma_gemm(const ProjectionParams& p, const CUtensorMap* x_map, 
     const uint32_t base = uint32_t(__cvta_generic_to_shared(shared));
     const uint32_t stages = (base + 1023) & ~1023u;  // the swizzle needs 1024-byte-aligned tiles
     const uint32_t full = stages + STAGES * Shape::STAGE_BYTES, empty = full + 8 * STAGES;
-    static_assert(!PAIRS || TMA, "CTA pairs share W by TMA multicast");
     if (threadIdx.x == 0) {
         for (int s = 0; s < STAGES; s++) {
             barrier_init(full + 8 * s, TMA ? 1 : 128);
-            barrier_init(empty + 8 * s, PAIRS ? 2 * 8 : 256);  // pairs: each warp of both CTAs' consumers; else each consumer thread
+            barrier_init(empty + 8 * s, 256);
         }
         asm volatile("fence.mbarrier_init.release.cluster;" ::: "memory");
     }
-    // Pairs: the other CTA's copies and arrivals reach this CTA's barriers only once both are initialised.
-    if constexpr (PAIRS) cluster_sync();
-    else __syncthreads();
+    __syncthreads();
 
-    // Work items: output tiles, or pairs of them (a cluster's two CTAs take one pair: rank 0 the upper tile).
-    const int rank = PAIRS ? int(cluster_rank()) : 0;
-    const int m_tiles = (p.rows + BM - 1) / BM, n_tiles = (p.out + BN - 1) / BN;
-    const int units = PAIRS ? (m_tiles + 1) / 2 : m_tiles, items = units * n_tiles;
-    const int item0 = PAIRS ? blockIdx.x / 2 : blockIdx.x, item_step = PAIRS ? gridDim.x / 2 : gridDim.x;
+    const int m_tiles = (p.rows + BM - 1) / BM, n_tiles = (p.out + BN - 1) / BN, tiles = m_tiles * n_tiles;
     const int kt0 = blockIdx.y * k_tiles_per_split, kt1 = min(p.in / BK, kt0 + k_tiles_per_split); // the host leaves no split empty
     const int warpgroup = threadIdx.x / 128;
     // A CTA takes output tiles blockIdx.x, + gridDim.x, ...: one with a grid of every tile, several in a persistent grid.
@@ -308,19 +263,16 @@ __device__ void wgmma_gemm(const ProjectionParams& p, const CUtensorMap* x_map, 
             asm volatile("prefetch.tensormap [%0];" ::"l"(reinterpret_cast<uint64_t>(x_map)) : "memory");
             asm volatile("prefetch.tensormap [%0];" ::"l"(reinterpret_cast<uint64_t>(w_map)) : "memory");
         }
-        int filled = 0;
-        for (int id = item0; id < items; id += item_step, filled += kt1 - kt0) {
-            const Tile tile = tile_of<BN, PAIRS>(id, units, n_tiles, rank);
-            if constexpr (TMA) produce_tma<Shape, PAIRS>(x_map, w_map, tile, kt0, kt1, filled, rank, stages, full, empty);
-            else produce<Shape>(p, tile, kt0, kt1, filled, stages, full, empty);
+        for (int id = blockIdx.x, first = 0; id < tiles; id += gridDim.x, first += kt1 - kt0) {
+            const Tile tile = tile_of<BN>(id, m_tiles, n_tiles);
+            if constexpr (TMA) produce_tma<Shape>(x_map, w_map, tile, kt0, kt1, first, stages, full, empty);
+            else produce<Shape>(p, tile, kt0, kt1, first, stages, full, empty);
         }
-        if constexpr (PAIRS) drain_pair<Shape>(filled, empty);
         if constexpr (!TMA) asm volatile("cp.async.wait_all;" ::: "memory");  // no thread leaves with copies in flight
     } else {
         asm volatile("setmaxnreg.inc.sync.aligned.u32 224;");
-        for (int id = item0, first = 0; id < items; id += item_step, first += kt1 - kt0) {
-            consume<BF16, TMA, Shape, SWIGLU, PAIRS>(p, tile_of<BN, PAIRS>(id, units, n_tiles, rank), warpgroup - 1, kt0, kt1, first, partials,
-                                                     stages, full, empty);
+        for (int id = blockIdx.x, first = 0; id < tiles; id += gridDim.x, first += kt1 - kt0) {
+            consume<BF16, TMA, Shape, SWIGLU>(p, tile_of<BN>(id, m_tiles, n_tiles), warpgroup - 1, kt0, kt1, first, partials, stages, full, empty);
         }
     }
 }
@@ -328,7 +280,7 @@ __device__ void wgmma_gemm(const ProjectionParams& p, const CUtensorMap* x_map, 
 #define WGMMA_KERNEL(name, BF16, BN, SWIGLU) \
     extern "C" __global__ void __launch_bounds__(THREADS, 1) name(const __grid_constant__ ProjectionParams p, float* partials, \
                                                                   int k_tiles_per_split) {                                       \
-        wgmma_gemm<BF16, false, BN, SWIGLU, false>(p, nullptr, nullptr, partials, k_tiles_per_split);                                   \
+        wgmma_gemm<BF16, false, BN, SWIGLU>(p, nullptr, nullptr, partials, k_tiles_per_split);                                   \
     }
 WGMMA_KERNEL(wgmma_gemm_bf16, true, 256, false)
 WGMMA_KERNEL(wgmma_gemm_f16, false, 256, false)
@@ -343,35 +295,21 @@ WGMMA_KERNEL(wgmma_gemm_f16_n192, false, 192, false)
 WGMMA_KERNEL(wgmma_gemm_bf16_n192_swiglu, true, 192, true)
 WGMMA_KERNEL(wgmma_gemm_f16_n192_swiglu, false, 192, true)
 
-// CLUSTER: empty, or the pairs' __cluster_dims__(2, 1, 1).
-#define WGMMA_TMA_KERNEL(name, BF16, BN, SWIGLU, PAIRS, CLUSTER)                                                                    \
-    extern "C" __global__ void CLUSTER __launch_bounds__(THREADS, 1)                                                              \
+#define WGMMA_TMA_KERNEL(name, BF16, BN, SWIGLU)                                                                                      \
+    extern "C" __global__ void __launch_bounds__(THREADS, 1)                                                                          \
         name(const __grid_constant__ ProjectionParams p, const __grid_constant__ CUtensorMap x_map,                                  \
              const __grid_constant__ CUtensorMap w_map, float* partials, int k_tiles_per_split) {                                   \
-        wgmma_gemm<BF16, true, BN, SWIGLU, PAIRS>(p, &x_map, &w_map, partials, k_tiles_per_split);                                   \
+        wgmma_gemm<BF16, true, BN, SWIGLU>(p, &x_map, &w_map, partials, k_tiles_per_split);                                          \
     }
-WGMMA_TMA_KERNEL(wgmma_tma_gemm_bf16, true, 256, false, false, )
-WGMMA_TMA_KERNEL(wgmma_tma_gemm_f16, false, 256, false, false, )
-WGMMA_TMA_KERNEL(wgmma_tma_gemm_bf16_n128, true, 128, false, false, )
-WGMMA_TMA_KERNEL(wgmma_tma_gemm_f16_n128, false, 128, false, false, )
-WGMMA_TMA_KERNEL(wgmma_tma_gemm_bf16_swiglu, true, 256, true, false, )
-WGMMA_TMA_KERNEL(wgmma_tma_gemm_f16_swiglu, false, 256, true, false, )
-WGMMA_TMA_KERNEL(wgmma_tma_gemm_bf16_n128_swiglu, true, 128, true, false, )
-WGMMA_TMA_KERNEL(wgmma_tma_gemm_f16_n128_swiglu, false, 128, true, false, )
-WGMMA_TMA_KERNEL(wgmma_tma_gemm_bf16_n192, true, 192, false, false, )
-WGMMA_TMA_KERNEL(wgmma_tma_gemm_f16_n192, false, 192, false, false, )
-WGMMA_TMA_KERNEL(wgmma_tma_gemm_bf16_n192_swiglu, true, 192, true, false, )
-WGMMA_TMA_KERNEL(wgmma_tma_gemm_f16_n192_swiglu, false, 192, true, false, )
-// CTA pairs: clusters of two along x (the grid's x is even), sharing W's tiles by multicast (w_map's box: BN / 2 rows).
-WGMMA_TMA_KERNEL(wgmma_tma_gemm_bf16_pairs, true, 256, false, true, __cluster_dims__(2, 1, 1))
-WGMMA_TMA_KERNEL(wgmma_tma_gemm_f16_pairs, false, 256, false, true, __cluster_dims__(2, 1, 1))
-WGMMA_TMA_KERNEL(wgmma_tma_gemm_bf16_n128_pairs, true, 128, false, true, __cluster_dims__(2, 1, 1))
-WGMMA_TMA_KERNEL(wgmma_tma_gemm_f16_n128_pairs, false, 128, false, true, __cluster_dims__(2, 1, 1))
-WGMMA_TMA_KERNEL(wgmma_tma_gemm_bf16_swiglu_pairs, true, 256, true, true, __cluster_dims__(2, 1, 1))
-WGMMA_TMA_KERNEL(wgmma_tma_gemm_f16_swiglu_pairs, false, 256, true, true, __cluster_dims__(2, 1, 1))
-WGMMA_TMA_KERNEL(wgmma_tma_gemm_bf16_n128_swiglu_pairs, true, 128, true, true, __cluster_dims__(2, 1, 1))
-WGMMA_TMA_KERNEL(wgmma_tma_gemm_f16_n128_swiglu_pairs, false, 128, true, true, __cluster_dims__(2, 1, 1))
-WGMMA_TMA_KERNEL(wgmma_tma_gemm_bf16_n192_pairs, true, 192, false, true, __cluster_dims__(2, 1, 1))
-WGMMA_TMA_KERNEL(wgmma_tma_gemm_f16_n192_pairs, false, 192, false, true, __cluster_dims__(2, 1, 1))
-WGMMA_TMA_KERNEL(wgmma_tma_gemm_bf16_n192_swiglu_pairs, true, 192, true, true, __cluster_dims__(2, 1, 1))
-WGMMA_TMA_KERNEL(wgmma_tma_gemm_f16_n192_swiglu_pairs, false, 192, true, true, __cluster_dims__(2, 1, 1))
+WGMMA_TMA_KERNEL(wgmma_tma_gemm_bf16, true, 256, false)
+WGMMA_TMA_KERNEL(wgmma_tma_gemm_f16, false, 256, false)
+WGMMA_TMA_KERNEL(wgmma_tma_gemm_bf16_n128, true, 128, false)
+WGMMA_TMA_KERNEL(wgmma_tma_gemm_f16_n128, false, 128, false)
+WGMMA_TMA_KERNEL(wgmma_tma_gemm_bf16_swiglu, true, 256, true)
+WGMMA_TMA_KERNEL(wgmma_tma_gemm_f16_swiglu, false, 256, true)
+WGMMA_TMA_KERNEL(wgmma_tma_gemm_bf16_n128_swiglu, true, 128, true)
+WGMMA_TMA_KERNEL(wgmma_tma_gemm_f16_n128_swiglu, false, 128, true)
+WGMMA_TMA_KERNEL(wgmma_tma_gemm_bf16_n192, true, 192, false)
+WGMMA_TMA_KERNEL(wgmma_tma_gemm_f16_n192, false, 192, false)
+WGMMA_TMA_KERNEL(wgmma_tma_gemm_bf16_n192_swiglu, true, 192, true)
+WGMMA_TMA_KERNEL(wgmma_tma_gemm_f16_n192_swiglu, false, 192, true)

@@ -66,42 +66,6 @@ __device__ __forceinline__ void tma_load_2d(uint32_t target, const CUtensorMap* 
                  : "memory");
 }
 
-// ---- clusters (matmul_wgmma.cu's CTA pairs) ----
-
-// This CTA's rank in its cluster.
-__device__ __forceinline__ uint32_t cluster_rank() {
-    uint32_t rank;
-    asm volatile("mov.u32 %0, %%cluster_ctarank;" : "=r"(rank));
-    return rank;
-}
-
-// Every thread of every CTA of the cluster (a __syncthreads across the cluster): after it, what each CTA wrote before it
-// (e.g. its barriers' initialisation) is visible to the others.
-__device__ __forceinline__ void cluster_sync() {
-    asm volatile("barrier.cluster.arrive.release.aligned;\n barrier.cluster.wait.acquire.aligned;" ::: "memory");
-}
-
-// Arrives on the barrier of cluster CTA `rank` that sits at `bar` in its shared memory (`bar`: this CTA's address of the
-// same barrier; the layout is the same in every CTA of the kernel). The default semantics (release at CTA scope), as a
-// local arrive has: what the arrival publishes is that this warp's wgmmas have read a stage (their wait_group said so),
-// not memory writes; a release at cluster scope made every arrival wait for the warp's wgmmas still in flight, which
-// drained the tensor pipe at every stage (session 14: pairs 1.5–2.5× slower than unpaired).
-__device__ __forceinline__ void barrier_arrive_cluster(uint32_t bar, uint32_t rank) {
-    asm volatile("{\n .reg .b32 remote;\n mapa.shared::cluster.u32 remote, %0, %1;\n"
-                 " mbarrier.arrive.shared::cluster.b64 _, [remote];\n}" ::"r"(bar), "r"(rank)
-                 : "memory");
-}
-
-// tma_load_2d into the same shared address of every CTA of the cluster that `ctas` has a bit for, each CTA's barrier at
-// `bar` counting the box's bytes.
-__device__ __forceinline__ void tma_load_2d_multicast(uint32_t target, const CUtensorMap* map, int inner, int outer, uint32_t bar,
-                                                      uint16_t ctas) {
-    asm volatile("cp.async.bulk.tensor.2d.shared::cluster.global.tile.mbarrier::complete_tx::bytes.multicast::cluster"
-                 " [%0], [%1, {%2, %3}], [%4], %5;"
-                 ::"r"(target), "l"(reinterpret_cast<uint64_t>(map)), "r"(inner), "r"(outer), "r"(bar), "h"(ctas)
-                 : "memory");
-}
-
 // ---- wgmma ----
 
 // A shared-memory matrix descriptor: K-major, 128-byte swizzle, 1024 bytes between 8-row atoms. The leading

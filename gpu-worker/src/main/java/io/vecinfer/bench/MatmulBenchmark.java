@@ -25,8 +25,8 @@ import java.util.SplittableRandom;
  * 2048 and 4096: gemm), in the decoder's default TENSOR_CORES precision. Above the skinny kernel's rows every
  * tensor-core gemm the device can run is timed by name, each its own row: GEMM (matmul_tc.cu) everywhere, WGMMA,
  * WGMMA_MEDIUM and WGMMA_NARROW (matmul_wgmma.cu, 256-, 192- and 128-column tiles) on sm_90, each with cp.async and
- * (where tensor maps can be encoded) TMA loads, unpaired and in CTA pairs ("loads"), a CTA per tile or a persistent grid
- * ("grid"): the first kernel (cp.async, a CTA per tile), TMA and TMA pairs a CTA per tile, and Matmul's default; "chosen" marks the path and variant Matmul picks by itself. Each gate_up row
+ * (where tensor maps can be encoded) TMA loads ("loads"), a CTA per tile or a persistent grid ("grid"): the first kernel
+ * (cp.async, a CTA per tile), TMA a CTA per tile, and Matmul's default; "chosen" marks the path and variant Matmul picks by itself. Each gate_up row
  * is followed by a gate_up_swiglu row: the same product as the decoder launches it ({@link Matmul#swiGlu}: SwiGLU in
  * the WGMMA epilogue into bf16, or the fp32 product and a pass after). Median CUDA-event time of one launch (the fp32-to-16-bit conversion of x included) after warm-up, weights
  * rotated over copies that together exceed L2 several times, so HBM serves them as in a real forward pass. Prints JSON rows with TFLOP/s and weight GB/s; its peer is gpu-worker/scripts/matmul_peer.py
@@ -64,16 +64,13 @@ public final class MatmulBenchmark {
              Matmul matmul = new Matmul(device, Matmul.Precision.TENSOR_CORES);
              Matmul firstKernel = new Matmul(device, Matmul.Precision.TENSOR_CORES, Matmul.WgmmaLoads.CP_ASYNC, Matmul.WgmmaGrid.CTA_PER_TILE);
              Matmul tmaPerTile = TensorMaps.unavailableReason().isEmpty()
-                     ? new Matmul(device, Matmul.Precision.TENSOR_CORES, Matmul.WgmmaLoads.TMA, Matmul.WgmmaGrid.CTA_PER_TILE) : null;
-             Matmul pairsPerTile = TensorMaps.unavailableReason().isEmpty()
-                     ? new Matmul(device, Matmul.Precision.TENSOR_CORES, Matmul.WgmmaLoads.TMA_PAIRS, Matmul.WgmmaGrid.CTA_PER_TILE) : null) {
+                     ? new Matmul(device, Matmul.Precision.TENSOR_CORES, Matmul.WgmmaLoads.TMA, Matmul.WgmmaGrid.CTA_PER_TILE) : null) {
             deviceName = device.name();
             System.err.println("WGMMA chosen: " + matmul.wgmmaLoads() + " " + matmul.wgmmaGrid() + TensorMaps.unavailableReason().map(r -> " (" + r + ")").orElse(""));
-            // The WGMMA variants timed: the first kernel (cp.async, a CTA per tile), TMA unpaired and in CTA pairs a CTA per
-            // tile, and the default where it is none of these.
+            // The WGMMA variants timed: the first kernel (cp.async, a CTA per tile), TMA a CTA per tile, and the default
+            // where it is neither.
             List<Matmul> wgmmaVariants = new ArrayList<>(List.of(firstKernel));
             if (tmaPerTile != null) wgmmaVariants.add(tmaPerTile);
-            if (pairsPerTile != null) wgmmaVariants.add(pairsPerTile);
             boolean defaultTimed = matmul.wgmmaGrid() == Matmul.WgmmaGrid.CTA_PER_TILE
                     && (matmul.wgmmaLoads() == Matmul.WgmmaLoads.CP_ASYNC || tmaPerTile != null);
             if (!defaultTimed) wgmmaVariants.add(matmul);

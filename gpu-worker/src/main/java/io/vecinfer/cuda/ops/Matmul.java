@@ -32,8 +32,8 @@ import java.util.List;
  *       256-column tiles, for products whose wide tiles would leave multiprocessors idle ({@link #fastestWgmma});
  *       products whose tiles still leave most of
  *       them idle also split k ({@link #wgmmaKTilesPerSplit}), summed by skinny_reduce's deterministic pass. Its
- *       stages are filled by TMA where tensor maps can be encoded ({@link TensorMaps}), by CTA pairs that share their
- *       W tiles ({@link WgmmaLoads#TMA_PAIRS}), else by cp.async; all compute the same sums in the same order.</li>
+ *       stages are filled by TMA ({@link WgmmaLoads#TMA}) where tensor maps can be encoded ({@link TensorMaps}), else
+ *       by cp.async; both compute the same sums in the same order.</li>
  * </ul>
  * Output columns can be split into segments ({@link Outputs}), so a stacked q|k|v or gate|up weight is one launch; and
  * outputs can take the product added to what they hold ({@link Store#ACCUMULATE}: y = y + x · Wᵀ (+ bias)), so the
@@ -69,19 +69,12 @@ public final class Matmul implements AutoCloseable {
     }
 
     /**
-     * How matmul_wgmma.cu's producer fills the shared-memory stages: 16-byte cp.async copies by a warpgroup; one thread's
-     * TMA box copies (wgmma_tma_gemm_*), which need tensor maps ({@link TensorMaps}); or TMA in clusters of two CTAs
-     * (wgmma_tma_gemm_*_pairs) whose tiles are vertically adjacent, each copying half of their common W tile into both
-     * by multicast, so that a stage reads a third fewer bytes from L2 (products of one row tile run unpaired). The same
-     * arithmetic every way: the outputs are bit for bit equal.
+     * How matmul_wgmma.cu's producer fills the shared-memory stages: 16-byte cp.async copies by a warpgroup, or one thread's
+     * TMA box copies (wgmma_tma_gemm_*), which need tensor maps ({@link TensorMaps}). The same arithmetic either way: the
+     * outputs are bit for bit equal. (CTA pairs sharing their W tile by TMA multicast were measured in session 14 and
+     * did not pay: decoder-speed-notes.md.)
      */
-    public enum WgmmaLoads {
-        CP_ASYNC, TMA, TMA_PAIRS;
-
-        boolean tensorMaps() {
-            return this != CP_ASYNC;
-        }
-    }
+    public enum WgmmaLoads { CP_ASYNC, TMA }
 
     /**
      * How matmul_wgmma.cu's tiles meet CTAs: one CTA per output tile, or a persistent grid of one CTA per multiprocessor
@@ -225,8 +218,6 @@ public final class Matmul implements AutoCloseable {
 
     /** -Dvecinfer.matmul.tma=false keeps the WGMMA paths on cp.async loads where TMA is available (comparisons). */
     private static final boolean TMA_CHOSEN = !"false".equalsIgnoreCase(System.getProperty("vecinfer.matmul.tma"));
-    /** -Dvecinfer.matmul.pairs=false keeps TMA loads unpaired by default ({@link WgmmaLoads#TMA} instead of TMA_PAIRS). */
-    private static final boolean PAIRS_CHOSEN = !"false".equalsIgnoreCase(System.getProperty("vecinfer.matmul.pairs"));
     /**
      * -Dvecinfer.matmul.persistent=true gives the WGMMA paths a persistent grid by default. Off: on the H200 it did not pay
      * (MatmulBenchmark, projections-tma-h200.json: within the run-to-run spread at 512-2048 rows, 6-8% slower on the
@@ -243,21 +234,17 @@ public final class Matmul implements AutoCloseable {
     private DeviceBuffer halfScratch, splitScratch, wgmmaScratch;
 
     /**
-     * Loads by TMA in CTA pairs where tensor maps can be encoded (unpaired with -Dvecinfer.matmul.pairs=false; cp.async
-     * with -Dvecinfer.matmul.tma=false), else by cp.async; a CTA per tile unless -Dvecinfer.matmul.persistent=true.
+     * Loads by TMA where tensor maps can be encoded (and -Dvecinfer.matmul.tma is not false), else by cp.async; a CTA per
+     * tile unless -Dvecinfer.matmul.persistent=true.
      */
     public Matmul(CudaDevice device, Precision precision) {
-        this(device, precision, defaultLoads(), PERSISTENT_CHOSEN ? WgmmaGrid.PERSISTENT : WgmmaGrid.CTA_PER_TILE);
-    }
-
-    private static WgmmaLoads defaultLoads() {
-        if (!TMA_CHOSEN || TensorMaps.unavailableReason().isPresent()) return WgmmaLoads.CP_ASYNC;
-        return PAIRS_CHOSEN ? WgmmaLoads.TMA_PAIRS : WgmmaLoads.TMA;
+        this(device, precision, TMA_CHOSEN && TensorMaps.unavailableReason().isEmpty() ? WgmmaLoads.TMA : WgmmaLoads.CP_ASYNC,
+                PERSISTENT_CHOSEN ? WgmmaGrid.PERSISTENT : WgmmaGrid.CTA_PER_TILE);
     }
 
     /** @throws IllegalStateException for TMA where tensor maps cannot be encoded, with the reason */
     public Matmul(CudaDevice device, Precision precision, WgmmaLoads wgmmaLoads, WgmmaGrid wgmmaGrid) {
-        if (wgmmaLoads.tensorMaps()) {
+        if (wgmmaLoads == WgmmaLoads.TMA) {
             TensorMaps.unavailableReason().ifPresent(reason -> {
                 throw new IllegalStateException("WGMMA with TMA loads: " + reason);
             });
@@ -447,24 +434,17 @@ public final class Matmul implements AutoCloseable {
         int bn = path.wgmmaTileWidth(), stages = bn == 256 ? 4 : bn == 192 ? 5 : 6, kTiles = w.cols() / WGMMA_BK;
         if (bn == 0) throw new IllegalArgumentException(path + " is not a WGMMA path");
         int shared = stages * (WGMMA_BM + bn) * WGMMA_BK * Short.BYTES + 1024 + 2 * stages * 8;
-        int mTiles = ceilDiv(rows, WGMMA_BM);
-        boolean pairs = wgmmaLoads == WgmmaLoads.TMA_PAIRS && mTiles > 1; // one row tile: nothing to pair with
-        // Output tiles, or (pairs) two CTAs for each pair of row tiles and column tile, in a 1-D grid.
-        int ctas = Math.multiplyExact(pairs ? 2 * ceilDiv(mTiles, 2) : mTiles, ceilDiv(w.rows(), bn));
+        int tiles = Math.multiplyExact(ceilDiv(rows, WGMMA_BM), ceilDiv(w.rows(), bn)); // output tiles, in a 1-D grid
         int splits = ceilDiv(kTiles, kTilesPerSplit);
         if (swiGlu && splits > 1) throw new IllegalArgumentException("SwiGLU in the epilogue needs whole sums: " + splits + " k splits");
         if (splits > 1) wgmmaScratch = device.grow(wgmmaScratch, (long) splits * rows * w.rows() * Float.BYTES);
         DeviceBuffer partials = splits > 1 ? wgmmaScratch : null;
-        if (wgmmaGrid == WgmmaGrid.PERSISTENT && splits == 1) {
-            int sms = device.multiprocessorCount();
-            ctas = Math.min(ctas, pairs ? sms & ~1 : sms); // a pair's CTAs run at once: an even grid
-        }
-        String name = (wgmmaLoads.tensorMaps() ? "wgmma_tma_gemm_" : "wgmma_gemm_") + w.suffix() + (bn == 256 ? "" : "_n" + bn)
-                + (swiGlu ? "_swiglu" : "") + (pairs ? "_pairs" : "");
-        if (wgmmaLoads.tensorMaps()) {
-            // A pair's CTAs each copy half of their common W tile: boxes of bn / 2 rows.
+        int ctas = wgmmaGrid == WgmmaGrid.PERSISTENT && splits == 1 ? Math.min(tiles, device.multiprocessorCount()) : tiles;
+        String name = (wgmmaLoads == WgmmaLoads.TMA ? "wgmma_tma_gemm_" : "wgmma_gemm_") + w.suffix() + (bn == 256 ? "" : "_n" + bn)
+                + (swiGlu ? "_swiglu" : "");
+        if (wgmmaLoads == WgmmaLoads.TMA) {
             device.module("matmul_wgmma").kernel(name).launch(ctas, splits, 1, WGMMA_THREADS, shared, p, activationMap(w.dtype(), x16, rows, w.cols()),
-                    weightMap(w, pairs ? bn / 2 : bn), partials, kTilesPerSplit);
+                    weightMap(w, bn), partials, kTilesPerSplit);
         } else {
             device.module("matmul_wgmma").kernel(name).launch(ctas, splits, 1, WGMMA_THREADS, shared, p, partials, kTilesPerSplit);
         }
@@ -479,9 +459,9 @@ public final class Matmul implements AutoCloseable {
         launchWgmma(w, x16, params(w, x16, rows, bias, y, null), rows, path, kTilesPerSplit, false);
     }
 
-    /** W's map, [out][in] read in boxes of {@code boxRows} rows × 64 k with 128-byte swizzle (matmul_wgmma.cu's stage layout). */
-    private static TensorMap weightMap(DeviceMatrix w, int boxRows) {
-        return TensorMaps.encode2d(w.dtype(), w.data().address(), w.cols(), w.rows(), (long) w.cols() * Short.BYTES, WGMMA_BK, boxRows,
+    /** W's map, [out][in] read in boxes of bn rows × 64 k with 128-byte swizzle (matmul_wgmma.cu's stage layout). */
+    private static TensorMap weightMap(DeviceMatrix w, int bn) {
+        return TensorMaps.encode2d(w.dtype(), w.data().address(), w.cols(), w.rows(), (long) w.cols() * Short.BYTES, WGMMA_BK, bn,
                 TensorMaps.Swizzle.BYTES_128);
     }
 

@@ -26,8 +26,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * GPU, sm_90 only: matmul_wgmma.cu ({@link Matmul.Path#WGMMA}, 128 × 256 tiles, {@link Matmul.Path#WGMMA_MEDIUM}, 128 × 192,
- * and {@link Matmul.Path#WGMMA_NARROW}, 128 × 128), with each of its loads ({@link Matmul.WgmmaLoads}: cp.async, and TMA unpaired and in CTA pairs where tensor
- * maps can be encoded, else skipped with the reason), against {@link Matmul#tensorCoreReference} on fresh
+ * and {@link Matmul.Path#WGMMA_NARROW}, 128 × 128), with each of its loads ({@link Matmul.WgmmaLoads}: cp.async, and TMA
+ * where tensor maps can be encoded, else skipped with the reason), against {@link Matmul#tensorCoreReference} on fresh
  * random inputs, NaN-poisoned outputs, one output and three segments, each also accumulated into random outputs
  * ({@link TensorCoreChecks}, which states the tolerance). Skipped, with the reason, on any GPU that is not compute capability 9.0: the module is sm_90a code.
  *
@@ -83,7 +83,7 @@ class WgmmaMatmulTest {
     static List<Variant> variants() {
         List<Variant> all = new java.util.ArrayList<>();
         for (Matmul.WgmmaLoads loads : Matmul.WgmmaLoads.values()) {
-            if (loads.tensorMaps() && TensorMaps.unavailableReason().isPresent()) {
+            if (loads == Matmul.WgmmaLoads.TMA && TensorMaps.unavailableReason().isPresent()) {
                 System.out.println("WGMMA with TMA loads not tested: " + TensorMaps.unavailableReason().get());
                 continue;
             }
@@ -107,7 +107,7 @@ class WgmmaMatmulTest {
     void tmaRunsWhereTensorMapsCanBeEncoded() {
         assumeTrue(TensorMaps.unavailableReason().isEmpty(), () -> "TMA loads skipped: " + TensorMaps.unavailableReason().get());
         try (Matmul matmul = new Matmul(gpu.device(), Matmul.Precision.TENSOR_CORES)) {
-            assertEquals(Matmul.WgmmaLoads.TMA_PAIRS, matmul.wgmmaLoads(), "the default where tensor maps can be encoded");
+            assertEquals(Matmul.WgmmaLoads.TMA, matmul.wgmmaLoads(), "the default where tensor maps can be encoded");
         }
     }
 
@@ -115,8 +115,7 @@ class WgmmaMatmulTest {
      * Every variant feeds the same wgmmas in the same order: bit-identical outputs, on tile edges where TMA's bounds (not
      * the kernel) zero the rows and columns past the ends, with a split k, and on products of more tiles than
      * multiprocessors, where a persistent CTA takes several tiles in turn (2100 × 2304: 153 wide tiles, 306 narrow;
-     * 520 × 8448: 165 and 330), from one k tile (every stage reused across tiles) up. CTA pairs: one row tile (1 row, run
-     * unpaired), two (129, 200), and odd counts (2100: 17, 520: 5), where the last pairs' lower CTA has no rows.
+     * 520 × 8448: 165 and 330), from one k tile (every stage reused across tiles) up, on every tile width.
      */
     @Test
     @Order(3)
