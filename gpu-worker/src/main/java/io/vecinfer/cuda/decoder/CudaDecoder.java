@@ -172,6 +172,7 @@ public final class CudaDecoder implements DecoderBackend<DeviceKvCache>, AutoClo
     public synchronized TokenScores scoreAll(List<Sequence<DeviceKvCache>> sequences, List<int[]> newTokens, List<int[]> targets) {
         int[] flat = TokenScores.flatten(newTokens, targets, config.vocabSize());
         device.makeCurrent();
+        reserveCaches(sequences, newTokens);
         double[] logProbs = new double[flat.length];
         int[] argmax = new int[flat.length];
         int row = 0;
@@ -193,6 +194,8 @@ public final class CudaDecoder implements DecoderBackend<DeviceKvCache>, AutoClo
     public synchronized LogitComparison compareAll(List<Sequence<DeviceKvCache>> tested, List<Sequence<DeviceKvCache>> reference, List<int[]> newTokens) {
         if (tested.size() != reference.size()) throw new IllegalArgumentException(tested.size() + " tested sequences, " + reference.size() + " reference ones");
         device.makeCurrent();
+        reserveCaches(tested, newTokens);
+        reserveCaches(reference, newTokens);
         int rowsPerChunk = Math.min(chunkRows(tested), chunkRows(reference)), vocab = config.vocabSize();
         List<Batching.Chunk<DeviceKvCache>> testedChunks = Batching.packedChunks(config, tested, newTokens, rowsPerChunk);
         List<Batching.Chunk<DeviceKvCache>> referenceChunks = Batching.packedChunks(config, reference, newTokens, rowsPerChunk);
@@ -220,6 +223,7 @@ public final class CudaDecoder implements DecoderBackend<DeviceKvCache>, AutoClo
     @Override
     public synchronized int[] greedyLast(List<Sequence<DeviceKvCache>> sequences, List<int[]> newTokens) {
         device.makeCurrent();
+        reserveCaches(sequences, newTokens);
         int[] tokens = new int[sequences.size()];
         int at = 0;
         for (Batching.Chunk<DeviceKvCache> chunk : Batching.packedChunks(config, sequences, newTokens, chunkRows(sequences))) {
@@ -232,6 +236,7 @@ public final class CudaDecoder implements DecoderBackend<DeviceKvCache>, AutoClo
 
     private float[][] forward(List<Sequence<DeviceKvCache>> sequences, List<int[]> newTokens, boolean everyPosition) {
         device.makeCurrent();
+        reserveCaches(sequences, newTokens);
         return Batching.forward(Batching.packedChunks(config, sequences, newTokens, chunkRows(sequences)), everyPosition, (s, t, e) -> {
             int outputs = run(s, t, e, null), vocab = config.vocabSize();
             // Row by row, straight into each row's array: a chunk of 4096 rows is 2.1 GB at a 128k vocabulary, which
@@ -336,6 +341,15 @@ public final class CudaDecoder implements DecoderBackend<DeviceKvCache>, AutoClo
         for (int s = 0; s < next.length; s++) next[s] = sequences.get(s).position();
         rotaryRows.prefetch(next);
         return outputs;
+    }
+
+    /**
+     * Before the first pass of a call: every cache makes room for all its new tokens ({@link DeviceKvCache#reserveFor}),
+     * so that no cache reallocates, and no free synchronizes the device, between the passes' launches. A one-token
+     * decode step of a cache that still has room does nothing here.
+     */
+    private static void reserveCaches(List<Sequence<DeviceKvCache>> sequences, List<int[]> newTokens) {
+        for (int s = 0; s < sequences.size(); s++) sequences.get(s).cache().reserveFor(newTokens.get(s).length);
     }
 
     /**

@@ -34,6 +34,11 @@ public final class DenseDeviceKvCache extends DeviceKvCache {
         lengths[layer] += tokens;
     }
 
+    @Override
+    public void reserveFor(int tokens) {
+        for (int layer = 0; layer < lengths.length; layer++) ring.reserve(layer, lengths[layer] + tokens);
+    }
+
     /**
      * Benchmarks only ({@link SyntheticKvFill}): stores {@code tokens} rows of k and v after what {@code layer} holds, not
      * attended, the ring first grown to at least {@code capacity} positions, so that the steps timed after do not double it.

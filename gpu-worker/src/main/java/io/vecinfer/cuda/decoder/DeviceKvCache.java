@@ -35,6 +35,15 @@ public abstract class DeviceKvCache implements SequenceCache {
     public abstract void appendAndAttend(int layer, DeviceBuffer.Slice q, DeviceBuffer.Slice k, DeviceBuffer.Slice v, int start,
                                          int tokens, float scale, DeviceBuffer.Slice out);
 
+    /**
+     * Makes room for {@code tokens} more tokens after what every layer holds, before the decoder issues the passes that
+     * append them: a cache that grows by reallocating frees its old buffer, and a free synchronizes the device, so growing
+     * between two passes' launches would stall the host until the GPU had drained the earlier pass (and leave the GPU idle
+     * while the host then issues the next). Caches of fixed size do nothing (the default).
+     */
+    public void reserveFor(int tokens) {
+    }
+
     /** The most new tokens one {@link #appendAndAttend} takes; the decoder chunks its passes to fit. Unbounded by default. */
     public int maxTokensPerPass() {
         return Integer.MAX_VALUE;

@@ -118,6 +118,12 @@ abstract class DeviceWindowedKvCache extends DeviceKvCache {
         return prompt;
     }
 
+    /** The exact prompt's ring while it is dense (it grows with the prompt); the window ring and the codes are the subclass's. */
+    @Override
+    public final void reserveFor(int tokens) {
+        if (prompt != null) prompt.reserveFor(tokens);
+    }
+
     /** Whether a decode step of a whole batch ({@link VqDecodeBatch}) can take this cache: not while an exact prompt is dense. */
     final boolean takesBatchSteps() {
         return prompt == null;
