@@ -21,7 +21,9 @@ import java.util.List;
  * of one layout with head_dim 64 or 128, and every sequence has enough new tokens for the tensor-core prefill kernel
  * ({@link Fp16KvRing#kernelFor} gives TENSOR_CORE_PREFILL: more than {@link Fp16KvRing#MAX_DECODE_TOKENS}). Anything
  * else (a decode step, a compressed cache past its prompt or under prefill=compressed, KIVI, other head sizes, a pass
- * that mixes any of these with batchable sequences) stays on the per-sequence path, whole.
+ * that mixes any of these with batchable sequences) stays on the per-sequence path, whole; so does a pass of one
+ * sequence, which launches once a layer either way: on the H200 its own kernels were 2–4 ms faster over the 8B's 4096-token
+ * prefill (134.1–135.8 against 136.9–142.5 ms, decoder-e2e-batch-prefill-ab-h200.json and session 14's notes).
  */
 final class PrefillBatch implements AutoCloseable {
     /**
@@ -65,10 +67,10 @@ final class PrefillBatch implements AutoCloseable {
 
     /**
      * The rule itself: sequence s's new tokens go to an fp16 dense cache of {@code denseLayouts.get(s)} (null: to none),
-     * {@code tokens[s]} of them. Every sequence's must, of one layout, each taking the tensor-core prefill kernel.
+     * {@code tokens[s]} of them. Two sequences or more, every one's must, of one layout, each taking the tensor-core prefill kernel.
      */
     static boolean applies(List<KvLayout> denseLayouts, int[] tokens) {
-        if (denseLayouts.isEmpty()) return false;
+        if (denseLayouts.size() < 2) return false; // one sequence: its own launches (class comment)
         for (int s = 0; s < tokens.length; s++) {
             KvLayout layout = denseLayouts.get(s);
             if (layout == null || !layout.equals(denseLayouts.get(0))) return false;

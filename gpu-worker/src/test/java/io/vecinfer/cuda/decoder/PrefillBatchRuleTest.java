@@ -18,7 +18,8 @@ class PrefillBatchRuleTest {
     @Test
     void everySequenceDensePrefillOfOneLayout() {
         assertTrue(PrefillBatch.applies(List.of(D128, D128, D128), new int[]{MORE, 1024, 300}));
-        assertTrue(PrefillBatch.applies(List.of(D64), new int[]{MORE}), "one sequence: one launch either way, the same sums");
+        assertTrue(PrefillBatch.applies(List.of(D64, D64), new int[]{MORE, MORE}));
+        assertFalse(PrefillBatch.applies(List.of(D128), new int[]{MORE}), "one sequence: one launch either way (its own is faster)");
     }
 
     @Test
@@ -30,6 +31,6 @@ class PrefillBatchRuleTest {
         assertFalse(PrefillBatch.applies(Arrays.asList(D128, null), new int[]{MORE, MORE}), "a cache that is not dense fp16 (or past its exact prompt)");
         assertFalse(PrefillBatch.applies(List.of(D128, D64), new int[]{MORE, MORE}), "two layouts");
         KvLayout d32 = new KvLayout(2, 2, 4, 32);
-        assertFalse(PrefillBatch.applies(List.of(d32), new int[]{100}), "head_dim 32: the window kernel");
+        assertFalse(PrefillBatch.applies(List.of(d32, d32), new int[]{100, 100}), "head_dim 32: the window kernel");
     }
 }
