@@ -38,7 +38,8 @@ class BatchDecodeAttentionPlanTest {
         }
     }
 
-    private static void mark(boolean[] used, long at, int bytes) {
+    /** Marks bytes [at, at + bytes) of a table as used, failing on any byte used twice (BatchPrefillAttentionPlanTest too). */
+    static void mark(boolean[] used, long at, int bytes) {
         for (int i = 0; i < bytes; i++) {
             assertTrue(!used[(int) at + i], "byte " + (at + i) + " used twice");
             used[(int) at + i] = true;

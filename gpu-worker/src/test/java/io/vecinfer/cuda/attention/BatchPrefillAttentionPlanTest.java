@@ -28,28 +28,21 @@ class BatchPrefillAttentionPlanTest {
                     boolean[] used = new boolean[(int) t.bytes()];
                     for (int l = 0; l < layers; l++) {
                         for (int s = 0; s < batch; s++) {
-                            mark(used, t.keyRing(l, s), 8);
-                            mark(used, t.valueRing(l, s), 8);
-                            mark(used, t.capacity(l, s), 4);
+                            BatchDecodeAttentionPlanTest.mark(used, t.keyRing(l, s), 8);
+                            BatchDecodeAttentionPlanTest.mark(used, t.valueRing(l, s), 8);
+                            BatchDecodeAttentionPlanTest.mark(used, t.capacity(l, s), 4);
                             assertEquals(0, t.keyRing(l, s) % 8);
                             assertEquals(0, t.valueRing(l, s) % 8);
                         }
                     }
-                    for (int s = 0; s < batch; s++) mark(used, t.position(s), 4);
+                    for (int s = 0; s < batch; s++) BatchDecodeAttentionPlanTest.mark(used, t.position(s), 4);
                     long rowStarts = t.extra(), work = BatchPrefillAttention.workOffset(t, batch);
-                    for (int s = 0; s <= batch; s++) mark(used, rowStarts + 4L * s, 4);
+                    for (int s = 0; s <= batch; s++) BatchDecodeAttentionPlanTest.mark(used, rowStarts + 4L * s, 4);
                     assertEquals(0, work % 8, "int2 work items are 8-byte aligned");
-                    for (int i = 0; i < items; i++) mark(used, work + 8L * i, 8);
+                    for (int i = 0; i < items; i++) BatchDecodeAttentionPlanTest.mark(used, work + 8L * i, 8);
                     assertEquals(t.bytes(), work + 8L * items, "the work list ends the tables");
                 }
             }
-        }
-    }
-
-    private static void mark(boolean[] used, long at, int bytes) {
-        for (int i = 0; i < bytes; i++) {
-            assertTrue(!used[(int) at + i], "byte " + (at + i) + " used twice");
-            used[(int) at + i] = true;
         }
     }
 
