@@ -49,10 +49,11 @@ import static io.vecinfer.bench.BenchJson.write;
  * The decode caches are filled "direct" by default: random keys and values through {@link DeviceKvCache#appendAndAttend}
  * a chunk at a time (the step's cost does not depend on what the cache holds, and a prefill of 32 × 4096 tokens
  * would take most of the budget today); --fill prefill runs real prompts through forwardLast instead, and direct
- * falls back to that if the cache API refuses.
+ * falls back to that if the cache API refuses. --layer-timeline adds to each prefill row, per call, the GPU and host
+ * times at each layer's start of the call's last pass ({@link CudaDecoder#timeLayers}): where a slow rep lost its time.
  * <pre>
  *   java --add-modules=jdk.incubator.vector -Xmx48g -cp '/tmp/device-bundle/lib/*' io.vecinfer.bench.DecoderE2EBenchmark \
- *       --model /tmp/llama8b-random [--budget-s 300] [--out ours.json] [--fill direct|prefill] [--reps 3] [--only a,b]
+ *       --model /tmp/llama8b-random [--budget-s 300] [--out ours.json] [--fill direct|prefill] [--reps 3] [--only a,b] [--layer-timeline]
  * </pre>
  */
 public final class DecoderE2EBenchmark {
@@ -118,6 +119,7 @@ public final class DecoderE2EBenchmark {
         int reps = 3;
         boolean direct = true;
         List<String> only = null;
+        boolean layerTimeline = false;
         DecodeStepTiming.StepCall step = DecodeStepTiming.StepCall.GREEDY;
         for (int i = 0; i < args.length; i++) {
             String value = i + 1 < args.length ? args[i + 1] : "";
@@ -133,7 +135,12 @@ public final class DecoderE2EBenchmark {
                 };
                 case "--only" -> only = Arrays.asList(value.split(","));
                 case "--step" -> step = DecodeStepTiming.StepCall.parse(args[i], value);
-                default -> throw new IllegalArgumentException("unknown argument " + args[i] + " (--model --out --budget-s --reps --fill --only --step)");
+                case "--layer-timeline" -> {
+                    layerTimeline = true;
+                    continue; // a flag: no value
+                }
+                default -> throw new IllegalArgumentException("unknown argument " + args[i]
+                        + " (--model --out --budget-s --reps --fill --only --step --layer-timeline)");
             }
             i++;
         }
@@ -153,6 +160,7 @@ public final class DecoderE2EBenchmark {
             result.put("prefill_chunk_rows", decoder.chunkRows());
             result.put("load_s", round((System.nanoTime() - start) / 1e9, 1));
             write(result, out);
+            if (layerTimeline) decoder.timeLayers(true); // events at each layer of every prefill pass: the rows' layer_timeline
             DecoderE2EBenchmark bench = new DecoderE2EBenchmark(model, device, decoder, reps, direct, step, budget);
             result.set("warm_up", bench.warmUp());
             write(result, out);
@@ -224,6 +232,19 @@ public final class DecoderE2EBenchmark {
         return row;
     }
 
+    /**
+     * With --layer-timeline: the last pass's {@link CudaDecoder.LayerTimeline} of the call just timed (read after its
+     * timing) into {@code timelines}: GPU and host milliseconds at each layer's start and the head's, from the first layer's.
+     */
+    private void addTimeline(ArrayNode timelines) {
+        CudaDecoder.LayerTimeline t = decoder.lastLayerTimeline();
+        if (t == null) return;
+        ObjectNode node = timelines.addObject();
+        ArrayNode gpu = node.putArray("gpu_at_ms"), host = node.putArray("host_at_ms");
+        for (float ms : t.gpuMs()) gpu.add(round(ms, 3));
+        for (float ms : t.hostMs()) host.add(round(ms, 3));
+    }
+
     private void prefill(Shape shape, ObjectNode row, double shareMs) {
         int tokens = shape.batch() * shape.length();
         double estimate = tokens * prefillMsPerToken * (shape.length() > longestPrefill ? LONGER_PREFILL_MARGIN : 1);
@@ -234,16 +255,20 @@ public final class DecoderE2EBenchmark {
         }
         List<int[]> prompts = new ArrayList<>();
         for (int b = 0; b < shape.batch(); b++) prompts.add(tokens(shape.length()));
+        ArrayNode timelines = JSON.createArrayNode(); // --layer-timeline: one per call, the warm-up's first
         TimedRuns.Samples samples = TimedRuns.repeat(() -> {
             List<Sequence<DeviceKvCache>> sequences = newSequences(shape.batch());
             try {
                 System.gc(); // the previous call's garbage, collected outside the timed call
-                return timeMs(() -> score(sequences, prompts));
+                double ms = timeMs(() -> score(sequences, prompts));
+                addTimeline(timelines);
+                return ms;
             } finally {
                 Sequence.closeAll(sequences);
             }
         }, 1, reps, Math.min(shareMs, leftMs()));
         put(row, samples, tokens);
+        if (!timelines.isEmpty()) row.set("layer_timeline", timelines);
         prefillMsPerToken = samples.median() / tokens;
         longestPrefill = Math.max(longestPrefill, shape.length());
     }

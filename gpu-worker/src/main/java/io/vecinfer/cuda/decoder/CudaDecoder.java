@@ -72,6 +72,8 @@ public final class CudaDecoder implements DecoderBackend<DeviceKvCache>, AutoClo
     private StepStats lastStep;
     /** Benchmarks only: events at the phases of a pass ({@link #timePhases}); null when off. */
     private io.vecinfer.cuda.StepEvents phases;
+    /** Benchmarks only: events and host clock readings at each layer of every eager pass ({@link #timeLayers}); null when off. */
+    private LayerClock layerClock;
     private final LogitReductions reductions;
     private final int chunkRows;
     private Activations activations;
@@ -280,10 +282,13 @@ public final class CudaDecoder implements DecoderBackend<DeviceKvCache>, AutoClo
 
         // The layers. A decode step of the batch path launches the same kernels with the same parameters every step (what
         // changes is in device memory: token ids, rotary tables, the attention tables), so it is recorded once as a CUDA
-        // graph and replayed (DecodeGraph).
+        // graph and replayed (DecodeGraph); the layer clock marks eager passes only (an event does not go into a graph).
+        LayerClock clock = batchedAttention ? null : layerClock;
+        if (clock != null) clock.clear();
         Runnable layers = () -> {
             elementwise.embed(weights.embedding(), a.tokens.from(0), rows, x);
             for (int layer = 0; layer < config.numLayers(); layer++) {
+                if (clock != null) clock.mark(layer);
                 DeviceWeights.Layer w = weights.layers().get(layer);
                 Activation normed = inputOf(w.qkv(), rows, a.xb);
                 rmsNorm.launch(x, w.attentionNorm(), eps, rows, dim, normed);
@@ -309,6 +314,7 @@ public final class CudaDecoder implements DecoderBackend<DeviceKvCache>, AutoClo
                 matmul.swiGlu(w.gateUp(), normed, rows, gateUp, activated);
                 matmul.launch(w.down(), activated, rows, null, residual);
             }
+            if (clock != null) clock.mark(config.numLayers());
         };
         boolean replayed = false;
         if (phases != null) phases.mark(PHASE_LAYERS);
@@ -425,6 +431,28 @@ public final class CudaDecoder implements DecoderBackend<DeviceKvCache>, AutoClo
         prefillBatch.enable(on);
     }
 
+    /**
+     * GPU and host milliseconds at the start of each layer (index l) and of the head (index layers) of the last eager pass
+     * (of a call's last chunk), from its first layer's start: where the GPU's time went, and whether the host issued each
+     * layer ahead of the GPU ({@link LayerClock}).
+     */
+    public record LayerTimeline(float[] gpuMs, float[] hostMs) {
+    }
+
+    /** Benchmarks: a {@link LayerTimeline} of every eager pass from now on (on), or none (off, the default). */
+    public synchronized void timeLayers(boolean on) {
+        if (on && layerClock == null) layerClock = new LayerClock(device, config.numLayers());
+        if (!on && layerClock != null) {
+            layerClock.close();
+            layerClock = null;
+        }
+    }
+
+    /** The last eager pass's timeline (waits for its head's start), or null when {@link #timeLayers} is off or no pass was eager. */
+    public synchronized LayerTimeline lastLayerTimeline() {
+        return layerClock == null ? null : layerClock.read();
+    }
+
     /** Records and replays decode steps as CUDA graphs (on by default; -Dvecinfer.cuda.graphs=false turns it off). */
     public synchronized void recordDecodeSteps(boolean on) {
         decodeGraph.enable(on);
@@ -486,6 +514,7 @@ public final class CudaDecoder implements DecoderBackend<DeviceKvCache>, AutoClo
         decodeBatch.close();
         prefillBatch.close();
         timePhases(false);
+        timeLayers(false);
         if (testedLogits != null) testedLogits.close();
         testedLogits = null;
         reductions.close();
