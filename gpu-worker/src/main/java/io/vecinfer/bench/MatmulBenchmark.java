@@ -71,9 +71,7 @@ public final class MatmulBenchmark {
             // where it is neither.
             List<Matmul> wgmmaVariants = new ArrayList<>(List.of(firstKernel));
             if (tmaPerTile != null) wgmmaVariants.add(tmaPerTile);
-            boolean defaultTimed = matmul.wgmmaGrid() == Matmul.WgmmaGrid.CTA_PER_TILE
-                    && (matmul.wgmmaLoads() == Matmul.WgmmaLoads.CP_ASYNC || tmaPerTile != null);
-            if (!defaultTimed) wgmmaVariants.add(matmul);
+            if (wgmmaVariants.stream().noneMatch(m -> sameVariant(m, matmul))) wgmmaVariants.add(matmul);
             for (Object[] shape : SHAPES) {
                 String name = (String) shape[0];
                 int out = (int) shape[1], in = (int) shape[2];

@@ -65,8 +65,8 @@ public final class DenseDeviceKvCache extends DeviceKvCache {
             if (lengths[layer] != position) {
                 throw new IllegalStateException("layer " + layer + " holds " + lengths[layer] + " tokens; new tokens must start there, not at " + position);
             }
-            ring.reserve(layer, position + tokens);
         }
+        reserveFor(tokens); // every layer holds position tokens: room for [0, position + tokens)
         return ring;
     }
 
