@@ -8,6 +8,7 @@ import io.vecinfer.cuda.DeviceBuffer;
 import io.vecinfer.cuda.decoder.CudaDecoder;
 import io.vecinfer.cuda.decoder.DeviceKvCache;
 import io.vecinfer.cuda.decoder.DeviceKvCaches;
+import io.vecinfer.cuda.ops.Matmul;
 import io.vecinfer.decoder.Batching;
 import io.vecinfer.decoder.Sequence;
 import io.vecinfer.decoder.TokenScores;
@@ -51,9 +52,12 @@ import static io.vecinfer.bench.BenchJson.write;
  * would take most of the budget today); --fill prefill runs real prompts through forwardLast instead, and direct
  * falls back to that if the cache API refuses. --layer-timeline adds to each prefill row, per call, the GPU and host
  * times at each layer's start of the call's last pass ({@link CudaDecoder#timeLayers}): where a slow rep lost its time.
+ * --chunk-rows sets the rows of a prefill pass (default: CudaDecoder's, at most {@link CudaDecoder#MAX_CHUNK_ROWS});
+ * --reserve-outside grows the caches of a prefill call before its timing starts (against the default: what the
+ * caches' device allocations cost a call).
  * <pre>
  *   java --add-modules=jdk.incubator.vector -Xmx48g -cp '/tmp/device-bundle/lib/*' io.vecinfer.bench.DecoderE2EBenchmark \
- *       --model /tmp/llama8b-random [--budget-s 300] [--out ours.json] [--fill direct|prefill] [--reps 3] [--only a,b] [--layer-timeline]
+ *       --model /tmp/llama8b-random [--budget-s 300] [--out ours.json] [--fill direct|prefill] [--reps 3]  [--only a,b] [--layer-timeline] [--chunk-rows 8192] [--reserve-outside]
  * </pre>
  */
 public final class DecoderE2EBenchmark {
@@ -90,6 +94,8 @@ public final class DecoderE2EBenchmark {
     static final int COLD_STEPS = 20;
     private final int reps;
     private final boolean directFill;
+    /** --reserve-outside: each prefill call's caches make room for its tokens before the timed call, not inside it. */
+    private boolean reserveOutside;
     private final DecodeStepTiming.StepCall step;
     private final SplittableRandom random = new SplittableRandom(1);
     private final long deadline;
@@ -120,6 +126,8 @@ public final class DecoderE2EBenchmark {
         boolean direct = true;
         List<String> only = null;
         boolean layerTimeline = false;
+        int chunkRows = 0; // as many as free memory allows, up to CudaDecoder.MAX_CHUNK_ROWS
+        boolean reserveOutside = false;
         DecodeStepTiming.StepCall step = DecodeStepTiming.StepCall.GREEDY;
         for (int i = 0; i < args.length; i++) {
             String value = i + 1 < args.length ? args[i + 1] : "";
@@ -133,14 +141,19 @@ public final class DecoderE2EBenchmark {
                     case "prefill" -> false;
                     default -> throw new IllegalArgumentException("--fill direct|prefill, not " + value);
                 };
+                case "--chunk-rows" -> chunkRows = Integer.parseInt(value);
                 case "--only" -> only = Arrays.asList(value.split(","));
                 case "--step" -> step = DecodeStepTiming.StepCall.parse(args[i], value);
                 case "--layer-timeline" -> {
                     layerTimeline = true;
                     continue; // a flag: no value
                 }
+                case "--reserve-outside" -> {
+                    reserveOutside = true;
+                    continue;
+                }
                 default -> throw new IllegalArgumentException("unknown argument " + args[i]
-                        + " (--model --out --budget-s --reps --fill --only --step --layer-timeline)");
+                        + " (--model --out --budget-s --reps --fill --only --step --layer-timeline --chunk-rows --reserve-outside)");
             }
             i++;
         }
@@ -155,13 +168,15 @@ public final class DecoderE2EBenchmark {
         result.put("budget_s", budget);
         ArrayNode rows = result.putArray("rows");
         long start = System.nanoTime();
-        try (Model model = Model.load(folder); CudaDevice device = CudaDevice.open(0); CudaDecoder decoder = new CudaDecoder(model, device)) {
+        try (Model model = Model.load(folder); CudaDevice device = CudaDevice.open(0); CudaDecoder decoder = new CudaDecoder(model, device, Matmul.Precision.TENSOR_CORES, chunkRows)) {
             result.put("device", decoder.device());
             result.put("prefill_chunk_rows", decoder.chunkRows());
             result.put("load_s", round((System.nanoTime() - start) / 1e9, 1));
             write(result, out);
             if (layerTimeline) decoder.timeLayers(true); // events at each layer of every prefill pass: the rows' layer_timeline
             DecoderE2EBenchmark bench = new DecoderE2EBenchmark(model, device, decoder, reps, direct, step, budget);
+            bench.reserveOutside = reserveOutside;
+            result.put("reserve_outside", reserveOutside);
             result.set("warm_up", bench.warmUp());
             write(result, out);
             List<String> names = only;
@@ -260,6 +275,10 @@ public final class DecoderE2EBenchmark {
             List<Sequence<DeviceKvCache>> sequences = newSequences(shape.batch());
             try {
                 System.gc(); // the previous call's garbage, collected outside the timed call
+                if (reserveOutside) {
+                    for (Sequence<DeviceKvCache> s : sequences) s.cache().reserveFor(shape.length());
+                    device.synchronize();
+                }
                 double ms = timeMs(() -> score(sequences, prompts));
                 addTimeline(timelines);
                 return ms;

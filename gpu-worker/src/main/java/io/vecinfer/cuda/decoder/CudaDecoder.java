@@ -89,8 +89,11 @@ public final class CudaDecoder implements DecoderBackend<DeviceKvCache>, AutoClo
         this(model, device, precision, 0);
     }
 
-    /** With chunks of {@code chunkRows} rows, or (0) as many as free memory allows: tests use small chunks to cut small inputs. */
-    CudaDecoder(Model model, CudaDevice device, Matmul.Precision precision, int chunkRows) {
+    /**
+     * With chunks of {@code chunkRows} rows, or (0) as many as free memory allows: tests use small chunks to cut small
+     * inputs, benchmarks larger ones to measure what {@link #MAX_CHUNK_ROWS} costs.
+     */
+    public CudaDecoder(Model model, CudaDevice device, Matmul.Precision precision, int chunkRows) {
         this.device = device;
         this.config = model.config();
         WindowAttention.checkHeadDim(config.headDim());
