@@ -25,6 +25,8 @@ public final class CudaDevice implements AutoCloseable {
     private final Map<String, CudaModule> modules = new HashMap<>();
     private final java.util.concurrent.atomic.AtomicLong allocated = new java.util.concurrent.atomic.AtomicLong();
     private final java.util.concurrent.atomic.AtomicLong peakAllocated = new java.util.concurrent.atomic.AtomicLong();
+    /** Blocks of closed buffers, kept for reuse (cuMemFree synchronizes the device). */
+    private final BlockCache blocks = new BlockCache();
     private int users;
     /** Where this thread's launches go: the stream a {@link CudaGraph} is capturing, else null (the default stream). */
     private final ThreadLocal<jcuda.driver.CUstream> launchStream = new ThreadLocal<>();
@@ -216,17 +218,35 @@ public final class CudaDevice implements AutoCloseable {
         allocated.addAndGet(-bytes);
     }
 
-    /** Device memory in use by this process and the others on the device: total minus free, in bytes. */
+    /** Device memory in use by this process's buffers and by the other processes on the device: total minus free, in bytes. */
     public long usedMemory() {
         return totalMemory - freeMemory();
     }
 
-    /** Device memory no process holds now, in bytes, as the driver reports it. */
+    /**
+     * Device memory this process can allocate now, in bytes: what the driver reports no process holds, plus the blocks
+     * of closed buffers this device keeps for reuse ({@link BlockCache}: given up when an allocation needs them).
+     */
     public long freeMemory() {
         makeCurrent();
         long[] free = new long[1], total = new long[1];
         JCudaDriver.cuMemGetInfo(free, total);
-        return free[0];
+        return free[0] + blocks.bytes();
+    }
+
+    /** Bytes of closed buffers kept for reuse. */
+    public long keptBytes() {
+        return blocks.bytes();
+    }
+
+    /** Frees the blocks of closed buffers kept for reuse, e.g. before another process needs the memory. */
+    public void releaseKeptBlocks() {
+        makeCurrent();
+        blocks.release();
+    }
+
+    BlockCache blocks() {
+        return blocks;
     }
 
     @Override
@@ -240,6 +260,8 @@ public final class CudaDevice implements AutoCloseable {
         synchronized (CudaDevice.class) {
             if (--users > 0) return;
             OPEN.remove(ordinal);
+            makeCurrent();
+            blocks.release();
             modules.values().forEach(CudaModule::unload);
             modules.clear();
             JCudaDriver.cuDevicePrimaryCtxRelease(device);

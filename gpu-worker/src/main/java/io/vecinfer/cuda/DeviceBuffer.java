@@ -7,21 +7,34 @@ import jcuda.driver.JCudaDriver;
 /** A block of device memory, freed on close. Offsets and lengths are in elements of the array type used. */
 public final class DeviceBuffer implements AutoCloseable {
     private final CudaDevice device;
-    private final AddressedPointer pointer = new AddressedPointer();
+    private final AddressedPointer pointer;
     private final long bytes;
     private boolean freed;
 
+    /** A block the device's {@link BlockCache} kept from a closed buffer of the same size, else a new one. */
     DeviceBuffer(CudaDevice device, long bytes) {
         this.device = device;
         this.bytes = bytes;
-        try {
-            JCudaDriver.cuMemAlloc(pointer, Math.max(1, bytes));
-        } catch (RuntimeException e) {
-            // Free bytes, not bytes in use: what the user compares with the ask to choose a smaller batch.
-            throw new IllegalStateException("cannot allocate " + bytes + " bytes on " + device + " (" + device.freeMemory()
-                    + " bytes free of " + device.totalMemory() + "): " + e.getMessage(), e);
-        }
+        AddressedPointer kept = device.blocks().take(bytes);
+        pointer = kept != null ? kept : allocate(device, bytes);
         device.onAllocate(bytes);
+    }
+
+    private static AddressedPointer allocate(CudaDevice device, long bytes) {
+        AddressedPointer block = new AddressedPointer();
+        try {
+            JCudaDriver.cuMemAlloc(block, Math.max(1, bytes));
+        } catch (RuntimeException first) {
+            device.blocks().release(); // blocks of other sizes may be what the driver is short of
+            try {
+                JCudaDriver.cuMemAlloc(block, Math.max(1, bytes));
+            } catch (RuntimeException e) {
+                // Free bytes, not bytes in use: what the user compares with the ask to choose a smaller batch.
+                throw new IllegalStateException("cannot allocate " + bytes + " bytes on " + device + " (" + device.freeMemory()
+                        + " bytes free of " + device.totalMemory() + "): " + e.getMessage(), e);
+            }
+        }
+        return block;
     }
 
     public long bytes() {
@@ -47,7 +60,7 @@ public final class DeviceBuffer implements AutoCloseable {
     }
 
     /** A device pointer that tells its address (JCuda keeps it protected), for by-value parameter structs. */
-    private static final class AddressedPointer extends CUdeviceptr {
+    static final class AddressedPointer extends CUdeviceptr {
         long address() {
             return getNativePointer();
         }
@@ -160,8 +173,7 @@ public final class DeviceBuffer implements AutoCloseable {
     public void close() {
         if (freed) return;
         freed = true;
-        device.makeCurrent();
-        JCudaDriver.cuMemFree(pointer);
+        device.blocks().keep(bytes, pointer); // not cuMemFree, which would synchronize the device: BlockCache
         device.onFree(bytes);
     }
 }

@@ -38,7 +38,8 @@ import java.util.List;
  *
  * <p>Inputs run in passes of {@link #chunkRows()} rows, up to {@link #MAX_CHUNK_ROWS}, sequences packed into them
  * ({@link Batching#packedChunks}): the projections' GEMMs
- * are more efficient on more rows (on the H200, 157–273 TFLOP/s at 512 rows against 260–313 at 4096), and with the
+ * are more efficient on more rows (on the H200, 157–273 TFLOP/s at 512 rows against 260–313 at 4096), a pass has a
+ * fixed cost, and with the
  * logits reduced on the device nothing per row goes to the host. A cache that takes fewer tokens per call
  * ({@link DeviceKvCache#maxTokensPerPass()}) bounds the chunks of the passes it is in.
  *
@@ -49,8 +50,14 @@ import java.util.List;
  * the gate|up projection's epilogue where it can: {@link Matmul#swiGlu}), rounded as a conversion pass would have.
  */
 public final class CudaDecoder implements DecoderBackend<DeviceKvCache>, AutoCloseable {
-    /** The most rows of one forward pass: beyond 4096 rows the GEMMs gain little and activations grow linearly. */
-    public static final int MAX_CHUNK_ROWS = 4096;
+    /**
+     * The most rows of one forward pass. Beyond 4096 rows the GEMMs themselves gain little, but each pass has its fixed
+     * cost (inputs, the head's reductions and their download, the first kernels' ramp): on the H200, passes of 8192 rows
+     * took the 8B shape's 8 × 1024 prefill from 292.9 to 286.3 ms and 32k from 1568.4 to 1564.2, 4096 unchanged
+     * (decoder-speed-notes.md, session 15). Activations grow linearly (10 GB at 8192 rows of the 8B shape), and 8192
+     * keeps the largest index of a pass's logits (rows × a 128k vocabulary) inside a 32-bit int.
+     */
+    public static final int MAX_CHUNK_ROWS = 8192;
     /** The share of the device memory free after the weights that one chunk's activations may take; the rest is the caches'. */
     static final double ACTIVATION_SHARE = 0.25;
 

@@ -13,21 +13,22 @@ import java.nio.file.Path;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-/** CPU: the CUDA decoder's prefill chunk, the largest power of two up to 4096 rows whose activations fit a quarter of free memory. */
+/** CPU: the CUDA decoder's prefill chunk, the largest power of two up to 8192 rows whose activations fit a quarter of free memory. */
 class ChunkRowsTest {
     private static final long GIB = 1L << 30;
 
     @Test
-    void theLlama8bShapeTakes4096RowsOnAnH200AndLessOnSmallerDevices(@TempDir Path tmp) throws Exception {
+    void theLlama8bShapeTakes8192RowsOnAnH200AndLessOnSmallerDevices(@TempDir Path tmp) throws Exception {
         ModelConfig c = llama8b(tmp);
         // x, xb 2 × 4096; q, attended 2 × 4096; k, v 2 × 1024; the gate|up product 2 × 14336 and SwiGLU's h 14336; two
         // logits rows 2 × 128256; cos, sin 128: 318080 floats, plus a token id and the 16-bit copy of the 4096-wide
         // attention output (the norms and SwiGLU write 16-bit inputs themselves).
         assertEquals(318080L * 4 + 4 + 4096 * 2, CudaDecoder.activationBytesPerRow(c));
-        assertEquals(4096, CudaDecoder.chunkRows(c, 124 * GIB), "an H200 after 16 GB of weights");
+        assertEquals(8192, CudaDecoder.chunkRows(c, 124 * GIB), "an H200 after 16 GB of weights");
+        assertEquals(4096, CudaDecoder.chunkRows(c, 24 * GIB), "6 GiB for activations: 5031 rows fit, a power of two below");
         assertEquals(1024, CudaDecoder.chunkRows(c, 8 * GIB), "2 GiB for activations: 1677 rows fit, a power of two below");
         assertEquals(Batching.CHUNK_ROWS, CudaDecoder.chunkRows(c, GIB), "never fewer than the CPU's chunk");
-        assertEquals(CudaDecoder.MAX_CHUNK_ROWS, 4096);
+        assertEquals(CudaDecoder.MAX_CHUNK_ROWS, 8192);
     }
 
     private static ModelConfig llama8b(Path tmp) throws Exception {
