@@ -82,16 +82,22 @@ public final class Fp16KvRing implements AutoCloseable {
     }
 
     /**
-     * Grows a layer's rings to hold positions [0, positions) without wrapping, at least doubling, keeping their contents.
-     * Only for rings that have never wrapped (every stored position below the old capacity): slots then equal positions.
+     * Grows a layer's rings to hold positions [0, positions) without wrapping, at least doubling, keeping the contents of
+     * its first {@code held} positions (a fresh sequence's rings, which hold none, copy nothing). Only for rings that have
+     * never wrapped (every stored position below the old capacity): slots then equal positions.
      */
-    public void reserve(int layer, int positions) {
+    public void reserve(int layer, int positions, int held) {
         if (positions <= capacity[layer]) return;
-        long oldBytes = keys[layer].bytes();
+        if (held < 0 || held > capacity[layer]) {
+            throw new IllegalArgumentException("layer " + layer + " cannot hold " + held + " positions in " + capacity[layer] + " slots");
+        }
+        long heldBytes = (long) held * layout.tokenWidth() * Short.BYTES;
         DeviceBuffer oldKeys = keys[layer], oldValues = values[layer];
         allocate(layer, Math.max(positions, 2 * capacity[layer]));
-        keys[layer].copyFrom(oldKeys, oldBytes);
-        values[layer].copyFrom(oldValues, oldBytes);
+        if (heldBytes > 0) {
+            keys[layer].copyFrom(oldKeys, heldBytes);
+            values[layer].copyFrom(oldValues, heldBytes);
+        }
         oldKeys.close();
         oldValues.close();
     }

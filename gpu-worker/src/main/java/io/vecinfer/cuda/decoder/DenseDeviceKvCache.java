@@ -28,7 +28,7 @@ public final class DenseDeviceKvCache extends DeviceKvCache {
             throw new IllegalStateException("layer " + layer + " holds " + lengths[layer] + " tokens; new tokens must start there, not at "
                     + start);
         }
-        ring.reserve(layer, start + tokens);
+        ring.reserve(layer, start + tokens, lengths[layer]);
         ring.store(layer, k, v, start, tokens);
         ring.attend(layer, q, start, tokens, 0, scale, out, null);
         lengths[layer] += tokens;
@@ -36,7 +36,7 @@ public final class DenseDeviceKvCache extends DeviceKvCache {
 
     @Override
     public void reserveFor(int tokens) {
-        for (int layer = 0; layer < lengths.length; layer++) ring.reserve(layer, lengths[layer] + tokens);
+        for (int layer = 0; layer < lengths.length; layer++) ring.reserve(layer, lengths[layer] + tokens, lengths[layer]);
     }
 
     /**
@@ -44,7 +44,7 @@ public final class DenseDeviceKvCache extends DeviceKvCache {
      * attended, the ring first grown to at least {@code capacity} positions, so that the steps timed after do not double it.
      */
     void storeUnattended(int layer, DeviceBuffer.Slice k, DeviceBuffer.Slice v, int tokens, int capacity) {
-        ring.reserve(layer, Math.max(capacity, lengths[layer] + tokens));
+        ring.reserve(layer, Math.max(capacity, lengths[layer] + tokens), lengths[layer]);
         ring.store(layer, k, v, lengths[layer], tokens);
         lengths[layer] += tokens;
     }

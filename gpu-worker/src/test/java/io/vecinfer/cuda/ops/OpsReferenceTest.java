@@ -129,16 +129,21 @@ class OpsReferenceTest {
         assertArrayEquals(expected, x, random.toString());
     }
 
-    /** Prefetched or computed on the spot, the rows are Rope.angles' bit for bit; a prefetch replaces the last one's rows. */
+    /**
+     * Kept from an earlier call, prefetched or computed on the spot, the rows are Rope.angles' bit for bit, in the order
+     * asked (scattered decode positions, a prefill's run of positions, repeats); a table handed out is a copy.
+     */
     @Test
-    void rotaryRowsAreTheAnglesWhetherPrefetchedOrNot() {
+    void rotaryRowsAreTheAnglesWhetherKeptPrefetchedOrNew() {
         ModelConfig config = ModelConfig.load(RepoPaths.fixtures().resolve("tiny/llama3/config.json"));
         Rope rope = new Rope(config);
         int headDim = config.headDim(), half = headDim / 2;
         int[] positions = random.ints(9, 200_000), next = new int[positions.length];
         for (int i = 0; i < positions.length; i++) next[i] = positions[i] + 1;
+        int[] span = random.ints(2, 5000); // a prefill's run of positions: [start, start + 1 + length)
+        int[] run = java.util.stream.IntStream.range(span[0], span[0] + 1 + span[1]).toArray();
         RotaryRows rows = new RotaryRows(rope, headDim);
-        for (int[] step : new int[][]{positions, next, positions}) {
+        for (int[] step : new int[][]{positions, next, positions, run, run, next}) {
             RotaryEmbedding.Tables tables = rows.at(step);
             float[] cos = new float[half], sin = new float[half];
             for (int r = 0; r < step.length; r++) {
@@ -146,7 +151,9 @@ class OpsReferenceTest {
                 assertArrayEquals(cos, java.util.Arrays.copyOfRange(tables.cos(), r * half, (r + 1) * half), "cos of position " + step[r] + ", " + random);
                 assertArrayEquals(sin, java.util.Arrays.copyOfRange(tables.sin(), r * half, (r + 1) * half), "sin of position " + step[r] + ", " + random);
             }
-            rows.prefetch(step == positions ? next : positions); // the next step's rows; the step after asks for others
+            java.util.Arrays.fill(tables.cos(), Float.NaN); // the caller's copy: the kept rows must not change
+            java.util.Arrays.fill(tables.sin(), Float.NaN);
+            rows.prefetch(step == positions ? next : positions);
         }
     }
 
