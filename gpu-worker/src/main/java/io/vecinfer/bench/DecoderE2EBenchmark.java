@@ -57,7 +57,7 @@ import static io.vecinfer.bench.BenchJson.write;
  * caches' device allocations cost a call).
  * <pre>
  *   java --add-modules=jdk.incubator.vector -Xmx48g -cp '/tmp/device-bundle/lib/*' io.vecinfer.bench.DecoderE2EBenchmark \
- *       --model /tmp/llama8b-random [--budget-s 300] [--out ours.json] [--fill direct|prefill] [--reps 3]  [--only a,b] [--layer-timeline] [--chunk-rows 8192] [--reserve-outside]
+ *       --model /tmp/llama8b-random [--budget-s 300] [--out ours.json] [--fill direct|prefill] [--reps 3] [--only a,b] [--layer-timeline] [--chunk-rows 8192] [--reserve-outside]
  * </pre>
  */
 public final class DecoderE2EBenchmark {
@@ -95,7 +95,7 @@ public final class DecoderE2EBenchmark {
     private final int reps;
     private final boolean directFill;
     /** --reserve-outside: each prefill call's caches make room for its tokens before the timed call, not inside it. */
-    private boolean reserveOutside;
+    private final boolean reserveOutside;
     private final DecodeStepTiming.StepCall step;
     private final SplittableRandom random = new SplittableRandom(1);
     private final long deadline;
@@ -105,8 +105,8 @@ public final class DecoderE2EBenchmark {
     private double prefillMsPerToken, decodeMsPerSequence, fillMsPerSequence = Double.NaN;
     private int longestPrefill;
 
-    private DecoderE2EBenchmark(Model model, CudaDevice device, CudaDecoder decoder, int reps, boolean directFill, DecodeStepTiming.StepCall step,
-                                double budgetS) {
+    private DecoderE2EBenchmark(Model model, CudaDevice device, CudaDecoder decoder, int reps, boolean directFill, boolean reserveOutside,
+                                DecodeStepTiming.StepCall step, double budgetS) {
         this.step = step;
         this.model = model;
         this.device = device;
@@ -114,6 +114,7 @@ public final class DecoderE2EBenchmark {
         this.caches = DeviceKvCaches.fp16(device);
         this.reps = reps;
         this.directFill = directFill;
+        this.reserveOutside = reserveOutside;
         this.deadline = System.nanoTime() + (long) (budgetS * 1e9);
         this.warmUpTokens = Math.min(decoder.chunkRows(), model.config().contextLength() / 4);
     }
@@ -174,8 +175,7 @@ public final class DecoderE2EBenchmark {
             result.put("load_s", round((System.nanoTime() - start) / 1e9, 1));
             write(result, out);
             if (layerTimeline) decoder.timeLayers(true); // events at each layer of every prefill pass: the rows' layer_timeline
-            DecoderE2EBenchmark bench = new DecoderE2EBenchmark(model, device, decoder, reps, direct, step, budget);
-            bench.reserveOutside = reserveOutside;
+            DecoderE2EBenchmark bench = new DecoderE2EBenchmark(model, device, decoder, reps, direct, reserveOutside, step, budget);
             result.put("reserve_outside", reserveOutside);
             result.set("warm_up", bench.warmUp());
             write(result, out);

@@ -4,7 +4,7 @@ import jcuda.Pointer;
 import jcuda.driver.CUdeviceptr;
 import jcuda.driver.JCudaDriver;
 
-/** A block of device memory, freed on close. Offsets and lengths are in elements of the array type used. */
+/** A block of device memory, given back to its device's {@link BlockCache} on close. Offsets and lengths are in elements of the array type used. */
 public final class DeviceBuffer implements AutoCloseable {
     private final CudaDevice device;
     private final AddressedPointer pointer;
@@ -25,16 +25,21 @@ public final class DeviceBuffer implements AutoCloseable {
         try {
             JCudaDriver.cuMemAlloc(block, Math.max(1, bytes));
         } catch (RuntimeException first) {
-            device.blocks().release(); // blocks of other sizes may be what the driver is short of
+            if (device.keptBytes() == 0) throw refused(device, bytes, first);
+            device.releaseKeptBlocks(); // blocks of other sizes may be what the driver is short of
             try {
                 JCudaDriver.cuMemAlloc(block, Math.max(1, bytes));
             } catch (RuntimeException e) {
-                // Free bytes, not bytes in use: what the user compares with the ask to choose a smaller batch.
-                throw new IllegalStateException("cannot allocate " + bytes + " bytes on " + device + " (" + device.freeMemory()
-                        + " bytes free of " + device.totalMemory() + "): " + e.getMessage(), e);
+                throw refused(device, bytes, e);
             }
         }
         return block;
+    }
+
+    // Free bytes, not bytes in use: what the user compares with the ask to choose a smaller batch.
+    private static IllegalStateException refused(CudaDevice device, long bytes, RuntimeException e) {
+        return new IllegalStateException("cannot allocate " + bytes + " bytes on " + device + " (" + device.freeMemory()
+                + " bytes free of " + device.totalMemory() + "): " + e.getMessage(), e);
     }
 
     public long bytes() {

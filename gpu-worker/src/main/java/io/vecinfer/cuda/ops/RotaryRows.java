@@ -18,10 +18,14 @@ public final class RotaryRows {
     private final int half;
     /** cos then sin of each position computed so far (half floats each), null where none was asked for. */
     private float[][] rows = new float[0][];
+    /** Rope.angles' output for one new position, before it is packed into its row. */
+    private final float[] cos, sin;
 
     public RotaryRows(Rope rope, int headDim) {
         this.rope = rope;
         this.half = headDim / 2;
+        this.cos = new float[half];
+        this.sin = new float[half];
     }
 
     /** The tables of tokens at {@code positions}. */
@@ -45,11 +49,10 @@ public final class RotaryRows {
         if (position >= rows.length) rows = Arrays.copyOf(rows, Math.max(position + 1, 2 * rows.length));
         float[] row = rows[position];
         if (row == null) {
-            float[] c = new float[half], s = new float[half];
-            rope.angles(position, c, s);
+            rope.angles(position, cos, sin);
             row = new float[2 * half];
-            System.arraycopy(c, 0, row, 0, half);
-            System.arraycopy(s, 0, row, half, half);
+            System.arraycopy(cos, 0, row, 0, half);
+            System.arraycopy(sin, 0, row, half, half);
             rows[position] = row;
         }
         return row;
