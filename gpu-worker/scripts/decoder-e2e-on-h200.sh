@@ -7,6 +7,7 @@
 #   3. DecoderE2EBenchmark on CudaDecoder, with the time that is left as its budget (at most 300 s);
 #   4. both merged into $OUT/decoder-e2e-h200.json, also when a step failed (its values null).
 # Every step writes to $OUT as it goes.      bash gpu-worker/scripts/decoder-e2e-on-h200.sh [DecoderE2EBenchmark args]
+# JAVA_PROPERTIES adds system properties to our JVM, e.g. "-Dvecinfer.prefill.kernel=WGMMA" for the previous kernel.
 set -uo pipefail
 START=$(date +%s)
 TOTAL=${E2E_TOTAL_S:-570}
@@ -31,13 +32,13 @@ PYTHONUNBUFFERED=1 timeout $(( $(left) - 120 )) python3 "$S/decoder_e2e_peer.py"
 BUDGET=$(( $(left) - 90 )); (( BUDGET > 300 )) && BUDGET=300
 echo "java budget: ${BUDGET} s" | tee "$OUT/ours-log.txt"
 if (( BUDGET > 30 )); then
-  timeout $(( $(left) - 10 )) "$BUNDLE_JAVA" $BUNDLE_JAVA_OPTIONS -Xmx48g -cp "$BUNDLE_CP" \
+  timeout $(( $(left) - 10 )) "$BUNDLE_JAVA" $BUNDLE_JAVA_OPTIONS ${JAVA_PROPERTIES:-} -Xmx48g -cp "$BUNDLE_CP" \
     io.vecinfer.bench.DecoderE2EBenchmark --model "$MODEL" --budget-s "$BUDGET" --out "$OUT/ours.json" "$@" \
     2>&1 >/dev/null | tee -a "$OUT/ours-log.txt"
 fi
 
 python3 "$S/merge_e2e.py" --ours "$OUT/ours.json" --peer "$OUT/peer.json" --out "$OUT/decoder-e2e-h200.json" \
-  --command "bash $S/decoder-e2e-on-h200.sh $*" \
+  --command "${JAVA_PROPERTIES:+JAVA_PROPERTIES=\"$JAVA_PROPERTIES\" }bash $S/decoder-e2e-on-h200.sh $*" \
   --device "$(nvidia-smi --query-gpu=name,driver_version --format=csv,noheader | head -1)" \
   --commit "$(cat .device-bundle/commit.txt 2>/dev/null || echo unknown)"
 echo "total: $(( $(date +%s) - START )) s"

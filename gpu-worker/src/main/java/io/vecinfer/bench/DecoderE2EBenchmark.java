@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.vecinfer.cuda.CudaDevice;
 import io.vecinfer.cuda.DeviceBuffer;
+import io.vecinfer.cuda.attention.PrefillAttention;
 import io.vecinfer.cuda.decoder.CudaDecoder;
 import io.vecinfer.cuda.decoder.DeviceKvCache;
 import io.vecinfer.cuda.decoder.DeviceKvCaches;
@@ -172,6 +173,7 @@ public final class DecoderE2EBenchmark {
         try (Model model = Model.load(folder); CudaDevice device = CudaDevice.open(0); CudaDecoder decoder = new CudaDecoder(model, device, Matmul.Precision.TENSOR_CORES, chunkRows)) {
             result.put("device", decoder.device());
             result.put("prefill_chunk_rows", decoder.chunkRows());
+            result.put("prefill_attention_kernel", new PrefillAttention(device).kernelFor(model.config().headDim()).name());
             result.put("load_s", round((System.nanoTime() - start) / 1e9, 1));
             write(result, out);
             if (layerTimeline) decoder.timeLayers(true); // events at each layer of every prefill pass: the rows' layer_timeline

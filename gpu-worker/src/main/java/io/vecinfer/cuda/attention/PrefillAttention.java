@@ -22,10 +22,15 @@ public final class PrefillAttention {
         /** mma.sync, 8 warps of 16 rows (attend_prefill_d*_m128): the same sums as MMA_M64 without a window. */
         MMA_M128("attention_prefill", "_m128", 128, 256, 64),
         /**
-         * wgmma, 2 warpgroups of 64 rows, key tiles of 128 positions in 3 stages (attend_prefill_wgmma_d128); where it
-         * cannot run (head_dim 64, or a device other than compute capability 9.0) a call takes MMA_M128.
+         * wgmma, 2 warpgroups of 64 rows, key tiles of 128 positions in 3 stages, every thread copying
+         * (attend_prefill_wgmma_d128); where it cannot run (head_dim 64, or a device other than compute capability 9.0)
+         * a call takes MMA_M128, as the two below.
          */
-        WGMMA("attention_prefill_wgmma", "", 128, 256, 128);
+        WGMMA("attention_prefill_wgmma", "", 128, 256, 128),
+        /** WGMMA's warpgroups with a ninth, producer warp that alone copies the tiles (attend_prefill_wgmma_ws_d128). */
+        WGMMA_WS("attention_prefill_wgmma", "_ws", 128, 288, 128),
+        /** WGMMA_WS, its warpgroups issuing their wgmmas in turn, one's softmax under the other's (_pp). */
+        WGMMA_PP("attention_prefill_wgmma", "_pp", 128, 288, 128);
 
         final String module, suffix;
         final int rows, threads, blockN;
@@ -38,9 +43,13 @@ public final class PrefillAttention {
             this.blockN = blockN;
         }
 
+        private boolean hopper() {
+            return module.equals("attention_prefill_wgmma");
+        }
+
         /** Whether this kernel itself runs head_dim {@code headDim} on a device of {@code computeCapability} (e.g. 90). */
         public boolean runs(int headDim, int computeCapability) {
-            return this == WGMMA ? headDim == 128 && computeCapability == 90 : headDim == 64 || headDim == 128;
+            return hopper() ? headDim == 128 && computeCapability == 90 : headDim == 64 || headDim == 128;
         }
 
         /** This kernel where it runs, else the one a call takes in its place. */
@@ -49,7 +58,7 @@ public final class PrefillAttention {
         }
 
         String name(int headDim) {
-            return this == WGMMA ? "attend_prefill_wgmma_d" + headDim : "attend_prefill_d" + headDim + suffix;
+            return hopper() ? "attend_prefill_wgmma" + suffix + "_d" + headDim : "attend_prefill_d" + headDim + suffix;
         }
 
         /**
@@ -57,7 +66,7 @@ public final class PrefillAttention {
          * Q + 3 stages of K and V, plus 1024 bytes to align them and 6 mbarriers (attention_prefill_wgmma.cu).
          */
         int sharedBytes(int headDim) {
-            if (this == WGMMA) return 1024 + (rows + 3 * 2 * blockN) * headDim * Short.BYTES + 6 * 8;
+            if (hopper()) return 1024 + (rows + 3 * 2 * blockN) * headDim * Short.BYTES + 6 * 8;
             return (rows + 4 * blockN) * headDim * Short.BYTES;
         }
     }
