@@ -4,24 +4,26 @@
 // (position start + i) and head h attend ring positions [lo(p), p] of KV head h / group; M packs (token, head of the
 // group) pairs of one KV head; out is the normalised fp32 attention, lse the natural-log sum (may be null).
 //
-// Launch: attend_prefill_wgmma[_ws|_pp]_d128, grid (ceil(tokens·group / 128), kv_heads), 256 threads (two warpgroups;
-// _ws and _pp 288: a ninth, producer warp), SHARED_BYTES of dynamic shared memory, one CTA per multiprocessor. head_dim
-// 128 only (other sizes take attention_prefill.cu). blockIdx.x runs the row tiles backwards, so the CTAs with the most
-// keys start first. attend_prefill_wgmma[_ws|_pp]_d128_batch: the prefill chunks of many sequences in one launch, grid
-// (work items, kv_heads), the rest as above, PrefillBatchParams (attention_prefill_rows.cuh): CTA x computes the row
-// tile work[x] names, of the sequence it names, with the same code and sums as that sequence's own launch.
+// Launch: attend_prefill_wgmma[_lc|_pp]_d128, grid (ceil(tokens·group / 128), kv_heads), 256 threads (two
+// warpgroups), SHARED_BYTES of dynamic shared memory, one CTA per multiprocessor. head_dim 128 only (other sizes take
+// attention_prefill.cu). blockIdx.x runs the row tiles backwards, so the CTAs with the most keys start first.
+// attend_prefill_wgmma[_lc|_pp]_d128_batch: the prefill chunks of many sequences in one launch, grid (work items,
+// kv_heads), the rest as above, PrefillBatchParams (attention_prefill_rows.cuh): CTA x computes the row tile work[x]
+// names, of the sequence it names, with the same code and sums as that sequence's own launch.
 // Warpgroup c owns rows 64c..64c+63 of the CTA's 128 and stages them as fp16 Q (rounded once, unscaled, as
-// attention_prefill.cu). The K/V tiles of BLOCK_N = 128 positions (consecutive from the CTA's first position lo(first
-// row)) are copied from the ring with 16-byte cp.async into STAGES = 3 stages, zero-filling positions past the CTA's
-// last (their slots may hold anything, and P = 0 must give 0); a copier's copies arrive on the stage's `full` barrier
-// when they land (cp.async.mbarrier.arrive), and a consumer thread done with a tile arrives on its stage's `empty`
-// barrier (count 256), which the copies of the tile three later wait on. Who copies is the Schedule (the name's suffix):
-//   (none) SHARED_COPIES: all 256 threads, tile t + 1 while tile t is computed. A copy of tile t + 1 waits for both
-//          warpgroups to finish tile t - 2, so neither can run more than a tile ahead of the other.
-//   _ws    PRODUCER_WARP: warp 8 alone, as far ahead as the stages allow; the warpgroups only wait for `full`.
-//   _pp    PING_PONG: _ws, and each tile is a turn of warpgroup 0, then of warpgroup 1 (two named barriers); a
-//          warpgroup issues its tile's wgmmas in its turn, so one's softmax runs while the tensor cores work through
-//          the other's products (FlashAttention-3's inter-warpgroup overlap).
+// attention_prefill.cu). Both copy the K/V tiles of BLOCK_N = 128 positions (consecutive from the CTA's first position
+// lo(first row)) from the ring with 16-byte cp.async into STAGES = 3 stages, zero-filling positions past the CTA's last
+// (their slots may hold anything, and P = 0 must give 0); a thread's copies arrive on the stage's `full` barrier when
+// they land (cp.async.mbarrier.arrive, count 256), and a thread done with a tile arrives on its stage's `empty` barrier
+// (count 256), which the copies of the tile three later wait on. The Schedule (the name's suffix) says when a thread
+// copies its share of tile t + 1 during tile t, and whether the warpgroups take turns:
+//   (none) SHARED_COPIES: first, before tile t's wgmmas. The copy waits for the other warpgroup to end tile t - 1, so
+//          the two run in step: both issue their products together, then both spend their softmax beside idle tensor
+//          cores.
+//   _lc    LATE_COPIES: after tile t's wgmmas are issued, so that wait overlaps the warpgroup's own products.
+//   _pp    PING_PONG: LATE_COPIES, and each tile is a turn of warpgroup 0, then of warpgroup 1 (named barriers
+//          TURN + c); a warpgroup issues its tile's wgmmas in its turn, so one's softmax runs while the tensor cores
+//          work through the other's products (FlashAttention-3's inter-warpgroup overlap).
 // All three compute the same sums in the same order (bit-identical outputs).
 // Per tile, in each warpgroup: S = Q·Kᵀ as eight wgmma m64n128k16 (A = Q and B = K from shared memory, K-major); the
 // online softmax of attention_prefill_rows.cuh on the accumulators (which hold, per warp, the same elements as
@@ -30,9 +32,11 @@
 // P·V are issued together, so the softmax of S(t) runs while P·V(t - 1) is on the tensor cores (FlashAttention-3's
 // intra-warpgroup pipelining). A warpgroup computes only the tiles that meet its 64 rows' ranges (a contiguous run;
 // it still takes part in every tile's copies and barriers).
-// Registers: the producer is one warp, not FlashAttention-3's warpgroup with setmaxnreg, because ptxas allocates a
-// kernel at its entry's share whatever setmaxnreg gives later (168 at 384 threads: S (64), O (64) and P (32) per thread
-// spilled there). 256 threads have up to 255 registers, 288 the 224 of __maxnreg__ (see the entries at the end).
+// Registers: no producer warpgroup (FlashAttention-3 has one, with setmaxnreg). At 384 threads ptxas compiles the
+// consumers at the entry's 168 registers and spills S (64), O (64) and P (32), setmaxnreg or not (with the barrier
+// waits' time-out trap in the code, more); one producer warp (288 threads) gets 168 too, since the register file is
+// split between the four schedulers and three warps share one; __maxnreg__(224) compiles, but the launch fails for lack
+// of registers. At 256 threads a thread has up to 255.
 // Shared memory (128-byte swizzle, wgmma.cuh): Q [2 dim blocks][128 rows][64 dims], then STAGES stages of
 //   K [2 dim blocks][128 positions][64 dims] and V likewise; a dim block of a tile is 16 KB, 1024-byte aligned. Read
 //   K-major, a K row is one position and 64 of its dims (the k of S); read MN-major, a V row is one position (the k
@@ -43,16 +47,17 @@
 #include "wgmma.cuh"
 
 namespace prefill_wgmma {
-constexpr int D = 128, BLOCK_M = 128, BLOCK_N = 128, CONSUMERS = 256, STAGES = 3;
+constexpr int D = 128, BLOCK_M = 128, BLOCK_N = 128, THREADS = 256, STAGES = 3;
 
-// Who copies the K/V tiles, and whether the two warpgroups take turns at the tensor cores (the kernel's name says which).
+// When a thread copies its share of the next K/V tile, and whether the two warpgroups take turns at the tensor cores
+// (the kernel's name says which; see the header).
 enum class Schedule {
-    SHARED_COPIES,  // 256 threads: both warpgroups copy every tile and compute (attend_prefill_wgmma_d128)
-    PRODUCER_WARP,  // 288 threads: a ninth warp alone copies; the warpgroups only compute (_ws)
-    PING_PONG,      // PRODUCER_WARP, and the warpgroups issue their wgmmas in turn (_pp)
+    SHARED_COPIES,  // tile t + 1 at the start of tile t, before its wgmmas (attend_prefill_wgmma_d128)
+    LATE_COPIES,    // tile t + 1 after tile t's wgmmas are issued (_lc)
+    PING_PONG,      // LATE_COPIES, and the warpgroups issue their wgmmas in turn (_pp)
 };
-// Named barriers (0 is __syncthreads): the consumers' Q staging, then one per warpgroup's turn.
-constexpr int Q_READY = 1, TURN = 2;
+// Named barriers (0 is __syncthreads): one per warpgroup's turn.
+constexpr int TURN = 1;
 constexpr int ROW_BYTES = 128;                         // 64 fp16 dims: one swizzle row
 constexpr int DIM_BLOCKS = D / 64;                     // 2
 constexpr int Q_BLOCK_BYTES = BLOCK_M * ROW_BYTES;     // 16 KB: [128 rows][64 dims]
@@ -77,14 +82,23 @@ struct KeyRange {
     int tiles;
 };
 
-// Copier `copier`'s share (of COPIERS: 256 or the producer warp's 32) of tile `tile`'s K and V into its stage, once the
-// stage's last tile is done (`empty`), arriving on `full` when they land. Copier t copies chunk t % 16 of positions
-// t / 16 + (COPIERS / 16)·i, so each warp reads two whole 256-byte ring rows per copy instruction.
-template <int COPIERS>
+// The keys of the CTA whose first row is pair first_pair: from its first row's window start to its last row's position.
+__device__ __forceinline__ KeyRange key_range(const PrefillParams& p, int first_pair) {
+    const int group = p.query_heads / p.kv_heads, pairs = p.tokens * group;
+    const int last_pair = min(first_pair + BLOCK_M, pairs) - 1;
+    KeyRange keys;
+    keys.lo = window_start((long long)p.start + first_pair / group, p.window);
+    keys.hi = (long long)p.start + last_pair / group;
+    keys.tiles = int((keys.hi - keys.lo + BLOCK_N) / BLOCK_N);
+    return keys;
+}
+
+// This thread's share of tile `tile`'s K and V into its stage, once the stage's last tile is done (`empty`), arriving on
+// `full` when they land. Thread t copies chunk t % 16 of positions t / 16 + 16i, so each warp reads two whole 256-byte
+// ring rows per copy instruction.
 __device__ __forceinline__ void load_tile(const PrefillParams& p, KeyRange keys, int kv_head, int tile, uint32_t stages, uint32_t full,
-                                          uint32_t empty, int copier) {
-    constexpr int ROW_STEP = COPIERS / 16;
-    const int chunk = copier % 16, first_row = copier / 16;
+                                          uint32_t empty) {
+    const int t = threadIdx.x, chunk = t % 16, first_row = t / 16;
     const int width = p.kv_heads * D;  // fp16 elements of one ring slot
     const int s = tile % STAGES;
     barrier_wait(empty + 8 * s, ((tile / STAGES) & 1) ^ 1);  // a fresh barrier's phase "-1" counts as complete
@@ -95,19 +109,19 @@ __device__ __forceinline__ void load_tile(const PrefillParams& p, KeyRange keys,
     const size_t head_offset = size_t(kv_head) * D + chunk * 8;
     if (first_slot + BLOCK_N <= unsigned(p.capacity) && tile_lo + BLOCK_N - 1 <= keys.hi) {
         // Every tile but a CTA's last and a ring's wrap: consecutive slots, all stored (no per-row compare or wrap).
-        const size_t first = (size_t(first_slot) + first_row) * width + head_offset, step = size_t(ROW_STEP) * width;
+        const size_t first = (size_t(first_slot) + first_row) * width + head_offset, step = size_t(16) * width;
+        const uint32_t at = swizzled(first_row, chunk % 8);  // + 16 rows = + 2048 bytes, the same swizzle
 #pragma unroll
-        for (int i = 0; i < BLOCK_N / ROW_STEP; i++) {
-            const uint32_t at = swizzled(first_row + ROW_STEP * i, chunk % 8);
-            cp_async_16(k_stage + at, p.key_ring + first + i * step, true);
-            cp_async_16(v_stage + at, p.value_ring + first + i * step, true);
+        for (int i = 0; i < BLOCK_N / 16; i++) {
+            cp_async_16(k_stage + at + i * 2048, p.key_ring + first + i * step, true);
+            cp_async_16(v_stage + at + i * 2048, p.value_ring + first + i * step, true);
         }
         barrier_arrive_after_copies(full + 8 * s);
         return;
     }
-#pragma unroll 8
-    for (int i = 0; i < BLOCK_N / ROW_STEP; i++) {
-        const int row = first_row + ROW_STEP * i;
+#pragma unroll
+    for (int i = 0; i < BLOCK_N / 16; i++) {
+        const int row = first_row + 16 * i;
         const bool stored = tile_lo + row <= keys.hi;
         unsigned slot = first_slot + row;
         while (slot >= unsigned(p.capacity)) slot -= p.capacity;  // at most BLOCK_N / capacity times
@@ -128,12 +142,10 @@ __device__ __forceinline__ void attend_rows(const PrefillParams& p, KeyRange key
                                             uint32_t stages, uint32_t full, uint32_t empty) {
     const int group = p.query_heads / p.kv_heads, pairs = p.tokens * group;
     const int warp = (threadIdx.x / 32) % 4, lane = threadIdx.x % 32;
-    constexpr bool COPY = S == Schedule::SHARED_COPIES, PING_PONG = S == Schedule::PING_PONG;
-    if constexpr (COPY) {
-        for (int tile = 0; tile < 2 && tile < keys.tiles; tile++) load_tile<CONSUMERS>(p, keys, kv_head, tile, stages, full, empty, threadIdx.x);
-    }
-    // Stage Q as fp16, both warpgroups' rows by all 256 consumer threads, zeros for padding rows.
-    for (int e = threadIdx.x; e < BLOCK_M * (D / 8); e += CONSUMERS) {
+    constexpr bool EARLY_COPIES = S == Schedule::SHARED_COPIES, PING_PONG = S == Schedule::PING_PONG;
+    for (int tile = 0; tile < 2 && tile < keys.tiles; tile++) load_tile(p, keys, kv_head, tile, stages, full, empty);
+    // Stage Q as fp16, both warpgroups' rows by all 256 threads, zeros for padding rows.
+    for (int e = threadIdx.x; e < BLOCK_M * (D / 8); e += THREADS) {
         const int row = e / (D / 8), chunk = e % (D / 8);
         const uint4 packed = prefill::query_chunk(p, first_pair + row, group, kv_head, D, chunk);
         const uint32_t at = q_tile + (chunk / 8) * Q_BLOCK_BYTES + swizzled(row, chunk % 8);
@@ -141,7 +153,7 @@ __device__ __forceinline__ void attend_rows(const PrefillParams& p, KeyRange key
                      : "memory");
     }
     asm volatile("fence.proxy.async.shared::cta;" ::: "memory");  // generic-proxy stores, read by wgmma
-    named_barrier_sync(Q_READY, CONSUMERS);  // the consumers only: a producer warp is already copying
+    __syncthreads();
 
     const int my_first = first_pair + 64 * c;
     int row_pair[2];
@@ -174,13 +186,15 @@ __device__ __forceinline__ void attend_rows(const PrefillParams& p, KeyRange key
         }
         wgmma_commit();
     };
-    // Every consumer takes part in every tile's barriers (and with SHARED_COPIES its copies), whether its warpgroup
-    // computes the tile or not.
+    // Every thread takes part in every tile's copies and barriers, whether its warpgroup computes the tile or not. Tile
+    // t + 1 goes into the stage of tile t - 2, which both warpgroups released in their tile t - 1's end_tile: copied
+    // early, a warpgroup cannot start tile t before the other has ended tile t - 1; copied late (after tile t's
+    // wgmmas are issued), it waits for that with its products already on the tensor cores.
+    auto copy_next = [&](int tile) {
+        if (tile >= 1 && tile + 1 < keys.tiles) load_tile(p, keys, kv_head, tile + 1, stages, full, empty);
+    };
     auto begin_tile = [&](int tile) {
-        // Tile t + 1 into the stage of tile t - 2, which every thread released in the previous tile's end_tile.
-        if constexpr (COPY) {
-            if (tile >= 1 && tile + 1 < keys.tiles) load_tile<CONSUMERS>(p, keys, kv_head, tile + 1, stages, full, empty, threadIdx.x);
-        }
+        if constexpr (EARLY_COPIES) copy_next(tile);
         barrier_wait(full + 8 * (tile % STAGES), (tile / STAGES) & 1);
         // cp.async writes the stage through the generic proxy, wgmma reads it through the async proxy.
         asm volatile("fence.proxy.async.shared::cta;" ::: "memory");
@@ -216,10 +230,12 @@ __device__ __forceinline__ void attend_rows(const PrefillParams& p, KeyRange key
     // one to end (the named barrier TURN + c), and ends by letting the other's next begin (TURN + 1 - c). Both
     // warpgroups take a turn in every tile, computing or not, so neither waits for a turn that never comes.
     auto turn_begin = [&] {
-        if constexpr (PING_PONG) named_barrier_sync(TURN + c, CONSUMERS);
+        if constexpr (PING_PONG) named_barrier_sync(TURN + c, THREADS);
     };
-    auto turn_end = [&] {
-        if constexpr (PING_PONG) named_barrier_arrive(TURN + 1 - c, CONSUMERS);
+    // The end of tile `tile`'s turn, and with late copies the copy of the tile after next.
+    auto turn_end = [&](int tile) {
+        if constexpr (PING_PONG) named_barrier_arrive(TURN + 1 - c, THREADS);
+        if constexpr (!EARLY_COPIES) copy_next(tile);
     };
     // Software pipeline (FlashAttention-3's intra-warpgroup overlap): tile t's S = Q·Kᵀ and tile t - 1's P·V are issued
     // together; the softmax of S(t) runs while P·V(t - 1) is on the tensor cores, then o is rescaled for S(t). The sums
@@ -232,7 +248,7 @@ __device__ __forceinline__ void attend_rows(const PrefillParams& p, KeyRange key
         turn_begin();
         issue_scores(tile);
         add_values(tile - 1, p_previous);
-        turn_end();
+        turn_end(tile);
         wgmma_wait<1>();  // groups complete in order: S(t) is done, P·V(t - 1) may still run
         float rescale[2];
         softmax(tile, p_next, rescale);
@@ -245,7 +261,7 @@ __device__ __forceinline__ void attend_rows(const PrefillParams& p, KeyRange key
     auto pass_tile = [&](int tile) {
         begin_tile(tile);
         turn_begin();
-        turn_end();
+        turn_end(tile);
         end_tile(tile);
     };
     // The last P·V alone (no S beside it), in the turn of the tile after the last if there is one, waited for; that
@@ -260,13 +276,13 @@ __device__ __forceinline__ void attend_rows(const PrefillParams& p, KeyRange key
         fence_registers(p_frag);
         wgmma_fence();
         add_values(last_tile, p_frag);
-        if (more) turn_end();
+        if (more) turn_end(tile);
         wgmma_wait<0>();
         fence_registers(o);
         if (more) end_tile(tile++);
     };
     if constexpr (PING_PONG) {
-        if (c == 1) named_barrier_arrive(TURN, CONSUMERS);  // warpgroup 0 takes the first turn
+        if (c == 1) named_barrier_arrive(TURN, THREADS);  // warpgroup 0 takes the first turn
     }
     int tile = 0;
     for (; tile < first_tile; tile++) pass_tile(tile);  // before the warpgroup's range (a window's): nothing to compute
@@ -274,7 +290,7 @@ __device__ __forceinline__ void attend_rows(const PrefillParams& p, KeyRange key
         begin_tile(tile);
         turn_begin();
         issue_scores(tile);
-        turn_end();
+        turn_end(tile);
         wgmma_wait<0>();
         float rescale[2];
         softmax(tile, p_even, rescale);
@@ -292,9 +308,9 @@ __device__ __forceinline__ void attend_rows(const PrefillParams& p, KeyRange key
     }
     for (; tile < keys.tiles; tile++) pass_tile(tile);  // past the warpgroup's range
     if constexpr (PING_PONG) {
-        if (c == 0) named_barrier_sync(TURN, CONSUMERS);  // warpgroup 1's last turn_end: every arrival is waited for
+        if (c == 0) named_barrier_sync(TURN, THREADS);  // warpgroup 1's last turn_end: every arrival is waited for
     }
-    if constexpr (COPY) asm volatile("cp.async.wait_all;" ::: "memory");  // none in flight: each was waited for through `full`
+    asm volatile("cp.async.wait_all;" ::: "memory");  // nothing in flight: every copy was waited for through `full`
     state.store(p, row_pair, group, kv_head, lane);
 }
 
@@ -303,57 +319,37 @@ __device__ __forceinline__ void attend_rows(const PrefillParams& p, KeyRange key
 // instruction).
 template <Schedule S, typename FirstPair>
 __device__ __forceinline__ void attend(const PrefillParams& p, FirstPair tile_first_pair) {
-    constexpr int COPIERS = S == Schedule::SHARED_COPIES ? CONSUMERS : 32;
     extern __shared__ __align__(1024) uint8_t shared[];
     const uint32_t base = uint32_t(__cvta_generic_to_shared(shared));
     const uint32_t q_tile = (base + 1023) & ~1023u;  // the swizzle needs 1024-byte-aligned tiles
     const uint32_t stages = q_tile + Q_BYTES, full = stages + STAGES * STAGE_BYTES, empty = full + 8 * STAGES;
     if (threadIdx.x == 0) {
         for (int s = 0; s < STAGES; s++) {
-            barrier_init(full + 8 * s, COPIERS);
-            barrier_init(empty + 8 * s, CONSUMERS);
+            barrier_init(full + 8 * s, THREADS);
+            barrier_init(empty + 8 * s, THREADS);
         }
         asm volatile("fence.mbarrier_init.release.cluster;" ::: "memory");
     }
     __syncthreads();
 
-    const int kv_head = blockIdx.y, group = p.query_heads / p.kv_heads, pairs = p.tokens * group;
     const int first_pair = tile_first_pair();
-    const int last_pair = min(first_pair + BLOCK_M, pairs) - 1;
-    KeyRange keys;
-    keys.lo = window_start((long long)p.start + first_pair / group, p.window);
-    keys.hi = (long long)p.start + last_pair / group;
-    keys.tiles = int((keys.hi - keys.lo + BLOCK_N) / BLOCK_N);
-
     // The warpgroup index through a shuffle, so that ptxas knows it uniform across the warp: wgmmas under branches on a
     // plain threadIdx-derived value are taken for divergent, and ptxas then serializes every wgmma (its warning C7520).
     const int warpgroup = __shfl_sync(0xffffffffu, int(threadIdx.x / 128), 0);
-    if constexpr (S != Schedule::SHARED_COPIES) {
-        if (warpgroup == 2) {  // the producer warp: every tile in order, each as soon as its stage is free
-            for (int tile = 0; tile < keys.tiles; tile++) load_tile<32>(p, keys, kv_head, tile, stages, full, empty, threadIdx.x % 32);
-            asm volatile("cp.async.wait_all;" ::: "memory");
-            return;
-        }
-    }
-    attend_rows<S>(p, keys, kv_head, first_pair, warpgroup, q_tile, stages, full, empty);
+    attend_rows<S>(p, key_range(p, first_pair), blockIdx.y, first_pair, warpgroup, q_tile, stages, full, empty);
 }
 }  // namespace prefill_wgmma
 
 // One entry pair per schedule: a sequence's prefill (the row tiles backwards, the longest first), and the batch twin
-// (PrefillBatchParams, attention_prefill_rows.cuh: CTA x computes work item x's sequence and row tile). BOUNDS: 256
-// threads get up to 255 registers; 288 would get 168 from __launch_bounds__ (ptxas sizes them as 384), so __maxnreg__
-// (which excludes __launch_bounds__) gives them 224, which 9 warps of one CTA a multiprocessor have (9 · 32 · 224 ≤
-// 65536). The batch entries spill ~50 bytes there (the one-sequence entries none).
-#define PREFILL_WGMMA_KERNELS(name, S, BOUNDS)                                                                                    \
-    extern "C" __global__ void BOUNDS name(const __grid_constant__ PrefillParams p) {                                             \
+// (PrefillBatchParams, attention_prefill_rows.cuh: CTA x computes work item x's sequence and row tile).
+#define PREFILL_WGMMA_KERNELS(name, S)                                                                                            \
+    extern "C" __global__ void __launch_bounds__(prefill_wgmma::THREADS, 1) name(const __grid_constant__ PrefillParams p) {      \
         prefill_wgmma::attend<S>(p, [] { return int((gridDim.x - 1 - blockIdx.x) * prefill_wgmma::BLOCK_M); });                  \
     }                                                                                                                             \
-    extern "C" __global__ void BOUNDS name##_batch(const __grid_constant__ PrefillBatchParams b) {                                \
+    extern "C" __global__ void __launch_bounds__(prefill_wgmma::THREADS, 1) name##_batch(const __grid_constant__ PrefillBatchParams b) { \
         const int2 item = b.work[blockIdx.x];                                                                                     \
         prefill_wgmma::attend<S>(prefill::sequence_params<prefill_wgmma::D>(b, item.x), [&] { return item.y * prefill_wgmma::BLOCK_M; }); \
     }
-#define SHARED_COPIES_BOUNDS __launch_bounds__(prefill_wgmma::CONSUMERS, 1)
-#define PRODUCER_BOUNDS __maxnreg__(224)
-PREFILL_WGMMA_KERNELS(attend_prefill_wgmma_d128, prefill_wgmma::Schedule::SHARED_COPIES, SHARED_COPIES_BOUNDS)
-PREFILL_WGMMA_KERNELS(attend_prefill_wgmma_ws_d128, prefill_wgmma::Schedule::PRODUCER_WARP, PRODUCER_BOUNDS)
-PREFILL_WGMMA_KERNELS(attend_prefill_wgmma_pp_d128, prefill_wgmma::Schedule::PING_PONG, PRODUCER_BOUNDS)
+PREFILL_WGMMA_KERNELS(attend_prefill_wgmma_d128, prefill_wgmma::Schedule::SHARED_COPIES)
+PREFILL_WGMMA_KERNELS(attend_prefill_wgmma_lc_d128, prefill_wgmma::Schedule::LATE_COPIES)
+PREFILL_WGMMA_KERNELS(attend_prefill_wgmma_pp_d128, prefill_wgmma::Schedule::PING_PONG)

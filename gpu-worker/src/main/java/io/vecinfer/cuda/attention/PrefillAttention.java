@@ -22,15 +22,15 @@ public final class PrefillAttention {
         /** mma.sync, 8 warps of 16 rows (attend_prefill_d*_m128): the same sums as MMA_M64 without a window. */
         MMA_M128("attention_prefill", "_m128", 128, 256, 64),
         /**
-         * wgmma, 2 warpgroups of 64 rows, key tiles of 128 positions in 3 stages, every thread copying
-         * (attend_prefill_wgmma_d128); where it cannot run (head_dim 64, or a device other than compute capability 9.0)
-         * a call takes MMA_M128, as the two below.
+         * wgmma, 2 warpgroups of 64 rows, key tiles of 128 positions in 3 stages, each thread copying its share of the
+         * next tile before a tile's products (attend_prefill_wgmma_d128); where it cannot run (head_dim 64, or a device
+         * other than compute capability 9.0) a call takes MMA_M128, as the two below.
          */
         WGMMA("attention_prefill_wgmma", "", 128, 256, 128),
-        /** WGMMA's warpgroups with a ninth, producer warp that alone copies the tiles (attend_prefill_wgmma_ws_d128). */
-        WGMMA_WS("attention_prefill_wgmma", "_ws", 128, 288, 128),
-        /** WGMMA_WS, its warpgroups issuing their wgmmas in turn, one's softmax under the other's (_pp). */
-        WGMMA_PP("attention_prefill_wgmma", "_pp", 128, 288, 128);
+        /** WGMMA, the next tile copied after a tile's products are issued (attend_prefill_wgmma_lc_d128). */
+        WGMMA_LC("attention_prefill_wgmma", "_lc", 128, 256, 128),
+        /** WGMMA_LC, the warpgroups issuing their products in turn, one's softmax under the other's (_pp). */
+        WGMMA_PP("attention_prefill_wgmma", "_pp", 128, 256, 128);
 
         final String module, suffix;
         final int rows, threads, blockN;
