@@ -4,27 +4,29 @@
 // (position start + i) and head h attend ring positions [lo(p), p] of KV head h / group; M packs (token, head of the
 // group) pairs of one KV head; out is the normalised fp32 attention, lse the natural-log sum (may be null).
 //
-// Launch: attend_prefill_wgmma[_lc|_pp]_d128, grid (ceil(tokens·group / 128), kv_heads), 256 threads (two
+// Launch: attend_prefill_wgmma[_lc|_ka|_pp]_d128, grid (ceil(tokens·group / 128), kv_heads), 256 threads (two
 // warpgroups), SHARED_BYTES of dynamic shared memory, one CTA per multiprocessor. head_dim 128 only (other sizes take
 // attention_prefill.cu). blockIdx.x runs the row tiles backwards, so the CTAs with the most keys start first.
-// attend_prefill_wgmma[_lc|_pp]_d128_batch: the prefill chunks of many sequences in one launch, grid (work items,
+// attend_prefill_wgmma[_lc|_ka|_pp]_d128_batch: the prefill chunks of many sequences in one launch, grid (work items,
 // kv_heads), the rest as above, PrefillBatchParams (attention_prefill_rows.cuh): CTA x computes the row tile work[x]
 // names, of the sequence it names, with the same code and sums as that sequence's own launch.
 // Warpgroup c owns rows 64c..64c+63 of the CTA's 128 and stages them as fp16 Q (rounded once, unscaled, as
 // attention_prefill.cu). Both copy the K/V tiles of BLOCK_N = 128 positions (consecutive from the CTA's first position
 // lo(first row)) from the ring with 16-byte cp.async into STAGES = 3 stages, zero-filling positions past the CTA's last
-// (their slots may hold anything, and P = 0 must give 0); a thread's copies arrive on the stage's `full` barrier when
-// they land (cp.async.mbarrier.arrive, count 256), and a thread done with a tile arrives on its stage's `empty` barrier
-// (count 256), which the copies of the tile three later wait on. The Schedule (the name's suffix) says when a thread
-// copies its share of tile t + 1 during tile t, and whether the warpgroups take turns:
-//   (none) SHARED_COPIES: first, before tile t's wgmmas. The copy waits for the other warpgroup to end tile t - 1, so
-//          the two run in step: both issue their products together, then both spend their softmax beside idle tensor
-//          cores.
-//   _lc    LATE_COPIES: after tile t's wgmmas are issued, so that wait overlaps the warpgroup's own products.
-//   _pp    PING_PONG: LATE_COPIES, and each tile is a turn of warpgroup 0, then of warpgroup 1 (named barriers
+// (their slots may hold anything, and P = 0 must give 0). K and V of a stage have their own barriers: `full` (count
+// 256: a thread's copies arrive when they land, cp.async.mbarrier.arrive) and `empty` (count 256: a thread is done
+// reading it: K after S, V after P·V), which the copy into that slot three tiles later waits on. The Schedule (the
+// name's suffix) says what a thread copies during tile t, when, and whether the warpgroups take turns:
+//   (none) SHARED_COPIES: K and V of t + 1, first. V(t + 1) waits for the other warpgroup's P·V(t - 2), i.e. its end
+//          of tile t - 1, so the two run in step: both issue their products together, then both spend their softmax
+//          beside idle tensor cores.
+//   _lc    LATE_COPIES: the same, after tile t's wgmmas are issued, so that the wait overlaps them.
+//   _ka    KEYS_AHEAD: K of t + 2 and V of t, after the wgmmas: no copy waits for more than the other warpgroup's
+//          S(t - 1), and each has one or two tiles' time to land.
+//   _pp    PING_PONG: KEYS_AHEAD, and each tile is a turn of warpgroup 0, then of warpgroup 1 (named barriers
 //          TURN + c); a warpgroup issues its tile's wgmmas in its turn, so one's softmax runs while the tensor cores
 //          work through the other's products (FlashAttention-3's inter-warpgroup overlap).
-// All three compute the same sums in the same order (bit-identical outputs).
+// All four compute the same sums in the same order (bit-identical outputs).
 // Per tile, in each warpgroup: S = Q·Kᵀ as eight wgmma m64n128k16 (A = Q and B = K from shared memory, K-major); the
 // online softmax of attention_prefill_rows.cuh on the accumulators (which hold, per warp, the same elements as
 // mma.sync's fragments); P rounded to fp16 stays in registers as the A operand of O += P·V, eight wgmma m64n128k16
@@ -40,7 +42,7 @@
 // Shared memory (128-byte swizzle, wgmma.cuh): Q [2 dim blocks][128 rows][64 dims], then STAGES stages of
 //   K [2 dim blocks][128 positions][64 dims] and V likewise; a dim block of a tile is 16 KB, 1024-byte aligned. Read
 //   K-major, a K row is one position and 64 of its dims (the k of S); read MN-major, a V row is one position (the k
-//   of P·V) and 64 of its dims (the N).
+//   of P·V) and 64 of its dims (the N). Then the barriers (Stages).
 // A barrier wait that lasts WAIT_TIMEOUT_NS traps (the launch fails) instead of hanging: it can only be a protocol bug.
 #include <cstdint>
 #include "attention_prefill_rows.cuh"
@@ -49,12 +51,13 @@
 namespace prefill_wgmma {
 constexpr int D = 128, BLOCK_M = 128, BLOCK_N = 128, THREADS = 256, STAGES = 3;
 
-// When a thread copies its share of the next K/V tile, and whether the two warpgroups take turns at the tensor cores
-// (the kernel's name says which; see the header).
+// When a thread copies its share of which K and V tiles during tile t, and whether the two warpgroups take turns at the
+// tensor cores (the kernel's name says which; see the header).
 enum class Schedule {
-    SHARED_COPIES,  // tile t + 1 at the start of tile t, before its wgmmas (attend_prefill_wgmma_d128)
-    LATE_COPIES,    // tile t + 1 after tile t's wgmmas are issued (_lc)
-    PING_PONG,      // LATE_COPIES, and the warpgroups issue their wgmmas in turn (_pp)
+    SHARED_COPIES,  // K and V of tile t + 1, before tile t's wgmmas (attend_prefill_wgmma_d128)
+    LATE_COPIES,    // K and V of tile t + 1, after tile t's wgmmas are issued (_lc)
+    KEYS_AHEAD,     // K of tile t + 2 and V of tile t, after tile t's wgmmas are issued (_ka)
+    PING_PONG,      // KEYS_AHEAD, and the warpgroups issue their wgmmas in turn (_pp)
 };
 // Named barriers (0 is __syncthreads): one per warpgroup's turn.
 constexpr int TURN = 1;
@@ -65,7 +68,7 @@ constexpr int Q_BYTES = DIM_BLOCKS * Q_BLOCK_BYTES;    // 32 KB
 constexpr int KV_BLOCK_BYTES = BLOCK_N * ROW_BYTES;    // 16 KB: [128 positions][64 dims]
 constexpr int TILE_BYTES = DIM_BLOCKS * KV_BLOCK_BYTES; // 32 KB: K or V of one tile
 constexpr int STAGE_BYTES = 2 * TILE_BYTES;            // K, then V
-constexpr int SHARED_BYTES = 1024 /* alignment slack */ + Q_BYTES + STAGES * STAGE_BYTES + 2 * STAGES * 8 /* barriers */;
+constexpr int SHARED_BYTES = 1024 /* alignment slack */ + Q_BYTES + STAGES * STAGE_BYTES + 4 * STAGES * 8 /* barriers */;
 static_assert(SHARED_BYTES <= 227 * 1024, "more than a multiprocessor's shared memory");
 constexpr int KEY_TILES = BLOCK_N / 8, DIM_TILES = D / 8;  // n8 tiles of S and of O
 
@@ -93,44 +96,47 @@ __device__ __forceinline__ KeyRange key_range(const PrefillParams& p, int first_
     return keys;
 }
 
-// This thread's share of tile `tile`'s K and V into its stage, once the stage's last tile is done (`empty`), arriving on
-// `full` when they land. Thread t copies chunk t % 16 of positions t / 16 + 16i, so each warp reads two whole 256-byte
-// ring rows per copy instruction.
-__device__ __forceinline__ void load_tile(const PrefillParams& p, KeyRange keys, int kv_head, int tile, uint32_t stages, uint32_t full,
-                                          uint32_t empty) {
+// The stages and their barriers: for K and for V of each stage, `full` (its copies have landed) and `empty` (every
+// thread is done reading it), 8 bytes each, K's then V's.
+struct Stages {
+    uint32_t base, full, empty;  // full[2][STAGES], empty[2][STAGES]: [0] K, [1] V
+    __device__ __forceinline__ uint32_t full_of(bool values, int tile) const { return full + 8 * ((values ? STAGES : 0) + tile % STAGES); }
+    __device__ __forceinline__ uint32_t empty_of(bool values, int tile) const { return empty + 8 * ((values ? STAGES : 0) + tile % STAGES); }
+    __device__ __forceinline__ uint32_t keys(int tile) const { return base + (tile % STAGES) * STAGE_BYTES; }
+    __device__ __forceinline__ uint32_t values(int tile) const { return keys(tile) + TILE_BYTES; }
+};
+
+// This thread's share of tile `tile`'s K (or V) into its stage, once that stage's K (or V) of three tiles earlier is
+// done (`empty`), arriving on its `full` when they land. Thread t copies chunk t % 16 of positions t / 16 + 16i, so
+// each warp reads two whole 256-byte ring rows per copy instruction.
+template <bool VALUES>
+__device__ __forceinline__ void load_part(const PrefillParams& p, KeyRange keys, int kv_head, int tile, const Stages& stages) {
     const int t = threadIdx.x, chunk = t % 16, first_row = t / 16;
     const int width = p.kv_heads * D;  // fp16 elements of one ring slot
-    const int s = tile % STAGES;
-    barrier_wait(empty + 8 * s, ((tile / STAGES) & 1) ^ 1);  // a fresh barrier's phase "-1" counts as complete
+    barrier_wait(stages.empty_of(VALUES, tile), ((tile / STAGES) & 1) ^ 1);  // a fresh barrier's phase "-1" counts as complete
+    const __half* ring = VALUES ? p.value_ring : p.key_ring;
     const long long tile_lo = keys.lo + (long long)tile * BLOCK_N;
     // Positions are below 2^31 (int start + tokens): a 32-bit modulo once per tile, then wrap by subtraction.
     const unsigned first_slot = unsigned(tile_lo) % unsigned(p.capacity);
-    const uint32_t k_stage = stages + s * STAGE_BYTES + (chunk / 8) * KV_BLOCK_BYTES, v_stage = k_stage + TILE_BYTES;
+    const uint32_t target = (VALUES ? stages.values(tile) : stages.keys(tile)) + (chunk / 8) * KV_BLOCK_BYTES;
     const size_t head_offset = size_t(kv_head) * D + chunk * 8;
     if (first_slot + BLOCK_N <= unsigned(p.capacity) && tile_lo + BLOCK_N - 1 <= keys.hi) {
         // Every tile but a CTA's last and a ring's wrap: consecutive slots, all stored (no per-row compare or wrap).
         const size_t first = (size_t(first_slot) + first_row) * width + head_offset, step = size_t(16) * width;
         const uint32_t at = swizzled(first_row, chunk % 8);  // + 16 rows = + 2048 bytes, the same swizzle
 #pragma unroll
-        for (int i = 0; i < BLOCK_N / 16; i++) {
-            cp_async_16(k_stage + at + i * 2048, p.key_ring + first + i * step, true);
-            cp_async_16(v_stage + at + i * 2048, p.value_ring + first + i * step, true);
-        }
-        barrier_arrive_after_copies(full + 8 * s);
-        return;
-    }
+        for (int i = 0; i < BLOCK_N / 16; i++) cp_async_16(target + at + i * 2048, ring + first + i * step, true);
+    } else {
 #pragma unroll
-    for (int i = 0; i < BLOCK_N / 16; i++) {
-        const int row = first_row + 16 * i;
-        const bool stored = tile_lo + row <= keys.hi;
-        unsigned slot = first_slot + row;
-        while (slot >= unsigned(p.capacity)) slot -= p.capacity;  // at most BLOCK_N / capacity times
-        const size_t offset = (stored ? size_t(slot) * width : 0) + head_offset;
-        const uint32_t at = swizzled(row, chunk % 8);
-        cp_async_16(k_stage + at, p.key_ring + offset, stored);
-        cp_async_16(v_stage + at, p.value_ring + offset, stored);
+        for (int i = 0; i < BLOCK_N / 16; i++) {
+            const int row = first_row + 16 * i;
+            const bool stored = tile_lo + row <= keys.hi;
+            unsigned slot = first_slot + row;
+            while (slot >= unsigned(p.capacity)) slot -= p.capacity;  // at most BLOCK_N / capacity times
+            cp_async_16(target + swizzled(row, chunk % 8), ring + (stored ? size_t(slot) * width : 0) + head_offset, stored);
+        }
     }
-    barrier_arrive_after_copies(full + 8 * s);
+    barrier_arrive_after_copies(stages.full_of(VALUES, tile));
 }
 
 __device__ __forceinline__ void named_barrier_sync(int id, int count) { asm volatile("bar.sync %0, %1;" ::"r"(id), "r"(count) : "memory"); }
@@ -139,11 +145,16 @@ __device__ __forceinline__ void named_barrier_arrive(int id, int count) { asm vo
 // Warpgroup c (0 or 1): rows 64c..64c+63 of the CTA, whose first is pair first_pair.
 template <Schedule S>
 __device__ __forceinline__ void attend_rows(const PrefillParams& p, KeyRange keys, int kv_head, int first_pair, int c, uint32_t q_tile,
-                                            uint32_t stages, uint32_t full, uint32_t empty) {
+                                            const Stages& stages) {
     const int group = p.query_heads / p.kv_heads, pairs = p.tokens * group;
     const int warp = (threadIdx.x / 32) % 4, lane = threadIdx.x % 32;
     constexpr bool EARLY_COPIES = S == Schedule::SHARED_COPIES, PING_PONG = S == Schedule::PING_PONG;
-    for (int tile = 0; tile < 2 && tile < keys.tiles; tile++) load_tile(p, keys, kv_head, tile, stages, full, empty);
+    constexpr bool AHEAD = S == Schedule::KEYS_AHEAD || S == Schedule::PING_PONG;
+    // The tiles copied before the loop: K and V of 0 and 1, or ahead only K of 0 and 1 (V(0) is tile 0's copy).
+    for (int tile = 0; tile < 2 && tile < keys.tiles; tile++) {
+        load_part<false>(p, keys, kv_head, tile, stages);
+        if constexpr (!AHEAD) load_part<true>(p, keys, kv_head, tile, stages);
+    }
     // Stage Q as fp16, both warpgroups' rows by all 256 threads, zeros for padding rows.
     for (int e = threadIdx.x; e < BLOCK_M * (D / 8); e += THREADS) {
         const int row = e / (D / 8), chunk = e % (D / 8);
@@ -179,32 +190,50 @@ __device__ __forceinline__ void attend_rows(const PrefillParams& p, KeyRange key
     const uint32_t q_rows = q_tile + c * 64 * ROW_BYTES;
     // O += P·V of tile `tile` (its V in stage tile % STAGES), issued and committed.
     auto add_values = [&](int tile, const uint32_t (&p_frag)[KEY_TILES / 2][4]) {
-        const uint32_t v_tile = stages + (tile % STAGES) * STAGE_BYTES + TILE_BYTES;
+        const uint32_t v_tile = stages.values(tile);
 #pragma unroll
         for (int kk = 0; kk < BLOCK_N / 16; kk++) {  // 16 positions = two 8-row atoms of 1024 bytes
             wgmma_64x128x16_f16_rs_mn(o, p_frag[kk], mn_major_descriptor(v_tile + kk * 2048, KV_BLOCK_BYTES));
         }
         wgmma_commit();
     };
-    // Every thread takes part in every tile's copies and barriers, whether its warpgroup computes the tile or not. Tile
-    // t + 1 goes into the stage of tile t - 2, which both warpgroups released in their tile t - 1's end_tile: copied
-    // early, a warpgroup cannot start tile t before the other has ended tile t - 1; copied late (after tile t's
-    // wgmmas are issued), it waits for that with its products already on the tensor cores.
-    auto copy_next = [&](int tile) {
-        if (tile >= 1 && tile + 1 < keys.tiles) load_tile(p, keys, kv_head, tile + 1, stages, full, empty);
+    // Every thread takes part in every tile's copies and barriers, whether its warpgroup computes the tile or not: in
+    // tile t it waits for K(t) and V(t - 1) to land, and releases them once read (K after S(t), V after P·V(t - 1)), in
+    // tile order, so that each barrier's phases follow one another.
+    // The copies of tile t: K and V of t + 1 (into the stage of t - 2), or ahead K of t + 2 (the stage of t - 1) and V
+    // of t (the stage of t - 3). V(t + 1)'s copy waits for the other warpgroup's P·V(t - 2), the end of its tile t - 1:
+    // copied early (before tile t's wgmmas), a warpgroup cannot start tile t before the other has ended tile t - 1;
+    // copied late, it waits with its products already on the tensor cores; ahead, no copy waits for more than the
+    // other warpgroup's S(t - 1), and each has one or two tiles' time to land.
+    auto copies = [&](int tile) {
+        if constexpr (AHEAD) {
+            if (tile + 2 < keys.tiles) load_part<false>(p, keys, kv_head, tile + 2, stages);
+            load_part<true>(p, keys, kv_head, tile, stages);
+        } else if (tile >= 1 && tile + 1 < keys.tiles) {
+            load_part<false>(p, keys, kv_head, tile + 1, stages);
+            load_part<true>(p, keys, kv_head, tile + 1, stages);
+        }
     };
-    auto begin_tile = [&](int tile) {
-        if constexpr (EARLY_COPIES) copy_next(tile);
-        barrier_wait(full + 8 * (tile % STAGES), (tile / STAGES) & 1);
-        // cp.async writes the stage through the generic proxy, wgmma reads it through the async proxy.
+    // cp.async writes the stages through the generic proxy, wgmma reads them through the async proxy.
+    auto ready = [&](bool values, int tile) {
+        barrier_wait(stages.full_of(values, tile), (tile / STAGES) & 1);
         asm volatile("fence.proxy.async.shared::cta;" ::: "memory");
     };
-    auto end_tile = [&](int tile) {
-        if (tile >= 1) barrier_arrive(empty + 8 * ((tile - 1) % STAGES));  // tile - 1's K and V are read
+    // K(t) before the turn; V(t - 1) only before its P·V, after S(t) is issued, so that a late V overlaps S(t).
+    auto begin_tile = [&](int tile) {
+        if constexpr (EARLY_COPIES) copies(tile);
+        ready(false, tile);
+    };
+    auto values_ready = [&](int tile) {
+        if (tile >= 0) ready(true, tile);
+    };
+    auto keys_done = [&](int tile) { barrier_arrive(stages.empty_of(false, tile)); };
+    auto values_done = [&](int tile) {
+        if (tile >= 0) barrier_arrive(stages.empty_of(true, tile));
     };
     // S = Q·Kᵀ of tile `tile`, issued and committed (after the fence that orders every register write before it).
     auto issue_scores = [&](int tile) {
-        const uint32_t k_tile = stages + (tile % STAGES) * STAGE_BYTES;
+        const uint32_t k_tile = stages.keys(tile);
 #pragma unroll
         for (int i = 0; i < 64; i++) sc[i] = 0.f;
         fence_registers(sc);
@@ -232,10 +261,10 @@ __device__ __forceinline__ void attend_rows(const PrefillParams& p, KeyRange key
     auto turn_begin = [&] {
         if constexpr (PING_PONG) named_barrier_sync(TURN + c, THREADS);
     };
-    // The end of tile `tile`'s turn, and with late copies the copy of the tile after next.
+    // The end of tile `tile`'s turn, and after it the copies of all but SHARED_COPIES.
     auto turn_end = [&](int tile) {
         if constexpr (PING_PONG) named_barrier_arrive(TURN + 1 - c, THREADS);
-        if constexpr (!EARLY_COPIES) copy_next(tile);
+        if constexpr (!EARLY_COPIES) copies(tile);
     };
     // Software pipeline (FlashAttention-3's intra-warpgroup overlap): tile t's S = Q·Kᵀ and tile t - 1's P·V are issued
     // together; the softmax of S(t) runs while P·V(t - 1) is on the tensor cores, then o is rescaled for S(t). The sums
@@ -247,39 +276,47 @@ __device__ __forceinline__ void attend_rows(const PrefillParams& p, KeyRange key
         begin_tile(tile);
         turn_begin();
         issue_scores(tile);
+        values_ready(tile - 1);
         add_values(tile - 1, p_previous);
         turn_end(tile);
         wgmma_wait<1>();  // groups complete in order: S(t) is done, P·V(t - 1) may still run
+        keys_done(tile);
         float rescale[2];
         softmax(tile, p_next, rescale);
         wgmma_wait<0>();
+        values_done(tile - 1);
         fence_registers(o);
         state.rescale_output(rescale);
-        end_tile(tile);
     };
-    // A tile this warpgroup does not compute: its barriers and its turn only.
+    // A tile this warpgroup does not compute: its barriers, copies and turn only.
     auto pass_tile = [&](int tile) {
         begin_tile(tile);
         turn_begin();
         turn_end(tile);
-        end_tile(tile);
+        values_ready(tile - 1);
+        keys_done(tile);
+        values_done(tile - 1);
     };
-    // The last P·V alone (no S beside it), in the turn of the tile after the last if there is one, waited for; that
-    // tile's end then releases the last tile's stage.
+    // The last P·V alone (no S beside it), waited for: in the turn of the tile after the last if there is one (whose
+    // K is only passed), else after the loop.
     auto finish_values = [&](int& tile, uint32_t (&p_frag)[KEY_TILES / 2][4]) {
         const bool more = tile < keys.tiles;
         if (more) {
             begin_tile(tile);
             turn_begin();
         }
+        values_ready(last_tile);
         fence_registers(o);
         fence_registers(p_frag);
         wgmma_fence();
         add_values(last_tile, p_frag);
-        if (more) turn_end(tile);
+        if (more) {
+            turn_end(tile);
+            keys_done(tile++);
+        }
         wgmma_wait<0>();
+        values_done(last_tile);
         fence_registers(o);
-        if (more) end_tile(tile++);
     };
     if constexpr (PING_PONG) {
         if (c == 1) named_barrier_arrive(TURN, THREADS);  // warpgroup 0 takes the first turn
@@ -292,10 +329,12 @@ __device__ __forceinline__ void attend_rows(const PrefillParams& p, KeyRange key
         issue_scores(tile);
         turn_end(tile);
         wgmma_wait<0>();
+        keys_done(tile);
+        values_ready(tile - 1);  // V(first - 1), if any, is not this warpgroup's: waited for and released
+        values_done(tile - 1);
         float rescale[2];
         softmax(tile, p_even, rescale);
         state.rescale_output(rescale);
-        end_tile(tile);
         // Two tiles an iteration, so that the two P buffers swap roles by name (registers cannot be indexed at run time).
         for (tile++; tile + 1 <= last_tile; tile += 2) {
             pipelined(tile, p_even, p_odd);
@@ -322,11 +361,14 @@ __device__ __forceinline__ void attend(const PrefillParams& p, FirstPair tile_fi
     extern __shared__ __align__(1024) uint8_t shared[];
     const uint32_t base = uint32_t(__cvta_generic_to_shared(shared));
     const uint32_t q_tile = (base + 1023) & ~1023u;  // the swizzle needs 1024-byte-aligned tiles
-    const uint32_t stages = q_tile + Q_BYTES, full = stages + STAGES * STAGE_BYTES, empty = full + 8 * STAGES;
+    Stages stages;
+    stages.base = q_tile + Q_BYTES;
+    stages.full = stages.base + STAGES * STAGE_BYTES;
+    stages.empty = stages.full + 2 * 8 * STAGES;
     if (threadIdx.x == 0) {
-        for (int s = 0; s < STAGES; s++) {
-            barrier_init(full + 8 * s, THREADS);
-            barrier_init(empty + 8 * s, THREADS);
+        for (int b = 0; b < 2 * STAGES; b++) {
+            barrier_init(stages.full + 8 * b, THREADS);
+            barrier_init(stages.empty + 8 * b, THREADS);
         }
         asm volatile("fence.mbarrier_init.release.cluster;" ::: "memory");
     }
@@ -336,7 +378,7 @@ __device__ __forceinline__ void attend(const PrefillParams& p, FirstPair tile_fi
     // The warpgroup index through a shuffle, so that ptxas knows it uniform across the warp: wgmmas under branches on a
     // plain threadIdx-derived value are taken for divergent, and ptxas then serializes every wgmma (its warning C7520).
     const int warpgroup = __shfl_sync(0xffffffffu, int(threadIdx.x / 128), 0);
-    attend_rows<S>(p, key_range(p, first_pair), blockIdx.y, first_pair, warpgroup, q_tile, stages, full, empty);
+    attend_rows<S>(p, key_range(p, first_pair), blockIdx.y, first_pair, warpgroup, q_tile, stages);
 }
 }  // namespace prefill_wgmma
 
@@ -352,4 +394,5 @@ __device__ __forceinline__ void attend(const PrefillParams& p, FirstPair tile_fi
     }
 PREFILL_WGMMA_KERNELS(attend_prefill_wgmma_d128, prefill_wgmma::Schedule::SHARED_COPIES)
 PREFILL_WGMMA_KERNELS(attend_prefill_wgmma_lc_d128, prefill_wgmma::Schedule::LATE_COPIES)
+PREFILL_WGMMA_KERNELS(attend_prefill_wgmma_ka_d128, prefill_wgmma::Schedule::KEYS_AHEAD)
 PREFILL_WGMMA_KERNELS(attend_prefill_wgmma_pp_d128, prefill_wgmma::Schedule::PING_PONG)

@@ -29,7 +29,9 @@ public final class PrefillAttention {
         WGMMA("attention_prefill_wgmma", "", 128, 256, 128),
         /** WGMMA, the next tile copied after a tile's products are issued (attend_prefill_wgmma_lc_d128). */
         WGMMA_LC("attention_prefill_wgmma", "_lc", 128, 256, 128),
-        /** WGMMA_LC, the warpgroups issuing their products in turn, one's softmax under the other's (_pp). */
+        /** K copied two tiles ahead and V in its own tile, after a tile's products are issued (_ka). */
+        WGMMA_KA("attention_prefill_wgmma", "_ka", 128, 256, 128),
+        /** WGMMA_KA, the warpgroups issuing their products in turn, one's softmax under the other's (_pp). */
         WGMMA_PP("attention_prefill_wgmma", "_pp", 128, 256, 128);
 
         final String module, suffix;
@@ -63,10 +65,10 @@ public final class PrefillAttention {
 
         /**
          * Dynamic shared memory of one CTA. mma.sync: Q[rows][D] + double-buffered K and V [2][BLOCK_N][D]; wgmma:
-         * Q + 3 stages of K and V, plus 1024 bytes to align them and 6 mbarriers (attention_prefill_wgmma.cu).
+         * Q + 3 stages of K and V, plus 1024 bytes to align them and 12 mbarriers (attention_prefill_wgmma.cu).
          */
         int sharedBytes(int headDim) {
-            if (hopper()) return 1024 + (rows + 3 * 2 * blockN) * headDim * Short.BYTES + 6 * 8;
+            if (hopper()) return 1024 + (rows + 3 * 2 * blockN) * headDim * Short.BYTES + 12 * 8;
             return (rows + 4 * blockN) * headDim * Short.BYTES;
         }
     }

@@ -180,8 +180,8 @@ class TensorCoreAttentionKernelTest {
      * Every prefill kernel. The mma.sync pair (64- and 128-row CTAs) also agree bit for bit without a window: every CTA's
      * key tiles start at position 0, so a row meets the same tiles in the same order (a 128-row CTA adds only tiles wholly
      * masked for the row, which change nothing); with a window the tiles start at the CTA's first row's window and may
-     * differ. The wgmma kernel's 128-position tiles rescale at other points: the reference's tolerance only; its three
-     * schedules (WGMMA, WGMMA_LC, WGMMA_PP) agree bit for bit. They run head_dim 128 on compute capability 9.0 alone (the
+     * differ. The wgmma kernel's 128-position tiles rescale at other points: the reference's tolerance only; its four
+     * schedules (WGMMA, WGMMA_LC, WGMMA_KA, WGMMA_PP) agree bit for bit. They run head_dim 128 on compute capability 9.0 alone (the
      * head_dim 64 cases then check the kernel they hand them to).
      */
     @ParameterizedTest
@@ -197,7 +197,7 @@ class TensorCoreAttentionKernelTest {
                 assertArrayEquals(m64[0], actual[0], () -> kernel + " against MMA_M64, " + call.describe());
                 assertArrayEquals(m64[1], actual[1], () -> kernel + " against MMA_M64 (lse), " + call.describe());
             }
-            if ((kernel == PrefillAttention.Kernel.WGMMA_LC || kernel == PrefillAttention.Kernel.WGMMA_PP) && c[2] == 128) {
+            if (kernel.name().startsWith("WGMMA_") && c[2] == 128) {
                 // When the copies are issued and in what order the warpgroups issue change no sum: WGMMA's output bit for bit.
                 float[][] shared = run(prefill(PrefillAttention.Kernel.WGMMA), call, true);
                 assertArrayEquals(shared[0], actual[0], () -> kernel + " against WGMMA, " + call.describe());
