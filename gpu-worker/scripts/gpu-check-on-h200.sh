@@ -36,13 +36,14 @@
 #   sass       cuobjdump -sass of the kernels SASS_KERNELS names (default: the d8b8 mma and the d8b12 mma_wide loops) from the
 #              bundle's vq_mma_attention.fatbin, with an opcode count per kernel: $OUT/sass-*.txt (where the device has cuobjdump).
 # Each Java step has a time limit (STEP_S, default 240 s); one that outlives it prints a thread dump (SIGQUIT)
-# before it is killed, so a hang names its place. Everything lands in $OUT as it is produced.
+# before it is killed, so a hang names its place. Everything lands in $OUT as it is produced. JAVA_PROPERTIES adds
+# system properties to every JVM, e.g. "-Dvecinfer.prefill.kernel=WGMMA_PP".
 #   bash gpu-worker/scripts/gpu-check-on-h200.sh [tests] [vq] [ncu-vq] [ncu-vq-source] [sass] [encode] [attention] [matmul] [skinny] [decode-attention] [parity] [decode-attr]   (default: tests vq attention)
 set -uo pipefail
 steps="${*:-tests vq attention}"
 # The bundle into /tmp/device-bundle and the shipped weights beside their .xz, once per call.
 source gpu-worker/scripts/device-bundle-env.sh
-JAVA="$BUNDLE_JAVA $BUNDLE_JAVA_OPTIONS -Dvecinfer.repo=$PWD"
+JAVA="$BUNDLE_JAVA $BUNDLE_JAVA_OPTIONS ${JAVA_PROPERTIES:-} -Dvecinfer.repo=$PWD"
 # The test classes as a folder: JUnit scans packages in jars through the zip file system, which the
 # jlink'd runtime leaves out (no jdk.zipfs).
 rm -rf /tmp/test-classes && python3 -m zipfile -e "$BUNDLE/lib/gpu-worker-tests.jar" /tmp/test-classes
