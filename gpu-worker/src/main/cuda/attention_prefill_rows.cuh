@@ -90,15 +90,6 @@ __device__ __forceinline__ float exp2_flushed(float x) {
 template <int KEY_TILES, int DIM_TILES>
 struct RowState {
     static constexpr int BLOCK_N = KEY_TILES * 8;
-    static constexpr int REDUCTIONS = KEY_TILES >= 4 ? 4 : KEY_TILES;  // independent partial maxima and sums
-
-    // ((x0 op x1) op (x2 op x3)): a tree, in a fixed order.
-    template <typename Op>
-    static __device__ __forceinline__ float combine(const float (&x)[REDUCTIONS], Op op) {
-        if constexpr (REDUCTIONS == 4) return op(op(x[0], x[1]), op(x[2], x[3]));
-        else if constexpr (REDUCTIONS == 2) return op(x[0], x[1]);
-        else return x[0];
-    }
     float o[DIM_TILES][4];
     float row_max[2];  // of raw scores q·k (unscaled)
     float row_sum[2];  // this thread's columns only; the quad's four are added at the end
@@ -147,14 +138,9 @@ struct RowState {
 #pragma unroll
                 for (int j = 0; j < KEY_TILES; j++) v[j][0] = s[j][2 * h], v[j][1] = s[j][2 * h + 1];
             }
-            // The tile's max and sum over REDUCTIONS independent partials, combined at the end: one chain of 64
-            // dependent fmax or add per row and tile would be the softmax's latency (ALU latency × 64 per row).
-            float maxima[REDUCTIONS];
+            float tile_max = -INFINITY;
 #pragma unroll
-            for (int r = 0; r < REDUCTIONS; r++) maxima[r] = -INFINITY;
-#pragma unroll
-            for (int j = 0; j < KEY_TILES; j++) maxima[j % REDUCTIONS] = fmaxf(maxima[j % REDUCTIONS], fmaxf(v[j][0], v[j][1]));
-            float tile_max = combine(maxima, [](float a, float b) { return fmaxf(a, b); });
+            for (int j = 0; j < KEY_TILES; j++) tile_max = fmaxf(tile_max, fmaxf(v[j][0], v[j][1]));
             tile_max = fmaxf(tile_max, __shfl_xor_sync(0xffffffffu, tile_max, 1));
             tile_max = fmaxf(tile_max, __shfl_xor_sync(0xffffffffu, tile_max, 2));
             const float new_max = fmaxf(row_max[h], tile_max);
@@ -162,17 +148,17 @@ struct RowState {
             const float offset = new_max == -INFINITY ? 0.f : new_max * exp2_scale;
             rescale[h] = exp2_flushed(row_max[h] * exp2_scale - offset);
             row_max[h] = new_max;
-            float sums[REDUCTIONS];
-#pragma unroll
-            for (int r = 0; r < REDUCTIONS; r++) sums[r] = 0.f;
+            float sum = 0.f;
 #pragma unroll
             for (int j = 0; j < KEY_TILES; j++) {
 #pragma unroll
-                for (int c = 0; c < 2; c++) v[j][c] = exp2_flushed(fmaf(v[j][c], exp2_scale, -offset));
-                sums[j % REDUCTIONS] += v[j][0] + v[j][1];
+                for (int c = 0; c < 2; c++) {
+                    v[j][c] = exp2_flushed(fmaf(v[j][c], exp2_scale, -offset));
+                    sum += v[j][c];
+                }
                 p_frag[j / 2][2 * (j % 2) + h] = pack_half2(v[j][0], v[j][1]);
             }
-            row_sum[h] = row_sum[h] * rescale[h] + combine(sums, [](float a, float b) { return a + b; });
+            row_sum[h] = row_sum[h] * rescale[h] + sum;
         }
     }
 

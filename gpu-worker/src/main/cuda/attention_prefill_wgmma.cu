@@ -219,19 +219,13 @@ __device__ __forceinline__ void attend_rows(const PrefillParams& p, KeyRange key
         barrier_wait(stages.full_of(values, tile), (tile / STAGES) & 1);
         asm volatile("fence.proxy.async.shared::cta;" ::: "memory");
     };
-    // K(t) before the turn. V(t - 1): copied ahead, it is waited for only before its P·V, after S(t) is issued, so that
-    // a late V overlaps S(t) (ptxas then injects a warpgroup.arrive between the two, its C7519); otherwise with K(t).
+    // K(t) before the turn; V(t - 1) only before its P·V, after S(t) is issued, so that a late V overlaps S(t).
     auto begin_tile = [&](int tile) {
         if constexpr (EARLY_COPIES) copies(tile);
         ready(false, tile);
-        if constexpr (!AHEAD) {
-            if (tile >= 1) ready(true, tile - 1);
-        }
     };
     auto values_ready = [&](int tile) {
-        if constexpr (AHEAD) {
-            if (tile >= 0) ready(true, tile);
-        }
+        if (tile >= 0) ready(true, tile);
     };
     auto keys_done = [&](int tile) { barrier_arrive(stages.empty_of(false, tile)); };
     auto values_done = [&](int tile) {

@@ -74,9 +74,10 @@ public final class PrefillAttention {
     }
 
     /**
-     * wgmma by default where it runs (else MMA_M128): on the H200, the 8B's causal prefill of 4096 tokens took 0.374 ms
-     * against MMA_M128's 0.634 and 32768 tokens 18.6 against 34.7 (fp16-attention-prefill-wgmma-h200.json, SDPA 0.281 and
-     * 15.1 in the same call); -Dvecinfer.prefill.kernel=MMA_M64 or MMA_M128 for comparisons.
+     * wgmma by default where it runs (else MMA_M128): on the H200, the 8B's causal prefill of 32768 tokens took 17.6 ms
+     * against WGMMA_LC's 17.9, WGMMA_KA's 17.9, WGMMA_PP's 18.0 and MMA_M128's 34.6 (4096 tokens: 0.374 against
+     * 0.362, 0.349, 0.346 and 0.630), SDPA 15.3 and 0.283 in the same call (fp16-attention-prefill-schedules-h200.json,
+     * call 3); -Dvecinfer.prefill.kernel=NAME for comparisons.
      */
     private static final Kernel DEFAULT_KERNEL = Kernel.valueOf(System.getProperty("vecinfer.prefill.kernel", "WGMMA"));
 
