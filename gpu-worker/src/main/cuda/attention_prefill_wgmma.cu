@@ -4,10 +4,10 @@
 // (position start + i) and head h attend ring positions [lo(p), p] of KV head h / group; M packs (token, head of the
 // group) pairs of one KV head; out is the normalised fp32 attention, lse the natural-log sum (may be null).
 //
-// Launch: attend_prefill_wgmma[_lc|_ka|_pp]_d128, grid (ceil(tokens·group / 128), kv_heads), 256 threads (two
-// warpgroups), SHARED_BYTES of dynamic shared memory, one CTA per multiprocessor. head_dim 128 only (other sizes take
+// Launch: attend_prefill_wgmma[_lc|_ka|_pp|_ws|_wp]_d128, grid (ceil(tokens·group / 128), kv_heads), 256 threads (two
+// warpgroups; _ws and _wp 384), SHARED_BYTES of dynamic shared memory, one CTA per multiprocessor. head_dim 128 only (other sizes take
 // attention_prefill.cu). blockIdx.x runs the row tiles backwards, so the CTAs with the most keys start first.
-// attend_prefill_wgmma[_lc|_ka|_pp]_d128_batch: the prefill chunks of many sequences in one launch, grid (work items,
+// attend_prefill_wgmma[...]_d128_batch: the prefill chunks of many sequences in one launch, grid (work items,
 // kv_heads), the rest as above, PrefillBatchParams (attention_prefill_rows.cuh): CTA x computes the row tile work[x]
 // names, of the sequence it names, with the same code and sums as that sequence's own launch.
 // Warpgroup c owns rows 64c..64c+63 of the CTA's 128 and stages them as fp16 Q (rounded once, unscaled, as
@@ -26,7 +26,12 @@
 //   _pp    PING_PONG: KEYS_AHEAD, and each tile is a turn of warpgroup 0, then of warpgroup 1 (named barriers
 //          TURN + c); a warpgroup issues its tile's wgmmas in its turn, so one's softmax runs while the tensor cores
 //          work through the other's products (FlashAttention-3's inter-warpgroup overlap).
-// All four compute the same sums in the same order (bit-identical outputs).
+//   _ws    PRODUCER: 384 threads; a third warpgroup's first warp copies K(t), V(t) for every t in order, as soon as
+//          each slot is free (count 32 on `full`), and the two consumer warpgroups only compute. setmaxnreg gives the
+//          producer 24 registers a thread and the consumers 240; their barrier waits break rather than trap on a
+//          time-out (wgmma.cuh: with a trap ptxas compiles them at 168 and spills).
+//   _wp    PRODUCER_PING_PONG: _ws with the turns.
+// All compute the same sums in the same order (bit-identical outputs).
 // Per tile, in each warpgroup: S = Q·Kᵀ as eight wgmma m64n128k16 (A = Q and B = K from shared memory, K-major); the
 // online softmax of attention_prefill_rows.cuh on the accumulators (which hold, per warp, the same elements as
 // mma.sync's fragments); P rounded to fp16 stays in registers as the A operand of O += P·V, eight wgmma m64n128k16
@@ -34,11 +39,8 @@
 // P·V are issued together, so the softmax of S(t) runs while P·V(t - 1) is on the tensor cores (FlashAttention-3's
 // intra-warpgroup pipelining). A warpgroup computes only the tiles that meet its 64 rows' ranges (a contiguous run;
 // it still takes part in every tile's copies and barriers).
-// Registers: no producer warpgroup (FlashAttention-3 has one, with setmaxnreg). At 384 threads ptxas compiles the
-// consumers at the entry's 168 registers and spills S (64), O (64) and P (32), setmaxnreg or not (with the barrier
-// waits' time-out trap in the code, more); one producer warp (288 threads) gets 168 too, since the register file is
-// split between the four schedulers and three warps share one; __maxnreg__(224) compiles, but the launch fails for lack
-// of registers. At 256 threads a thread has up to 255.
+// Registers: 256 threads have up to 255. A producer warp alone (288 threads) cannot have more than 168: the register
+// file is split between the four schedulers and three warps share one (__maxnreg__(224) compiles, the launch fails).
 // Shared memory (128-byte swizzle, wgmma.cuh): Q [2 dim blocks][128 rows][64 dims], then STAGES stages of
 //   K [2 dim blocks][128 positions][64 dims] and V likewise; a dim block of a tile is 16 KB, 1024-byte aligned. Read
 //   K-major, a K row is one position and 64 of its dims (the k of S); read MN-major, a V row is one position (the k
@@ -49,7 +51,7 @@
 #include "wgmma.cuh"
 
 namespace prefill_wgmma {
-constexpr int D = 128, BLOCK_M = 128, BLOCK_N = 128, THREADS = 256, STAGES = 3;
+constexpr int D = 128, BLOCK_M = 128, BLOCK_N = 128, CONSUMERS = 256, STAGES = 3;
 
 // When a thread copies its share of which K and V tiles during tile t, and whether the two warpgroups take turns at the
 // tensor cores (the kernel's name says which; see the header).
@@ -58,9 +60,16 @@ enum class Schedule {
     LATE_COPIES,    // K and V of tile t + 1, after tile t's wgmmas are issued (_lc)
     KEYS_AHEAD,     // K of tile t + 2 and V of tile t, after tile t's wgmmas are issued (_ka)
     PING_PONG,      // KEYS_AHEAD, and the warpgroups issue their wgmmas in turn (_pp)
+    PRODUCER,       // a third warpgroup copies every tile in order; the two compute only (_ws)
+    PRODUCER_PING_PONG,  // PRODUCER, and the warpgroups issue their wgmmas in turn (_wp)
 };
-// Named barriers (0 is __syncthreads): one per warpgroup's turn.
-constexpr int TURN = 1;
+__host__ __device__ constexpr bool has_producer(Schedule s) { return s == Schedule::PRODUCER || s == Schedule::PRODUCER_PING_PONG; }
+template <Schedule S> __host__ __device__ constexpr int threads() { return has_producer(S) ? CONSUMERS + 128 : CONSUMERS; }
+// Registers a thread of the producer warpgroup and of the consumers keep after setmaxnreg: 128 · 24 + 256 · 240 ≤ 65536,
+// and per scheduler (one producer warp, two consumer warps) 32 · (24 + 2 · 240) ≤ 16384.
+constexpr int PRODUCER_REGISTERS = 24, CONSUMER_REGISTERS = 240;
+// Named barriers (0 is __syncthreads): the consumers' staged Q, then one per warpgroup's turn.
+constexpr int Q_READY = 1, TURN = 2;
 constexpr int ROW_BYTES = 128;                         // 64 fp16 dims: one swizzle row
 constexpr int DIM_BLOCKS = D / 64;                     // 2
 constexpr int Q_BLOCK_BYTES = BLOCK_M * ROW_BYTES;     // 16 KB: [128 rows][64 dims]
@@ -106,14 +115,17 @@ struct Stages {
     __device__ __forceinline__ uint32_t values(int tile) const { return keys(tile) + TILE_BYTES; }
 };
 
-// This thread's share of tile `tile`'s K (or V) into its stage, once that stage's K (or V) of three tiles earlier is
-// done (`empty`), arriving on its `full` when they land. Thread t copies chunk t % 16 of positions t / 16 + 16i, so
-// each warp reads two whole 256-byte ring rows per copy instruction.
-template <bool VALUES>
-__device__ __forceinline__ void load_part(const PrefillParams& p, KeyRange keys, int kv_head, int tile, const Stages& stages) {
-    const int t = threadIdx.x, chunk = t % 16, first_row = t / 16;
+// Copier `copier`'s share (of COPIERS: the 256 consumer threads, or the producer's one warp) of tile `tile`'s K (or V)
+// into its stage, once that stage's K (or V) of three tiles earlier is done (`empty`), arriving on its `full` when they
+// land. Copier t copies chunk t % 16 of positions t / 16 + (COPIERS / 16)·i, so each warp reads two whole 256-byte ring
+// rows per copy instruction. T: what its wait does on a time-out (a breakpoint in kernels with setmaxnreg, wgmma.cuh).
+template <bool VALUES, int COPIERS, Timeout T>
+__device__ __forceinline__ void load_part(const PrefillParams& p, KeyRange keys, int kv_head, int tile, const Stages& stages, int copier) {
+    constexpr int ROW_STEP = COPIERS / 16;
+    const int chunk = copier % 16, first_row = copier / 16;
     const int width = p.kv_heads * D;  // fp16 elements of one ring slot
-    barrier_wait(stages.empty_of(VALUES, tile), ((tile / STAGES) & 1) ^ 1);  // a fresh barrier's phase "-1" counts as complete
+    // A fresh barrier's phase "-1" counts as complete.
+    barrier_wait<T>(stages.empty_of(VALUES, tile), ((tile / STAGES) & 1) ^ 1);
     const __half* ring = VALUES ? p.value_ring : p.key_ring;
     const long long tile_lo = keys.lo + (long long)tile * BLOCK_N;
     // Positions are below 2^31 (int start + tokens): a 32-bit modulo once per tile, then wrap by subtraction.
@@ -122,14 +134,15 @@ __device__ __forceinline__ void load_part(const PrefillParams& p, KeyRange keys,
     const size_t head_offset = size_t(kv_head) * D + chunk * 8;
     if (first_slot + BLOCK_N <= unsigned(p.capacity) && tile_lo + BLOCK_N - 1 <= keys.hi) {
         // Every tile but a CTA's last and a ring's wrap: consecutive slots, all stored (no per-row compare or wrap).
-        const size_t first = (size_t(first_slot) + first_row) * width + head_offset, step = size_t(16) * width;
-        const uint32_t at = swizzled(first_row, chunk % 8);  // + 16 rows = + 2048 bytes, the same swizzle
+        const size_t first = (size_t(first_slot) + first_row) * width + head_offset, step = size_t(ROW_STEP) * width;
 #pragma unroll
-        for (int i = 0; i < BLOCK_N / 16; i++) cp_async_16(target + at + i * 2048, ring + first + i * step, true);
+        for (int i = 0; i < BLOCK_N / ROW_STEP; i++) {
+            cp_async_16(target + swizzled(first_row + ROW_STEP * i, chunk % 8), ring + first + i * step, true);
+        }
     } else {
-#pragma unroll
-        for (int i = 0; i < BLOCK_N / 16; i++) {
-            const int row = first_row + 16 * i;
+#pragma unroll 8
+        for (int i = 0; i < BLOCK_N / ROW_STEP; i++) {
+            const int row = first_row + ROW_STEP * i;
             const bool stored = tile_lo + row <= keys.hi;
             unsigned slot = first_slot + row;
             while (slot >= unsigned(p.capacity)) slot -= p.capacity;  // at most BLOCK_N / capacity times
@@ -148,15 +161,19 @@ __device__ __forceinline__ void attend_rows(const PrefillParams& p, KeyRange key
                                             const Stages& stages) {
     const int group = p.query_heads / p.kv_heads, pairs = p.tokens * group;
     const int warp = (threadIdx.x / 32) % 4, lane = threadIdx.x % 32;
-    constexpr bool EARLY_COPIES = S == Schedule::SHARED_COPIES, PING_PONG = S == Schedule::PING_PONG;
+    constexpr bool PRODUCED = has_producer(S), EARLY_COPIES = S == Schedule::SHARED_COPIES;
+    constexpr bool PING_PONG = S == Schedule::PING_PONG || S == Schedule::PRODUCER_PING_PONG;
     constexpr bool AHEAD = S == Schedule::KEYS_AHEAD || S == Schedule::PING_PONG;
+    constexpr Timeout TIMEOUT = PRODUCED ? Timeout::BREAKPOINT : Timeout::TRAP;
     // The tiles copied before the loop: K and V of 0 and 1, or ahead only K of 0 and 1 (V(0) is tile 0's copy).
-    for (int tile = 0; tile < 2 && tile < keys.tiles; tile++) {
-        load_part<false>(p, keys, kv_head, tile, stages);
-        if constexpr (!AHEAD) load_part<true>(p, keys, kv_head, tile, stages);
+    if constexpr (!PRODUCED) {
+        for (int tile = 0; tile < 2 && tile < keys.tiles; tile++) {
+            load_part<false, CONSUMERS, Timeout::TRAP>(p, keys, kv_head, tile, stages, threadIdx.x);
+            if constexpr (!AHEAD) load_part<true, CONSUMERS, Timeout::TRAP>(p, keys, kv_head, tile, stages, threadIdx.x);
+        }
     }
     // Stage Q as fp16, both warpgroups' rows by all 256 threads, zeros for padding rows.
-    for (int e = threadIdx.x; e < BLOCK_M * (D / 8); e += THREADS) {
+    for (int e = threadIdx.x; e < BLOCK_M * (D / 8); e += CONSUMERS) {
         const int row = e / (D / 8), chunk = e % (D / 8);
         const uint4 packed = prefill::query_chunk(p, first_pair + row, group, kv_head, D, chunk);
         const uint32_t at = q_tile + (chunk / 8) * Q_BLOCK_BYTES + swizzled(row, chunk % 8);
@@ -164,7 +181,7 @@ __device__ __forceinline__ void attend_rows(const PrefillParams& p, KeyRange key
                      : "memory");
     }
     asm volatile("fence.proxy.async.shared::cta;" ::: "memory");  // generic-proxy stores, read by wgmma
-    __syncthreads();
+    named_barrier_sync(Q_READY, CONSUMERS);  // the consumers only: a producer is copying meanwhile
 
     const int my_first = first_pair + 64 * c;
     int row_pair[2];
@@ -206,17 +223,19 @@ __device__ __forceinline__ void attend_rows(const PrefillParams& p, KeyRange key
     // copied late, it waits with its products already on the tensor cores; ahead, no copy waits for more than the
     // other warpgroup's S(t - 1), and each has one or two tiles' time to land.
     auto copies = [&](int tile) {
-        if constexpr (AHEAD) {
-            if (tile + 2 < keys.tiles) load_part<false>(p, keys, kv_head, tile + 2, stages);
-            load_part<true>(p, keys, kv_head, tile, stages);
+        if constexpr (PRODUCED) {
+            return;  // the producer's
+        } else if constexpr (AHEAD) {
+            if (tile + 2 < keys.tiles) load_part<false, CONSUMERS, Timeout::TRAP>(p, keys, kv_head, tile + 2, stages, threadIdx.x);
+            load_part<true, CONSUMERS, Timeout::TRAP>(p, keys, kv_head, tile, stages, threadIdx.x);
         } else if (tile >= 1 && tile + 1 < keys.tiles) {
-            load_part<false>(p, keys, kv_head, tile + 1, stages);
-            load_part<true>(p, keys, kv_head, tile + 1, stages);
+            load_part<false, CONSUMERS, Timeout::TRAP>(p, keys, kv_head, tile + 1, stages, threadIdx.x);
+            load_part<true, CONSUMERS, Timeout::TRAP>(p, keys, kv_head, tile + 1, stages, threadIdx.x);
         }
     };
     // cp.async writes the stages through the generic proxy, wgmma reads them through the async proxy.
     auto ready = [&](bool values, int tile) {
-        barrier_wait(stages.full_of(values, tile), (tile / STAGES) & 1);
+        barrier_wait<TIMEOUT>(stages.full_of(values, tile), (tile / STAGES) & 1);
         asm volatile("fence.proxy.async.shared::cta;" ::: "memory");
     };
     // K(t) before the turn; V(t - 1) only before its P·V, after S(t) is issued, so that a late V overlaps S(t).
@@ -259,11 +278,11 @@ __device__ __forceinline__ void attend_rows(const PrefillParams& p, KeyRange key
     // one to end (the named barrier TURN + c), and ends by letting the other's next begin (TURN + 1 - c). Both
     // warpgroups take a turn in every tile, computing or not, so neither waits for a turn that never comes.
     auto turn_begin = [&] {
-        if constexpr (PING_PONG) named_barrier_sync(TURN + c, THREADS);
+        if constexpr (PING_PONG) named_barrier_sync(TURN + c, CONSUMERS);
     };
     // The end of tile `tile`'s turn, and after it the copies of all but SHARED_COPIES.
     auto turn_end = [&](int tile) {
-        if constexpr (PING_PONG) named_barrier_arrive(TURN + 1 - c, THREADS);
+        if constexpr (PING_PONG) named_barrier_arrive(TURN + 1 - c, CONSUMERS);
         if constexpr (!EARLY_COPIES) copies(tile);
     };
     // Software pipeline (FlashAttention-3's intra-warpgroup overlap): tile t's S = Q·Kᵀ and tile t - 1's P·V are issued
@@ -319,7 +338,7 @@ __device__ __forceinline__ void attend_rows(const PrefillParams& p, KeyRange key
         fence_registers(o);
     };
     if constexpr (PING_PONG) {
-        if (c == 1) named_barrier_arrive(TURN, THREADS);  // warpgroup 0 takes the first turn
+        if (c == 1) named_barrier_arrive(TURN, CONSUMERS);  // warpgroup 0 takes the first turn
     }
     int tile = 0;
     for (; tile < first_tile; tile++) pass_tile(tile);  // before the warpgroup's range (a window's): nothing to compute
@@ -347,7 +366,7 @@ __device__ __forceinline__ void attend_rows(const PrefillParams& p, KeyRange key
     }
     for (; tile < keys.tiles; tile++) pass_tile(tile);  // past the warpgroup's range
     if constexpr (PING_PONG) {
-        if (c == 0) named_barrier_sync(TURN, THREADS);  // warpgroup 1's last turn_end: every arrival is waited for
+        if (c == 0) named_barrier_sync(TURN, CONSUMERS);  // warpgroup 1's last turn_end: every arrival is waited for
     }
     asm volatile("cp.async.wait_all;" ::: "memory");  // nothing in flight: every copy was waited for through `full`
     state.store(p, row_pair, group, kv_head, lane);
@@ -358,6 +377,8 @@ __device__ __forceinline__ void attend_rows(const PrefillParams& p, KeyRange key
 // instruction).
 template <Schedule S, typename FirstPair>
 __device__ __forceinline__ void attend(const PrefillParams& p, FirstPair tile_first_pair) {
+    constexpr bool PRODUCED = has_producer(S);
+    constexpr int COPIERS = PRODUCED ? 32 : CONSUMERS;
     extern __shared__ __align__(1024) uint8_t shared[];
     const uint32_t base = uint32_t(__cvta_generic_to_shared(shared));
     const uint32_t q_tile = (base + 1023) & ~1023u;  // the swizzle needs 1024-byte-aligned tiles
@@ -367,17 +388,31 @@ __device__ __forceinline__ void attend(const PrefillParams& p, FirstPair tile_fi
     stages.empty = stages.full + 2 * 8 * STAGES;
     if (threadIdx.x == 0) {
         for (int b = 0; b < 2 * STAGES; b++) {
-            barrier_init(stages.full + 8 * b, THREADS);
-            barrier_init(stages.empty + 8 * b, THREADS);
+            barrier_init(stages.full + 8 * b, COPIERS);
+            barrier_init(stages.empty + 8 * b, CONSUMERS);
         }
         asm volatile("fence.mbarrier_init.release.cluster;" ::: "memory");
     }
     __syncthreads();
 
-    const int first_pair = tile_first_pair();
     // The warpgroup index through a shuffle, so that ptxas knows it uniform across the warp: wgmmas under branches on a
     // plain threadIdx-derived value are taken for divergent, and ptxas then serializes every wgmma (its warning C7520).
     const int warpgroup = __shfl_sync(0xffffffffu, int(threadIdx.x / 128), 0);
+    if constexpr (PRODUCED) {
+        if (warpgroup == 2) {  // the producer: its first warp copies K and V of every tile in order, the others leave
+            asm volatile("setmaxnreg.dec.sync.aligned.u32 %0;" ::"n"(PRODUCER_REGISTERS));
+            if (threadIdx.x / 32 != 8) return;
+            const KeyRange keys = key_range(p, tile_first_pair());
+            for (int tile = 0; tile < keys.tiles; tile++) {
+                load_part<false, 32, Timeout::BREAKPOINT>(p, keys, blockIdx.y, tile, stages, threadIdx.x % 32);
+                load_part<true, 32, Timeout::BREAKPOINT>(p, keys, blockIdx.y, tile, stages, threadIdx.x % 32);
+            }
+            asm volatile("cp.async.wait_all;" ::: "memory");
+            return;
+        }
+        asm volatile("setmaxnreg.inc.sync.aligned.u32 %0;" ::"n"(CONSUMER_REGISTERS));
+    }
+    const int first_pair = tile_first_pair();
     attend_rows<S>(p, key_range(p, first_pair), blockIdx.y, first_pair, warpgroup, q_tile, stages);
 }
 }  // namespace prefill_wgmma
@@ -385,10 +420,11 @@ __device__ __forceinline__ void attend(const PrefillParams& p, FirstPair tile_fi
 // One entry pair per schedule: a sequence's prefill (the row tiles backwards, the longest first), and the batch twin
 // (PrefillBatchParams, attention_prefill_rows.cuh: CTA x computes work item x's sequence and row tile).
 #define PREFILL_WGMMA_KERNELS(name, S)                                                                                            \
-    extern "C" __global__ void __launch_bounds__(prefill_wgmma::THREADS, 1) name(const __grid_constant__ PrefillParams p) {      \
+    extern "C" __global__ void __launch_bounds__(prefill_wgmma::threads<S>(), 1) name(const __grid_constant__ PrefillParams p) { \
         prefill_wgmma::attend<S>(p, [] { return int((gridDim.x - 1 - blockIdx.x) * prefill_wgmma::BLOCK_M); });                  \
     }                                                                                                                             \
-    extern "C" __global__ void __launch_bounds__(prefill_wgmma::THREADS, 1) name##_batch(const __grid_constant__ PrefillBatchParams b) { \
+    extern "C" __global__ void __launch_bounds__(prefill_wgmma::threads<S>(), 1)                                                  \
+        name##_batch(const __grid_constant__ PrefillBatchParams b) {                                                              \
         const int2 item = b.work[blockIdx.x];                                                                                     \
         prefill_wgmma::attend<S>(prefill::sequence_params<prefill_wgmma::D>(b, item.x), [&] { return item.y * prefill_wgmma::BLOCK_M; }); \
     }
@@ -396,3 +432,5 @@ PREFILL_WGMMA_KERNELS(attend_prefill_wgmma_d128, prefill_wgmma::Schedule::SHARED
 PREFILL_WGMMA_KERNELS(attend_prefill_wgmma_lc_d128, prefill_wgmma::Schedule::LATE_COPIES)
 PREFILL_WGMMA_KERNELS(attend_prefill_wgmma_ka_d128, prefill_wgmma::Schedule::KEYS_AHEAD)
 PREFILL_WGMMA_KERNELS(attend_prefill_wgmma_pp_d128, prefill_wgmma::Schedule::PING_PONG)
+PREFILL_WGMMA_KERNELS(attend_prefill_wgmma_ws_d128, prefill_wgmma::Schedule::PRODUCER)
+PREFILL_WGMMA_KERNELS(attend_prefill_wgmma_wp_d128, prefill_wgmma::Schedule::PRODUCER_PING_PONG)

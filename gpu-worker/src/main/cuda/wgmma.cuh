@@ -42,13 +42,23 @@ __device__ __forceinline__ unsigned long long global_nanoseconds() {
     return t;
 }
 
+// What a barrier wait does when it times out: trap, or break (a breakpoint exception, which also fails the launch). A
+// trap anywhere in a kernel with setmaxnreg makes ptxas compile the code after setmaxnreg.inc at the entry's register
+// share whatever it asks for (the prefill attention's producer schedules spilled ~600 bytes with it and none with a
+// breakpoint; a wait without any time-out spilled too: it is the loop's shape ptxas handles well).
+enum class Timeout { TRAP, BREAKPOINT };
+
 // Waits for the completion of the barrier's phase of this parity (a fresh barrier counts its phase "-1", of
-// parity 1, as complete: the producer's first pass over the stages does not wait). Traps after the time-out.
+// parity 1, as complete: the producer's first pass over the stages does not wait). Fails after the time-out.
+template <Timeout T = Timeout::TRAP>
 __device__ __forceinline__ void barrier_wait(uint32_t bar, uint32_t parity) {
     if (barrier_try_wait(bar, parity)) return;
     const unsigned long long start = global_nanoseconds();
     while (!barrier_try_wait(bar, parity)) {
-        if (global_nanoseconds() - start > WAIT_TIMEOUT_NS) asm volatile("trap;");
+        if (global_nanoseconds() - start > WAIT_TIMEOUT_NS) {
+            if constexpr (T == Timeout::TRAP) asm volatile("trap;");
+            else __brkpt();
+        }
     }
 }
 

@@ -32,7 +32,11 @@ public final class PrefillAttention {
         /** K copied two tiles ahead and V in its own tile, after a tile's products are issued (_ka). */
         WGMMA_KA("attention_prefill_wgmma", "_ka", 128, 256, 128),
         /** WGMMA_KA, the warpgroups issuing their products in turn, one's softmax under the other's (_pp). */
-        WGMMA_PP("attention_prefill_wgmma", "_pp", 128, 256, 128);
+        WGMMA_PP("attention_prefill_wgmma", "_pp", 128, 256, 128),
+        /** A third, producer warpgroup copies every tile; the two compute only, with setmaxnreg's registers (_ws). */
+        WGMMA_WS("attention_prefill_wgmma", "_ws", 128, 384, 128),
+        /** WGMMA_WS, its consumers issuing their products in turn (_wp). */
+        WGMMA_WP("attention_prefill_wgmma", "_wp", 128, 384, 128);
 
         final String module, suffix;
         final int rows, threads, blockN;
