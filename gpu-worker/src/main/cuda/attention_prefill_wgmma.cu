@@ -68,8 +68,8 @@ template <Schedule S> __host__ __device__ constexpr int threads() { return has_p
 // Registers a thread of the producer warpgroup and of the consumers keep after setmaxnreg: 128 · 24 + 256 · 240 ≤ 65536,
 // and per scheduler (one producer warp, two consumer warps) 32 · (24 + 2 · 240) ≤ 16384.
 constexpr int PRODUCER_REGISTERS = 24, CONSUMER_REGISTERS = 240;
-// Named barriers (0 is __syncthreads): the consumers' staged Q, then one per warpgroup's turn.
-constexpr int Q_READY = 1, TURN = 2;
+// Named barriers (0 is __syncthreads): one per warpgroup's turn, then the consumers' staged Q (producer schedules).
+constexpr int TURN = 1, Q_READY = 3;
 constexpr int ROW_BYTES = 128;                         // 64 fp16 dims: one swizzle row
 constexpr int DIM_BLOCKS = D / 64;                     // 2
 constexpr int Q_BLOCK_BYTES = BLOCK_M * ROW_BYTES;     // 16 KB: [128 rows][64 dims]
@@ -135,12 +135,15 @@ __device__ __forceinline__ void load_part(const PrefillParams& p, KeyRange keys,
     if (first_slot + BLOCK_N <= unsigned(p.capacity) && tile_lo + BLOCK_N - 1 <= keys.hi) {
         // Every tile but a CTA's last and a ring's wrap: consecutive slots, all stored (no per-row compare or wrap).
         const size_t first = (size_t(first_slot) + first_row) * width + head_offset, step = size_t(ROW_STEP) * width;
+        const uint32_t at = swizzled(first_row, chunk % 8);
 #pragma unroll
         for (int i = 0; i < BLOCK_N / ROW_STEP; i++) {
-            cp_async_16(target + swizzled(first_row + ROW_STEP * i, chunk % 8), ring + first + i * step, true);
+            // + 16 rows = + 2048 bytes, the same swizzle; + 2 rows another
+            const uint32_t row_at = ROW_STEP % 8 == 0 ? at + i * ROW_STEP * ROW_BYTES : swizzled(first_row + ROW_STEP * i, chunk % 8);
+            cp_async_16(target + row_at, ring + first + i * step, true);
         }
     } else {
-#pragma unroll 8
+#pragma unroll(BLOCK_N / ROW_STEP <= 8 ? BLOCK_N / ROW_STEP : 8)
         for (int i = 0; i < BLOCK_N / ROW_STEP; i++) {
             const int row = first_row + ROW_STEP * i;
             const bool stored = tile_lo + row <= keys.hi;
@@ -181,7 +184,8 @@ __device__ __forceinline__ void attend_rows(const PrefillParams& p, KeyRange key
                      : "memory");
     }
     asm volatile("fence.proxy.async.shared::cta;" ::: "memory");  // generic-proxy stores, read by wgmma
-    named_barrier_sync(Q_READY, CONSUMERS);  // the consumers only: a producer is copying meanwhile
+    if constexpr (PRODUCED) named_barrier_sync(Q_READY, CONSUMERS);  // the consumers only: the producer is copying
+    else __syncthreads();
 
     const int my_first = first_pair + 64 * c;
     int row_pair[2];
@@ -395,6 +399,7 @@ __device__ __forceinline__ void attend(const PrefillParams& p, FirstPair tile_fi
     }
     __syncthreads();
 
+    const int first_pair = tile_first_pair();
     // The warpgroup index through a shuffle, so that ptxas knows it uniform across the warp: wgmmas under branches on a
     // plain threadIdx-derived value are taken for divergent, and ptxas then serializes every wgmma (its warning C7520).
     const int warpgroup = __shfl_sync(0xffffffffu, int(threadIdx.x / 128), 0);
@@ -402,7 +407,7 @@ __device__ __forceinline__ void attend(const PrefillParams& p, FirstPair tile_fi
         if (warpgroup == 2) {  // the producer: its first warp copies K and V of every tile in order, the others leave
             asm volatile("setmaxnreg.dec.sync.aligned.u32 %0;" ::"n"(PRODUCER_REGISTERS));
             if (threadIdx.x / 32 != 8) return;
-            const KeyRange keys = key_range(p, tile_first_pair());
+            const KeyRange keys = key_range(p, first_pair);
             for (int tile = 0; tile < keys.tiles; tile++) {
                 load_part<false, 32, Timeout::BREAKPOINT>(p, keys, blockIdx.y, tile, stages, threadIdx.x % 32);
                 load_part<true, 32, Timeout::BREAKPOINT>(p, keys, blockIdx.y, tile, stages, threadIdx.x % 32);
@@ -412,7 +417,6 @@ __device__ __forceinline__ void attend(const PrefillParams& p, FirstPair tile_fi
         }
         asm volatile("setmaxnreg.inc.sync.aligned.u32 %0;" ::"n"(CONSUMER_REGISTERS));
     }
-    const int first_pair = tile_first_pair();
     attend_rows<S>(p, key_range(p, first_pair), blockIdx.y, first_pair, warpgroup, q_tile, stages);
 }
 }  // namespace prefill_wgmma
