@@ -55,16 +55,58 @@ public final class AttentionBenchmark {
     /** The batch prefill row: 8 × 1024 tokens, the example of many small launches. */
     private static final int BATCH_SEQUENCES = 8, BATCH_TOKENS = 1024;
 
-    public static void main(String[] args) {
-        int runs = 30;
-        int[] ctasPerSm = {DecodeAttention.RESIDENT_CTAS_PER_SM};
-        for (int i = 0; i < args.length; i += 2) {
-            switch (args[i]) {
-                case "--runs" -> runs = Math.max(10, Integer.parseInt(args[i + 1]));
-                case "--ctas-per-sm" -> ctasPerSm = Arrays.stream(args[i + 1].split(",")).mapToInt(Integer::parseInt).toArray();
-                default -> throw new IllegalArgumentException("unknown option " + args[i] + " (--runs N, --ctas-per-sm A,B)");
+    /**
+     * The command line: --runs N (at least 10), --ctas-per-sm A,B (decode), --prefill-kernels K1,K2 (names of
+     * {@link PrefillAttention.Kernel}, default all), --prefill-tokens N1,N2 (default 4096,32768), --prefill-only (no
+     * batch or decode rows: for one kernel's launches under a profiler).
+     */
+    record Options(int runs, int[] ctasPerSm, List<PrefillAttention.Kernel> prefillKernels, int[] prefillTokens, boolean prefillOnly) {
+        static Options parse(String... args) {
+            int runs = 30;
+            int[] ctasPerSm = {DecodeAttention.RESIDENT_CTAS_PER_SM}, tokens = PREFILL_TOKENS;
+            List<PrefillAttention.Kernel> kernels = List.of(PrefillAttention.Kernel.values());
+            boolean prefillOnly = false;
+            for (int i = 0; i < args.length; i++) {
+                String option = args[i];
+                if (option.equals("--prefill-only")) {
+                    prefillOnly = true;
+                    continue;
+                }
+                if (i + 1 >= args.length) throw new IllegalArgumentException(option + " needs a value");
+                String value = args[++i];
+                switch (option) {
+                    case "--runs" -> runs = Math.max(10, Integer.parseInt(value));
+                    case "--ctas-per-sm" -> ctasPerSm = positiveInts(option, value);
+                    case "--prefill-tokens" -> tokens = positiveInts(option, value);
+                    case "--prefill-kernels" -> kernels = Arrays.stream(value.split(",")).map(name -> kernel(option, name)).toList();
+                    default -> throw new IllegalArgumentException("unknown option " + option
+                            + " (--runs N, --ctas-per-sm A,B, --prefill-kernels K1,K2, --prefill-tokens N1,N2, --prefill-only)");
+                }
+            }
+            return new Options(runs, ctasPerSm, kernels, tokens, prefillOnly);
+        }
+
+        private static int[] positiveInts(String option, String value) {
+            int[] values = Arrays.stream(value.split(",")).mapToInt(Integer::parseInt).toArray();
+            if (values.length == 0 || Arrays.stream(values).anyMatch(v -> v <= 0)) {
+                throw new IllegalArgumentException(option + " takes positive integers, not " + value);
+            }
+            return values;
+        }
+
+        private static PrefillAttention.Kernel kernel(String option, String name) {
+            try {
+                return PrefillAttention.Kernel.valueOf(name);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(option + ": no prefill kernel " + name + " (" + Arrays.toString(PrefillAttention.Kernel.values()) + ")");
             }
         }
+    }
+
+    public static void main(String[] args) {
+        Options options = Options.parse(args);
+        int runs = options.runs();
+        int[] ctasPerSm = options.ctasPerSm();
         SplittableRandom random = new SplittableRandom(20261201L);
         float scale = (float) (1 / Math.sqrt(HEAD_DIM));
         String prefill, prefillVariants, prefillBatch;
@@ -78,17 +120,17 @@ public final class AttentionBenchmark {
                 List<String> variants = new ArrayList<>();
                 PrefillAttention.Kernel chosen = new PrefillAttention(device).kernelFor(HEAD_DIM);
                 prefill = null;
-                for (PrefillAttention.Kernel kernel : PrefillAttention.Kernel.values()) {
+                for (PrefillAttention.Kernel kernel : options.prefillKernels()) {
                     if (!kernel.runs(HEAD_DIM, device.computeCapability())) continue;
-                    for (int tokens : PREFILL_TOKENS) {
+                    for (int tokens : options.prefillTokens()) {
                         String row = measurePrefill(device, timer, block, random, scale, runs, kernel, tokens);
                         variants.add(row);
                         if (kernel == chosen && tokens == PREFILL_TOKENS[0]) prefill = row;
                     }
                 }
                 prefillVariants = String.join(",\n  ", variants);
-                prefillBatch = measurePrefillBatch(device, timer, block, random, scale, runs);
-                for (int context : CONTEXTS) {
+                prefillBatch = options.prefillOnly() ? null : measurePrefillBatch(device, timer, block, random, scale, runs);
+                for (int context : options.prefillOnly() ? new int[0] : CONTEXTS) {
                     for (int batch : BATCHES) {
                         for (int perSm : ctasPerSm) decode.add(measureDecode(device, timer, block, random, scale, runs, context, batch, perSm));
                     }
