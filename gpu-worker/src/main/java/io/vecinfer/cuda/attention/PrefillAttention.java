@@ -24,7 +24,7 @@ public final class PrefillAttention {
         /**
          * wgmma, 2 warpgroups of 64 rows, key tiles of 128 positions in 3 stages, each thread copying its share of the
          * next tile before a tile's products (attend_prefill_wgmma_d128); where it cannot run (head_dim 64, or a device
-         * other than compute capability 9.0) a call takes MMA_M128, as the two below.
+         * other than compute capability 9.0) a call takes MMA_M128, as for every WGMMA_* below.
          */
         WGMMA("attention_prefill_wgmma", "", 128, 256, 128),
         /** WGMMA, the next tile copied after a tile's products are issued (attend_prefill_wgmma_lc_d128). */
