@@ -138,12 +138,12 @@ __device__ __forceinline__ void load_part(const PrefillParams& p, KeyRange keys,
         const uint32_t at = swizzled(first_row, chunk % 8);
 #pragma unroll
         for (int i = 0; i < BLOCK_N / ROW_STEP; i++) {
-            // + 16 rows = + 2048 bytes, the same swizzle; + 2 rows another
+            // 256 copiers: + 16 rows = + 2048 bytes, the same swizzle (the form whose code the H200 tested); 32: + 2 rows
             const uint32_t row_at = ROW_STEP % 8 == 0 ? at + i * ROW_STEP * ROW_BYTES : swizzled(first_row + ROW_STEP * i, chunk % 8);
             cp_async_16(target + row_at, ring + first + i * step, true);
         }
     } else {
-#pragma unroll(BLOCK_N / ROW_STEP <= 8 ? BLOCK_N / ROW_STEP : 8)
+#pragma unroll 8
         for (int i = 0; i < BLOCK_N / ROW_STEP; i++) {
             const int row = first_row + ROW_STEP * i;
             const bool stored = tile_lo + row <= keys.hi;

@@ -75,7 +75,7 @@ public final class AttentionBenchmark {
                 if (i + 1 >= args.length) throw new IllegalArgumentException(option + " needs a value");
                 String value = args[++i];
                 switch (option) {
-                    case "--runs" -> runs = Math.max(10, Integer.parseInt(value));
+                    case "--runs" -> runs = Math.max(10, positiveInts(option, value)[0]);
                     case "--ctas-per-sm" -> ctasPerSm = positiveInts(option, value);
                     case "--prefill-tokens" -> tokens = positiveInts(option, value);
                     case "--prefill-kernels" -> kernels = Arrays.stream(value.split(",")).map(name -> kernel(option, name)).toList();
@@ -87,7 +87,12 @@ public final class AttentionBenchmark {
         }
 
         private static int[] positiveInts(String option, String value) {
-            int[] values = Arrays.stream(value.split(",")).mapToInt(Integer::parseInt).toArray();
+            int[] values;
+            try {
+                values = Arrays.stream(value.split(",")).mapToInt(Integer::parseInt).toArray();
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException(option + " takes positive integers, not " + value);
+            }
             if (values.length == 0 || Arrays.stream(values).anyMatch(v -> v <= 0)) {
                 throw new IllegalArgumentException(option + " takes positive integers, not " + value);
             }

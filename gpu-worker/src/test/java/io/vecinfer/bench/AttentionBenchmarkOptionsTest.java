@@ -40,6 +40,8 @@ class AttentionBenchmarkOptionsTest {
         assertTrue(unknownKernel.getMessage().contains("FA3"), unknownKernel.getMessage());
         var badTokens = assertThrows(IllegalArgumentException.class, () -> AttentionBenchmark.Options.parse("--prefill-tokens", "4096,0"));
         assertTrue(badTokens.getMessage().contains("4096,0"), badTokens.getMessage());
+        var notANumber = assertThrows(IllegalArgumentException.class, () -> AttentionBenchmark.Options.parse("--ctas-per-sm", "2,x"));
+        assertTrue(notANumber.getMessage().contains("--ctas-per-sm") && notANumber.getMessage().contains("2,x"), notANumber.getMessage());
         var missing = assertThrows(IllegalArgumentException.class, () -> AttentionBenchmark.Options.parse("--runs"));
         assertTrue(missing.getMessage().contains("--runs"), missing.getMessage());
         var unknown = assertThrows(IllegalArgumentException.class, () -> AttentionBenchmark.Options.parse("--kernels", "WGMMA"));
